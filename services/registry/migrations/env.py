@@ -1,0 +1,7 @@
+"""Alembic environment of the registry service (run through spc.shared.migrations)."""
+from alembic import context
+
+from spc.services.registry.orm import metadata
+from spc.shared.migrations import run_env
+
+run_env(context, metadata)

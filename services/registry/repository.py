@@ -1,0 +1,49 @@
+"""Loading and saving the registry's aggregates; the unit of work that groups them."""
+from sqlalchemy import func, select
+
+from spc.shared.errors import NotFound
+from spc.shared.persistence import UnitOfWork
+
+from . import orm
+from .domain.model import CitizenService
+
+
+class ServiceRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, service):
+        self.session.add(service)
+
+    def get(self, service_id, for_update=False):
+        query = select(CitizenService).where(CitizenService.id == service_id)
+        if for_update:
+            query = query.with_for_update()
+        service = self.session.scalars(query).first()
+        if service is None:
+            raise NotFound(f"no service {service_id}", {"service_id": service_id})
+        return service
+
+    def list(self, status=None, department=None, limit=50, offset=0):
+        query = select(CitizenService)
+        if status:
+            query = query.where(CitizenService.status == status)
+        rows = self.session.scalars(query.order_by(CitizenService.name, CitizenService.id)).all()
+        if department:  # JSON containment differs per database: filter the (small) page here
+            rows = [r for r in rows if department in r.departments]
+        return rows[offset:offset + limit], len(rows)
+
+    def count(self):
+        return self.session.scalar(select(func.count()).select_from(orm.services))
+
+
+class RegistryUnitOfWork(UnitOfWork):
+    outbox_table = orm.outbox
+    inbox_table = orm.processed_events
+
+    def __init__(self, *args, **kwargs):
+        orm.start_mappers()
+        super().__init__(*args, **kwargs)
+
+    def _repositories(self, session):
+        self.services = ServiceRepository(session)

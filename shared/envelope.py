@@ -1,0 +1,103 @@
+"""The event envelope of the public contract (§1): building, serialising and strict parsing."""
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from .errors import Rejection
+from .events import payload_schema, known_event_type
+
+MAX_MESSAGE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Event:
+    event_type: str
+    payload: dict
+    producer: str
+    schema_version: int = 1
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    correlation_id: str | None = None
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # envelope extensions from newer producers are ignored, never fatal
+
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]*\.[a-z][a-z_]*$"))
+    schema_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    producer = fields.String(required=True, validate=validate.Length(1, 100))
+    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    payload = fields.Dict(required=True)
+
+
+_ENVELOPE = EnvelopeSchema()
+
+
+def new_event(event_type, payload, producer, correlation_id=None, version=1):
+    """Build an outbound event; the payload is checked against its registered schema."""
+    schema = payload_schema(event_type, version)
+    clean = schema.dump(schema.load(payload))
+    return Event(event_type, clean, producer, version, correlation_id=correlation_id)
+
+
+def to_dict(event):
+    return {
+        "event_id": str(event.event_id),
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "producer": event.producer,
+        "correlation_id": event.correlation_id,
+        "payload": event.payload,
+    }
+
+
+def to_bytes(event):
+    return json.dumps(to_dict(event), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _first_error(messages, prefix=""):
+    key, value = next(iter(messages.items()))
+    path = f"{prefix}{key}"
+    if isinstance(value, dict):
+        return _first_error(value, path + ".")
+    return path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def parse(raw, routing_key=None, accepted_types=None):
+    """Parse raw message bytes into a validated Event, or raise Rejection with a contract reason code."""
+    if raw is None or len(raw) > MAX_MESSAGE_BYTES:
+        raise Rejection("too_large", f"message is larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        doc = json.loads(raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejection("invalid_json", str(exc)[:200]) from None
+    if not isinstance(doc, dict):
+        raise Rejection("invalid_json", "the message body must be a JSON object")
+    try:
+        env = _ENVELOPE.load(doc)
+    except ValidationError as exc:
+        path, msg = _first_error(exc.messages)
+        raise Rejection(f"schema_error:{path}", msg) from None
+    etype, version = env["event_type"], env["schema_version"]
+    if routing_key is not None and routing_key != etype:
+        raise Rejection("schema_error:event_type", f"routing key {routing_key!r} differs from event_type")
+    if not known_event_type(etype) or (accepted_types is not None and etype not in accepted_types):
+        raise Rejection("unknown_event_type", f"{etype!r} is not an event this queue accepts")
+    try:
+        schema = payload_schema(etype, version)
+    except KeyError:
+        raise Rejection("unsupported_version", f"{etype} schema_version {version} is not supported") from None
+    try:
+        payload = schema.load(env["payload"])
+    except ValidationError as exc:
+        path, msg = _first_error(exc.messages)
+        raise Rejection(f"schema_error:payload.{path}", msg) from None
+    return Event(etype, payload, env["producer"], version, str(env["event_id"]),
+                 env["occurred_at"], env["correlation_id"])

@@ -1,0 +1,43 @@
+"""Prometheus metrics: one registry per service container (never the global one), named
+`spc_<service>_<thing>_<unit>` and declared once here."""
+from nameko.extensions import DependencyProvider, SharedExtension
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ServiceMetrics:
+    def __init__(self, service):
+        self.registry = r = CollectorRegistry()
+        p = f"spc_{service}"
+        self.consumed = Counter(f"{p}_events_consumed_total", "Events applied", ["event_type"], registry=r)
+        self.duplicates = Counter(f"{p}_duplicates_ignored_total", "Redelivered or duplicate events ignored",
+                                  ["event_type"], registry=r)
+        self.dead_lettered = Counter(f"{p}_dead_lettered_total", "Messages dead-lettered, by reason code",
+                                     ["queue", "reason"], registry=r)
+        self.redeliveries = Counter(f"{p}_redeliveries_total", "Messages requeued after a transient failure",
+                                    ["queue"], registry=r)
+        self.handler_seconds = Histogram(f"{p}_handler_seconds", "Time to apply one event", ["event_type"],
+                                         registry=r)
+        self.published = Counter(f"{p}_outbox_published_total", "Events relayed from the outbox", registry=r)
+        self.relay_errors = Counter(f"{p}_outbox_relay_errors_total", "Failed relay rounds", registry=r)
+        self.outbox_lag = Gauge(f"{p}_outbox_lag_seconds", "Age of the oldest unsent outbox event",
+                                registry=r)
+        self.http = Counter(f"{p}_http_requests_total", "Admin HTTP requests", ["method", "status"], registry=r)
+
+    def render(self):
+        return generate_latest(self.registry).decode("utf-8")
+
+
+class MetricsHub(SharedExtension):
+    """One ServiceMetrics per container, shared by its entrypoints and providers."""
+
+    def setup(self):
+        self.metrics = ServiceMetrics(self.container.service_name)
+
+
+class Metrics(DependencyProvider):
+    hub = MetricsHub()
+
+    def get_dependency(self, worker_ctx):
+        return self.hub.metrics

@@ -1,0 +1,41 @@
+"""Alembic, run from code: each service keeps its own migrations folder and version table."""
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+_ADVISORY_KEY = 0x5BC0  # serialises concurrent upgrades from several replicas on PostgreSQL
+
+
+def alembic_config(service, migrations_dir, connection=None):
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations_dir)))
+    cfg.attributes["connection"] = connection
+    cfg.attributes["version_table"] = f"alembic_version_{service}"
+    return cfg
+
+
+def upgrade(engine, service, migrations_dir, revision="head"):
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+        command.upgrade(alembic_config(service, migrations_dir, conn), revision)
+
+
+def downgrade(engine, service, migrations_dir, revision="base"):
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(service, migrations_dir, conn), revision)
+
+
+def run_env(context, target_metadata):
+    """The body of every service's migrations/env.py."""
+    config = context.config
+    connection = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through `spc migrate` (spc.shared.migrations.upgrade)")
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      version_table=config.attributes["version_table"],
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,160 @@
+"""Transactional outbox and inbox: the tables every service has, and the relay that drains them.
+
+A state change and the events it causes are written in one transaction (`OutboxWriter`); the
+relay publishes them afterwards with publisher confirms and only then marks them sent, so an
+event is never published before (or without) the commit that makes it true. A crash between
+publish and mark republishes it, and every consumer deduplicates on `event_id` (`Inbox`).
+"""
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, func,
+                        insert, or_, select, update)
+from sqlalchemy.exc import IntegrityError
+
+from . import envelope
+from .clock import to_db, utcnow
+
+log = logging.getLogger(__name__)
+CLAIM_SECONDS = 30
+
+
+def define_messaging_tables(metadata: MetaData):
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("exchange", String(100), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("published_at", DateTime, nullable=True, index=True),
+        Column("claimed_until", DateTime, nullable=True),
+        Column("claimed_by", String(100), nullable=True),
+    )
+    processed = Table(
+        "processed_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("processed_at", DateTime, nullable=False),
+    )
+    return outbox, processed
+
+
+class OutboxWriter:
+    """Adds events to the outbox inside the caller's transaction."""
+
+    def __init__(self, session, table, exchange="spc.events"):
+        self.session, self.table, self.exchange = session, table, exchange
+        self.added = 0
+
+    def add(self, event):
+        self.session.execute(insert(self.table).values(
+            event_id=str(event.event_id), event_type=event.event_type, exchange=self.exchange,
+            body=envelope.to_bytes(event).decode("utf-8"), created_at=to_db(event.occurred_at)))
+        self.added += 1
+
+
+class Inbox:
+    """Records consumed event ids in the caller's transaction; a second delivery is seen."""
+
+    def __init__(self, session, table):
+        self.session, self.table = session, table
+
+    def seen(self, event_id):
+        row = self.session.execute(
+            select(self.table.c.event_id).where(self.table.c.event_id == str(event_id))).first()
+        return row is not None
+
+    def record(self, event):
+        self.session.execute(insert(self.table).values(
+            event_id=str(event.event_id), event_type=event.event_type, processed_at=utcnow()))
+
+
+class OutboxRelay:
+    """Claims unsent rows for a while, publishes them in order with confirms, marks them sent."""
+
+    def __init__(self, engine, table, publisher, transaction_lock=None, batch=200):
+        self.engine, self.table, self.publisher = engine, table, publisher
+        self.lock = transaction_lock
+        self.batch = batch
+        self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+
+    def _tx(self):
+        return _Locked(self.engine, self.lock)
+
+    def claim(self):
+        t, now = self.table, utcnow()
+        with self._tx() as conn:
+            ids = [r[0] for r in conn.execute(
+                select(t.c.id).where(and_(t.c.published_at.is_(None),
+                                          or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)))
+                .order_by(t.c.id).limit(self.batch))]
+            if not ids:
+                return []
+            conn.execute(update(t).where(and_(
+                t.c.id.in_(ids), or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)))
+                .values(claimed_by=self.me, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)))
+            return conn.execute(select(t.c.id, t.c.event_id, t.c.event_type, t.c.exchange, t.c.body)
+                                .where(and_(t.c.id.in_(ids), t.c.claimed_by == self.me))
+                                .order_by(t.c.id)).all()
+
+    def drain_once(self):
+        """Publish one batch; returns how many events were published."""
+        rows = self.claim()
+        published = []
+        try:
+            for row in rows:
+                self.publisher.publish_raw(row.body.encode("utf-8"), row.exchange, row.event_type,
+                                           message_id=row.event_id, type_=row.event_type)
+                published.append(row.id)
+        finally:
+            if published:
+                with self._tx() as conn:
+                    conn.execute(update(self.table).where(self.table.c.id.in_(published))
+                                 .values(published_at=utcnow(), claimed_until=None))
+        return len(published)
+
+    def drain(self):
+        total = 0
+        while True:
+            n = self.drain_once()
+            total += n
+            if n < self.batch:
+                return total
+
+    def oldest_unsent_age(self):
+        with self._tx() as conn:
+            oldest = conn.execute(select(func.min(self.table.c.created_at))
+                                  .where(self.table.c.published_at.is_(None))).scalar()
+        return 0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+
+
+class _Locked:
+    """A short transaction, serialised in-process when the database needs it (SQLite)."""
+
+    def __init__(self, engine, lock):
+        self.engine, self.lock = engine, lock
+
+    def __enter__(self):
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            self.ctx = self.engine.begin()
+            return self.ctx.__enter__()
+        except Exception:
+            if self.lock is not None:
+                self.lock.release()
+            raise
+
+    def __exit__(self, *exc):
+        try:
+            return self.ctx.__exit__(*exc)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+
+__all__ = ["define_messaging_tables", "OutboxWriter", "Inbox", "OutboxRelay", "IntegrityError"]

@@ -1,0 +1,121 @@
+"""Engines, the unit of work and migrations, free of nameko.
+
+Each service owns its database. SQLite (the default) serialises writers: transactions take the
+write lock at BEGIN and, under eventlet, an in-process semaphore keeps greenthreads from waiting
+on that lock inside C (which would stall the whole hub). PostgreSQL goes through pg8000, a pure
+Python driver whose socket I/O yields to eventlet, so one slow query never stalls other workers.
+"""
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import eventlet.semaphore
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from . import envelope
+from .outbox import Inbox, OutboxWriter
+
+
+def database_url(service, environ=os.environ):
+    """`<SERVICE>_DATABASE_URL`, else a SQLite file under SPC_DATA_DIR (default ./var)."""
+    url = environ.get(f"{service.upper()}_DATABASE_URL")
+    if url:
+        return url
+    data_dir = Path(environ.get("SPC_DATA_DIR", "var"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(data_dir / f'{service}.db').resolve()}"
+
+
+def make_engine(url):
+    url = make_url(url)
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+        url = url.set(drivername="postgresql+pg8000")
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # SQLAlchemy's recipe: we emit BEGIN ourselves
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def transaction_lock(engine):
+    """SQLite: one writer at a time in this process, waiting cooperatively. Others: none."""
+    return eventlet.semaphore.Semaphore(1) if engine.dialect.name == "sqlite" else None
+
+
+def check_database(engine):
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+class UnitOfWork:
+    """One business transaction: repositories, the outbox and the inbox share one session.
+
+    Subclasses add their repositories in `_repositories()`. Use as
+    `with uow: ...; uow.commit()`; leaving without commit rolls back.
+    """
+
+    outbox_table = None
+    inbox_table = None
+
+    def __init__(self, engine, producer, lock=None, on_commit=None):
+        self.engine, self.producer, self.lock, self.on_commit = engine, producer, lock, on_commit
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self.correlation_id = None
+
+    def __enter__(self):
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            self.session = self._sessions()
+            self.outbox = OutboxWriter(self.session, self.outbox_table)
+            self.inbox = Inbox(self.session, self.inbox_table)
+            self._repositories(self.session)
+        except Exception:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            self._release()
+
+    def _release(self):
+        if self.lock is not None:
+            self.lock.release()
+
+    def _repositories(self, session):
+        """Attach this service's repositories."""
+
+    def emit(self, domain_event):
+        """Queue a domain event (a dataclass with `event_type`) in the outbox of this transaction."""
+        self.outbox.add(envelope.new_event(domain_event.event_type, asdict(domain_event),
+                                           self.producer, correlation_id=self.correlation_id))
+
+    def emit_all(self, domain_events):
+        for domain_event in domain_events:
+            self.emit(domain_event)
+
+    def commit(self):
+        self.session.commit()
+        if self.outbox.added and self.on_commit is not None:
+            self.on_commit()
+        self.outbox.added = 0
+
+    def rollback(self):
+        self.session.rollback()

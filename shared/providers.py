@@ -1,0 +1,119 @@
+"""nameko dependency providers for a service's database (with its outbox relay) and the broker."""
+import logging
+import time
+
+import eventlet
+from eventlet.queue import LightQueue, Full, Empty
+from nameko.extensions import DependencyProvider
+
+from .messaging import Publisher, amqp_connection
+from .metrics import MetricsHub
+from .migrations import upgrade
+from .outbox import OutboxRelay
+from .persistence import check_database, make_engine, transaction_lock
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """What a worker gets: a fresh unit of work per use case, and a readiness check."""
+
+    def __init__(self, provider):
+        self._p = provider
+
+    def uow(self):
+        p = self._p
+        return p.uow_class(p.engine, p.container.service_name, p.lock, p.kick)
+
+    def check(self):
+        check_database(self._p.engine)
+
+
+class Database(DependencyProvider):
+    """Owns the service's engine (built in setup, disposed at stop), migrates it, and runs the
+    outbox relay in a managed greenthread, woken after every commit that added events."""
+
+    hub = MetricsHub()
+
+    def __init__(self, uow_class, migrations_dir, relay_interval=1.0):
+        self.uow_class, self.migrations_dir, self.relay_interval = uow_class, migrations_dir, relay_interval
+
+    def setup(self):
+        config = self.container.config
+        self.engine = make_engine(config["DATABASE_URL"])
+        self.lock = transaction_lock(self.engine)
+        if config.get("MIGRATE", True):
+            upgrade(self.engine, self.container.service_name, self.migrations_dir)
+        self.publisher = Publisher(config["AMQP_URI"])
+        self.relay = OutboxRelay(self.engine, self.uow_class.outbox_table, self.publisher, self.lock)
+        self._wake = LightQueue(maxsize=1)
+        self._running = False
+
+    def start(self):
+        self._running = True
+        self._gt = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox_relay")
+
+    def stop(self):
+        self._running = False
+        self.kick()
+        eventlet.sleep(0)
+        self.publisher.close()
+        self.engine.dispose()
+
+    def kill(self):
+        self._running = False
+        self.publisher.close()
+
+    def kick(self):
+        try:
+            self._wake.put_nowait(True)
+        except Full:
+            pass
+
+    def _relay_loop(self):
+        metrics, failures = self.hub.metrics, 0
+        while self._running:
+            try:
+                self._wake.get(timeout=self.relay_interval)
+            except Empty:
+                pass
+            if not self._running:
+                return
+            try:
+                metrics.published.inc(self.relay.drain())
+                metrics.outbox_lag.set(self.relay.oldest_unsent_age())
+                failures = 0
+            except Exception as exc:  # broker or database away: keep the rows, retry with backoff
+                failures += 1
+                metrics.relay_errors.inc()
+                log.warning("outbox relay failed (%s); retrying", exc)
+                eventlet.sleep(min(0.2 * 2 ** failures, 10.0))
+
+    def get_dependency(self, worker_ctx):
+        return Store(self)
+
+
+class BrokerCheck(DependencyProvider):
+    """Readiness of the broker: a connection can be opened (result cached for two seconds)."""
+
+    def setup(self):
+        self.uri = self.container.config["AMQP_URI"]
+        self._last = (0.0, False)
+
+    def _check(self):
+        at, ok = self._last
+        if time.monotonic() - at < 2.0:
+            return ok
+        conn = amqp_connection(self.uri)
+        try:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            ok = True
+        except Exception:
+            ok = False
+        finally:
+            conn.release()
+        self._last = (time.monotonic(), ok)
+        return ok
+
+    def get_dependency(self, worker_ctx):
+        return self._check

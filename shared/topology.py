@@ -1,0 +1,56 @@
+"""The whole broker topology, declared by every service before it publishes anything.
+
+An event published to a topic exchange with no bound queue is confirmed and lost (nameko and kombu
+publish with mandatory=False), so every service declares all queues and bindings at start-up, not
+only its own: whichever service starts first, nothing it publishes falls on the floor.
+"""
+from kombu import Exchange, Queue, binding
+
+INBOUND = Exchange("spc.inbound", "topic", durable=True,
+                   arguments={"alternate-exchange": "spc.inbound.unrouted"})
+UNROUTED = Exchange("spc.inbound.unrouted", "fanout", durable=True)
+EVENTS = Exchange("spc.events", "topic", durable=True)
+DEAD = Exchange("spc.dead", "topic", durable=True)
+
+DELIVERY_LIMIT = 20  # broker-side backstop; consumers dead-letter with a reason well before it
+QUORUM = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT}
+
+_REGISTRY_LIFECYCLE = [f"registry.service_{n}" for n in
+                       ("submitted", "approved", "suspended", "reinstated", "revoked")]
+
+
+def _queue(name, exchange, keys, dead_key):
+    q = Queue(name, bindings=[binding(exchange, routing_key=k) for k in keys],
+              durable=True, queue_arguments=dict(QUORUM))
+    q.dead_letter_key = dead_key  # where our consumers dead-letter rejected messages
+    return q
+
+
+REGISTRY_EVENTS = _queue("registry.events", EVENTS,
+                         ["audit.violation_confirmed", "audit.violation_resolved"], "events")
+FUNDING_EVENTS = _queue("funding.events", EVENTS, _REGISTRY_LIFECYCLE, "events")
+DISTRIBUTION_EVENTS = _queue("distribution.events", EVENTS, _REGISTRY_LIFECYCLE, "events")
+DISTRIBUTION_INBOUND = _queue("distribution.inbound", INBOUND,
+                              ["counter.upserted", "counter.closed"], "inbound")
+AUDIT_INBOUND = _queue("audit.inbound", INBOUND,
+                       ["compliance.violation_reported", "usager.report_submitted"], "inbound")
+AUDIT_JOURNAL = _queue("audit.events", EVENTS, ["#"], "events")
+INBOUND_UNROUTED = _queue("spc.inbound.unrouted", UNROUTED, [""], "inbound")
+
+INBOUND_DEAD = Queue("spc.inbound.dead", DEAD, routing_key="inbound", durable=True,
+                     queue_arguments={"x-queue-type": "quorum"})
+EVENTS_DEAD = Queue("spc.events.dead", DEAD, routing_key="events", durable=True,
+                    queue_arguments={"x-queue-type": "quorum"})
+
+CONSUMER_QUEUES = [REGISTRY_EVENTS, FUNDING_EVENTS, DISTRIBUTION_EVENTS, DISTRIBUTION_INBOUND,
+                   AUDIT_INBOUND, AUDIT_JOURNAL, INBOUND_UNROUTED]
+DEAD_LETTER_QUEUES = [INBOUND_DEAD, EVENTS_DEAD]
+EXCHANGES = [UNROUTED, INBOUND, EVENTS, DEAD]
+
+
+def declare_all(channel):
+    """Declare every exchange, queue and binding (idempotent)."""
+    for exchange in EXCHANGES:
+        exchange(channel).declare()
+    for queue in CONSUMER_QUEUES + DEAD_LETTER_QUEUES:
+        queue(channel).declare()
