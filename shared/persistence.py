@@ -103,9 +103,12 @@ class UnitOfWork:
         """Attach this service's repositories."""
 
     def emit(self, domain_event):
-        """Queue a domain event (a dataclass with `event_type`) in the outbox of this transaction."""
-        self.outbox.add(envelope.new_event(domain_event.event_type, asdict(domain_event),
-                                           self.producer, correlation_id=self.correlation_id))
+        """Queue a domain event (a dataclass with `event_type`) in the outbox of this transaction;
+        returns the wire event."""
+        event = envelope.new_event(domain_event.event_type, asdict(domain_event), self.producer,
+                                   correlation_id=self.correlation_id)
+        self.outbox.add(event)
+        return event
 
     def emit_all(self, domain_events):
         for domain_event in domain_events:

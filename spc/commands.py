@@ -14,6 +14,8 @@ def cli(verbose):
     """Service Public Citoyen: register, fund, distribute and audit citizen-run public services."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # refused requests are answered in JSON; their tracebacks are noise
+        logging.getLogger("nameko.containers").setLevel(logging.ERROR)
 
 
 def _serve(settings, names):
@@ -73,6 +75,14 @@ def migrate(services):
         engine = make_engine(database_url(name))
         upgrade(engine, name, Path(module.__file__).parent / "migrations")
         click.echo(f"{name}: up to date")
+
+
+@cli.command()
+def demo():
+    """The whole story in one command, embedded, printed step by step."""
+    from .demo import run_demo
+    logging.getLogger().setLevel(logging.WARNING)
+    run_demo()
 
 
 def _fail(message):

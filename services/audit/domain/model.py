@@ -1,0 +1,87 @@
+"""Findings and each service's compliance standing.
+
+`major` and `critical` findings are violations: they are confirmed at once, with no human step.
+A `minor` finding opens with a remediation deadline (30 days by default); unresolved at the
+deadline it escalates to a violation. Each decision bumps the service's `audit_version`.
+"""
+from datetime import timedelta
+
+from spc.shared.clock import to_wire
+from spc.shared.errors import Conflict
+
+from . import events
+
+VIOLATION_SEVERITIES = ("major", "critical")
+REMEDIATION_DAYS = 30
+OPEN, RESOLVED = "open", "resolved"
+
+
+class Finding:
+    def __init__(self, id, service_id, principle, severity, summary, reported_by, created_at,
+                 evidence_url=None, source_event_id=None, remediation_days=REMEDIATION_DAYS):
+        self.id, self.service_id = id, service_id
+        self.principle, self.severity, self.summary = principle, severity, summary
+        self.reported_by, self.evidence_url, self.source_event_id = reported_by, evidence_url, source_event_id
+        self.created_at = created_at
+        self.is_violation = severity in VIOLATION_SEVERITIES
+        self.remediation_deadline = None if self.is_violation else created_at + timedelta(days=remediation_days)
+        self.status, self.resolution, self.resolved_by, self.resolved_at = OPEN, None, None, None
+        self.escalated = False
+
+
+class Compliance:
+    """A service's compliance aggregate: its open violations and the audit decision counter."""
+
+    def __init__(self, service_id, known=False, registry_status="unknown"):
+        self.service_id, self.known, self.registry_status = service_id, known, registry_status
+        self.open_violations, self.audit_version = 0, 0
+
+    def record(self, finding: Finding):
+        self._record(events.FindingRecorded(finding.id, self.service_id, finding.principle,
+                                            finding.severity, finding.is_violation,
+                                            to_wire(finding.remediation_deadline)))
+        if finding.is_violation:
+            self._confirm(finding)
+
+    def escalate(self, finding: Finding, now):
+        """A minor finding past its deadline and still open becomes a violation."""
+        if finding.status != OPEN or finding.is_violation or finding.remediation_deadline > now:
+            return False
+        finding.is_violation, finding.escalated = True, True
+        self._confirm(finding)
+        return True
+
+    def resolve(self, finding: Finding, resolution, actor, now):
+        if finding.status == RESOLVED:
+            raise Conflict("the finding is already resolved", {"finding_id": finding.id},
+                           code="already_resolved")
+        finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
+            RESOLVED, resolution, actor, now)
+        if finding.is_violation:
+            self.open_violations -= 1
+            self.audit_version += 1
+            self._record(events.ViolationResolved(finding.id, self.service_id, self.open_violations,
+                                                  self.audit_version))
+
+    def _confirm(self, finding):
+        self.open_violations += 1
+        self.audit_version += 1
+        self._record(events.ViolationConfirmed(finding.id, self.service_id, self.open_violations,
+                                               self.audit_version))
+
+    def pull_events(self):
+        recorded = self.__dict__.get("_events", [])
+        self._events = []
+        return recorded
+
+    def _record(self, event):
+        self.__dict__.setdefault("_events", []).append(event)
+
+
+class CitizenReport:
+    """A citizen's report, kept for an auditor's triage; it never suspends a service by itself."""
+
+    def __init__(self, id, service_id, category, text, created_at, counter_id=None, source_event_id=None):
+        self.id, self.service_id, self.category, self.text = id, service_id, category, text
+        self.counter_id, self.created_at, self.source_event_id = counter_id, created_at, source_event_id
+        self.status = "new"

@@ -1,0 +1,78 @@
+"""Audit's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
+from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, Text)
+from sqlalchemy.orm import registry
+
+from spc.shared.outbox import define_messaging_tables
+
+from .domain.model import CitizenReport, Compliance, Finding
+
+metadata = MetaData()
+outbox, processed_events = define_messaging_tables(metadata)
+
+compliance = Table(
+    "compliance", metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("known", Boolean, nullable=False),
+    Column("registry_status", String(20), nullable=False),
+    Column("open_violations", Integer, nullable=False),
+    Column("audit_version", Integer, nullable=False),
+)
+findings = Table(
+    "findings", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False, index=True),
+    Column("principle", String(40), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("reported_by", String(200), nullable=False),
+    Column("evidence_url", Text, nullable=True),
+    Column("source_event_id", String(36), nullable=True, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("is_violation", Boolean, nullable=False),
+    Column("escalated", Boolean, nullable=False),
+    Column("remediation_deadline", DateTime, nullable=True, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("resolution", Text, nullable=True),
+    Column("resolved_by", String(300), nullable=True),
+    Column("resolved_at", DateTime, nullable=True),
+)
+reports = Table(
+    "reports", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False, index=True),
+    Column("category", String(30), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("counter_id", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("source_event_id", String(36), nullable=True, unique=True),
+    Column("status", String(20), nullable=False),
+)
+journal = Table(
+    "journal", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+journal_head = Table(
+    "journal_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+_mapper_registry = registry()
+_mapped = False
+
+
+def start_mappers():
+    global _mapped
+    if _mapped:
+        return
+    _mapper_registry.map_imperatively(Compliance, compliance)
+    _mapper_registry.map_imperatively(Finding, findings)
+    _mapper_registry.map_imperatively(CitizenReport, reports)
+    _mapped = True

@@ -1,0 +1,90 @@
+"""Loading and saving audit's aggregates and journal; the unit of work that groups them."""
+from sqlalchemy import insert, select, update
+
+from spc.shared.clock import utcnow
+from spc.shared.errors import NotFound
+from spc.shared.persistence import UnitOfWork
+
+from . import orm
+from .domain import journal
+from .domain.model import OPEN, Compliance, Finding
+
+
+class AuditRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, obj):
+        self.session.add(obj)
+
+    def compliance(self, service_id, for_update=False, create=False):
+        query = select(Compliance).where(Compliance.service_id == service_id)
+        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        if found is None and create:
+            found = Compliance(service_id)
+            self.session.add(found)
+        return found
+
+    def finding(self, finding_id):
+        found = self.session.get(Finding, finding_id)
+        if found is None:
+            raise NotFound(f"no finding {finding_id}", {"finding_id": finding_id})
+        return found
+
+    def findings_of(self, service_id):
+        return self.session.scalars(select(Finding).where(Finding.service_id == service_id)
+                                    .order_by(Finding.created_at, Finding.id)).all()
+
+    def overdue_minor_findings(self, now):
+        return self.session.scalars(select(Finding).where(
+            Finding.status == OPEN, Finding.is_violation.is_(False),
+            Finding.remediation_deadline <= now)).all()
+
+
+class Journal:
+    """Appends entries under a lock on the chain's head row, so the chain never forks."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def _head(self):
+        row = self.session.execute(select(orm.journal_head.c.seq, orm.journal_head.c.hash)
+                                   .where(orm.journal_head.c.id == 1).with_for_update()).first()
+        if row is None:
+            self.session.execute(insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS))
+            return 0, journal.GENESIS
+        return row.seq, row.hash
+
+    def append(self, event_id, event_type, body):
+        seq, head = self._head()
+        entry = journal.next_entry(seq, head, str(event_id), event_type, body)
+        self.session.execute(insert(orm.journal).values(
+            seq=entry.seq, event_id=entry.event_id, event_type=entry.event_type, body=entry.body,
+            prev_hash=entry.prev_hash, hash=entry.hash, recorded_at=utcnow()))
+        self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
+                             .values(seq=entry.seq, hash=entry.hash))
+        return entry
+
+    def entries(self, batch=1000):
+        last = 0
+        while True:
+            rows = self.session.execute(select(orm.journal).where(orm.journal.c.seq > last)
+                                        .order_by(orm.journal.c.seq).limit(batch)).all()
+            for row in rows:
+                yield journal.Entry(row.seq, row.event_id, row.event_type, row.body, row.prev_hash, row.hash)
+            if len(rows) < batch:
+                return
+            last = rows[-1].seq
+
+
+class AuditUnitOfWork(UnitOfWork):
+    outbox_table = orm.outbox
+    inbox_table = orm.processed_events
+
+    def __init__(self, *args, **kwargs):
+        orm.start_mappers()
+        super().__init__(*args, **kwargs)
+
+    def _repositories(self, session):
+        self.audit = AuditRepository(session)
+        self.journal = Journal(session)

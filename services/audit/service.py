@@ -1,0 +1,70 @@
+"""Audit's nameko entrypoints: load, build a command, call a handler, dump."""
+from pathlib import Path
+
+from nameko.timer import timer
+
+from spc.shared import topology
+from spc.shared.auth import Auth
+from spc.shared.consumer import apply_once, consume_events
+from spc.shared.errors import Rejection
+from spc.shared.http import api, json_response, read_json
+from spc.shared.metrics import Metrics
+from spc.shared.ops import OperationalEndpoints
+from spc.shared.providers import BrokerCheck, Database
+
+from . import handlers
+from .domain.commands import RecordFinding, ResolveFinding
+from .repository import AuditUnitOfWork
+from .schemas import FindingIn, ResolveIn
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class AuditService(OperationalEndpoints):
+    name = "audit"
+
+    store = Database(AuditUnitOfWork, MIGRATIONS)
+    auth = Auth()
+    metrics = Metrics()
+    broker_ok = BrokerCheck()
+
+    @api("POST", "/findings")
+    def record_finding(self, request):
+        actor = self.auth.require(request, "auditor")
+        body = FindingIn().load(read_json(request))
+        body["reported_by"] = body.get("reported_by") or str(actor)
+        result = handlers.record_finding(self.store.uow(), RecordFinding(**body))
+        return json_response(result, 201)
+
+    @api("POST", "/findings/<string:finding_id>/resolve")
+    def resolve_finding(self, request, finding_id):
+        actor = self.auth.require(request, "auditor")
+        body = ResolveIn().load(read_json(request))
+        cmd = ResolveFinding(finding_id, body["resolution"], str(actor))
+        return json_response(handlers.resolve_finding(self.store.uow(), cmd))
+
+    @api("GET", "/services/<string:service_id>/findings")
+    def service_findings(self, request, service_id):
+        self.auth.require(request)
+        return json_response(handlers.service_findings(self.store.uow(), service_id))
+
+    @api("GET", "/journal/verify")
+    def verify_journal(self, request):
+        self.auth.require(request, "auditor")
+        return json_response(handlers.verify_journal(self.store.uow()))
+
+    @consume_events(topology.AUDIT_INBOUND)
+    def on_inbound(self, event):
+        apply_once(self.store.uow(), event, handlers.journal_and_apply, self.metrics)
+
+    @consume_events(topology.AUDIT_JOURNAL)
+    def on_event(self, event):
+        apply_once(self.store.uow(), event, handlers.journal_and_apply, self.metrics)
+
+    @consume_events(topology.INBOUND_UNROUTED, accepted_types=frozenset())
+    def on_unrouted(self, event):
+        raise Rejection("unknown_event_type", f"{event.event_type!r} has no consumer")
+
+    @timer(interval=60)
+    def escalate_overdue(self):
+        handlers.escalate_overdue(self.store.uow())

@@ -1,0 +1,77 @@
+"""France Services counters and where each active service is listed.
+
+An active service is listed at every open counter inside its territory (one of its departments,
+or one of its communes). Suspension or revocation withdraws every listing; reinstatement
+republishes them. A counter that closes loses its listings; a new one gets those covering it.
+"""
+from . import events
+
+PUBLISHED, WITHDRAWN = "published", "withdrawn"
+
+
+class Counter:
+    def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None):
+        self.id, self.name, self.address = id, name, address
+        self.commune_insee, self.department = commune_insee, department
+        self.lat, self.lon = lat, lon
+        self.open = True
+
+    def update(self, name, commune_insee, department, address="", lat=None, lon=None):
+        self.name, self.commune_insee, self.department = name, commune_insee, department
+        self.address, self.lat, self.lon = address, lat, lon
+        self.open = True
+
+
+class Listing:
+    def __init__(self, service_id, counter_id, status=PUBLISHED):
+        self.service_id, self.counter_id, self.status = service_id, counter_id, status
+
+
+class DistributedService:
+    """Distribution's view of a service: its standing (newest version wins) and territory."""
+
+    def __init__(self, service_id, name="", status="unknown", version=0, departments=(), communes=()):
+        self.service_id, self.name, self.status, self.version = service_id, name, status, version
+        self.departments, self.communes = list(departments), list(communes)
+
+    @property
+    def listable(self):
+        return self.status == "active"
+
+    def covers(self, counter):
+        return counter.open and (counter.department in self.departments
+                                 or counter.commune_insee in self.communes)
+
+    def apply_standing(self, name, status, version, territories):
+        if version <= self.version:
+            return False
+        self.name, self.status, self.version = name, status, version
+        self.departments = list(territories.get("departments", []))
+        self.communes = list(territories.get("communes", []))
+        return True
+
+
+def reconcile(service, counters, listings):
+    """Make `listings` (the service's, by counter id) match its standing over `counters` (the
+    candidates in its territory). Returns (new Listing objects, domain events)."""
+    wanted = {c.id for c in counters if service.listable and service.covers(c)}
+    created, published, withdrawn = [], [], []
+    for counter_id in sorted(wanted):
+        listing = listings.get(counter_id)
+        if listing is None:
+            created.append(Listing(service.service_id, counter_id))
+            published.append(counter_id)
+        elif listing.status != PUBLISHED:
+            listing.status = PUBLISHED
+            published.append(counter_id)
+    for counter_id, listing in sorted(listings.items()):
+        if counter_id not in wanted and listing.status == PUBLISHED:
+            listing.status = WITHDRAWN
+            withdrawn.append(counter_id)
+    reason = f"service {service.status} (version {service.version})"
+    out = []
+    if published:
+        out.append(events.ListingPublished(service.service_id, published, reason))
+    if withdrawn:
+        out.append(events.ListingWithdrawn(service.service_id, withdrawn, reason))
+    return created, out

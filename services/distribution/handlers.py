@@ -1,0 +1,109 @@
+"""Distribution's use cases: one transaction each, events committed with the change."""
+from spc.shared.errors import NotFound
+
+from .domain.model import Counter, reconcile
+
+
+def on_service_standing(uow, event):
+    """registry.service_*: follow the newest standing and reconcile the service's listings."""
+    p = event.payload
+    repo = uow.distribution
+    service = repo.service(p["service_id"], for_update=True, create=True)
+    if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"]):
+        return
+    counters = repo.counters_in(service.departments, service.communes)
+    created, domain_events = reconcile(service, counters, repo.listings_of(service.service_id))
+    repo.add_all(created)
+    uow.emit_all(domain_events)
+
+
+def upsert_counter(uow, data):
+    """A counter opens or changes: list the active services now covering it, withdraw others."""
+    repo = uow.distribution
+    counter = repo.counter(data["counter_id"], required=False)
+    fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon")}
+    fields["address"] = fields["address"] or ""
+    if counter is None:
+        counter = Counter(data["counter_id"], **fields)
+        repo.add(counter)
+    else:
+        counter.update(**fields)
+    _reconcile_counter(uow, counter)
+
+
+def close_counter(uow, counter_id):
+    """A counter closes: it loses its listings."""
+    counter = uow.distribution.counter(counter_id, required=False)
+    if counter is None:
+        return
+    counter.open = False
+    _reconcile_counter(uow, counter)
+
+
+def _reconcile_counter(uow, counter):
+    repo = uow.distribution
+    repo.session.flush()
+    for service in repo.services_concerned_by(counter):
+        existing = repo.listing(service.service_id, counter.id)
+        listings = {counter.id: existing} if existing else {}
+        created, domain_events = reconcile(service, [counter], listings)
+        repo.add_all(created)
+        uow.emit_all(domain_events)
+
+
+def on_counter_upserted(uow, event):
+    upsert_counter(uow, event.payload)
+
+
+def on_counter_closed(uow, event):
+    close_counter(uow, event.payload["counter_id"])
+
+
+EVENT_HANDLERS = {f"registry.service_{n}": on_service_standing
+                  for n in ("submitted", "approved", "suspended", "reinstated", "revoked")}
+EVENT_HANDLERS.update({"counter.upserted": on_counter_upserted, "counter.closed": on_counter_closed})
+
+
+def import_counters(uow, rows, batch=200, progress=None):
+    """Upsert many counters (dicts shaped like counter.upserted), committing in batches."""
+    done = 0
+    for start in range(0, len(rows), batch):
+        with uow:
+            for row in rows[start:start + batch]:
+                upsert_counter(uow, row)
+            uow.commit()
+        done += len(rows[start:start + batch])
+        if progress:
+            progress(len(rows[start:start + batch]))
+    return done
+
+
+def search_counters(uow, **query):
+    with uow:
+        rows, total = uow.distribution.search_counters(**query)
+        return {"items": [counter_view(c) for c in rows], "total": total,
+                "limit": query.get("limit", 50), "offset": query.get("offset", 0)}
+
+
+def counter_catalogue(uow, counter_id):
+    with uow:
+        counter = uow.distribution.counter(counter_id)
+        services = uow.distribution.catalogue(counter_id)
+        return {"counter": counter_view(counter),
+                "services": [{"service_id": s.service_id, "name": s.name} for s in services]}
+
+
+def service_listings(uow, service_id):
+    with uow:
+        service = uow.distribution.service(service_id)
+        if service is None:
+            raise NotFound(f"no service {service_id} known to distribution", {"service_id": service_id})
+        listings = uow.distribution.listings_of(service_id)
+        return {"service_id": service_id, "status": service.status,
+                "listings": [{"counter_id": cid, "status": l.status}
+                             for cid, l in sorted(listings.items())]}
+
+
+def counter_view(c):
+    return {"id": c.id, "name": c.name, "commune_insee": c.commune_insee, "department": c.department,
+            "address": c.address, "lat": c.lat, "lon": c.lon, "open": c.open}

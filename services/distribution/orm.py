@@ -1,0 +1,51 @@
+"""Distribution's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy.orm import registry
+
+from spc.shared.outbox import define_messaging_tables
+
+from .domain.model import Counter, DistributedService, Listing
+
+metadata = MetaData()
+outbox, processed_events = define_messaging_tables(metadata)
+
+counters = Table(
+    "counters", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("commune_insee", String(5), nullable=False, index=True),
+    Column("department", String(3), nullable=False, index=True),
+    Column("address", String(500), nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("open", Boolean, nullable=False),
+)
+services = Table(
+    "services", metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("departments", JSON, nullable=False),
+    Column("communes", JSON, nullable=False),
+)
+listings = Table(
+    "listings", metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("counter_id", String(64), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Index("ix_listings_counter_status", "counter_id", "status"),
+)
+
+_mapper_registry = registry()
+_mapped = False
+
+
+def start_mappers():
+    global _mapped
+    if _mapped:
+        return
+    _mapper_registry.map_imperatively(Counter, counters)
+    _mapper_registry.map_imperatively(DistributedService, services)
+    _mapper_registry.map_imperatively(Listing, listings)
+    _mapped = True

@@ -1,0 +1,49 @@
+"""Distribution's nameko entrypoints: load, call a handler, dump."""
+from pathlib import Path
+
+from spc.shared import topology
+from spc.shared.auth import Auth
+from spc.shared.consumer import apply_once, consume_events
+from spc.shared.http import api, json_response
+from spc.shared.metrics import Metrics
+from spc.shared.ops import OperationalEndpoints
+from spc.shared.providers import BrokerCheck, Database
+
+from . import handlers
+from .repository import DistributionUnitOfWork
+from .schemas import CounterQuery
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DistributionService(OperationalEndpoints):
+    name = "distribution"
+
+    store = Database(DistributionUnitOfWork, MIGRATIONS)
+    auth = Auth()
+    metrics = Metrics()
+    broker_ok = BrokerCheck()
+
+    @api("GET", "/counters")
+    def counters(self, request):
+        self.auth.require(request)
+        query = CounterQuery().load(request.args.to_dict())
+        return json_response(handlers.search_counters(self.store.uow(), **query))
+
+    @api("GET", "/counters/<string:counter_id>/catalogue")
+    def catalogue(self, request, counter_id):
+        self.auth.require(request)
+        return json_response(handlers.counter_catalogue(self.store.uow(), counter_id))
+
+    @api("GET", "/services/<string:service_id>/listings")
+    def listings(self, request, service_id):
+        self.auth.require(request)
+        return json_response(handlers.service_listings(self.store.uow(), service_id))
+
+    @consume_events(topology.DISTRIBUTION_EVENTS)
+    def on_event(self, event):
+        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)
+
+    @consume_events(topology.DISTRIBUTION_INBOUND)
+    def on_inbound(self, event):
+        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

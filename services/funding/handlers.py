@@ -1,0 +1,92 @@
+"""Funding's use cases: one transaction each, events committed with the change."""
+import uuid
+
+from spc.shared.clock import utcnow
+
+from .domain import commands
+from .domain.model import Programme
+
+
+def _id():
+    return str(uuid.uuid4())
+
+
+def create_programme(uow, cmd: commands.CreateProgramme):
+    """Open a programme with its budget envelope."""
+    with uow:
+        programme = Programme(_id(), cmd.name, cmd.budget_cents)
+        uow.funding.add(programme)
+        uow.commit()
+        return programme_view(programme)
+
+
+def award_grant(uow, cmd: commands.AwardGrant):
+    """Grant money to an active service in tranches, within the programme's budget."""
+    with uow:
+        programme = uow.funding.programme(cmd.programme_id, for_update=True)
+        account = uow.funding.account(cmd.service_id, for_update=True, create=True)
+        grant = account.award(_id(), programme, cmd.tranches, _id)
+        uow.emit_all(account.pull_events())
+        uow.commit()
+        return grant_view(grant)
+
+
+def release_tranche(uow, cmd: commands.ReleaseTranche):
+    """Release a tranche: the payment order, published once per tranche, ever."""
+    with uow:
+        service_id = uow.funding.service_of_tranche(cmd.tranche_id)
+        account = uow.funding.account(service_id, for_update=True)
+        now = utcnow()
+        tranche = account.release(cmd.tranche_id, cmd.actor, now)
+        for domain_event in account.pull_events():
+            event = uow.emit(domain_event)
+            uow.funding.record_payment_order(tranche, event.event_id, now)
+        uow.commit()
+        return tranche_view(tranche)
+
+
+def on_service_standing(uow, event):
+    """registry.service_*: follow the newest standing; freeze, unfreeze or cancel tranches."""
+    p = event.payload
+    account = uow.funding.account(p["service_id"], for_update=True, create=True)
+    account.apply_standing(p["status"], p["version"])
+    uow.emit_all(account.pull_events())
+
+
+EVENT_HANDLERS = {f"registry.service_{n}": on_service_standing
+                  for n in ("submitted", "approved", "suspended", "reinstated", "revoked")}
+
+
+def service_funding(uow, service_id):
+    with uow:
+        account = uow.funding.account(service_id)
+        if account is None:
+            return {"service_id": service_id, "frozen": False, "status": "unknown", "grants": []}
+        return {"service_id": service_id, "frozen": account.frozen, "status": account.status,
+                "grants": [grant_view(g) for g in account.grants]}
+
+
+def list_programmes(uow):
+    with uow:
+        return {"items": [programme_view(p) for p in uow.funding.programmes()]}
+
+
+def get_programme(uow, programme_id):
+    with uow:
+        return programme_view(uow.funding.programme(programme_id))
+
+
+def programme_view(p):
+    return {"id": p.id, "name": p.name, "budget_cents": p.budget_cents,
+            "committed_cents": p.committed_cents, "available_cents": p.available_cents}
+
+
+def grant_view(g):
+    return {"id": g.id, "programme_id": g.programme_id, "service_id": g.service_id,
+            "total_cents": g.total_cents, "tranches": [tranche_view(t) for t in g.tranches]}
+
+
+def tranche_view(t):
+    return {"id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
+            "due_date": t.due_date.isoformat(), "milestone": t.milestone, "status": t.status,
+            "released_by": t.released_by}

@@ -1,0 +1,68 @@
+"""Funding's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
+from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Integer, MetaData, String,
+                        Table, Text)
+from sqlalchemy.orm import registry, relationship
+
+from spc.shared.outbox import define_messaging_tables
+
+from .domain.model import FundingAccount, Grant, Programme, Tranche
+
+metadata = MetaData()
+outbox, processed_events = define_messaging_tables(metadata)
+
+programmes = Table(
+    "programmes", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("budget_cents", BigInteger, nullable=False),
+    Column("committed_cents", BigInteger, nullable=False),
+)
+accounts = Table(
+    "accounts", metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+grants = Table(
+    "grants", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("programme_id", String(64), ForeignKey("programmes.id"), nullable=False, index=True),
+    Column("service_id", String(64), ForeignKey("accounts.service_id"), nullable=False, index=True),
+)
+tranches = Table(
+    "tranches", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("grant_id", String(64), ForeignKey("grants.id"), nullable=False, index=True),
+    Column("service_id", String(64), nullable=False, index=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("milestone", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("released_by", String(300), nullable=True),
+    Column("released_at", DateTime, nullable=True),
+)
+# One row per payment order, ever: the database itself refuses a second release of a tranche.
+payment_orders = Table(
+    "payment_orders", metadata,
+    Column("tranche_id", String(64), primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("released_at", DateTime, nullable=False),
+)
+
+_mapper_registry = registry()
+_mapped = False
+
+
+def start_mappers():
+    global _mapped
+    if _mapped:
+        return
+    m = _mapper_registry.map_imperatively
+    m(Programme, programmes)
+    m(Tranche, tranches)
+    m(Grant, grants, properties={"tranches": relationship(Tranche, order_by=tranches.c.due_date,
+                                                          lazy="selectin")})
+    m(FundingAccount, accounts, properties={
+        "grants": relationship(Grant, order_by=grants.c.id, lazy="selectin")})
+    _mapped = True

@@ -1,0 +1,58 @@
+"""Loading and saving funding's aggregates; the unit of work that groups them."""
+from sqlalchemy import insert, select
+
+from spc.shared.errors import NotFound
+from spc.shared.persistence import UnitOfWork
+
+from . import orm
+from .domain.model import FundingAccount, Programme, Tranche
+
+
+class FundingRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def add(self, obj):
+        self.session.add(obj)
+
+    def programme(self, programme_id, for_update=False):
+        query = select(Programme).where(Programme.id == programme_id)
+        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        if found is None:
+            raise NotFound(f"no programme {programme_id}", {"programme_id": programme_id})
+        return found
+
+    def programmes(self):
+        return self.session.scalars(select(Programme).order_by(Programme.name)).all()
+
+    def account(self, service_id, for_update=False, create=False):
+        """The service's funding account (locked when asked); `create` makes an unknown one."""
+        query = select(FundingAccount).where(FundingAccount.service_id == service_id)
+        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        if found is None and create:
+            found = FundingAccount(service_id)
+            self.session.add(found)
+            self.session.flush()
+        return found
+
+    def service_of_tranche(self, tranche_id):
+        service_id = self.session.scalar(select(Tranche.service_id).where(Tranche.id == tranche_id))
+        if service_id is None:
+            raise NotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
+        return service_id
+
+    def record_payment_order(self, tranche, event_id, at):
+        self.session.execute(insert(orm.payment_orders).values(
+            tranche_id=tranche.id, event_id=event_id, amount_cents=tranche.amount_cents, released_at=at))
+
+
+class FundingUnitOfWork(UnitOfWork):
+    outbox_table = orm.outbox
+    inbox_table = orm.processed_events
+
+    def __init__(self, *args, **kwargs):
+        orm.start_mappers()
+        super().__init__(*args, **kwargs)
+
+    def _repositories(self, session):
+        self.funding = FundingRepository(session)

@@ -1,0 +1,65 @@
+"""Funding's nameko entrypoints: load, build a command, call a handler, dump."""
+from pathlib import Path
+
+from spc.shared import topology
+from spc.shared.auth import Auth
+from spc.shared.consumer import apply_once, consume_events
+from spc.shared.http import api, json_response, read_json
+from spc.shared.metrics import Metrics
+from spc.shared.ops import OperationalEndpoints
+from spc.shared.providers import BrokerCheck, Database
+
+from . import handlers
+from .domain import commands
+from .repository import FundingUnitOfWork
+from .schemas import GrantIn, ProgrammeIn
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class FundingService(OperationalEndpoints):
+    name = "funding"
+
+    store = Database(FundingUnitOfWork, MIGRATIONS)
+    auth = Auth()
+    metrics = Metrics()
+    broker_ok = BrokerCheck()
+
+    @api("POST", "/programmes")
+    def create_programme(self, request):
+        actor = self.auth.require(request, "funding_officer")
+        body = ProgrammeIn().load(read_json(request))
+        cmd = commands.CreateProgramme(body["name"], body["budget_cents"], str(actor))
+        return json_response(handlers.create_programme(self.store.uow(), cmd), 201)
+
+    @api("GET", "/programmes")
+    def list_programmes(self, request):
+        self.auth.require(request)
+        return json_response(handlers.list_programmes(self.store.uow()))
+
+    @api("GET", "/programmes/<string:programme_id>")
+    def get_programme(self, request, programme_id):
+        self.auth.require(request)
+        return json_response(handlers.get_programme(self.store.uow(), programme_id))
+
+    @api("POST", "/grants")
+    def award_grant(self, request):
+        actor = self.auth.require(request, "funding_officer")
+        body = GrantIn().load(read_json(request))
+        cmd = commands.AwardGrant(body["programme_id"], body["service_id"], body["tranches"], str(actor))
+        return json_response(handlers.award_grant(self.store.uow(), cmd), 201)
+
+    @api("POST", "/tranches/<string:tranche_id>/release")
+    def release_tranche(self, request, tranche_id):
+        actor = self.auth.require(request, "funding_officer")
+        cmd = commands.ReleaseTranche(tranche_id, str(actor))
+        return json_response(handlers.release_tranche(self.store.uow(), cmd))
+
+    @api("GET", "/services/<string:service_id>/funding")
+    def service_funding(self, request, service_id):
+        self.auth.require(request)
+        return json_response(handlers.service_funding(self.store.uow(), service_id))
+
+    @consume_events(topology.FUNDING_EVENTS)
+    def on_event(self, event):
+        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)
