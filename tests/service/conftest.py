@@ -1,0 +1,32 @@
+"""Service layer: the four nameko services in this process, on the real RabbitMQ (a vhost per
+test) and SQLite or PostgreSQL; driven over HTTP and AMQP like their users do."""
+import pytest
+
+from spc import config
+from spc.runner import Cluster
+from tests.support import TOKENS_ENV, Api, free_port
+
+
+@pytest.fixture
+def cluster_factory(amqp_uri, tmp_path):
+    started = []
+
+    def start(names=config.SERVICE_NAMES, db_urls=None):
+        ports = {n: free_port() for n in config.SERVICE_NAMES}
+        env = {"AMQP_URI": amqp_uri, "SPC_DATA_DIR": str(tmp_path), "SPC_BIND": "127.0.0.1",
+               "SPC_ADMIN_TOKENS": TOKENS_ENV,
+               **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
+               **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()}}
+        cluster = Cluster(config.load(env), names).start()
+        started.append(cluster)
+        return cluster, Api(ports)
+
+    yield start
+    for cluster in started:
+        cluster.stop()
+
+
+@pytest.fixture
+def spc(cluster_factory):
+    """All four services, SQLite databases; returns the HTTP helper."""
+    return cluster_factory()[1]

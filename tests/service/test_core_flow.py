@@ -1,0 +1,130 @@
+"""The rule that matters most, on the real broker: a violation suspends funding and distribution."""
+import json
+
+from tests.support import PACT, EventTap, drain_queue, envelope, publish_inbound, wait_for
+
+
+def register_active(spc, pact=PACT):
+    sid = spc.ok("POST", "registry", "/services", "registrar", pact)["id"]
+    spc.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
+    wait_for("audit and funding to know the service", lambda: (
+        spc.call("GET", "audit", f"/services/{sid}/findings").status_code == 200
+        and spc.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active"))
+    return sid
+
+
+def grant(spc, sid, amounts=(100_00, 200_00, 300_00)):
+    prog = spc.ok("POST", "funding", "/programmes", "funding_officer",
+                  {"name": "Programme", "budget_cents": 10_000_00})
+    return spc.ok("POST", "funding", "/grants", "funding_officer", {
+        "programme_id": prog["id"], "service_id": sid,
+        "tranches": [{"amount_cents": a, "due_date": f"2026-0{i + 1}-01"} for i, a in enumerate(amounts)]})
+
+
+def counter(counter_id, department="35", commune="35238"):
+    return {"counter_id": counter_id, "name": f"France services {counter_id}", "commune_insee": commune,
+            "department": department, "address": "1 place de la Mairie"}
+
+
+def test_a_major_violation_suspends_funding_and_distribution_then_resolution_reinstates(spc, amqp_uri):
+    tap = EventTap(amqp_uri)
+    for cid in ("fs-1", "fs-2"):
+        publish_inbound(amqp_uri, envelope("counter.upserted", counter(cid)), "counter.upserted")
+    publish_inbound(amqp_uri, envelope("counter.upserted", counter("fs-3", "29", "29019")), "counter.upserted")
+    wait_for("counters", lambda: spc.ok("GET", "distribution", "/counters")["total"] == 3)
+    sid = register_active(spc)
+    g = grant(spc, sid)
+    released = g["tranches"][0]["id"]
+    spc.ok("POST", "funding", f"/tranches/{released}/release", "funding_officer")
+    wait_for("listings", lambda: len(spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]) == 2)
+    assert [s["service_id"] for s in spc.ok("GET", "distribution", "/counters/fs-1/catalogue")["services"]] == [sid]
+
+    publish_inbound(amqp_uri, envelope("compliance.violation_reported", {
+        "service_id": sid, "principle": "neutrality", "severity": "major",
+        "summary": "Political leaflets", "reported_by": "inspection-35"}), "compliance.violation_reported")
+
+    wait_for("suspension", lambda: spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended")
+    wait_for("freeze", lambda: spc.ok("GET", "funding", f"/services/{sid}/funding")["frozen"])
+    funding = spc.ok("GET", "funding", f"/services/{sid}/funding")
+    assert [t["status"] for t in funding["grants"][0]["tranches"]] == ["released", "frozen", "frozen"]
+    wait_for("withdrawal", lambda: {x["status"] for x in spc.ok(
+        "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"withdrawn"})
+    assert spc.ok("GET", "distribution", "/counters/fs-1/catalogue")["services"] == []
+    refused = spc.call("POST", "funding", f"/tranches/{g['tranches'][1]['id']}/release", "funding_officer")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "funding_frozen"
+
+    finding = spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"][0]
+    assert finding["is_violation"] and finding["status"] == "open"
+    spc.ok("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor", {"resolution": "fixed"})
+    wait_for("reinstatement", lambda: spc.ok("GET", "registry", f"/services/{sid}")["status"] == "active")
+    wait_for("unfreeze", lambda: [t["status"] for t in spc.ok(
+        "GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]] == ["released", "scheduled", "scheduled"])
+    wait_for("republication", lambda: {x["status"] for x in spc.ok(
+        "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"published"})
+
+    tap.collect(wait=1.0)
+    assert len(tap.of_type("funding.tranche_released")) == 1
+    for event_type in ("registry.service_suspended", "registry.service_reinstated", "funding.funding_frozen",
+                       "distribution.listing_withdrawn", "audit.violation_confirmed", "audit.violation_resolved"):
+        assert tap.of_type(event_type), f"{event_type} was not published"
+    assert wait_for("journal", lambda: spc.ok("GET", "audit", "/journal/verify", "auditor")["ok"])
+
+
+def test_a_minor_finding_does_not_suspend(spc):
+    sid = register_active(spc)
+    resp = spc.ok("POST", "audit", "/findings", "auditor", {
+        "service_id": sid, "principle": "transparency", "severity": "minor",
+        "summary": "Accounts published late", "reported_by": "auditor-1"})
+    assert not resp["is_violation"] and resp["remediation_deadline"]
+    assert spc.ok("GET", "registry", f"/services/{sid}")["status"] == "active"
+
+
+def test_a_counter_opening_in_a_territory_lists_the_active_services_and_closing_withdraws_them(spc, amqp_uri):
+    sid = register_active(spc)
+    publish_inbound(amqp_uri, envelope("counter.upserted", counter("fs-new")), "counter.upserted")
+    wait_for("listing", lambda: spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]
+             == [{"counter_id": "fs-new", "status": "published"}])
+    publish_inbound(amqp_uri, envelope("counter.closed", {"counter_id": "fs-new"}), "counter.closed")
+    wait_for("withdrawal", lambda: spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]
+             == [{"counter_id": "fs-new", "status": "withdrawn"}])
+
+
+def test_a_duplicate_event_is_applied_once(spc, amqp_uri):
+    sid = register_active(spc)
+    msg = envelope("compliance.violation_reported", {
+        "service_id": sid, "principle": "equality", "severity": "critical",
+        "summary": "Refused a family", "reported_by": "defenseur-des-droits"})
+    for _ in range(3):
+        publish_inbound(amqp_uri, msg, "compliance.violation_reported", message_id=msg["event_id"])
+    wait_for("suspension", lambda: spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended")
+    findings = wait_for("finding", lambda: spc.ok("GET", "audit", f"/services/{sid}/findings"))
+    import time
+    time.sleep(1.0)
+    findings = spc.ok("GET", "audit", f"/services/{sid}/findings")
+    assert len(findings["findings"]) == 1 and findings["open_violations"] == 1
+
+
+def test_invalid_inbound_messages_are_dead_lettered_with_a_reason_and_the_consumer_goes_on(spc, amqp_uri):
+    sid = register_active(spc)
+    bad = [
+        (b"{not json", "compliance.violation_reported", "invalid_json"),
+        (json.dumps(envelope("compliance.violation_reported", {"service_id": sid})).encode(),
+         "compliance.violation_reported", "schema_error:payload."),
+        (json.dumps(envelope("compliance.violation_reported", {
+            "service_id": "nope", "principle": "equality", "severity": "major", "summary": "x",
+            "reported_by": "y"})).encode(), "compliance.violation_reported", "unknown_service"),
+        (json.dumps(envelope("compliance.violation_reported", {}, version=9)).encode(),
+         "compliance.violation_reported", "unsupported_version"),
+        (json.dumps(envelope("weather.changed", {})).encode(), "weather.changed", "unknown_event_type"),
+        (b"{" + b" " * 70_000 + b"}", "compliance.violation_reported", "too_large"),
+    ]
+    for body, key, _ in bad:
+        publish_inbound(amqp_uri, body, key)
+    dead = drain_queue(amqp_uri, "spc.inbound.dead", wait=20, expect=len(bad))
+    reasons = sorted(props.headers["x-spc-rejection"] for props, _ in dead)
+    for _, _, expected in bad:
+        assert any(r.startswith(expected) for r in reasons), (expected, reasons)
+    publish_inbound(amqp_uri, envelope("compliance.violation_reported", {
+        "service_id": sid, "principle": "equality", "severity": "major", "summary": "still consuming",
+        "reported_by": "y"}), "compliance.violation_reported")
+    wait_for("suspension", lambda: spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended")
