@@ -30,7 +30,7 @@ def database_url(service, environ=os.environ):
 
 def make_engine(url):
     url = make_url(url)
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+    if url.drivername in ("postgresql", "postgres"):  # no driver named: the cooperative one
         url = url.set(drivername="postgresql+pg8000")
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
