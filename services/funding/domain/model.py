@@ -106,10 +106,10 @@ class FundingAccount:
         A standing older than the one applied is ignored; returns whether it was applied."""
         if version <= self.version:
             return False
-        self.status, self.version = status, version
+        previous, self.status, self.version = self.status, status, version
         if status == "suspended":
             self._move_tranches({SCHEDULED}, FROZEN, events.FundingFrozen)
-        elif status == "active":
+        elif status == "active" and previous == "suspended":
             self._move_tranches({FROZEN}, SCHEDULED, events.FundingUnfrozen)
         elif status == "revoked":
             self._move_tranches({SCHEDULED, FROZEN}, CANCELLED, None)

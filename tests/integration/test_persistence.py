@@ -1,0 +1,143 @@
+"""Units of work, migrations, concurrency and the outbox on SQLite and PostgreSQL."""
+import json
+import time
+from datetime import date
+
+import eventlet
+import pytest
+from sqlalchemy import func, select, text
+
+from spc.runner import service_class
+from spc.services.funding import handlers as funding
+from spc.services.funding import orm as funding_orm
+from spc.services.funding.domain import commands
+from spc.services.funding.repository import FundingUnitOfWork
+from spc.services.funding.service import MIGRATIONS as FUNDING_MIGRATIONS
+from spc.shared.envelope import Event
+from spc.shared.errors import Conflict
+from spc.shared.messaging import Publisher
+from spc.shared.migrations import downgrade, upgrade
+from spc.shared.outbox import OutboxRelay
+from spc.shared.persistence import make_engine, transaction_lock
+from tests.support import EventTap
+
+
+@pytest.mark.parametrize("service", ["registry", "funding", "distribution", "audit"])
+def test_migrations_go_up_and_down_and_up_again(db_url, service):
+    import importlib
+    from pathlib import Path
+    module = importlib.import_module(service_class(service).__module__)
+    migrations = Path(module.__file__).parent / "migrations"
+    engine = make_engine(db_url)
+    upgrade(engine, service, migrations)
+    downgrade(engine, service, migrations)
+    upgrade(engine, service, migrations)
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM alembic_version_{service}")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.fixture
+def funding_db(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine, "funding", FUNDING_MIGRATIONS)
+    lock = transaction_lock(engine)
+    yield engine, (lambda: FundingUnitOfWork(engine, "funding", lock))
+    engine.dispose()
+
+
+def active_service(uow, service_id="s1"):
+    event = Event("registry.service_approved", {"service_id": service_id, "status": "active", "version": 2}, "t")
+    with uow() as u:
+        funding.on_service_standing(u, event)
+        u.commit()
+
+
+def test_concurrent_grants_never_exceed_the_budget(funding_db):
+    engine, uow = funding_db
+    active_service(uow)
+    prog = funding.create_programme(uow(), commands.CreateProgramme("P", 1_000, "t"))
+    tranche = [{"amount_cents": 300, "due_date": date(2026, 1, 1)}]
+
+    def attempt(_):
+        try:
+            funding.award_grant(uow(), commands.AwardGrant(prog["id"], "s1", tranche, "t"))
+            return True
+        except Conflict:
+            return False
+
+    results = list(eventlet.GreenPool(10).imap(attempt, range(10)))
+    assert results.count(True) == 3
+    assert funding.get_programme(uow(), prog["id"])["committed_cents"] == 900
+
+
+def test_concurrent_releases_of_one_tranche_pay_once(funding_db):
+    engine, uow = funding_db
+    active_service(uow)
+    prog = funding.create_programme(uow(), commands.CreateProgramme("P", 1_000, "t"))
+    grant = funding.award_grant(uow(), commands.AwardGrant(
+        prog["id"], "s1", [{"amount_cents": 500, "due_date": date(2026, 1, 1)}], "t"))
+    tid = grant["tranches"][0]["id"]
+
+    def attempt(_):
+        try:
+            funding.release_tranche(uow(), commands.ReleaseTranche(tid, "t"))
+            return "released"
+        except Conflict as exc:
+            return exc.code
+
+    results = list(eventlet.GreenPool(8).imap(attempt, range(8)))
+    assert results.count("released") == 1 and set(results) == {"released", "already_released"}
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(funding_orm.payment_orders)).scalar() == 1
+        orders = conn.execute(select(func.count()).select_from(funding_orm.outbox).where(
+            funding_orm.outbox.c.event_type == "funding.tranche_released")).scalar()
+    assert orders == 1
+
+
+def test_a_rolled_back_use_case_leaves_no_event_in_the_outbox(funding_db):
+    engine, uow = funding_db
+    active_service(uow)
+    with pytest.raises(Conflict):
+        funding.award_grant(uow(), commands.AwardGrant(
+            funding.create_programme(uow(), commands.CreateProgramme("P", 10, "t"))["id"], "s1",
+            [{"amount_cents": 500, "due_date": date(2026, 1, 1)}], "t"))
+    with engine.connect() as conn:
+        types = [r[0] for r in conn.execute(select(funding_orm.outbox.c.event_type))]
+    assert "funding.grant_awarded" not in types
+
+
+def test_the_relay_publishes_committed_events_in_order_and_marks_them_sent(funding_db, amqp_uri):
+    engine, uow = funding_db
+    tap = EventTap(amqp_uri)
+    for version in (2, 3, 4, 5):
+        event = Event("registry.service_approved",
+                      {"service_id": "s1", "status": "suspended" if version % 2 else "active",
+                       "version": version}, "t")
+        with uow() as u:
+            funding.on_service_standing(u, event)
+            u.commit()
+    publisher = Publisher(amqp_uri)
+    relay = OutboxRelay(engine, funding_orm.outbox, publisher, transaction_lock(engine))
+    assert relay.drain() == 3 and relay.drain() == 0  # approval (2) changes no tranche: no event
+    publisher.close()
+    events = tap.collect(wait=2.0)
+    assert [e["event_type"] for e in events] == ["funding.funding_frozen", "funding.funding_unfrozen",
+                                                 "funding.funding_frozen"]
+    assert [e["payload"]["version"] for e in events] == [3, 4, 5]
+    assert relay.oldest_unsent_age() == 0.0
+
+
+def test_a_slow_postgresql_query_does_not_stall_other_greenthreads(pg_url):
+    """pg8000 yields to eventlet: five one-second queries run together, not one after another."""
+    engine = make_engine(pg_url)
+
+    def slow(_):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(1)"))
+
+    started = time.monotonic()
+    list(eventlet.GreenPool(5).imap(slow, range(5)))
+    elapsed = time.monotonic() - started
+    engine.dispose()
+    assert elapsed < 4.0, f"five concurrent 1 s queries took {elapsed:.1f} s: the driver blocks the hub"

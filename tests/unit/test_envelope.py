@@ -1,0 +1,43 @@
+"""The envelope parser gives each bad message its contract reason code."""
+import json
+
+import pytest
+
+from spc.shared import envelope
+from spc.shared.errors import Rejection
+from tests.support import envelope as env
+
+GOOD = env("compliance.violation_reported", {"service_id": "s1", "principle": "equality",
+                                             "severity": "major", "summary": "x", "reported_by": "y"})
+
+
+def raw(**over):
+    doc = dict(GOOD, **over)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("body,code", [
+    (b"\xff\xfe", "invalid_json"), (b"{", "invalid_json"), (b"[1]", "invalid_json"),
+    (b"{" + b" " * 70_000 + b"}", "too_large"),
+    (raw(event_id="not-a-uuid"), "schema_error:event_id"),
+    (raw(schema_version="1"), "schema_error:schema_version"),
+    (raw(occurred_at="2026-11-25T10:00:00"), "schema_error:occurred_at"),
+    (raw(event_type="weather.changed"), "unknown_event_type"),
+    (raw(schema_version=2), "unsupported_version"),
+    (raw(payload={**GOOD["payload"], "severity": "apocalyptic"}), "schema_error:payload.severity"),
+    (raw(payload={**GOOD["payload"], "evidence_url": "http://x.fr"}), "schema_error:payload.evidence_url"),
+])
+def test_bad_messages_are_rejected_with_their_reason(body, code):
+    with pytest.raises(Rejection) as err:
+        envelope.parse(body)
+    assert err.value.code == code
+
+
+def test_a_good_message_parses():
+    event = envelope.parse(raw(), routing_key="compliance.violation_reported")
+    assert event.payload["severity"] == "major" and event.producer == "test-suite"
+
+
+def test_the_routing_key_must_match_the_event_type():
+    with pytest.raises(Rejection):
+        envelope.parse(raw(), routing_key="usager.report_submitted")
