@@ -14,6 +14,7 @@ def cli(verbose):
     """Service Public Citoyen: register, fund, distribute and audit citizen-run public services."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.DEBUG if verbose else logging.WARNING)
     if not verbose:  # refused requests are answered in JSON; their tracebacks are noise
         logging.getLogger("nameko.containers").setLevel(logging.ERROR)
 
@@ -83,6 +84,94 @@ def demo():
     from .demo import run_demo
     logging.getLogger().setLevel(logging.WARNING)
     run_demo()
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--exchange", default="spc.inbound", show_default=True)
+def publish(file, exchange):
+    """Publish an event file to SPC as an external system does (pika, publisher confirms)."""
+    from .operations import PublishError, load_event_file, publish as send
+    import os
+    uri = os.environ.get("AMQP_URI")
+    if not uri:
+        _fail("AMQP_URI is not set")
+    try:
+        event, raw = load_event_file(file)
+        send(uri, event, raw, exchange)
+    except PublishError as exc:
+        _fail(str(exc))
+    click.echo(f"published {event.event_type} {event.event_id} (confirmed by the broker)")
+
+
+@cli.group()
+def counters():
+    """France Services counters."""
+
+
+@counters.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def counters_import(file):
+    """Load counters from the ANCT CSV into distribution's database, with a progress bar."""
+    from tqdm import tqdm
+    from spc.services.distribution.anct_csv import CsvFormatError, read_counters_file
+    from .demo import import_counters_into
+
+    try:
+        total = len(read_counters_file(file)[0])
+    except CsvFormatError as exc:
+        _fail(str(exc))
+    with tqdm(total=total, unit="counter") as bar:
+        done = import_counters_into(config.load(), file, progress=bar.update)
+    click.echo(f"{done} counters imported; listings follow for active services")
+
+
+@cli.group()
+def dlq():
+    """Dead-lettered messages."""
+
+
+@dlq.command("list")
+@click.option("--queue", type=click.Choice(["spc.inbound.dead", "spc.events.dead"]),
+              default="spc.inbound.dead", show_default=True)
+@click.option("--limit", default=100, show_default=True)
+def dlq_list(queue, limit):
+    """Show dead letters with their reason (they stay in the queue)."""
+    import json
+    from .operations import dlq_messages
+    for message in dlq_messages(config.load(allow_embedded=False).amqp_uri, queue, limit):
+        click.echo(json.dumps(message, ensure_ascii=False))
+
+
+@dlq.command("replay")
+@click.option("--queue", type=click.Choice(["spc.inbound.dead", "spc.events.dead"]),
+              default="spc.inbound.dead", show_default=True)
+@click.option("--limit", default=1000, show_default=True)
+def dlq_replay(queue, limit):
+    """Re-publish dead letters to where they were going; failures come back with a new reason."""
+    from .operations import dlq_replay as replay
+    click.echo(f"{replay(config.load(allow_embedded=False).amqp_uri, queue, limit)} messages replayed")
+
+
+@cli.group()
+def journal():
+    """The audit journal."""
+
+
+@journal.command("verify")
+def journal_verify():
+    """Recompute the audit journal's hash chain from audit's database."""
+    import json
+    from spc.services.audit import handlers
+    from spc.services.audit.repository import AuditUnitOfWork
+    from spc.services.audit.service import MIGRATIONS
+    from spc.shared.migrations import upgrade
+    from spc.shared.persistence import database_url, make_engine, transaction_lock
+    engine = make_engine(database_url("audit"))
+    upgrade(engine, "audit", MIGRATIONS)
+    result = handlers.verify_journal(AuditUnitOfWork(engine, "audit", transaction_lock(engine)))
+    click.echo(json.dumps(result))
+    sys.exit(0 if result["ok"] else 1)
 
 
 def _fail(message):

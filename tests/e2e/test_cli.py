@@ -1,0 +1,34 @@
+"""The commands a newcomer types first."""
+import json
+import os
+import subprocess
+import sys
+
+from tests.support import envelope
+
+
+def spc(*args, env=None, timeout=180):
+    return subprocess.run([sys.executable, "-m", "spc.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+def test_spc_demo_tells_the_whole_story_and_exits_0():
+    result = spc("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for line in ("suspended", "frozen", "withdrawn", "funding_frozen", "reinstated", "'ok': True",
+                 "The story is complete."):
+        assert line in result.stdout, line
+
+
+def test_spc_publish_refuses_an_invalid_file_before_sending_anything(tmp_path, amqp_uri):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(envelope("compliance.violation_reported", {"service_id": "s"})))
+    result = spc("publish", str(bad), env={"AMQP_URI": amqp_uri})
+    assert result.returncode == 2 and "schema_error:payload." in result.stderr
+
+
+def test_spc_counters_import_loads_the_anct_file(tmp_path):
+    result = spc("counters", "import", "spc/data/france-services-2024-08-01.csv",
+                 env={"SPC_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "2845 counters imported" in result.stdout
