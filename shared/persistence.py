@@ -69,8 +69,16 @@ class UnitOfWork:
 
     outbox_table = None
     inbox_table = None
+    orm = None  # the service's orm module: its tables and start_mappers()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.orm is not None:
+            cls.outbox_table, cls.inbox_table = cls.orm.outbox, cls.orm.processed_events
 
     def __init__(self, engine, producer, lock=None, on_commit=None):
+        if self.orm is not None:
+            self.orm.start_mappers()
         self.engine, self.producer, self.lock, self.on_commit = engine, producer, lock, on_commit
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self.correlation_id = None
@@ -122,3 +130,8 @@ class UnitOfWork:
 
     def rollback(self):
         self.session.rollback()
+
+
+def first(session, query, for_update=False):
+    """The first result of `query`, row-locked (SELECT … FOR UPDATE) when asked."""
+    return session.scalars(query.with_for_update() if for_update else query).first()

@@ -3,7 +3,7 @@ from sqlalchemy import insert, select, update
 
 from spc.shared.clock import utcnow
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork
+from spc.shared.persistence import UnitOfWork, first
 
 from . import orm
 from .domain import journal
@@ -19,7 +19,7 @@ class AuditRepository:
 
     def compliance(self, service_id, for_update=False, create=False):
         query = select(Compliance).where(Compliance.service_id == service_id)
-        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        found = first(self.session, query, for_update)
         if found is None and create:
             found = Compliance(service_id)
             self.session.add(found)
@@ -78,12 +78,7 @@ class Journal:
 
 
 class AuditUnitOfWork(UnitOfWork):
-    outbox_table = orm.outbox
-    inbox_table = orm.processed_events
-
-    def __init__(self, *args, **kwargs):
-        orm.start_mappers()
-        super().__init__(*args, **kwargs)
+    orm = orm
 
     def _repositories(self, session):
         self.audit = AuditRepository(session)

@@ -2,7 +2,7 @@
 from sqlalchemy import and_, func, or_, select
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork
+from spc.shared.persistence import UnitOfWork, first
 
 from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing
@@ -20,7 +20,7 @@ class DistributionRepository:
 
     def service(self, service_id, for_update=False, create=False):
         query = select(DistributedService).where(DistributedService.service_id == service_id)
-        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        found = first(self.session, query, for_update)
         if found is None and create:
             found = DistributedService(service_id)
             self.session.add(found)
@@ -81,12 +81,7 @@ class DistributionRepository:
 
 
 class DistributionUnitOfWork(UnitOfWork):
-    outbox_table = orm.outbox
-    inbox_table = orm.processed_events
-
-    def __init__(self, *args, **kwargs):
-        orm.start_mappers()
-        super().__init__(*args, **kwargs)
+    orm = orm
 
     def _repositories(self, session):
         self.distribution = DistributionRepository(session)

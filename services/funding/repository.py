@@ -2,7 +2,7 @@
 from sqlalchemy import insert, select
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork
+from spc.shared.persistence import UnitOfWork, first
 
 from . import orm
 from .domain.model import FundingAccount, Programme, Tranche
@@ -17,7 +17,7 @@ class FundingRepository:
 
     def programme(self, programme_id, for_update=False):
         query = select(Programme).where(Programme.id == programme_id)
-        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        found = first(self.session, query, for_update)
         if found is None:
             raise NotFound(f"no programme {programme_id}", {"programme_id": programme_id})
         return found
@@ -28,7 +28,7 @@ class FundingRepository:
     def account(self, service_id, for_update=False, create=False):
         """The service's funding account (locked when asked); `create` makes an unknown one."""
         query = select(FundingAccount).where(FundingAccount.service_id == service_id)
-        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        found = first(self.session, query, for_update)
         if found is None and create:
             found = FundingAccount(service_id)
             self.session.add(found)
@@ -47,12 +47,7 @@ class FundingRepository:
 
 
 class FundingUnitOfWork(UnitOfWork):
-    outbox_table = orm.outbox
-    inbox_table = orm.processed_events
-
-    def __init__(self, *args, **kwargs):
-        orm.start_mappers()
-        super().__init__(*args, **kwargs)
+    orm = orm
 
     def _repositories(self, session):
         self.funding = FundingRepository(session)

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork
+from spc.shared.persistence import UnitOfWork, first
 
 from . import orm
 from .domain.model import CitizenService
@@ -38,12 +38,7 @@ class ServiceRepository:
 
 
 class RegistryUnitOfWork(UnitOfWork):
-    outbox_table = orm.outbox
-    inbox_table = orm.processed_events
-
-    def __init__(self, *args, **kwargs):
-        orm.start_mappers()
-        super().__init__(*args, **kwargs)
+    orm = orm
 
     def _repositories(self, session):
         self.services = ServiceRepository(session)
