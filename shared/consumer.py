@@ -6,23 +6,30 @@ backoff, and dead-lettering with a reason. Replaces nameko's defaults where they
 - a handler that raises is acked and dropped (requeue_on_error=False), or requeued in a hot loop
   (True). We dead-letter permanent failures with `x-spc-rejection`, and requeue transient ones
   after a growing pause, up to MAX_ATTEMPTS, then dead-letter them too.
+- a handler that finds its database unreachable does not burn its attempts: `apply_once` holds the
+  message (unacked, so a crash still returns it to the queue) and retries the transaction with
+  backoff until the database answers again, for up to HOLD_SECONDS.
 """
 import logging
+import os
 import time
 from functools import partial
 
 import eventlet
+from sqlalchemy.exc import DBAPIError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
 
-from . import envelope, topology
+from . import envelope, failpoints, topology
 from .errors import Rejection
 from .messaging import Publisher
 from .metrics import MetricsHub
+from .persistence import check_database
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+HOLD_SECONDS = float(os.environ.get("SPC_DB_HOLD_SECONDS", 600))
 
 
 def backoff_seconds(attempt):
@@ -87,21 +94,46 @@ class EventConsumer(Entrypoint):
         self.queue_consumer.unregister_provider(self)
 
     def handle_message(self, body, message):
+        if (message.delivery_info or {}).get("redelivered"):
+            self.hub.metrics.redeliveries.labels(self.queue.name).inc()
         try:
-            event = envelope.parse(message.body, message.delivery_info.get("routing_key"),
-                                   self.accepted_types)
+            info = message.delivery_info or {}
+            # replayed dead letters come through the default exchange, keyed by queue name
+            routing_key = info.get("routing_key") if info.get("exchange") else None
+            event = envelope.parse(message.body, routing_key, self.accepted_types)
         except Rejection as rejection:
             self.reject(message, rejection)
             return
+        if failpoints.armed("consumer.received", self.queue.name):  # off in production
+            eventlet.spawn_n(self._dispatch_after_failpoint, event, message)
+            return
+        self._dispatch(event, message)
+
+    def _dispatch_after_failpoint(self, event, message):
+        failpoints.fire("consumer.received", self.queue.name)
+        self._dispatch(event, message)
+
+    def _dispatch(self, event, message):
         try:
             self.container.spawn_worker(self, (event,), {}, context_data={},
                                         handle_result=partial(self.handle_result, message))
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
+
+    def _settle(self, action, message):
+        """Ack or requeue. If the connection died under us (a lost heartbeat, a broker restart)
+        the broker already took the message back and will deliver it again: the inbox absorbs
+        that, so a failed ack is logged, never allowed to kill the service."""
+        try:
+            action(message)
+        except Exception as exc:
+            log.warning("%s: could not settle a message (%r); the broker will redeliver it",
+                        self.queue.name, exc)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            failpoints.fire("consumer.after_commit", self.queue.name)
+            self._settle(self.queue_consumer.ack_message, message)
         elif isinstance(exc_info[1], Rejection):
             self.reject(message, exc_info[1])
         else:
@@ -114,9 +146,9 @@ class EventConsumer(Entrypoint):
             self.reject(message, Rejection("retries_exhausted", f"{type(exc).__name__}: {exc}"[:300]))
             return
         log.warning("%s: attempt %d failed (%s); requeueing", self.queue.name, attempt, exc)
-        self.hub.metrics.redeliveries.labels(self.queue.name).inc()
+        self.hub.metrics.retries.labels(self.queue.name).inc()
         eventlet.sleep(backoff_seconds(attempt))
-        self.queue_consumer.requeue_message(message)
+        self._settle(self.queue_consumer.requeue_message, message)
 
     def reject(self, message, rejection):
         log.warning("%s: dead-lettering message: %s", self.queue.name, rejection.header)
@@ -125,10 +157,10 @@ class EventConsumer(Entrypoint):
         except Exception:
             log.exception("dead-lettering failed; the message is requeued")
             eventlet.sleep(1.0)
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
             return
         self.hub.metrics.dead_lettered.labels(self.queue.name, rejection.code.split(":")[0]).inc()
-        self.queue_consumer.ack_message(message)
+        self._settle(self.queue_consumer.ack_message, message)
 
 
 consume_events = EventConsumer.decorator
@@ -136,7 +168,34 @@ consume_events = EventConsumer.decorator
 
 def apply_once(uow, event, apply, metrics=None):
     """Apply `apply(uow, event)` unless `event` was already applied; record it in the same
-    transaction as its effect. Returns False for a duplicate."""
+    transaction as its effect. Returns False for a duplicate.
+
+    While the database is unreachable the event is held and the transaction retried with backoff
+    (nothing partial is ever written: each try is one transaction); any other error propagates."""
+    started, attempt = time.monotonic(), 0
+    while True:
+        try:
+            return _apply_once(uow, event, apply, metrics)
+        except DBAPIError as exc:
+            if _reachable(uow.engine) or time.monotonic() - started > HOLD_SECONDS:
+                raise
+            attempt += 1
+            if metrics is not None:
+                metrics.database_waits.inc()
+            log.warning("database unreachable while applying %s %s (%s); holding it, try %d",
+                        event.event_type, event.event_id, str(exc).splitlines()[0][:200], attempt)
+            eventlet.sleep(backoff_seconds(attempt))
+
+
+def _reachable(engine):
+    try:
+        check_database(engine)
+        return True
+    except Exception:
+        return False
+
+
+def _apply_once(uow, event, apply, metrics):
     with uow:
         uow.correlation_id = event.correlation_id or str(event.event_id)
         if uow.inbox.seen(event.event_id):
@@ -145,6 +204,7 @@ def apply_once(uow, event, apply, metrics=None):
             return False
         apply(uow, event)
         uow.inbox.record(event)
+        failpoints.fire("handler.before_commit")
         uow.commit()
     if metrics is not None:
         metrics.consumed.labels(event.event_type).inc()

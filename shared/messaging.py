@@ -34,15 +34,31 @@ class Publisher:
 
     def publish_raw(self, body, exchange, routing_key, headers=None, message_id=None,
                     type_=None, content_type="application/json"):
+        """Publish and wait for the broker's confirm. A connection that went stale while idle is
+        replaced and the publish tried once more (a possible duplicate, which consumers absorb)."""
         with self._lock:
-            try:
-                self._ensure().publish(
-                    body, exchange=exchange, routing_key=routing_key, headers=headers or {},
-                    message_id=message_id, type=type_, content_type=content_type,
-                    content_encoding="utf-8", delivery_mode=2, retry=False)
-            except Exception:
-                self.close()
-                raise
+            for attempt in (1, 2):
+                had_connection = self._producer is not None
+                try:
+                    self._ensure().publish(
+                        body, exchange=exchange, routing_key=routing_key, headers=headers or {},
+                        message_id=message_id, type=type_, content_type=content_type,
+                        content_encoding="utf-8", delivery_mode=2, retry=False)
+                    return
+                except Exception:
+                    self.close()
+                    if attempt == 2 or not had_connection:
+                        raise
+                    log.info("publisher connection was stale; reconnecting")
+
+    def keepalive(self):
+        """Send a heartbeat if one is due (call about once a second while idle)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.heartbeat_check()
+                except Exception:
+                    self.close()
 
     def publish_event(self, event, exchange=topology.EVENTS):
         self.publish_raw(envelope.to_bytes(event), exchange, event.event_type,

@@ -15,8 +15,14 @@ class ServiceMetrics:
                                   ["event_type"], registry=r)
         self.dead_lettered = Counter(f"{p}_dead_lettered_total", "Messages dead-lettered, by reason code",
                                      ["queue", "reason"], registry=r)
-        self.redeliveries = Counter(f"{p}_redeliveries_total", "Messages requeued after a transient failure",
+        self.redeliveries = Counter(f"{p}_redeliveries_total",
+                                    "Messages the broker delivered again (redelivered flag set)",
                                     ["queue"], registry=r)
+        self.retries = Counter(f"{p}_retries_total", "Messages requeued after a failed attempt",
+                               ["queue"], registry=r)
+        self.database_waits = Counter(f"{p}_database_waits_total",
+                                      "Tries that found the database unreachable (event held)",
+                                      registry=r)
         self.handler_seconds = Histogram(f"{p}_handler_seconds", "Time to apply one event", ["event_type"],
                                          registry=r)
         self.published = Counter(f"{p}_outbox_published_total", "Events relayed from the outbox", registry=r)

@@ -1,13 +1,21 @@
 """`/health/live`, `/health/ready` and `/metrics`: every service class inherits these three."""
+from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
 from .http import api, json_response
 from .metrics import CONTENT_TYPE
 
 
+class StandingsQuery(Schema):
+    after = fields.String(load_default="")
+    limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
+
+
 class OperationalEndpoints:
-    """Mixin for a nameko service class that has `store` (Database), `broker_ok` (BrokerCheck)
-    and `metrics` (Metrics) dependencies. None of these endpoints needs a token."""
+    """Mixin for a nameko service class that has `store` (Database), `broker_ok` (BrokerCheck),
+    `metrics` (Metrics) and `auth` (Auth) dependencies. The health and metrics endpoints need no
+    token; `/standings` (any role) is this service's view of every service's standing, read by
+    `spc reconcile`."""
 
     @api("GET", "/health/live")
     def health_live(self, request):
@@ -22,7 +30,19 @@ class OperationalEndpoints:
 
     @api("GET", "/metrics")
     def metrics_text(self, request):
+        self.store.refresh_outbox_lag()
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)
+
+    @api("GET", "/standings")
+    def standings(self, request):
+        self.auth.require(request)
+        query = StandingsQuery().load(request.args.to_dict())
+        uow = self.store.uow()
+        with uow:
+            items = uow.standings(query["after"], query["limit"])
+        more = len(items) == query["limit"]
+        return json_response({"service": self.name, "items": items,
+                              "next": items[-1]["service_id"] if more else None})
 
 
 def _ok(check):

@@ -14,11 +14,11 @@ from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text
                         insert, or_, select, update)
 from sqlalchemy.exc import IntegrityError
 
-from . import envelope
+from . import envelope, failpoints
 from .clock import to_db, utcnow
 
 log = logging.getLogger(__name__)
-CLAIM_SECONDS = 30
+CLAIM_SECONDS = 10  # a relay that died holding a claim delays those rows this long
 
 
 def define_messaging_tables(metadata: MetaData):
@@ -112,10 +112,14 @@ class OutboxRelay:
                 published.append(row.id)
         finally:
             if published:
-                with self._tx() as conn:
-                    conn.execute(update(self.table).where(self.table.c.id.in_(published))
-                                 .values(published_at=utcnow(), claimed_until=None))
+                failpoints.fire("relay.after_publish")
+                self.mark_published(published)
         return len(published)
+
+    def mark_published(self, ids):
+        with self._tx() as conn:
+            conn.execute(update(self.table).where(self.table.c.id.in_(ids))
+                         .values(published_at=utcnow(), claimed_until=None))
 
     def drain(self):
         total = 0

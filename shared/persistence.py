@@ -12,6 +12,7 @@ from pathlib import Path
 import eventlet.semaphore
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from . import envelope
@@ -131,7 +132,30 @@ class UnitOfWork:
     def rollback(self):
         self.session.rollback()
 
+    def standings(self, after, limit):
+        """This service's view of each service's standing, by service id, after `after`."""
+        raise NotImplementedError
+
 
 def first(session, query, for_update=False):
     """The first result of `query`, row-locked (SELECT … FOR UPDATE) when asked."""
     return session.scalars(query.with_for_update() if for_update else query).first()
+
+
+def first_or_create(session, query, factory, for_update=False):
+    """`first(...)`, or a new object from `factory()` inserted now. Two transactions creating the
+    same row at once (two events about a new service, handled concurrently) do not fail: the
+    loser's insert is rolled back to a savepoint and it reads (and locks) the winner's row."""
+    found = first(session, query, for_update)
+    if found is not None:
+        return found
+    created = factory()
+    try:
+        with session.begin_nested():
+            session.add(created)
+    except IntegrityError:
+        found = first(session, query, for_update)
+        if found is None:
+            raise
+        return found
+    return created

@@ -28,6 +28,13 @@ class Store:
     def check(self):
         check_database(self._p.engine)
 
+    def refresh_outbox_lag(self):
+        """Set the outbox-lag gauge now (a scrape must see a stuck relay, not its last success)."""
+        try:
+            self._p.hub.metrics.outbox_lag.set(self._p.relay.oldest_unsent_age())
+        except Exception:  # database away: readiness says so; keep the last value
+            pass
+
 
 class Database(DependencyProvider):
     """Owns the service's engine (built in setup, disposed at stop), migrates it, and runs the
@@ -79,6 +86,7 @@ class Database(DependencyProvider):
                 pass
             if not self._running:
                 return
+            self.publisher.keepalive()
             try:
                 metrics.published.inc(self.relay.drain())
                 metrics.outbox_lag.set(self.relay.oldest_unsent_age())

@@ -12,8 +12,13 @@ UNROUTED = Exchange("spc.inbound.unrouted", "fanout", durable=True)
 EVENTS = Exchange("spc.events", "topic", durable=True)
 DEAD = Exchange("spc.dead", "topic", durable=True)
 
-DELIVERY_LIMIT = 20  # broker-side backstop; consumers dead-letter with a reason well before it
-QUORUM = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT}
+# Consumer queues are quorum queues (replicated, durable, and they count deliveries in
+# `x-delivery-count`). Our consumers dead-letter with a reason after MAX_ATTEMPTS (consumer.py);
+# the broker's delivery limit is the backstop for a consumer that dies on a message every time
+# (it never gets to dead-letter it), and its dead-letter exchange keeps such a message too.
+DELIVERY_LIMIT = 20
+QUORUM = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
+          "x-dead-letter-exchange": "spc.dead"}
 
 _REGISTRY_LIFECYCLE = [f"registry.service_{n}" for n in
                        ("submitted", "approved", "suspended", "reinstated", "revoked")]
@@ -21,7 +26,7 @@ _REGISTRY_LIFECYCLE = [f"registry.service_{n}" for n in
 
 def _queue(name, exchange, keys, dead_key):
     q = Queue(name, bindings=[binding(exchange, routing_key=k) for k in keys],
-              durable=True, queue_arguments=dict(QUORUM))
+              durable=True, queue_arguments={**QUORUM, "x-dead-letter-routing-key": dead_key})
     q.dead_letter_key = dead_key  # where our consumers dead-letter rejected messages
     return q
 

@@ -147,10 +147,38 @@ def dlq_list(queue, limit):
 @click.option("--queue", type=click.Choice(["spc.inbound.dead", "spc.events.dead"]),
               default="spc.inbound.dead", show_default=True)
 @click.option("--limit", default=1000, show_default=True)
-def dlq_replay(queue, limit):
-    """Re-publish dead letters to where they were going; failures come back with a new reason."""
+@click.option("--message-id", default=None, help="Replay only this message.")
+def dlq_replay(queue, limit, message_id):
+    """Put dead letters back on the queue that rejected them (fix the cause first: register the
+    unknown service, upgrade the consumer...); a message that fails again comes back with its new
+    reason."""
     from .operations import dlq_replay as replay
-    click.echo(f"{replay(config.load(allow_embedded=False).amqp_uri, queue, limit)} messages replayed")
+    done = replay(config.load(allow_embedded=False).amqp_uri, queue, limit, message_id)
+    click.echo(f"{done} messages replayed")
+
+
+@cli.command("reconcile")
+@click.option("--wait", default=0.0, show_default=True,
+              help="Seconds to keep re-checking while events are still in flight.")
+@click.option("--token", envvar="SPC_TOKEN", help="A staff token (any role) [env SPC_TOKEN].")
+def reconcile_cmd(wait, token):
+    """Compare the four services' views of every service's standing; exit 1 on any disagreement.
+
+    Reads each service's GET /standings at SPC_<SERVICE>_URL (default http://127.0.0.1:<port>)."""
+    import json
+    from .reconcile import SERVICES, ReconcileError, StandingsClient, reconcile
+    settings = config.load(allow_embedded=True)
+    urls = {name: settings.environ.get(f"SPC_{name.upper()}_URL",
+                                       f"http://127.0.0.1:{settings.port(name)}").rstrip("/")
+            for name in SERVICES}
+    try:
+        found, compared = reconcile(StandingsClient(urls, token), wait=wait)
+    except (ReconcileError, OSError) as exc:
+        _fail(str(exc))
+    for item in found:
+        click.echo(json.dumps(item, ensure_ascii=False))
+    click.echo(f"{compared} services compared, {len(found)} disagreements", err=True)
+    sys.exit(1 if found else 0)
 
 
 @cli.group()

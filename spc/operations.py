@@ -76,11 +76,21 @@ def dlq_messages(amqp_uri, queue, limit=100):
     return out
 
 
-def dlq_replay(amqp_uri, queue, limit=1000):
-    """Re-publish dead letters to their original exchange and routing key (confirmed), then ack
-    them. A message that fails again comes back to the dead-letter queue with its new reason."""
+def _origin_queue(props):
+    """The queue that dead-lettered the message: ours (x-spc-queue) or the broker's (x-death)."""
+    headers = props.headers or {}
+    if headers.get("x-spc-queue"):
+        return headers["x-spc-queue"]
+    deaths = headers.get("x-death") or []
+    return deaths[0].get("queue") if deaths else None
+
+
+def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
+    """Put dead letters back on the queue that rejected them (through the default exchange, so
+    no other consumer sees them twice), confirmed, then ack them. `message_id` picks one. A
+    message that fails again comes back here with its new reason."""
     conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
-    replayed = 0
+    replayed, skipped = 0, []
     try:
         channel = conn.channel()
         channel.confirm_delivery()
@@ -88,15 +98,22 @@ def dlq_replay(amqp_uri, queue, limit=1000):
             method, props, body = channel.basic_get(queue, auto_ack=False)
             if method is None:
                 break
-            headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-spc-")}
+            target = _origin_queue(props)
+            if (message_id is not None and props.message_id != message_id) or target is None:
+                skipped.append(method.delivery_tag)
+                continue
+            headers = {k: v for k, v in (props.headers or {}).items()
+                       if not k.startswith("x-spc-") and k != "x-death"}
             original = props.headers or {}
-            channel.basic_publish(original.get("x-spc-original-exchange", "spc.inbound"),
-                                  original.get("x-spc-original-routing-key", props.type or ""), body,
-                                  pika.BasicProperties(content_type=props.content_type, delivery_mode=2,
-                                                       message_id=props.message_id, type=props.type,
-                                                       headers=headers))
+            headers["x-spc-replayed-from"] = queue
+            channel.basic_publish("", target, body, pika.BasicProperties(
+                content_type=props.content_type, delivery_mode=2, message_id=props.message_id,
+                type=props.type, headers=headers), mandatory=True)
             channel.basic_ack(method.delivery_tag)
             replayed += 1
+        for tag in skipped:
+            channel.basic_nack(tag, requeue=True)
     finally:
-        conn.close()
+        if conn.is_open:
+            conn.close()
     return replayed

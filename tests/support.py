@@ -113,5 +113,113 @@ class EventTap:
             self.events.append(json.loads(body))
         return self.events
 
+    def drain(self, quiet=0.5):
+        """Everything published so far: gets until the queue stays empty for `quiet` seconds."""
+        conn = pika.BlockingConnection(pika_params(self.amqp_uri))
+        try:
+            channel, empty_since = conn.channel(), None
+            while True:
+                method, _, body = channel.basic_get(self.queue, auto_ack=True)
+                if method is not None:
+                    self.events.append(json.loads(body))
+                    empty_since = None
+                    continue
+                empty_since = empty_since or time.monotonic()
+                if time.monotonic() - empty_since >= quiet:
+                    return self.events
+                time.sleep(0.05)
+        finally:
+            conn.close()
+
     def of_type(self, event_type):
         return [e for e in self.events if e["event_type"] == event_type]
+
+
+class Fleet:
+    """SPC services as separate `spc run` processes (one per service), as in deployment: each
+    can be stopped, killed with SIGKILL, or restarted with other settings (failpoints)."""
+
+    def __init__(self, amqp_uri, db_urls, log_dir, env=None):
+        import os
+        self.ports = {n: free_port() for n in db_urls}
+        self.log_dir = log_dir
+        self.env = dict(os.environ, AMQP_URI=amqp_uri, SPC_ADMIN_TOKENS=TOKENS_ENV,
+                        SPC_BIND="127.0.0.1", SPC_DATA_DIR=str(log_dir), **(env or {}))
+        self.env.pop("SPC_FAILPOINTS", None)
+        for name, url in db_urls.items():
+            self.env[f"{name.upper()}_PORT"] = str(self.ports[name])
+            self.env[f"{name.upper()}_DATABASE_URL"] = url
+        self.db_urls = db_urls
+        self.procs, self.api, self.starts = {}, Api(self.ports), {}
+
+    def start(self, *names, wait=True, **extra_env):
+        import subprocess
+        import sys
+        for name in names or tuple(self.db_urls):
+            self.starts[name] = self.starts.get(name, 0) + 1
+            log = open(self.log_dir / f"{name}.{self.starts[name]}.log", "w")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "spc.cli", "run", name], env=dict(self.env, **extra_env),
+                stdout=log, stderr=subprocess.STDOUT)
+        if wait:
+            for name in names or tuple(self.db_urls):
+                self.wait_ready(name)
+        return self
+
+    def wait_ready(self, name, timeout=60):
+        wait_for(f"{name} ready", lambda: self.api.call("GET", name, "/health/ready", None)
+                 .status_code == 200, timeout=timeout)
+
+    def stop(self, name, timeout=20):
+        import signal
+        import subprocess
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def kill(self, name):
+        """SIGKILL: no cleanup, no ack, no goodbye to the broker."""
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait()
+
+    def wait_exit(self, name, timeout=60):
+        """Wait for a process to die on its own (a failpoint `exit`); returns its exit code."""
+        code = self.procs[name].wait(timeout=timeout)
+        del self.procs[name]
+        return code
+
+    def restart(self, name, **extra_env):
+        if name in self.procs:
+            self.stop(name)
+        return self.start(name, **extra_env)
+
+    def close(self):
+        for name in list(self.procs):
+            self.stop(name)
+
+    def logs(self):
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-4000:]}" for p in sorted(self.log_dir.glob("*.log")))
+
+
+def rabbit_queue(amqp_uri, queue):
+    """The management API's view of a queue (messages ready, unacknowledged...)."""
+    from urllib.parse import quote, urlparse
+    vhost = urlparse(amqp_uri).path.lstrip("/")
+    from tests.conftest import RABBIT_API
+    resp = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}", timeout=10)
+    resp.raise_for_status()
+    return resp.json()
+
+
+def metric(api, service, name, **labels):
+    """The sum of a service's /metrics samples of that name and labels (0.0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+    text = api.call("GET", service, "/metrics", None).text
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               for sample in family.samples
+               if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))

@@ -3,7 +3,7 @@ from sqlalchemy import insert, select, update
 
 from spc.shared.clock import utcnow
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork, first
+from spc.shared.persistence import UnitOfWork, first, first_or_create
 
 from . import orm
 from .domain import journal
@@ -19,11 +19,9 @@ class AuditRepository:
 
     def compliance(self, service_id, for_update=False, create=False):
         query = select(Compliance).where(Compliance.service_id == service_id)
-        found = first(self.session, query, for_update)
-        if found is None and create:
-            found = Compliance(service_id)
-            self.session.add(found)
-        return found
+        if create:
+            return first_or_create(self.session, query, lambda: Compliance(service_id), for_update)
+        return first(self.session, query, for_update)
 
     def finding(self, finding_id):
         found = self.session.get(Finding, finding_id)
@@ -34,6 +32,14 @@ class AuditRepository:
     def findings_of(self, service_id):
         return self.session.scalars(select(Finding).where(Finding.service_id == service_id)
                                     .order_by(Finding.created_at, Finding.id)).all()
+
+    def standings(self, after, limit):
+        c = orm.compliance
+        rows = self.session.execute(
+            select(c.c.service_id, c.c.known, c.c.registry_status, c.c.open_violations, c.c.audit_version)
+            .where(c.c.service_id > after).order_by(c.c.service_id).limit(limit))
+        return [{"service_id": r.service_id, "known": r.known, "registry_status": r.registry_status,
+                 "open_violations": r.open_violations, "audit_version": r.audit_version} for r in rows]
 
     def overdue_minor_findings(self, now):
         return self.session.scalars(select(Finding).where(
@@ -83,3 +89,6 @@ class AuditUnitOfWork(UnitOfWork):
     def _repositories(self, session):
         self.audit = AuditRepository(session)
         self.journal = Journal(session)
+
+    def standings(self, after, limit):
+        return self.audit.standings(after, limit)

@@ -2,7 +2,7 @@
 from sqlalchemy import and_, func, or_, select
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork, first
+from spc.shared.persistence import UnitOfWork, first, first_or_create
 
 from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing
@@ -20,11 +20,9 @@ class DistributionRepository:
 
     def service(self, service_id, for_update=False, create=False):
         query = select(DistributedService).where(DistributedService.service_id == service_id)
-        found = first(self.session, query, for_update)
-        if found is None and create:
-            found = DistributedService(service_id)
-            self.session.add(found)
-        return found
+        if create:
+            return first_or_create(self.session, query, lambda: DistributedService(service_id), for_update)
+        return first(self.session, query, for_update)
 
     def counter(self, counter_id, required=True):
         found = self.session.get(Counter, counter_id)
@@ -80,8 +78,28 @@ class DistributionRepository:
             .order_by(DistributedService.name)).all()
 
 
+    def standings(self, after, limit):
+        """Each service's standing with its listings counted by status."""
+        s, li = orm.services, orm.listings
+        services = self.session.execute(select(s.c.service_id, s.c.status, s.c.version)
+                                        .where(s.c.service_id > after)
+                                        .order_by(s.c.service_id).limit(limit)).all()
+        counts = {}
+        if services:
+            for sid, status, n in self.session.execute(
+                    select(li.c.service_id, li.c.status, func.count())
+                    .where(li.c.service_id.in_([r.service_id for r in services]))
+                    .group_by(li.c.service_id, li.c.status)):
+                counts.setdefault(sid, {})[status] = n
+        return [{"service_id": r.service_id, "status": r.status, "version": r.version,
+                 "listings": counts.get(r.service_id, {})} for r in services]
+
+
 class DistributionUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
         self.distribution = DistributionRepository(session)
+
+    def standings(self, after, limit):
+        return self.distribution.standings(after, limit)

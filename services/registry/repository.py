@@ -33,6 +33,15 @@ class ServiceRepository:
             rows = [r for r in rows if department in r.departments]
         return rows[offset:offset + limit], len(rows)
 
+    def standings(self, after, limit):
+        t = orm.services
+        rows = self.session.execute(
+            select(t.c.id, t.c.status, t.c.version, t.c.audit_version, t.c.open_violations)
+            .where(t.c.id > after).order_by(t.c.id).limit(limit))
+        return [{"service_id": r.id, "status": r.status, "version": r.version,
+                 "audit_version": r.audit_version, "open_violations": r.open_violations}
+                for r in rows]
+
     def count(self):
         return self.session.scalar(select(func.count()).select_from(orm.services))
 
@@ -42,3 +51,6 @@ class RegistryUnitOfWork(UnitOfWork):
 
     def _repositories(self, session):
         self.services = ServiceRepository(session)
+
+    def standings(self, after, limit):
+        return self.services.standings(after, limit)

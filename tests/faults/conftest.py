@@ -1,0 +1,37 @@
+"""Fault layer: real RabbitMQ, real PostgreSQL (a database per service per test), services as
+separate processes or in-process clusters, faults injected for real (SIGKILL, broker restart,
+database refusing connections) or at failpoints (shared/failpoints.py)."""
+import pytest
+
+from spc.config import SERVICE_NAMES
+from tests.faults.ledger import Ledger
+from tests.support import EventTap, Fleet
+
+
+@pytest.fixture
+def db_urls(pg_url_factory):
+    return {name: pg_url_factory(f"spc_fault_{name}") for name in SERVICE_NAMES}
+
+
+@pytest.fixture
+def fleet(amqp_uri, db_urls, tmp_path):
+    """The four services as processes (not started: call fleet.start())."""
+    fleet = Fleet(amqp_uri, db_urls, tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.close()
+        print(fleet.logs())
+
+
+@pytest.fixture
+def ledger(db_urls):
+    ledger = Ledger(db_urls)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def tap(amqp_uri):
+    """A queue of the test's own on spc.events, bound before any service starts."""
+    return EventTap(amqp_uri)

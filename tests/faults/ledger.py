@@ -1,0 +1,130 @@
+"""The ledger every fault test ends with: after a full drain, compare the event ids in each
+service's outbox, on the broker (a tap queue), in each consumer's processed-events table and in
+the payments. Lost = 0 and duplicate effects = 0, or the test fails with the ids."""
+import json
+from collections import Counter
+
+from sqlalchemy import select
+
+from spc.services.audit import orm as audit_orm
+from spc.services.distribution import orm as distribution_orm
+from spc.services.funding import orm as funding_orm
+from spc.services.registry import orm as registry_orm
+from spc.shared import topology
+from spc.shared.persistence import make_engine
+
+ORMS = {"registry": registry_orm, "funding": funding_orm, "distribution": distribution_orm,
+        "audit": audit_orm}
+# who consumes what: read from the topology the services declare, not restated here
+CONSUMERS = {
+    "registry": [topology.REGISTRY_EVENTS],
+    "funding": [topology.FUNDING_EVENTS],
+    "distribution": [topology.DISTRIBUTION_EVENTS, topology.DISTRIBUTION_INBOUND],
+    "audit": [topology.AUDIT_JOURNAL, topology.AUDIT_INBOUND],
+}
+
+
+def _binds(queue, exchange, event_type):
+    for b in queue.bindings:
+        if b.exchange.name != exchange:
+            continue
+        key = b.routing_key
+        if key == "#" or key == event_type:
+            return True
+    return False
+
+
+class Ledger:
+    def __init__(self, db_urls):
+        self.engines = {name: make_engine(url) for name, url in db_urls.items()}
+
+    def close(self):
+        for engine in self.engines.values():
+            engine.dispose()
+
+    def _rows(self, name, query):
+        with self.engines[name].connect() as conn:
+            return conn.execute(query).all()
+
+    def outbox(self, name):
+        t = ORMS[name].outbox
+        return self._rows(name, select(t.c.id, t.c.event_id, t.c.event_type, t.c.body, t.c.published_at)
+                          .order_by(t.c.id))
+
+    def processed(self, name):
+        t = ORMS[name].processed_events
+        return {r.event_id: r.event_type for r in self._rows(name, select(t.c.event_id, t.c.event_type))}
+
+    def journal_ids(self):
+        t = audit_orm.journal
+        return [r.event_id for r in self._rows("audit", select(t.c.event_id).order_by(t.c.seq))]
+
+    def payment_orders(self):
+        t = funding_orm.payment_orders
+        return {r.tranche_id: r.event_id for r in self._rows("funding", select(t.c.tranche_id, t.c.event_id))}
+
+    def check(self, inbound=(), tap=None, timeout=60):
+        """After a full drain: `inbound` are the (event_id, event_type) of the valid events
+        published to spc.inbound; `tap` an EventTap bound before the services started. Waits
+        (up to `timeout`) for relays and consumers to finish, then asserts. Returns a summary."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            wire = None if tap is None else [e["event_id"] for e in tap.drain()]
+            problems, summary = self._compare(inbound, wire)
+            if not problems or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert not problems, "ledger:\n" + "\n".join(problems[:50])
+        return summary
+
+    def _compare(self, inbound, wire):
+        problems = []
+        emitted = {}
+        for name in self.engines:
+            for row in self.outbox(name):
+                if row.published_at is None:
+                    problems.append(f"{name}: outbox event {row.event_type} {row.event_id} never published")
+                emitted[row.event_id] = (name, row.event_type, json.loads(row.body))
+        processed = {name: self.processed(name) for name in self.engines}
+        expected = [(eid, "spc.events", etype) for eid, (_, etype, _) in emitted.items()]
+        expected += [(str(eid), "spc.inbound", etype) for eid, etype in inbound]
+        lost = 0
+        for event_id, exchange, event_type in expected:
+            for name, queues in CONSUMERS.items():
+                if name not in processed:
+                    continue
+                if any(_binds(q, exchange, event_type) for q in queues) and event_id not in processed[name]:
+                    lost += 1
+                    problems.append(f"{name} never applied {event_type} {event_id}")
+        journal = Counter(self.journal_ids()) if "audit" in self.engines else Counter()
+        for event_id, n in journal.items():
+            if n > 1:
+                problems.append(f"audit journal holds {event_id} {n} times")
+        if wire is not None:
+            on_wire = set(wire)
+            for event_id in emitted:
+                if event_id not in on_wire:
+                    problems.append(f"{event_id} is in an outbox, never seen on spc.events")
+            for event_id in on_wire - set(emitted):
+                problems.append(f"{event_id} seen on spc.events, in no outbox")
+        payments = Counter()
+        if "funding" in self.engines:
+            orders = self.payment_orders()
+            for event_id, (_, etype, body) in emitted.items():
+                if etype == "funding.tranche_released":
+                    tranche = body["payload"]["tranche_id"]
+                    payments[tranche] += 1
+                    if orders.get(tranche) != event_id:
+                        problems.append(f"payment order of {tranche} is not event {event_id}")
+            for tranche, n in payments.items():
+                if n > 1:
+                    problems.append(f"tranche {tranche} has {n} payment orders")
+            if set(orders) != set(payments):
+                problems.append(f"payment orders {sorted(set(orders) ^ set(payments))} differ from events")
+        return problems, {"events": len(emitted), "inbound": len(inbound), "lost": lost,
+                "duplicate_payments": sum(n - 1 for n in payments.values()),
+                "payments": len(payments), "journal": sum(journal.values())}
+
+    def events_of(self, name, event_type):
+        return [json.loads(r.body) for r in self.outbox(name) if r.event_type == event_type]
