@@ -16,7 +16,7 @@ import time
 from functools import partial
 
 import eventlet
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
@@ -196,16 +196,29 @@ def _reachable(engine):
 
 
 def _apply_once(uow, event, apply, metrics):
-    with uow:
-        uow.correlation_id = event.correlation_id or str(event.event_id)
-        if uow.inbox.seen(event.event_id):
-            if metrics is not None:
-                metrics.duplicates.labels(event.event_type).inc()
-            return False
-        apply(uow, event)
-        uow.inbox.record(event)
-        failpoints.fire("handler.before_commit")
-        uow.commit()
+    try:
+        with uow:
+            uow.correlation_id = event.correlation_id or str(event.event_id)
+            if uow.inbox.seen(event.event_id):
+                return _duplicate(event, metrics)
+            # claim the event id first: a copy handled at the same moment by another worker or
+            # replica waits on this row, then fails its insert and is recognised as a duplicate
+            uow.inbox.record(event)
+            uow.session.flush()
+            apply(uow, event)
+            failpoints.fire("handler.before_commit")
+            uow.commit()
+    except IntegrityError:
+        with uow:
+            if uow.inbox.seen(event.event_id):
+                return _duplicate(event, metrics)
+        raise
     if metrics is not None:
         metrics.consumed.labels(event.event_type).inc()
     return True
+
+
+def _duplicate(event, metrics):
+    if metrics is not None:
+        metrics.duplicates.labels(event.event_type).inc()
+    return False

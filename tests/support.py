@@ -102,7 +102,7 @@ class EventTap:
         conn = pika.BlockingConnection(pika_params(amqp_uri))
         channel = conn.channel()
         channel.exchange_declare("spc.events", "topic", durable=True)
-        channel.queue_declare(self.queue, durable=False, auto_delete=False)
+        channel.queue_declare(self.queue, durable=True, auto_delete=False)
         for key in keys:
             channel.queue_bind(self.queue, "spc.events", key)
         conn.close()

@@ -1,5 +1,6 @@
 """Loading and saving audit's aggregates and journal; the unit of work that groups them."""
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from spc.shared.clock import utcnow
 from spc.shared.errors import NotFound
@@ -54,11 +55,16 @@ class Journal:
         self.session = session
 
     def _head(self):
-        row = self.session.execute(select(orm.journal_head.c.seq, orm.journal_head.c.hash)
-                                   .where(orm.journal_head.c.id == 1).with_for_update()).first()
-        if row is None:
-            self.session.execute(insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS))
-            return 0, journal.GENESIS
+        query = (select(orm.journal_head.c.seq, orm.journal_head.c.hash)
+                 .where(orm.journal_head.c.id == 1).with_for_update())
+        row = self.session.execute(query).first()
+        if row is None:  # the first entry ever; two first entries at once: one inserts, one waits
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS))
+            except IntegrityError:
+                pass
+            row = self.session.execute(query).first()
         return row.seq, row.hash
 
     def append(self, event_id, event_type, body):

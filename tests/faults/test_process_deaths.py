@@ -34,7 +34,7 @@ def test_sigkill_inside_a_handler_before_commit_applies_the_effect_once(fleet, a
 
     api, sid, tranches, inbound = _suspension_with_funding_dying(fleet, amqp_uri, ledger, tap, die)
     wait_for("the suspension held unacked inside funding's handler",
-             lambda: rabbit_queue(amqp_uri, "funding.events")["messages_unacknowledged"] == 1)
+             lambda: rabbit_queue(amqp_uri, "funding.events").get("messages_unacknowledged") == 1)
     fleet.kill("funding")  # SIGKILL, mid-transaction, before the ack
     fleet.start("funding")
     story.wait_suspended_everywhere(api, sid, released=1)
