@@ -43,11 +43,16 @@ class DistributionRepository:
         return {row.counter_id: row for row in rows}
 
     def services_concerned_by(self, counter):
-        """Services that cover the counter's place or are listed there (to reconcile them)."""
+        """Services that cover the counter's place or are listed there (to reconcile them),
+        row-locked in id order and read fresh: a suspension committed meanwhile is seen, never
+        overwritten by a listing published from a stale read."""
         listed = set(self.session.scalars(select(Listing.service_id)
                                           .where(Listing.counter_id == counter.id)))
-        candidates = self.session.scalars(select(DistributedService).where(or_(
-            DistributedService.status == "active", DistributedService.service_id.in_(listed)))).all()
+        candidates = self.session.scalars(
+            select(DistributedService).where(or_(
+                DistributedService.status == "active", DistributedService.service_id.in_(listed)))
+            .order_by(DistributedService.service_id).with_for_update()
+            .execution_options(populate_existing=True)).all()
         return [s for s in candidates if s.covers(counter) or s.service_id in listed]
 
     def listing(self, service_id, counter_id):

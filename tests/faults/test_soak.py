@@ -1,0 +1,147 @@
+"""Fault 9, the soak: the whole story, over and over, from several staff and external systems
+at once, while services are killed (SIGKILL) or stopped and restarted at random. At the end,
+`spc reconcile` reports zero disagreements and the ledger finds nothing lost, nothing paid twice.
+
+Runs `SPC_SOAK_SECONDS` (default 40, the CI length) or until 200,000 events; the full soak:
+    SPC_SOAK_SECONDS=600 ./scripts/test tests/faults/test_soak.py -s
+"""
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from spc.services.distribution.anct_csv import read_counters_file
+from tests.faults import story
+from tests.support import TOKENS, drain_queue, envelope, publish_inbound
+
+SECONDS = float(os.environ.get("SPC_SOAK_SECONDS", 40))
+MAX_EVENTS = 200_000
+DEPARTMENTS = ["35", "29", "56", "22"]  # Brittany: real France Services counters, ANCT 2024-08-01
+DATA = Path(__file__).resolve().parents[2] / "spc" / "data" / "france-services-2024-08-01.csv"
+
+
+class Soak:
+    def __init__(self, fleet, amqp_uri, seed):
+        self.fleet, self.api, self.amqp_uri = fleet, fleet.api, amqp_uri
+        self.rng = random.Random(seed)
+        self.services, self.tranches, self.inbound = [], [], []
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.stats = {"actions": 0, "refused": 0, "unavailable": 0, "restarts": 0, "kills": 0}
+
+    def publish(self, event_type, payload):
+        event = envelope(event_type, payload, producer="soak")
+        publish_inbound(self.amqp_uri, event, event_type, message_id=event["event_id"])
+        with self.lock:
+            self.inbound.append((event["event_id"], event_type))
+
+    def act(self, rng):
+        api, choice = self.api, rng.random()
+        if choice < 0.25 or len(self.services) < 3:
+            sid = story.active_service(api)
+            with self.lock:
+                self.services.append(sid)
+        elif choice < 0.40:
+            sid = rng.choice(self.services)
+            self.tranches.extend(story.funded(api, sid, tranches=rng.randint(1, 4), amount=1_000)
+                                 if api.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active"
+                                 else [])
+        elif choice < 0.60 and self.tranches:
+            resp = api.call("POST", "funding", f"/tranches/{rng.choice(self.tranches)}/release", "funding_officer")
+            self._count(resp)
+        elif choice < 0.72:
+            self.publish("compliance.violation_reported", {
+                "service_id": rng.choice(self.services), "principle": rng.choice(["continuity", "neutrality"]),
+                "severity": rng.choice(["minor", "major", "critical"]), "summary": "soak",
+                "reported_by": "soak-inspection"})
+        elif choice < 0.90:
+            sid = rng.choice(self.services)
+            resp = api.call("GET", "audit", f"/services/{sid}/findings")
+            if resp.status_code == 200:
+                open_ = [f for f in resp.json()["findings"] if f["status"] == "open"]
+                if open_:
+                    self._count(api.call("POST", "audit", f"/findings/{rng.choice(open_)['id']}/resolve",
+                                         "auditor", {"resolution": "soak"}))
+        else:
+            counter = rng.choice(self.counters)
+            if rng.random() < 0.3:
+                self.publish("counter.closed", {"counter_id": counter["counter_id"]})
+            else:
+                self.publish("counter.upserted", counter)
+
+    def _count(self, resp):
+        if resp.status_code == 409:
+            self.stats["refused"] += 1
+        elif resp.status_code >= 500:
+            self.stats["unavailable"] += 1
+
+    def staff(self, seed):
+        rng = random.Random(seed)
+        while not self.done.is_set():
+            try:
+                self.act(rng)
+                self.stats["actions"] += 1
+            except (requests.RequestException, AssertionError, KeyError, ValueError):
+                self.stats["unavailable"] += 1  # a service is restarting: try something else
+                time.sleep(0.2)
+
+    def chaos(self):
+        names = ["registry", "funding", "distribution", "audit"]
+        while not self.done.wait(self.rng.uniform(3, 8)):
+            name = self.rng.choice(names)
+            if self.rng.random() < 0.5:
+                self.fleet.kill(name)
+                self.stats["kills"] += 1
+            else:
+                self.fleet.stop(name)
+            time.sleep(self.rng.uniform(0.2, 2))
+            self.fleet.start(name, wait=False)
+            self.stats["restarts"] += 1
+
+    def run(self, seconds):
+        self.counters = [c for c in read_counters_file(DATA)[0] if c["department"] in DEPARTMENTS]
+        for counter in self.counters:
+            self.publish("counter.upserted", counter)
+        threads = [threading.Thread(target=self.staff, args=(i,)) for i in range(3)]
+        threads.append(threading.Thread(target=self.chaos))
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(self.inbound) + 6 * len(self.services) < MAX_EVENTS:
+            time.sleep(0.5)
+        self.done.set()
+        for thread in threads:
+            thread.join()
+        for name in ("registry", "funding", "distribution", "audit"):
+            if name not in self.fleet.procs:
+                self.fleet.start(name, wait=False)
+        for name in ("registry", "funding", "distribution", "audit"):
+            self.fleet.wait_ready(name, timeout=120)
+
+
+@pytest.mark.timeout(SECONDS + 600)
+def test_soak_with_random_restarts_reconciles_with_zero_disagreements(fleet, amqp_uri, ledger, tap):
+    fleet.start()
+    soak = Soak(fleet, amqp_uri, seed=int(os.environ.get("SPC_SOAK_SEED", 2026)))
+    soak.run(SECONDS)
+
+    env = dict(os.environ, SPC_TOKEN=TOKENS["viewer"],
+               **{f"SPC_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in fleet.ports.items()})
+    result = subprocess.run([sys.executable, "-m", "spc.cli", "reconcile", "--wait", "180"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert f"{len(soak.services)} services compared, 0 disagreements" in result.stderr
+
+    dead = {props.message_id for props, _ in drain_queue(amqp_uri, "spc.inbound.dead", wait=2, expect=100_000)}
+    inbound = [(i, t) for i, t in soak.inbound if i not in dead]  # violations about services audit
+    summary = ledger.check(inbound, tap, timeout=180)               # did not know yet, dead-lettered
+    print(f"soak {SECONDS:.0f}s: {soak.stats}, services {len(soak.services)}, dead-lettered {len(dead)}, "
+          f"ledger {summary}")
+    assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
+    assert soak.stats["restarts"] >= 3 and len(soak.services) >= 5
