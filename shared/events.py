@@ -3,7 +3,7 @@
 Producers dump with these schemas and consumers load with them (style habit 4). Inbound events
 (contract §2) are published by other systems; outbound events (§3) by SPC's services.
 """
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 PRINCIPLES = ("continuity", "equality", "neutrality", "adaptability", "transparency",
               "data_protection", "no_ad_monetisation", "governance")
@@ -37,6 +37,15 @@ def all_schemas():
     return dict(_REGISTRY)
 
 
+class Payload(Schema):
+    """Base of every payload schema: a tolerant reader. Fields this version does not know are
+    ignored, so a producer may add an optional field without breaking any consumer
+    (docs/integrating.md, "Versions")."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
 ServiceId = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
 Id = lambda **kw: fields.String(validate=validate.Length(1, 64), **kw)  # noqa: E731
 Insee = lambda **kw: fields.String(validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$"), **kw)  # noqa: E731
@@ -45,7 +54,7 @@ Department = lambda **kw: fields.String(validate=validate.Regexp(r"^(\d{2}|2[AB]
 
 # ---- inbound (contract §2) -------------------------------------------------------------------
 @register("compliance.violation_reported", inbound=True)
-class ViolationReported(Schema):
+class ViolationReported(Payload):
     service_id = ServiceId(required=True)
     principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
@@ -55,7 +64,7 @@ class ViolationReported(Schema):
 
 
 @register("usager.report_submitted", inbound=True)
-class ReportSubmitted(Schema):
+class ReportSubmitted(Payload):
     service_id = ServiceId(required=True)
     category = fields.String(required=True, validate=validate.OneOf(REPORT_CATEGORIES))
     text = fields.String(required=True, validate=validate.Length(1, 5000))
@@ -63,7 +72,7 @@ class ReportSubmitted(Schema):
 
 
 @register("counter.upserted", inbound=True)
-class CounterUpserted(Schema):
+class CounterUpserted(Payload):
     counter_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 300))
     commune_insee = Insee(required=True)
@@ -74,17 +83,17 @@ class CounterUpserted(Schema):
 
 
 @register("counter.closed", inbound=True)
-class CounterClosed(Schema):
+class CounterClosed(Payload):
     counter_id = Id(required=True)
 
 
 # ---- outbound: registry ----------------------------------------------------------------------
-class Territories(Schema):
+class Territories(Payload):
     departments = fields.List(Department(), load_default=list)
     communes = fields.List(Insee(), load_default=list)
 
 
-class ServiceSnapshot(Schema):
+class ServiceSnapshot(Payload):
     """Every registry lifecycle event carries the whole standing, so the newest `version` wins."""
     service_id = ServiceId(required=True)
     name = fields.String(required=True)
@@ -99,7 +108,7 @@ for _name in ("submitted", "approved", "suspended", "reinstated", "revoked"):
 
 
 # ---- outbound: funding -----------------------------------------------------------------------
-class TrancheOut(Schema):
+class TrancheOut(Payload):
     tranche_id = Id(required=True)
     amount_cents = fields.Integer(required=True, strict=True)
     due_date = fields.Date(required=True)
@@ -107,7 +116,7 @@ class TrancheOut(Schema):
 
 
 @register("funding.grant_awarded")
-class GrantAwarded(Schema):
+class GrantAwarded(Payload):
     grant_id = Id(required=True)
     programme_id = Id(required=True)
     service_id = ServiceId(required=True)
@@ -116,7 +125,7 @@ class GrantAwarded(Schema):
 
 
 @register("funding.tranche_released")
-class TrancheReleased(Schema):
+class TrancheReleased(Payload):
     """The payment order: published once per tranche, ever."""
     tranche_id = Id(required=True)
     grant_id = Id(required=True)
@@ -125,7 +134,7 @@ class TrancheReleased(Schema):
     released_by = fields.String(required=True)
 
 
-class FundingStanding(Schema):
+class FundingStanding(Payload):
     service_id = ServiceId(required=True)
     version = fields.Integer(required=True, strict=True)
     tranche_ids = fields.List(Id(), required=True)
@@ -136,7 +145,7 @@ register("funding.funding_unfrozen")(type("FundingUnfrozen", (FundingStanding,),
 
 
 # ---- outbound: distribution ------------------------------------------------------------------
-class ListingChange(Schema):
+class ListingChange(Payload):
     service_id = ServiceId(required=True)
     counter_ids = fields.List(Id(), required=True)
     reason = fields.String(load_default=None, allow_none=True)
@@ -148,7 +157,7 @@ register("distribution.listing_withdrawn")(type("ListingWithdrawn", (ListingChan
 
 # ---- outbound: audit -------------------------------------------------------------------------
 @register("audit.finding_recorded")
-class FindingRecorded(Schema):
+class FindingRecorded(Payload):
     finding_id = Id(required=True)
     service_id = ServiceId(required=True)
     principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
@@ -157,7 +166,7 @@ class FindingRecorded(Schema):
     remediation_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class ViolationStanding(Schema):
+class ViolationStanding(Payload):
     """`audit_version` grows with each audit decision on a service; `open_violations` is the count
     after this decision. Consumers apply a decision only when its audit_version is newer."""
     finding_id = Id(required=True)

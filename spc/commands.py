@@ -181,6 +181,13 @@ def reconcile_cmd(wait, token):
     sys.exit(1 if found else 0)
 
 
+@cli.command("asyncapi")
+def asyncapi_cmd():
+    """Print the AsyncAPI 3 document of every event, generated from the code (asyncapi.yaml)."""
+    from .asyncapi import render
+    click.echo(render(), nl=False)
+
+
 @cli.group()
 def journal():
     """The audit journal."""
