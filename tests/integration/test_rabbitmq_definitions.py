@@ -1,0 +1,170 @@
+"""deploy/rabbitmq/definitions.json: the broker's topology and its users, as code. Loaded into a
+fresh vhost of the real RabbitMQ, it must let each service declare and publish, let each external
+system publish its own event types to spc.inbound and nothing else, and let an outside consumer
+bind its own queue to the payment orders only."""
+import json
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pika
+import pytest
+import requests
+from kombu import Connection
+
+from spc.shared import topology
+from tests.conftest import AMQP_BASE, RABBIT_API
+from tests.support import envelope
+
+DEFINITIONS = json.loads((Path(__file__).resolve().parents[2] / "deploy/rabbitmq/definitions.json").read_text())
+
+
+def test_the_definitions_declare_exactly_the_topology_the_services_declare():
+    queues = {q["name"]: q["arguments"] for q in DEFINITIONS["queues"]}
+    assert queues == {q.name: dict(q.queue_arguments or {})
+                      for q in topology.CONSUMER_QUEUES + topology.DEAD_LETTER_QUEUES}
+    exchanges = {e["name"]: (e["type"], e["arguments"], e["durable"]) for e in DEFINITIONS["exchanges"]}
+    assert exchanges == {e.name: (e.type, dict(e.arguments or {}), True) for e in topology.EXCHANGES}
+    bindings = {(b["source"], b["destination"], b["routing_key"]) for b in DEFINITIONS["bindings"]}
+    expected = {(b.exchange.name, q.name, b.routing_key) for q in topology.CONSUMER_QUEUES for b in q.bindings}
+    expected |= {(q.exchange.name, q.name, q.routing_key) for q in topology.DEAD_LETTER_QUEUES}
+    assert bindings == expected
+    assert all(q["durable"] for q in DEFINITIONS["queues"])
+
+
+@pytest.fixture
+def broker():
+    """The definitions loaded under a fresh vhost and fresh user names; passwords set."""
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"spc_defs_{tag}"
+    text = json.dumps(DEFINITIONS).replace('"vhost": "spc"', f'"vhost": "{vhost}"').replace(
+        '"name": "spc"', f'"name": "{vhost}"')
+    doc = json.loads(text)
+    users = {}
+    for section in ("users", "permissions", "topic_permissions"):
+        for item in doc[section]:
+            key = "name" if section == "users" else "user"
+            item[key] = users.setdefault(item[key], f"{item[key]}-{tag}")
+    requests.post(f"{RABBIT_API}/definitions", json=doc, timeout=30).raise_for_status()
+    for real in users.values():
+        requests.put(f"{RABBIT_API}/users/{real}", json={"password": "pw-" + real, "tags": ""},
+                     timeout=10).raise_for_status()
+
+    def uri(user):
+        real = users[user]
+        return f"amqp://{real}:pw-{real}@{AMQP_BASE.split('@', 1)[1]}/{vhost}"
+
+    yield uri, vhost
+    requests.delete(f"{RABBIT_API}/vhosts/{vhost}", timeout=30)
+    for real in users.values():
+        requests.delete(f"{RABBIT_API}/users/{real}", timeout=10)
+
+
+def _channel(uri):
+    conn = pika.BlockingConnection(pika.URLParameters(uri))
+    channel = conn.channel()
+    channel.confirm_delivery()
+    return conn, channel
+
+
+def _refused(uri, action):
+    """Run `action(channel)`; return the broker's refusal code (None if it was allowed)."""
+    conn, channel = _channel(uri)
+    try:
+        action(channel)
+        return None
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        return exc.reply_code
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def _queue_depth(vhost, queue):
+    import time
+    for _ in range(50):
+        resp = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{queue}", timeout=10).json()
+        if "messages" in resp:
+            return resp["messages"]
+        time.sleep(0.2)
+    return None
+
+
+def _publish(exchange, key, body=None):
+    body = body or json.dumps(envelope(key, {})).encode()
+
+    def act(channel):
+        channel.basic_publish(exchange, key, body, pika.BasicProperties(delivery_mode=2, type=key),
+                              mandatory=True)
+    return act
+
+
+def test_each_service_user_declares_the_whole_topology_and_publishes(broker):
+    uri, _ = broker
+    for service in ("registry", "funding", "distribution", "audit"):
+        with Connection(uri(f"spc-{service}")) as conn:
+            topology.declare_all(conn.default_channel)  # same arguments: no PRECONDITION_FAILED
+            producer = conn.Producer()
+            producer.publish(b"{}", exchange="spc.events", routing_key=f"{service}.probe",
+                             delivery_mode=2, retry=False)
+
+
+def test_an_external_system_may_publish_its_own_event_types_and_nothing_else(broker):
+    uri, vhost = broker
+    inspection = uri("ext-inspection")
+    assert _refused(inspection, _publish("spc.inbound", "compliance.violation_reported")) is None
+    assert _queue_depth(vhost, "audit.inbound") == 1
+    assert _refused(inspection, _publish("spc.inbound", "counter.closed")) == 403
+    assert _refused(inspection, _publish("spc.inbound", "usager.report_submitted")) == 403
+    assert _refused(inspection, _publish("spc.events", "funding.tranche_released")) == 403
+    assert _refused(inspection, _publish("", "audit.inbound")) == 403       # default exchange
+    assert _refused(inspection, lambda ch: ch.basic_get("audit.inbound")) == 403
+    assert _refused(inspection, lambda ch: ch.basic_consume("spc.inbound.dead", lambda *a: None)) == 403
+    assert _refused(inspection, lambda ch: ch.queue_declare("mine", durable=True)) == 403
+    assert _refused(inspection, lambda ch: ch.exchange_declare("mine", "topic")) == 403
+    assert _refused(inspection, lambda ch: ch.queue_delete("audit.inbound")) == 403
+    assert _refused(inspection, lambda ch: ch.exchange_delete("spc.inbound")) == 403
+    assert _refused(inspection, lambda ch: ch.queue_purge("audit.inbound")) == 403
+    assert _queue_depth(vhost, "audit.inbound") == 1
+    directory = uri("ext-france-services-directory")
+    assert _refused(directory, _publish("spc.inbound", "counter.upserted")) is None
+    assert _refused(directory, _publish("spc.inbound", "compliance.violation_reported")) == 403
+
+
+def test_an_outside_consumer_binds_its_own_queue_to_payment_orders_only(broker):
+    uri, _ = broker
+    payments = uri("ext-payments")
+
+    def bind(key):
+        def act(channel):
+            channel.queue_declare("ext.payments.orders", durable=True)
+            channel.queue_bind("ext.payments.orders", "spc.events", key)
+        return act
+
+    assert _refused(payments, bind("funding.tranche_released")) is None
+    assert _refused(payments, bind("#")) == 403
+    assert _refused(payments, bind("registry.service_suspended")) == 403
+    assert _refused(payments, _publish("spc.events", "funding.tranche_released")) == 403
+    assert _refused(payments, lambda ch: ch.basic_get("funding.events")) == 403
+    with Connection(uri("spc-funding")) as conn:
+        conn.Producer().publish(b'{"x": 1}', exchange="spc.events", routing_key="funding.tranche_released",
+                                delivery_mode=2, retry=False)
+    conn, channel = _channel(payments)
+    try:
+        import time
+        for _ in range(50):
+            method, _, body = channel.basic_get("ext.payments.orders", auto_ack=True)
+            if method:
+                break
+            time.sleep(0.1)
+        assert body == b'{"x": 1}'
+    finally:
+        conn.close()
+
+
+def test_the_operator_reads_and_replays_dead_letters_only(broker):
+    uri, _ = broker
+    operator = uri("spc-operator")
+    assert _refused(operator, lambda ch: ch.basic_get("spc.inbound.dead")) is None
+    assert _refused(operator, lambda ch: ch.basic_get("funding.events")) == 403
+    assert _refused(operator, _publish("spc.events", "funding.tranche_released")) == 403
