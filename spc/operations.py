@@ -34,7 +34,13 @@ def load_event_file(path):
 
 def publish(amqp_uri, event, raw, exchange="spc.inbound"):
     """Publish one event with confirms, persistent, message_id and type set; raise if refused."""
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    params = pika.URLParameters(amqp_uri)
+    try:
+        conn = pika.BlockingConnection(params)
+    except pika.exceptions.ProbableAuthenticationError:
+        raise PublishError(f"the broker at {params.host}:{params.port} refused the credentials") from None
+    except pika.exceptions.AMQPConnectionError as exc:
+        raise PublishError(f"cannot connect to the broker at {params.host}:{params.port} ({exc!r})") from None
     try:
         channel = conn.channel()
         channel.confirm_delivery()
@@ -44,7 +50,9 @@ def publish(amqp_uri, event, raw, exchange="spc.inbound"):
     except pika.exceptions.UnroutableError:
         raise PublishError("the broker could not route the event (is SPC's topology declared?)") from None
     except pika.exceptions.NackError:
-        raise PublishError("the broker refused the event") from None
+        raise PublishError("the broker refused the event (negative confirm)") from None
+    except pika.exceptions.ChannelClosedByBroker as exc:  # e.g. 403 ACCESS_REFUSED, 404 NOT_FOUND
+        raise PublishError(f"the broker refused the event: {exc.reply_code} {exc.reply_text}") from None
     except pika.exceptions.AMQPError as exc:
         raise PublishError(f"broker error: {exc!r}") from None
     finally:

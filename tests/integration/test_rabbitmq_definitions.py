@@ -168,3 +168,20 @@ def test_the_operator_reads_and_replays_dead_letters_only(broker):
     assert _refused(operator, lambda ch: ch.basic_get("spc.inbound.dead")) is None
     assert _refused(operator, lambda ch: ch.basic_get("funding.events")) == 403
     assert _refused(operator, _publish("spc.events", "funding.tranche_released")) == 403
+
+
+def test_spc_publish_says_clearly_when_the_broker_refuses_the_event_type(broker, tmp_path):
+    import os
+    import subprocess
+    import sys
+    uri, _ = broker
+    path = tmp_path / "closed.json"
+    path.write_text(json.dumps(envelope("counter.closed", {"counter_id": "FS-35-0042"})))
+    run = lambda user: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "spc.cli", "publish", str(path)], capture_output=True, text=True,
+        timeout=60, env=dict(os.environ, AMQP_URI=uri(user)))
+    refused = run("ext-inspection")
+    assert refused.returncode == 2
+    assert "the broker refused the event: 403 ACCESS_REFUSED" in refused.stderr, refused.stderr
+    accepted = run("ext-france-services-directory")
+    assert accepted.returncode == 0 and "confirmed by the broker" in accepted.stdout, accepted.stderr
