@@ -84,7 +84,7 @@ def on_report_submitted(uow, event):
 def on_registry_event(uow, event):
     p = event.payload
     compliance = uow.audit.compliance(p["service_id"], for_update=True, create=True)
-    compliance.known, compliance.registry_status = True, p["status"]
+    compliance.follow_registry(p["status"], p["version"])
 
 
 EVENT_HANDLERS = {

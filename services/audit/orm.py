@@ -14,6 +14,7 @@ compliance = Table(
     Column("service_id", String(64), primary_key=True),
     Column("known", Boolean, nullable=False),
     Column("registry_status", String(20), nullable=False),
+    Column("registry_version", Integer, nullable=False, server_default="0"),
     Column("open_violations", Integer, nullable=False),
     Column("audit_version", Integer, nullable=False),
 )

@@ -37,10 +37,12 @@ class AuditRepository:
     def standings(self, after, limit):
         c = orm.compliance
         rows = self.session.execute(
-            select(c.c.service_id, c.c.known, c.c.registry_status, c.c.open_violations, c.c.audit_version)
+            select(c.c.service_id, c.c.known, c.c.registry_status, c.c.registry_version,
+                   c.c.open_violations, c.c.audit_version)
             .where(c.c.service_id > after).order_by(c.c.service_id).limit(limit))
-        return [{"service_id": r.service_id, "known": r.known, "registry_status": r.registry_status,
-                 "open_violations": r.open_violations, "audit_version": r.audit_version} for r in rows]
+        return [{"service_id": r.service_id, "known": r.known, "status": r.registry_status,
+                 "version": r.registry_version, "open_violations": r.open_violations,
+                 "audit_version": r.audit_version} for r in rows]
 
     def overdue_minor_findings(self, now):
         return self.session.scalars(select(Finding).where(

@@ -37,6 +37,24 @@ def test_migrations_go_up_and_down_and_up_again(db_url, service):
     engine.dispose()
 
 
+@pytest.mark.parametrize("service", ["registry", "funding", "distribution", "audit"])
+def test_the_migrations_build_exactly_the_tables_the_code_maps(db_url, service):
+    import importlib
+    from pathlib import Path
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    module = importlib.import_module(service_class(service).__module__)
+    orm = importlib.import_module(module.__name__.rsplit(".", 1)[0] + ".orm")
+    engine = make_engine(db_url)
+    upgrade(engine, service, Path(module.__file__).parent / "migrations")
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": f"alembic_version_{service}"})
+        diff = [d for d in compare_metadata(context, orm.metadata)
+                if not (d[0] == "remove_table" and d[1].name.startswith("alembic_version"))]
+    engine.dispose()
+    assert diff == []
+
+
 @pytest.fixture
 def funding_db(db_url):
     engine = make_engine(db_url)

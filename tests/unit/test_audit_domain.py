@@ -77,3 +77,13 @@ def test_a_removed_entry_is_found():
     entries = chain()
     del entries[1]
     assert journal.verify(entries) == {"ok": False, "first_bad_seq": 2}
+
+
+def test_audit_follows_the_registry_standing_newest_version_wins():
+    c = Compliance("s1")
+    assert not c.known
+    c.follow_registry("suspended", 3)
+    c.follow_registry("active", 2)  # older, delivered late
+    assert (c.known, c.registry_status, c.registry_version) == (True, "suspended", 3)
+    c.follow_registry("active", 4)
+    assert (c.registry_status, c.registry_version) == ("active", 4)

@@ -11,7 +11,8 @@ def views(registry=None, funding=None, distribution=None, audit=None):
                           "tranches": {"released": 1, "frozen": 2}}},
         "distribution": {sid: {"service_id": sid, "status": "suspended", "version": 3,
                                "listings": {"withdrawn": 2}}},
-        "audit": {sid: {"service_id": sid, "audit_version": 1, "open_violations": 1}},
+        "audit": {sid: {"service_id": sid, "status": "suspended", "version": 3, "audit_version": 1,
+                        "open_violations": 1}},
     }
     for name, change in (("registry", registry), ("funding", funding),
                          ("distribution", distribution), ("audit", audit)):
@@ -35,6 +36,7 @@ def test_a_service_behind_on_the_standing_is_reported():
                                        "tranches": {"released": 1, "scheduled": 2}}))) == [
         ("funding", "scheduled_tranches_while_suspended"), ("funding", "standing_differs")]
     assert what(compare(views(distribution={"version": 2}))) == [("distribution", "standing_differs")]
+    assert what(compare(views(audit={"status": "active", "version": 2}))) == [("audit", "standing_differs")]
 
 
 def test_listings_published_while_suspended_are_reported():
@@ -46,7 +48,7 @@ def test_frozen_tranches_of_an_active_service_are_reported():
     found = compare(views(registry={"status": "active", "version": 4, "open_violations": 0, "audit_version": 2},
                           funding={"status": "active", "version": 4},
                           distribution={"status": "active", "version": 4, "listings": {"published": 2}},
-                          audit={"audit_version": 2, "open_violations": 0}))
+                          audit={"status": "active", "version": 4, "audit_version": 2, "open_violations": 0}))
     assert what(found) == [("funding", "frozen_tranches_while_active")]
 
 
@@ -57,7 +59,7 @@ def test_audit_and_registry_disagreeing_on_decisions_are_reported():
 
 def test_the_registry_breaking_the_rule_itself_is_reported():
     assert what(compare(views(registry={"status": "active"}, funding={"status": "active", "tranches": {}},
-                              distribution={"status": "active", "listings": {}}))) == [
+                              distribution={"status": "active", "listings": {}}, audit={"status": "active"}))) == [
         ("registry", "active_with_open_violations")]
 
 

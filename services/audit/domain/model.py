@@ -34,7 +34,15 @@ class Compliance:
 
     def __init__(self, service_id, known=False, registry_status="unknown"):
         self.service_id, self.known, self.registry_status = service_id, known, registry_status
+        self.registry_version = 0
         self.open_violations, self.audit_version = 0, 0
+
+    def follow_registry(self, status, version):
+        """The registry's standing of the service, newest version wins (events may come in any
+        order). Any registry event makes the service known to audit."""
+        self.known = True
+        if version > (self.registry_version or 0):
+            self.registry_status, self.registry_version = status, version
 
     def record(self, finding: Finding):
         self._record(events.FindingRecorded(finding.id, self.service_id, finding.principle,
