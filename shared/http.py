@@ -57,14 +57,22 @@ class JsonWebServer(WebServer):
         return JsonWsgiApp(self)
 
 
+PUBLIC, ANY_ROLE = None, "any"
+
+
 class JsonHttp(HttpRequestHandler):
-    """`@api("POST", "/services")`: the method returns a Response (see json_response)."""
+    """`@api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201)`: the method
+    returns a Response (see json_response). `role` (PUBLIC: no token; ANY_ROLE: any staff token;
+    else that role), `body`, `query` (marshmallow schemas), `summary` and `status` describe the
+    operation in openapi.yaml (`spc openapi`); tests hold the handlers to them."""
 
     server = JsonWebServer()
     hub = MetricsHub()
 
-    def __init__(self, method, url, **kwargs):
+    def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, summary="", status=200,
+                 **kwargs):
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError))
+        self.role, self.body, self.query, self.summary, self.status = role, body, query, summary, status
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from .http import api, json_response
+from .http import PUBLIC, api, json_response
 from .metrics import CONTENT_TYPE
 
 
@@ -17,23 +17,25 @@ class OperationalEndpoints:
     token; `/standings` (any role) is this service's view of every service's standing, read by
     `spc reconcile`."""
 
-    @api("GET", "/health/live")
+    @api("GET", "/health/live", role=PUBLIC, summary="The process is alive")
     def health_live(self, request):
         return json_response({"status": "live", "service": self.name})
 
-    @api("GET", "/health/ready")
+    @api("GET", "/health/ready", role=PUBLIC,
+         summary="Ready: 503 when the database or the broker is unreachable")
     def health_ready(self, request):
         checks = {"database": _ok(self.store.check), "broker": bool(self.broker_ok())}
         status = 200 if all(checks.values()) else 503
         return json_response({"status": "ready" if status == 200 else "not_ready",
                               "checks": checks}, status=status)
 
-    @api("GET", "/metrics")
+    @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format)")
     def metrics_text(self, request):
         self.store.refresh_outbox_lag()
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)
 
-    @api("GET", "/standings")
+    @api("GET", "/standings", query=StandingsQuery,
+         summary="This service's view of each service's standing (read by spc reconcile)")
     def standings(self, request):
         self.auth.require(request)
         query = StandingsQuery().load(request.args.to_dict())

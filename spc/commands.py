@@ -185,6 +185,15 @@ def reconcile_cmd(wait, token):
 def asyncapi_cmd():
     """Print the AsyncAPI 3 document of every event, generated from the code (asyncapi.yaml)."""
     from .asyncapi import render
+    logging.getLogger().setLevel(logging.WARNING)
+    click.echo(render(), nl=False)
+
+
+@cli.command("openapi")
+def openapi_cmd():
+    """Print the OpenAPI 3.1 document of the admin HTTP APIs, generated from the code (openapi.yaml)."""
+    from .openapi import render
+    logging.getLogger().setLevel(logging.WARNING)
     click.echo(render(), nl=False)
 
 

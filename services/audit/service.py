@@ -28,7 +28,8 @@ class AuditService(OperationalEndpoints):
     metrics = Metrics()
     broker_ok = BrokerCheck()
 
-    @api("POST", "/findings")
+    @api("POST", "/findings", role="auditor", body=FindingIn, status=201,
+         summary="Record a finding; major and critical ones are violations that suspend the service")
     def record_finding(self, request):
         actor = self.auth.require(request, "auditor")
         body = FindingIn().load(read_json(request))
@@ -36,19 +37,20 @@ class AuditService(OperationalEndpoints):
         result = handlers.record_finding(self.store.uow(), RecordFinding(**body))
         return json_response(result, 201)
 
-    @api("POST", "/findings/<string:finding_id>/resolve")
+    @api("POST", "/findings/<string:finding_id>/resolve", role="auditor", body=ResolveIn,
+         summary="Resolve a finding; the last open violation resolved reinstates the service")
     def resolve_finding(self, request, finding_id):
         actor = self.auth.require(request, "auditor")
         body = ResolveIn().load(read_json(request))
         cmd = ResolveFinding(finding_id, body["resolution"], str(actor))
         return json_response(handlers.resolve_finding(self.store.uow(), cmd))
 
-    @api("GET", "/services/<string:service_id>/findings")
+    @api("GET", "/services/<string:service_id>/findings", summary="A service's findings")
     def service_findings(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.service_findings(self.store.uow(), service_id))
 
-    @api("GET", "/journal/verify")
+    @api("GET", "/journal/verify", role="auditor", summary="Recompute the journal's hash chain")
     def verify_journal(self, request):
         self.auth.require(request, "auditor")
         return json_response(handlers.verify_journal(self.store.uow()))

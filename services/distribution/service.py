@@ -24,18 +24,18 @@ class DistributionService(OperationalEndpoints):
     metrics = Metrics()
     broker_ok = BrokerCheck()
 
-    @api("GET", "/counters")
+    @api("GET", "/counters", query=CounterQuery, summary="France Services counters")
     def counters(self, request):
         self.auth.require(request)
         query = CounterQuery().load(request.args.to_dict())
         return json_response(handlers.search_counters(self.store.uow(), **query))
 
-    @api("GET", "/counters/<string:counter_id>/catalogue")
+    @api("GET", "/counters/<string:counter_id>/catalogue", summary="The services listed at a counter now")
     def catalogue(self, request, counter_id):
         self.auth.require(request)
         return json_response(handlers.counter_catalogue(self.store.uow(), counter_id))
 
-    @api("GET", "/services/<string:service_id>/listings")
+    @api("GET", "/services/<string:service_id>/listings", summary="A service's listings")
     def listings(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.service_listings(self.store.uow(), service_id))

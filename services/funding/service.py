@@ -25,37 +25,40 @@ class FundingService(OperationalEndpoints):
     metrics = Metrics()
     broker_ok = BrokerCheck()
 
-    @api("POST", "/programmes")
+    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201,
+         summary="Open a programme with its budget envelope")
     def create_programme(self, request):
         actor = self.auth.require(request, "funding_officer")
         body = ProgrammeIn().load(read_json(request))
         cmd = commands.CreateProgramme(body["name"], body["budget_cents"], str(actor))
         return json_response(handlers.create_programme(self.store.uow(), cmd), 201)
 
-    @api("GET", "/programmes")
+    @api("GET", "/programmes", summary="Programmes")
     def list_programmes(self, request):
         self.auth.require(request)
         return json_response(handlers.list_programmes(self.store.uow()))
 
-    @api("GET", "/programmes/<string:programme_id>")
+    @api("GET", "/programmes/<string:programme_id>", summary="A programme and its budget")
     def get_programme(self, request, programme_id):
         self.auth.require(request)
         return json_response(handlers.get_programme(self.store.uow(), programme_id))
 
-    @api("POST", "/grants")
+    @api("POST", "/grants", role="funding_officer", body=GrantIn, status=201,
+         summary="Grant an active service money in tranches, within the programme's budget")
     def award_grant(self, request):
         actor = self.auth.require(request, "funding_officer")
         body = GrantIn().load(read_json(request))
         cmd = commands.AwardGrant(body["programme_id"], body["service_id"], body["tranches"], str(actor))
         return json_response(handlers.award_grant(self.store.uow(), cmd), 201)
 
-    @api("POST", "/tranches/<string:tranche_id>/release")
+    @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer",
+         summary="Release a tranche: the payment order, once per tranche, ever")
     def release_tranche(self, request, tranche_id):
         actor = self.auth.require(request, "funding_officer")
         cmd = commands.ReleaseTranche(tranche_id, str(actor))
         return json_response(handlers.release_tranche(self.store.uow(), cmd))
 
-    @api("GET", "/services/<string:service_id>/funding")
+    @api("GET", "/services/<string:service_id>/funding", summary="A service's funding: frozen or not, grants, tranches")
     def service_funding(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.service_funding(self.store.uow(), service_id))

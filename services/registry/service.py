@@ -26,7 +26,8 @@ class RegistryService(OperationalEndpoints):
     metrics = Metrics()
     broker_ok = BrokerCheck()
 
-    @api("POST", "/services")
+    @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201,
+         summary="Register a citizen service under its pact (status submitted)")
     def register(self, request):
         actor = self.auth.require(request, "registrar")
         body = RegisterServiceIn().load(read_json(request))
@@ -35,25 +36,27 @@ class RegistryService(OperationalEndpoints):
         result = handlers.register_service(self.store.uow(), commands.RegisterService(pact, str(actor)))
         return json_response(result, 201, {"Location": f"/services/{result['id']}"})
 
-    @api("POST", "/services/<string:service_id>/approve")
+    @api("POST", "/services/<string:service_id>/approve", role="registrar",
+         summary="Approve a submitted service (active)")
     def approve(self, request, service_id):
         actor = self.auth.require(request, "registrar")
         cmd = commands.ApproveService(service_id, str(actor))
         return json_response(handlers.approve_service(self.store.uow(), cmd))
 
-    @api("POST", "/services/<string:service_id>/revoke")
+    @api("POST", "/services/<string:service_id>/revoke", role="registrar", body=RevokeIn,
+         summary="Revoke a service (final)")
     def revoke(self, request, service_id):
         actor = self.auth.require(request, "registrar")
         body = RevokeIn().load(read_json(request) if request.get_data() else {})
         cmd = commands.RevokeService(service_id, body["reason"], str(actor))
         return json_response(handlers.revoke_service(self.store.uow(), cmd))
 
-    @api("GET", "/services/<string:service_id>")
+    @api("GET", "/services/<string:service_id>", summary="A service, its pact and its status")
     def get_service(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.get_service(self.store.uow(), service_id))
 
-    @api("GET", "/services")
+    @api("GET", "/services", query=ListQuery, summary="Services, filtered and paginated")
     def list_services(self, request):
         self.auth.require(request)
         query = ListQuery().load(request.args.to_dict())

@@ -1,0 +1,127 @@
+"""Builds `openapi.yaml` (OpenAPI 3.1) of the four admin HTTP APIs from the services' own
+entrypoints: each `@api(...)` declares its method, path, role, body and query schemas, summary
+and success status (shared/http.py). Written by `spc openapi`; tests/unit/test_openapi.py checks
+the committed file and tests/service/test_openapi_roles.py holds the services to it."""
+import re
+
+from spc import config
+from spc.runner import service_class
+from spc.shared.http import ANY_ROLE, PUBLIC, JsonHttp
+
+from .asyncapi import object_schema
+
+VERSION = "1.0.0"
+ERROR = {"$ref": "#/components/schemas/Error"}
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def operations():
+    """(service, method name, JsonHttp entrypoint) for every HTTP route, in path order."""
+    found = []
+    for service in config.SERVICE_NAMES:
+        cls = service_class(service)
+        for attr in dir(cls):
+            for entrypoint in getattr(getattr(cls, attr), "nameko_entrypoints", ()):
+                if isinstance(entrypoint, JsonHttp):
+                    found.append((service, attr, entrypoint))
+    return sorted(found, key=lambda x: (x[2].url, x[2].method, x[0]))
+
+
+def _error(description):
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+def _operation(service, name, ep, shared):
+    path_params = _PARAM.findall(ep.url)
+    op = {"operationId": name if shared else f"{service}_{name}",
+          "summary": ep.summary or name.replace("_", " "),
+          "tags": ["every service"] if shared else [service],
+          "x-spc-role": ep.role if ep.role is not None else "public"}
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in path_params]
+    if ep.query is not None:
+        for field, schema in object_schema(ep.query()).get("properties", {}).items():
+            params.append({"name": field, "in": "query", "required": False, "schema": schema})
+    if params:
+        op["parameters"] = params
+    if ep.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{ep.body.__name__}"}}}}
+    if name == "metrics_text":
+        ok = {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    else:
+        ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    responses = {str(ep.status): ok}
+    if ep.role is PUBLIC:
+        op["security"] = []
+        if name == "health_ready":
+            responses["503"] = {"description": "not ready", "content": {"application/json": {
+                "schema": {"type": "object"}}}}
+    else:
+        responses["401"] = _error("no token, or an unknown one")
+        if ep.role != ANY_ROLE:
+            responses["403"] = _error(f"the token's role is not {ep.role}")
+            op["description"] = f"Role: `{ep.role}`. Nothing changes when the request is refused."
+        else:
+            op["description"] = "Any staff role may read."
+    if ep.body is not None or ep.query is not None:
+        responses["400"] = _error("invalid JSON or invalid fields (details.fields)")
+    if path_params:
+        responses["404"] = _error("not found")
+    if ep.method == "POST":
+        responses["409"] = _error("refused by a rule (e.g. `illegal_transition`, `funding_frozen`, "
+                                  "`already_released`, `over_budget`)")
+    op["responses"] = responses
+    return op
+
+
+def document():
+    paths, schemas, seen = {}, {}, {}
+    ops = operations()
+    for service, name, ep in ops:
+        seen.setdefault((ep.url, ep.method), []).append(service)
+    for service, name, ep in ops:
+        services = seen[(ep.url, ep.method)]
+        shared = len(services) == len(config.SERVICE_NAMES)
+        if shared and service != services[0]:
+            continue
+        path = _PARAM.sub(r"{\1}", ep.url)
+        item = paths.setdefault(path, {})
+        item[ep.method.lower()] = _operation(service, name, ep, shared)
+        if not shared:
+            assert item.get("servers", [{}])[0].get("description", service).startswith(service), path
+            item["servers"] = [{"url": f"http://localhost:{config.DEFAULT_PORTS[service]}",
+                                "description": f"{service} (env {service.upper()}_PORT)"}]
+        if ep.body is not None:
+            schemas[ep.body.__name__] = object_schema(ep.body())
+    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Service Public Citoyen admin API", "version": VERSION,
+                 "description": (
+                     "The staff endpoints of SPC's four services (public contract §4). Each service "
+                     "listens on its own port; an operation's `servers` says which. `/health/*`, "
+                     "`/metrics` and `/standings` exist on every service. Errors are always "
+                     "`{\"error\": {\"code\", \"message\", \"details\"}}` with a 4xx status. "
+                     "Generated from the code by `spc openapi`."),
+                 "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
+        "servers": [{"url": f"http://localhost:{port}", "description": name}
+                    for name, port in config.DEFAULT_PORTS.items()],
+        "security": [{"bearer": []}],
+        "tags": [{"name": n} for n in (*config.SERVICE_NAMES, "every service")],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "A staff token from SPC_ADMIN_TOKENS; its role is in each operation's "
+                               "`x-spc-role` (`any`: every role may read)."}},
+            "schemas": schemas},
+    }
+
+
+def render():
+    import yaml
+    header = ("# Generated by `spc openapi > openapi.yaml` from the services' entrypoints.\n"
+              "# tests/unit/test_openapi.py fails when this file and the code disagree.\n")
+    return header + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)
