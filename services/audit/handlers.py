@@ -44,8 +44,8 @@ def record_finding(uow, cmd: RecordFinding):
 def resolve_finding(uow, cmd: ResolveFinding):
     """Resolve a finding; resolving the last open violation reinstates the service."""
     with uow:
-        finding = uow.audit.finding(cmd.finding_id)
-        compliance = uow.audit.compliance(finding.service_id, for_update=True)
+        finding = uow.audit.finding(cmd.finding_id, for_update=True)  # finding, then compliance:
+        compliance = uow.audit.compliance(finding.service_id, for_update=True)  # as escalation does
         compliance.resolve(finding, cmd.resolution, cmd.actor, utcnow())
         uow.emit_all(compliance.pull_events())
         uow.commit()

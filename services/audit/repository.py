@@ -24,8 +24,9 @@ class AuditRepository:
             return first_or_create(self.session, query, lambda: Compliance(service_id), for_update)
         return first(self.session, query, for_update)
 
-    def finding(self, finding_id):
-        found = self.session.get(Finding, finding_id)
+    def finding(self, finding_id, for_update=False):
+        found = (first(self.session, select(Finding).where(Finding.id == finding_id), True)
+                 if for_update else self.session.get(Finding, finding_id))
         if found is None:
             raise NotFound(f"no finding {finding_id}", {"finding_id": finding_id})
         return found
@@ -45,9 +46,12 @@ class AuditRepository:
                  "audit_version": r.audit_version} for r in rows]
 
     def overdue_minor_findings(self, now):
+        """Locked, skipping those another replica is escalating (or resolving) right now: each
+        overdue finding is escalated once, by one replica."""
         return self.session.scalars(select(Finding).where(
             Finding.status == OPEN, Finding.is_violation.is_(False),
-            Finding.remediation_deadline <= now)).all()
+            Finding.remediation_deadline <= now).order_by(Finding.id)
+            .with_for_update(skip_locked=True)).all()
 
 
 class Journal:

@@ -159,3 +159,39 @@ def test_a_slow_postgresql_query_does_not_stall_other_greenthreads(pg_url):
     elapsed = time.monotonic() - started
     engine.dispose()
     assert elapsed < 4.0, f"five concurrent 1 s queries took {elapsed:.1f} s: the driver blocks the hub"
+
+
+def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url):
+    """Every audit replica runs the escalation timer; an overdue minor finding becomes one
+    violation, not one per replica. The replicas are made to meet: the service's compliance row
+    is held locked while four of them start, so all four have read the overdue findings first."""
+    from datetime import timedelta
+    from spc.services.audit import handlers as audit
+    from spc.services.audit import orm as audit_orm
+    from spc.services.audit.domain.commands import RecordFinding
+    from spc.services.audit.repository import AuditUnitOfWork
+    from spc.services.audit.service import MIGRATIONS as AUDIT_MIGRATIONS
+    from spc.shared.clock import utcnow
+    engine = make_engine(pg_url)
+    upgrade(engine, "audit", AUDIT_MIGRATIONS)
+    uow = lambda: AuditUnitOfWork(engine, "audit")  # noqa: E731
+    with uow() as u:
+        audit.on_registry_event(u, Event("registry.service_approved", {"service_id": "s1", "status": "active",
+                                                                       "version": 2}, "t"))
+        u.commit()
+    audit.record_finding(uow(), RecordFinding("s1", "continuity", "minor", "closed on Mondays", "inspector"))
+    later = utcnow() + timedelta(days=31)
+    blocker = engine.connect()
+    tx = blocker.begin()
+    blocker.execute(select(audit_orm.compliance).with_for_update())
+    replicas = [eventlet.spawn(audit.escalate_overdue, uow(), later) for _ in range(4)]
+    eventlet.sleep(1.0)  # all four are in: each has read the findings, one or more wait on the lock
+    tx.rollback()
+    blocker.close()
+    assert sum(r.wait() for r in replicas) == 1
+    with engine.connect() as conn:
+        confirmed = conn.execute(select(func.count()).select_from(audit_orm.outbox)
+                                 .where(audit_orm.outbox.c.event_type == "audit.violation_confirmed")).scalar()
+        open_violations = conn.execute(select(audit_orm.compliance.c.open_violations)).scalar()
+    engine.dispose()
+    assert (confirmed, open_violations) == (1, 1)
