@@ -138,8 +138,11 @@ class UnitOfWork:
 
 
 def first(session, query, for_update=False):
-    """The first result of `query`, row-locked (SELECT … FOR UPDATE) when asked."""
-    return session.scalars(query.with_for_update() if for_update else query).first()
+    """The first result of `query`, row-locked (SELECT … FOR UPDATE) when asked; a locked read
+    refreshes an object the session had already loaded, so it is never decided on stale data."""
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
 
 
 def first_or_create(session, query, factory, for_update=False):

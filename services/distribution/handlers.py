@@ -8,7 +8,12 @@ def on_service_standing(uow, event):
     """registry.service_*: follow the newest standing and reconcile the service's listings."""
     p = event.payload
     repo = uow.distribution
+    known = repo.service(p["service_id"])  # its old territory: listings there may change too
+    departments = set(p["territories"].get("departments", [])) | set(known.departments if known else ())
+    communes = set(p["territories"].get("communes", [])) | set(known.communes if known else ())
+    repo.lock_places(departments, communes)
     service = repo.service(p["service_id"], for_update=True, create=True)
+    repo.lock_places(service.departments, service.communes)  # (held already, unless it moved)
     if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"]):
         return
     counters = repo.counters_in(service.departments, service.communes)
@@ -21,21 +26,23 @@ def upsert_counter(uow, data):
     """A counter opens or changes: list the active services now covering it, withdraw others."""
     repo = uow.distribution
     counter = repo.counter(data["counter_id"], required=False)
+    repo.lock_places([data["department"]] + ([counter.department] if counter else []))
     fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon")}
     fields["address"] = fields["address"] or ""
     if counter is None:
         counter = Counter(data["counter_id"], **fields)
         repo.add(counter)
-    else:
-        counter.update(**fields)
+    elif not counter.update(**fields):
+        return  # same place, still open: the listings stand (a name or address change)
     _reconcile_counter(uow, counter)
 
 
 def close_counter(uow, counter_id):
     """A counter closes: it loses its listings."""
     counter = uow.distribution.counter(counter_id, required=False)
-    if counter is None:
+    if counter is None or not counter.open:
         return
+    uow.distribution.lock_places([counter.department])
     counter.open = False
     _reconcile_counter(uow, counter)
 
@@ -43,8 +50,9 @@ def close_counter(uow, counter_id):
 def _reconcile_counter(uow, counter):
     repo = uow.distribution
     repo.session.flush()
+    at_counter = repo.listings_at(counter.id)  # one query, not one per service
     for service in repo.services_concerned_by(counter):
-        existing = repo.listing(service.service_id, counter.id)
+        existing = at_counter.get(service.service_id)
         listings = {counter.id: existing} if existing else {}
         created, domain_events = reconcile(service, [counter], listings)
         repo.add_all(created)

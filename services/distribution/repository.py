@@ -1,5 +1,7 @@
 """Loading and saving distribution's aggregates; the unit of work that groups them."""
-from sqlalchemy import and_, func, or_, select
+import zlib
+
+from sqlalchemy import and_, func, or_, select, text
 
 from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create
@@ -8,9 +10,15 @@ from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing
 
 
+def department_of(commune_insee):
+    """The department of an INSEE commune code: 2 characters, 3 overseas (97x, 98x)."""
+    return commune_insee[:3] if commune_insee.startswith(("97", "98")) else commune_insee[:2]
+
+
 class DistributionRepository:
     def __init__(self, session):
         self.session = session
+        self._locked = set()
 
     def add(self, obj):
         self.session.add(obj)
@@ -42,18 +50,35 @@ class DistributionRepository:
         rows = self.session.scalars(select(Listing).where(Listing.service_id == service_id)).all()
         return {row.counter_id: row for row in rows}
 
+    def lock_places(self, departments, communes=()):
+        """Serialise, per department, the transactions that change listings there: a counter
+        opening and a service changing standing in the same department never run side by side,
+        so neither can miss the other's uncommitted change (a listing published for a service
+        suspended meanwhile, or one never published for a service approved meanwhile).
+        PostgreSQL: transaction-scoped advisory locks, taken in sorted order. SQLite: its
+        transactions are already serial."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        places = set(departments) | {department_of(c) for c in communes}
+        for place in sorted(places - self._locked):
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                 {"k": zlib.crc32(f"spc.distribution.department:{place}".encode())})
+            self._locked.add(place)
+
     def services_concerned_by(self, counter):
-        """Services that cover the counter's place or are listed there (to reconcile them),
-        row-locked in id order and read fresh: a suspension committed meanwhile is seen, never
-        overwritten by a listing published from a stale read."""
+        """Services that cover the counter's place or are listed there (to reconcile them); the
+        caller holds the lock of the counter's department (lock_places)."""
         listed = set(self.session.scalars(select(Listing.service_id)
                                           .where(Listing.counter_id == counter.id)))
         candidates = self.session.scalars(
             select(DistributedService).where(or_(
                 DistributedService.status == "active", DistributedService.service_id.in_(listed)))
-            .order_by(DistributedService.service_id).with_for_update()
-            .execution_options(populate_existing=True)).all()
+            .order_by(DistributedService.service_id)).all()
         return [s for s in candidates if s.covers(counter) or s.service_id in listed]
+
+    def listings_at(self, counter_id):
+        rows = self.session.scalars(select(Listing).where(Listing.counter_id == counter_id)).all()
+        return {row.service_id: row for row in rows}
 
     def listing(self, service_id, counter_id):
         return self.session.get(Listing, (service_id, counter_id))

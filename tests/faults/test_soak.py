@@ -7,6 +7,7 @@ Runs `SPC_SOAK_SECONDS` (default 40, the CI length) or until 200,000 events; the
 """
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -133,14 +134,17 @@ def test_soak_with_random_restarts_reconciles_with_zero_disagreements(fleet, amq
 
     env = dict(os.environ, SPC_TOKEN=TOKENS["viewer"],
                **{f"SPC_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in fleet.ports.items()})
-    result = subprocess.run([sys.executable, "-m", "spc.cli", "reconcile", "--wait", "180"], env=env,
-                            capture_output=True, text=True, timeout=300)
+    wait = max(180, SECONDS)  # what is still queued when the load stops must drain first
+    result = subprocess.run([sys.executable, "-m", "spc.cli", "reconcile", "--wait", str(wait)], env=env,
+                            capture_output=True, text=True, timeout=wait + 300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert f"{len(soak.services)} services compared, 0 disagreements" in result.stderr
+    compared = re.search(r"(\d+) services compared, 0 disagreements", result.stderr)
+    # the registry may hold a few more than the driver saw: a reply lost to a kill after the commit
+    assert compared and int(compared.group(1)) >= len(soak.services), result.stderr
 
     dead = {props.message_id for props, _ in drain_queue(amqp_uri, "spc.inbound.dead", wait=2, expect=100_000)}
     inbound = [(i, t) for i, t in soak.inbound if i not in dead]  # violations about services audit
-    summary = ledger.check(inbound, tap, timeout=180)               # did not know yet, dead-lettered
+    summary = ledger.check(inbound, tap, timeout=wait)               # did not know yet, dead-lettered
     print(f"soak {SECONDS:.0f}s: {soak.stats}, services {len(soak.services)}, dead-lettered {len(dead)}, "
           f"ledger {summary}")
     assert summary["lost"] == 0 and summary["duplicate_payments"] == 0

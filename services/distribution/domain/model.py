@@ -17,9 +17,12 @@ class Counter:
         self.open = True
 
     def update(self, name, commune_insee, department, address="", lat=None, lon=None):
+        """Returns whether the counter's place or opening changed (only then do listings)."""
+        moved = (commune_insee, department, True) != (self.commune_insee, self.department, self.open)
         self.name, self.commune_insee, self.department = name, commune_insee, department
         self.address, self.lat, self.lon = address, lat, lon
         self.open = True
+        return moved
 
 
 class Listing:
