@@ -53,3 +53,18 @@ def test_reconciling_twice_changes_nothing_the_second_time():
     created, _ = reconcile(service(), counters(), listings)
     listings = {l.counter_id: l for l in created}
     assert reconcile(service(), counters(), listings) == ([], [])
+
+
+def test_a_counter_update_says_whether_its_listings_must_change():
+    from spc.services.distribution.domain.model import Counter
+    counter = Counter("fs-1", "Espace", "35238", "35")
+    assert counter.update("Espace France services", "35238", "35", "1 rue X") is False  # renamed only
+    assert counter.update("Espace", "35047", "35") is True                               # moved
+    counter.open = False
+    assert counter.update("Espace", "35047", "35") is True                               # reopened
+    assert counter.open
+
+
+def test_a_commune_belongs_to_its_department_overseas_too():
+    from spc.services.distribution.repository import department_of
+    assert [department_of(c) for c in ("35238", "2A004", "97411", "98735")] == ["35", "2A", "974", "987"]
