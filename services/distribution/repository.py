@@ -7,12 +7,7 @@ from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create
 
 from . import orm
-from .domain.model import PUBLISHED, Counter, DistributedService, Listing
-
-
-def department_of(commune_insee):
-    """The department of an INSEE commune code: 2 characters, 3 overseas (97x, 98x)."""
-    return commune_insee[:3] if commune_insee.startswith(("97", "98")) else commune_insee[:2]
+from .domain.model import PUBLISHED, Counter, DistributedService, Listing, department_of
 
 
 class DistributionRepository:

@@ -66,5 +66,5 @@ def test_a_counter_update_says_whether_its_listings_must_change():
 
 
 def test_a_commune_belongs_to_its_department_overseas_too():
-    from spc.services.distribution.repository import department_of
+    from spc.services.distribution.domain.model import department_of
     assert [department_of(c) for c in ("35238", "2A004", "97411", "98735")] == ["35", "2A", "974", "987"]

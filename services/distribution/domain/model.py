@@ -9,6 +9,11 @@ from . import events
 PUBLISHED, WITHDRAWN = "published", "withdrawn"
 
 
+def department_of(commune_insee):
+    """The department of an INSEE commune code: 2 characters, 3 overseas (97x, 98x)."""
+    return commune_insee[:3] if commune_insee.startswith(("97", "98")) else commune_insee[:2]
+
+
 class Counter:
     def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None):
         self.id, self.name, self.address = id, name, address
