@@ -14,9 +14,10 @@ def counters(amqp_uri, specs=(("fs-a", "35", "35238"), ("fs-b", "35", "35047")))
     return sent
 
 
-def active_service(api, name=None):
+def active_service(api, name=None, territories=None):
     sid = api.ok("POST", "registry", "/services", "registrar",
-                 dict(PACT, name=name or f"Crèche {uuid.uuid4().hex[:6]}"))["id"]
+                 dict(PACT, name=name or f"Crèche {uuid.uuid4().hex[:6]}",
+                      territories=territories or PACT["territories"]))["id"]
     api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
     return sid
 

@@ -45,7 +45,7 @@ class Soak:
     def act(self, rng):
         api, choice = self.api, rng.random()
         if choice < 0.25 or len(self.services) < 3:
-            sid = story.active_service(api)
+            sid = story.active_service(api, territories=self.territory(rng))
             with self.lock:
                 self.services.append(sid)
         elif choice < 0.40:
@@ -75,6 +75,13 @@ class Soak:
                 self.publish("counter.closed", {"counter_id": counter["counter_id"]})
             else:
                 self.publish("counter.upserted", counter)
+
+    def territory(self, rng):
+        """Like real services: most serve a few communes around them, some a whole department."""
+        counter = rng.choice(self.counters)
+        if rng.random() < 0.2:
+            return {"departments": [counter["department"]]}
+        return {"communes": [counter["commune_insee"]]}
 
     def _count(self, resp):
         if resp.status_code == 409:
