@@ -145,6 +145,24 @@ def first(session, query, for_update=False):
     return session.scalars(query).first()
 
 
+def standings_page(session, table, children, after, limit):
+    """For `GET /standings`: the rows of `table` (service_id, status, version) after `after`, by
+    service id, each with its `children` rows (service_id, status) counted by status."""
+    from sqlalchemy import func, select
+    rows = session.execute(select(table.c.service_id, table.c.status, table.c.version)
+                           .where(table.c.service_id > after)
+                           .order_by(table.c.service_id).limit(limit)).all()
+    counts = {}
+    if rows:
+        for sid, status, n in session.execute(
+                select(children.c.service_id, children.c.status, func.count())
+                .where(children.c.service_id.in_([r.service_id for r in rows]))
+                .group_by(children.c.service_id, children.c.status)):
+            counts.setdefault(sid, {})[status] = n
+    return [({"service_id": r.service_id, "status": r.status, "version": r.version},
+             counts.get(r.service_id, {})) for r in rows]
+
+
 def first_or_create(session, query, factory, for_update=False):
     """`first(...)`, or a new object from `factory()` inserted now. Two transactions creating the
     same row at once (two events about a new service, handled concurrently) do not fail: the

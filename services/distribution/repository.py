@@ -4,7 +4,7 @@ import zlib
 from sqlalchemy import and_, func, or_, select, text
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork, first, first_or_create
+from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
 
 from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing, department_of
@@ -105,19 +105,8 @@ class DistributionRepository:
 
     def standings(self, after, limit):
         """Each service's standing with its listings counted by status."""
-        s, li = orm.services, orm.listings
-        services = self.session.execute(select(s.c.service_id, s.c.status, s.c.version)
-                                        .where(s.c.service_id > after)
-                                        .order_by(s.c.service_id).limit(limit)).all()
-        counts = {}
-        if services:
-            for sid, status, n in self.session.execute(
-                    select(li.c.service_id, li.c.status, func.count())
-                    .where(li.c.service_id.in_([r.service_id for r in services]))
-                    .group_by(li.c.service_id, li.c.status)):
-                counts.setdefault(sid, {})[status] = n
-        return [{"service_id": r.service_id, "status": r.status, "version": r.version,
-                 "listings": counts.get(r.service_id, {})} for r in services]
+        return [dict(row, listings=counts) for row, counts in
+                standings_page(self.session, orm.services, orm.listings, after, limit)]
 
 
 class DistributionUnitOfWork(UnitOfWork):

@@ -1,8 +1,8 @@
 """Loading and saving funding's aggregates; the unit of work that groups them."""
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork, first, first_or_create
+from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
 
 from . import orm
 from .domain.model import FundingAccount, Programme, Tranche
@@ -45,20 +45,8 @@ class FundingRepository:
 
     def standings(self, after, limit):
         """Each account's standing with its tranches counted by status."""
-        a, t = orm.accounts, orm.tranches
-        accounts = self.session.execute(select(a.c.service_id, a.c.status, a.c.version)
-                                        .where(a.c.service_id > after)
-                                        .order_by(a.c.service_id).limit(limit)).all()
-        counts = {}
-        if accounts:
-            for sid, status, n in self.session.execute(
-                    select(t.c.service_id, t.c.status, func.count())
-                    .where(t.c.service_id.in_([r.service_id for r in accounts]))
-                    .group_by(t.c.service_id, t.c.status)):
-                counts.setdefault(sid, {})[status] = n
-        return [{"service_id": r.service_id, "status": r.status, "version": r.version,
-                 "frozen": r.status == "suspended", "tranches": counts.get(r.service_id, {})}
-                for r in accounts]
+        return [dict(row, frozen=row["status"] == "suspended", tranches=counts) for row, counts in
+                standings_page(self.session, orm.accounts, orm.tranches, after, limit)]
 
 
 class FundingUnitOfWork(UnitOfWork):

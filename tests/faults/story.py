@@ -34,6 +34,15 @@ def funded(api, sid, tranches=3, amount=10_000):
     return [t["id"] for t in grant["tranches"]]
 
 
+def listed_and_funded(api, amqp_uri):
+    """Counters, an active service funded in three tranches and listed: (inbound events, id)."""
+    inbound = counters(amqp_uri)
+    sid = active_service(api)
+    funded(api, sid)
+    wait_for("listings", lambda: listing_statuses(api, sid) == {"published"})
+    return inbound, sid
+
+
 def violation(amqp_uri, sid, severity="major"):
     event = envelope("compliance.violation_reported", {
         "service_id": sid, "principle": "no_ad_monetisation", "severity": severity,

@@ -134,10 +134,7 @@ def test_newest_decision_wins_when_delivered_out_of_order(fleet, amqp_uri, ledge
     newest: suspended."""
     fleet.start()
     api = fleet.api
-    inbound = story.counters(amqp_uri)
-    sid = story.active_service(api)
-    story.funded(api, sid)
-    wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
+    inbound, sid = story.listed_and_funded(api, amqp_uri)
     for name in ("funding", "distribution", "registry"):
         fleet.stop(name)
 

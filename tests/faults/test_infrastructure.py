@@ -77,10 +77,7 @@ def test_database_unreachable_holds_the_event_then_applies_it_once(fleet, amqp_u
                                                                    db_urls, pg_admin):
     fleet.start()
     api = fleet.api
-    inbound = story.counters(amqp_uri)
-    sid = story.active_service(api)
-    story.funded(api, sid)
-    wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
+    inbound, sid = story.listed_and_funded(api, amqp_uri)
 
     _refuse_connections(pg_admin, db_urls["funding"], True)
     try:
