@@ -4,6 +4,7 @@ from werkzeug.wrappers import Response
 
 from .http import PUBLIC, api, json_response
 from .metrics import CONTENT_TYPE
+from .persistence import standings
 
 
 class StandingsQuery(Schema):
@@ -39,12 +40,8 @@ class OperationalEndpoints:
     def standings(self, request):
         self.auth.require(request)
         query = StandingsQuery().load(request.args.to_dict())
-        uow = self.store.uow()
-        with uow:
-            items = uow.standings(query["after"], query["limit"])
-        more = len(items) == query["limit"]
-        return json_response({"service": self.name, "items": items,
-                              "next": items[-1]["service_id"] if more else None})
+        page = standings(self.store.uow(), query["after"], query["limit"])
+        return json_response(dict(page, service=self.name))
 
 
 def _ok(check):

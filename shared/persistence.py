@@ -137,6 +137,14 @@ class UnitOfWork:
         raise NotImplementedError
 
 
+def standings(uow, after, limit):
+    """The use case behind `GET /standings`: one page of this service's view of each service's
+    standing (its unit of work knows where that view lives), and the cursor of the next page."""
+    with uow:
+        items = uow.standings(after, limit)
+    return {"items": items, "next": items[-1]["service_id"] if len(items) == limit else None}
+
+
 def first(session, query, for_update=False):
     """The first result of `query`, row-locked (SELECT … FOR UPDATE) when asked; a locked read
     refreshes an object the session had already loaded, so it is never decided on stale data."""
@@ -171,12 +179,20 @@ def first_or_create(session, query, factory, for_update=False):
     if found is not None:
         return found
     created = factory()
+    if insert_unless_taken(session, lambda: session.add(created)):
+        return created
+    found = first(session, query, for_update)
+    if found is None:
+        raise LookupError("a conflicting row vanished")
+    return found
+
+
+def insert_unless_taken(session, insert):
+    """Run `insert()` in a savepoint; False (and nothing written) if another transaction took
+    the key first. The transaction goes on either way."""
     try:
         with session.begin_nested():
-            session.add(created)
+            insert()
+        return True
     except IntegrityError:
-        found = first(session, query, for_update)
-        if found is None:
-            raise
-        return found
-    return created
+        return False

@@ -5,11 +5,14 @@ repository root, and checked against the code by tests/unit/test_asyncapi.py.
 The payload schemas are converted from marshmallow here; the descriptions and examples are the
 documentation's own. Every example is validated against the code's schema by the tests.
 """
+from datetime import datetime, timedelta, timezone
+
 from marshmallow import fields, validate
 
 from spc.shared import envelope, events, topology
 
 VERSION = "1.0.0"
+EXAMPLE_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=1)))
 
 DESCRIPTIONS = {
     "compliance.violation_reported": "An inspection body, a partner or a staff tool reports that a service breaches "
@@ -165,10 +168,9 @@ def document():
         key = f"{event_type}.v{version}"
         channel_id = f"{exchange.name}.{event_type}"
         schemas[key] = object_schema(schema)
-        example = {"event_id": "3f1e0a52-5c1d-4a8e-9a57-2f4c1b6e8d90", "event_type": event_type,
-                   "schema_version": version, "occurred_at": "2026-11-25T10:00:00+01:00",
-                   "producer": "inspection-35" if inbound else event_type.split(".")[0],
-                   "correlation_id": None, "payload": EXAMPLES[event_type]}
+        example = envelope.to_dict(envelope.Event(
+            event_type, EXAMPLES[event_type], "inspection-35" if inbound else event_type.split(".")[0],
+            version, "3f1e0a52-5c1d-4a8e-9a57-2f4c1b6e8d90", EXAMPLE_TIME))
         messages[key] = {
             "name": event_type, "title": f"{event_type} (schema_version {version})",
             "summary": DESCRIPTIONS[event_type], "contentType": "application/json",

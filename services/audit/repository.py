@@ -1,10 +1,9 @@
 """Loading and saving audit's aggregates and journal; the unit of work that groups them."""
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from spc.shared.clock import utcnow
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork, first, first_or_create
+from spc.shared.persistence import UnitOfWork, first, first_or_create, insert_unless_taken
 
 from . import orm
 from .domain import journal
@@ -65,11 +64,8 @@ class Journal:
                  .where(orm.journal_head.c.id == 1).with_for_update())
         row = self.session.execute(query).first()
         if row is None:  # the first entry ever; two first entries at once: one inserts, one waits
-            try:
-                with self.session.begin_nested():
-                    self.session.execute(insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS))
-            except IntegrityError:
-                pass
+            insert_unless_taken(self.session, lambda: self.session.execute(
+                insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS)))
             row = self.session.execute(query).first()
         return row.seq, row.hash
 

@@ -185,3 +185,35 @@ def test_spc_publish_says_clearly_when_the_broker_refuses_the_event_type(broker,
     assert "the broker refused the event: 403 ACCESS_REFUSED" in refused.stderr, refused.stderr
     accepted = run("ext-france-services-directory")
     assert accepted.returncode == 0 and "confirmed by the broker" in accepted.stdout, accepted.stderr
+
+
+def test_the_brokers_delivery_limit_dead_letters_a_message_that_keeps_coming_back(amqp_uri):
+    """The backstop of docs/reliability.md: a message returned to a consumer queue more than
+    DELIVERY_LIMIT times (a consumer that dies on it each time never gets to dead-letter it)
+    ends in the dead-letter queue, not dropped."""
+    import time
+    with Connection(amqp_uri) as conn:
+        topology.declare_all(conn.default_channel)
+    conn, channel = _channel(amqp_uri)
+    try:
+        channel.basic_publish("", "funding.events", b'{"poison": true}',
+                              pika.BasicProperties(delivery_mode=2, message_id="m-1"))
+        returned = 0
+        for _ in range(200):
+            method, _, _ = channel.basic_get("funding.events")
+            if method is None:
+                if returned > topology.DELIVERY_LIMIT:
+                    break
+                time.sleep(0.05)
+                continue
+            channel.basic_nack(method.delivery_tag, requeue=True)  # as a dying consumer would
+            returned += 1
+        assert returned == topology.DELIVERY_LIMIT + 1
+        for _ in range(100):
+            method, props, body = channel.basic_get("spc.events.dead", auto_ack=True)
+            if method:
+                break
+            time.sleep(0.05)
+        assert body == b'{"poison": true}' and props.message_id == "m-1"
+    finally:
+        conn.close()
