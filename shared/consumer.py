@@ -16,9 +16,11 @@ import time
 from functools import partial
 
 import eventlet
+import eventlet.semaphore
+from eventlet.queue import Empty, LightQueue
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from nameko.exceptions import ContainerBeingKilled
-from nameko.extensions import Entrypoint, SharedExtension
+from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from . import envelope, failpoints, topology
@@ -36,17 +38,35 @@ def backoff_seconds(attempt):
     return min(0.1 * 2 ** attempt, 15.0)
 
 
+URGENT, BULK = "urgent", "bulk"
+DEFAULT_WORKERS = {URGENT: 4, BULK: 10}
+
+
 class RawQueueConsumer(QueueConsumer):
-    """nameko's QueueConsumer, but messages reach the provider undecoded."""
+    """nameko's QueueConsumer, but messages reach the provider undecoded, and each queue has its
+    own prefetch (its lane's workers, or two batches for a batched lane)."""
 
     def get_consumers(self, consumer_cls, channel):
         topology.declare_all(channel)
         for provider in self._providers:
             consumer = consumer_cls(queues=[provider.queue], accept=None,
                                     on_message=partial(self.handle_message, provider, None))
-            consumer.qos(prefetch_count=self.prefetch_count)
+            consumer.qos(prefetch_count=provider.prefetch)
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+
+class Lanes(SharedExtension):
+    """Reserved workers per lane. Urgent lanes (compliance facts, standings) and bulk lanes
+    (reports, counters, the journal) each take workers from their own pool, so a flood on a bulk
+    queue can never occupy the workers a violation needs. Sizes from the config: `URGENT_WORKERS`
+    and `BULK_WORKERS` (spc.config: `SPC_URGENT_WORKERS`, `SPC_MAX_WORKERS`)."""
+
+    def setup(self):
+        config = self.container.config
+        self.size = {URGENT: int(config.get("URGENT_WORKERS", DEFAULT_WORKERS[URGENT])),
+                     BULK: int(config.get("BULK_WORKERS", DEFAULT_WORKERS[BULK]))}
+        self.slots = {lane: eventlet.semaphore.Semaphore(n) for lane, n in self.size.items()}
 
 
 class DeadLetters(SharedExtension):
@@ -60,37 +80,78 @@ class DeadLetters(SharedExtension):
 
     def send(self, message, queue, rejection):
         props = message.properties or {}
-        headers = dict(message.headers or {})
+        info = message.delivery_info or {}
+        self.send_raw(message.body, queue, rejection, dict(message.headers or {}),
+                      message_id=props.get("message_id"), type_=props.get("type"),
+                      content_type=message.content_type or "application/octet-stream",
+                      exchange=info.get("exchange", ""), routing_key=info.get("routing_key", ""))
+
+    def send_raw(self, body, queue, rejection, headers=None, message_id=None, type_=None,
+                 content_type="application/json", exchange="", routing_key=""):
+        headers = dict(headers or {})
         headers.update({
             "x-spc-rejection": rejection.header,
             "x-spc-queue": queue.name,
-            "x-spc-original-exchange": (message.delivery_info or {}).get("exchange", ""),
-            "x-spc-original-routing-key": (message.delivery_info or {}).get("routing_key", ""),
+            "x-spc-original-exchange": exchange,
+            "x-spc-original-routing-key": routing_key,
             "x-spc-rejected-at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
-        self.publisher.publish_raw(
-            message.body, topology.DEAD, queue.dead_letter_key, headers=headers,
-            message_id=props.get("message_id"), type_=props.get("type"),
-            content_type=message.content_type or "application/octet-stream")
+        self.publisher.publish_raw(body, topology.DEAD, queue.dead_letter_key, headers=headers,
+                                   message_id=message_id, type_=type_, content_type=content_type)
 
 
-class EventConsumer(Entrypoint):
-    """`@consume_events(queue)`: the decorated method receives one validated `Event`."""
+class DeadLetterSink(DependencyProvider):
+    """For a use case that refuses a message it had kept (a parked fact past its window):
+    `sink(body, queue_name, rejection, message_id, type_)` dead-letters it like a consumer would."""
 
-    queue_consumer = RawQueueConsumer()
     dead_letters = DeadLetters()
     hub = MetricsHub()
 
-    def __init__(self, queue, accepted_types=None, **kwargs):
+    def get_dependency(self, worker_ctx):
+        def sink(body, queue_name, rejection, message_id=None, type_=None):
+            queue = topology.queue_named(queue_name)
+            exchange = next(iter(queue.bindings)).exchange.name
+            log.warning("%s: dead-lettering a kept message: %s", queue.name, rejection.header)
+            self.dead_letters.send_raw(body, queue, rejection, message_id=message_id, type_=type_,
+                                       exchange=exchange, routing_key=type_ or "")
+            self.hub.metrics.dead_lettered.labels(queue.name, rejection.code).inc()
+        return sink
+
+
+class EventConsumer(Entrypoint):
+    """`@consume_events(queue, lane=URGENT|BULK, batch=N)`: the decorated method receives one
+    validated `Event` (batch=1), or a list of up to N events that arrived together (batch>1),
+    to apply in one transaction and acknowledge together. If a batch fails, its events are tried
+    one by one, so one bad event never holds back the others."""
+
+    queue_consumer = RawQueueConsumer()
+    dead_letters = DeadLetters()
+    lanes = Lanes()
+    hub = MetricsHub()
+
+    def __init__(self, queue, accepted_types=None, lane=BULK, batch=1, **kwargs):
         kwargs.setdefault("expected_exceptions", (Rejection,))
         self.queue = queue
         self.accepted_types = accepted_types
+        self.lane, self.batch = lane, batch
         super().__init__(**kwargs)
+
+    @property
+    def prefetch(self):
+        return 2 * self.batch if self.batch > 1 else self.lanes.size[self.lane]
 
     def setup(self):
         self.queue_consumer.register_provider(self)
+        self._pending = LightQueue()
+        self._running = False
+
+    def start(self):
+        self._running = True
+        if self.batch > 1:
+            self.container.spawn_managed_thread(self._batcher, identifier=f"batcher:{self.queue.name}")
 
     def stop(self):
+        self._running = False
         self.queue_consumer.unregister_provider(self)
 
     def handle_message(self, body, message):
@@ -107,18 +168,47 @@ class EventConsumer(Entrypoint):
         if failpoints.armed("consumer.received", self.queue.name):  # off in production
             eventlet.spawn_n(self._dispatch_after_failpoint, event, message)
             return
-        self._dispatch(event, message)
+        self._route(event, message)
 
     def _dispatch_after_failpoint(self, event, message):
         failpoints.fire("consumer.received", self.queue.name)
-        self._dispatch(event, message)
+        self._route(event, message)
 
-    def _dispatch(self, event, message):
+    def _route(self, event, message):
+        if self.batch > 1:
+            self._pending.put((event, message))
+        else:
+            self._dispatch([(event, message)])
+
+    def _batcher(self):
+        """Gathers what has arrived (up to `batch`) and hands it to one worker."""
+        while self._running:
+            try:
+                first = self._pending.get(timeout=0.5)
+            except Empty:
+                continue
+            items = [first]
+            eventlet.sleep(0)  # let messages already received reach the queue
+            while len(items) < self.batch:
+                try:
+                    items.append(self._pending.get_nowait())
+                except Empty:
+                    break
+            self._dispatch(items)
+
+    def _dispatch(self, items):
+        """Start a worker for `items` once the lane has a free worker (waits for one)."""
+        slots = self.lanes.slots[self.lane]
+        slots.acquire()
+        events = [event for event, _ in items]
+        args = (events,) if self.batch > 1 else (events[0],)
         try:
-            self.container.spawn_worker(self, (event,), {}, context_data={},
-                                        handle_result=partial(self.handle_result, message))
+            self.container.spawn_worker(self, args, {}, context_data={},
+                                        handle_result=partial(self.handle_result, items))
         except ContainerBeingKilled:
-            self._settle(self.queue_consumer.requeue_message, message)
+            slots.release()
+            for _, message in items:
+                self._settle(self.queue_consumer.requeue_message, message)
 
     def _settle(self, action, message):
         """Ack or requeue. If the connection died under us (a lost heartbeat, a broker restart)
@@ -130,14 +220,21 @@ class EventConsumer(Entrypoint):
             log.warning("%s: could not settle a message (%r); the broker will redeliver it",
                         self.queue.name, exc)
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, items, worker_ctx, result=None, exc_info=None):
+        self.lanes.slots[self.lane].release()
         if exc_info is None:
             failpoints.fire("consumer.after_commit", self.queue.name)
-            self._settle(self.queue_consumer.ack_message, message)
+            for _, message in items:
+                self._settle(self.queue_consumer.ack_message, message)
+        elif len(items) > 1:  # try each on its own: only the culprit is retried or rejected
+            log.info("%s: a batch of %d failed (%s); applying them one by one",
+                     self.queue.name, len(items), exc_info[1])
+            for item in items:
+                eventlet.spawn_n(self._dispatch, [item])
         elif isinstance(exc_info[1], Rejection):
-            self.reject(message, exc_info[1])
+            self.reject(items[0][1], exc_info[1])
         else:
-            self.retry_later(message, exc_info[1])
+            self.retry_later(items[0][1], exc_info[1])
         return result, exc_info
 
     def retry_later(self, message, exc):
@@ -166,24 +263,32 @@ class EventConsumer(Entrypoint):
 consume_events = EventConsumer.decorator
 
 
-def apply_once(uow, event, apply, metrics=None):
+def apply_once(uow, event, apply, metrics=None, inbox="inbox"):
     """Apply `apply(uow, event)` unless `event` was already applied; record it in the same
-    transaction as its effect. Returns False for a duplicate.
+    transaction as its effect. Returns False for a duplicate."""
+    return apply_batch(uow, [event], apply, metrics, inbox) == 1
 
-    While the database is unreachable the event is held and the transaction retried with backoff
-    (nothing partial is ever written: each try is one transaction); any other error propagates."""
+
+def apply_batch(uow, events, apply, metrics=None, inbox="inbox"):
+    """Apply `apply(uow, event)` to each event not applied before, all in one transaction that
+    also records their ids (in `uow.<inbox>`). Returns how many were applied (the rest were
+    duplicates).
+
+    While the database is unreachable the events are held and the transaction retried with
+    backoff (nothing partial is ever written: each try is one transaction); any other error
+    propagates."""
     started, attempt = time.monotonic(), 0
     while True:
         try:
-            return _apply_once(uow, event, apply, metrics)
+            return _apply_batch(uow, events, apply, metrics, inbox)
         except DBAPIError as exc:
             if _reachable(uow.engine) or time.monotonic() - started > HOLD_SECONDS:
                 raise
             attempt += 1
             if metrics is not None:
                 metrics.database_waits.inc()
-            log.warning("database unreachable while applying %s %s (%s); holding it, try %d",
-                        event.event_type, event.event_id, str(exc).splitlines()[0][:200], attempt)
+            log.warning("database unreachable while applying %d event(s) (%s); holding them, try %d",
+                        len(events), str(exc).splitlines()[0][:200], attempt)
             eventlet.sleep(backoff_seconds(attempt))
 
 
@@ -195,30 +300,49 @@ def _reachable(engine):
         return False
 
 
-def _apply_once(uow, event, apply, metrics):
+def _fresh(events, seen):
+    fresh, ids = [], set(seen)
+    for event in events:
+        if str(event.event_id) not in ids:
+            ids.add(str(event.event_id))
+            fresh.append(event)
+    return fresh
+
+
+def _apply_batch(uow, events, apply, metrics, inbox):
     try:
         with uow:
-            uow.correlation_id = event.correlation_id or str(event.event_id)
-            if uow.inbox.seen(event.event_id):
-                return _duplicate(event, metrics)
-            # claim the event id first: a copy handled at the same moment by another worker or
-            # replica waits on this row, then fails its insert and is recognised as a duplicate
-            uow.inbox.record(event)
+            if len(events) == 1:
+                uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
+            box = getattr(uow, inbox)
+            fresh = _fresh(events, box.seen_many([e.event_id for e in events]))
+            # claim the event ids first: a copy handled at the same moment by another worker or
+            # replica waits on these rows, then fails its insert and is recognised as a duplicate
+            box.record_many(fresh)
             uow.session.flush()
-            apply(uow, event)
+            for event in fresh:
+                if len(events) > 1:
+                    uow.correlation_id = event.correlation_id or str(event.event_id)
+                apply(uow, event)
             failpoints.fire("handler.before_commit")
             uow.commit()
     except IntegrityError:
+        if len(events) > 1:
+            raise  # the consumer retries them one by one
         with uow:
-            if uow.inbox.seen(event.event_id):
-                return _duplicate(event, metrics)
+            if getattr(uow, inbox).seen_many([events[0].event_id]):
+                return _duplicates(events, metrics)
         raise
     if metrics is not None:
-        metrics.consumed.labels(event.event_type).inc()
-    return True
+        for event in fresh:
+            metrics.consumed.labels(event.event_type).inc()
+    applied = {id(e) for e in fresh}
+    _duplicates([e for e in events if id(e) not in applied], metrics)
+    return len(fresh)
 
 
-def _duplicate(event, metrics):
+def _duplicates(events, metrics):
     if metrics is not None:
-        metrics.duplicates.labels(event.event_type).inc()
-    return False
+        for event in events:
+            metrics.duplicates.labels(event.event_type).inc()
+    return 0

@@ -14,9 +14,9 @@ from .metrics import MetricsHub
 log = logging.getLogger(__name__)
 
 
-def error_response(status, code, message, details=None):
+def error_response(status, code, message, details=None, headers=None):
     body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+    return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
 
 
 def json_response(payload, status=200, headers=None):
@@ -83,7 +83,9 @@ class JsonHttp(HttpRequestHandler):
     def response_from_exception(self, exc):
         if isinstance(exc, DomainError):
             status = 400 if exc.code == "invalid_json" else exc.status
-            return error_response(status, exc.code, exc.message, exc.details)
+            retry = getattr(exc, "retry_after", None)
+            return error_response(status, exc.code, exc.message, exc.details,
+                                  {"Retry-After": str(retry)} if retry else None)
         if isinstance(exc, ValidationError):
             return error_response(400, "invalid_request", "the request is not valid",
                                   {"fields": exc.messages})

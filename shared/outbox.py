@@ -10,8 +10,8 @@ import os
 import socket
 from datetime import timedelta
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, func,
-                        insert, or_, select, update)
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, delete,
+                        func, insert, or_, select, update)
 from sqlalchemy.exc import IntegrityError
 
 from . import envelope, failpoints
@@ -64,13 +64,27 @@ class Inbox:
         self.session, self.table = session, table
 
     def seen(self, event_id):
-        row = self.session.execute(
-            select(self.table.c.event_id).where(self.table.c.event_id == str(event_id))).first()
-        return row is not None
+        return bool(self.seen_many([event_id]))
+
+    def seen_many(self, event_ids):
+        """The ids among `event_ids` already recorded."""
+        ids = [str(i) for i in event_ids]
+        return {r[0] for r in self.session.execute(
+            select(self.table.c.event_id).where(self.table.c.event_id.in_(ids)))}
 
     def record(self, event):
-        self.session.execute(insert(self.table).values(
-            event_id=str(event.event_id), event_type=event.event_type, processed_at=utcnow()))
+        self.record_many([event])
+
+    def record_many(self, events):
+        if events:
+            now = utcnow()
+            self.session.execute(insert(self.table), [
+                {"event_id": str(e.event_id), "event_type": e.event_type, "processed_at": now}
+                for e in events])
+
+    def forget(self, event_id):
+        """Forget an event (it was dead-lettered after all): a replay of it will be applied."""
+        self.session.execute(delete(self.table).where(self.table.c.event_id == str(event_id)))
 
 
 class OutboxRelay:

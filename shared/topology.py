@@ -37,8 +37,12 @@ FUNDING_EVENTS = _queue("funding.events", EVENTS, _REGISTRY_LIFECYCLE, "events")
 DISTRIBUTION_EVENTS = _queue("distribution.events", EVENTS, _REGISTRY_LIFECYCLE, "events")
 DISTRIBUTION_INBOUND = _queue("distribution.inbound", INBOUND,
                               ["counter.upserted", "counter.closed"], "inbound")
-AUDIT_INBOUND = _queue("audit.inbound", INBOUND,
-                       ["compliance.violation_reported", "usager.report_submitted"], "inbound")
+# Audit's lanes. Compliance facts and the standings they depend on travel apart from bulk traffic
+# (citizen reports, the journal of every event), so a violation never waits behind a backlog:
+# each lane is its own queue, consumed with its own reserved workers (consumer.py).
+AUDIT_COMPLIANCE = _queue("audit.compliance", INBOUND, ["compliance.violation_reported"], "inbound")
+AUDIT_STANDINGS = _queue("audit.standings", EVENTS, _REGISTRY_LIFECYCLE, "events")
+AUDIT_REPORTS = _queue("audit.reports", INBOUND, ["usager.report_submitted"], "inbound")
 AUDIT_JOURNAL = _queue("audit.events", EVENTS, ["#"], "events")
 INBOUND_UNROUTED = _queue("spc.inbound.unrouted", UNROUTED, [""], "inbound")
 
@@ -48,9 +52,16 @@ EVENTS_DEAD = Queue("spc.events.dead", DEAD, routing_key="events", durable=True,
                     queue_arguments={"x-queue-type": "quorum"})
 
 CONSUMER_QUEUES = [REGISTRY_EVENTS, FUNDING_EVENTS, DISTRIBUTION_EVENTS, DISTRIBUTION_INBOUND,
-                   AUDIT_INBOUND, AUDIT_JOURNAL, INBOUND_UNROUTED]
+                   AUDIT_COMPLIANCE, AUDIT_STANDINGS, AUDIT_REPORTS, AUDIT_JOURNAL, INBOUND_UNROUTED]
 DEAD_LETTER_QUEUES = [INBOUND_DEAD, EVENTS_DEAD]
 EXCHANGES = [UNROUTED, INBOUND, EVENTS, DEAD]
+
+
+def queue_named(name):
+    for queue in CONSUMER_QUEUES:
+        if queue.name == name:
+            return queue
+    raise KeyError(f"no consumer queue named {name!r}")
 
 
 def declare_all(channel):

@@ -8,6 +8,7 @@ from . import embedded
 
 DEFAULT_PORTS = {"registry": 8001, "funding": 8002, "distribution": 8003, "audit": 8004}
 SERVICE_NAMES = tuple(DEFAULT_PORTS)
+HTTP_WORKERS = 10  # room in each container's worker pool for admin HTTP requests
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,25 @@ class Settings:
     def port(self, service):
         return int(self.environ.get(f"{service.upper()}_PORT", DEFAULT_PORTS[service]))
 
+    def workers(self, variable, default):
+        value = int(self.environ.get(variable, default))
+        if value < 1:
+            raise SystemExit(f"{variable} must be at least 1 (got {value})")
+        return value
+
     def service_config(self, service):
         return {
             "AMQP_URI": self.amqp_uri,
             "DATABASE_URL": database_url(service, self.environ),
             "WEB_SERVER_ADDRESS": f"{self.environ.get('SPC_BIND', '0.0.0.0')}:{self.port(service)}",
-            "max_workers": int(self.environ.get("SPC_MAX_WORKERS", 10)),
+            # bulk lanes share SPC_MAX_WORKERS; urgent lanes (violations, standings) have their
+            # own SPC_URGENT_WORKERS; the container's pool also leaves room for HTTP requests
+            "BULK_WORKERS": self.workers("SPC_MAX_WORKERS", 10),
+            "URGENT_WORKERS": self.workers("SPC_URGENT_WORKERS", 4),
+            "max_workers": self.workers("SPC_MAX_WORKERS", 10) + self.workers("SPC_URGENT_WORKERS", 4)
+            + HTTP_WORKERS,
             "HEARTBEAT": int(self.environ.get("SPC_HEARTBEAT", 30)),
+            "UNKNOWN_SERVICE_WINDOW": float(self.environ.get("SPC_UNKNOWN_SERVICE_WINDOW", 3600)),
             "ENV": self.environ,
         }
 

@@ -1,27 +1,23 @@
 """Audit's use cases: one transaction each, events committed with the change."""
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import select
-
-from spc.shared import envelope
+from spc.shared import envelope, topology
 from spc.shared.clock import to_wire, utcnow
-from spc.shared.errors import NotFound, Rejection
+from spc.shared.errors import KNOWN_WAIT_SECONDS, NotFound, NotYetKnown, Rejection, until_known
 
-from . import orm
 from .domain import journal
 from .domain.commands import RecordFinding, ResolveFinding
-from .domain.model import CitizenReport, Finding
+from .domain.model import CitizenReport, Finding, ParkedFact
 
 
-def _known(uow, service_id):
-    compliance = uow.audit.compliance(service_id, for_update=True)
-    return compliance if compliance is not None and compliance.known else None
+def _compliance(uow, service_id):
+    """The service's compliance row, locked; created (not yet known) if audit never heard of it,
+    so a fact parked for it and the registry's event about it meet on the same row lock."""
+    return uow.audit.compliance(service_id, for_update=True, create=True)
 
 
-def _record_finding(uow, cmd: RecordFinding):
-    compliance = _known(uow, cmd.service_id)
-    if compliance is None:
-        return None
+def _record_finding(uow, cmd: RecordFinding, compliance):
     finding = Finding(str(uuid.uuid4()), cmd.service_id, cmd.principle, cmd.severity, cmd.summary,
                       cmd.reported_by, utcnow(), cmd.evidence_url, cmd.source_event_id)
     uow.audit.add(finding)
@@ -30,13 +26,20 @@ def _record_finding(uow, cmd: RecordFinding):
     return finding
 
 
-def record_finding(uow, cmd: RecordFinding):
-    """A finding from staff (POST /findings); major and critical ones are violations."""
+def record_finding(uow, cmd: RecordFinding, wait_seconds=KNOWN_WAIT_SECONDS):
+    """A finding from staff (POST /findings); major and critical ones are violations. A service
+    approved a moment ago may not be known here yet: wait a little, then 404 with Retry-After."""
+    return until_known(lambda: _record_staff_finding(uow, cmd), wait_seconds)
+
+
+def _record_staff_finding(uow, cmd):
     with uow:
-        finding = _record_finding(uow, cmd)
-        if finding is None:
-            raise NotFound(f"no registered service {cmd.service_id}", {"service_id": cmd.service_id},
-                           code="unknown_service")
+        compliance = uow.audit.compliance(cmd.service_id, for_update=True)
+        if compliance is None or not compliance.known:
+            raise NotYetKnown(f"no registered service {cmd.service_id} (if it was approved a moment "
+                              "ago, retry)", {"service_id": cmd.service_id},
+                              code="unknown_service", status=404)
+        finding = _record_finding(uow, cmd, compliance)
         uow.commit()
         return finding_view(finding)
 
@@ -66,48 +69,102 @@ def escalate_overdue(uow, now=None):
 
 
 def on_violation_reported(uow, event):
+    """compliance.violation_reported: a finding, or the fact parked until the service is known."""
     p = event.payload
+    compliance = _compliance(uow, p["service_id"])
+    if not compliance.known:
+        return _park(uow, event, topology.AUDIT_COMPLIANCE)
     cmd = RecordFinding(p["service_id"], p["principle"], p["severity"], p["summary"],
                         p["reported_by"], p.get("evidence_url"), str(event.event_id))
-    if _record_finding(uow, cmd) is None:
-        raise Rejection("unknown_service", f"no registered service {p['service_id']}")
+    _record_finding(uow, cmd, compliance)
 
 
 def on_report_submitted(uow, event):
+    """usager.report_submitted: the report is kept for triage (parked if the service is unknown)."""
     p = event.payload
-    if _known(uow, p["service_id"]) is None:
-        raise Rejection("unknown_service", f"no registered service {p['service_id']}")
+    seen = uow.audit.compliance(p["service_id"])  # unlocked: reports never wait on violations
+    if (seen is None or not seen.known) and not _compliance(uow, p["service_id"]).known:
+        return _park(uow, event, topology.AUDIT_REPORTS)  # under the lock the registry takes too
     uow.audit.add(CitizenReport(str(uuid.uuid4()), p["service_id"], p["category"], p["text"],
                                 utcnow(), p.get("counter_id"), str(event.event_id)))
 
 
 def on_registry_event(uow, event):
+    """registry.service_*: follow the standing; facts that were waiting for it apply now."""
     p = event.payload
-    compliance = uow.audit.compliance(p["service_id"], for_update=True, create=True)
+    compliance = _compliance(uow, p["service_id"])
     compliance.follow_registry(p["status"], p["version"])
+    for fact in uow.audit.parked_for(p["service_id"]):
+        uow.audit.unpark(fact)
+        parked = envelope.parse(fact.body.encode("utf-8"))
+        FACT_HANDLERS[parked.event_type](uow, parked)
 
 
-EVENT_HANDLERS = {
+def _park(uow, event, queue):
+    uow.audit.park(ParkedFact(str(event.event_id), event.payload["service_id"], event.event_type,
+                              queue.name, envelope.to_bytes(event).decode("utf-8"), utcnow()))
+
+
+FACT_HANDLERS = {
     "compliance.violation_reported": on_violation_reported,
     "usager.report_submitted": on_report_submitted,
-    **{f"registry.service_{n}": on_registry_event
-       for n in ("submitted", "approved", "suspended", "reinstated", "revoked")},
 }
 
 
-def journal_and_apply(uow, event):
-    """Every consumed event goes once into the journal, then to its handler if it has one."""
-    body = journal.canonical(envelope.to_dict(event))
-    uow.journal.append(event.event_id, event.event_type, body)
-    handler = EVENT_HANDLERS.get(event.event_type)
-    if handler is not None:
-        handler(uow, event)
+def apply_fact(uow, event):
+    """An inbound fact (the compliance and report lanes): journaled as received, then applied,
+    or parked until its service is known."""
+    uow.journal.record(event)
+    FACT_HANDLERS[event.event_type](uow, event)
+
+
+def journal_only(uow, event):
+    """The journal lane: `apply_batch(..., inbox="journal")` has recorded the event already."""
+
+
+def chain_journal(uow, batch=500):
+    """Append what the lanes recorded to the hash chain, in batches. Returns how many."""
+    total = 0
+    while True:
+        with uow:
+            if not uow.journal.has_pending():
+                return total
+            n = uow.journal.chain(batch)
+            uow.commit()
+        total += n
+        if n < batch:
+            return total
+
+
+def expire_parked(uow, window_seconds, dead_letter, now=None):
+    """Facts parked longer than the window, about a service that never appeared: dead-lettered
+    `unknown_service` by `dead_letter(fact, rejection)`, and forgotten by the inbox so that a
+    replay, once the cause is fixed, is applied. Returns how many."""
+    now = now or utcnow()
+    with uow:
+        expired = [f for f in uow.audit.parked_since(now - timedelta(seconds=window_seconds))
+                   if f.expired(now, window_seconds)]
+        for fact in expired:
+            dead_letter(fact, Rejection("unknown_service", f"no registered service {fact.service_id} "
+                                        f"after waiting {window_seconds:g} s"))
+            uow.audit.unpark(fact)
+            uow.inbox.forget(fact.event_id)
+        uow.session.flush()
+        for service_id in {f.service_id for f in expired}:
+            uow.audit.forget_if_unknown(service_id)
+        uow.commit()
+        return len(expired)
+
+
+def parked_count(uow):
+    with uow:
+        return uow.audit.parked_count()
 
 
 def verify_journal(uow):
     with uow:
         result = journal.verify(uow.journal.entries())
-        head = uow.session.execute(select(orm.journal_head.c.seq)).scalar() or 0
+        head = uow.journal.length()
         if result["ok"] and result["length"] != head:
             return {"ok": False, "first_bad_seq": result["length"] + 1}
         return result
@@ -116,7 +173,7 @@ def verify_journal(uow):
 def service_findings(uow, service_id):
     with uow:
         compliance = uow.audit.compliance(service_id)
-        if compliance is None:
+        if compliance is None or not compliance.known:
             raise NotFound(f"no service {service_id} known to audit", {"service_id": service_id})
         return {"service_id": service_id, "open_violations": compliance.open_violations,
                 "findings": [finding_view(f) for f in uow.audit.findings_of(service_id)]}

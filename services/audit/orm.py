@@ -4,7 +4,7 @@ from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
 
-from .domain.model import CitizenReport, Compliance, Finding
+from .domain.model import CitizenReport, Compliance, Finding, ParkedFact
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
@@ -58,6 +58,26 @@ journal = Table(
     Column("hash", String(64), nullable=False),
     Column("recorded_at", DateTime, nullable=False),
 )
+# Events received but not yet chained: lanes add them without touching the chain's head, and
+# one chainer at a time appends them to the chain in batches (handlers.chain_journal).
+journal_pending = Table(
+    "journal_pending", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+)
+# Facts about a service audit has not heard of yet, kept until the registry's event arrives
+parked_facts = Table(
+    "parked_facts", metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("service_id", String(64), nullable=False, index=True),
+    Column("event_type", String(100), nullable=False),
+    Column("queue", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("parked_at", DateTime, nullable=False, index=True),
+)
 journal_head = Table(
     "journal_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
@@ -76,4 +96,5 @@ def start_mappers():
     _mapper_registry.map_imperatively(Compliance, compliance)
     _mapper_registry.map_imperatively(Finding, findings)
     _mapper_registry.map_imperatively(CitizenReport, reports)
+    _mapper_registry.map_imperatively(ParkedFact, parked_facts)
     _mapped = True

@@ -1,13 +1,14 @@
 """Loading and saving audit's aggregates and journal; the unit of work that groups them."""
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
+from spc.shared import envelope
 from spc.shared.clock import utcnow
 from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, insert_unless_taken
 
 from . import orm
 from .domain import journal
-from .domain.model import OPEN, Compliance, Finding
+from .domain.model import OPEN, Compliance, Finding, ParkedFact
 
 
 class AuditRepository:
@@ -34,12 +35,40 @@ class AuditRepository:
         return self.session.scalars(select(Finding).where(Finding.service_id == service_id)
                                     .order_by(Finding.created_at, Finding.id)).all()
 
+    def park(self, fact: ParkedFact):
+        insert_unless_taken(self.session, lambda: self.session.add(fact))
+
+    def parked_for(self, service_id):
+        """Facts waiting for this service, oldest first (locked: each is applied once)."""
+        return self.session.scalars(select(ParkedFact).where(ParkedFact.service_id == service_id)
+                                    .order_by(ParkedFact.parked_at, ParkedFact.event_id)
+                                    .with_for_update()).all()
+
+    def parked_since(self, before, limit=100):
+        """Facts parked before `before`, skipping those another replica is handling."""
+        return self.session.scalars(select(ParkedFact).where(ParkedFact.parked_at <= before)
+                                    .order_by(ParkedFact.parked_at).limit(limit)
+                                    .with_for_update(skip_locked=True)).all()
+
+    def unpark(self, fact):
+        self.session.delete(fact)
+
+    def forget_if_unknown(self, service_id):
+        """Drop the placeholder of a service that never appeared (and has nothing parked)."""
+        if self.session.scalar(select(ParkedFact.event_id).where(ParkedFact.service_id == service_id)) is None:
+            self.session.execute(delete(orm.compliance).where(
+                orm.compliance.c.service_id == service_id, orm.compliance.c.known.is_(False)))
+
+    def parked_count(self):
+        return self.session.scalar(select(func.count()).select_from(orm.parked_facts))
+
     def standings(self, after, limit):
         c = orm.compliance
         rows = self.session.execute(
             select(c.c.service_id, c.c.known, c.c.registry_status, c.c.registry_version,
                    c.c.open_violations, c.c.audit_version)
-            .where(c.c.service_id > after).order_by(c.c.service_id).limit(limit))
+            .where(c.c.service_id > after, c.c.known.is_(True))
+            .order_by(c.c.service_id).limit(limit))
         return [{"service_id": r.service_id, "known": r.known, "status": r.registry_status,
                  "version": r.registry_version, "open_violations": r.open_violations,
                  "audit_version": r.audit_version} for r in rows]
@@ -54,11 +83,35 @@ class AuditRepository:
 
 
 class Journal:
-    """Appends entries under a lock on the chain's head row, so the chain never forks."""
+    """The hash-chained journal. Lanes `record` received events into `journal_pending` without
+    touching the chain; `chain` appends what is pending, in batches, under a lock on the chain's
+    head row, so the chain never forks and no lane waits for it."""
 
     def __init__(self, session):
         self.session = session
 
+    # -- the journal lane's inbox: an event is journaled once, whichever way it came -----------
+    def seen_many(self, event_ids):
+        ids = [str(i) for i in event_ids]
+        found = set()
+        for table in (orm.journal_pending, orm.journal):
+            found |= {r[0] for r in self.session.execute(
+                select(table.c.event_id).where(table.c.event_id.in_(ids)))}
+        return found
+
+    def record_many(self, events):
+        if events:
+            now = utcnow()
+            self.session.execute(insert(orm.journal_pending), [
+                {"event_id": str(e.event_id), "event_type": e.event_type,
+                 "body": journal.canonical(envelope.to_dict(e)), "received_at": now} for e in events])
+
+    def record(self, event):
+        """Journal one event received another way (an inbound fact), unless it already is."""
+        if not self.seen_many([event.event_id]):
+            insert_unless_taken(self.session, lambda: self.record_many([event]))
+
+    # -- the chain ------------------------------------------------------------------------------
     def _head(self):
         query = (select(orm.journal_head.c.seq, orm.journal_head.c.hash)
                  .where(orm.journal_head.c.id == 1).with_for_update())
@@ -69,15 +122,32 @@ class Journal:
             row = self.session.execute(query).first()
         return row.seq, row.hash
 
-    def append(self, event_id, event_type, body):
+    def has_pending(self):
+        return self.session.scalar(select(orm.journal_pending.c.id).limit(1)) is not None
+
+    def chain(self, limit=500):
+        """Append up to `limit` pending events to the chain, oldest first; returns how many."""
         seq, head = self._head()
-        entry = journal.next_entry(seq, head, str(event_id), event_type, body)
-        self.session.execute(insert(orm.journal).values(
-            seq=entry.seq, event_id=entry.event_id, event_type=entry.event_type, body=entry.body,
-            prev_hash=entry.prev_hash, hash=entry.hash, recorded_at=utcnow()))
+        p = orm.journal_pending
+        rows = self.session.execute(select(p.c.id, p.c.event_id, p.c.event_type, p.c.body)
+                                    .order_by(p.c.id).limit(limit)).all()
+        if not rows:
+            return 0
+        entries, now = [], utcnow()
+        for row in rows:
+            entry = journal.next_entry(seq, head, row.event_id, row.event_type, row.body)
+            seq, head = entry.seq, entry.hash
+            entries.append({"seq": entry.seq, "event_id": entry.event_id, "event_type": entry.event_type,
+                            "body": entry.body, "prev_hash": entry.prev_hash, "hash": entry.hash,
+                            "recorded_at": now})
+        self.session.execute(insert(orm.journal), entries)
+        self.session.execute(delete(p).where(p.c.id.in_([r.id for r in rows])))
         self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
-                             .values(seq=entry.seq, hash=entry.hash))
-        return entry
+                             .values(seq=seq, hash=head))
+        return len(rows)
+
+    def length(self):
+        return self.session.execute(select(orm.journal_head.c.seq)).scalar() or 0
 
     def entries(self, batch=1000):
         last = 0

@@ -1,11 +1,12 @@
 """Audit's nameko entrypoints: load, build a command, call a handler, dump."""
 from pathlib import Path
 
+from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from spc.shared import topology
 from spc.shared.auth import Auth
-from spc.shared.consumer import apply_once, consume_events
+from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply_once, consume_events
 from spc.shared.errors import Rejection
 from spc.shared.http import api, json_response, read_json
 from spc.shared.metrics import Metrics
@@ -14,10 +15,12 @@ from spc.shared.providers import BrokerCheck, Database
 
 from . import handlers
 from .domain.commands import RecordFinding, ResolveFinding
+from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
 from .repository import AuditUnitOfWork
 from .schemas import FindingIn, ResolveIn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BATCH = 200
 
 
 class AuditService(OperationalEndpoints):
@@ -27,6 +30,8 @@ class AuditService(OperationalEndpoints):
     auth = Auth()
     metrics = Metrics()
     broker_ok = BrokerCheck()
+    dead_letter = DeadLetterSink()
+    config = Config()
 
     @api("POST", "/findings", role="auditor", body=FindingIn, status=201,
          summary="Record a finding; major and critical ones are violations that suspend the service")
@@ -55,17 +60,36 @@ class AuditService(OperationalEndpoints):
         self.auth.require(request, "auditor")
         return json_response(handlers.verify_journal(self.store.uow()))
 
-    @consume_events(topology.AUDIT_INBOUND)
-    def on_inbound(self, event):
-        apply_once(self.store.uow(), event, handlers.journal_and_apply, self.metrics)
+    @consume_events(topology.AUDIT_COMPLIANCE, lane=URGENT)
+    def on_violation(self, event):
+        apply_once(self.store.uow(), event, handlers.apply_fact, self.metrics)
 
-    @consume_events(topology.AUDIT_JOURNAL)
-    def on_event(self, event):
-        apply_once(self.store.uow(), event, handlers.journal_and_apply, self.metrics)
+    @consume_events(topology.AUDIT_STANDINGS, lane=URGENT)
+    def on_standing(self, event):
+        apply_once(self.store.uow(), event, handlers.on_registry_event, self.metrics)
+
+    @consume_events(topology.AUDIT_REPORTS, lane=BULK, batch=BATCH)
+    def on_reports(self, events):
+        apply_batch(self.store.uow(), events, handlers.apply_fact, self.metrics)
+
+    @consume_events(topology.AUDIT_JOURNAL, lane=BULK, batch=BATCH)
+    def on_events(self, events):
+        apply_batch(self.store.uow(), events, handlers.journal_only, self.metrics, inbox="journal")
 
     @consume_events(topology.INBOUND_UNROUTED, accepted_types=frozenset())
     def on_unrouted(self, event):
         raise Rejection("unknown_event_type", f"{event.event_type!r} has no consumer")
+
+    @timer(interval=0.2)
+    def chain_journal(self):
+        handlers.chain_journal(self.store.uow())
+
+    @timer(interval=1)
+    def expire_parked(self):
+        window = float(self.config.get("UNKNOWN_SERVICE_WINDOW", UNKNOWN_SERVICE_WINDOW_SECONDS))
+        sink = self.dead_letter
+        handlers.expire_parked(self.store.uow(), window, lambda fact, rejection: sink(
+            fact.body.encode("utf-8"), fact.queue, rejection, fact.event_id, fact.event_type))
 
     @timer(interval=60)
     def escalate_overdue(self):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from spc.shared import topology
 from spc.shared.auth import Auth
-from spc.shared.consumer import apply_once, consume_events
+from spc.shared.consumer import BULK, URGENT, apply_once, consume_events
 from spc.shared.http import api, json_response
 from spc.shared.metrics import Metrics
 from spc.shared.ops import OperationalEndpoints
@@ -40,10 +40,10 @@ class DistributionService(OperationalEndpoints):
         self.auth.require(request)
         return json_response(handlers.service_listings(self.store.uow(), service_id))
 
-    @consume_events(topology.DISTRIBUTION_EVENTS)
+    @consume_events(topology.DISTRIBUTION_EVENTS, lane=URGENT)
     def on_event(self, event):
         apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)
 
-    @consume_events(topology.DISTRIBUTION_INBOUND)
+    @consume_events(topology.DISTRIBUTION_INBOUND, lane=BULK)
     def on_inbound(self, event):
         apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

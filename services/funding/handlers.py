@@ -2,6 +2,7 @@
 import uuid
 
 from spc.shared.clock import utcnow
+from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 
 from .domain import commands
 from .domain.model import Programme
@@ -20,8 +21,13 @@ def create_programme(uow, cmd: commands.CreateProgramme):
         return programme_view(programme)
 
 
-def award_grant(uow, cmd: commands.AwardGrant):
-    """Grant money to an active service in tranches, within the programme's budget."""
+def award_grant(uow, cmd: commands.AwardGrant, wait_seconds=KNOWN_WAIT_SECONDS):
+    """Grant money to an active service in tranches, within the programme's budget. A service
+    approved a moment ago may not be known here yet: wait a little, then 409 with Retry-After."""
+    return until_known(lambda: _award_grant(uow, cmd), wait_seconds)
+
+
+def _award_grant(uow, cmd):
     with uow:
         programme = uow.funding.programme(cmd.programme_id, for_update=True)
         account = uow.funding.account(cmd.service_id, for_update=True, create=True)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from spc.shared import topology
 from spc.shared.auth import Auth
-from spc.shared.consumer import apply_once, consume_events
+from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api, json_response, read_json
 from spc.shared.metrics import Metrics
 from spc.shared.ops import OperationalEndpoints
@@ -63,6 +63,6 @@ class FundingService(OperationalEndpoints):
         self.auth.require(request)
         return json_response(handlers.service_funding(self.store.uow(), service_id))
 
-    @consume_events(topology.FUNDING_EVENTS)
+    @consume_events(topology.FUNDING_EVENTS, lane=URGENT)
     def on_event(self, event):
         apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

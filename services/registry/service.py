@@ -3,7 +3,7 @@ from pathlib import Path
 
 from spc.shared import topology
 from spc.shared.auth import Auth
-from spc.shared.consumer import apply_once, consume_events
+from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api, json_response, read_json
 from spc.shared.metrics import Metrics
 from spc.shared.ops import OperationalEndpoints
@@ -62,6 +62,6 @@ class RegistryService(OperationalEndpoints):
         query = ListQuery().load(request.args.to_dict())
         return json_response(handlers.list_services(self.store.uow(), **query))
 
-    @consume_events(topology.REGISTRY_EVENTS)
+    @consume_events(topology.REGISTRY_EVENTS, lane=URGENT)
     def on_event(self, event):
         apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

@@ -15,13 +15,17 @@ from spc.shared.persistence import make_engine
 
 ORMS = {"registry": registry_orm, "funding": funding_orm, "distribution": distribution_orm,
         "audit": audit_orm}
-# who consumes what: read from the topology the services declare, not restated here
+# who consumes what: read from the topology the services declare, not restated here. Each
+# queue's consumer records what it applied in the service's inbox, except audit's journal lane,
+# whose record is the journal itself.
 CONSUMERS = {
     "registry": [topology.REGISTRY_EVENTS],
     "funding": [topology.FUNDING_EVENTS],
     "distribution": [topology.DISTRIBUTION_EVENTS, topology.DISTRIBUTION_INBOUND],
-    "audit": [topology.AUDIT_JOURNAL, topology.AUDIT_INBOUND],
+    "audit": [topology.AUDIT_COMPLIANCE, topology.AUDIT_STANDINGS, topology.AUDIT_REPORTS,
+              topology.AUDIT_JOURNAL],
 }
+JOURNALED = topology.AUDIT_JOURNAL
 
 
 def _binds(queue, exchange, event_type):
@@ -93,6 +97,7 @@ class Ledger:
                     problems.append(f"{name}: outbox event {row.event_type} {row.event_id} never published")
                 emitted[row.event_id] = (name, row.event_type, json.loads(row.body))
         processed = {name: self.processed(name) for name in running}
+        journaled = set(self.journal_ids()) if "audit" in running else set()
         expected = [(eid, "spc.events", etype) for eid, (_, etype, _) in emitted.items()]
         expected += [(str(eid), "spc.inbound", etype) for eid, etype in inbound]
         lost = 0
@@ -100,9 +105,11 @@ class Ledger:
             for name, queues in CONSUMERS.items():
                 if name not in processed:
                     continue
-                if any(_binds(q, exchange, event_type) for q in queues) and event_id not in processed[name]:
-                    lost += 1
-                    problems.append(f"{name} never applied {event_type} {event_id}")
+                for queue in queues:
+                    applied = journaled if queue is JOURNALED else processed[name]
+                    if _binds(queue, exchange, event_type) and event_id not in applied:
+                        lost += 1
+                        problems.append(f"{name} ({queue.name}) never applied {event_type} {event_id}")
         journal = Counter(self.journal_ids()) if "audit" in running else Counter()
         for event_id, n in journal.items():
             if n > 1:

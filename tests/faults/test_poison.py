@@ -39,7 +39,7 @@ def spc_cli(amqp_uri, *args):
 
 
 def test_poison_messages_are_dead_lettered_with_their_reason_and_the_stream_goes_on(fleet, amqp_uri, ledger):
-    fleet.start("distribution", "audit")
+    fleet.start("distribution", "audit", SPC_UNKNOWN_SERVICE_WINDOW="2")
     api, inbound = fleet.api, []
     for i in range(21):
         if i % 3 == 0 and POISON[i // 3:]:
@@ -65,11 +65,13 @@ def test_poison_messages_are_dead_lettered_with_their_reason_and_the_stream_goes
 
 
 def test_dlq_replay_reinjects_a_message_once_its_cause_is_corrected(fleet, amqp_uri, ledger, tap):
-    """A violation reaches audit before audit has heard of the (just registered) service: it is
+    """A violation reaches audit before audit has heard of the (just registered) service, and
+    audit lags longer than its window for unknown services (2 s here): the violation is
     dead-lettered `unknown_service`. Once audit has caught up, `spc dlq replay` re-injects it
     and the service is suspended everywhere."""
     fleet.start("registry", "funding", "distribution")
-    fleet.start("audit", SPC_FAILPOINTS="consumer.received.audit.events=sleep:6@2")  # audit lags
+    fleet.start("audit", SPC_UNKNOWN_SERVICE_WINDOW="2",
+                SPC_FAILPOINTS="consumer.received.audit.standings=sleep:6@2")  # audit lags
     api = fleet.api
     inbound = story.counters(amqp_uri)
     sid = story.active_service(api)

@@ -80,14 +80,18 @@ def _refused(uri, action):
             conn.close()
 
 
-def _queue_depth(vhost, queue):
+def _queue_depth(vhost, queue, expect=None):
+    """The queue's depth by the management API (its figures lag by seconds: with `expect`,
+    waits up to 15 s for that figure)."""
     import time
-    for _ in range(50):
+    depth = None
+    for _ in range(75):
         resp = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{queue}", timeout=10).json()
-        if "messages" in resp:
-            return resp["messages"]
+        depth = resp.get("messages")
+        if depth is not None and (expect is None or depth == expect):
+            return depth
         time.sleep(0.2)
-    return None
+    return depth
 
 
 def _publish(exchange, key, body=None):
@@ -113,22 +117,71 @@ def test_an_external_system_may_publish_its_own_event_types_and_nothing_else(bro
     uri, vhost = broker
     inspection = uri("ext-inspection")
     assert _refused(inspection, _publish("spc.inbound", "compliance.violation_reported")) is None
-    assert _queue_depth(vhost, "audit.inbound") == 1
+    assert _queue_depth(vhost, "audit.compliance", 1) == 1
     assert _refused(inspection, _publish("spc.inbound", "counter.closed")) == 403
     assert _refused(inspection, _publish("spc.inbound", "usager.report_submitted")) == 403
     assert _refused(inspection, _publish("spc.events", "funding.tranche_released")) == 403
-    assert _refused(inspection, _publish("", "audit.inbound")) == 403       # default exchange
-    assert _refused(inspection, lambda ch: ch.basic_get("audit.inbound")) == 403
+    assert _refused(inspection, _publish("", "audit.compliance")) == 403       # default exchange
+    assert _refused(inspection, lambda ch: ch.basic_get("audit.compliance")) == 403
     assert _refused(inspection, lambda ch: ch.basic_consume("spc.inbound.dead", lambda *a: None)) == 403
     assert _refused(inspection, lambda ch: ch.queue_declare("mine", durable=True)) == 403
     assert _refused(inspection, lambda ch: ch.exchange_declare("mine", "topic")) == 403
-    assert _refused(inspection, lambda ch: ch.queue_delete("audit.inbound")) == 403
+    assert _refused(inspection, lambda ch: ch.queue_delete("audit.compliance")) == 403
     assert _refused(inspection, lambda ch: ch.exchange_delete("spc.inbound")) == 403
-    assert _refused(inspection, lambda ch: ch.queue_purge("audit.inbound")) == 403
-    assert _queue_depth(vhost, "audit.inbound") == 1
+    assert _refused(inspection, lambda ch: ch.queue_purge("audit.compliance")) == 403
+    assert _queue_depth(vhost, "audit.compliance", 1) == 1
     directory = uri("ext-france-services-directory")
     assert _refused(directory, _publish("spc.inbound", "counter.upserted")) is None
     assert _refused(directory, _publish("spc.inbound", "compliance.violation_reported")) == 403
+
+
+def _bound_inbound_queues(vhost, max_length):
+    """Lower the inbound queues' bound (the definitions' policy, same name) to reach it in a test."""
+    import time
+    policy = next(p for p in DEFINITIONS["policies"] if p["name"] == "spc-inbound-bounds")
+    requests.put(f"{RABBIT_API}/policies/{quote(vhost, safe='')}/{policy['name']}", timeout=10, json={
+        "pattern": policy["pattern"], "apply-to": "queues", "priority": policy["priority"],
+        "definition": dict(policy["definition"], **{"max-length": max_length})}).raise_for_status()
+    for _ in range(50):
+        queue = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/audit.reports", timeout=10).json()
+        if queue.get("effective_policy_definition", {}).get("max-length") == max_length:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the policy was not applied")
+
+
+def test_a_flooding_publisher_is_refused_past_its_bound_and_delays_only_its_own_messages(broker):
+    """Back-pressure: past the bound of its queue, a publisher's messages are refused in its
+    publisher confirms (nack), nothing is dropped silently; other publishers' queues go on."""
+    uri, vhost = broker
+    _bound_inbound_queues(vhost, 5)
+    conn, channel = _channel(uri("ext-vox-usagers"))
+    outcomes = []
+    for _ in range(12):
+        try:
+            _publish("spc.inbound", "usager.report_submitted")(channel)
+            outcomes.append("confirmed")
+        except pika.exceptions.NackError:
+            outcomes.append("refused")
+    conn.close()
+    confirmed = outcomes.count("confirmed")  # a quorum queue may take one past its bound
+    assert confirmed in (5, 6) and outcomes == ["confirmed"] * confirmed + ["refused"] * (12 - confirmed)
+    assert _queue_depth(vhost, "audit.reports", confirmed) == confirmed  # what was confirmed is there
+    assert _refused(uri("ext-inspection"), _publish("spc.inbound", "compliance.violation_reported")) is None
+    assert _queue_depth(vhost, "audit.compliance", 1) == 1
+
+
+def test_an_external_publisher_may_hold_only_so_many_connections(broker):
+    uri, _ = broker
+    limit = next(u for u in DEFINITIONS["users"] if u["name"] == "ext-vox-usagers")["limits"]["max-connections"]
+    held = [pika.BlockingConnection(pika.URLParameters(uri("ext-vox-usagers"))) for _ in range(limit)]
+    try:
+        with pytest.raises(pika.exceptions.AMQPConnectionError):
+            pika.BlockingConnection(pika.URLParameters(uri("ext-vox-usagers")))
+        pika.BlockingConnection(pika.URLParameters(uri("ext-inspection"))).close()  # others go on
+    finally:
+        for conn in held:
+            conn.close()
 
 
 def test_an_outside_consumer_binds_its_own_queue_to_payment_orders_only(broker):

@@ -15,6 +15,7 @@ def cluster_factory(amqp_uri, tmp_path):
         ports = {n: free_port() for n in config.SERVICE_NAMES}
         env = {"AMQP_URI": amqp_uri, "SPC_DATA_DIR": str(tmp_path), "SPC_BIND": "127.0.0.1",
                "SPC_ADMIN_TOKENS": TOKENS_ENV,
+               "SPC_UNKNOWN_SERVICE_WINDOW": "2",  # a fact about an unknown service waits 2 s
                **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
                **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()}}
         cluster = Cluster(config.load(env), names).start()

@@ -5,7 +5,7 @@ from itertools import count
 import pytest
 
 from spc.services.funding.domain.model import FundingAccount, Programme
-from spc.shared.errors import Conflict, InvalidRequest
+from spc.shared.errors import Conflict, InvalidRequest, NotYetKnown
 
 ids = (f"t{i}" for i in count())
 
@@ -51,6 +51,13 @@ def test_only_an_active_service_gets_a_grant(status):
         acc.award("g1", Programme("p1", "P", 1000), [{"amount_cents": 1, "due_date": date(2026, 1, 1)}],
                   lambda: next(ids))
     assert err.value.code == "service_not_active"
+
+
+def test_a_service_funding_has_not_heard_of_yet_gets_a_retryable_answer():
+    with pytest.raises(NotYetKnown) as err:
+        FundingAccount("s1").award("g1", Programme("p1", "P", 1000),
+                                   [{"amount_cents": 1, "due_date": date(2026, 1, 1)}], lambda: next(ids))
+    assert (err.value.status, err.value.code, err.value.retry_after) == (409, "service_not_active", 1)
 
 
 def test_a_tranche_is_released_once_and_emits_one_payment_order():

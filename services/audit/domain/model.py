@@ -93,3 +93,20 @@ class CitizenReport:
         self.id, self.service_id, self.category, self.text = id, service_id, category, text
         self.counter_id, self.created_at, self.source_event_id = counter_id, created_at, source_event_id
         self.status = "new"
+
+
+UNKNOWN_SERVICE_WINDOW_SECONDS = 3600
+
+
+class ParkedFact:
+    """A violation or report about a service audit has not heard of yet. The registry is the
+    source of truth and its events may come after the fact (they travel another way), so the
+    fact waits, untouched, and is applied as soon as the service's registration arrives. Only if
+    the window passes without it is the fact refused (dead-lettered `unknown_service`)."""
+
+    def __init__(self, event_id, service_id, event_type, queue, body, parked_at):
+        self.event_id, self.service_id, self.event_type = event_id, service_id, event_type
+        self.queue, self.body, self.parked_at = queue, body, parked_at
+
+    def expired(self, now, window_seconds=UNKNOWN_SERVICE_WINDOW_SECONDS):
+        return (now - self.parked_at).total_seconds() >= window_seconds

@@ -5,7 +5,7 @@ released at most once, ever, and never while the service's funding is frozen.
 """
 from datetime import date
 
-from spc.shared.errors import Conflict, InvalidRequest
+from spc.shared.errors import Conflict, InvalidRequest, NotYetKnown
 
 from . import events
 
@@ -67,6 +67,10 @@ class FundingAccount:
 
     def award(self, grant_id, programme: Programme, tranche_specs, new_id):
         """Split a grant into tranches; the service must be active and the budget must hold."""
+        if self.status == "unknown":
+            raise NotYetKnown(f"funding has not heard of service {self.service_id} yet (if it was "
+                              "approved a moment ago, retry)", {"status": self.status},
+                              code="service_not_active")
         if self.status != "active":
             raise Conflict(f"the service is not active ({self.status})", {"status": self.status},
                            code="service_not_active")
