@@ -1,6 +1,8 @@
 """Publishing to RabbitMQ (or the embedded broker) with publisher confirms, persistent messages."""
 import logging
+import time
 
+import amqp
 import eventlet
 from kombu import Connection, Producer
 
@@ -22,6 +24,7 @@ class Publisher:
         self._lock = eventlet.semaphore.Semaphore(1)
         self._conn = None
         self._producer = None
+        self._batch_channel = None
 
     def _ensure(self):
         if self._producer is None:
@@ -51,6 +54,65 @@ class Publisher:
                         raise
                     log.info("publisher connection was stale; reconnecting")
 
+    def publish_many(self, messages, timeout=30.0):
+        """Publish `messages` (dicts: body, exchange, routing_key, message_id, type) and wait for
+        the broker's confirms of all of them at once, instead of one round trip each. Returns
+        how many of them, from the first, the broker confirmed; raises if it refused any (the
+        caller keeps those rows and tries again)."""
+        if not self.uri.startswith(("amqp", "pyamqp")):  # the embedded broker has no confirms
+            for m in messages:
+                self.publish_raw(m["body"], m["exchange"], m["routing_key"],
+                                 message_id=m.get("message_id"), type_=m.get("type"))
+            return len(messages)
+        with self._lock:
+            try:
+                return self._publish_confirmed(messages, timeout)
+            except Exception:
+                self.close()
+                raise
+
+    def _publish_confirmed(self, messages, timeout):
+        channel = self._confirm_channel()
+        for m in messages:
+            # _basic_publish: the plain publish (this connection's basic_publish waits for each
+            # confirm); the confirms are awaited below, all together
+            channel._basic_publish(amqp.Message(
+                m["body"], content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2, message_id=m.get("message_id"), type=m.get("type"),
+                application_headers={}), exchange=m["exchange"], routing_key=m["routing_key"])
+            channel.next_tag += 1
+            channel.unconfirmed.add(channel.next_tag - 1)
+        deadline = time.monotonic() + timeout
+        while channel.unconfirmed and not channel.nacked:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no confirm from the broker in {timeout:g} s")
+            self._conn.drain_events(timeout=max(0.1, deadline - time.monotonic()))
+        if channel.nacked:
+            raise RuntimeError(f"the broker refused {len(channel.nacked)} of {len(messages)} message(s)")
+        return len(messages)
+
+    def _confirm_channel(self):
+        """A channel of our own in confirm mode, with the delivery tags not yet confirmed."""
+        self._ensure()
+        channel = getattr(self, "_batch_channel", None)
+        if channel is None:
+            channel = self._conn.connection.channel()
+            channel.confirm_select()
+            channel.next_tag, channel.unconfirmed, channel.nacked = 1, set(), set()
+
+            def settle(tag, multiple, ch=channel):
+                done = {t for t in ch.unconfirmed if t <= tag} if multiple else {tag}
+                ch.unconfirmed -= done
+                return done
+
+            def on_nack(tag, multiple, ch=channel):
+                ch.nacked |= settle(tag, multiple)
+            channel.events["basic_ack"].add(settle)
+            channel.events["basic_nack"].add(on_nack)
+            self._batch_channel = channel
+        channel.nacked = set()
+        return channel
+
     def keepalive(self):
         """Send a heartbeat if one is due (call about once a second while idle)."""
         with self._lock:
@@ -66,6 +128,7 @@ class Publisher:
 
     def close(self):
         conn, self._conn, self._producer = self._conn, None, None
+        self._batch_channel = None
         if conn is not None:
             try:
                 conn.release()

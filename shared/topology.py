@@ -44,6 +44,12 @@ AUDIT_COMPLIANCE = _queue("audit.compliance", INBOUND, ["compliance.violation_re
 AUDIT_STANDINGS = _queue("audit.standings", EVENTS, _REGISTRY_LIFECYCLE, "events")
 AUDIT_REPORTS = _queue("audit.reports", INBOUND, ["usager.report_submitted"], "inbound")
 AUDIT_JOURNAL = _queue("audit.events", EVENTS, ["#"], "events")
+# Before the lanes, violations and reports shared `audit.inbound`. A broker upgraded from then
+# still has that queue and its bindings: every service unbinds it at start-up (declare_all) and
+# audit drains what it still holds. Remove once no deployment predates the lanes.
+RETIRED_AUDIT_INBOUND = _queue("audit.inbound", INBOUND, [], "inbound")
+RETIRED_BINDINGS = [(RETIRED_AUDIT_INBOUND, INBOUND, k)
+                    for k in ("compliance.violation_reported", "usager.report_submitted")]
 INBOUND_UNROUTED = _queue("spc.inbound.unrouted", UNROUTED, [""], "inbound")
 
 INBOUND_DEAD = Queue("spc.inbound.dead", DEAD, routing_key="inbound", durable=True,
@@ -52,7 +58,8 @@ EVENTS_DEAD = Queue("spc.events.dead", DEAD, routing_key="events", durable=True,
                     queue_arguments={"x-queue-type": "quorum"})
 
 CONSUMER_QUEUES = [REGISTRY_EVENTS, FUNDING_EVENTS, DISTRIBUTION_EVENTS, DISTRIBUTION_INBOUND,
-                   AUDIT_COMPLIANCE, AUDIT_STANDINGS, AUDIT_REPORTS, AUDIT_JOURNAL, INBOUND_UNROUTED]
+                   AUDIT_COMPLIANCE, AUDIT_STANDINGS, AUDIT_REPORTS, AUDIT_JOURNAL,
+                   RETIRED_AUDIT_INBOUND, INBOUND_UNROUTED]
 DEAD_LETTER_QUEUES = [INBOUND_DEAD, EVENTS_DEAD]
 EXCHANGES = [UNROUTED, INBOUND, EVENTS, DEAD]
 
@@ -70,3 +77,5 @@ def declare_all(channel):
         exchange(channel).declare()
     for queue in CONSUMER_QUEUES + DEAD_LETTER_QUEUES:
         queue(channel).declare()
+    for queue, exchange, key in RETIRED_BINDINGS:  # a no-op once they are gone
+        channel.queue_unbind(queue.name, exchange.name, key)

@@ -76,6 +76,11 @@ class AuditService(OperationalEndpoints):
     def on_events(self, events):
         apply_batch(self.store.uow(), events, handlers.journal_only, self.metrics, inbox="journal")
 
+    @consume_events(topology.RETIRED_AUDIT_INBOUND, lane=URGENT)
+    def on_retired_queue(self, event):
+        """What a broker upgraded from before the lanes still holds in `audit.inbound`."""
+        apply_once(self.store.uow(), event, handlers.apply_fact, self.metrics)
+
     @consume_events(topology.INBOUND_UNROUTED, accepted_types=frozenset())
     def on_unrouted(self, event):
         raise Rejection("unknown_event_type", f"{event.event_type!r} has no consumer")
@@ -90,6 +95,7 @@ class AuditService(OperationalEndpoints):
         sink = self.dead_letter
         handlers.expire_parked(self.store.uow(), window, lambda fact, rejection: sink(
             fact.body.encode("utf-8"), fact.queue, rejection, fact.event_id, fact.event_type))
+        self.metrics.parked.set(handlers.parked_count(self.store.uow()))
 
     @timer(interval=60)
     def escalate_overdue(self):

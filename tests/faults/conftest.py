@@ -13,6 +13,16 @@ def db_urls(pg_url_factory):
     return {name: pg_url_factory(f"spc_fault_{name}") for name in SERVICE_NAMES}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_urls(request, tmp_path):
+    """A database per service, on SQLite and then on PostgreSQL (for the tests that must hold
+    on both)."""
+    if request.param == "sqlite":
+        return {name: f"sqlite:///{tmp_path / f'{name}.db'}" for name in SERVICE_NAMES}
+    make = request.getfixturevalue("pg_url_factory")
+    return {name: make(f"spc_fault_{name}") for name in SERVICE_NAMES}
+
+
 @pytest.fixture
 def fleet(amqp_uri, db_urls, tmp_path):
     """The four services as processes (not started: call fleet.start())."""

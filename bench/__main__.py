@@ -1,0 +1,82 @@
+"""`python -m bench [FIGURE...] [--size small|full] [--runs N] [--out DIR]`: the figures of
+bench/README.md, each beside its raw-pika baseline measured in the same run, several runs with
+median and min–max. Needs RabbitMQ (management plugin) and PostgreSQL, like the tests."""
+import argparse
+import json
+import logging
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from . import figures, histogram
+
+SIZES = {  # figure: (small, full) arguments
+    "intake": ({"n": 500}, {"n": 20_000}),
+    "journal": ({"n": 500}, {"n": 20_000}),
+    "latency": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
+}
+GOALS = {"intake": "≥ 0.3 of the baseline", "journal": "≥ 0.3 of the baseline",
+         "latency": "p50 ≤ 30 ms, p99 ≤ 100 ms with 1,000 other events/s"}
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def summarise(name, runs):
+    if name == "latency":
+        every = [x for r in runs for x in r["latencies"]]
+        per_run = [(percentile(r["latencies"], 50), percentile(r["latencies"], 99)) for r in runs]
+        return {"p50_ms": 1000 * statistics.median(p for p, _ in per_run),
+                "p50_ms_range": [1000 * min(p for p, _ in per_run), 1000 * max(p for p, _ in per_run)],
+                "p99_ms": 1000 * statistics.median(q for _, q in per_run),
+                "p99_ms_range": [1000 * min(q for _, q in per_run), 1000 * max(q for _, q in per_run)],
+                "samples": len(every), "baseline_msg_s": statistics.median(r["baseline"] for r in runs)}
+    ratios = [r["rate"] / r["baseline"] for r in runs]
+    return {"rate_msg_s": statistics.median(r["rate"] for r in runs),
+            "rate_range": [min(r["rate"] for r in runs), max(r["rate"] for r in runs)],
+            "baseline_msg_s": statistics.median(r["baseline"] for r in runs),
+            "ratio": statistics.median(ratios), "ratio_range": [min(ratios), max(ratios)]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("figures", nargs="*", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--size", choices=("small", "full"), default="full")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                          "platform": platform.platform()}, "size": args.size, "figures": {}}
+    for name in args.figures:
+        kwargs = SIZES[name][args.size == "full"]
+        runs = []
+        for i in range(args.runs):
+            started = time.monotonic()
+            runs.append(getattr(figures, name)(**kwargs))
+            print(f"{name} run {i + 1}/{args.runs} ({time.monotonic() - started:.0f} s): "
+                  f"{_brief(name, runs[-1])}", flush=True)
+        report["figures"][name] = {"arguments": kwargs, "goal": GOALS[name],
+                                   "summary": summarise(name, runs), "runs": runs}
+        if name == "latency":
+            histogram.svg([x * 1000 for r in runs for x in r["latencies"]],
+                          args.out / f"latency-{args.size}.svg",
+                          "violation → suspended in registry, funding and distribution (ms)")
+        print(json.dumps({name: report["figures"][name]["summary"]}, indent=1), flush=True)
+    (args.out / f"results-{args.size}.json").write_text(json.dumps(report, indent=1))
+    return report
+
+
+def _brief(name, run):
+    if name == "latency":
+        ms = sorted(1000 * x for x in run["latencies"])
+        return f"p50 {percentile(ms, 50):.0f} ms, max {ms[-1]:.0f} ms, baseline {run['baseline']:.0f} msg/s"
+    return f"{run['rate']:.0f} msg/s vs baseline {run['baseline']:.0f} msg/s ({run['rate'] / run['baseline']:.2f})"
+
+
+if __name__ == "__main__":
+    main()

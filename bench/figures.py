@@ -1,0 +1,147 @@
+"""The figures of issue 7, each measured beside its baseline in the same run (bench/README.md).
+
+- `intake`: citizen reports applied by audit per second (stored, journaled, chained), from a
+  backlog published while audit was stopped.
+- `journal`: events from `spc.events` journaled and hash-chained by audit per second, likewise.
+- `latency`: violation published → suspended in registry, frozen in funding and withdrawn in
+  distribution (read in their databases), while other events flow at a steady rate.
+"""
+import json
+import random
+import threading
+import time
+import uuid
+
+from sqlalchemy import func, select
+
+from spc.services.audit import orm as audit_orm
+from spc.services.distribution import orm as distribution_orm
+from spc.services.funding import orm as funding_orm
+from spc.services.registry import orm as registry_orm
+
+from .baseline import publish_confirmed, raw_rate
+from .harness import stack, wait_until
+
+
+def _envelope(event_type, payload, producer="bench"):
+    return json.dumps({"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1,
+                       "occurred_at": "2026-11-26T10:00:00+01:00", "producer": producer,
+                       "payload": payload}).encode()
+
+
+def _report(sid, i):
+    return _envelope("usager.report_submitted", {"service_id": sid, "category": "other",
+                                                 "text": f"Report {i}: the desk was closed " * 4})
+
+
+def _service(fleet):
+    from tests.faults import story
+    return story.active_service(fleet.api)
+
+
+def _rate_while_applied(count, n, timeout):
+    """Applied per second, from the first applied to the last (start-up excluded)."""
+    start = wait_until(lambda: count() > 0, timeout)
+    base = count()
+    end = wait_until(lambda: count() >= n, timeout, interval=0.02)
+    return (n - base) / max(end - start, 1e-6)
+
+
+def intake(n):
+    with stack() as (amqp_uri, fleet, db):
+        fleet.start()
+        sid = _service(fleet)
+        wait_until(lambda: fleet.api.call("GET", "audit", f"/services/{sid}/findings").status_code == 200, 30)
+        fleet.stop("audit")
+        bodies = [_report(sid, i) for i in range(n)]
+        publish_confirmed(amqp_uri, "spc.inbound", "usager.report_submitted", bodies)
+        baseline = raw_rate(amqp_uri, n, len(bodies[0]))
+        fleet.start("audit", wait=False)
+        rate = _rate_while_applied(lambda: db.count("audit", audit_orm.reports), n, 600)
+        wait_until(lambda: (db.scalar("audit", select(audit_orm.journal_head.c.seq)) or 0) >= n, 600, 0.05)
+        return {"rate": rate, "baseline": baseline}
+
+
+def journal(n):
+    with stack() as (amqp_uri, fleet, db):
+        fleet.start("audit")
+        fleet.stop("audit")
+        bodies = [_envelope("distribution.listing_published", {
+            "service_id": str(uuid.uuid4()), "counter_ids": [f"fs-{i}"]}, "distribution")
+            for i in range(n)]
+        publish_confirmed(amqp_uri, "spc.events", "distribution.listing_published", bodies)
+        baseline = raw_rate(amqp_uri, n, len(bodies[0]))
+        fleet.start("audit", wait=False)
+        head = select(audit_orm.journal_head.c.seq)
+        rate = _rate_while_applied(lambda: db.scalar("audit", head) or 0, n, 600)
+        return {"rate": rate, "baseline": baseline}
+
+
+class Background(threading.Thread):
+    """Other events at a steady rate: citizen reports about the services, and counter updates
+    in their department (each re-examines the listings there)."""
+
+    def __init__(self, amqp_uri, sids, per_second):
+        super().__init__(daemon=True)
+        self.amqp_uri, self.sids, self.per_second = amqp_uri, sids, per_second
+        self.halt, self.sent = threading.Event(), 0
+
+    def run(self):
+        tick = 0.1
+        per_tick = max(1, int(self.per_second * tick))
+        while not self.halt.is_set():
+            started = time.monotonic()
+            keys, bodies = [], []
+            for i in range(per_tick):
+                if i % 5 == 4:  # a fifth are counter updates
+                    keys.append("counter.upserted")
+                    bodies.append(_envelope("counter.upserted", {
+                        "counter_id": f"bg-{random.randrange(50)}", "name": f"Espace {random.random()}",
+                        "commune_insee": "35238", "department": "35", "address": ""}))
+                else:
+                    keys.append("usager.report_submitted")
+                    bodies.append(_report(random.choice(self.sids), self.sent + i))
+            publish_confirmed(self.amqp_uri, "spc.inbound", keys, bodies)
+            self.sent += per_tick
+            time.sleep(max(0.0, tick - (time.monotonic() - started)))
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+
+
+def _suspended_everywhere(db, sid):
+    r, f, d = registry_orm.services, funding_orm.accounts, distribution_orm.listings
+    return (db.scalar("registry", select(r.c.status).where(r.c.id == sid)) == "suspended"
+            and db.scalar("funding", select(f.c.status).where(f.c.service_id == sid)) == "suspended"
+            and not db.scalar("distribution", select(func.count()).select_from(d).where(
+                d.c.service_id == sid, d.c.status == "published")))
+
+
+def latency(violations, per_second):
+    from tests.faults import story
+    with stack() as (amqp_uri, fleet, db):
+        fleet.start()
+        story.counters(amqp_uri)
+        sids = [_service(fleet) for _ in range(violations)]
+        for sid in sids:
+            wait_until(lambda: db.scalar("distribution", select(func.count()).select_from(
+                distribution_orm.listings).where(distribution_orm.listings.c.service_id == sid)) == 2, 60)
+        background = Background(amqp_uri, sids, per_second)
+        background.start()
+        time.sleep(3)  # let the flow settle
+        latencies = []
+        try:
+            for sid in sids:
+                body = _envelope("compliance.violation_reported", {
+                    "service_id": sid, "principle": "neutrality", "severity": "major",
+                    "summary": "Partisan leaflets at the desk", "reported_by": "bench"})
+                started = time.monotonic()
+                publish_confirmed(amqp_uri, "spc.inbound", "compliance.violation_reported", [body])
+                latencies.append(wait_until(lambda: _suspended_everywhere(db, sid), 60, 0.002) - started)
+                time.sleep(0.2)
+        finally:
+            background.stop()
+        baseline = raw_rate(amqp_uri, 5000, 500)
+        elapsed_flow = background.sent
+        return {"latencies": latencies, "baseline": baseline, "background_sent": elapsed_flow}

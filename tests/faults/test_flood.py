@@ -1,0 +1,88 @@
+"""Issue 7, part 2: a violation never waits behind bulk traffic.
+
+A burst of citizen reports and counter events, far more than SPC applies in the time, is
+published before a handful of violations. Each violation must suspend its service in registry,
+funding and distribution while the report backlog still stands (it overtook the backlog: it
+travels on its own queue, with workers of its own, in every service on its path), and then the
+backlog must drain with nothing lost. The latency is printed here, never asserted: the figure,
+against its baseline, is `bench/`'s (bench/README.md)."""
+import time
+
+import pika
+from sqlalchemy import func, select
+
+from spc.services.audit import orm as audit_orm
+from tests.faults import story
+from tests.faults.ledger import Ledger
+from tests.support import Fleet, envelope, pika_params, wait_for
+
+REPORTS, COUNTERS, VIOLATIONS = 8000, 600, 5
+
+
+def _flood(amqp_uri, sids):
+    """Publish the burst as fast as the broker takes it; returns the (event_id, type) sent."""
+    sent, conn = [], pika.BlockingConnection(pika_params(amqp_uri))
+    channel = conn.channel()
+    channel.confirm_delivery()  # every message confirmed: the ledger may count on all of them
+    for i in range(max(REPORTS, COUNTERS)):
+        batch = []
+        if i < REPORTS:
+            batch.append(envelope("usager.report_submitted", {
+                "service_id": sids[i % len(sids)], "category": "other", "text": f"report {i}"}))
+        if i < COUNTERS:
+            batch.append(envelope("counter.upserted", {
+                "counter_id": f"flood-{i}", "name": f"Espace {i}", "commune_insee": "35238",
+                "department": "35", "address": ""}))
+        for event in batch:
+            channel.basic_publish("spc.inbound", event["event_type"], _json(event), pika.BasicProperties(
+                content_type="application/json", delivery_mode=2, message_id=event["event_id"],
+                type=event["event_type"]))
+            sent.append((event["event_id"], event["event_type"]))
+    conn.close()
+    return sent
+
+
+def _json(event):
+    import json
+    return json.dumps(event).encode()
+
+
+def _suspended_everywhere(api, sid):
+    return (api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended"
+            and api.ok("GET", "funding", f"/services/{sid}/funding")["frozen"]
+            and story.listing_statuses(api, sid) == {"withdrawn"})
+
+
+def test_violations_overtake_a_flood_of_reports_and_counter_events_then_the_backlog_drains(
+        amqp_uri, any_db_urls, tmp_path):
+    fleet = Fleet(amqp_uri, any_db_urls, tmp_path)
+    ledger = Ledger(any_db_urls)
+    try:
+        fleet.start()
+        api = fleet.api
+        inbound = story.counters(amqp_uri)
+        sids = [story.active_service(api) for _ in range(VIOLATIONS)]
+        for sid in sids:
+            story.funded(api, sid, tranches=1)
+            wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
+        inbound += _flood(amqp_uri, sids)
+        latencies = []
+        for sid in sids:
+            started = time.monotonic()
+            inbound.append(story.violation(amqp_uri, sid))
+            wait_for(f"{sid} suspended everywhere", lambda: _suspended_everywhere(api, sid),
+                     timeout=120, interval=0.01)
+            latencies.append(time.monotonic() - started)
+        with ledger.engines["audit"].connect() as conn:
+            reports_applied = conn.execute(select(func.count()).select_from(audit_orm.reports)).scalar()
+        print(f"violation -> suspended everywhere, under the flood: {[round(x * 1000) for x in latencies]} ms; "
+              f"reports applied by then: {reports_applied} of {REPORTS}")
+        assert reports_applied < REPORTS, "the backlog drained first: the flood was too small to prove anything"
+        summary = ledger.check(inbound, timeout=600)
+        assert summary["lost"] == 0
+        with ledger.engines["audit"].connect() as conn:
+            assert conn.execute(select(func.count()).select_from(audit_orm.reports)).scalar() == REPORTS
+    finally:
+        fleet.close()
+        ledger.close()
+        print(fleet.logs())
