@@ -46,7 +46,8 @@ def test_violations_and_reports_published_at_the_instant_of_approval_are_all_app
     fleet.start("registry", "funding", "distribution")
     # audit hears of the first registrations late, on top of the ordinary race
     fleet.start("audit", SPC_FAILPOINTS="consumer.received.audit.standings=sleep:1@40")
-    api, inbound, sids = fleet.api, [], []
+    api, inbound, sids = fleet.api, story.counters(amqp_uri), []
+    wait_for("the counters", lambda: api.ok("GET", "distribution", "/counters")["total"] == 2)
     for i in range(SERVICES):
         sid = api.ok("POST", "registry", "/services", "registrar", dict(story.PACT, name=f"Crèche {i}"))["id"]
         api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")

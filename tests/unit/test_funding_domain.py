@@ -53,9 +53,11 @@ def test_only_an_active_service_gets_a_grant(status):
     assert err.value.code == "service_not_active"
 
 
-def test_a_service_funding_has_not_heard_of_yet_gets_a_retryable_answer():
+@pytest.mark.parametrize("status", ["unknown", "submitted"])
+def test_a_service_funding_has_not_seen_approved_yet_gets_a_retryable_answer(status):
+    acc = FundingAccount("s1") if status == "unknown" else account(status)
     with pytest.raises(NotYetKnown) as err:
-        FundingAccount("s1").award("g1", Programme("p1", "P", 1000),
+        acc.award("g1", Programme("p1", "P", 1000),
                                    [{"amount_cents": 1, "due_date": date(2026, 1, 1)}], lambda: next(ids))
     assert (err.value.status, err.value.code, err.value.retry_after) == (409, "service_not_active", 1)
 

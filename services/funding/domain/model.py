@@ -67,9 +67,9 @@ class FundingAccount:
 
     def award(self, grant_id, programme: Programme, tranche_specs, new_id):
         """Split a grant into tranches; the service must be active and the budget must hold."""
-        if self.status == "unknown":
-            raise NotYetKnown(f"funding has not heard of service {self.service_id} yet (if it was "
-                              "approved a moment ago, retry)", {"status": self.status},
+        if self.status in ("unknown", "submitted"):  # perhaps approved a moment ago
+            raise NotYetKnown(f"the service is not active ({self.status}) as far as funding knows; "
+                              "if it was approved a moment ago, retry", {"status": self.status},
                               code="service_not_active")
         if self.status != "active":
             raise Conflict(f"the service is not active ({self.status})", {"status": self.status},
