@@ -43,11 +43,15 @@ def summarise(name, runs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("figures", nargs="*", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(SIZES)} (default: all)")
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args(argv)
+    unknown = set(args.figures) - set(SIZES)
+    if unknown:
+        parser.error(f"unknown figure(s) {', '.join(sorted(unknown))}; choose from {', '.join(SIZES)}")
+    args.figures = args.figures or list(SIZES)
     logging.basicConfig(level=logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
     report = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),

@@ -64,11 +64,10 @@ def intake(n):
 
 def journal(n):
     with stack() as (amqp_uri, fleet, db):
-        fleet.start("audit")
-        fleet.stop("audit")
         bodies = [_envelope("distribution.listing_published", {
             "service_id": str(uuid.uuid4()), "counter_ids": [f"fs-{i}"]}, "distribution")
             for i in range(n)]
+        db.migrate("audit")
         publish_confirmed(amqp_uri, "spc.events", "distribution.listing_published", bodies)
         baseline = raw_rate(amqp_uri, n, len(bodies[0]))
         fleet.start("audit", wait=False)

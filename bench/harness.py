@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import requests
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from spc.config import SERVICE_NAMES
 from spc.shared.persistence import make_engine
@@ -25,8 +25,13 @@ def vhost():
     requests.put(f"{RABBIT_API}/vhosts/{name}", timeout=10).raise_for_status()
     requests.put(f"{RABBIT_API}/permissions/{name}/guest", timeout=10,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    uri = f"{AMQP_BASE}/{name}"
+    from kombu import Connection
+    from spc.shared import topology
+    with Connection(uri) as conn:  # as a service would, so what we publish before one starts is kept
+        topology.declare_all(conn.default_channel)
     try:
-        yield f"{AMQP_BASE}/{name}"
+        yield uri
     finally:
         requests.delete(f"{RABBIT_API}/vhosts/{name}", timeout=30)
 
@@ -34,18 +39,20 @@ def vhost():
 @contextlib.contextmanager
 def databases():
     """A fresh PostgreSQL database per service, dropped afterwards."""
-    admin = make_engine(f"{PG_URL}/postgres").execution_options(isolation_level="AUTOCOMMIT")
+    import pg8000.native
+    from sqlalchemy.engine import make_url
+    url = make_url(PG_URL)
+    admin = pg8000.native.Connection(url.username or "postgres", host=url.host or "127.0.0.1",
+                                     port=url.port or 5432, database="postgres", password=url.password)
     names = {n: f"spc_bench_{n}_{uuid.uuid4().hex[:8]}" for n in SERVICE_NAMES}
-    with admin.connect() as conn:
-        for db in names.values():
-            conn.execute(text(f'CREATE DATABASE "{db}"'))
+    for db in names.values():
+        admin.run(f'CREATE DATABASE "{db}"')
     try:
         yield {n: f"{PG_URL}/{db}" for n, db in names.items()}
     finally:
-        with admin.connect() as conn:
-            for db in names.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        admin.dispose()
+        for db in names.values():
+            admin.run(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        admin.close()
 
 
 @contextlib.contextmanager
@@ -72,6 +79,13 @@ class Databases:
 
     def count(self, service, table):
         return self.scalar(service, select(func.count()).select_from(table))
+
+    def migrate(self, service):
+        from spc.runner import service_class
+        from spc.shared.migrations import upgrade
+        import importlib
+        module = importlib.import_module(service_class(service).__module__)
+        upgrade(self.engines[service], service, module.MIGRATIONS)
 
     def close(self):
         for engine in self.engines.values():
