@@ -266,12 +266,12 @@ consume_events = EventConsumer.decorator
 def apply_once(uow, event, apply, metrics=None, inbox="inbox"):
     """Apply `apply(uow, event)` unless `event` was already applied; record it in the same
     transaction as its effect. Returns False for a duplicate."""
-    return apply_batch(uow, [event], apply, metrics, inbox) == 1
+    return apply_batch(uow, [event], lambda u, events: apply(u, events[0]), metrics, inbox) == 1
 
 
-def apply_batch(uow, events, apply, metrics=None, inbox="inbox"):
-    """Apply `apply(uow, event)` to each event not applied before, all in one transaction that
-    also records their ids (in `uow.<inbox>`). Returns how many were applied (the rest were
+def apply_batch(uow, events, apply_all, metrics=None, inbox="inbox"):
+    """`apply_all(uow, fresh)` with the events not applied before, in one transaction that also
+    records their ids (in `uow.<inbox>`). Returns how many were applied (the rest were
     duplicates).
 
     While the database is unreachable the events are held and the transaction retried with
@@ -280,7 +280,7 @@ def apply_batch(uow, events, apply, metrics=None, inbox="inbox"):
     started, attempt = time.monotonic(), 0
     while True:
         try:
-            return _apply_batch(uow, events, apply, metrics, inbox)
+            return _apply_batch(uow, events, apply_all, metrics, inbox)
         except DBAPIError as exc:
             if _reachable(uow.engine) or time.monotonic() - started > HOLD_SECONDS:
                 raise
@@ -309,21 +309,19 @@ def _fresh(events, seen):
     return fresh
 
 
-def _apply_batch(uow, events, apply, metrics, inbox):
+def _apply_batch(uow, events, apply_all, metrics, inbox):
     try:
         with uow:
-            if len(events) == 1:
-                uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
+            # events caused by a batch carry the first event's correlation id
+            uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
             box = getattr(uow, inbox)
             fresh = _fresh(events, box.seen_many([e.event_id for e in events]))
             # claim the event ids first: a copy handled at the same moment by another worker or
             # replica waits on these rows, then fails its insert and is recognised as a duplicate
             box.record_many(fresh)
             uow.session.flush()
-            for event in fresh:
-                if len(events) > 1:
-                    uow.correlation_id = event.correlation_id or str(event.event_id)
-                apply(uow, event)
+            if fresh:
+                apply_all(uow, fresh)
             failpoints.fire("handler.before_commit")
             uow.commit()
     except IntegrityError:

@@ -76,11 +76,11 @@ class Inbox:
         self.record_many([event])
 
     def record_many(self, events):
-        if events:
+        if events:  # one statement, many rows (executemany would be a round trip per row)
             now = utcnow()
-            self.session.execute(insert(self.table), [
+            self.session.execute(insert(self.table).values([
                 {"event_id": str(e.event_id), "event_type": e.event_type, "processed_at": now}
-                for e in events])
+                for e in events]))
 
     def forget(self, event_id):
         """Forget an event (it was dead-lettered after all): a replay of it will be applied."""

@@ -80,13 +80,17 @@ def on_violation_reported(uow, event):
 
 
 def on_report_submitted(uow, event):
-    """usager.report_submitted: the report is kept for triage (parked if the service is unknown)."""
+    """usager.report_submitted: the report is kept for triage (parked if the service is unknown,
+    under the lock the registry's event takes too)."""
+    if not _compliance(uow, event.payload["service_id"]).known:
+        return _park(uow, event, topology.AUDIT_REPORTS)
+    uow.audit.add_reports([_citizen_report(event)])
+
+
+def _citizen_report(event):
     p = event.payload
-    seen = uow.audit.compliance(p["service_id"])  # unlocked: reports never wait on violations
-    if (seen is None or not seen.known) and not _compliance(uow, p["service_id"]).known:
-        return _park(uow, event, topology.AUDIT_REPORTS)  # under the lock the registry takes too
-    uow.audit.add(CitizenReport(str(uuid.uuid4()), p["service_id"], p["category"], p["text"],
-                                utcnow(), p.get("counter_id"), str(event.event_id)))
+    return CitizenReport(str(uuid.uuid4()), p["service_id"], p["category"], p["text"], utcnow(),
+                         p.get("counter_id"), str(event.event_id))
 
 
 def on_registry_event(uow, event):
@@ -111,15 +115,23 @@ FACT_HANDLERS = {
 }
 
 
-def apply_fact(uow, event):
-    """An inbound fact (the compliance and report lanes): journaled as received, then applied,
-    or parked until its service is known."""
-    uow.journal.record(event)
-    FACT_HANDLERS[event.event_type](uow, event)
+def apply_facts(uow, events):
+    """Inbound facts (the compliance and report lanes): journaled as received, then applied, or
+    parked until their service is known. Reports about known services (nearly all) are stored
+    together, without taking any lock a violation would wait on."""
+    uow.journal.record_new(events)
+    known = uow.audit.known_services({e.payload["service_id"] for e in events})
+    reports = []
+    for event in events:
+        if event.event_type == "usager.report_submitted" and event.payload["service_id"] in known:
+            reports.append(_citizen_report(event))
+        else:
+            FACT_HANDLERS[event.event_type](uow, event)
+    uow.audit.add_reports(reports)
 
 
-def journal_only(uow, event):
-    """The journal lane: `apply_batch(..., inbox="journal")` has recorded the event already."""
+def journal_only(uow, events):
+    """The journal lane: `apply_batch(..., inbox="journal")` has recorded the events already."""
 
 
 def chain_journal(uow, batch=500):

@@ -35,6 +35,20 @@ class AuditRepository:
         return self.session.scalars(select(Finding).where(Finding.service_id == service_id)
                                     .order_by(Finding.created_at, Finding.id)).all()
 
+    def known_services(self, service_ids):
+        """Those of `service_ids` audit has heard of from the registry (no lock: known stays known)."""
+        c = orm.compliance
+        return {r[0] for r in self.session.execute(select(c.c.service_id).where(
+            c.c.service_id.in_(list(service_ids)), c.c.known.is_(True)))}
+
+    def add_reports(self, reports):
+        """Store many citizen reports in one statement."""
+        if reports:
+            self.session.execute(insert(orm.reports).values([
+                {"id": r.id, "service_id": r.service_id, "category": r.category, "text": r.text,
+                 "counter_id": r.counter_id, "created_at": r.created_at,
+                 "source_event_id": r.source_event_id, "status": r.status} for r in reports]))
+
     def park(self, fact: ParkedFact):
         insert_unless_taken(self.session, lambda: self.session.add(fact))
 
@@ -102,14 +116,18 @@ class Journal:
     def record_many(self, events):
         if events:
             now = utcnow()
-            self.session.execute(insert(orm.journal_pending), [
+            self.session.execute(insert(orm.journal_pending).values([
                 {"event_id": str(e.event_id), "event_type": e.event_type,
-                 "body": journal.canonical(envelope.to_dict(e)), "received_at": now} for e in events])
+                 "body": journal.canonical(envelope.to_dict(e)), "received_at": now} for e in events]))
 
-    def record(self, event):
-        """Journal one event received another way (an inbound fact), unless it already is."""
-        if not self.seen_many([event.event_id]):
-            insert_unless_taken(self.session, lambda: self.record_many([event]))
+    def record_new(self, events):
+        """Journal events received another way (inbound facts), those not journaled already."""
+        seen = self.seen_many([e.event_id for e in events])
+        fresh = [e for e in events if str(e.event_id) not in seen]
+        if len(fresh) == 1:  # alone, a clash on its id (a replayed id) must not fail the rest
+            insert_unless_taken(self.session, lambda: self.record_many(fresh))
+        else:  # a clash fails the batch, which the consumer then applies one event at a time
+            self.record_many(fresh)
 
     # -- the chain ------------------------------------------------------------------------------
     def _head(self):
@@ -140,7 +158,7 @@ class Journal:
             entries.append({"seq": entry.seq, "event_id": entry.event_id, "event_type": entry.event_type,
                             "body": entry.body, "prev_hash": entry.prev_hash, "hash": entry.hash,
                             "recorded_at": now})
-        self.session.execute(insert(orm.journal), entries)
+        self.session.execute(insert(orm.journal).values(entries))
         self.session.execute(delete(p).where(p.c.id.in_([r.id for r in rows])))
         self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
                              .values(seq=seq, hash=head))

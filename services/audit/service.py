@@ -62,7 +62,7 @@ class AuditService(OperationalEndpoints):
 
     @consume_events(topology.AUDIT_COMPLIANCE, lane=URGENT)
     def on_violation(self, event):
-        apply_once(self.store.uow(), event, handlers.apply_fact, self.metrics)
+        apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
 
     @consume_events(topology.AUDIT_STANDINGS, lane=URGENT)
     def on_standing(self, event):
@@ -70,7 +70,7 @@ class AuditService(OperationalEndpoints):
 
     @consume_events(topology.AUDIT_REPORTS, lane=BULK, batch=BATCH)
     def on_reports(self, events):
-        apply_batch(self.store.uow(), events, handlers.apply_fact, self.metrics)
+        apply_batch(self.store.uow(), events, handlers.apply_facts, self.metrics)
 
     @consume_events(topology.AUDIT_JOURNAL, lane=BULK, batch=BATCH)
     def on_events(self, events):
@@ -79,7 +79,7 @@ class AuditService(OperationalEndpoints):
     @consume_events(topology.RETIRED_AUDIT_INBOUND, lane=URGENT)
     def on_retired_queue(self, event):
         """What a broker upgraded from before the lanes still holds in `audit.inbound`."""
-        apply_once(self.store.uow(), event, handlers.apply_fact, self.metrics)
+        apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
 
     @consume_events(topology.INBOUND_UNROUTED, accepted_types=frozenset())
     def on_unrouted(self, event):

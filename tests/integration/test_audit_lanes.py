@@ -53,7 +53,7 @@ def _count(uow, table):
 
 def test_a_violation_before_its_service_is_known_is_parked_then_applied_with_the_registration(uow):
     event = _violation("s1")
-    assert apply_once(uow(), event, audit.apply_fact)
+    assert apply_batch(uow(), [event], audit.apply_facts) == 1
     assert [r.event_id for r in _rows(uow, orm.parked_facts)] == [str(event.event_id)]
     assert _rows(uow, orm.findings) == []
     apply_once(uow(), _approved("s1"), audit.on_registry_event)
@@ -62,13 +62,13 @@ def test_a_violation_before_its_service_is_known_is_parked_then_applied_with_the
     assert (finding.service_id, finding.source_event_id, finding.is_violation) == ("s1", str(event.event_id), True)
     confirmed = _rows(uow, orm.outbox, orm.outbox.c.event_type == "audit.violation_confirmed")
     assert len(confirmed) == 1
-    assert apply_once(uow(), event, audit.apply_fact) is False  # a redelivery stays a duplicate
+    assert apply_batch(uow(), [event], audit.apply_facts) == 0  # a redelivery stays a duplicate
 
 
 def test_a_report_about_a_known_service_is_stored_and_one_about_an_unknown_is_parked(uow):
     apply_once(uow(), _approved("s1"), audit.on_registry_event)
-    apply_once(uow(), _report("s1"), audit.apply_fact)
-    apply_once(uow(), _report("s2"), audit.apply_fact)
+    apply_batch(uow(), [_report("s1")], audit.apply_facts)
+    apply_batch(uow(), [_report("s2")], audit.apply_facts)
     assert [r.service_id for r in _rows(uow, orm.reports)] == ["s1"]
     assert [r.service_id for r in _rows(uow, orm.parked_facts)] == ["s2"]
     apply_once(uow(), _approved("s2"), audit.on_registry_event)
@@ -77,8 +77,8 @@ def test_a_report_about_a_known_service_is_stored_and_one_about_an_unknown_is_pa
 
 def test_facts_past_the_window_are_dead_lettered_forgotten_by_the_inbox_and_their_placeholder_dropped(uow):
     ghost, early = _violation("ghost"), _report("late")
-    apply_once(uow(), ghost, audit.apply_fact)
-    apply_once(uow(), early, audit.apply_fact)
+    apply_batch(uow(), [ghost], audit.apply_facts)
+    apply_batch(uow(), [early], audit.apply_facts)
     sent = []
     assert audit.expire_parked(uow(), 60, lambda fact, why: sent.append((fact.event_id, why.code))) == 0
     assert audit.expire_parked(uow(), 60, lambda fact, why: sent.append((fact.event_id, why.code, fact.queue)),
@@ -87,13 +87,13 @@ def test_facts_past_the_window_are_dead_lettered_forgotten_by_the_inbox_and_thei
                                    (str(early.event_id), "unknown_service", "audit.reports")])
     assert _count(uow, orm.parked_facts) == 0
     assert _count(uow, orm.compliance) == 0  # no trace of services that never appeared
-    assert apply_once(uow(), ghost, audit.apply_fact)  # a replay is applied (parked again)
+    assert apply_batch(uow(), [ghost], audit.apply_facts) == 1  # a replay is applied (parked again)
 
 
 def test_lanes_record_the_journal_and_the_chainer_extends_the_chain_in_order(uow):
     events = [_approved(f"s{i}") for i in range(7)]
     assert apply_batch(uow(), events + events[:2], audit.journal_only, inbox="journal") == 7
-    apply_once(uow(), _violation("s0"), audit.apply_fact)  # an inbound fact is journaled too
+    apply_batch(uow(), [_violation("s0")], audit.apply_facts)  # an inbound fact is journaled too
     assert _count(uow, orm.journal_pending) == 8
     assert audit.chain_journal(uow(), batch=3) == 8
     assert _count(uow, orm.journal_pending) == 0
@@ -108,6 +108,6 @@ def test_lanes_record_the_journal_and_the_chainer_extends_the_chain_in_order(uow
 def test_a_batch_applies_each_new_event_once_and_counts_the_rest_as_duplicates(uow):
     apply_once(uow(), _approved("s1"), audit.on_registry_event)
     reports = [_report("s1") for _ in range(5)]
-    assert apply_batch(uow(), reports[:2], audit.apply_fact) == 2
-    assert apply_batch(uow(), reports + reports[2:3], audit.apply_fact) == 3
+    assert apply_batch(uow(), reports[:2], audit.apply_facts) == 2
+    assert apply_batch(uow(), reports + reports[2:3], audit.apply_facts) == 3
     assert _count(uow, orm.reports) == 5
