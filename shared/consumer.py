@@ -39,6 +39,8 @@ def backoff_seconds(attempt):
 
 
 URGENT, BULK = "urgent", "bulk"
+BATCHES_IN_FLIGHT = 2  # per batched queue: the others wait, and grow meanwhile
+LINGER = 0.005  # seconds a batch waits to fill once its first event is there
 DEFAULT_WORKERS = {URGENT: 4, BULK: 10}
 
 
@@ -138,11 +140,12 @@ class EventConsumer(Entrypoint):
 
     @property
     def prefetch(self):
-        return 2 * self.batch if self.batch > 1 else self.lanes.size[self.lane]
+        return (BATCHES_IN_FLIGHT + 1) * self.batch if self.batch > 1 else self.lanes.size[self.lane]
 
     def setup(self):
         self.queue_consumer.register_provider(self)
         self._pending = LightQueue()
+        self._in_flight = eventlet.semaphore.Semaphore(BATCHES_IN_FLIGHT)
         self._running = False
 
     def start(self):
@@ -181,32 +184,44 @@ class EventConsumer(Entrypoint):
             self._dispatch([(event, message)])
 
     def _batcher(self):
-        """Gathers what has arrived (up to `batch`) and hands it to one worker."""
+        """Gathers what has arrived into batches: at most BATCHES_IN_FLIGHT at a time, each
+        waiting up to LINGER seconds to fill, so a backlog is taken `batch` events at a time."""
         while self._running:
-            try:
-                first = self._pending.get(timeout=0.5)
-            except Empty:
-                continue
-            items = [first]
-            eventlet.sleep(0)  # let messages already received reach the queue
-            while len(items) < self.batch:
-                try:
-                    items.append(self._pending.get_nowait())
-                except Empty:
-                    break
-            self._dispatch(items)
+            self._in_flight.acquire()
+            items = self._gather()
+            if items:
+                self._dispatch(items, batch=True)
+            else:
+                self._in_flight.release()
 
-    def _dispatch(self, items):
+    def _gather(self):
+        try:
+            items = [self._pending.get(timeout=0.5)]
+        except Empty:
+            return []
+        deadline = time.monotonic() + LINGER
+        while len(items) < self.batch:
+            try:
+                items.append(self._pending.get(timeout=max(0.0, deadline - time.monotonic())))
+            except Empty:
+                break
+        return items
+
+    def _dispatch(self, items, batch=False):
         """Start a worker for `items` once the lane has a free worker (waits for one)."""
         slots = self.lanes.slots[self.lane]
         slots.acquire()
+        if self.batch > 1:
+            self.hub.metrics.batch_size.labels(self.queue.name).observe(len(items))
         events = [event for event, _ in items]
         args = (events,) if self.batch > 1 else (events[0],)
         try:
             self.container.spawn_worker(self, args, {}, context_data={},
-                                        handle_result=partial(self.handle_result, items))
+                                        handle_result=partial(self.handle_result, items, batch))
         except ContainerBeingKilled:
             slots.release()
+            if batch:
+                self._in_flight.release()
             for _, message in items:
                 self._settle(self.queue_consumer.requeue_message, message)
 
@@ -220,8 +235,10 @@ class EventConsumer(Entrypoint):
             log.warning("%s: could not settle a message (%r); the broker will redeliver it",
                         self.queue.name, exc)
 
-    def handle_result(self, items, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, items, batch, worker_ctx, result=None, exc_info=None):
         self.lanes.slots[self.lane].release()
+        if batch:
+            self._in_flight.release()
         if exc_info is None:
             failpoints.fire("consumer.after_commit", self.queue.name)
             for _, message in items:
