@@ -53,7 +53,10 @@ class RawQueueConsumer(QueueConsumer):
         for provider in self._providers:
             consumer = consumer_cls(queues=[provider.queue], accept=None,
                                     on_message=partial(self.handle_message, provider, None))
+            # basic.qos applies to the consumers started after it on the channel: start each
+            # one right after its own (else every queue would get the last queue's prefetch)
             consumer.qos(prefetch_count=provider.prefetch)
+            consumer.consume()
             self._consumers[provider] = consumer
         return self._consumers.values()
 

@@ -155,7 +155,7 @@ class _Locked:
 
     def __enter__(self):
         if self.lock is not None:
-            self.lock.acquire()
+            self.lock.acquire(True)  # the relay carries suspensions onward: never behind bulk work
         try:
             self.ctx = self.engine.begin()
             return self.ctx.__enter__()

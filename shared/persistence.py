@@ -9,7 +9,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-import eventlet.semaphore
+import eventlet.event
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -51,9 +51,49 @@ def make_engine(url):
     return engine
 
 
+class PriorityLock:
+    """One holder at a time, waiting cooperatively; urgent waiters (violations, standings, the
+    relay) go before the others, so a queue of bulk transactions never delays a suspension by
+    more than the one transaction in progress."""
+
+    def __init__(self):
+        self._held = False
+        self._waiters = {True: [], False: []}
+
+    def acquire(self, urgent=False):
+        if not self._held and not self._waiters[True] and (urgent or not self._waiters[False]):
+            self._held = True
+            return True
+        waiter = eventlet.event.Event()
+        self._waiters[urgent].append(waiter)
+        try:
+            waiter.wait()  # the releaser handed the lock over
+        except BaseException:  # killed while waiting: leave the line, or pass the lock on
+            if waiter.ready():
+                self.release()
+            else:
+                self._waiters[urgent].remove(waiter)
+            raise
+        return True
+
+    def release(self):
+        for queue in (self._waiters[True], self._waiters[False]):
+            if queue:
+                queue.pop(0).send(True)  # held stays True: ownership passes on
+                return
+        self._held = False
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
 def transaction_lock(engine):
-    """SQLite: one writer at a time in this process, waiting cooperatively. Others: none."""
-    return eventlet.semaphore.Semaphore(1) if engine.dialect.name == "sqlite" else None
+    """SQLite: one writer at a time in this process, waiting cooperatively (urgent work first).
+    Others: none."""
+    return PriorityLock() if engine.dialect.name == "sqlite" else None
 
 
 def check_database(engine):
@@ -77,16 +117,17 @@ class UnitOfWork:
         if cls.orm is not None:
             cls.outbox_table, cls.inbox_table = cls.orm.outbox, cls.orm.processed_events
 
-    def __init__(self, engine, producer, lock=None, on_commit=None):
+    def __init__(self, engine, producer, lock=None, on_commit=None, urgent=False):
         if self.orm is not None:
             self.orm.start_mappers()
         self.engine, self.producer, self.lock, self.on_commit = engine, producer, lock, on_commit
+        self.urgent = urgent
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
         self.correlation_id = None
 
     def __enter__(self):
         if self.lock is not None:
-            self.lock.acquire()
+            self.lock.acquire(self.urgent)
         try:
             self.session = self._sessions()
             self.outbox = OutboxWriter(self.session, self.outbox_table)

@@ -16,14 +16,15 @@ log = logging.getLogger(__name__)
 
 
 class Store:
-    """What a worker gets: a fresh unit of work per use case, and a readiness check."""
+    """What a worker gets: a fresh unit of work per use case (urgent when the worker serves an
+    urgent lane), and a readiness check."""
 
-    def __init__(self, provider):
-        self._p = provider
+    def __init__(self, provider, urgent=False):
+        self._p, self._urgent = provider, urgent
 
     def uow(self):
         p = self._p
-        return p.uow_class(p.engine, p.container.service_name, p.lock, p.kick)
+        return p.uow_class(p.engine, p.container.service_name, p.lock, p.kick, self._urgent)
 
     def check(self):
         check_database(self._p.engine)
@@ -98,7 +99,7 @@ class Database(DependencyProvider):
                 eventlet.sleep(min(0.2 * 2 ** failures, 10.0))
 
     def get_dependency(self, worker_ctx):
-        return Store(self)
+        return Store(self, getattr(worker_ctx.entrypoint, "lane", None) == "urgent")
 
 
 class BrokerCheck(DependencyProvider):

@@ -6,45 +6,34 @@ funding and distribution while the report backlog still stands (it overtook the 
 travels on its own queue, with workers of its own, in every service on its path), and then the
 backlog must drain with nothing lost. The latency is printed here, never asserted: the figure,
 against its baseline, is `bench/`'s (bench/README.md)."""
+import json
+import random
 import time
 
-import pika
 from sqlalchemy import func, select
+
+from bench.baseline import publish_confirmed
 
 from spc.services.audit import orm as audit_orm
 from tests.faults import story
 from tests.faults.ledger import Ledger
-from tests.support import Fleet, envelope, pika_params, wait_for
+from tests.support import Fleet, envelope, wait_for
 
-REPORTS, COUNTERS, VIOLATIONS = 8000, 600, 5
+REPORTS, COUNTERS, VIOLATIONS = 15000, 1000, 5
 
 
 def _flood(amqp_uri, sids):
-    """Publish the burst as fast as the broker takes it; returns the (event_id, type) sent."""
-    sent, conn = [], pika.BlockingConnection(pika_params(amqp_uri))
-    channel = conn.channel()
-    channel.confirm_delivery()  # every message confirmed: the ledger may count on all of them
-    for i in range(max(REPORTS, COUNTERS)):
-        batch = []
-        if i < REPORTS:
-            batch.append(envelope("usager.report_submitted", {
-                "service_id": sids[i % len(sids)], "category": "other", "text": f"report {i}"}))
-        if i < COUNTERS:
-            batch.append(envelope("counter.upserted", {
-                "counter_id": f"flood-{i}", "name": f"Espace {i}", "commune_insee": "35238",
-                "department": "35", "address": ""}))
-        for event in batch:
-            channel.basic_publish("spc.inbound", event["event_type"], _json(event), pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=event["event_id"],
-                type=event["event_type"]))
-            sent.append((event["event_id"], event["event_type"]))
-    conn.close()
-    return sent
-
-
-def _json(event):
-    import json
-    return json.dumps(event).encode()
+    """Publish the burst as fast as the broker takes it (confirms awaited many at a time: every
+    message confirmed, so the ledger may count on all of them); returns the (event_id, type)."""
+    events = [envelope("usager.report_submitted", {
+        "service_id": sids[i % len(sids)], "category": "other", "text": f"report {i}"}) for i in range(REPORTS)]
+    events += [envelope("counter.upserted", {
+        "counter_id": f"flood-{i}", "name": f"Espace {i}", "commune_insee": "35238", "department": "35",
+        "address": ""}) for i in range(COUNTERS)]
+    random.shuffle(events)
+    publish_confirmed(amqp_uri, "spc.inbound", [e["event_type"] for e in events],
+                      [json.dumps(e).encode() for e in events])
+    return [(e["event_id"], e["event_type"]) for e in events]
 
 
 def _suspended_everywhere(api, sid):
