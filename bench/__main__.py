@@ -15,9 +15,11 @@ SIZES = {  # figure: (small, full) arguments
     "intake": ({"n": 500}, {"n": 20_000}),
     "journal": ({"n": 500}, {"n": 20_000}),
     "latency": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
+    "relay": ({"n": 500}, {"n": 10_000}),
 }
 GOALS = {"intake": "≥ 0.3 of the baseline", "journal": "≥ 0.3 of the baseline",
-         "latency": "p50 ≤ 30 ms, p99 ≤ 100 ms with 1,000 other events/s"}
+         "latency": "p50 ≤ 30 ms, p99 ≤ 100 ms with 1,000 other events/s",
+         "relay": "confirms batched: faster than one confirm per message"}
 
 
 def percentile(values, q):
@@ -35,7 +37,8 @@ def summarise(name, runs):
                 "p99_ms_range": [1000 * min(q for _, q in per_run), 1000 * max(q for _, q in per_run)],
                 "samples": len(every), "baseline_msg_s": statistics.median(r["baseline"] for r in runs)}
     ratios = [r["rate"] / r["baseline"] for r in runs]
-    return {"rate_msg_s": statistics.median(r["rate"] for r in runs),
+    extra = {"before_msg_s": statistics.median(r["before"] for r in runs)} if "before" in runs[0] else {}
+    return {**extra, "rate_msg_s": statistics.median(r["rate"] for r in runs),
             "rate_range": [min(r["rate"] for r in runs), max(r["rate"] for r in runs)],
             "baseline_msg_s": statistics.median(r["baseline"] for r in runs),
             "ratio": statistics.median(ratios), "ratio_range": [min(ratios), max(ratios)]}
@@ -79,7 +82,8 @@ def _brief(name, run):
     if name == "latency":
         ms = sorted(1000 * x for x in run["latencies"])
         return f"p50 {percentile(ms, 50):.0f} ms, max {ms[-1]:.0f} ms, baseline {run['baseline']:.0f} msg/s"
-    return f"{run['rate']:.0f} msg/s vs baseline {run['baseline']:.0f} msg/s ({run['rate'] / run['baseline']:.2f})"
+    before = f" (before: {run['before']:.0f} msg/s)" if "before" in run else ""
+    return f"{run['rate']:.0f} msg/s{before} vs baseline {run['baseline']:.0f} msg/s ({run['rate'] / run['baseline']:.2f})"
 
 
 if __name__ == "__main__":

@@ -144,3 +144,28 @@ def latency(violations, per_second):
         baseline = raw_rate(amqp_uri, 5000, 500)
         elapsed_flow = background.sent
         return {"latencies": latencies, "baseline": baseline, "background_sent": elapsed_flow}
+
+
+def relay(n):
+    """The outbox relay's publishing step, before and after batching confirms: n messages
+    published one confirm at a time (`publish_raw`, as the relay did) and all confirms awaited
+    together (`publish_many`, as it does), on the same broker, same size."""
+    from spc.shared.messaging import Publisher
+    from .harness import vhost
+    body = _envelope("distribution.listing_published", {"service_id": str(uuid.uuid4()), "counter_ids": ["x"]})
+    with vhost() as amqp_uri:
+        publisher = Publisher(amqp_uri)
+        try:
+            started = time.monotonic()
+            for _ in range(n):
+                publisher.publish_raw(body, "spc.events", "bench.noise", message_id=str(uuid.uuid4()))
+            one_by_one = n / (time.monotonic() - started)
+            started = time.monotonic()
+            for chunk in range(0, n, 200):  # the relay's batch
+                publisher.publish_many([{"body": body, "exchange": "spc.events", "routing_key": "bench.noise",
+                                         "message_id": str(uuid.uuid4())} for _ in range(min(200, n - chunk))])
+            batched = n / (time.monotonic() - started)
+        finally:
+            publisher.close()
+        baseline = raw_rate(amqp_uri, n, len(body))
+    return {"rate": batched, "before": one_by_one, "baseline": baseline}

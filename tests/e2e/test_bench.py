@@ -7,8 +7,8 @@ from bench.__main__ import main
 
 def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path):
     report = main(["--size", "small", "--runs", "1", "--out", str(tmp_path)])
-    assert set(report["figures"]) == {"intake", "journal", "latency"}
-    for name in ("intake", "journal"):
+    assert set(report["figures"]) == {"intake", "journal", "latency", "relay"}
+    for name in ("intake", "journal", "relay"):
         summary = report["figures"][name]["summary"]
         assert summary["rate_msg_s"] > 0 and summary["baseline_msg_s"] > 0
     latency = report["figures"]["latency"]["summary"]
