@@ -68,8 +68,12 @@ def _operation(service, name, ep, shared):
     if path_params:
         responses["404"] = _error("not found")
     if ep.method == "POST":
-        responses["409"] = _error("refused by a rule (e.g. `illegal_transition`, `funding_frozen`, "
-                                  "`already_released`, `over_budget`)")
+        responses["409"] = dict(_error(
+            "refused by a rule (e.g. `illegal_transition`, `funding_frozen`, `already_released`, "
+            "`over_budget`); with `Retry-After` when the service named was perhaps approved a "
+            "moment ago and this service has not heard of it yet: retry after that many seconds"),
+            headers={"Retry-After": {"description": "seconds; only on answers worth retrying",
+                                     "schema": {"type": "integer"}}})
     op["responses"] = responses
     return op
 
