@@ -2,29 +2,20 @@
 the four services as `spc run` processes (tests.support.Fleet), and direct reads of their
 databases (to time effects without adding HTTP load)."""
 import contextlib
-import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import requests
 from sqlalchemy import func, select
 
 from spc.config import SERVICE_NAMES
 from spc.shared.persistence import make_engine
-
-AMQP_BASE = os.environ.get("SPC_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672")
-RABBIT_API = os.environ.get("SPC_TEST_RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
-PG_URL = os.environ.get("SPC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+from tests.servers import AMQP_BASE, PG_URL, create_vhost, delete_vhost, pg_admin, unique
 
 
 @contextlib.contextmanager
 def vhost():
-    name = f"spc_bench_{uuid.uuid4().hex[:10]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{name}/guest", timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    name = create_vhost("spc_bench")
     uri = f"{AMQP_BASE}/{name}"
     from kombu import Connection
     from spc.shared import topology
@@ -33,18 +24,14 @@ def vhost():
     try:
         yield uri
     finally:
-        requests.delete(f"{RABBIT_API}/vhosts/{name}", timeout=30)
+        delete_vhost(name)
 
 
 @contextlib.contextmanager
 def databases():
     """A fresh PostgreSQL database per service, dropped afterwards."""
-    import pg8000.native
-    from sqlalchemy.engine import make_url
-    url = make_url(PG_URL)
-    admin = pg8000.native.Connection(url.username or "postgres", host=url.host or "127.0.0.1",
-                                     port=url.port or 5432, database="postgres", password=url.password)
-    names = {n: f"spc_bench_{n}_{uuid.uuid4().hex[:8]}" for n in SERVICE_NAMES}
+    admin = pg_admin()
+    names = {n: unique(f"spc_bench_{n}") for n in SERVICE_NAMES}
     for db in names.values():
         admin.run(f'CREATE DATABASE "{db}"')
     try:

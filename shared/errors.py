@@ -1,4 +1,5 @@
 """Error types shared by every service: domain errors map once to HTTP, rejections to the DLQ."""
+import time
 
 
 class DomainError(Exception):
@@ -60,7 +61,6 @@ KNOWN_WAIT_SECONDS = 3.0
 def until_known(use_case, wait_seconds=KNOWN_WAIT_SECONDS):
     """Run `use_case()`; while it raises NotYetKnown, try again (a growing pause, up to
     `wait_seconds` in all), then let the error through."""
-    import time
     deadline, pause = time.monotonic() + wait_seconds, 0.02
     while True:
         try:

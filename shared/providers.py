@@ -6,6 +6,7 @@ import eventlet
 from eventlet.queue import LightQueue, Full, Empty
 from nameko.extensions import DependencyProvider
 
+from .consumer import URGENT
 from .messaging import Publisher, amqp_connection
 from .metrics import MetricsHub
 from .migrations import upgrade
@@ -98,7 +99,7 @@ class Database(DependencyProvider):
                 eventlet.sleep(min(0.2 * 2 ** failures, 10.0))
 
     def get_dependency(self, worker_ctx):
-        return Store(self, getattr(worker_ctx.entrypoint, "lane", None) == "urgent")
+        return Store(self, getattr(worker_ctx.entrypoint, "lane", None) == URGENT)
 
 
 class BrokerCheck(DependencyProvider):

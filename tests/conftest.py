@@ -9,42 +9,23 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  (must run before anything imports socket or threading)
 
-import os  # noqa: E402
-import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
 
-AMQP_BASE = os.environ.get("SPC_TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672")
-RABBIT_API = os.environ.get("SPC_TEST_RABBIT_API", "http://guest:guest@127.0.0.1:15672/api")
-PG_URL = os.environ.get("SPC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
-
-
-def unique(prefix):
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+from tests.servers import (AMQP_BASE, PG_URL, RABBIT_API, create_vhost, delete_vhost,  # noqa: E402,F401
+                           pg_admin as _pg_admin, unique)
 
 
 @pytest.fixture
 def amqp_uri():
     """A fresh vhost on the real RabbitMQ, removed after the test."""
-    vhost = unique("spc_test")
     try:
-        requests.put(f"{RABBIT_API}/vhosts/{vhost}", timeout=10).raise_for_status()
-        requests.put(f"{RABBIT_API}/permissions/{vhost}/guest", timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        vhost = create_vhost("spc_test")
     except requests.RequestException as exc:
         pytest.fail(f"RabbitMQ management API unreachable at {RABBIT_API}: {exc}")
     yield f"{AMQP_BASE}/{vhost}"
-    requests.delete(f"{RABBIT_API}/vhosts/{vhost}", timeout=30)
-
-
-def _pg_admin():
-    import pg8000.native
-    from sqlalchemy.engine import make_url
-    url = make_url(PG_URL)
-    return pg8000.native.Connection(url.username or "postgres", host=url.host or "127.0.0.1",
-                                    port=url.port or 5432, database="postgres",
-                                    password=url.password)
+    delete_vhost(vhost)
 
 
 @pytest.fixture

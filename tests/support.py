@@ -210,7 +210,7 @@ def rabbit_queue(amqp_uri, queue):
     """The management API's view of a queue (messages ready, unacknowledged...)."""
     from urllib.parse import quote, urlparse
     vhost = urlparse(amqp_uri).path.lstrip("/")
-    from tests.conftest import RABBIT_API
+    from tests.servers import RABBIT_API
     resp = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}", timeout=10)
     resp.raise_for_status()
     return resp.json()

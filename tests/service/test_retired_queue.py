@@ -7,7 +7,7 @@ import pika
 import requests
 
 from spc.shared import topology
-from tests.conftest import RABBIT_API
+from tests.servers import RABBIT_API
 from tests.support import drain_queue, envelope, pika_params, rabbit_queue, wait_for
 
 
