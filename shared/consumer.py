@@ -46,7 +46,23 @@ DEFAULT_WORKERS = {URGENT: 4, BULK: 10}
 
 class RawQueueConsumer(QueueConsumer):
     """nameko's QueueConsumer, but messages reach the provider undecoded, and each queue has its
-    own prefetch (its lane's workers, or two batches for a batched lane)."""
+    own prefetch (its lane's workers, or two batches for a batched lane). `consuming` is true
+    once the topology is declared and every queue is consumed, false while reconnecting: the
+    readiness probe includes it, so nothing is told "ready" before its queues are bound."""
+
+    consuming = False
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.consuming = True
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def on_connection_error(self, exc, interval):
+        self.consuming = False
+        super().on_connection_error(exc, interval)
+
+    def on_consume_end(self, connection, channel):
+        self.consuming = False
+        super().on_consume_end(connection, channel)
 
     def get_consumers(self, consumer_cls, channel):
         topology.declare_all(channel)

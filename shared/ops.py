@@ -23,9 +23,10 @@ class OperationalEndpoints:
         return json_response({"status": "live", "service": self.name})
 
     @api("GET", "/health/ready", role=PUBLIC,
-         summary="Ready: 503 when the database or the broker is unreachable")
+         summary="Ready: 503 when the database or the broker is unreachable, or the consumers "
+                 "are not (yet, or no longer) consuming")
     def health_ready(self, request):
-        checks = {"database": _ok(self.store.check), "broker": bool(self.broker_ok())}
+        checks = {"database": _ok(self.store.check), **self.broker_ok()}
         status = 200 if all(checks.values()) else 503
         return json_response({"status": "ready" if status == 200 else "not_ready",
                               "checks": checks}, status=status)

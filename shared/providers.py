@@ -6,7 +6,7 @@ import eventlet
 from eventlet.queue import LightQueue, Full, Empty
 from nameko.extensions import DependencyProvider
 
-from .consumer import URGENT
+from .consumer import URGENT, RawQueueConsumer
 from .messaging import Publisher, amqp_connection
 from .metrics import MetricsHub
 from .migrations import upgrade
@@ -103,7 +103,8 @@ class Database(DependencyProvider):
 
 
 class BrokerCheck(DependencyProvider):
-    """Readiness of the broker: a connection can be opened (result cached for two seconds)."""
+    """Readiness on the broker's side: a connection can be opened (result cached for two
+    seconds), and this service's consumers have declared the topology and are consuming."""
 
     def setup(self):
         self.uri = self.container.config["AMQP_URI"]
@@ -124,5 +125,9 @@ class BrokerCheck(DependencyProvider):
         self._last = (time.monotonic(), ok)
         return ok
 
+    def _consuming(self):
+        consumer = self.container.shared_extensions.get(RawQueueConsumer)
+        return consumer is None or consumer.consuming
+
     def get_dependency(self, worker_ctx):
-        return self._check
+        return lambda: {"broker": self._check(), "consumers": self._consuming()}

@@ -11,8 +11,8 @@ from tests.support import TOKENS_ENV, Api, free_port
 def cluster_factory(amqp_uri, tmp_path):
     started = []
 
-    def start(names=config.SERVICE_NAMES, db_urls=None):
-        ports = {n: free_port() for n in config.SERVICE_NAMES}
+    def start(names=config.SERVICE_NAMES, db_urls=None, ports=None):
+        ports = ports or {n: free_port() for n in config.SERVICE_NAMES}
         env = {"AMQP_URI": amqp_uri, "SPC_DATA_DIR": str(tmp_path), "SPC_BIND": "127.0.0.1",
                "SPC_ADMIN_TOKENS": TOKENS_ENV,
                "SPC_UNKNOWN_SERVICE_WINDOW": "2",  # a fact about an unknown service waits 2 s
