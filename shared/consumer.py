@@ -139,8 +139,27 @@ class DeadLetterSink(DependencyProvider):
         return sink
 
 
+class HandlersDoNotMatchBindings(Exception):
+    """A consumer's handler table and its queue's bindings (from the event catalogue) differ."""
+
+
+def check_handlers(queue, handlers):
+    """Every type the catalogue routes to `queue` has a handler, and nothing else has one: a
+    mismatch fails when the service class is defined (at start-up, and in tests/unit), never as
+    a message retried and dead-lettered at run time."""
+    if handlers is None or queue.event_types is None:
+        return
+    missing, extra = queue.event_types - set(handlers), set(handlers) - queue.event_types
+    if missing or extra:
+        raise HandlersDoNotMatchBindings(
+            f"{queue.name}: routed here without a handler: {sorted(missing)}; handled but not "
+            f"routed here: {sorted(extra)} (see `queues=` in shared/events)")
+
+
 class EventConsumer(Entrypoint):
-    """`@consume_events(queue, lane=URGENT|BULK, batch=N)`: the decorated method receives one
+    """`@consume_events(queue, handlers=TABLE, lane=URGENT|BULK, batch=N)`: TABLE maps each event
+    type the catalogue routes to `queue` to its use case (checked: see check_handlers); the
+    decorated method receives one
     validated `Event` (batch=1), or a list of up to N events that arrived together (batch>1),
     to apply in one transaction and acknowledge together. If a batch fails, its events are tried
     one by one, so one bad event never holds back the others."""
@@ -150,12 +169,18 @@ class EventConsumer(Entrypoint):
     lanes = Lanes()
     hub = MetricsHub()
 
-    def __init__(self, queue, accepted_types=None, lane=BULK, batch=1, **kwargs):
+    def __init__(self, queue, handlers=None, lane=BULK, batch=1, **kwargs):
         kwargs.setdefault("expected_exceptions", (Rejection,))
-        self.queue = queue
-        self.accepted_types = accepted_types
+        self.queue, self.handlers = queue, handlers
         self.lane, self.batch = lane, batch
+        check_handlers(queue, handlers)
         super().__init__(**kwargs)
+
+    @property
+    def accepted_types(self):
+        if self.handlers is not None:
+            return frozenset(self.handlers)
+        return self.queue.event_types  # None: whatever the queue's bindings bring (the journal)
 
     @property
     def prefetch(self):

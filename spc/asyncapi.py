@@ -1,9 +1,9 @@
-"""Builds `asyncapi.yaml` (AsyncAPI 3.0) from the code's own event schemas (shared/events.py)
-and topology (shared/topology.py): one document, written by `spc asyncapi`, committed at the
-repository root, and checked against the code by tests/unit/test_asyncapi.py.
+"""Builds `asyncapi.yaml` (AsyncAPI 3.0) from the event catalogue (shared/events): one document,
+written by `spc asyncapi`, committed at the repository root, and checked against the code by
+tests/unit/test_asyncapi.py.
 
-The payload schemas are converted from marshmallow here; the descriptions and examples are the
-documentation's own. Every example is validated against the code's schema by the tests.
+The payload schemas are converted from marshmallow here; descriptions and examples come from
+each event's declaration. Every example is validated against the code's schema by the tests.
 """
 from datetime import datetime, timedelta, timezone
 
@@ -13,79 +13,6 @@ from spc.shared import envelope, events, topology
 
 VERSION = "1.0.0"
 EXAMPLE_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=1)))
-
-DESCRIPTIONS = {
-    "compliance.violation_reported": "An inspection body, a partner or a staff tool reports that a service breaches "
-                                     "its pact. `major` and `critical` are violations: the service is suspended, "
-                                     "its funding frozen and its listings withdrawn, automatically. `minor` opens "
-                                     "a finding with a remediation deadline (30 days).",
-    "usager.report_submitted": "A citizen's report about a service, recorded by audit for triage. A report "
-                               "alone never suspends a service.",
-    "counter.upserted": "A France Services counter opens or changes (national directory). Distribution "
-                        "lists the active services covering its territory there.",
-    "counter.closed": "A France Services counter closes; it loses its listings.",
-    "registry.service_submitted": "A service was registered under its pact (status `submitted`).",
-    "registry.service_approved": "A service was approved (status `active`).",
-    "registry.service_suspended": "A service was suspended because of an open violation.",
-    "registry.service_reinstated": "A suspended service was reinstated: no open violation is left.",
-    "registry.service_revoked": "A service was revoked (final).",
-    "funding.grant_awarded": "A grant was awarded to an active service, split into tranches.",
-    "funding.tranche_released": "The payment order: a tranche was released. Published once per tranche, ever "
-                                "(a consumer may still receive it twice: deduplicate on `event_id`).",
-    "funding.funding_frozen": "The service was suspended: these unreleased tranches are frozen.",
-    "funding.funding_unfrozen": "The service was reinstated: these tranches are scheduled again.",
-    "distribution.listing_published": "The service is listed at these counters.",
-    "distribution.listing_withdrawn": "The service is withdrawn from these counters.",
-    "audit.finding_recorded": "Audit recorded a finding against a service.",
-    "audit.violation_confirmed": "A violation is open against the service (`open_violations` after this "
-                                 "decision; apply only when `audit_version` is newer than the last applied).",
-    "audit.violation_resolved": "A violation was resolved (`open_violations` left after this decision).",
-}
-
-SID = "8dbe65f1-39af-445e-b4f6-0d5657d52ed0"
-_SNAPSHOT = {"service_id": SID, "name": "Crèche parentale Les Lutins", "version": 3,
-             "territories": {"departments": ["35"], "communes": []}, "reason": None}
-EXAMPLES = {
-    "compliance.violation_reported": {"service_id": SID, "principle": "no_ad_monetisation", "severity": "major",
-                                      "summary": "Advertising sold on the parents' portal",
-                                      "reported_by": "inspection-35",
-                                      "evidence_url": "https://inspection.example.org/reports/2026-118"},
-    "usager.report_submitted": {"service_id": SID, "category": "refused_access",
-                                "text": "Registration refused without a reason.", "counter_id": "FS-35-0042"},
-    "counter.upserted": {"counter_id": "FS-35-0042", "name": "France services Rennes Maurepas",
-                         "commune_insee": "35238", "department": "35",
-                         "address": "32 rue de la Marbaudais 35700 Rennes", "lat": 48.1287, "lon": -1.6573},
-    "counter.closed": {"counter_id": "FS-35-0042"},
-    "registry.service_submitted": dict(_SNAPSHOT, status="submitted", version=1),
-    "registry.service_approved": dict(_SNAPSHOT, status="active", version=2),
-    "registry.service_suspended": dict(_SNAPSHOT, status="suspended", version=3,
-                                       reason="violation 5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"),
-    "registry.service_reinstated": dict(_SNAPSHOT, status="active", version=4,
-                                        reason="resolved 5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"),
-    "registry.service_revoked": dict(_SNAPSHOT, status="revoked", version=5, reason="pact terminated"),
-    "funding.grant_awarded": {"grant_id": "g-77", "programme_id": "p-2026-petite-enfance", "service_id": SID,
-                              "total_cents": 250000, "tranches": [
-                                  {"tranche_id": "t-1", "amount_cents": 100000, "due_date": "2026-01-01",
-                                   "milestone": "opening"},
-                                  {"tranche_id": "t-2", "amount_cents": 150000, "due_date": "2026-06-01",
-                                   "milestone": "first term"}]},
-    "funding.tranche_released": {"tranche_id": "t-1", "grant_id": "g-77", "service_id": SID,
-                                 "amount_cents": 100000, "released_by": "funding_officer/dreets-bretagne"},
-    "funding.funding_frozen": {"service_id": SID, "version": 3, "tranche_ids": ["t-2"]},
-    "funding.funding_unfrozen": {"service_id": SID, "version": 4, "tranche_ids": ["t-2"]},
-    "distribution.listing_published": {"service_id": SID, "counter_ids": ["FS-35-0042"],
-                                       "reason": "service active (version 2)"},
-    "distribution.listing_withdrawn": {"service_id": SID, "counter_ids": ["FS-35-0042"],
-                                       "reason": "service suspended (version 3)"},
-    "audit.finding_recorded": {"finding_id": "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11", "service_id": SID,
-                               "principle": "no_ad_monetisation", "severity": "major", "is_violation": True,
-                               "remediation_deadline": None},
-    "audit.violation_confirmed": {"finding_id": "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11", "service_id": SID,
-                                  "open_violations": 1, "audit_version": 1},
-    "audit.violation_resolved": {"finding_id": "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11", "service_id": SID,
-                                 "open_violations": 0, "audit_version": 2},
-}
-
 
 # ---- marshmallow -> JSON Schema ----------------------------------------------------------------
 def field_schema(field):
@@ -162,18 +89,18 @@ def _amqp_channel(exchange):
 
 def document():
     channels, operations, messages, schemas = {}, {}, {}, {}
-    for (event_type, version), schema in sorted(events.all_schemas().items()):
-        inbound = event_type in events.INBOUND
+    for entry in events.event_types():
+        event_type, version, schema, inbound = entry.name, entry.version, entry.schema, entry.inbound
         exchange = topology.INBOUND if inbound else topology.EVENTS
         key = f"{event_type}.v{version}"
         channel_id = f"{exchange.name}.{event_type}"
         schemas[key] = object_schema(schema)
         example = envelope.to_dict(envelope.Event(
-            event_type, EXAMPLES[event_type], "inspection-35" if inbound else event_type.split(".")[0],
+            event_type, entry.example, "inspection-35" if inbound else event_type.split(".")[0],
             version, "3f1e0a52-5c1d-4a8e-9a57-2f4c1b6e8d90", EXAMPLE_TIME))
         messages[key] = {
             "name": event_type, "title": f"{event_type} (schema_version {version})",
-            "summary": DESCRIPTIONS[event_type], "contentType": "application/json",
+            "summary": entry.description, "contentType": "application/json",
             "correlationId": {"location": "$message.payload#/correlation_id"},
             "payload": envelope_schema(event_type, version),
             "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
@@ -184,7 +111,7 @@ def document():
         channels.setdefault(channel_id, {
             "address": event_type,
             "title": f"{exchange.name}, routing key {event_type}",
-            "description": DESCRIPTIONS[event_type],
+            "description": entry.description,
             "messages": {},
             "bindings": _amqp_channel(exchange),
         })["messages"][key] = {"$ref": f"#/components/messages/{key}"}
@@ -221,6 +148,6 @@ def document():
 
 def render():
     import yaml
-    header = ("# Generated by `spc asyncapi > asyncapi.yaml` from shared/events.py and shared/topology.py.\n"
+    header = ("# Generated by `spc asyncapi > asyncapi.yaml` from the event catalogue (shared/events).\n"
               "# tests/unit/test_asyncapi.py fails when this file and the code disagree.\n")
     return header + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)

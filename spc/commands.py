@@ -197,6 +197,15 @@ def openapi_cmd():
     click.echo(render(), nl=False)
 
 
+@cli.command("definitions")
+def definitions_cmd():
+    """Print RabbitMQ's definitions of SPC's topology and users, generated from the code
+    (deploy/rabbitmq/definitions.json)."""
+    from .definitions import render
+    logging.getLogger().setLevel(logging.WARNING)
+    click.echo(render(), nl=False)
+
+
 @cli.group()
 def journal():
     """The audit journal."""

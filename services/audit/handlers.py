@@ -2,7 +2,7 @@
 import uuid
 from datetime import timedelta
 
-from spc.shared import envelope, topology
+from spc.shared import envelope, events, topology
 from spc.shared.clock import to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, NotFound, NotYetKnown, Rejection, until_known
 
@@ -109,10 +109,10 @@ def _park(uow, event, queue):
                               queue.name, envelope.to_bytes(event).decode("utf-8"), utcnow()))
 
 
-FACT_HANDLERS = {
-    "compliance.violation_reported": on_violation_reported,
-    "usager.report_submitted": on_report_submitted,
-}
+COMPLIANCE_HANDLERS = {"compliance.violation_reported": on_violation_reported}
+REPORT_HANDLERS = {"usager.report_submitted": on_report_submitted}
+FACT_HANDLERS = {**COMPLIANCE_HANDLERS, **REPORT_HANDLERS}
+STANDING_HANDLERS = {event_type: on_registry_event for event_type in events.SERVICE_LIFECYCLE}
 
 
 def apply_facts(uow, events):

@@ -60,15 +60,15 @@ class AuditService(OperationalEndpoints):
         self.auth.require(request, "auditor")
         return json_response(handlers.verify_journal(self.store.uow()))
 
-    @consume_events(topology.AUDIT_COMPLIANCE, lane=URGENT)
+    @consume_events(topology.AUDIT_COMPLIANCE, handlers=handlers.COMPLIANCE_HANDLERS, lane=URGENT)
     def on_violation(self, event):
         apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
 
-    @consume_events(topology.AUDIT_STANDINGS, lane=URGENT)
+    @consume_events(topology.AUDIT_STANDINGS, handlers=handlers.STANDING_HANDLERS, lane=URGENT)
     def on_standing(self, event):
-        apply_once(self.store.uow(), event, handlers.on_registry_event, self.metrics)
+        apply_once(self.store.uow(), event, handlers.STANDING_HANDLERS[event.event_type], self.metrics)
 
-    @consume_events(topology.AUDIT_REPORTS, lane=BULK, batch=BATCH)
+    @consume_events(topology.AUDIT_REPORTS, handlers=handlers.REPORT_HANDLERS, lane=BULK, batch=BATCH)
     def on_reports(self, events):
         apply_batch(self.store.uow(), events, handlers.apply_facts, self.metrics)
 
@@ -76,12 +76,12 @@ class AuditService(OperationalEndpoints):
     def on_events(self, events):
         apply_batch(self.store.uow(), events, handlers.journal_only, self.metrics, inbox="journal")
 
-    @consume_events(topology.RETIRED_AUDIT_INBOUND, lane=URGENT)
+    @consume_events(topology.RETIRED_AUDIT_INBOUND, handlers=handlers.FACT_HANDLERS, lane=URGENT)
     def on_retired_queue(self, event):
         """What a broker upgraded from before the lanes still holds in `audit.inbound`."""
         apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
 
-    @consume_events(topology.INBOUND_UNROUTED, accepted_types=frozenset())
+    @consume_events(topology.INBOUND_UNROUTED, handlers={})
     def on_unrouted(self, event):
         raise Rejection("unknown_event_type", f"{event.event_type!r} has no consumer")
 

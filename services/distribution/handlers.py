@@ -1,4 +1,5 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
+from spc.shared import events
 from spc.shared.errors import NotFound
 
 from .domain.model import Counter, reconcile
@@ -67,9 +68,8 @@ def on_counter_closed(uow, event):
     close_counter(uow, event.payload["counter_id"])
 
 
-EVENT_HANDLERS = {f"registry.service_{n}": on_service_standing
-                  for n in ("submitted", "approved", "suspended", "reinstated", "revoked")}
-EVENT_HANDLERS.update({"counter.upserted": on_counter_upserted, "counter.closed": on_counter_closed})
+STANDING_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
+COUNTER_HANDLERS = {"counter.upserted": on_counter_upserted, "counter.closed": on_counter_closed}
 
 
 def import_counters(uow, rows, batch=200, progress=None):

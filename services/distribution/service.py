@@ -40,10 +40,10 @@ class DistributionService(OperationalEndpoints):
         self.auth.require(request)
         return json_response(handlers.service_listings(self.store.uow(), service_id))
 
-    @consume_events(topology.DISTRIBUTION_EVENTS, lane=URGENT)
+    @consume_events(topology.DISTRIBUTION_EVENTS, handlers=handlers.STANDING_HANDLERS, lane=URGENT)
     def on_event(self, event):
-        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)
+        apply_once(self.store.uow(), event, handlers.STANDING_HANDLERS[event.event_type], self.metrics)
 
-    @consume_events(topology.DISTRIBUTION_INBOUND, lane=BULK)
+    @consume_events(topology.DISTRIBUTION_INBOUND, handlers=handlers.COUNTER_HANDLERS, lane=BULK)
     def on_inbound(self, event):
-        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)
+        apply_once(self.store.uow(), event, handlers.COUNTER_HANDLERS[event.event_type], self.metrics)

@@ -1,6 +1,7 @@
 """Funding's use cases: one transaction each, events committed with the change."""
 import uuid
 
+from spc.shared import events
 from spc.shared.clock import utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 
@@ -59,8 +60,7 @@ def on_service_standing(uow, event):
     uow.emit_all(account.pull_events())
 
 
-EVENT_HANDLERS = {f"registry.service_{n}": on_service_standing
-                  for n in ("submitted", "approved", "suspended", "reinstated", "revoked")}
+EVENT_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
 
 
 def service_funding(uow, service_id):

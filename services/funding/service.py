@@ -63,6 +63,6 @@ class FundingService(OperationalEndpoints):
         self.auth.require(request)
         return json_response(handlers.service_funding(self.store.uow(), service_id))
 
-    @consume_events(topology.FUNDING_EVENTS, lane=URGENT)
+    @consume_events(topology.FUNDING_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
     def on_event(self, event):
         apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

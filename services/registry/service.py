@@ -62,6 +62,6 @@ class RegistryService(OperationalEndpoints):
         query = ListQuery().load(request.args.to_dict())
         return json_response(handlers.list_services(self.store.uow(), **query))
 
-    @consume_events(topology.REGISTRY_EVENTS, lane=URGENT)
+    @consume_events(topology.REGISTRY_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
     def on_event(self, event):
         apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

@@ -3,6 +3,7 @@ fresh vhost of the real RabbitMQ, it must let each service declare and publish, 
 system publish its own event types to spc.inbound and nothing else, and let an outside consumer
 bind its own queue to the payment orders only."""
 import json
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -12,11 +13,28 @@ import pytest
 import requests
 from kombu import Connection
 
-from spc.shared import topology
+from spc.definitions import render
+from spc.shared import events, topology
 from tests.conftest import AMQP_BASE, RABBIT_API
 from tests.support import envelope
 
-DEFINITIONS = json.loads((Path(__file__).resolve().parents[2] / "deploy/rabbitmq/definitions.json").read_text())
+DEFINITIONS_PATH = Path(__file__).resolve().parents[2] / "deploy/rabbitmq/definitions.json"
+DEFINITIONS = json.loads(DEFINITIONS_PATH.read_text())
+
+
+def test_the_committed_definitions_are_what_the_code_generates():
+    assert DEFINITIONS_PATH.read_text() == render(), \
+        "deploy/rabbitmq/definitions.json is stale: run `spc definitions > deploy/rabbitmq/definitions.json`"
+
+
+def test_each_external_system_may_publish_exactly_the_types_the_catalogue_names():
+    topics = {(t["user"], t["exchange"]): t for t in DEFINITIONS["topic_permissions"]}
+    for entry in events.event_types():
+        for user in entry.publishers:
+            assert re.fullmatch(topics[(user, "spc.inbound")]["write"], entry.name)
+        for user in entry.readers:
+            assert re.fullmatch(topics[(user, "spc.events")]["read"], entry.name)
+    assert not re.fullmatch(topics[("ext-inspection", "spc.inbound")]["write"], "counter.upserted")
 
 
 def test_the_definitions_declare_exactly_the_topology_the_services_declare():

@@ -86,14 +86,14 @@ def test_each_event_is_on_its_exchange_with_its_routing_key():
         event_type = MESSAGES[key]["name"]
         exchange = channel["bindings"]["amqp"]["exchange"]["name"]
         assert channel["address"] == event_type
-        assert exchange == ("spc.inbound" if event_type in events.INBOUND else "spc.events")
-        assert MESSAGES[key]["x-spc-direction"] == ("inbound" if event_type in events.INBOUND else "outbound")
+        assert exchange == ("spc.inbound" if events.is_inbound(event_type) else "spc.events")
+        assert MESSAGES[key]["x-spc-direction"] == ("inbound" if events.is_inbound(event_type) else "outbound")
 
 
 def test_every_inbound_type_is_bound_to_a_consumer_queue():
     bound = {b.routing_key for q in topology.CONSUMER_QUEUES for b in q.bindings
              if b.exchange.name == "spc.inbound"}
-    assert events.INBOUND <= bound
+    assert {e.name for e in events.event_types() if e.inbound} <= bound
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))

@@ -1,0 +1,102 @@
+"""The event catalogue: each event type declared once, with everything that depends on it.
+
+An entry holds the versioned marshmallow payload schema (producers dump with it, consumers load
+with it), the description and example that asyncapi.yaml publishes, the direction (inbound:
+other systems publish it to `spc.inbound`; outbound: an SPC service publishes it to
+`spc.events`), the SPC queues it is routed to (shared/topology.py binds exactly those, each
+service's handler table must handle exactly those), and the external systems allowed to publish
+(inbound) or read (outbound) it (deploy/rabbitmq/definitions.json is generated from this).
+"""
+from dataclasses import dataclass, field
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+PRINCIPLES = ("continuity", "equality", "neutrality", "adaptability", "transparency",
+              "data_protection", "no_ad_monetisation", "governance")
+SEVERITIES = ("minor", "major", "critical")
+REPORT_CATEGORIES = ("unavailable", "refused_access", "advertising", "data_misuse", "other")
+SERVICE_STATUSES = ("submitted", "active", "suspended", "revoked")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    schema: Schema
+    inbound: bool
+    description: str
+    example: dict
+    queues: tuple = ()           # SPC consumer queues it is routed to (besides the journal)
+    publishers: tuple = ()       # inbound: the external systems (broker users) that may publish it
+    readers: tuple = field(default=())  # outbound: the external systems that may bind a queue to it
+
+    @property
+    def exchange_name(self):
+        return "spc.inbound" if self.inbound else "spc.events"
+
+
+_CATALOGUE = {}
+
+
+def event(name, *, description, example, queues=(), publishers=(), readers=(), inbound=False,
+          version=1):
+    """Class decorator: `cls` is the payload schema of event type `name` at `version`."""
+    def wrap(cls):
+        if (name, version) in _CATALOGUE:
+            raise ValueError(f"{name} v{version} is declared twice")
+        _CATALOGUE[(name, version)] = EventType(name, version, cls(), inbound, description, example,
+                                                tuple(queues), tuple(publishers), tuple(readers))
+        return cls
+    return wrap
+
+
+def event_types():
+    """Every declared (event type, version), sorted."""
+    return [_CATALOGUE[key] for key in sorted(_CATALOGUE)]
+
+
+def payload_schema(event_type, version=1):
+    return _CATALOGUE[(event_type, version)].schema
+
+
+def known_event_type(event_type):
+    return any(name == event_type for name, _ in _CATALOGUE)
+
+
+def is_inbound(event_type):
+    return any(e.inbound for e in event_types() if e.name == event_type)
+
+
+def all_schemas():
+    return {key: entry.schema for key, entry in _CATALOGUE.items()}
+
+
+def routed_to(queue_name):
+    """The event types routed to an SPC queue, sorted."""
+    return sorted({e.name for e in event_types() if queue_name in e.queues})
+
+
+class Payload(Schema):
+    """Base of every payload schema: a tolerant reader. Fields this version does not know are
+    ignored, so a producer may add an optional field without breaking any consumer
+    (docs/integrating.md, "Versions")."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def ServiceId(**kw):
+    return fields.String(validate=validate.Length(1, 64), **kw)
+
+
+Id = ServiceId
+
+
+def Insee(**kw):
+    """An INSEE commune code (COG): five digits, or 2A/2B and three digits for Corsica."""
+    return fields.String(validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$"), **kw)
+
+
+def Department(**kw):
+    """A department code (COG): two digits, 2A/2B, or three digits overseas (97x, 98x)."""
+    return fields.String(validate=validate.Regexp(r"^(\d{2}|2[AB]|97\d|98\d)$"), **kw)

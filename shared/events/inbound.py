@@ -1,0 +1,63 @@
+"""Inbound events (contract §2): other systems publish them to `spc.inbound`."""
+from marshmallow import fields, validate
+
+from .catalogue import (PRINCIPLES, REPORT_CATEGORIES, SEVERITIES, Department, Id, Insee, Payload,
+                        ServiceId, event)
+
+SID = "8dbe65f1-39af-445e-b4f6-0d5657d52ed0"  # the service every example is about
+
+
+@event("compliance.violation_reported", inbound=True, queues=["audit.compliance"],
+       publishers=["ext-inspection", "ext-vox-usagers"],
+       description="An inspection body, a partner or a staff tool reports that a service breaches its "
+                   "pact. `major` and `critical` are violations: the service is suspended, its funding "
+                   "frozen and its listings withdrawn, automatically. `minor` opens a finding with a "
+                   "remediation deadline (30 days).",
+       example={"service_id": SID, "principle": "no_ad_monetisation", "severity": "major",
+                "summary": "Advertising sold on the parents' portal", "reported_by": "inspection-35",
+                "evidence_url": "https://inspection.example.org/reports/2026-118"})
+class ViolationReported(Payload):
+    service_id = ServiceId(required=True)
+    principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    summary = fields.String(required=True, validate=validate.Length(1, 2000))
+    reported_by = fields.String(required=True, validate=validate.Length(1, 200))
+    evidence_url = fields.Url(schemes={"https"}, load_default=None, allow_none=True)
+
+
+@event("usager.report_submitted", inbound=True, queues=["audit.reports"],
+       publishers=["ext-vox-usagers"],
+       description="A citizen's report about a service, recorded by audit for triage. A report alone "
+                   "never suspends a service.",
+       example={"service_id": SID, "category": "refused_access",
+                "text": "Registration refused without a reason.", "counter_id": "FS-35-0042"})
+class ReportSubmitted(Payload):
+    service_id = ServiceId(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(REPORT_CATEGORIES))
+    text = fields.String(required=True, validate=validate.Length(1, 5000))
+    counter_id = Id(load_default=None, allow_none=True)
+
+
+@event("counter.upserted", inbound=True, queues=["distribution.inbound"],
+       publishers=["ext-france-services-directory"],
+       description="A France Services counter opens or changes (national directory). Distribution "
+                   "lists the active services covering its territory there.",
+       example={"counter_id": "FS-35-0042", "name": "France services Rennes Maurepas",
+                "commune_insee": "35238", "department": "35",
+                "address": "32 rue de la Marbaudais 35700 Rennes", "lat": 48.1287, "lon": -1.6573})
+class CounterUpserted(Payload):
+    counter_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    commune_insee = Insee(required=True)
+    department = Department(required=True)
+    address = fields.String(required=True, validate=validate.Length(0, 500))
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+
+
+@event("counter.closed", inbound=True, queues=["distribution.inbound"],
+       publishers=["ext-france-services-directory"],
+       description="A France Services counter closes; it loses its listings.",
+       example={"counter_id": "FS-35-0042"})
+class CounterClosed(Payload):
+    counter_id = Id(required=True)

@@ -1,0 +1,143 @@
+"""Outbound events (contract §3): SPC's services publish them to `spc.events`."""
+from marshmallow import fields, validate
+
+from .catalogue import PRINCIPLES, SERVICE_STATUSES, SEVERITIES, Department, Id, Insee, Payload, ServiceId, event
+from .inbound import SID
+
+FINDING = "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"
+
+
+# ---- registry --------------------------------------------------------------------------------
+class Territories(Payload):
+    departments = fields.List(Department(), load_default=list)
+    communes = fields.List(Insee(), load_default=list)
+
+
+class ServiceSnapshot(Payload):
+    """Every registry lifecycle event carries the whole standing, so the newest `version` wins."""
+    service_id = ServiceId(required=True)
+    name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(SERVICE_STATUSES))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    territories = fields.Nested(Territories, required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+STANDING_QUEUES = ["funding.events", "distribution.events", "audit.standings"]
+_SNAPSHOT = {"service_id": SID, "name": "Crèche parentale Les Lutins",
+             "territories": {"departments": ["35"], "communes": []}, "reason": None}
+_LIFECYCLE = [  # (name, status, example version, example reason, description)
+    ("submitted", "submitted", 1, None, "A service was registered under its pact (status `submitted`)."),
+    ("approved", "active", 2, None, "A service was approved (status `active`)."),
+    ("suspended", "suspended", 3, f"violation {FINDING}", "A service was suspended because of an open violation."),
+    ("reinstated", "active", 4, f"resolved {FINDING}",
+     "A suspended service was reinstated: no open violation is left."),
+    ("revoked", "revoked", 5, "pact terminated", "A service was revoked (final).")]
+SERVICE_LIFECYCLE = tuple(f"registry.service_{name}" for name, *_ in _LIFECYCLE)
+"""The registry's lifecycle events: each carries the service's whole standing."""
+for (_name, _status, _version, _reason, _description), _type in zip(_LIFECYCLE, SERVICE_LIFECYCLE):
+    event(_type, queues=STANDING_QUEUES, description=_description,
+          example=dict(_SNAPSHOT, status=_status, version=_version, reason=_reason))(
+        type(f"Service{_name.title()}", (ServiceSnapshot,), {}))
+
+
+# ---- funding ---------------------------------------------------------------------------------
+class TrancheOut(Payload):
+    tranche_id = Id(required=True)
+    amount_cents = fields.Integer(required=True, strict=True)
+    due_date = fields.Date(required=True)
+    milestone = fields.String(load_default="")
+
+
+@event("funding.grant_awarded",
+       description="A grant was awarded to an active service, split into tranches.",
+       example={"grant_id": "g-77", "programme_id": "p-2026-petite-enfance", "service_id": SID,
+                "total_cents": 250000, "tranches": [
+                    {"tranche_id": "t-1", "amount_cents": 100000, "due_date": "2026-01-01",
+                     "milestone": "opening"},
+                    {"tranche_id": "t-2", "amount_cents": 150000, "due_date": "2026-06-01",
+                     "milestone": "first term"}]})
+class GrantAwarded(Payload):
+    grant_id = Id(required=True)
+    programme_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    total_cents = fields.Integer(required=True, strict=True)
+    tranches = fields.List(fields.Nested(TrancheOut), required=True)
+
+
+@event("funding.tranche_released", readers=["ext-payments"],
+       description="The payment order: a tranche was released. Published once per tranche, ever "
+                   "(a consumer may still receive it twice: deduplicate on `event_id`).",
+       example={"tranche_id": "t-1", "grant_id": "g-77", "service_id": SID, "amount_cents": 100000,
+                "released_by": "funding_officer/dreets-bretagne"})
+class TrancheReleased(Payload):
+    """The payment order: published once per tranche, ever."""
+    tranche_id = Id(required=True)
+    grant_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    amount_cents = fields.Integer(required=True, strict=True)
+    released_by = fields.String(required=True)
+
+
+class FundingStanding(Payload):
+    service_id = ServiceId(required=True)
+    version = fields.Integer(required=True, strict=True)
+    tranche_ids = fields.List(Id(), required=True)
+
+
+event("funding.funding_frozen",
+      description="The service was suspended: these unreleased tranches are frozen.",
+      example={"service_id": SID, "version": 3, "tranche_ids": ["t-2"]})(
+    type("FundingFrozen", (FundingStanding,), {}))
+event("funding.funding_unfrozen",
+      description="The service was reinstated: these tranches are scheduled again.",
+      example={"service_id": SID, "version": 4, "tranche_ids": ["t-2"]})(
+    type("FundingUnfrozen", (FundingStanding,), {}))
+
+
+# ---- distribution ----------------------------------------------------------------------------
+class ListingChange(Payload):
+    service_id = ServiceId(required=True)
+    counter_ids = fields.List(Id(), required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+event("distribution.listing_published", description="The service is listed at these counters.",
+      example={"service_id": SID, "counter_ids": ["FS-35-0042"], "reason": "service active (version 2)"})(
+    type("ListingPublished", (ListingChange,), {}))
+event("distribution.listing_withdrawn", description="The service is withdrawn from these counters.",
+      example={"service_id": SID, "counter_ids": ["FS-35-0042"], "reason": "service suspended (version 3)"})(
+    type("ListingWithdrawn", (ListingChange,), {}))
+
+
+# ---- audit -----------------------------------------------------------------------------------
+@event("audit.finding_recorded", description="Audit recorded a finding against a service.",
+       example={"finding_id": FINDING, "service_id": SID, "principle": "no_ad_monetisation",
+                "severity": "major", "is_violation": True, "remediation_deadline": None})
+class FindingRecorded(Payload):
+    finding_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    is_violation = fields.Boolean(required=True)
+    remediation_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ViolationStanding(Payload):
+    """`audit_version` grows with each audit decision on a service; `open_violations` is the count
+    after this decision. Consumers apply a decision only when its audit_version is newer."""
+    finding_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    open_violations = fields.Integer(required=True, strict=True)
+    audit_version = fields.Integer(required=True, strict=True)
+
+
+event("audit.violation_confirmed", queues=["registry.events"],
+      description="A violation is open against the service (`open_violations` after this decision; "
+                  "apply only when `audit_version` is newer than the last applied).",
+      example={"finding_id": FINDING, "service_id": SID, "open_violations": 1, "audit_version": 1})(
+    type("ViolationConfirmed", (ViolationStanding,), {}))
+event("audit.violation_resolved", queues=["registry.events"],
+      description="A violation was resolved (`open_violations` left after this decision).",
+      example={"finding_id": FINDING, "service_id": SID, "open_violations": 0, "audit_version": 2})(
+    type("ViolationResolved", (ViolationStanding,), {}))

@@ -1,0 +1,106 @@
+"""Builds `deploy/rabbitmq/definitions.json` (RabbitMQ's definitions format) from the code: the
+topology (shared/topology.py), one user per SPC service, the operator, and the external systems
+the event catalogue names as publishers (inbound) or readers (outbound) of each event type.
+Written by `spc definitions`; tests/integration/test_rabbitmq_definitions.py fails when the
+committed file differs, and loads it into the real broker to try each user's rights.
+
+Passwords are not in the file (empty hashes): set them at deploy time (deploy/rabbitmq/README.md).
+"""
+import json
+import re
+
+from spc.shared import events, topology
+
+from .config import SERVICE_NAMES
+
+VHOST = "spc"
+RABBIT_VERSION = "3.10.8"
+EXTERNAL_LIMITS = {"max-connections": 10, "max-channels": 20}  # one system never starves the rest
+# Back-pressure on inbound queues (docs/integrating.md): past its bound a queue refuses new
+# publishes (the publisher's confirm is a nack), so one flooding system delays only its own type.
+BOUNDS = [("spc-compliance-bound", [topology.AUDIT_COMPLIANCE], 100_000),
+          ("spc-inbound-bounds", [topology.AUDIT_REPORTS, topology.DISTRIBUTION_INBOUND], 200_000),
+          ("spc-dead-letters", topology.DEAD_LETTER_QUEUES, 1_000_000)]
+
+
+def _any_of(names):
+    return "^(" + "|".join(re.escape(n) for n in names) + ")$"
+
+
+def _user(name, limits=None):
+    return {"name": name, "password_hash": "", "hashing_algorithm": "rabbit_password_hashing_sha256",
+            "tags": "", "limits": limits or {}}
+
+
+def _permission(user, configure, write, read):
+    return {"user": user, "vhost": VHOST, "configure": configure, "write": write, "read": read}
+
+
+def _topic(user, exchange, write, read):
+    return {"user": user, "vhost": VHOST, "exchange": exchange, "write": write, "read": read}
+
+
+def external_systems():
+    """{user: (event types it may publish to spc.inbound, event types it may read on spc.events)}."""
+    systems = {}
+    for entry in events.event_types():
+        for user in entry.publishers:
+            systems.setdefault(user, (set(), set()))[0].add(entry.name)
+        for user in entry.readers:
+            systems.setdefault(user, (set(), set()))[1].add(entry.name)
+    return {user: (sorted(w), sorted(r)) for user, (w, r) in sorted(systems.items())}
+
+
+def _access():
+    """Users, their permissions and their topic permissions."""
+    own = _any_of([q.name for q in topology.CONSUMER_QUEUES if not q.name.startswith("spc.")])
+    own = own.replace("^(", "^(spc\\..*|")  # every spc.* exchange and queue, and its consumer queues
+    users = [_user(f"spc-{name}") for name in SERVICE_NAMES] + [_user("spc-operator")]
+    permissions = [_permission(f"spc-{name}", own, own, own) for name in SERVICE_NAMES]
+    permissions.append(_permission(
+        "spc-operator", "^$", _any_of(["amq.default", topology.INBOUND.name, topology.UNROUTED.name]),
+        _any_of([q.name for q in topology.DEAD_LETTER_QUEUES])))
+    topics = []
+    for user, (writes, reads) in external_systems().items():
+        users.append(_user(user, EXTERNAL_LIMITS))
+        own_queues = re.escape(user.replace("-", ".", 1) + ".") + ".*"  # ext-payments: ext.payments.*
+        if writes:
+            permissions.append(_permission(user, "^$", _any_of([topology.INBOUND.name]), "^$"))
+            topics.append(_topic(user, topology.INBOUND.name, _any_of(writes), "^$"))
+        if reads:
+            permissions.append(_permission(user, f"^{own_queues}$", f"^{own_queues}$",
+                                           _any_of([topology.EVENTS.name]).replace(")$", f"|{own_queues})$")))
+            topics.append(_topic(user, topology.EVENTS.name, "^$", _any_of(reads)))
+    return users, permissions, topics
+
+
+def _queue(q):
+    return {"name": q.name, "vhost": VHOST, "durable": True, "auto_delete": False,
+            "arguments": dict(q.queue_arguments or {})}
+
+
+def document():
+    users, permissions, topics = _access()
+    queues = topology.CONSUMER_QUEUES + topology.DEAD_LETTER_QUEUES
+    bindings = [(b.exchange.name, q.name, b.routing_key) for q in topology.CONSUMER_QUEUES
+                for b in q.bindings] + [(q.exchange.name, q.name, q.routing_key)
+                                        for q in topology.DEAD_LETTER_QUEUES]
+    return {
+        "rabbit_version": RABBIT_VERSION, "rabbitmq_version": RABBIT_VERSION,
+        "vhosts": [{"name": VHOST}],
+        "users": users, "permissions": permissions, "topic_permissions": topics,
+        "policies": [{"vhost": VHOST, "name": name, "pattern": _any_of([q.name for q in bounded]),
+                      "apply-to": "queues", "priority": 0,
+                      "definition": {"max-length": bound, "overflow": "reject-publish"}}
+                     for name, bounded, bound in BOUNDS],
+        "exchanges": [{"name": e.name, "vhost": VHOST, "type": e.type, "durable": True,
+                       "auto_delete": False, "internal": False, "arguments": dict(e.arguments or {})}
+                      for e in topology.EXCHANGES],
+        "queues": [_queue(q) for q in queues],
+        "bindings": [{"source": source, "vhost": VHOST, "destination": queue, "destination_type": "queue",
+                      "routing_key": key, "arguments": {}} for source, queue, key in sorted(set(bindings))],
+    }
+
+
+def render():
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
