@@ -380,7 +380,7 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
             # claim the event ids first: a copy handled at the same moment by another worker or
             # replica waits on these rows, then fails its insert and is recognised as a duplicate
             box.record_many(fresh)
-            uow.session.flush()
+            uow.flush()
             if fresh:
                 apply_all(uow, fresh)
             failpoints.fire("handler.before_commit")

@@ -6,7 +6,6 @@ on that lock inside C (which would stall the whole hub). PostgreSQL goes through
 Python driver whose socket I/O yields to eventlet, so one slow query never stalls other workers.
 """
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import eventlet.event
@@ -15,8 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from . import envelope
 from .outbox import Inbox, OutboxWriter
+from .unit_of_work import AbstractUnitOfWork
 
 
 def database_url(service, environ=os.environ):
@@ -101,16 +100,16 @@ def check_database(engine):
         conn.execute(text("SELECT 1"))
 
 
-class UnitOfWork:
-    """One business transaction: repositories, the outbox and the inbox share one session.
+class UnitOfWork(AbstractUnitOfWork):
+    """The SQLAlchemy unit of work: repositories, the outbox and the inbox share one session.
 
-    Subclasses add their repositories in `_repositories()`. Use as
-    `with uow: ...; uow.commit()`; leaving without commit rolls back.
+    Subclasses set `orm` (the service's orm module: its tables and start_mappers()) and attach
+    their repositories in `_repositories(session)`.
     """
 
     outbox_table = None
     inbox_table = None
-    orm = None  # the service's orm module: its tables and start_mappers()
+    orm = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -123,9 +122,8 @@ class UnitOfWork:
         self.engine, self.producer, self.lock, self.on_commit = engine, producer, lock, on_commit
         self.urgent = urgent
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        self.correlation_id = None
 
-    def __enter__(self):
+    def _begin(self):
         if self.lock is not None:
             self.lock.acquire(self.urgent)
         try:
@@ -136,9 +134,8 @@ class UnitOfWork:
         except Exception:
             self._release()
             raise
-        return self
 
-    def __exit__(self, *exc):
+    def _end(self):
         try:
             self.session.rollback()
             self.session.close()
@@ -152,19 +149,7 @@ class UnitOfWork:
     def _repositories(self, session):
         """Attach this service's repositories."""
 
-    def emit(self, domain_event):
-        """Queue a domain event (a dataclass with `event_type`) in the outbox of this transaction;
-        returns the wire event."""
-        event = envelope.new_event(domain_event.event_type, asdict(domain_event), self.producer,
-                                   correlation_id=self.correlation_id)
-        self.outbox.add(event)
-        return event
-
-    def emit_all(self, domain_events):
-        for domain_event in domain_events:
-            self.emit(domain_event)
-
-    def commit(self):
+    def _commit(self):
         self.session.commit()
         if self.outbox.added and self.on_commit is not None:
             self.on_commit()
@@ -173,9 +158,8 @@ class UnitOfWork:
     def rollback(self):
         self.session.rollback()
 
-    def standings(self, after, limit):
-        """This service's view of each service's standing, by service id, after `after`."""
-        raise NotImplementedError
+    def flush(self):
+        self.session.flush()
 
 
 def standings(uow, after, limit):

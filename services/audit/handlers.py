@@ -22,7 +22,6 @@ def _record_finding(uow, cmd: RecordFinding, compliance):
                       cmd.reported_by, utcnow(), cmd.evidence_url, cmd.source_event_id)
     uow.audit.add(finding)
     compliance.record(finding)
-    uow.emit_all(compliance.pull_events())
     return finding
 
 
@@ -50,7 +49,6 @@ def resolve_finding(uow, cmd: ResolveFinding):
         finding = uow.audit.finding(cmd.finding_id, for_update=True)  # finding, then compliance:
         compliance = uow.audit.compliance(finding.service_id, for_update=True)  # as escalation does
         compliance.resolve(finding, cmd.resolution, cmd.actor, utcnow())
-        uow.emit_all(compliance.pull_events())
         uow.commit()
         return finding_view(finding)
 
@@ -63,7 +61,6 @@ def escalate_overdue(uow, now=None):
         for finding in uow.audit.overdue_minor_findings(now):
             compliance = uow.audit.compliance(finding.service_id, for_update=True)
             escalated += compliance.escalate(finding, now)
-            uow.emit_all(compliance.pull_events())
         uow.commit()
         return escalated
 
@@ -161,7 +158,7 @@ def expire_parked(uow, window_seconds, dead_letter, now=None):
                                         f"after waiting {window_seconds:g} s"))
             uow.audit.unpark(fact)
             uow.inbox.forget(fact.event_id)
-        uow.session.flush()
+        uow.flush()
         for service_id in {f.service_id for f in expired}:
             uow.audit.forget_if_unknown(service_id)
         uow.commit()

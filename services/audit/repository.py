@@ -5,14 +5,16 @@ from spc.shared import envelope
 from spc.shared.clock import utcnow
 from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, insert_unless_taken
+from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain import journal
 from .domain.model import OPEN, Compliance, Finding, ParkedFact
 
 
-class AuditRepository:
+class AuditRepository(Repository):
     def __init__(self, session):
+        super().__init__()
         self.session = session
 
     def add(self, obj):
@@ -21,8 +23,9 @@ class AuditRepository:
     def compliance(self, service_id, for_update=False, create=False):
         query = select(Compliance).where(Compliance.service_id == service_id)
         if create:
-            return first_or_create(self.session, query, lambda: Compliance(service_id), for_update)
-        return first(self.session, query, for_update)
+            return self._seen(first_or_create(self.session, query, lambda: Compliance(service_id),
+                                              for_update))
+        return self._seen(first(self.session, query, for_update))
 
     def finding(self, finding_id, for_update=False):
         found = (first(self.session, select(Finding).where(Finding.id == finding_id), True)

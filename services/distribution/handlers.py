@@ -2,7 +2,7 @@
 from spc.shared import events
 from spc.shared.errors import NotFound
 
-from .domain.model import Counter, reconcile
+from .domain.model import Counter
 
 
 def on_service_standing(uow, event):
@@ -18,9 +18,7 @@ def on_service_standing(uow, event):
     if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"]):
         return
     counters = repo.counters_in(service.departments, service.communes)
-    created, domain_events = reconcile(service, counters, repo.listings_of(service.service_id))
-    repo.add_all(created)
-    uow.emit_all(domain_events)
+    repo.add_all(service.reconcile(counters, repo.listings_of(service.service_id)))
 
 
 def upsert_counter(uow, data):
@@ -50,14 +48,12 @@ def close_counter(uow, counter_id):
 
 def _reconcile_counter(uow, counter):
     repo = uow.distribution
-    repo.session.flush()
+    uow.flush()
     at_counter = repo.listings_at(counter.id)  # one query, not one per service
     for service in repo.services_concerned_by(counter):
         existing = at_counter.get(service.service_id)
         listings = {counter.id: existing} if existing else {}
-        created, domain_events = reconcile(service, [counter], listings)
-        repo.add_all(created)
-        uow.emit_all(domain_events)
+        repo.add_all(service.reconcile([counter], listings))
 
 
 def on_counter_upserted(uow, event):

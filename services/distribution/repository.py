@@ -5,13 +5,15 @@ from sqlalchemy import and_, func, or_, select, text
 
 from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
+from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing, department_of
 
 
-class DistributionRepository:
+class DistributionRepository(Repository):
     def __init__(self, session):
+        super().__init__()
         self.session = session
         self._locked = set()
 
@@ -24,8 +26,9 @@ class DistributionRepository:
     def service(self, service_id, for_update=False, create=False):
         query = select(DistributedService).where(DistributedService.service_id == service_id)
         if create:
-            return first_or_create(self.session, query, lambda: DistributedService(service_id), for_update)
-        return first(self.session, query, for_update)
+            return self._seen(first_or_create(self.session, query, lambda: DistributedService(service_id),
+                                              for_update))
+        return self._seen(first(self.session, query, for_update))
 
     def counter(self, counter_id, required=True):
         found = self.session.get(Counter, counter_id)
@@ -69,7 +72,7 @@ class DistributionRepository:
             select(DistributedService).where(or_(
                 DistributedService.status == "active", DistributedService.service_id.in_(listed)))
             .order_by(DistributedService.service_id)).all()
-        return [s for s in candidates if s.covers(counter) or s.service_id in listed]
+        return self._seen_all([s for s in candidates if s.covers(counter) or s.service_id in listed])
 
     def listings_at(self, counter_id):
         rows = self.session.scalars(select(Listing).where(Listing.counter_id == counter_id)).all()

@@ -33,7 +33,6 @@ def _award_grant(uow, cmd):
         programme = uow.funding.programme(cmd.programme_id, for_update=True)
         account = uow.funding.account(cmd.service_id, for_update=True, create=True)
         grant = account.award(_id(), programme, cmd.tranches, _id)
-        uow.emit_all(account.pull_events())
         uow.commit()
         return grant_view(grant)
 
@@ -45,9 +44,8 @@ def release_tranche(uow, cmd: commands.ReleaseTranche):
         account = uow.funding.account(service_id, for_update=True)
         now = utcnow()
         tranche = account.release(cmd.tranche_id, cmd.actor, now)
-        for domain_event in account.pull_events():
-            event = uow.emit(domain_event)
-            uow.funding.record_payment_order(tranche, event.event_id, now)
+        (order,) = uow.collect_new_events()  # the payment order, kept with its event's id
+        uow.funding.record_payment_order(tranche, order.event_id, now)
         uow.commit()
         return tranche_view(tranche)
 
@@ -57,7 +55,6 @@ def on_service_standing(uow, event):
     p = event.payload
     account = uow.funding.account(p["service_id"], for_update=True, create=True)
     account.apply_standing(p["status"], p["version"])
-    uow.emit_all(account.pull_events())
 
 
 EVENT_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}

@@ -3,13 +3,15 @@ from sqlalchemy import insert, select
 
 from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
+from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain.model import FundingAccount, Programme, Tranche
 
 
-class FundingRepository:
+class FundingRepository(Repository):
     def __init__(self, session):
+        super().__init__()
         self.session = session
 
     def add(self, obj):
@@ -29,8 +31,9 @@ class FundingRepository:
         """The service's funding account (locked when asked); `create` makes an unknown one."""
         query = select(FundingAccount).where(FundingAccount.service_id == service_id)
         if create:
-            return first_or_create(self.session, query, lambda: FundingAccount(service_id), for_update)
-        return first(self.session, query, for_update)
+            return self._seen(first_or_create(self.session, query, lambda: FundingAccount(service_id),
+                                              for_update))
+        return self._seen(first(self.session, query, for_update))
 
     def service_of_tranche(self, tranche_id):
         service_id = self.session.scalar(select(Tranche.service_id).where(Tranche.id == tranche_id))

@@ -12,7 +12,6 @@ def register_service(uow, cmd: commands.RegisterService):
     with uow:
         service = CitizenService.register(str(uuid.uuid4()), cmd.pact, cmd.actor)
         uow.services.add(service)
-        uow.emit_all(service.pull_events())
         uow.commit()
         return view(service)
 
@@ -22,7 +21,6 @@ def approve_service(uow, cmd: commands.ApproveService):
     with uow:
         service = uow.services.get(cmd.service_id, for_update=True)
         service.approve()
-        uow.emit_all(service.pull_events())
         uow.commit()
         return view(service)
 
@@ -32,7 +30,6 @@ def revoke_service(uow, cmd: commands.RevokeService):
     with uow:
         service = uow.services.get(cmd.service_id, for_update=True)
         service.revoke(cmd.reason or f"revoked by {cmd.actor}")
-        uow.emit_all(service.pull_events())
         uow.commit()
         return view(service)
 
@@ -56,7 +53,6 @@ def on_audit_decision(uow, event):
     except NotFound:
         raise Rejection("unknown_service", f"no service {p['service_id']}") from None
     service.apply_audit_decision(p["audit_version"], p["open_violations"], p["finding_id"])
-    uow.emit_all(service.pull_events())
 
 
 EVENT_HANDLERS = {

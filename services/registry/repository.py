@@ -2,18 +2,20 @@
 from sqlalchemy import func, select
 
 from spc.shared.errors import NotFound
-from spc.shared.persistence import UnitOfWork, first
+from spc.shared.persistence import UnitOfWork
+from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain.model import CitizenService
 
 
-class ServiceRepository:
+class ServiceRepository(Repository):
     def __init__(self, session):
+        super().__init__()
         self.session = session
 
     def add(self, service):
-        self.session.add(service)
+        self.session.add(self._seen(service))
 
     def get(self, service_id, for_update=False):
         query = select(CitizenService).where(CitizenService.id == service_id)
@@ -22,7 +24,7 @@ class ServiceRepository:
         service = self.session.scalars(query).first()
         if service is None:
             raise NotFound(f"no service {service_id}", {"service_id": service_id})
-        return service
+        return self._seen(service)
 
     def list(self, status=None, department=None, limit=50, offset=0):
         query = select(CitizenService)

@@ -1,5 +1,11 @@
 """Distribution rules, with nothing running."""
-from spc.services.distribution.domain.model import Counter, DistributedService, Listing, reconcile
+from spc.services.distribution.domain.model import Counter, DistributedService, Listing
+
+
+def reconcile(service, counters, listings):
+    """(new listings, events recorded) of one reconciliation."""
+    created = service.reconcile(counters, listings)
+    return created, service.pull_events()
 
 
 def counters():

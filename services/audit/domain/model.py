@@ -7,6 +7,7 @@ deadline it escalates to a violation. Each decision bumps the service's `audit_v
 from datetime import timedelta
 
 from spc.shared.clock import to_wire
+from spc.shared.domain import Aggregate
 from spc.shared.errors import Conflict
 
 from . import events
@@ -29,7 +30,7 @@ class Finding:
         self.escalated = False
 
 
-class Compliance:
+class Compliance(Aggregate):
     """A service's compliance aggregate: its open violations and the audit decision counter."""
 
     def __init__(self, service_id, known=False, registry_status="unknown"):
@@ -76,14 +77,6 @@ class Compliance:
         self.audit_version += 1
         self._record(events.ViolationConfirmed(finding.id, self.service_id, self.open_violations,
                                                self.audit_version))
-
-    def pull_events(self):
-        recorded = self.__dict__.get("_events", [])
-        self._events = []
-        return recorded
-
-    def _record(self, event):
-        self.__dict__.setdefault("_events", []).append(event)
 
 
 class CitizenReport:

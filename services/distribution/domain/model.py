@@ -4,6 +4,8 @@ An active service is listed at every open counter inside its territory (one of i
 or one of its communes). Suspension or revocation withdraws every listing; reinstatement
 republishes them. A counter that closes loses its listings; a new one gets those covering it.
 """
+from spc.shared.domain import Aggregate
+
 from . import events
 
 PUBLISHED, WITHDRAWN = "published", "withdrawn"
@@ -35,7 +37,7 @@ class Listing:
         self.service_id, self.counter_id, self.status = service_id, counter_id, status
 
 
-class DistributedService:
+class DistributedService(Aggregate):
     """Distribution's view of a service: its standing (newest version wins) and territory."""
 
     def __init__(self, service_id, name="", status="unknown", version=0, departments=(), communes=()):
@@ -58,10 +60,20 @@ class DistributedService:
         self.communes = list(territories.get("communes", []))
         return True
 
+    def reconcile(self, counters, listings):
+        """Make `listings` (this service's, by counter id) match its standing over `counters`
+        (the candidates in its territory); records what was published and withdrawn. Returns the
+        new Listing objects."""
+        created, published, withdrawn = _reconcile(self, counters, listings)
+        reason = f"service {self.status} (version {self.version})"
+        if published:
+            self._record(events.ListingPublished(self.service_id, published, reason))
+        if withdrawn:
+            self._record(events.ListingWithdrawn(self.service_id, withdrawn, reason))
+        return created
 
-def reconcile(service, counters, listings):
-    """Make `listings` (the service's, by counter id) match its standing over `counters` (the
-    candidates in its territory). Returns (new Listing objects, domain events)."""
+
+def _reconcile(service, counters, listings):
     wanted = {c.id for c in counters if service.listable and service.covers(c)}
     created, published, withdrawn = [], [], []
     for counter_id in sorted(wanted):
@@ -76,10 +88,4 @@ def reconcile(service, counters, listings):
         if counter_id not in wanted and listing.status == PUBLISHED:
             listing.status = WITHDRAWN
             withdrawn.append(counter_id)
-    reason = f"service {service.status} (version {service.version})"
-    out = []
-    if published:
-        out.append(events.ListingPublished(service.service_id, published, reason))
-    if withdrawn:
-        out.append(events.ListingWithdrawn(service.service_id, withdrawn, reason))
-    return created, out
+    return created, published, withdrawn

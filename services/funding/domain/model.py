@@ -5,6 +5,7 @@ released at most once, ever, and never while the service's funding is frozen.
 """
 from datetime import date
 
+from spc.shared.domain import Aggregate
 from spc.shared.errors import Conflict, InvalidRequest, NotYetKnown
 
 from . import events
@@ -50,7 +51,7 @@ class Grant:
         return sum(t.amount_cents for t in self.tranches)
 
 
-class FundingAccount:
+class FundingAccount(Aggregate):
     """Funding's view of one service: its standing (from registry events) and its tranches."""
 
     def __init__(self, service_id, status="unknown", version=0):
@@ -119,11 +120,6 @@ class FundingAccount:
             self._move_tranches({SCHEDULED, FROZEN}, CANCELLED, None)
         return True
 
-    def pull_events(self):
-        recorded = self.__dict__.get("_events", [])
-        self._events = []
-        return recorded
-
     def _move_tranches(self, from_statuses, to_status, event_cls):
         moved = [t for t in self.tranches if t.status in from_statuses]
         for tranche in moved:
@@ -136,6 +132,3 @@ class FundingAccount:
             if tranche.id == tranche_id:
                 return tranche
         raise InvalidRequest(f"tranche {tranche_id} is not this service's", code="not_found")
-
-    def _record(self, event):
-        self.__dict__.setdefault("_events", []).append(event)

@@ -1,4 +1,5 @@
 """A registered citizen service and its lifecycle: submitted → active ⇄ suspended, → revoked."""
+from spc.shared.domain import Aggregate
 from spc.shared.errors import Conflict, InvalidRequest
 
 from . import events
@@ -11,7 +12,7 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
-class CitizenService:
+class CitizenService(Aggregate):
     """The registry's aggregate. `version` grows with every change of status; `audit_version` is
     the newest audit decision applied, so a stale or redelivered decision is never applied."""
 
@@ -32,7 +33,7 @@ class CitizenService:
         if problems:
             raise InvalidRequest("the pact is not valid", {"fields": problems})
         service = cls(id, pact, registered_by=actor)
-        service._record(events.ServiceSubmitted)
+        service._record_standing(events.ServiceSubmitted)
         return service
 
     def approve(self):
@@ -63,11 +64,6 @@ class CitizenService:
     def territories(self):
         return {"departments": list(self.departments), "communes": list(self.communes)}
 
-    def pull_events(self):
-        recorded = self.__dict__.get("_events", [])
-        self._events = []
-        return recorded
-
     def _require(self, status, action):
         if self.status != status:
             raise IllegalTransition(f"cannot {action} a service that is {self.status}",
@@ -76,8 +72,7 @@ class CitizenService:
     def _move(self, status, event_cls, reason):
         self.status, self.status_reason = status, reason
         self.version += 1
-        self._record(event_cls, reason)
+        self._record_standing(event_cls, reason)
 
-    def _record(self, event_cls, reason=None):
-        self.__dict__.setdefault("_events", []).append(event_cls(
-            self.id, self.name, self.status, self.version, self.territories, reason))
+    def _record_standing(self, event_cls, reason=None):
+        self._record(event_cls(self.id, self.name, self.status, self.version, self.territories, reason))
