@@ -1,0 +1,330 @@
+"""In-memory units of work for the handler unit tests: the same interface as each service's
+SQLAlchemy unit of work (services/*/repository.py), no database, no broker. What a transaction
+wrote to its outbox is in `uow.outbox.events` (wire events, as the relay would publish them).
+
+They keep state across transactions and do not undo a transaction that raised: the rollback
+guarantees are tested on the real databases (tests/integration, tests/faults)."""
+from spc.services.audit.domain import journal
+from spc.services.audit.domain.model import OPEN, Compliance
+from spc.services.distribution.domain.model import PUBLISHED, DistributedService
+from spc.services.funding.domain.model import FundingAccount
+from spc.shared import envelope
+from spc.shared.errors import NotFound
+from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
+
+
+def wire(event_type, payload, producer="test-suite"):
+    """An event as a consumer receives it: serialised, then parsed and validated by the envelope."""
+    return envelope.parse(envelope.to_bytes(envelope.Event(event_type, payload, producer)), event_type)
+
+
+def standing(service_id, status, version, departments=("35",), communes=(), name="Crèche Les Lutins"):
+    """The registry's lifecycle event that carries this standing."""
+    kind = {"submitted": "submitted", "suspended": "suspended", "revoked": "revoked"}.get(
+        status, "approved" if version <= 2 else "reinstated")
+    return wire(f"registry.service_{kind}", {
+        "service_id": service_id, "name": name, "status": status, "version": version,
+        "territories": {"departments": list(departments), "communes": list(communes)}})
+
+
+class FakeInbox:
+    def __init__(self):
+        self.ids = set()
+
+    def seen_many(self, event_ids):
+        return {str(i) for i in event_ids} & self.ids
+
+    def record_many(self, events):
+        self.ids |= {str(e.event_id) for e in events}
+
+    def forget(self, event_id):
+        self.ids.discard(str(event_id))
+
+
+class FakeOutbox:
+    def __init__(self):
+        self.events = []
+
+    def add(self, event):
+        self.events.append(event)
+
+    def types(self):
+        return [e.event_type for e in self.events]
+
+
+class FakeUnitOfWork(AbstractUnitOfWork):
+    producer = "test"
+
+    def __init__(self):
+        self.inbox, self.outbox = FakeInbox(), FakeOutbox()
+        self.commits = 0
+
+    def _begin(self):
+        pass
+
+    def _end(self):
+        pass
+
+    def _commit(self):
+        self.commits += 1
+
+    def rollback(self):
+        pass
+
+    def flush(self):
+        pass
+
+    def standings(self, after, limit):
+        rows = sorted(self._standings(), key=lambda r: r["service_id"])
+        return [r for r in rows if r["service_id"] > after][:limit]
+
+
+class FakeRepository(Repository):
+    def _aggregate(self, rows, key, factory, create):
+        """The aggregate at `key` (None if absent), made by `factory(key)` first if `create`."""
+        if create and key not in rows:
+            rows[key] = factory(key)
+        return self._seen(rows.get(key))
+
+
+def _get(rows, key, what):
+    if key not in rows:
+        raise NotFound(f"no {what} {key}", {f"{what}_id": key})
+    return rows[key]
+
+
+def _counted(items):
+    counts = {}
+    for item in items:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    return counts
+
+
+# ---- registry --------------------------------------------------------------------------------
+class FakeServices(Repository):
+    def __init__(self):
+        super().__init__()
+        self.rows = {}
+
+    def add(self, service):
+        self.rows[service.id] = self._seen(service)
+
+    def get(self, service_id, for_update=False):
+        return self._seen(_get(self.rows, service_id, "service"))
+
+    def list(self, status=None, department=None, limit=50, offset=0):
+        rows = sorted((s for s in self.rows.values() if (not status or s.status == status)
+                       and (not department or department in s.departments)), key=lambda s: (s.name, s.id))
+        return rows[offset:offset + limit], len(rows)
+
+
+class FakeRegistryUnitOfWork(FakeUnitOfWork):
+    def __init__(self):
+        super().__init__()
+        self.services = FakeServices()
+
+    def _standings(self):
+        return [{"service_id": s.id, "status": s.status, "version": s.version,
+                 "audit_version": s.audit_version, "open_violations": s.open_violations}
+                for s in self.services.rows.values()]
+
+
+# ---- funding ---------------------------------------------------------------------------------
+class FakeFunding(FakeRepository):
+    def __init__(self):
+        super().__init__()
+        self.programmes_by_id, self.accounts, self.payment_orders = {}, {}, {}
+
+    def add(self, programme):
+        self.programmes_by_id[programme.id] = programme
+
+    def programme(self, programme_id, for_update=False):
+        return _get(self.programmes_by_id, programme_id, "programme")
+
+    def programmes(self):
+        return sorted(self.programmes_by_id.values(), key=lambda p: p.name)
+
+    def account(self, service_id, for_update=False, create=False):
+        return self._aggregate(self.accounts, service_id, FundingAccount, create)
+
+    def service_of_tranche(self, tranche_id):
+        for account in self.accounts.values():
+            if any(t.id == tranche_id for t in account.tranches):
+                return account.service_id
+        raise NotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
+
+    def record_payment_order(self, tranche, event_id, at):
+        if tranche.id in self.payment_orders:
+            raise AssertionError(f"a second payment order for tranche {tranche.id}")
+        self.payment_orders[tranche.id] = (event_id, tranche.amount_cents, at)
+
+
+class FakeFundingUnitOfWork(FakeUnitOfWork):
+    def __init__(self):
+        super().__init__()
+        self.funding = FakeFunding()
+
+    def _standings(self):
+        return [{"service_id": a.service_id, "status": a.status, "version": a.version,
+                 "frozen": a.frozen, "tranches": _counted(a.tranches)}
+                for a in self.funding.accounts.values()]
+
+
+# ---- distribution ----------------------------------------------------------------------------
+class FakeDistribution(FakeRepository):
+    def __init__(self):
+        super().__init__()
+        self.services, self.counters, self.listings = {}, {}, {}
+
+    def add(self, counter):
+        self.counters[counter.id] = counter
+
+    def add_all(self, listings):
+        for listing in listings:
+            self.listings[(listing.service_id, listing.counter_id)] = listing
+
+    def service(self, service_id, for_update=False, create=False):
+        return self._aggregate(self.services, service_id, DistributedService, create)
+
+    def counter(self, counter_id, required=True):
+        if required:
+            return _get(self.counters, counter_id, "counter")
+        return self.counters.get(counter_id)
+
+    def counters_in(self, departments, communes):
+        return [c for c in self.counters.values()
+                if c.open and (c.department in departments or c.commune_insee in communes)]
+
+    def listings_of(self, service_id):
+        return {cid: l for (sid, cid), l in self.listings.items() if sid == service_id}
+
+    def listings_at(self, counter_id):
+        return {sid: l for (sid, cid), l in self.listings.items() if cid == counter_id}
+
+    def lock_places(self, departments, communes=()):
+        """Nothing to serialise: one transaction at a time here."""
+
+    def services_concerned_by(self, counter):
+        listed = set(self.listings_at(counter.id))
+        return self._seen_all([s for _, s in sorted(self.services.items())
+                               if (s.status == "active" and s.covers(counter)) or s.service_id in listed])
+
+    def search_counters(self, department=None, commune=None, q=None, include_closed=False, limit=50, offset=0):
+        rows = sorted((c for c in self.counters.values() if (include_closed or c.open)
+                       and (not department or c.department == department)
+                       and (not commune or c.commune_insee == commune)
+                       and (not q or q.lower() in c.name.lower())),
+                      key=lambda c: (c.department, c.name, c.id))
+        return rows[offset:offset + limit], len(rows)
+
+    def catalogue(self, counter_id):
+        listed = [self.services[sid] for sid, l in self.listings_at(counter_id).items() if l.status == PUBLISHED]
+        return sorted(listed, key=lambda s: s.name)
+
+
+class FakeDistributionUnitOfWork(FakeUnitOfWork):
+    def __init__(self):
+        super().__init__()
+        self.distribution = FakeDistribution()
+
+    def _standings(self):
+        return [{"service_id": s.service_id, "status": s.status, "version": s.version,
+                 "listings": _counted(self.distribution.listings_of(s.service_id).values())}
+                for s in self.distribution.services.values()]
+
+
+# ---- audit -----------------------------------------------------------------------------------
+class FakeAudit(FakeRepository):
+    def __init__(self):
+        super().__init__()
+        self.compliances, self.findings, self.reports, self.parked = {}, {}, [], {}
+
+    def add(self, finding):
+        self.findings[finding.id] = finding
+
+    def compliance(self, service_id, for_update=False, create=False):
+        return self._aggregate(self.compliances, service_id, Compliance, create)
+
+    def finding(self, finding_id, for_update=False):
+        return _get(self.findings, finding_id, "finding")
+
+    def findings_of(self, service_id):
+        return sorted((f for f in self.findings.values() if f.service_id == service_id),
+                      key=lambda f: (f.created_at, f.id))
+
+    def known_services(self, service_ids):
+        return {sid for sid in service_ids if sid in self.compliances and self.compliances[sid].known}
+
+    def add_reports(self, reports):
+        self.reports.extend(reports)
+
+    def park(self, fact):
+        self.parked.setdefault(fact.event_id, fact)
+
+    def parked_for(self, service_id):
+        return sorted((f for f in self.parked.values() if f.service_id == service_id),
+                      key=lambda f: (f.parked_at, f.event_id))
+
+    def parked_since(self, before, limit=100):
+        return sorted((f for f in self.parked.values() if f.parked_at <= before),
+                      key=lambda f: f.parked_at)[:limit]
+
+    def unpark(self, fact):
+        del self.parked[fact.event_id]
+
+    def forget_if_unknown(self, service_id):
+        compliance = self.compliances.get(service_id)
+        if compliance and not compliance.known and not self.parked_for(service_id):
+            del self.compliances[service_id]
+
+    def parked_count(self):
+        return len(self.parked)
+
+    def overdue_minor_findings(self, now):
+        return sorted((f for f in self.findings.values() if f.status == OPEN and not f.is_violation
+                       and f.remediation_deadline <= now), key=lambda f: f.id)
+
+
+class FakeJournal:
+    """The journal lane's inbox and the hash chain, in memory (the chain rules are the domain's)."""
+
+    def __init__(self):
+        self.pending, self.chained = [], []
+
+    def seen_many(self, event_ids):
+        ids = {str(i) for i in event_ids}
+        return {e for e, _, _ in self.pending if e in ids} | {e.event_id for e in self.chained if e.event_id in ids}
+
+    def record_many(self, events):
+        self.pending += [(str(e.event_id), e.event_type, journal.canonical(envelope.to_dict(e))) for e in events]
+
+    def record_new(self, events):
+        seen = self.seen_many([e.event_id for e in events])
+        self.record_many([e for e in events if str(e.event_id) not in seen])
+
+    def has_pending(self):
+        return bool(self.pending)
+
+    def chain(self, limit=500):
+        taken, self.pending = self.pending[:limit], self.pending[limit:]
+        for event_id, event_type, body in taken:
+            seq, head = (self.chained[-1].seq, self.chained[-1].hash) if self.chained else (0, journal.GENESIS)
+            self.chained.append(journal.next_entry(seq, head, event_id, event_type, body))
+        return len(taken)
+
+    def length(self):
+        return len(self.chained)
+
+    def entries(self):
+        return iter(self.chained)
+
+
+class FakeAuditUnitOfWork(FakeUnitOfWork):
+    def __init__(self):
+        super().__init__()
+        self.audit, self.journal = FakeAudit(), FakeJournal()
+
+    def _standings(self):
+        return [{"service_id": c.service_id, "known": c.known, "status": c.registry_status,
+                 "version": c.registry_version, "open_violations": c.open_violations,
+                 "audit_version": c.audit_version} for c in self.audit.compliances.values() if c.known]

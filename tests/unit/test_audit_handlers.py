@@ -1,0 +1,131 @@
+"""Audit's use cases on an in-memory unit of work: no database, no broker."""
+from datetime import timedelta
+
+import pytest
+
+from spc.services.audit import handlers
+from spc.services.audit.domain.commands import RecordFinding, ResolveFinding
+from spc.shared.clock import utcnow
+from spc.shared.consumer import apply_batch, apply_once
+from spc.shared.errors import Conflict, NotFound, NotYetKnown
+from tests.unit.fakes import FakeAuditUnitOfWork, standing, wire
+
+
+@pytest.fixture
+def uow():
+    return FakeAuditUnitOfWork()
+
+
+def known(uow, sid="s1", status="active", version=2):
+    event = standing(sid, status, version)
+    apply_once(uow, event, handlers.STANDING_HANDLERS[event.event_type])
+
+
+def violation(sid="s1", severity="major"):
+    return wire("compliance.violation_reported", {
+        "service_id": sid, "principle": "neutrality", "severity": severity,
+        "summary": "Political leaflets handed out", "reported_by": "inspection-35"})
+
+
+def report(sid="s1", text="Registration refused without a reason."):
+    return wire("usager.report_submitted", {"service_id": sid, "category": "refused_access", "text": text})
+
+
+def facts(uow, *events):
+    return apply_batch(uow, list(events), handlers.apply_facts)
+
+
+def test_a_major_violation_about_a_known_service_is_a_confirmed_violation(uow):
+    known(uow)
+    facts(uow, violation())
+    assert uow.outbox.types() == ["audit.finding_recorded", "audit.violation_confirmed"]
+    assert uow.outbox.events[-1].payload["open_violations"] == 1
+    assert handlers.service_findings(uow, "s1")["findings"][0]["is_violation"]
+
+
+def test_a_violation_about_a_service_not_known_yet_waits_and_applies_when_the_registry_speaks(uow):
+    facts(uow, violation("s-new"))
+    assert uow.outbox.events == [] and uow.audit.parked_count() == 1
+    known(uow, "s-new")
+    assert uow.outbox.types() == ["audit.finding_recorded", "audit.violation_confirmed"]
+    assert uow.audit.parked_count() == 0
+
+
+def test_a_citizen_report_about_a_known_service_is_stored_for_triage_and_publishes_nothing(uow):
+    known(uow)
+    facts(uow, report(), report(text="Closed on a weekday."))
+    assert [(r.service_id, r.category, r.status) for r in uow.audit.reports] == [
+        ("s1", "refused_access", "new")] * 2
+    assert {r.text for r in uow.audit.reports} == {"Registration refused without a reason.", "Closed on a weekday."}
+    assert uow.outbox.events == []
+
+
+def test_a_report_about_an_unknown_service_waits_for_it_too(uow):
+    facts(uow, report("s-new"))
+    assert uow.audit.reports == []
+    known(uow, "s-new")
+    assert [r.service_id for r in uow.audit.reports] == ["s-new"]
+
+
+def test_a_redelivered_fact_is_applied_once(uow):
+    known(uow)
+    event = violation()
+    assert facts(uow, event) == 1 and facts(uow, event) == 0
+    assert handlers.service_findings(uow, "s1")["open_violations"] == 1
+
+
+def test_inbound_facts_are_journaled_as_received_and_chained(uow):
+    known(uow)
+    facts(uow, violation(), report())
+    assert handlers.chain_journal(uow, batch=1) == 2
+    assert handlers.verify_journal(uow) == {"ok": True, "length": 2}
+
+
+def test_a_staff_finding_needs_a_known_service(uow):
+    cmd = RecordFinding("s-new", "equality", "minor", "Waiting list opaque", "auditor/x")
+    with pytest.raises(NotYetKnown) as err:
+        handlers.record_finding(uow, cmd, wait_seconds=0.05)
+    assert (err.value.code, err.value.status) == ("unknown_service", 404)
+    known(uow, "s-new")
+    finding = handlers.record_finding(uow, cmd)
+    assert not finding["is_violation"] and finding["remediation_deadline"]
+
+
+def test_resolving_the_last_violation_announces_it_once(uow):
+    known(uow)
+    facts(uow, violation())
+    finding_id = handlers.service_findings(uow, "s1")["findings"][0]["id"]
+    resolved = handlers.resolve_finding(uow, ResolveFinding(finding_id, "Leaflets withdrawn", "auditor/x"))
+    assert resolved["status"] == "resolved" and resolved["resolved_by"] == "auditor/x"
+    assert uow.outbox.events[-1].event_type == "audit.violation_resolved"
+    assert uow.outbox.events[-1].payload["open_violations"] == 0
+    with pytest.raises(Conflict):
+        handlers.resolve_finding(uow, ResolveFinding(finding_id, "again", "auditor/x"))
+    with pytest.raises(NotFound):
+        handlers.resolve_finding(uow, ResolveFinding("nope", "x", "auditor/x"))
+
+
+def test_a_minor_finding_still_open_at_its_deadline_becomes_a_violation(uow):
+    known(uow)
+    facts(uow, violation(severity="minor"))
+    assert handlers.escalate_overdue(uow, utcnow()) == 0
+    assert handlers.escalate_overdue(uow, utcnow() + timedelta(days=31)) == 1
+    assert uow.outbox.types()[-1] == "audit.violation_confirmed"
+    assert handlers.service_findings(uow, "s1")["findings"][0]["escalated"]
+
+
+def test_a_fact_about_a_service_that_never_appears_is_dead_lettered_after_the_window(uow):
+    event = violation("ghost")
+    facts(uow, event)
+    refused = []
+    assert handlers.expire_parked(uow, 60, lambda fact, why: refused.append((fact.event_id, why.code))) == 0
+    later = utcnow() + timedelta(seconds=61)
+    assert handlers.expire_parked(uow, 60, lambda fact, why: refused.append((fact.event_id, why.code)), later) == 1
+    assert refused == [(str(event.event_id), "unknown_service")]
+    assert uow.audit.compliances == {}  # the placeholder went with it
+    assert facts(uow, event) == 1  # forgotten by the inbox: a replay is applied
+
+
+def test_findings_of_a_service_audit_never_heard_of_are_not_found(uow):
+    with pytest.raises(NotFound):
+        handlers.service_findings(uow, "nobody")
