@@ -68,11 +68,8 @@ class Databases:
         return self.scalar(service, select(func.count()).select_from(table))
 
     def migrate(self, service):
-        from spc.runner import service_class
-        from spc.shared.migrations import upgrade
-        import importlib
-        module = importlib.import_module(service_class(service).__module__)
-        upgrade(self.engines[service], service, module.MIGRATIONS)
+        from spc.fleet import spec
+        spec(service).migrate(self.engines[service])
 
     def close(self):
         for engine in self.engines.values():

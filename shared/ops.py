@@ -2,9 +2,10 @@
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
+from .auth import Auth
 from .http import PUBLIC, api, json_response
-from .metrics import CONTENT_TYPE
-from .persistence import standings
+from .metrics import CONTENT_TYPE, Metrics
+from .providers import BrokerCheck, Database
 
 
 class StandingsQuery(Schema):
@@ -16,7 +17,9 @@ class OperationalEndpoints:
     """Mixin for a nameko service class that has `store` (Database), `broker_ok` (BrokerCheck),
     `metrics` (Metrics) and `auth` (Auth) dependencies. The health and metrics endpoints need no
     token; `/standings` (any role) is this service's view of every service's standing, read by
-    `spc reconcile`."""
+    `spc reconcile`: the service's own read model, `read_standings(uow, after, limit)`."""
+
+    read_standings = None
 
     @api("GET", "/health/live", role=PUBLIC, summary="The process is alive")
     def health_live(self, request):
@@ -41,8 +44,9 @@ class OperationalEndpoints:
     def standings(self, request):
         self.auth.require(request)
         query = StandingsQuery().load(request.args.to_dict())
-        page = standings(self.store.uow(), query["after"], query["limit"])
-        return json_response(dict(page, service=self.name))
+        items = self.read_standings(self.store.uow(), query["after"], query["limit"])
+        following = items[-1]["service_id"] if len(items) == query["limit"] else None
+        return json_response({"items": items, "next": following, "service": self.name})
 
 
 def _ok(check):
@@ -51,3 +55,15 @@ def _ok(check):
         return True
     except Exception:
         return False
+
+
+class SpcService(OperationalEndpoints):
+    """Base of every SPC nameko service: its database (opened from `spec`, the service's
+    bootstrap: shared/bootstrap.py), staff auth, metrics, readiness and the operational
+    endpoints. A service sets `spec` and `name = spec.name`, then declares its entrypoints."""
+
+    spec = None
+    store = Database()
+    auth = Auth()
+    metrics = Metrics()
+    broker_ok = BrokerCheck()

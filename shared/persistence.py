@@ -162,14 +162,6 @@ class UnitOfWork(AbstractUnitOfWork):
         self.session.flush()
 
 
-def standings(uow, after, limit):
-    """The use case behind `GET /standings`: one page of this service's view of each service's
-    standing (its unit of work knows where that view lives), and the cursor of the next page."""
-    with uow:
-        items = uow.standings(after, limit)
-    return {"items": items, "next": items[-1]["service_id"] if len(items) == limit else None}
-
-
 def first(session, query, for_update=False):
     """The first result of `query`, row-locked (SELECT … FOR UPDATE) when asked; a locked read
     refreshes an object the session had already loaded, so it is never decided on stale data."""

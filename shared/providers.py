@@ -9,9 +9,9 @@ from nameko.extensions import DependencyProvider
 from .consumer import URGENT, RawQueueConsumer
 from .messaging import Publisher, amqp_connection
 from .metrics import MetricsHub
-from .migrations import upgrade
+from .bootstrap import ServiceDatabase
 from .outbox import OutboxRelay
-from .persistence import check_database, make_engine, transaction_lock
+from .persistence import check_database, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,10 @@ class Store:
         self._p, self._urgent = provider, urgent
 
     def uow(self):
-        p = self._p
-        return p.uow_class(p.engine, p.container.service_name, p.lock, p.kick, self._urgent)
+        return self._p.database.uow(self._urgent)
 
     def check(self):
-        check_database(self._p.engine)
+        check_database(self._p.database.engine)
 
     def refresh_outbox_lag(self):
         """Set the outbox-lag gauge now (a scrape must see a stuck relay, not its last success)."""
@@ -39,22 +38,22 @@ class Store:
 
 
 class Database(DependencyProvider):
-    """Owns the service's engine (built in setup, disposed at stop), migrates it, and runs the
-    outbox relay in a managed greenthread, woken after every commit that added events."""
+    """Opens the service's database from its bootstrap spec (`spec` of the service class; engine
+    built in setup, disposed at stop), migrates it, and runs the outbox relay in a managed
+    greenthread, woken after every commit that added events."""
 
     hub = MetricsHub()
 
-    def __init__(self, uow_class, migrations_dir, relay_interval=1.0):
-        self.uow_class, self.migrations_dir, self.relay_interval = uow_class, migrations_dir, relay_interval
+    def __init__(self, relay_interval=1.0):
+        self.relay_interval = relay_interval
 
     def setup(self):
-        config = self.container.config
-        self.engine = make_engine(config["DATABASE_URL"])
-        self.lock = transaction_lock(self.engine)
-        if config.get("MIGRATE", True):
-            upgrade(self.engine, self.container.service_name, self.migrations_dir)
+        config, spec = self.container.config, self.container.service_cls.spec
+        self.database = ServiceDatabase(spec, make_engine(config["DATABASE_URL"]),
+                                        migrate=config.get("MIGRATE", True), on_commit=self.kick)
         self.publisher = Publisher(config["AMQP_URI"])
-        self.relay = OutboxRelay(self.engine, self.uow_class.outbox_table, self.publisher, self.lock)
+        self.relay = OutboxRelay(self.database.engine, spec.unit_of_work.outbox_table, self.publisher,
+                                 self.database.lock)
         self._wake = LightQueue(maxsize=1)
         self._running = False
 
@@ -67,7 +66,7 @@ class Database(DependencyProvider):
         self.kick()
         eventlet.sleep(0)
         self.publisher.close()
-        self.engine.dispose()
+        self.database.close()
 
     def kill(self):
         self._running = False

@@ -79,7 +79,3 @@ class AbstractUnitOfWork:
     def flush(self):
         """Make the changes so far visible to this transaction's own queries."""
         raise NotImplementedError
-
-    def standings(self, after, limit):
-        """This service's view of each service's standing, by service id, after `after`."""
-        raise NotImplementedError

@@ -46,7 +46,7 @@ def up():
         click.echo("AMQP_URI is not set: running embedded (in-process broker, SQLite under "
                    f"{settings.environ.get('SPC_DATA_DIR', 'var')}/)")
     else:
-        click.echo(f"running against the broker in AMQP_URI")
+        click.echo("running against the broker in AMQP_URI")
     for name in config.SERVICE_NAMES:
         click.echo(f"  {name:<13} http://127.0.0.1:{settings.port(name)}/health/ready")
     _serve(settings, config.SERVICE_NAMES)
@@ -65,16 +65,8 @@ def run(services):
 @click.argument("services", nargs=-1, type=click.Choice(config.SERVICE_NAMES))
 def migrate(services):
     """Bring the services' databases to the latest schema (all services by default)."""
-    from spc.shared.migrations import upgrade
-    from spc.shared.persistence import database_url, make_engine
-    from .runner import service_class
-    from pathlib import Path
-    import importlib
-
     for name in services or config.SERVICE_NAMES:
-        module = importlib.import_module(service_class(name).__module__)
-        engine = make_engine(database_url(name))
-        upgrade(engine, name, Path(module.__file__).parent / "migrations")
+        config.load(allow_embedded=True).open_database(name).close()
         click.echo(f"{name}: up to date")
 
 
@@ -216,13 +208,9 @@ def journal_verify():
     """Recompute the audit journal's hash chain from audit's database."""
     import json
     from spc.services.audit import handlers
-    from spc.services.audit.repository import AuditUnitOfWork
-    from spc.services.audit.service import MIGRATIONS
-    from spc.shared.migrations import upgrade
-    from spc.shared.persistence import database_url, make_engine, transaction_lock
-    engine = make_engine(database_url("audit"))
-    upgrade(engine, "audit", MIGRATIONS)
-    result = handlers.verify_journal(AuditUnitOfWork(engine, "audit", transaction_lock(engine)))
+    database = config.load(allow_embedded=True).open_database("audit")
+    result = handlers.verify_journal(database.uow())
+    database.close()
     click.echo(json.dumps(result))
     sys.exit(0 if result["ok"] else 1)
 

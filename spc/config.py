@@ -5,9 +5,7 @@ from dataclasses import dataclass
 from spc.shared.persistence import database_url
 
 from . import embedded
-
-DEFAULT_PORTS = {"registry": 8001, "funding": 8002, "distribution": 8003, "audit": 8004}
-SERVICE_NAMES = tuple(DEFAULT_PORTS)
+from .fleet import SERVICE_NAMES, spec  # noqa: F401  (config.SERVICE_NAMES: the names, for the CLI)
 HTTP_WORKERS = 10  # room in each container's worker pool for admin HTTP requests
 
 
@@ -18,13 +16,17 @@ class Settings:
     environ: dict
 
     def port(self, service):
-        return int(self.environ.get(f"{service.upper()}_PORT", DEFAULT_PORTS[service]))
+        return int(self.environ.get(f"{service.upper()}_PORT", spec(service).port))
 
     def workers(self, variable, default):
         value = int(self.environ.get(variable, default))
         if value < 1:
             raise SystemExit(f"{variable} must be at least 1 (got {value})")
         return value
+
+    def open_database(self, service, migrate=True):
+        """The service's database (migrated), outside nameko: for the CLI and the tests."""
+        return spec(service).open(database_url(service, self.environ), migrate)
 
     def service_config(self, service):
         return {

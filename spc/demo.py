@@ -72,20 +72,15 @@ def run_demo(environ=None):
 
 def import_counters_into(settings, path, progress=None):
     from spc.services.distribution import anct_csv, handlers
-    from spc.services.distribution.repository import DistributionUnitOfWork
-    from spc.services.distribution.service import MIGRATIONS
-    from spc.shared.migrations import upgrade
-    from spc.shared.persistence import database_url, make_engine, transaction_lock
 
-    engine = make_engine(database_url("distribution", settings.environ))
-    upgrade(engine, "distribution", MIGRATIONS)
     counters, problems = anct_csv.read_counters_file(path)
     for line, reason in problems:
         click.echo(f"  line {line} skipped: {reason}", err=True)
-    uow = DistributionUnitOfWork(engine, "distribution", transaction_lock(engine))
-    done = handlers.import_counters(uow, counters, progress=progress)
-    engine.dispose()
-    return done
+    database = settings.open_database("distribution")
+    try:
+        return handlers.import_counters(database.uow(), counters, progress=progress)
+    finally:
+        database.close()
 
 
 def story(api, settings):

@@ -5,7 +5,7 @@ the committed file and tests/service/test_openapi_roles.py holds the services to
 import re
 
 from spc import config
-from spc.runner import service_class
+from spc.fleet import service_class, spec
 from spc.shared.http import ANY_ROLE, PUBLIC, JsonHttp
 
 from .asyncapi import object_schema
@@ -93,7 +93,7 @@ def document():
         item[ep.method.lower()] = _operation(service, name, ep, shared)
         if not shared:
             assert item.get("servers", [{}])[0].get("description", service).startswith(service), path
-            item["servers"] = [{"url": f"http://localhost:{config.DEFAULT_PORTS[service]}",
+            item["servers"] = [{"url": f"http://localhost:{spec(service).port}",
                                 "description": f"{service} (env {service.upper()}_PORT)"}]
         if ep.body is not None:
             schemas[ep.body.__name__] = object_schema(ep.body())
@@ -111,7 +111,7 @@ def document():
                      "Generated from the code by `spc openapi`."),
                  "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
         "servers": [{"url": f"http://localhost:{port}", "description": name}
-                    for name, port in config.DEFAULT_PORTS.items()],
+                    for name, port in ((n, spec(n).port) for n in config.SERVICE_NAMES)],
         "security": [{"bearer": []}],
         "tags": [{"name": n} for n in (*config.SERVICE_NAMES, "every service")],
         "paths": paths,

@@ -112,7 +112,6 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
                 continue
             headers = {k: v for k, v in (props.headers or {}).items()
                        if not k.startswith("x-spc-") and k != "x-death"}
-            original = props.headers or {}
             headers["x-spc-replayed-from"] = queue
             channel.basic_publish("", target, body, pika.BasicProperties(
                 content_type=props.content_type, delivery_mode=2, message_id=props.message_id,

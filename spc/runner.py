@@ -4,23 +4,9 @@ import logging
 import eventlet
 from nameko.runners import ServiceRunner
 
-from .config import SERVICE_NAMES
+from .fleet import SERVICE_NAMES, service_class
 
 log = logging.getLogger(__name__)
-
-
-def service_class(name):
-    if name == "registry":
-        from spc.services.registry.service import RegistryService as cls
-    elif name == "funding":
-        from spc.services.funding.service import FundingService as cls
-    elif name == "distribution":
-        from spc.services.distribution.service import DistributionService as cls
-    elif name == "audit":
-        from spc.services.audit.service import AuditService as cls
-    else:
-        raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICE_NAMES)}")
-    return cls
 
 
 class Cluster:

@@ -194,3 +194,10 @@ def finding_view(f):
             "is_violation": f.is_violation, "escalated": f.escalated, "status": f.status,
             "created_at": to_wire(f.created_at), "remediation_deadline": to_wire(f.remediation_deadline),
             "resolution": f.resolution, "resolved_by": f.resolved_by, "resolved_at": to_wire(f.resolved_at)}
+
+
+def standings(uow, after, limit):
+    """The read model behind GET /standings (read by `spc reconcile`): audit's view of each
+    service's standing, by service id, after `after`."""
+    with uow:
+        return uow.audit.standings(after, limit)

@@ -189,5 +189,3 @@ class AuditUnitOfWork(UnitOfWork):
         self.audit = AuditRepository(session)
         self.journal = Journal(session)
 
-    def standings(self, after, limit):
-        return self.audit.standings(after, limit)

@@ -5,13 +5,11 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from spc.shared import topology
-from spc.shared.auth import Auth
+from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply_once, consume_events
 from spc.shared.errors import Rejection
 from spc.shared.http import api, json_response, read_json
-from spc.shared.metrics import Metrics
-from spc.shared.ops import OperationalEndpoints
-from spc.shared.providers import BrokerCheck, Database
+from spc.shared.ops import SpcService
 
 from . import handlers
 from .domain.commands import RecordFinding, ResolveFinding
@@ -19,17 +17,14 @@ from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
 from .repository import AuditUnitOfWork
 from .schemas import FindingIn, ResolveIn
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 BATCH = 200
 
 
-class AuditService(OperationalEndpoints):
-    name = "audit"
-
-    store = Database(AuditUnitOfWork, MIGRATIONS)
-    auth = Auth()
-    metrics = Metrics()
-    broker_ok = BrokerCheck()
+class AuditService(SpcService):
+    spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
+                       migrations=Path(__file__).parent / "migrations")
+    name = spec.name
+    read_standings = staticmethod(handlers.standings)
     dead_letter = DeadLetterSink()
     config = Config()
 

@@ -111,3 +111,10 @@ def service_listings(uow, service_id):
 def counter_view(c):
     return {"id": c.id, "name": c.name, "commune_insee": c.commune_insee, "department": c.department,
             "address": c.address, "lat": c.lat, "lon": c.lon, "open": c.open}
+
+
+def standings(uow, after, limit):
+    """The read model behind GET /standings (read by `spc reconcile`): distribution's view of each
+    service's standing, by service id, after `after`."""
+    with uow:
+        return uow.distribution.standings(after, limit)

@@ -118,5 +118,3 @@ class DistributionUnitOfWork(UnitOfWork):
     def _repositories(self, session):
         self.distribution = DistributionRepository(session)
 
-    def standings(self, after, limit):
-        return self.distribution.standings(after, limit)

@@ -2,27 +2,21 @@
 from pathlib import Path
 
 from spc.shared import topology
-from spc.shared.auth import Auth
+from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import BULK, URGENT, apply_once, consume_events
 from spc.shared.http import api, json_response
-from spc.shared.metrics import Metrics
-from spc.shared.ops import OperationalEndpoints
-from spc.shared.providers import BrokerCheck, Database
+from spc.shared.ops import SpcService
 
 from . import handlers
 from .repository import DistributionUnitOfWork
 from .schemas import CounterQuery
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-class DistributionService(OperationalEndpoints):
-    name = "distribution"
-
-    store = Database(DistributionUnitOfWork, MIGRATIONS)
-    auth = Auth()
-    metrics = Metrics()
-    broker_ok = BrokerCheck()
+class DistributionService(SpcService):
+    spec = ServiceSpec("distribution", port=8003, unit_of_work=DistributionUnitOfWork,
+                       migrations=Path(__file__).parent / "migrations")
+    name = spec.name
+    read_standings = staticmethod(handlers.standings)
 
     @api("GET", "/counters", query=CounterQuery, summary="France Services counters")
     def counters(self, request):

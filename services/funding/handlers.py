@@ -93,3 +93,10 @@ def tranche_view(t):
     return {"id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
             "due_date": t.due_date.isoformat(), "milestone": t.milestone, "status": t.status,
             "released_by": t.released_by}
+
+
+def standings(uow, after, limit):
+    """The read model behind GET /standings (read by `spc reconcile`): funding's view of each
+    service's standing, by service id, after `after`."""
+    with uow:
+        return uow.funding.standings(after, limit)

@@ -58,5 +58,3 @@ class FundingUnitOfWork(UnitOfWork):
     def _repositories(self, session):
         self.funding = FundingRepository(session)
 
-    def standings(self, after, limit):
-        return self.funding.standings(after, limit)

@@ -2,28 +2,22 @@
 from pathlib import Path
 
 from spc.shared import topology
-from spc.shared.auth import Auth
+from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api, json_response, read_json
-from spc.shared.metrics import Metrics
-from spc.shared.ops import OperationalEndpoints
-from spc.shared.providers import BrokerCheck, Database
+from spc.shared.ops import SpcService
 
 from . import handlers
 from .domain import commands
 from .repository import FundingUnitOfWork
 from .schemas import GrantIn, ProgrammeIn
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-class FundingService(OperationalEndpoints):
-    name = "funding"
-
-    store = Database(FundingUnitOfWork, MIGRATIONS)
-    auth = Auth()
-    metrics = Metrics()
-    broker_ok = BrokerCheck()
+class FundingService(SpcService):
+    spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
+                       migrations=Path(__file__).parent / "migrations")
+    name = spec.name
+    read_standings = staticmethod(handlers.standings)
 
     @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201,
          summary="Open a programme with its budget envelope")

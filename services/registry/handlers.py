@@ -70,3 +70,10 @@ def view(service):
         "status": service.status, "status_reason": service.status_reason,
         "version": service.version, "open_violations": service.open_violations,
     }
+
+
+def standings(uow, after, limit):
+    """The read model behind GET /standings (read by `spc reconcile`): registry's view of each
+    service's standing, by service id, after `after`."""
+    with uow:
+        return uow.services.standings(after, limit)

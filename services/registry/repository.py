@@ -54,5 +54,3 @@ class RegistryUnitOfWork(UnitOfWork):
     def _repositories(self, session):
         self.services = ServiceRepository(session)
 
-    def standings(self, after, limit):
-        return self.services.standings(after, limit)

@@ -2,12 +2,10 @@
 from pathlib import Path
 
 from spc.shared import topology
-from spc.shared.auth import Auth
+from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api, json_response, read_json
-from spc.shared.metrics import Metrics
-from spc.shared.ops import OperationalEndpoints
-from spc.shared.providers import BrokerCheck, Database
+from spc.shared.ops import SpcService
 
 from . import handlers
 from .domain import commands
@@ -15,16 +13,12 @@ from .domain.pact import Pact
 from .repository import RegistryUnitOfWork
 from .schemas import ListQuery, RegisterServiceIn, RevokeIn
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-class RegistryService(OperationalEndpoints):
-    name = "registry"
-
-    store = Database(RegistryUnitOfWork, MIGRATIONS)
-    auth = Auth()
-    metrics = Metrics()
-    broker_ok = BrokerCheck()
+class RegistryService(SpcService):
+    spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
+                       migrations=Path(__file__).parent / "migrations")
+    name = spec.name
+    read_standings = staticmethod(handlers.standings)
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201,
          summary="Register a citizen service under its pact (status submitted)")

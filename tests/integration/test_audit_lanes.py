@@ -9,22 +9,17 @@ from sqlalchemy import func, select
 
 from spc.services.audit import handlers as audit
 from spc.services.audit import orm
-from spc.services.audit.repository import AuditUnitOfWork
-from spc.services.audit.service import MIGRATIONS
 from spc.shared.clock import utcnow
 from spc.shared.consumer import apply_batch, apply_once
 from spc.shared.envelope import Event
-from spc.shared.migrations import upgrade
-from spc.shared.persistence import make_engine, transaction_lock
+from spc.fleet import spec
 
 
 @pytest.fixture
 def uow(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine, "audit", MIGRATIONS)
-    lock = transaction_lock(engine)
-    yield lambda: AuditUnitOfWork(engine, "audit", lock)
-    engine.dispose()
+    database = spec("audit").open(db_url)
+    yield database.uow
+    database.close()
 
 
 def _violation(sid, severity="major"):

@@ -1,5 +1,4 @@
 """Units of work, migrations, concurrency and the outbox on SQLite and PostgreSQL."""
-import json
 import time
 from datetime import date
 
@@ -7,16 +6,14 @@ import eventlet
 import pytest
 from sqlalchemy import func, select, text
 
-from spc.runner import service_class
+from spc.fleet import spec
 from spc.services.funding import handlers as funding
 from spc.services.funding import orm as funding_orm
 from spc.services.funding.domain import commands
-from spc.services.funding.repository import FundingUnitOfWork
-from spc.services.funding.service import MIGRATIONS as FUNDING_MIGRATIONS
 from spc.shared.envelope import Event
 from spc.shared.errors import Conflict
 from spc.shared.messaging import Publisher
-from spc.shared.migrations import downgrade, upgrade
+from spc.shared.migrations import downgrade
 from spc.shared.outbox import OutboxRelay
 from spc.shared.persistence import make_engine, transaction_lock
 from tests.support import EventTap
@@ -24,14 +21,10 @@ from tests.support import EventTap
 
 @pytest.mark.parametrize("service", ["registry", "funding", "distribution", "audit"])
 def test_migrations_go_up_and_down_and_up_again(db_url, service):
-    import importlib
-    from pathlib import Path
-    module = importlib.import_module(service_class(service).__module__)
-    migrations = Path(module.__file__).parent / "migrations"
     engine = make_engine(db_url)
-    upgrade(engine, service, migrations)
-    downgrade(engine, service, migrations)
-    upgrade(engine, service, migrations)
+    spec(service).migrate(engine)
+    downgrade(engine, service, spec(service).migrations)
+    spec(service).migrate(engine)
     with engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM alembic_version_{service}")).scalar() == 1
     engine.dispose()
@@ -39,14 +32,11 @@ def test_migrations_go_up_and_down_and_up_again(db_url, service):
 
 @pytest.mark.parametrize("service", ["registry", "funding", "distribution", "audit"])
 def test_the_migrations_build_exactly_the_tables_the_code_maps(db_url, service):
-    import importlib
-    from pathlib import Path
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    module = importlib.import_module(service_class(service).__module__)
-    orm = importlib.import_module(module.__name__.rsplit(".", 1)[0] + ".orm")
+    orm = spec(service).unit_of_work.orm
     engine = make_engine(db_url)
-    upgrade(engine, service, Path(module.__file__).parent / "migrations")
+    spec(service).migrate(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": f"alembic_version_{service}"})
         diff = [d for d in compare_metadata(context, orm.metadata)
@@ -57,11 +47,9 @@ def test_the_migrations_build_exactly_the_tables_the_code_maps(db_url, service):
 
 @pytest.fixture
 def funding_db(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine, "funding", FUNDING_MIGRATIONS)
-    lock = transaction_lock(engine)
-    yield engine, (lambda: FundingUnitOfWork(engine, "funding", lock))
-    engine.dispose()
+    database = spec("funding").open(db_url)
+    yield database.engine, database.uow
+    database.close()
 
 
 def active_service(uow, service_id="s1"):
@@ -169,12 +157,9 @@ def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url)
     from spc.services.audit import handlers as audit
     from spc.services.audit import orm as audit_orm
     from spc.services.audit.domain.commands import RecordFinding
-    from spc.services.audit.repository import AuditUnitOfWork
-    from spc.services.audit.service import MIGRATIONS as AUDIT_MIGRATIONS
     from spc.shared.clock import utcnow
-    engine = make_engine(pg_url)
-    upgrade(engine, "audit", AUDIT_MIGRATIONS)
-    uow = lambda: AuditUnitOfWork(engine, "audit")  # noqa: E731
+    database = spec("audit").open(pg_url)
+    engine, uow = database.engine, database.uow
     with uow() as u:
         audit.on_registry_event(u, Event("registry.service_approved", {"service_id": "s1", "status": "active",
                                                                        "version": 2}, "t"))

@@ -74,10 +74,6 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     def flush(self):
         pass
 
-    def standings(self, after, limit):
-        rows = sorted(self._standings(), key=lambda r: r["service_id"])
-        return [r for r in rows if r["service_id"] > after][:limit]
-
 
 class FakeRepository(Repository):
     def _aggregate(self, rows, key, factory, create):
@@ -85,6 +81,10 @@ class FakeRepository(Repository):
         if create and key not in rows:
             rows[key] = factory(key)
         return self._seen(rows.get(key))
+
+    def standings(self, after, limit):
+        rows = sorted(self._standings(), key=lambda r: r["service_id"])
+        return [r for r in rows if r["service_id"] > after][:limit]
 
 
 def _get(rows, key, what):
@@ -101,7 +101,7 @@ def _counted(items):
 
 
 # ---- registry --------------------------------------------------------------------------------
-class FakeServices(Repository):
+class FakeServices(FakeRepository):
     def __init__(self):
         super().__init__()
         self.rows = {}
@@ -117,16 +117,16 @@ class FakeServices(Repository):
                        and (not department or department in s.departments)), key=lambda s: (s.name, s.id))
         return rows[offset:offset + limit], len(rows)
 
+    def _standings(self):
+        return [{"service_id": s.id, "status": s.status, "version": s.version,
+                 "audit_version": s.audit_version, "open_violations": s.open_violations}
+                for s in self.rows.values()]
+
 
 class FakeRegistryUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
         self.services = FakeServices()
-
-    def _standings(self):
-        return [{"service_id": s.id, "status": s.status, "version": s.version,
-                 "audit_version": s.audit_version, "open_violations": s.open_violations}
-                for s in self.services.rows.values()]
 
 
 # ---- funding ---------------------------------------------------------------------------------
@@ -158,16 +158,15 @@ class FakeFunding(FakeRepository):
             raise AssertionError(f"a second payment order for tranche {tranche.id}")
         self.payment_orders[tranche.id] = (event_id, tranche.amount_cents, at)
 
+    def _standings(self):
+        return [{"service_id": a.service_id, "status": a.status, "version": a.version,
+                 "frozen": a.frozen, "tranches": _counted(a.tranches)} for a in self.accounts.values()]
+
 
 class FakeFundingUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
         self.funding = FakeFunding()
-
-    def _standings(self):
-        return [{"service_id": a.service_id, "status": a.status, "version": a.version,
-                 "frozen": a.frozen, "tranches": _counted(a.tranches)}
-                for a in self.funding.accounts.values()]
 
 
 # ---- distribution ----------------------------------------------------------------------------
@@ -221,16 +220,15 @@ class FakeDistribution(FakeRepository):
         listed = [self.services[sid] for sid, l in self.listings_at(counter_id).items() if l.status == PUBLISHED]
         return sorted(listed, key=lambda s: s.name)
 
+    def _standings(self):
+        return [{"service_id": s.service_id, "status": s.status, "version": s.version,
+                 "listings": _counted(self.listings_of(s.service_id).values())} for s in self.services.values()]
+
 
 class FakeDistributionUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
         self.distribution = FakeDistribution()
-
-    def _standings(self):
-        return [{"service_id": s.service_id, "status": s.status, "version": s.version,
-                 "listings": _counted(self.distribution.listings_of(s.service_id).values())}
-                for s in self.distribution.services.values()]
 
 
 # ---- audit -----------------------------------------------------------------------------------
@@ -280,6 +278,11 @@ class FakeAudit(FakeRepository):
     def parked_count(self):
         return len(self.parked)
 
+    def _standings(self):
+        return [{"service_id": c.service_id, "known": c.known, "status": c.registry_status,
+                 "version": c.registry_version, "open_violations": c.open_violations,
+                 "audit_version": c.audit_version} for c in self.compliances.values() if c.known]
+
     def overdue_minor_findings(self, now):
         return sorted((f for f in self.findings.values() if f.status == OPEN and not f.is_violation
                        and f.remediation_deadline <= now), key=lambda f: f.id)
@@ -323,8 +326,3 @@ class FakeAuditUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
         self.audit, self.journal = FakeAudit(), FakeJournal()
-
-    def _standings(self):
-        return [{"service_id": c.service_id, "known": c.known, "status": c.registry_status,
-                 "version": c.registry_version, "open_violations": c.open_violations,
-                 "audit_version": c.audit_version} for c in self.audit.compliances.values() if c.known]

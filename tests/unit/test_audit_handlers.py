@@ -129,3 +129,10 @@ def test_a_fact_about_a_service_that_never_appears_is_dead_lettered_after_the_wi
 def test_findings_of_a_service_audit_never_heard_of_are_not_found(uow):
     with pytest.raises(NotFound):
         handlers.service_findings(uow, "nobody")
+
+
+def test_standings_give_only_the_services_audit_has_heard_of(uow):
+    known(uow)
+    facts(uow, violation("s-parked"))  # a placeholder, not yet known
+    assert handlers.standings(uow, "", 10) == [{"service_id": "s1", "known": True, "status": "active",
+                                                "version": 2, "open_violations": 0, "audit_version": 0}]

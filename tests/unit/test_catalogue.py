@@ -5,7 +5,7 @@ import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from spc import config
-from spc.runner import service_class
+from spc.fleet import service_class
 from spc.shared import events, topology
 from spc.shared.consumer import EventConsumer, HandlersDoNotMatchBindings, check_handlers
 

@@ -93,3 +93,10 @@ def test_search_catalogue_and_listings_read_what_was_applied(network):
         handlers.counter_catalogue(network, "fs-404")
     with pytest.raises(NotFound):
         handlers.service_listings(network, "nobody")
+
+
+def test_standings_count_each_service_s_listings_by_status(network):
+    follow(network, "s1", "active", 2)
+    follow(network, "s1", "suspended", 3)
+    assert handlers.standings(network, "", 10) == [{"service_id": "s1", "status": "suspended", "version": 3,
+                                                    "listings": {"withdrawn": 2}}]

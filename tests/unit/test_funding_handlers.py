@@ -109,3 +109,10 @@ def test_revocation_cancels_what_was_not_released_and_a_stale_standing_is_ignore
 def test_the_funding_of_a_service_never_heard_of_is_empty_not_an_error(uow):
     assert handlers.service_funding(uow, "nobody") == {"service_id": "nobody", "frozen": False,
                                                        "status": "unknown", "grants": []}
+
+
+def test_standings_count_each_account_s_tranches_by_status(uow):
+    granted(uow)
+    follow(uow, "s1", "suspended", 3)
+    assert handlers.standings(uow, "", 10) == [{"service_id": "s1", "status": "suspended", "version": 3,
+                                                "frozen": True, "tranches": {"frozen": 2}}]

@@ -101,3 +101,10 @@ def test_get_and_list_filter_and_paginate(uow):
     assert page["total"] == 2 and len(page["items"]) == 1
     with pytest.raises(NotFound):
         handlers.get_service(uow, "nobody")
+
+
+def test_standings_give_each_service_by_id_after_a_cursor(uow):
+    ids = sorted([active(uow), registered(uow)["id"]])
+    assert [s["service_id"] for s in handlers.standings(uow, "", 10)] == ids
+    [after_first] = handlers.standings(uow, ids[0], 10)
+    assert after_first["service_id"] == ids[1] and after_first["version"] in (1, 2)
