@@ -1,58 +1,53 @@
-"""Error types shared by every service: domain errors map once to HTTP, rejections to the DLQ."""
+"""Error kinds shared by every service: domain errors (mapped once to HTTP in shared/http.py),
+rejections (to the dead-letter queue)."""
 import time
 
 
 class DomainError(Exception):
-    """A business rule refused the request; `code` is stable, `status` is its HTTP mapping."""
+    """A business rule refused the request. Each service's catalogue (services/<name>/
+    exceptions.py) subclasses one of the kinds below, with a stable `code` and a docstring that
+    openapi.yaml shows; the HTTP status of each kind is decided once, in shared/http.py."""
 
     code = "domain_error"
-    status = 409
 
-    def __init__(self, message, details=None, code=None):
+    def __init__(self, message, details=None):
         super().__init__(message)
         self.message = message
         self.details = details or {}
-        if code:
-            self.code = code
 
 
 class NotFound(DomainError):
+    """What the request names does not exist."""
     code = "not_found"
-    status = 404
 
 
 class Conflict(DomainError):
+    """A rule refuses the request in the current state of things."""
     code = "conflict"
-    status = 409
 
 
 class InvalidRequest(DomainError):
+    """The request is not acceptable, whatever the state."""
     code = "invalid_request"
-    status = 400
 
 
 class Unauthorized(DomainError):
+    """No token, or an unknown one."""
     code = "unauthorized"
-    status = 401
 
 
 class Forbidden(DomainError):
+    """The token's role may not do this."""
     code = "forbidden"
-    status = 403
 
 
-class NotYetKnown(Conflict):
+class NotYetKnown(DomainError):
     """The request names a service this service has not heard of yet. Registry events travel
     asynchronously, so right after an approval this is usually a matter of milliseconds: the use
-    case waits a little (`until_known`), then answers with `Retry-After`."""
+    case waits a little (`until_known`), then answers with `Retry-After`. Combine with a kind
+    (`class UnknownService(NotYetKnown, NotFound)`) for its status."""
 
-    status = 409
     retry_after = 1
-
-    def __init__(self, message, details=None, code="service_not_known_yet", status=None):
-        super().__init__(message, details, code)
-        if status is not None:
-            self.status = status
 
 
 KNOWN_WAIT_SECONDS = 3.0

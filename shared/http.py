@@ -8,7 +8,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from .errors import DomainError
+from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,27 @@ def json_response(payload, status=200, headers=None):
                     mimetype="application/json")
 
 
+class InvalidJson(InvalidRequest):
+    """The body is not a JSON object."""
+    code = "invalid_json"
+
+
+# The one place a kind of domain error becomes an HTTP status (first match wins).
+STATUS = ((Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (InvalidRequest, 400), (Conflict, 409))
+
+
+def http_status(error_class):
+    return next((status for kind, status in STATUS if issubclass(error_class, kind)), 400)
+
+
 def read_json(request):
     """The request body as a JSON object, or a 400."""
     try:
         body = json.loads(request.get_data(as_text=True) or "null")
     except ValueError as exc:
-        raise DomainError("the body is not valid JSON", {"reason": str(exc)}, code="invalid_json") from None
+        raise InvalidJson("the body is not valid JSON", {"reason": str(exc)}) from None
     if not isinstance(body, dict):
-        raise DomainError("the body must be a JSON object", code="invalid_json")
+        raise InvalidJson("the body must be a JSON object")
     return body
 
 
@@ -61,18 +74,22 @@ PUBLIC, ANY_ROLE = None, "any"
 
 
 class JsonHttp(HttpRequestHandler):
-    """`@api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201)`: the method
-    returns a Response (see json_response). `role` (PUBLIC: no token; ANY_ROLE: any staff token;
-    else that role), `body`, `query` (marshmallow schemas), `summary` and `status` describe the
-    operation in openapi.yaml (`spc openapi`); tests hold the handlers to them."""
+    """`@api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201,
+    errors=(InvalidPact,))`: the method returns a Response (see json_response). `role` (PUBLIC: no
+    token; ANY_ROLE: any staff token; else that role), `body`, `query` (marshmallow schemas),
+    `summary`, `status` and `errors` (the domain errors of the service's catalogue it may answer,
+    besides those of auth and parsing) describe the operation in openapi.yaml (`spc openapi`);
+    an answer with an error not declared is still given, and logged and counted as a bug of
+    the declaration (`spc_<service>_http_undeclared_errors_total`)."""
 
     server = JsonWebServer()
     hub = MetricsHub()
 
     def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, summary="", status=200,
-                 **kwargs):
+                 errors=(), **kwargs):
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError))
         self.role, self.body, self.query, self.summary, self.status = role, body, query, summary, status
+        self.errors = tuple(errors)
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
@@ -82,9 +99,12 @@ class JsonHttp(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         if isinstance(exc, DomainError):
-            status = 400 if exc.code == "invalid_json" else exc.status
+            if not isinstance(exc, self.answerable_errors()):
+                log.error("%s answered %s (%s), which its @api(errors=...) does not declare",
+                          self.method_name, type(exc).__name__, exc.code)
+                self.hub.metrics.http_undeclared.labels(type(exc).__name__).inc()
             retry = getattr(exc, "retry_after", None)
-            return error_response(status, exc.code, exc.message, exc.details,
+            return error_response(http_status(type(exc)), exc.code, exc.message, exc.details,
                                   {"Retry-After": str(retry)} if retry else None)
         if isinstance(exc, ValidationError):
             return error_response(400, "invalid_request", "the request is not valid",
@@ -93,6 +113,14 @@ class JsonHttp(HttpRequestHandler):
             return error_response(exc.code, "bad_request", exc.description)
         log.error("unhandled error in %s", self.method_name, exc_info=exc)
         return error_response(500, "internal_error", "internal error")
+
+    def answerable_errors(self):
+        """Every error class this operation may answer: declared, and those of auth and parsing."""
+        implied = (() if self.role is PUBLIC else (Unauthorized,)) + (
+            (Forbidden,) if self.role not in (PUBLIC, ANY_ROLE) else ())
+        if self.body is not None:
+            implied += (InvalidJson,)
+        return self.errors + implied
 
 
 api = JsonHttp.decorator

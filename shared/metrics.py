@@ -34,6 +34,10 @@ class ServiceMetrics:
         self.parked = Gauge(f"{p}_parked_facts", "Facts kept until the service they name is known",
                             registry=r)
         self.http = Counter(f"{p}_http_requests_total", "Admin HTTP requests", ["method", "status"], registry=r)
+        self.http_undeclared = Counter(f"{p}_http_undeclared_errors_total",
+                                       "Error answers an endpoint's @api(errors=...) does not declare "
+                                       "(a documentation bug: openapi.yaml does not list them)",
+                                       ["error"], registry=r)
 
     def render(self):
         return generate_latest(self.registry).decode("utf-8")

@@ -6,7 +6,8 @@ import re
 
 from spc import config
 from spc.fleet import service_class, spec
-from spc.shared.http import ANY_ROLE, PUBLIC, JsonHttp
+from spc.shared.errors import NotYetKnown
+from spc.shared.http import ANY_ROLE, PUBLIC, JsonHttp, http_status
 
 from .asyncapi import object_schema
 
@@ -27,8 +28,32 @@ def operations():
     return sorted(found, key=lambda x: (x[2].url, x[2].method, x[0]))
 
 
-def _error(description):
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+def _doc(error_class):
+    if error_class is None:  # marshmallow's: the body or query does not fit its schema
+        return "a field is missing or invalid (`details.fields` names each)."
+    return " ".join((error_class.__doc__ or error_class.code).split())
+
+
+def _errors(ep):
+    """The error answers of one operation, by status: each code it may answer and what it means."""
+    by_status = {}
+    for error in ep.answerable_errors():
+        by_status.setdefault(http_status(error), {}).setdefault(error.code, []).append(error)
+    if ep.body is not None or ep.query is not None:
+        by_status.setdefault(400, {}).setdefault("invalid_request", []).insert(0, None)
+    responses = {}
+    for status, codes in sorted(by_status.items()):
+        meanings = [f"`{code}`: " + " / ".join(_doc(e) for e in errors) for code, errors in sorted(codes.items())]
+        response = {"description": "\n".join(meanings), "content": {"application/json": {"schema": {
+            "allOf": [ERROR, {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string", "enum": sorted(codes)}}}}}]}}}}
+        if any(e is not None and issubclass(e, NotYetKnown) for errors in codes.values() for e in errors):
+            response["headers"] = {"Retry-After": {
+                "description": "seconds; on answers worth retrying (the service named was perhaps "
+                               "approved a moment ago and this service has not heard of it yet)",
+                "schema": {"type": "integer"}}}
+        responses[str(status)] = response
+    return responses
 
 
 def _operation(service, name, ep, shared):
@@ -56,24 +81,11 @@ def _operation(service, name, ep, shared):
         if name == "health_ready":
             responses["503"] = {"description": "not ready", "content": {"application/json": {
                 "schema": {"type": "object"}}}}
+    elif ep.role != ANY_ROLE:
+        op["description"] = f"Role: `{ep.role}`. Nothing changes when the request is refused."
     else:
-        responses["401"] = _error("no token, or an unknown one")
-        if ep.role != ANY_ROLE:
-            responses["403"] = _error(f"the token's role is not {ep.role}")
-            op["description"] = f"Role: `{ep.role}`. Nothing changes when the request is refused."
-        else:
-            op["description"] = "Any staff role may read."
-    if ep.body is not None or ep.query is not None:
-        responses["400"] = _error("invalid JSON or invalid fields (details.fields)")
-    if path_params:
-        responses["404"] = _error("not found")
-    if ep.method == "POST":
-        responses["409"] = dict(_error(
-            "refused by a rule (e.g. `illegal_transition`, `funding_frozen`, `already_released`, "
-            "`over_budget`); with `Retry-After` when the service named was perhaps approved a "
-            "moment ago and this service has not heard of it yet: retry after that many seconds"),
-            headers={"Retry-After": {"description": "seconds; only on answers worth retrying",
-                                     "schema": {"type": "integer"}}})
+        op["description"] = "Any staff role may read."
+    responses.update(_errors(ep))
     op["responses"] = responses
     return op
 

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from spc.shared import envelope, events, topology
 from spc.shared.clock import to_wire, utcnow
-from spc.shared.errors import KNOWN_WAIT_SECONDS, NotFound, NotYetKnown, Rejection, until_known
+from spc.shared.errors import KNOWN_WAIT_SECONDS, Rejection, until_known
 
 from .domain import journal
 from .domain.commands import RecordFinding, ResolveFinding
 from .domain.model import CitizenReport, Finding, ParkedFact
+from .exceptions import ServiceNotKnown, UnknownService
 
 
 def _compliance(uow, service_id):
@@ -35,9 +36,8 @@ def _record_staff_finding(uow, cmd):
     with uow:
         compliance = uow.audit.compliance(cmd.service_id, for_update=True)
         if compliance is None or not compliance.known:
-            raise NotYetKnown(f"no registered service {cmd.service_id} (if it was approved a moment "
-                              "ago, retry)", {"service_id": cmd.service_id},
-                              code="unknown_service", status=404)
+            raise UnknownService(f"no registered service {cmd.service_id} (if it was approved a "
+                                 "moment ago, retry)", {"service_id": cmd.service_id})
         finding = _record_finding(uow, cmd, compliance)
         uow.commit()
         return finding_view(finding)
@@ -183,7 +183,7 @@ def service_findings(uow, service_id):
     with uow:
         compliance = uow.audit.compliance(service_id)
         if compliance is None or not compliance.known:
-            raise NotFound(f"no service {service_id} known to audit", {"service_id": service_id})
+            raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
         return {"service_id": service_id, "open_violations": compliance.open_violations,
                 "findings": [finding_view(f) for f in uow.audit.findings_of(service_id)]}
 

@@ -3,13 +3,13 @@ from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared import envelope
 from spc.shared.clock import utcnow
-from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, insert_unless_taken
 from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain import journal
 from .domain.model import OPEN, Compliance, Finding, ParkedFact
+from .exceptions import FindingNotFound
 
 
 class AuditRepository(Repository):
@@ -31,7 +31,7 @@ class AuditRepository(Repository):
         found = (first(self.session, select(Finding).where(Finding.id == finding_id), True)
                  if for_update else self.session.get(Finding, finding_id))
         if found is None:
-            raise NotFound(f"no finding {finding_id}", {"finding_id": finding_id})
+            raise FindingNotFound(f"no finding {finding_id}", {"finding_id": finding_id})
         return found
 
     def findings_of(self, service_id):

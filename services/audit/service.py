@@ -14,6 +14,7 @@ from spc.shared.ops import SpcService
 from . import handlers
 from .domain.commands import RecordFinding, ResolveFinding
 from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
+from .exceptions import AlreadyResolved, FindingNotFound, ServiceNotKnown, UnknownService
 from .repository import AuditUnitOfWork
 from .schemas import FindingIn, ResolveIn
 
@@ -28,7 +29,7 @@ class AuditService(SpcService):
     dead_letter = DeadLetterSink()
     config = Config()
 
-    @api("POST", "/findings", role="auditor", body=FindingIn, status=201,
+    @api("POST", "/findings", role="auditor", body=FindingIn, status=201, errors=(UnknownService,),
          summary="Record a finding; major and critical ones are violations that suspend the service")
     def record_finding(self, request):
         actor = self.auth.require(request, "auditor")
@@ -38,6 +39,7 @@ class AuditService(SpcService):
         return json_response(result, 201)
 
     @api("POST", "/findings/<string:finding_id>/resolve", role="auditor", body=ResolveIn,
+         errors=(FindingNotFound, AlreadyResolved),
          summary="Resolve a finding; the last open violation resolved reinstates the service")
     def resolve_finding(self, request, finding_id):
         actor = self.auth.require(request, "auditor")
@@ -45,7 +47,8 @@ class AuditService(SpcService):
         cmd = ResolveFinding(finding_id, body["resolution"], str(actor))
         return json_response(handlers.resolve_finding(self.store.uow(), cmd))
 
-    @api("GET", "/services/<string:service_id>/findings", summary="A service's findings")
+    @api("GET", "/services/<string:service_id>/findings", errors=(ServiceNotKnown,),
+         summary="A service's findings")
     def service_findings(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.service_findings(self.store.uow(), service_id))

@@ -1,8 +1,8 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
 from spc.shared import events
-from spc.shared.errors import NotFound
 
 from .domain.model import Counter
+from .exceptions import ServiceNotKnown
 
 
 def on_service_standing(uow, event):
@@ -101,7 +101,7 @@ def service_listings(uow, service_id):
     with uow:
         service = uow.distribution.service(service_id)
         if service is None:
-            raise NotFound(f"no service {service_id} known to distribution", {"service_id": service_id})
+            raise ServiceNotKnown(f"no service {service_id} known to distribution", {"service_id": service_id})
         listings = uow.distribution.listings_of(service_id)
         return {"service_id": service_id, "status": service.status,
                 "listings": [{"counter_id": cid, "status": l.status}

@@ -3,12 +3,12 @@ import zlib
 
 from sqlalchemy import and_, func, or_, select, text
 
-from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
 from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing, department_of
+from .exceptions import CounterNotFound
 
 
 class DistributionRepository(Repository):
@@ -33,7 +33,7 @@ class DistributionRepository(Repository):
     def counter(self, counter_id, required=True):
         found = self.session.get(Counter, counter_id)
         if found is None and required:
-            raise NotFound(f"no counter {counter_id}", {"counter_id": counter_id})
+            raise CounterNotFound(f"no counter {counter_id}", {"counter_id": counter_id})
         return found
 
     def counters_in(self, departments, communes):

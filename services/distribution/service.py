@@ -8,6 +8,7 @@ from spc.shared.http import api, json_response
 from spc.shared.ops import SpcService
 
 from . import handlers
+from .exceptions import CounterNotFound, ServiceNotKnown
 from .repository import DistributionUnitOfWork
 from .schemas import CounterQuery
 
@@ -24,12 +25,14 @@ class DistributionService(SpcService):
         query = CounterQuery().load(request.args.to_dict())
         return json_response(handlers.search_counters(self.store.uow(), **query))
 
-    @api("GET", "/counters/<string:counter_id>/catalogue", summary="The services listed at a counter now")
+    @api("GET", "/counters/<string:counter_id>/catalogue", errors=(CounterNotFound,),
+         summary="The services listed at a counter now")
     def catalogue(self, request, counter_id):
         self.auth.require(request)
         return json_response(handlers.counter_catalogue(self.store.uow(), counter_id))
 
-    @api("GET", "/services/<string:service_id>/listings", summary="A service's listings")
+    @api("GET", "/services/<string:service_id>/listings", errors=(ServiceNotKnown,),
+         summary="A service's listings")
     def listings(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.service_listings(self.store.uow(), service_id))

@@ -1,12 +1,12 @@
 """Loading and saving funding's aggregates; the unit of work that groups them."""
 from sqlalchemy import insert, select
 
-from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
 from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain.model import FundingAccount, Programme, Tranche
+from .exceptions import ProgrammeNotFound, TrancheNotFound
 
 
 class FundingRepository(Repository):
@@ -21,7 +21,7 @@ class FundingRepository(Repository):
         query = select(Programme).where(Programme.id == programme_id)
         found = first(self.session, query, for_update)
         if found is None:
-            raise NotFound(f"no programme {programme_id}", {"programme_id": programme_id})
+            raise ProgrammeNotFound(f"no programme {programme_id}", {"programme_id": programme_id})
         return found
 
     def programmes(self):
@@ -38,7 +38,7 @@ class FundingRepository(Repository):
     def service_of_tranche(self, tranche_id):
         service_id = self.session.scalar(select(Tranche.service_id).where(Tranche.id == tranche_id))
         if service_id is None:
-            raise NotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
+            raise TrancheNotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
         return service_id
 
     def record_payment_order(self, tranche, event_id, at):

@@ -9,6 +9,8 @@ from spc.shared.ops import SpcService
 
 from . import handlers
 from .domain import commands
+from .exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ProgrammeNotFound,
+                         ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
 from .repository import FundingUnitOfWork
 from .schemas import GrantIn, ProgrammeIn
 
@@ -19,7 +21,7 @@ class FundingService(SpcService):
     name = spec.name
     read_standings = staticmethod(handlers.standings)
 
-    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201,
+    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201, errors=(InvalidAmount,),
          summary="Open a programme with its budget envelope")
     def create_programme(self, request):
         actor = self.auth.require(request, "funding_officer")
@@ -32,12 +34,14 @@ class FundingService(SpcService):
         self.auth.require(request)
         return json_response(handlers.list_programmes(self.store.uow()))
 
-    @api("GET", "/programmes/<string:programme_id>", summary="A programme and its budget")
+    @api("GET", "/programmes/<string:programme_id>", errors=(ProgrammeNotFound,),
+         summary="A programme and its budget")
     def get_programme(self, request, programme_id):
         self.auth.require(request)
         return json_response(handlers.get_programme(self.store.uow(), programme_id))
 
     @api("POST", "/grants", role="funding_officer", body=GrantIn, status=201,
+         errors=(ProgrammeNotFound, InvalidAmount, OverBudget, ServiceNotActive, ServiceNotActiveYet),
          summary="Grant an active service money in tranches, within the programme's budget")
     def award_grant(self, request):
         actor = self.auth.require(request, "funding_officer")
@@ -46,6 +50,7 @@ class FundingService(SpcService):
         return json_response(handlers.award_grant(self.store.uow(), cmd), 201)
 
     @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer",
+         errors=(TrancheNotFound, AlreadyReleased, FundingFrozen, TrancheCancelled),
          summary="Release a tranche: the payment order, once per tranche, ever")
     def release_tranche(self, request, tranche_id):
         actor = self.auth.require(request, "funding_officer")

@@ -1,10 +1,11 @@
 """The registry's use cases: one transaction each, events committed with the change."""
 import uuid
 
-from spc.shared.errors import NotFound, Rejection
+from spc.shared.errors import Rejection
 
 from .domain import commands
 from .domain.model import CitizenService
+from .exceptions import ServiceNotFound
 
 
 def register_service(uow, cmd: commands.RegisterService):
@@ -50,7 +51,7 @@ def on_audit_decision(uow, event):
     p = event.payload
     try:
         service = uow.services.get(p["service_id"], for_update=True)
-    except NotFound:
+    except ServiceNotFound:
         raise Rejection("unknown_service", f"no service {p['service_id']}") from None
     service.apply_audit_decision(p["audit_version"], p["open_violations"], p["finding_id"])
 

@@ -1,12 +1,12 @@
 """Loading and saving the registry's aggregates; the unit of work that groups them."""
 from sqlalchemy import func, select
 
-from spc.shared.errors import NotFound
 from spc.shared.persistence import UnitOfWork
 from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain.model import CitizenService
+from .exceptions import ServiceNotFound
 
 
 class ServiceRepository(Repository):
@@ -23,7 +23,7 @@ class ServiceRepository(Repository):
             query = query.with_for_update()
         service = self.session.scalars(query).first()
         if service is None:
-            raise NotFound(f"no service {service_id}", {"service_id": service_id})
+            raise ServiceNotFound(f"no service {service_id}", {"service_id": service_id})
         return self._seen(service)
 
     def list(self, status=None, department=None, limit=50, offset=0):

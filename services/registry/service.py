@@ -10,6 +10,7 @@ from spc.shared.ops import SpcService
 from . import handlers
 from .domain import commands
 from .domain.pact import Pact
+from .exceptions import IllegalTransition, InvalidPact, OpenViolations, ServiceNotFound
 from .repository import RegistryUnitOfWork
 from .schemas import ListQuery, RegisterServiceIn, RevokeIn
 
@@ -20,7 +21,7 @@ class RegistryService(SpcService):
     name = spec.name
     read_standings = staticmethod(handlers.standings)
 
-    @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201,
+    @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201, errors=(InvalidPact,),
          summary="Register a citizen service under its pact (status submitted)")
     def register(self, request):
         actor = self.auth.require(request, "registrar")
@@ -31,6 +32,7 @@ class RegistryService(SpcService):
         return json_response(result, 201, {"Location": f"/services/{result['id']}"})
 
     @api("POST", "/services/<string:service_id>/approve", role="registrar",
+         errors=(ServiceNotFound, IllegalTransition, OpenViolations),
          summary="Approve a submitted service (active)")
     def approve(self, request, service_id):
         actor = self.auth.require(request, "registrar")
@@ -38,6 +40,7 @@ class RegistryService(SpcService):
         return json_response(handlers.approve_service(self.store.uow(), cmd))
 
     @api("POST", "/services/<string:service_id>/revoke", role="registrar", body=RevokeIn,
+         errors=(ServiceNotFound, IllegalTransition),
          summary="Revoke a service (final)")
     def revoke(self, request, service_id):
         actor = self.auth.require(request, "registrar")
@@ -45,7 +48,8 @@ class RegistryService(SpcService):
         cmd = commands.RevokeService(service_id, body["reason"], str(actor))
         return json_response(handlers.revoke_service(self.store.uow(), cmd))
 
-    @api("GET", "/services/<string:service_id>", summary="A service, its pact and its status")
+    @api("GET", "/services/<string:service_id>", errors=(ServiceNotFound,),
+         summary="A service, its pact and its status")
     def get_service(self, request, service_id):
         self.auth.require(request)
         return json_response(handlers.get_service(self.store.uow(), service_id))

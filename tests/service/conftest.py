@@ -1,10 +1,11 @@
 """Service layer: the four nameko services in this process, on the real RabbitMQ (a vhost per
 test) and SQLite or PostgreSQL; driven over HTTP and AMQP like their users do."""
 import pytest
+import requests
 
 from spc import config
 from spc.runner import Cluster
-from tests.support import TOKENS_ENV, Api, free_port
+from tests.support import TOKENS_ENV, Api, free_port, metric
 
 
 @pytest.fixture
@@ -19,12 +20,18 @@ def cluster_factory(amqp_uri, tmp_path):
                **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
                **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()}}
         cluster = Cluster(config.load(env), names).start()
-        started.append(cluster)
-        return cluster, Api(ports)
+        started.append((cluster, names, Api(ports)))
+        return cluster, started[-1][2]
 
     yield start
-    for cluster in started:
+    for cluster, names, api in started:
+        # every error answered during the test is one its endpoint declares (openapi.yaml lists it)
+        try:
+            undeclared = {n: metric(api, n, f"spc_{n}_http_undeclared_errors_total") for n in names}
+        except requests.ConnectionError:  # the test stopped it already
+            undeclared = {}
         cluster.stop()
+        assert not any(undeclared.values()), f"errors answered but not declared in @api: {undeclared}"
 
 
 @pytest.fixture

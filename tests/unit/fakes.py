@@ -6,10 +6,13 @@ They keep state across transactions and do not undo a transaction that raised: t
 guarantees are tested on the real databases (tests/integration, tests/faults)."""
 from spc.services.audit.domain import journal
 from spc.services.audit.domain.model import OPEN, Compliance
+from spc.services.audit.exceptions import FindingNotFound
 from spc.services.distribution.domain.model import PUBLISHED, DistributedService
+from spc.services.distribution.exceptions import CounterNotFound
 from spc.services.funding.domain.model import FundingAccount
+from spc.services.funding.exceptions import ProgrammeNotFound, TrancheNotFound
+from spc.services.registry.exceptions import ServiceNotFound
 from spc.shared import envelope
-from spc.shared.errors import NotFound
 from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
 
 
@@ -87,9 +90,10 @@ class FakeRepository(Repository):
         return [r for r in rows if r["service_id"] > after][:limit]
 
 
-def _get(rows, key, what):
+def _get(rows, key, not_found):
+    """rows[key], or the service's own error (the one its SQL repository raises)."""
     if key not in rows:
-        raise NotFound(f"no {what} {key}", {f"{what}_id": key})
+        raise not_found(f"no such id: {key}", {"id": key})
     return rows[key]
 
 
@@ -110,7 +114,7 @@ class FakeServices(FakeRepository):
         self.rows[service.id] = self._seen(service)
 
     def get(self, service_id, for_update=False):
-        return self._seen(_get(self.rows, service_id, "service"))
+        return self._seen(_get(self.rows, service_id, ServiceNotFound))
 
     def list(self, status=None, department=None, limit=50, offset=0):
         rows = sorted((s for s in self.rows.values() if (not status or s.status == status)
@@ -139,7 +143,7 @@ class FakeFunding(FakeRepository):
         self.programmes_by_id[programme.id] = programme
 
     def programme(self, programme_id, for_update=False):
-        return _get(self.programmes_by_id, programme_id, "programme")
+        return _get(self.programmes_by_id, programme_id, ProgrammeNotFound)
 
     def programmes(self):
         return sorted(self.programmes_by_id.values(), key=lambda p: p.name)
@@ -151,7 +155,7 @@ class FakeFunding(FakeRepository):
         for account in self.accounts.values():
             if any(t.id == tranche_id for t in account.tranches):
                 return account.service_id
-        raise NotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
+        raise TrancheNotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
 
     def record_payment_order(self, tranche, event_id, at):
         if tranche.id in self.payment_orders:
@@ -187,7 +191,7 @@ class FakeDistribution(FakeRepository):
 
     def counter(self, counter_id, required=True):
         if required:
-            return _get(self.counters, counter_id, "counter")
+            return _get(self.counters, counter_id, CounterNotFound)
         return self.counters.get(counter_id)
 
     def counters_in(self, departments, communes):
@@ -244,7 +248,7 @@ class FakeAudit(FakeRepository):
         return self._aggregate(self.compliances, service_id, Compliance, create)
 
     def finding(self, finding_id, for_update=False):
-        return _get(self.findings, finding_id, "finding")
+        return _get(self.findings, finding_id, FindingNotFound)
 
     def findings_of(self, service_id):
         return sorted((f for f in self.findings.values() if f.service_id == service_id),

@@ -8,6 +8,7 @@ from spc.services.audit.domain.commands import RecordFinding, ResolveFinding
 from spc.shared.clock import utcnow
 from spc.shared.consumer import apply_batch, apply_once
 from spc.shared.errors import Conflict, NotFound, NotYetKnown
+from spc.shared.http import http_status
 from tests.unit.fakes import FakeAuditUnitOfWork, standing, wire
 
 
@@ -85,7 +86,7 @@ def test_a_staff_finding_needs_a_known_service(uow):
     cmd = RecordFinding("s-new", "equality", "minor", "Waiting list opaque", "auditor/x")
     with pytest.raises(NotYetKnown) as err:
         handlers.record_finding(uow, cmd, wait_seconds=0.05)
-    assert (err.value.code, err.value.status) == ("unknown_service", 404)
+    assert (err.value.code, http_status(type(err.value))) == ("unknown_service", 404)
     known(uow, "s-new")
     finding = handlers.record_finding(uow, cmd)
     assert not finding["is_violation"] and finding["remediation_deadline"]

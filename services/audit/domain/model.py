@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
-from spc.shared.errors import Conflict
 
+from ..exceptions import AlreadyResolved
 from . import events
 
 VIOLATION_SEVERITIES = ("major", "critical")
@@ -62,8 +62,7 @@ class Compliance(Aggregate):
 
     def resolve(self, finding: Finding, resolution, actor, now):
         if finding.status == RESOLVED:
-            raise Conflict("the finding is already resolved", {"finding_id": finding.id},
-                           code="already_resolved")
+            raise AlreadyResolved("the finding is already resolved", {"finding_id": finding.id})
         finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
             RESOLVED, resolution, actor, now)
         if finding.is_violation:

@@ -6,8 +6,9 @@ released at most once, ever, and never while the service's funding is frozen.
 from datetime import date
 
 from spc.shared.domain import Aggregate
-from spc.shared.errors import Conflict, InvalidRequest, NotYetKnown
 
+from ..exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ServiceNotActive,
+                          ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
 from . import events
 
 SCHEDULED, RELEASED, FROZEN, CANCELLED = "scheduled", "released", "frozen", "cancelled"
@@ -16,7 +17,7 @@ SCHEDULED, RELEASED, FROZEN, CANCELLED = "scheduled", "released", "frozen", "can
 class Programme:
     def __init__(self, id, name, budget_cents, committed_cents=0):
         if not isinstance(budget_cents, int) or isinstance(budget_cents, bool) or budget_cents <= 0:
-            raise InvalidRequest("budget_cents must be a positive integer", {"budget_cents": budget_cents})
+            raise InvalidAmount("budget_cents must be a positive integer", {"budget_cents": budget_cents})
         self.id, self.name = id, name
         self.budget_cents, self.committed_cents = budget_cents, committed_cents
 
@@ -26,9 +27,8 @@ class Programme:
 
     def commit(self, amount_cents):
         if amount_cents > self.available_cents:
-            raise Conflict("the grant exceeds the programme's remaining budget",
-                           {"requested_cents": amount_cents, "available_cents": self.available_cents},
-                           code="over_budget")
+            raise OverBudget("the grant exceeds the programme's remaining budget",
+                             {"requested_cents": amount_cents, "available_cents": self.available_cents})
         self.committed_cents += amount_cents
 
 
@@ -69,18 +69,16 @@ class FundingAccount(Aggregate):
     def award(self, grant_id, programme: Programme, tranche_specs, new_id):
         """Split a grant into tranches; the service must be active and the budget must hold."""
         if self.status in ("unknown", "submitted"):  # perhaps approved a moment ago
-            raise NotYetKnown(f"the service is not active ({self.status}) as far as funding knows; "
-                              "if it was approved a moment ago, retry", {"status": self.status},
-                              code="service_not_active")
+            raise ServiceNotActiveYet(f"the service is not active ({self.status}) as far as funding "
+                                      "knows; if it was approved a moment ago, retry", {"status": self.status})
         if self.status != "active":
-            raise Conflict(f"the service is not active ({self.status})", {"status": self.status},
-                           code="service_not_active")
+            raise ServiceNotActive(f"the service is not active ({self.status})", {"status": self.status})
         if not tranche_specs:
-            raise InvalidRequest("a grant needs at least one tranche")
+            raise InvalidAmount("a grant needs at least one tranche")
         for spec in tranche_specs:
             amount = spec["amount_cents"]
             if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-                raise InvalidRequest("amount_cents must be a positive integer", {"amount_cents": amount})
+                raise InvalidAmount("amount_cents must be a positive integer", {"amount_cents": amount})
         tranches = [Tranche(new_id(), grant_id, self.service_id, s["amount_cents"], s["due_date"],
                             s.get("milestone", "")) for s in tranche_specs]
         grant = Grant(grant_id, programme.id, self.service_id, tranches)
@@ -94,13 +92,11 @@ class FundingAccount(Aggregate):
     def release(self, tranche_id, actor, now):
         tranche = self._tranche(tranche_id)
         if tranche.status == RELEASED:
-            raise Conflict("the tranche was already released", {"tranche_id": tranche_id},
-                           code="already_released")
+            raise AlreadyReleased("the tranche was already released", {"tranche_id": tranche_id})
         if self.frozen or tranche.status == FROZEN:
-            raise Conflict("the service's funding is frozen", {"tranche_id": tranche_id},
-                           code="funding_frozen")
+            raise FundingFrozen("the service's funding is frozen", {"tranche_id": tranche_id})
         if tranche.status == CANCELLED:
-            raise Conflict("the tranche was cancelled", {"tranche_id": tranche_id}, code="tranche_cancelled")
+            raise TrancheCancelled("the tranche was cancelled", {"tranche_id": tranche_id})
         tranche.status, tranche.released_by, tranche.released_at = RELEASED, actor, now
         self._record(events.TrancheReleased(tranche.id, tranche.grant_id, self.service_id,
                                             tranche.amount_cents, actor))
@@ -131,4 +127,4 @@ class FundingAccount(Aggregate):
         for tranche in self.tranches:
             if tranche.id == tranche_id:
                 return tranche
-        raise InvalidRequest(f"tranche {tranche_id} is not this service's", code="not_found")
+        raise TrancheNotFound(f"tranche {tranche_id} is not this service's", {"tranche_id": tranche_id})

@@ -1,15 +1,11 @@
 """A registered citizen service and its lifecycle: submitted → active ⇄ suspended, → revoked."""
 from spc.shared.domain import Aggregate
-from spc.shared.errors import Conflict, InvalidRequest
 
+from ..exceptions import IllegalTransition, InvalidPact, OpenViolations
 from . import events
 from .pact import Pact
 
 SUBMITTED, ACTIVE, SUSPENDED, REVOKED = "submitted", "active", "suspended", "revoked"
-
-
-class IllegalTransition(Conflict):
-    code = "illegal_transition"
 
 
 class CitizenService(Aggregate):
@@ -31,7 +27,7 @@ class CitizenService(Aggregate):
     def register(cls, id, pact: Pact, actor=""):
         problems = pact.problems()
         if problems:
-            raise InvalidRequest("the pact is not valid", {"fields": problems})
+            raise InvalidPact("the pact is not valid", {"fields": problems})
         service = cls(id, pact, registered_by=actor)
         service._record_standing(events.ServiceSubmitted)
         return service
@@ -39,8 +35,8 @@ class CitizenService(Aggregate):
     def approve(self):
         self._require(SUBMITTED, action="approve")
         if self.open_violations:
-            raise Conflict("the service has open violations", {"open_violations": self.open_violations},
-                           code="open_violations")
+            raise OpenViolations("the service has open violations",
+                                 {"open_violations": self.open_violations})
         self._move(ACTIVE, events.ServiceApproved, None)
 
     def revoke(self, reason):

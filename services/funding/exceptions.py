@@ -1,0 +1,45 @@
+"""Funding's error catalogue: what its use cases refuse, each with its stable code."""
+from spc.shared.errors import Conflict, InvalidRequest, NotFound, NotYetKnown
+
+
+class ProgrammeNotFound(NotFound):
+    """No programme has this id."""
+
+
+class TrancheNotFound(NotFound):
+    """No tranche has this id."""
+
+
+class InvalidAmount(InvalidRequest):
+    """A budget or an amount must be a positive integer number of cents; a grant needs a tranche."""
+
+
+class OverBudget(Conflict):
+    """The grant exceeds what is left of the programme's budget."""
+    code = "over_budget"
+
+
+class ServiceNotActive(Conflict):
+    """The service is suspended or revoked: it may not receive a grant."""
+    code = "service_not_active"
+
+
+class ServiceNotActiveYet(NotYetKnown, Conflict):
+    """Funding has not heard the service approved (perhaps a moment ago): retry after
+    `Retry-After` seconds."""
+    code = "service_not_active"
+
+
+class AlreadyReleased(Conflict):
+    """The tranche was released already: a payment order is sent once per tranche, ever."""
+    code = "already_released"
+
+
+class FundingFrozen(Conflict):
+    """The service is suspended: its funding is frozen."""
+    code = "funding_frozen"
+
+
+class TrancheCancelled(Conflict):
+    """The tranche was cancelled when the service was revoked."""
+    code = "tranche_cancelled"
