@@ -1,13 +1,12 @@
 """`spc demo`: the whole story, embedded, printed step by step."""
-import socket
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import click
-import requests
 
+from spc.client import StaffClient, free_port
 from spc.shared import envelope, topology
 from spc.shared.messaging import Publisher
 
@@ -16,19 +15,10 @@ TOKENS = {"registrar": "demo-registrar", "funding_officer": "demo-funding",
           "auditor": "demo-auditor", "viewer": "demo-viewer"}
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Api:
-    def __init__(self, ports):
-        self.ports = ports
-
-    def call(self, method, service, path, role="viewer", body=None, expect=(200, 201)):
-        resp = requests.request(method, f"http://127.0.0.1:{self.ports[service]}{path}", json=body,
-                                headers={"Authorization": f"Bearer {TOKENS[role]}"}, timeout=10)
+class Api(StaffClient):
+    def ask(self, method, service, path, role="viewer", body=None, expect=(200, 201)):
+        """The answer's JSON; an unexpected status ends the demo with the answer."""
+        resp = self.call(method, service, path, role, body)
         if expect and resp.status_code not in expect:
             raise click.ClickException(f"{method} {path} → {resp.status_code} {resp.text}")
         return resp.json()
@@ -53,7 +43,7 @@ def run_demo(environ=None):
     from spc.runner import Cluster
 
     data_dir = tempfile.mkdtemp(prefix="spc-demo-")
-    ports = {name: _free_port() for name in config.SERVICE_NAMES}
+    ports = {name: free_port() for name in config.SERVICE_NAMES}
     env = {"SPC_DATA_DIR": data_dir, "SPC_BIND": "127.0.0.1",
            "SPC_ADMIN_TOKENS": ",".join(f"{r}/demo:{t}" for r, t in TOKENS.items()),
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
@@ -65,7 +55,7 @@ def run_demo(environ=None):
     click.echo(f"  {imported} counters imported")
 
     with Cluster(settings).start():
-        api = Api(ports)
+        api = Api(ports, TOKENS)
         story(api, settings)
     click.echo(click.style("\nThe story is complete.", fg="green", bold=True))
 
@@ -85,14 +75,14 @@ def import_counters_into(settings, path, progress=None):
 
 def story(api, settings):
     step("A registrar registers a parental crèche in Ille-et-Vilaine (35) under the pact")
-    svc = api.call("POST", "registry", "/services", "registrar", {
+    svc = api.ask("POST", "registry", "/services", "registrar", {
         "name": "Crèche parentale Les Lutins", "legal_form": "association", "rna": "W353012345",
         "mission": "Parent-run crèche open to every family, whatever its income",
         "domains": ["early_childhood"], "territories": {"departments": ["35"]},
         "contact_email": "bureau@leslutins.example.org"})
     sid = svc["id"]
     click.echo(f"  service {sid}: {svc['status']}")
-    svc = api.call("POST", "registry", f"/services/{sid}/approve", "registrar")
+    svc = api.ask("POST", "registry", f"/services/{sid}/approve", "registrar")
     click.echo(f"  approved: {svc['status']}")
 
     step("Distribution lists it at every France Services counter in department 35")
@@ -100,54 +90,54 @@ def story(api, settings):
     click.echo(f"  listed at {len(listings)} counters")
 
     step("Funding: a programme, a grant in three tranches, the first one released")
-    prog = api.call("POST", "funding", "/programmes", "funding_officer",
+    prog = api.ask("POST", "funding", "/programmes", "funding_officer",
                     {"name": "Petite enfance 2026", "budget_cents": 50_000_000})
-    wait_for("funding to know the service", lambda: api.call(
+    wait_for("funding to know the service", lambda: api.ask(
         "GET", "funding", f"/services/{sid}/funding")["status"] == "active")
-    grant = api.call("POST", "funding", "/grants", "funding_officer", {
+    grant = api.ask("POST", "funding", "/grants", "funding_officer", {
         "programme_id": prog["id"], "service_id": sid, "tranches": [
             {"amount_cents": 1_200_000, "due_date": "2026-01-15", "milestone": "opening"},
             {"amount_cents": 1_200_000, "due_date": "2026-06-15", "milestone": "mid-year"},
             {"amount_cents": 600_000, "due_date": "2026-12-15", "milestone": "annual report"}]})
     first = grant["tranches"][0]["id"]
-    api.call("POST", "funding", f"/tranches/{first}/release", "funding_officer")
+    api.ask("POST", "funding", f"/tranches/{first}/release", "funding_officer")
     click.echo(f"  grant of {grant['total_cents'] / 100:.2f} €; tranche 1 released (payment order sent)")
 
     step("An inspection body reports a MAJOR breach of neutrality, over AMQP to spc.inbound")
-    wait_for("audit to know the service", lambda: api.call(
+    wait_for("audit to know the service", lambda: api.ask(
         "GET", "audit", f"/services/{sid}/findings", expect=None).get("service_id"))
     publish_inbound(settings.amqp_uri, "compliance.violation_reported", {
         "service_id": sid, "principle": "neutrality", "severity": "major",
         "summary": "Political leaflets handed out to parents", "reported_by": "inspection-35"})
     started = time.monotonic()
-    wait_for("suspension", lambda: api.call("GET", "registry", f"/services/{sid}")["status"] == "suspended")
-    wait_for("funding freeze", lambda: api.call("GET", "funding", f"/services/{sid}/funding")["frozen"])
+    wait_for("suspension", lambda: api.ask("GET", "registry", f"/services/{sid}")["status"] == "suspended")
+    wait_for("funding freeze", lambda: api.ask("GET", "funding", f"/services/{sid}/funding")["frozen"])
     wait_for("withdrawal", lambda: not _published(api, sid))
     click.echo(f"  registry: suspended; funding: frozen; distribution: all listings withdrawn "
                f"({time.monotonic() - started:.2f} s, no human step)")
-    statuses = [t["status"] for t in api.call("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]]
+    statuses = [t["status"] for t in api.ask("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]]
     click.echo(f"  tranches: {statuses}")
-    refused = api.call("POST", "funding", f"/tranches/{grant['tranches'][1]['id']}/release",
+    refused = api.ask("POST", "funding", f"/tranches/{grant['tranches'][1]['id']}/release",
                        "funding_officer", expect=(409,))
     click.echo(f"  releasing tranche 2 now is refused: {refused['error']['code']}")
 
     step("The auditor checks the remediation and resolves the finding")
-    finding = api.call("GET", "audit", f"/services/{sid}/findings")["findings"][0]
-    api.call("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor",
+    finding = api.ask("GET", "audit", f"/services/{sid}/findings")["findings"][0]
+    api.ask("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor",
              {"resolution": "Leaflets withdrawn; staff trained on neutrality"})
-    wait_for("reinstatement", lambda: api.call("GET", "registry", f"/services/{sid}")["status"] == "active")
-    wait_for("unfreeze", lambda: not api.call("GET", "funding", f"/services/{sid}/funding")["frozen"])
+    wait_for("reinstatement", lambda: api.ask("GET", "registry", f"/services/{sid}")["status"] == "active")
+    wait_for("unfreeze", lambda: not api.ask("GET", "funding", f"/services/{sid}/funding")["frozen"])
     relisted = wait_for("republication", lambda: _published(api, sid))
-    statuses = [t["status"] for t in api.call("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]]
+    statuses = [t["status"] for t in api.ask("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]]
     click.echo(f"  reinstated: active; tranches {statuses}; listed again at {len(relisted)} counters")
 
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)
-    click.echo(f"  {api.call('GET', 'audit', '/journal/verify', 'auditor')}")
+    click.echo(f"  {api.ask('GET', 'audit', '/journal/verify', 'auditor')}")
 
 
 def _published(api, sid):
-    body = api.call("GET", "distribution", f"/services/{sid}/listings", expect=None)
+    body = api.ask("GET", "distribution", f"/services/{sid}/listings", expect=None)
     return [x for x in body.get("listings", []) if x["status"] == "published"]
 
 

@@ -1,11 +1,12 @@
 """Helpers shared by the service, e2e and fault layers: HTTP calls, waiting, AMQP taps."""
 import json
-import socket
 import time
 import uuid
 
 import pika
 import requests
+
+from spc.client import StaffClient, free_port  # noqa: F401  (free_port: for the fixtures)
 
 TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor": "t-auditor",
           "viewer": "t-viewer", "distribution_officer": "t-distribution"}
@@ -16,20 +17,9 @@ PACT = {"name": "Crèche parentale Les Lutins", "legal_form": "association", "rn
         "territories": {"departments": ["35"]}, "contact_email": "bureau@lutins.example.org"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Api:
+class Api(StaffClient):
     def __init__(self, ports):
-        self.ports = ports
-
-    def call(self, method, service, path, role="viewer", body=None):
-        headers = {"Authorization": f"Bearer {TOKENS[role]}"} if role else {}
-        return requests.request(method, f"http://127.0.0.1:{self.ports[service]}{path}", json=body,
-                                headers=headers, timeout=15)
+        super().__init__(ports, TOKENS)
 
     def ok(self, method, service, path, role="viewer", body=None):
         resp = self.call(method, service, path, role, body)

@@ -15,18 +15,15 @@ class FindingRecorded:
 
 
 @dataclass
-class ViolationConfirmed:
-    event_type: ClassVar[str] = "audit.violation_confirmed"
+class ViolationDecided:
+    """`audit.violation_<change>` (confirmed, resolved): `open_violations` after this decision,
+    and the service's `audit_version`, which grows with each decision."""
+    change: str
     finding_id: str
     service_id: str
     open_violations: int
     audit_version: int
 
-
-@dataclass
-class ViolationResolved:
-    event_type: ClassVar[str] = "audit.violation_resolved"
-    finding_id: str
-    service_id: str
-    open_violations: int
-    audit_version: int
+    @property
+    def event_type(self):
+        return f"audit.violation_{self.change}"

@@ -66,16 +66,17 @@ class Compliance(Aggregate):
         finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
             RESOLVED, resolution, actor, now)
         if finding.is_violation:
-            self.open_violations -= 1
-            self.audit_version += 1
-            self._record(events.ViolationResolved(finding.id, self.service_id, self.open_violations,
-                                                  self.audit_version))
+            self._decide("resolved", finding, -1)
 
     def _confirm(self, finding):
-        self.open_violations += 1
+        self._decide("confirmed", finding, +1)
+
+    def _decide(self, change, finding, open_delta):
+        """Each decision bumps `audit_version`, so consumers apply only the newest."""
+        self.open_violations += open_delta
         self.audit_version += 1
-        self._record(events.ViolationConfirmed(finding.id, self.service_id, self.open_violations,
-                                               self.audit_version))
+        self._record(events.ViolationDecided(change, finding.id, self.service_id, self.open_violations,
+                                             self.audit_version))
 
 
 class CitizenReport:

@@ -1,19 +1,15 @@
 """Events distribution records: listings published at or withdrawn from counters."""
 from dataclasses import dataclass
-from typing import ClassVar
 
 
 @dataclass
-class ListingPublished:
-    event_type: ClassVar[str] = "distribution.listing_published"
+class ListingsChanged:
+    """`distribution.listing_<change>` (published, withdrawn): the counters concerned."""
+    change: str
     service_id: str
     counter_ids: list
     reason: str | None = None
 
-
-@dataclass
-class ListingWithdrawn:
-    event_type: ClassVar[str] = "distribution.listing_withdrawn"
-    service_id: str
-    counter_ids: list
-    reason: str | None = None
+    @property
+    def event_type(self):
+        return f"distribution.listing_{self.change}"

@@ -67,9 +67,9 @@ class DistributedService(Aggregate):
         created, published, withdrawn = _reconcile(self, counters, listings)
         reason = f"service {self.status} (version {self.version})"
         if published:
-            self._record(events.ListingPublished(self.service_id, published, reason))
+            self._record(events.ListingsChanged("published", self.service_id, published, reason))
         if withdrawn:
-            self._record(events.ListingWithdrawn(self.service_id, withdrawn, reason))
+            self._record(events.ListingsChanged("withdrawn", self.service_id, withdrawn, reason))
         return created
 
 

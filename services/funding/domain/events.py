@@ -24,16 +24,14 @@ class TrancheReleased:
 
 
 @dataclass
-class FundingFrozen:
-    event_type: ClassVar[str] = "funding.funding_frozen"
+class FundingChanged:
+    """`funding.funding_<change>` (frozen, unfrozen): the tranches that moved, at the registry
+    standing `version` that moved them."""
+    change: str
     service_id: str
     version: int
     tranche_ids: list
 
-
-@dataclass
-class FundingUnfrozen:
-    event_type: ClassVar[str] = "funding.funding_unfrozen"
-    service_id: str
-    version: int
-    tranche_ids: list
+    @property
+    def event_type(self):
+        return f"funding.funding_{self.change}"

@@ -109,19 +109,19 @@ class FundingAccount(Aggregate):
             return False
         previous, self.status, self.version = self.status, status, version
         if status == "suspended":
-            self._move_tranches({SCHEDULED}, FROZEN, events.FundingFrozen)
+            self._move_tranches({SCHEDULED}, FROZEN, "frozen")
         elif status == "active" and previous == "suspended":
-            self._move_tranches({FROZEN}, SCHEDULED, events.FundingUnfrozen)
+            self._move_tranches({FROZEN}, SCHEDULED, "unfrozen")
         elif status == "revoked":
             self._move_tranches({SCHEDULED, FROZEN}, CANCELLED, None)
         return True
 
-    def _move_tranches(self, from_statuses, to_status, event_cls):
+    def _move_tranches(self, from_statuses, to_status, change):
         moved = [t for t in self.tranches if t.status in from_statuses]
         for tranche in moved:
             tranche.status = to_status
-        if event_cls is not None:
-            self._record(event_cls(self.service_id, self.version, [t.id for t in moved]))
+        if change is not None:
+            self._record(events.FundingChanged(change, self.service_id, self.version, [t.id for t in moved]))
 
     def _tranche(self, tranche_id):
         for tranche in self.tranches:

@@ -1,10 +1,12 @@
 """Events the registry records; each carries the service's whole standing and its version."""
 from dataclasses import dataclass
-from typing import ClassVar
 
 
 @dataclass
-class _Standing:
+class StandingChanged:
+    """`registry.service_<change>` (submitted, approved, suspended, reinstated, revoked): the
+    service's whole standing after the change, so consumers keep the newest `version`."""
+    change: str
     service_id: str
     name: str
     status: str
@@ -12,27 +14,6 @@ class _Standing:
     territories: dict
     reason: str | None = None
 
-
-@dataclass
-class ServiceSubmitted(_Standing):
-    event_type: ClassVar[str] = "registry.service_submitted"
-
-
-@dataclass
-class ServiceApproved(_Standing):
-    event_type: ClassVar[str] = "registry.service_approved"
-
-
-@dataclass
-class ServiceSuspended(_Standing):
-    event_type: ClassVar[str] = "registry.service_suspended"
-
-
-@dataclass
-class ServiceReinstated(_Standing):
-    event_type: ClassVar[str] = "registry.service_reinstated"
-
-
-@dataclass
-class ServiceRevoked(_Standing):
-    event_type: ClassVar[str] = "registry.service_revoked"
+    @property
+    def event_type(self):
+        return f"registry.service_{self.change}"

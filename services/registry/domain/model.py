@@ -29,7 +29,7 @@ class CitizenService(Aggregate):
         if problems:
             raise InvalidPact("the pact is not valid", {"fields": problems})
         service = cls(id, pact, registered_by=actor)
-        service._record_standing(events.ServiceSubmitted)
+        service._record_standing("submitted")
         return service
 
     def approve(self):
@@ -37,12 +37,12 @@ class CitizenService(Aggregate):
         if self.open_violations:
             raise OpenViolations("the service has open violations",
                                  {"open_violations": self.open_violations})
-        self._move(ACTIVE, events.ServiceApproved, None)
+        self._move(ACTIVE, "approved", None)
 
     def revoke(self, reason):
         if self.status == REVOKED:
             raise IllegalTransition("the service is already revoked", {"status": self.status})
-        self._move(REVOKED, events.ServiceRevoked, reason)
+        self._move(REVOKED, "revoked", reason)
 
     def apply_audit_decision(self, audit_version, open_violations, finding_id):
         """Suspend on an open violation, reinstate when none is left; ignore stale decisions.
@@ -51,9 +51,9 @@ class CitizenService(Aggregate):
             return False
         self.audit_version, self.open_violations = audit_version, open_violations
         if open_violations > 0 and self.status == ACTIVE:
-            self._move(SUSPENDED, events.ServiceSuspended, f"violation {finding_id}")
+            self._move(SUSPENDED, "suspended", f"violation {finding_id}")
         elif open_violations == 0 and self.status == SUSPENDED:
-            self._move(ACTIVE, events.ServiceReinstated, f"resolved {finding_id}")
+            self._move(ACTIVE, "reinstated", f"resolved {finding_id}")
         return True
 
     @property
@@ -65,10 +65,11 @@ class CitizenService(Aggregate):
             raise IllegalTransition(f"cannot {action} a service that is {self.status}",
                                     {"status": self.status, "action": action})
 
-    def _move(self, status, event_cls, reason):
+    def _move(self, status, change, reason):
         self.status, self.status_reason = status, reason
         self.version += 1
-        self._record_standing(event_cls, reason)
+        self._record_standing(change, reason)
 
-    def _record_standing(self, event_cls, reason=None):
-        self._record(event_cls(self.id, self.name, self.status, self.version, self.territories, reason))
+    def _record_standing(self, change, reason=None):
+        self._record(events.StandingChanged(change, self.id, self.name, self.status, self.version,
+                                            self.territories, reason))

@@ -1,0 +1,23 @@
+"""A small client of the services' admin HTTP APIs, as staff tools call them (one bearer token
+per role); used by `spc demo` and the tests."""
+import socket
+
+import requests
+
+
+def free_port():
+    """A TCP port free on this machine right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StaffClient:
+    def __init__(self, ports, tokens, host="127.0.0.1", timeout=15):
+        self.ports, self.tokens, self.host, self.timeout = ports, tokens, host, timeout
+
+    def call(self, method, service, path, role="viewer", body=None):
+        """The raw answer of `service` (role None: no token)."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return requests.request(method, f"http://{self.host}:{self.ports[service]}{path}", json=body,
+                                headers=headers, timeout=self.timeout)
