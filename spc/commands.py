@@ -189,6 +189,38 @@ def openapi_cmd():
     click.echo(render(), nl=False)
 
 
+def generated():
+    """{file from the repository root: its new text from its old text}: what the code writes."""
+    from . import asyncapi, definitions, docs, openapi
+    return {"asyncapi.yaml": lambda old: asyncapi.render(), "openapi.yaml": lambda old: openapi.render(),
+            "deploy/rabbitmq/definitions.json": lambda old: definitions.render(),
+            "docs/integrating.md": docs.with_table}
+
+
+@cli.command("generate")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
+              help="The repository's root.")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is stale.")
+def generate(root, check):
+    """Rewrite what is generated from the code (the event catalogue, the topology, the @api
+    declarations): asyncapi.yaml, openapi.yaml, deploy/rabbitmq/definitions.json and the table
+    of inbound events in docs/integrating.md."""
+    from pathlib import Path
+    logging.getLogger().setLevel(logging.WARNING)
+    stale = []
+    for name, make in generated().items():
+        path = Path(root) / name
+        old = path.read_text(encoding="utf-8")
+        new = make(old)
+        if new != old:
+            stale.append(name)
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    for name in stale:
+        click.echo(f"{'stale' if check else 'written'}: {name}")
+    sys.exit(1 if check and stale else 0)
+
+
 @cli.command("definitions")
 def definitions_cmd():
     """Print RabbitMQ's definitions of SPC's topology and users, generated from the code

@@ -94,9 +94,11 @@ Id = ServiceId
 
 def Insee(**kw):
     """An INSEE commune code (COG): five digits, or 2A/2B and three digits for Corsica."""
-    return fields.String(validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$"), **kw)
+    return fields.String(validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$"),
+                         metadata={"description": "INSEE commune code: 5 digits, Corsica 2A…/2B…"}, **kw)
 
 
 def Department(**kw):
     """A department code (COG): two digits, 2A/2B, or three digits overseas (97x, 98x)."""
-    return fields.String(validate=validate.Regexp(r"^(\d{2}|2[AB]|97\d|98\d)$"), **kw)
+    return fields.String(validate=validate.Regexp(r"^(\d{2}|2[AB]|97\d|98\d)$"),
+                         metadata={"description": "department code: 2 digits, 2A/2B, 97x/98x overseas"}, **kw)

@@ -1,0 +1,40 @@
+"""The table of inbound event types in docs/integrating.md, generated from the event catalogue
+(between the markers below) by `spc generate`; tests/unit/test_generated.py fails when stale."""
+from marshmallow import fields, validate
+
+from spc.shared import events
+
+BEGIN, END = "<!-- inbound-events:begin (spc generate) -->", "<!-- inbound-events:end -->"
+
+
+def _field(name, field):
+    text = f"**`{name}`**" if field.required else f"`{name}`"
+    notes = []
+    for rule in field.validators:
+        if isinstance(rule, validate.OneOf):
+            notes.append(", ".join(f"`{c}`" for c in rule.choices))
+        elif isinstance(rule, validate.Length) and rule.max:
+            notes.append(f"{rule.min or 0}–{rule.max}")
+    if field.metadata.get("description"):
+        notes.append(field.metadata["description"])
+    if isinstance(field, fields.Url):
+        notes.append("`https://`")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def inbound_table():
+    rows = ["| routing key | payload (required in **bold**) | what SPC does | who may publish |",
+            "|---|---|---|---|"]
+    for entry in events.event_types():
+        if entry.inbound:
+            payload = ", ".join(_field(n, f) for n, f in entry.schema.fields.items())
+            rows.append(f"| `{entry.name}` | {payload} | {entry.description} | "
+                        f"{', '.join(f'`{p}`' for p in entry.publishers)} |")
+    return "\n".join(rows)
+
+
+def with_table(text):
+    """`text` (docs/integrating.md) with its generated table replaced by the current one."""
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n{inbound_table()}\n{END}{tail}"
