@@ -5,6 +5,7 @@ from its spec, so engine, lock, migrations and unit of work are put together in 
 `spc/fleet.py` lists the services."""
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .migrations import upgrade
 from .persistence import make_engine, transaction_lock
@@ -16,6 +17,7 @@ class ServiceSpec:
     port: int              # default HTTP port (`<NAME>_PORT` overrides it)
     unit_of_work: type     # the service's SQLAlchemy unit of work
     migrations: Path       # its alembic folder
+    standings: Callable    # its read model behind GET /standings: (uow, after, limit) -> [dict]
 
     def migrate(self, engine):
         """Bring the database to the latest schema (safe to run twice, and from several replicas)."""

@@ -12,3 +12,14 @@ class Aggregate:
     def pull_events(self):
         """The events recorded since the last pull, oldest first (and forget them)."""
         return self.__dict__.pop("_events", [])
+
+
+class Change:
+    """Base of a domain event that stands for a family of wire types: `family` + `change` (the
+    registry's `StandingChanged("approved", ...)` is `registry.service_approved`)."""
+
+    family = ""
+
+    @property
+    def event_type(self):
+        return self.family + self.change

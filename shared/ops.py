@@ -17,9 +17,7 @@ class OperationalEndpoints:
     """Mixin for a nameko service class that has `store` (Database), `broker_ok` (BrokerCheck),
     `metrics` (Metrics) and `auth` (Auth) dependencies. The health and metrics endpoints need no
     token; `/standings` (any role) is this service's view of every service's standing, read by
-    `spc reconcile`: the service's own read model, `read_standings(uow, after, limit)`."""
-
-    read_standings = None
+    `spc reconcile`: the service's own read model, `spec.standings(uow, after, limit)`."""
 
     @api("GET", "/health/live", role=PUBLIC, summary="The process is alive")
     def health_live(self, request):
@@ -44,7 +42,7 @@ class OperationalEndpoints:
     def standings(self, request):
         self.auth.require(request)
         query = StandingsQuery().load(request.args.to_dict())
-        items = self.read_standings(self.store.uow(), query["after"], query["limit"])
+        items = self.spec.standings(self.store.uow(), query["after"], query["limit"])
         following = items[-1]["service_id"] if len(items) == query["limit"] else None
         return json_response({"items": items, "next": following, "service": self.name})
 
@@ -60,9 +58,14 @@ def _ok(check):
 class SpcService(OperationalEndpoints):
     """Base of every SPC nameko service: its database (opened from `spec`, the service's
     bootstrap: shared/bootstrap.py), staff auth, metrics, readiness and the operational
-    endpoints. A service sets `spec` and `name = spec.name`, then declares its entrypoints."""
+    endpoints. A service sets `spec` (its name comes from it), then declares its entrypoints."""
 
     spec = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.spec is not None:
+            cls.name = cls.spec.name  # nameko's service name
     store = Database()
     auth = Auth()
     metrics = Metrics()

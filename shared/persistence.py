@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from .outbox import Inbox, OutboxWriter
-from .unit_of_work import AbstractUnitOfWork
+from .unit_of_work import AbstractUnitOfWork, Repository
 
 
 def database_url(service, environ=os.environ):
@@ -160,6 +160,25 @@ class UnitOfWork(AbstractUnitOfWork):
 
     def flush(self):
         self.session.flush()
+
+
+class SqlRepository(Repository):
+    """Base of a service's SQLAlchemy repository: one session, the aggregates it hands out
+    tracked for the unit of work (`_one`, `add`)."""
+
+    def __init__(self, session):
+        super().__init__()
+        self.session = session
+
+    def add(self, obj):
+        self.session.add(self._seen(obj))
+
+    def _one(self, query, for_update=False, create=None):
+        """The first result of `query` (row-locked when asked), tracked; with `create`, a factory
+        of the object to insert when there is none (first_or_create)."""
+        if create is not None:
+            return self._seen(first_or_create(self.session, query, create, for_update))
+        return self._seen(first(self.session, query, for_update))
 
 
 def first(session, query, for_update=False):

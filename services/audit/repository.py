@@ -3,8 +3,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared import envelope
 from spc.shared.clock import utcnow
-from spc.shared.persistence import UnitOfWork, first, first_or_create, insert_unless_taken
-from spc.shared.unit_of_work import Repository
+from spc.shared.persistence import SqlRepository, UnitOfWork, first, insert_unless_taken
 
 from . import orm
 from .domain import journal
@@ -12,20 +11,10 @@ from .domain.model import OPEN, Compliance, Finding, ParkedFact
 from .exceptions import FindingNotFound
 
 
-class AuditRepository(Repository):
-    def __init__(self, session):
-        super().__init__()
-        self.session = session
-
-    def add(self, obj):
-        self.session.add(obj)
-
+class AuditRepository(SqlRepository):
     def compliance(self, service_id, for_update=False, create=False):
         query = select(Compliance).where(Compliance.service_id == service_id)
-        if create:
-            return self._seen(first_or_create(self.session, query, lambda: Compliance(service_id),
-                                              for_update))
-        return self._seen(first(self.session, query, for_update))
+        return self._one(query, for_update, (lambda: Compliance(service_id)) if create else None)
 
     def finding(self, finding_id, for_update=False):
         found = (first(self.session, select(Finding).where(Finding.id == finding_id), True)

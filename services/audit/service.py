@@ -23,9 +23,7 @@ BATCH = 200
 
 class AuditService(SpcService):
     spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations")
-    name = spec.name
-    read_standings = staticmethod(handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
     dead_letter = DeadLetterSink()
     config = Config()
 

@@ -3,32 +3,24 @@ import zlib
 
 from sqlalchemy import and_, func, or_, select, text
 
-from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
-from spc.shared.unit_of_work import Repository
+from spc.shared.persistence import SqlRepository, UnitOfWork, standings_page
 
 from . import orm
 from .domain.model import PUBLISHED, Counter, DistributedService, Listing, department_of
 from .exceptions import CounterNotFound
 
 
-class DistributionRepository(Repository):
+class DistributionRepository(SqlRepository):
     def __init__(self, session):
-        super().__init__()
-        self.session = session
+        super().__init__(session)
         self._locked = set()
-
-    def add(self, obj):
-        self.session.add(obj)
 
     def add_all(self, objs):
         self.session.add_all(objs)
 
     def service(self, service_id, for_update=False, create=False):
         query = select(DistributedService).where(DistributedService.service_id == service_id)
-        if create:
-            return self._seen(first_or_create(self.session, query, lambda: DistributedService(service_id),
-                                              for_update))
-        return self._seen(first(self.session, query, for_update))
+        return self._one(query, for_update, (lambda: DistributedService(service_id)) if create else None)
 
     def counter(self, counter_id, required=True):
         found = self.session.get(Counter, counter_id)

@@ -15,9 +15,7 @@ from .schemas import CounterQuery
 
 class DistributionService(SpcService):
     spec = ServiceSpec("distribution", port=8003, unit_of_work=DistributionUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations")
-    name = spec.name
-    read_standings = staticmethod(handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
 
     @api("GET", "/counters", query=CounterQuery, summary="France Services counters")
     def counters(self, request):

@@ -1,21 +1,14 @@
 """Loading and saving funding's aggregates; the unit of work that groups them."""
 from sqlalchemy import insert, select
 
-from spc.shared.persistence import UnitOfWork, first, first_or_create, standings_page
-from spc.shared.unit_of_work import Repository
+from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
 
 from . import orm
 from .domain.model import FundingAccount, Programme, Tranche
 from .exceptions import ProgrammeNotFound, TrancheNotFound
 
 
-class FundingRepository(Repository):
-    def __init__(self, session):
-        super().__init__()
-        self.session = session
-
-    def add(self, obj):
-        self.session.add(obj)
+class FundingRepository(SqlRepository):
 
     def programme(self, programme_id, for_update=False):
         query = select(Programme).where(Programme.id == programme_id)
@@ -30,10 +23,7 @@ class FundingRepository(Repository):
     def account(self, service_id, for_update=False, create=False):
         """The service's funding account (locked when asked); `create` makes an unknown one."""
         query = select(FundingAccount).where(FundingAccount.service_id == service_id)
-        if create:
-            return self._seen(first_or_create(self.session, query, lambda: FundingAccount(service_id),
-                                              for_update))
-        return self._seen(first(self.session, query, for_update))
+        return self._one(query, for_update, (lambda: FundingAccount(service_id)) if create else None)
 
     def service_of_tranche(self, tranche_id):
         service_id = self.session.scalar(select(Tranche.service_id).where(Tranche.id == tranche_id))

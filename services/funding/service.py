@@ -17,9 +17,7 @@ from .schemas import GrantIn, ProgrammeIn
 
 class FundingService(SpcService):
     spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations")
-    name = spec.name
-    read_standings = staticmethod(handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
 
     @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201, errors=(InvalidAmount,),
          summary="Open a programme with its budget envelope")

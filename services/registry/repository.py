@@ -1,21 +1,14 @@
 """Loading and saving the registry's aggregates; the unit of work that groups them."""
 from sqlalchemy import func, select
 
-from spc.shared.persistence import UnitOfWork
-from spc.shared.unit_of_work import Repository
+from spc.shared.persistence import SqlRepository, UnitOfWork
 
 from . import orm
 from .domain.model import CitizenService
 from .exceptions import ServiceNotFound
 
 
-class ServiceRepository(Repository):
-    def __init__(self, session):
-        super().__init__()
-        self.session = session
-
-    def add(self, service):
-        self.session.add(self._seen(service))
+class ServiceRepository(SqlRepository):
 
     def get(self, service_id, for_update=False):
         query = select(CitizenService).where(CitizenService.id == service_id)

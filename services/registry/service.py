@@ -17,9 +17,7 @@ from .schemas import ListQuery, RegisterServiceIn, RevokeIn
 
 class RegistryService(SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations")
-    name = spec.name
-    read_standings = staticmethod(handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201, errors=(InvalidPact,),
          summary="Register a citizen service under its pact (status submitted)")

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from spc.shared.domain import Change
+
 
 @dataclass
 class FindingRecorded:
@@ -15,15 +17,12 @@ class FindingRecorded:
 
 
 @dataclass
-class ViolationDecided:
+class ViolationDecided(Change):
     """`audit.violation_<change>` (confirmed, resolved): `open_violations` after this decision,
     and the service's `audit_version`, which grows with each decision."""
+    family = "audit.violation_"
     change: str
     finding_id: str
     service_id: str
     open_violations: int
     audit_version: int
-
-    @property
-    def event_type(self):
-        return f"audit.violation_{self.change}"

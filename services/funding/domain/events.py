@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from spc.shared.domain import Change
+
 
 @dataclass
 class GrantAwarded:
@@ -24,14 +26,11 @@ class TrancheReleased:
 
 
 @dataclass
-class FundingChanged:
+class FundingChanged(Change):
     """`funding.funding_<change>` (frozen, unfrozen): the tranches that moved, at the registry
     standing `version` that moved them."""
+    family = "funding.funding_"
     change: str
     service_id: str
     version: int
     tranche_ids: list
-
-    @property
-    def event_type(self):
-        return f"funding.funding_{self.change}"

@@ -1,11 +1,14 @@
 """Events the registry records; each carries the service's whole standing and its version."""
 from dataclasses import dataclass
 
+from spc.shared.domain import Change
+
 
 @dataclass
-class StandingChanged:
+class StandingChanged(Change):
     """`registry.service_<change>` (submitted, approved, suspended, reinstated, revoked): the
     service's whole standing after the change, so consumers keep the newest `version`."""
+    family = "registry.service_"
     change: str
     service_id: str
     name: str
@@ -13,7 +16,3 @@ class StandingChanged:
     version: int
     territories: dict
     reason: str | None = None
-
-    @property
-    def event_type(self):
-        return f"registry.service_{self.change}"
