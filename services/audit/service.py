@@ -2,7 +2,6 @@
 from pathlib import Path
 
 from nameko.dependency_providers import Config
-from nameko.timer import timer
 
 from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
@@ -10,6 +9,7 @@ from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply
 from spc.shared.errors import Rejection
 from spc.shared.http import api, json_response, read_json
 from spc.shared.ops import SpcService
+from spc.shared.timer import periodic
 
 from . import handlers
 from .domain.commands import RecordFinding, ResolveFinding
@@ -81,11 +81,11 @@ class AuditService(SpcService):
     def on_unrouted(self, event):
         raise Rejection("unknown_event_type", f"{event.event_type!r} has no consumer")
 
-    @timer(interval=0.2)
+    @periodic(interval=0.2)
     def chain_journal(self):
         handlers.chain_journal(self.store.uow())
 
-    @timer(interval=1)
+    @periodic(interval=1)
     def expire_parked(self):
         window = float(self.config.get("UNKNOWN_SERVICE_WINDOW", UNKNOWN_SERVICE_WINDOW_SECONDS))
         sink = self.dead_letter
@@ -93,6 +93,6 @@ class AuditService(SpcService):
             fact.body.encode("utf-8"), fact.queue, rejection, fact.event_id, fact.event_type))
         self.metrics.parked.set(handlers.parked_count(self.store.uow()))
 
-    @timer(interval=60)
+    @periodic(interval=60)
     def escalate_overdue(self):
         handlers.escalate_overdue(self.store.uow())

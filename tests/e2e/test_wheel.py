@@ -18,7 +18,7 @@ def run(*args, cwd=None, timeout=600):
 
 
 def test_the_built_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path):
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
         str(tmp_path / "dist"), str(ROOT))
     [wheel] = (tmp_path / "dist").glob("service_public_citoyen-*.whl")
     venv.create(tmp_path / "venv", with_pip=True)
