@@ -18,6 +18,7 @@ class ServiceSpec:
     unit_of_work: type     # the service's SQLAlchemy unit of work
     migrations: Path       # its alembic folder
     standings: Callable    # its read model behind GET /standings: (uow, after, limit) -> [dict]
+    holdings: Callable     # what it holds now, for its metrics: (uow) -> {(kind, status): number}
 
     def migrate(self, engine):
         """Bring the database to the latest schema (safe to run twice, and from several replicas)."""

@@ -27,6 +27,7 @@ from . import envelope, failpoints, topology
 from .errors import Rejection
 from .messaging import Publisher
 from .metrics import MetricsHub
+from .clock import to_db, utcnow
 from .persistence import check_database
 
 log = logging.getLogger(__name__)
@@ -393,8 +394,10 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
                 return _duplicates(events, metrics)
         raise
     if metrics is not None:
+        now = utcnow()
         for event in fresh:
             metrics.consumed.labels(event.event_type).inc()
+            metrics.delivery.labels(event.event_type).observe(max(0.0, (now - to_db(event.occurred_at)).total_seconds()))
     applied = {id(e) for e in fresh}
     _duplicates([e for e in events if id(e) not in applied], metrics)
     return len(fresh)

@@ -23,6 +23,12 @@ class ServiceMetrics:
         self.database_waits = Counter(f"{p}_database_waits_total",
                                       "Tries that found the database unreachable (event held)",
                                       registry=r)
+        self.delivery = Histogram(f"{p}_event_delivery_seconds",
+                                  "From an event's occurred_at to its effect committed here",
+                                  ["event_type"], registry=r,
+                                  buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600))
+        self.holdings = Gauge(f"{p}_holdings", "What this service holds now, by kind and status "
+                              "(counted when /metrics is read)", ["kind", "status"], registry=r)
         self.handler_seconds = Histogram(f"{p}_handler_seconds", "Time to apply one event", ["event_type"],
                                          registry=r)
         self.published = Counter(f"{p}_outbox_published_total", "Events relayed from the outbox", registry=r)

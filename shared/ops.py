@@ -34,7 +34,7 @@ class OperationalEndpoints:
 
     @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format)")
     def metrics_text(self, request):
-        self.store.refresh_outbox_lag()
+        self.store.refresh_gauges(self.spec.holdings)
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)
 
     @api("GET", "/standings", query=StandingsQuery,

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import eventlet.event
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, null, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
@@ -173,6 +173,11 @@ class SqlRepository(Repository):
     def add(self, obj):
         self.session.add(self._seen(obj))
 
+    def _count_by_status(self, table, amount=None):
+        """[(status, rows, sum of the `amount` column or None)] of `table`, one query."""
+        total = func.sum(table.c[amount]) if amount else null()
+        return self.session.execute(select(table.c.status, func.count(), total).group_by(table.c.status)).all()
+
     def _one(self, query, for_update=False, create=None):
         """The first result of `query` (row-locked when asked), tracked; with `create`, a factory
         of the object to insert when there is none (first_or_create)."""
@@ -192,7 +197,6 @@ def first(session, query, for_update=False):
 def standings_page(session, table, children, after, limit):
     """For `GET /standings`: the rows of `table` (service_id, status, version) after `after`, by
     service id, each with its `children` rows (service_id, status) counted by status."""
-    from sqlalchemy import func, select
     rows = session.execute(select(table.c.service_id, table.c.status, table.c.version)
                            .where(table.c.service_id > after)
                            .order_by(table.c.service_id).limit(limit)).all()

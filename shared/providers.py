@@ -29,12 +29,18 @@ class Store:
     def check(self):
         check_database(self._p.database.engine)
 
-    def refresh_outbox_lag(self):
-        """Set the outbox-lag gauge now (a scrape must see a stuck relay, not its last success)."""
+    def refresh_gauges(self, holdings):
+        """Set the gauges read from the database now: the outbox lag (a scrape must see a stuck
+        relay, not its last success) and what the service holds (`holdings(uow)`)."""
+        metrics = self._p.hub.metrics
         try:
-            self._p.hub.metrics.outbox_lag.set(self._p.relay.oldest_unsent_age())
-        except Exception:  # database away: readiness says so; keep the last value
-            pass
+            metrics.outbox_lag.set(self._p.relay.oldest_unsent_age())
+            counted = holdings(self.uow())
+        except Exception:  # database away: readiness says so; keep the last values
+            return
+        metrics.holdings.clear()
+        for (kind, status), value in counted.items():
+            metrics.holdings.labels(kind, status).set(value)
 
 
 class Database(DependencyProvider):

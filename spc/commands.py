@@ -222,12 +222,22 @@ def generate(root, check):
 
 
 @cli.command("definitions")
-def definitions_cmd():
+@click.option("--passwords-from-env", is_flag=True,
+              help="Fill in each user's password hash from SPC_BROKER_PASSWORD_<USER> (for loading at boot).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here (mode 0644), not to stdout.")
+def definitions_cmd(passwords_from_env, out):
     """Print RabbitMQ's definitions of SPC's topology and users, generated from the code
     (deploy/rabbitmq/definitions.json)."""
+    import os
     from .definitions import render
     logging.getLogger().setLevel(logging.WARNING)
-    click.echo(render(), nl=False)
+    text = render(os.environ if passwords_from_env else None)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(out, 0o644)  # the broker reads it as its own user
 
 
 @cli.group()

@@ -4,9 +4,15 @@ the event catalogue names as publishers (inbound) or readers (outbound) of each 
 Written by `spc definitions`; tests/integration/test_rabbitmq_definitions.py fails when the
 committed file differs, and loads it into the real broker to try each user's rights.
 
-Passwords are not in the file (empty hashes): set them at deploy time (deploy/rabbitmq/README.md).
+Passwords are not in the committed file (empty hashes: nobody can log in until they are set at
+deploy time, deploy/rabbitmq/README.md). `spc definitions --passwords-from-env` fills in the hash
+of each user whose password is in `SPC_BROKER_PASSWORD_<USER>` (`spc-registry`:
+`SPC_BROKER_PASSWORD_SPC_REGISTRY`): what compose loads at the broker's boot.
 """
+import base64
+import hashlib
 import json
+import os
 import re
 
 from spc.shared import events, topology
@@ -21,6 +27,16 @@ EXTERNAL_LIMITS = {"max-connections": 10, "max-channels": 20}  # one system neve
 BOUNDS = [("spc-compliance-bound", [topology.AUDIT_COMPLIANCE], 100_000),
           ("spc-inbound-bounds", [topology.AUDIT_REPORTS, topology.DISTRIBUTION_INBOUND], 200_000),
           ("spc-dead-letters", topology.DEAD_LETTER_QUEUES, 1_000_000)]
+
+
+def password_env(user):
+    return "SPC_BROKER_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", user.upper())
+
+
+def password_hash(password, salt=None):
+    """RabbitMQ's rabbit_password_hashing_sha256: base64(salt + sha256(salt + password))."""
+    salt = os.urandom(4) if salt is None else salt
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode("utf-8")).digest()).decode()
 
 
 def _any_of(names):
@@ -56,6 +72,8 @@ def _access():
     own = _any_of([q.name for q in topology.CONSUMER_QUEUES if not q.name.startswith("spc.")])
     own = own.replace("^(", "^(spc\\..*|")  # every spc.* exchange and queue, and its consumer queues
     users = [_user(f"spc-{name}") for name in SERVICE_NAMES] + [_user("spc-operator")]
+    # operators' login to the management UI and API (no message rights of its own)
+    users.append(dict(_user("spc-admin"), tags="administrator"))
     permissions = [_permission(f"spc-{name}", own, own, own) for name in SERVICE_NAMES]
     permissions.append(_permission(
         "spc-operator", "^$", _any_of(["amq.default", topology.INBOUND.name, topology.UNROUTED.name]),
@@ -102,5 +120,15 @@ def document():
     }
 
 
-def render():
-    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+def with_passwords(doc, environ):
+    """`doc` with the hash of each user's password from `environ` (users without one: unchanged)."""
+    for user in doc["users"]:
+        password = environ.get(password_env(user["name"]))
+        if password:
+            user["password_hash"] = password_hash(password)
+    return doc
+
+
+def render(environ=None):
+    doc = document() if environ is None else with_passwords(document(), environ)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

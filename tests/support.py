@@ -213,3 +213,18 @@ def metric(api, service, name, **labels):
     return sum(sample.value for family in text_string_to_metric_families(text)
                for sample in family.samples
                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
+
+
+def stop_processes(procs, log_dir, tail=3000):
+    """SIGTERM each `spc` process (name -> Popen), wait (SIGKILL after 20 s), print each log's end."""
+    import signal
+    import subprocess
+    import sys
+    for proc in procs.values():
+        proc.send_signal(signal.SIGTERM)
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        sys.stdout.write(f"--- {name}\n" + (log_dir / f"{name}.log").read_text()[-tail:])

@@ -201,3 +201,9 @@ def standings(uow, after, limit):
     service's standing, by service id, after `after`."""
     with uow:
         return uow.audit.standings(after, limit)
+
+
+def holdings(uow):
+    """For the metrics: findings by status (parked facts have their own gauge)."""
+    with uow:
+        return {("findings", status): n for status, n, _ in uow.audit.findings_by_status()}

@@ -65,6 +65,9 @@ class AuditRepository(SqlRepository):
             self.session.execute(delete(orm.compliance).where(
                 orm.compliance.c.service_id == service_id, orm.compliance.c.known.is_(False)))
 
+    def findings_by_status(self):
+        return self._count_by_status(orm.findings)
+
     def parked_count(self):
         return self.session.scalar(select(func.count()).select_from(orm.parked_facts))
 

@@ -23,7 +23,8 @@ BATCH = 200
 
 class AuditService(SpcService):
     spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
+                       holdings=handlers.holdings)
     dead_letter = DeadLetterSink()
     config = Config()
 

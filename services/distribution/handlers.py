@@ -118,3 +118,9 @@ def standings(uow, after, limit):
     service's standing, by service id, after `after`."""
     with uow:
         return uow.distribution.standings(after, limit)
+
+
+def holdings(uow):
+    """For the metrics: listings by status."""
+    with uow:
+        return {("listings", status): n for status, n, _ in uow.distribution.listings_by_status()}

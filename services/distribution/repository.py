@@ -98,6 +98,9 @@ class DistributionRepository(SqlRepository):
             .order_by(DistributedService.name)).all()
 
 
+    def listings_by_status(self):
+        return self._count_by_status(orm.listings)
+
     def standings(self, after, limit):
         """Each service's standing with its listings counted by status."""
         return [dict(row, listings=counts) for row, counts in

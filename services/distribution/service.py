@@ -15,7 +15,8 @@ from .schemas import CounterQuery
 
 class DistributionService(SpcService):
     spec = ServiceSpec("distribution", port=8003, unit_of_work=DistributionUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
+                       holdings=handlers.holdings)
 
     @api("GET", "/counters", query=CounterQuery, summary="France Services counters")
     def counters(self, request):

@@ -100,3 +100,10 @@ def standings(uow, after, limit):
     service's standing, by service id, after `after`."""
     with uow:
         return uow.funding.standings(after, limit)
+
+
+def holdings(uow):
+    """For the metrics: tranches by status, in number and in cents (frozen funding among them)."""
+    with uow:
+        rows = uow.funding.tranches_by_status()
+        return {**{("tranches", s): n for s, n, _ in rows}, **{("tranche_cents", s): c or 0 for s, _, c in rows}}

@@ -36,6 +36,9 @@ class FundingRepository(SqlRepository):
             tranche_id=tranche.id, event_id=event_id, amount_cents=tranche.amount_cents, released_at=at))
 
 
+    def tranches_by_status(self):
+        return self._count_by_status(orm.tranches, amount="amount_cents")
+
     def standings(self, after, limit):
         """Each account's standing with its tranches counted by status."""
         return [dict(row, frozen=row["status"] == "suspended", tranches=counts) for row, counts in

@@ -17,7 +17,8 @@ from .schemas import GrantIn, ProgrammeIn
 
 class FundingService(SpcService):
     spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
+                       holdings=handlers.holdings)
 
     @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201, errors=(InvalidAmount,),
          summary="Open a programme with its budget envelope")

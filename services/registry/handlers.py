@@ -78,3 +78,9 @@ def standings(uow, after, limit):
     service's standing, by service id, after `after`."""
     with uow:
         return uow.services.standings(after, limit)
+
+
+def holdings(uow):
+    """For the metrics: services by status."""
+    with uow:
+        return {("services", status): n for status, n, _ in uow.services.by_status()}

@@ -37,6 +37,9 @@ class ServiceRepository(SqlRepository):
                  "audit_version": r.audit_version, "open_violations": r.open_violations}
                 for r in rows]
 
+    def by_status(self):
+        return self._count_by_status(orm.services)
+
     def count(self):
         return self.session.scalar(select(func.count()).select_from(orm.services))
 

@@ -17,7 +17,8 @@ from .schemas import ListQuery, RegisterServiceIn, RevokeIn
 
 class RegistryService(SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
-                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings)
+                       migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
+                       holdings=handlers.holdings)
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201, errors=(InvalidPact,),
          summary="Register a citizen service under its pact (status submitted)")

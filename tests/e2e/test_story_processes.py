@@ -1,14 +1,13 @@
 """e2e: the four services as separate `spc run` processes against the real RabbitMQ and
 PostgreSQL, driven over HTTP, with the violation published by pika as an external system would."""
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
 
 from spc.config import SERVICE_NAMES
-from tests.support import TOKENS_ENV, Api, PACT, envelope, free_port, publish_inbound, wait_for
+from tests.support import TOKENS_ENV, Api, PACT, envelope, free_port, publish_inbound, stop_processes, wait_for
 
 
 @pytest.fixture
@@ -31,15 +30,7 @@ def processes(amqp_uri, pg_url_factory, tmp_path):
                      timeout=60)
         yield api
     finally:
-        for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        for name, proc in procs.items():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for name in SERVICE_NAMES:
-            sys.stdout.write((tmp_path / f"{name}.log").read_text()[-3000:])
+        stop_processes(procs, tmp_path)
 
 
 def test_the_whole_story_across_four_processes(processes, amqp_uri):

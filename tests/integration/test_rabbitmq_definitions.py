@@ -288,3 +288,25 @@ def test_the_brokers_delivery_limit_dead_letters_a_message_that_keeps_coming_bac
         assert body == b'{"poison": true}' and props.message_id == "m-1"
     finally:
         conn.close()
+
+
+def test_passwords_from_the_environment_are_hashed_as_the_broker_checks_them():
+    """What compose loads at boot: `spc definitions --passwords-from-env`; a service logs in."""
+    from spc.definitions import password_env, with_passwords
+    tag = uuid.uuid4().hex[:8]
+    vhost, user = f"spc_pw_{tag}", f"spc-funding-{tag}"
+    doc = {"users": [dict(u, name=user) for u in DEFINITIONS["users"] if u["name"] == "spc-funding"],
+           "vhosts": [{"name": vhost}],
+           "permissions": [{"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}]}
+    with_passwords(doc, {password_env(user): "s3cret-Pw"})
+    requests.post(f"{RABBIT_API}/definitions", json=doc, timeout=30).raise_for_status()
+    try:
+        conn = pika.BlockingConnection(pika.URLParameters(
+            f"amqp://{user}:s3cret-Pw@{AMQP_BASE.split('@', 1)[1]}/{vhost}"))
+        conn.close()
+        with pytest.raises(pika.exceptions.ProbableAuthenticationError):
+            pika.BlockingConnection(pika.URLParameters(
+                f"amqp://{user}:wrong@{AMQP_BASE.split('@', 1)[1]}/{vhost}"))
+    finally:
+        requests.delete(f"{RABBIT_API}/vhosts/{vhost}", timeout=30)
+        requests.delete(f"{RABBIT_API}/users/{user}", timeout=10)

@@ -1,7 +1,7 @@
 """The rule that matters most, on the real broker: a violation suspends funding and distribution."""
 import json
 
-from tests.support import PACT, EventTap, drain_queue, envelope, publish_inbound, wait_for
+from tests.support import PACT, EventTap, drain_queue, envelope, metric, publish_inbound, wait_for
 
 
 def register_active(spc, pact=PACT):
@@ -52,6 +52,14 @@ def test_a_major_violation_suspends_funding_and_distribution_then_resolution_rei
     assert spc.ok("GET", "distribution", "/counters/fs-1/catalogue")["services"] == []
     refused = spc.call("POST", "funding", f"/tranches/{g['tranches'][1]['id']}/release", "funding_officer")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "funding_frozen"
+    # what the dashboard shows: frozen funding, withdrawn listings, each hop's delivery lag
+    assert metric(spc, "funding", "spc_funding_holdings", kind="tranches", status="frozen") == 2
+    assert metric(spc, "funding", "spc_funding_holdings", kind="tranche_cents", status="frozen") > 0
+    assert metric(spc, "distribution", "spc_distribution_holdings", kind="listings", status="withdrawn") == 2
+    assert metric(spc, "registry", "spc_registry_holdings", kind="services", status="suspended") == 1
+    for service, event_type in (("audit", "compliance.violation_reported"),
+                                ("registry", "audit.violation_confirmed"), ("funding", "registry.service_suspended")):
+        assert metric(spc, service, f"spc_{service}_event_delivery_seconds_count", event_type=event_type) >= 1
 
     finding = spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"][0]
     assert finding["is_violation"] and finding["status"] == "open"

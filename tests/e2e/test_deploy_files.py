@@ -1,0 +1,40 @@
+"""The deployment files, checked offline (no Docker engine here): the Dockerfile by hadolint, the
+compose file by docker-compose's own parser with the values of deploy/.env.example."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def tool(name):
+    found = shutil.which(name)
+    if found is None and os.environ.get("CI"):
+        pytest.fail(f"{name} is missing: .ci/run installs it")
+    if found is None:
+        pytest.skip(f"{name} is not installed here (.ci/run installs it)")
+    return found
+
+
+def test_the_dockerfile_passes_hadolint():
+    done = subprocess.run([tool("hadolint"), str(DEPLOY / "Dockerfile")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_compose_file_is_valid_with_the_example_settings(tmp_path):
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    shutil.copy(copy / ".env.example", copy / ".env")
+    shutil.copy(copy / "admin-tokens.example", copy / "admin-tokens")
+    done = subprocess.run([tool("docker-compose"), "-f", str(copy / "compose.yaml"), "config", "-q"],
+                          cwd=copy, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_secret_is_committed():
+    ignored = (DEPLOY.parent / ".gitignore").read_text().split()
+    assert "deploy/.env" in ignored and "deploy/admin-tokens" in ignored
+    assert "change-me" in (DEPLOY / ".env.example").read_text()
