@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .migrations import upgrade
+from .migrations import pending, upgrade
 from .persistence import make_engine, transaction_lock
+
+
+class SchemaNotReady(RuntimeError):
+    """SPC_MIGRATE=false and the database is not at the latest schema yet."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,11 @@ class ServiceDatabase:
         self.lock = transaction_lock(engine)
         if migrate:
             spec.migrate(engine)
+        else:
+            missing = pending(engine, spec.name, spec.migrations)
+            if missing:  # refuse to start: its messages would fail until the schema is there
+                raise SchemaNotReady(f"{spec.name}: the database lacks migrations {missing}; "
+                                     f"run `spc migrate {spec.name}` (or wait for the migration step)")
 
     def uow(self, urgent=False):
         return self.spec.unit_of_work(self.engine, self.spec.name, self.lock, self.on_commit, urgent)

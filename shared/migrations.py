@@ -23,6 +23,18 @@ def upgrade(engine, service, migrations_dir, revision="head"):
         command.upgrade(alembic_config(service, migrations_dir, conn), revision)
 
 
+def pending(engine, service, migrations_dir):
+    """The revisions the database still lacks, newest first (empty at the latest schema)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    script = ScriptDirectory.from_config(alembic_config(service, migrations_dir))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(
+            conn, opts={"version_table": f"alembic_version_{service}"}).get_current_heads()
+    have = {r.revision for head in current for r in script.iterate_revisions(head, "base")}
+    return [r.revision for r in script.walk_revisions() if r.revision not in have]
+
+
 def downgrade(engine, service, migrations_dir, revision="base"):
     with engine.begin() as conn:
         command.downgrade(alembic_config(service, migrations_dir, conn), revision)

@@ -191,10 +191,13 @@ def openapi_cmd():
 
 def generated():
     """{file from the repository root: its new text from its old text}: what the code writes."""
-    from . import asyncapi, definitions, docs, openapi
-    return {"asyncapi.yaml": lambda old: asyncapi.render(), "openapi.yaml": lambda old: openapi.render(),
+    from . import asyncapi, definitions, docs, kubernetes, openapi
+    made = {"asyncapi.yaml": lambda old: asyncapi.render(), "openapi.yaml": lambda old: openapi.render(),
             "deploy/rabbitmq/definitions.json": lambda old: definitions.render(),
             "docs/integrating.md": docs.with_table}
+    for path, objects in kubernetes.FILES.items():
+        made[path] = lambda old, objects=objects: kubernetes.render(objects)
+    return made
 
 
 @cli.command("generate")
@@ -203,14 +206,14 @@ def generated():
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is stale.")
 def generate(root, check):
     """Rewrite what is generated from the code (the event catalogue, the topology, the @api
-    declarations): asyncapi.yaml, openapi.yaml, deploy/rabbitmq/definitions.json and the table
-    of inbound events in docs/integrating.md."""
+    declarations): asyncapi.yaml, openapi.yaml, deploy/rabbitmq/definitions.json, the Kubernetes
+    objects of deploy/k8s/ and the table of inbound events in docs/integrating.md."""
     from pathlib import Path
     logging.getLogger().setLevel(logging.WARNING)
     stale = []
     for name, make in generated().items():
         path = Path(root) / name
-        old = path.read_text(encoding="utf-8")
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
         new = make(old)
         if new != old:
             stale.append(name)

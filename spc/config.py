@@ -40,6 +40,8 @@ class Settings:
             "max_workers": self.workers("SPC_MAX_WORKERS", 10) + self.workers("SPC_URGENT_WORKERS", 4)
             + HTTP_WORKERS,
             "HEARTBEAT": int(self.environ.get("SPC_HEARTBEAT", 30)),
+            # off where a migration step runs before the service (compose, Kubernetes Jobs)
+            "MIGRATE": self.environ.get("SPC_MIGRATE", "true").lower() not in ("0", "false", "no"),
             "UNKNOWN_SERVICE_WINDOW": float(self.environ.get("SPC_UNKNOWN_SERVICE_WINDOW", 3600)),
             "ENV": self.environ,
         }

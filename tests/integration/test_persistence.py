@@ -180,3 +180,13 @@ def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url)
         open_violations = conn.execute(select(audit_orm.compliance.c.open_violations)).scalar()
     engine.dispose()
     assert (confirmed, open_violations) == (1, 1)
+
+
+def test_a_service_told_not_to_migrate_refuses_to_start_on_a_database_behind_its_code(db_url):
+    """SPC_MIGRATE=false (a migration step runs first: compose, Kubernetes Jobs): until that step
+    has run, the service does not start, rather than fail every message it takes."""
+    from spc.shared.bootstrap import SchemaNotReady
+    with pytest.raises(SchemaNotReady, match="spc migrate audit"):
+        spec("audit").open(db_url, migrate=False)
+    spec("audit").open(db_url).close()  # the migration step
+    spec("audit").open(db_url, migrate=False).close()

@@ -1,0 +1,199 @@
+"""Builds SPC's Kubernetes objects from the code, for `deploy/k8s/` (kustomize): `spc generate`
+writes them, tests/unit/test_generated.py fails when they are stale, and
+tests/e2e/test_kubernetes.py renders every overlay and validates each object offline.
+
+- `base/spc.yaml`: per service (spc/fleet.py) a Deployment, its Service, a migration Job, a
+  PodDisruptionBudget, a HorizontalPodAutoscaler and a NetworkPolicy (its pods reach only the
+  broker, their own database and DNS); the shared ConfigMap and ServiceAccount.
+- `operators/rabbitmq.yaml`: a RabbitmqCluster (RabbitMQ Cluster Operator) and, for the Messaging
+  Topology Operator, the vhost, exchanges, quorum queues, bindings, policies, users, permissions
+  and topic permissions of deploy/rabbitmq/definitions.json (the same document, spc/definitions.py).
+- `operators/postgres.yaml`: one CloudNativePG Cluster per service, its database and owner.
+
+Secrets are referenced, never generated: `<user>-credentials` (username, password) for each
+broker user, `spc-admin-tokens` (admin-tokens) for the staff tokens; CloudNativePG makes
+`spc-<service>-db-app` (uri) itself.
+"""
+import re
+
+import yaml
+
+from . import definitions
+from .fleet import SERVICE_NAMES, spec
+
+PART_OF = {"app.kubernetes.io/part-of": "spc"}
+BROKER = "spc-rabbitmq"
+RUN_AS = 10001  # the image's user (deploy/Dockerfile)
+TOKENS_DIR = "/etc/spc/tokens"
+
+
+def _labels(service, component):
+    return {"app.kubernetes.io/name": f"spc-{service}", "app.kubernetes.io/instance": service,
+            "app.kubernetes.io/component": component, **PART_OF}
+
+
+def _meta(name, labels=None):
+    return {"name": name, "labels": labels or dict(PART_OF)}
+
+
+def _pod_security():
+    return {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def _container(service, command, port=None):
+    env = [{"name": f"{service.upper()}_DATABASE_URL",
+            "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-db-app", "key": "uri"}}}]
+    if port:
+        env = [{"name": "AMQP_USER", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "username"}}},
+               {"name": "AMQP_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "password"}}},
+               {"name": "AMQP_URI", "value": f"amqp://$(AMQP_USER):$(AMQP_PASSWORD)@{BROKER}:5672/spc"},
+               *env,
+               {"name": "SPC_ADMIN_TOKENS_FILE", "value": f"{TOKENS_DIR}/admin-tokens"},
+               {"name": "SPC_MIGRATE", "value": "false"}]  # the migration Job does it
+    container = {
+        "name": "spc", "image": "spc", "command": command, "env": env,
+        "envFrom": [{"configMapRef": {"name": "spc-config"}}],
+        "resources": {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+    if port:
+        container["ports"] = [{"name": "http", "containerPort": port}]
+        container["readinessProbe"] = {"httpGet": {"path": "/health/ready", "port": "http"},
+                                       "periodSeconds": 5, "failureThreshold": 3}
+        container["livenessProbe"] = {"httpGet": {"path": "/health/live", "port": "http"},
+                                      "periodSeconds": 10, "failureThreshold": 6}
+        container["startupProbe"] = {"httpGet": {"path": "/health/live", "port": "http"},
+                                     "periodSeconds": 2, "failureThreshold": 60}
+        container["volumeMounts"].append({"name": "admin-tokens", "mountPath": TOKENS_DIR, "readOnly": True})
+    return container
+
+
+def _pod(service, container, tokens):
+    volumes = [{"name": "tmp", "emptyDir": {}}]
+    if tokens:
+        volumes.append({"name": "admin-tokens", "secret": {"secretName": "spc-admin-tokens"}})
+    return {"serviceAccountName": "spc", "automountServiceAccountToken": False,
+            "securityContext": _pod_security(), "containers": [container], "volumes": volumes}
+
+
+def service_objects(service):
+    port, labels = spec(service).port, _labels(service, "service")
+    selector = {"app.kubernetes.io/name": f"spc-{service}", "app.kubernetes.io/component": "service"}
+    pod = _pod(service, _container(service, ["spc", "run", service], port), tokens=True)
+    pod["terminationGracePeriodSeconds"] = 60  # SIGTERM: in-flight messages finish first
+    migration = _labels(service, "migration")
+    return [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(f"spc-{service}", labels),
+         "spec": {"replicas": 2, "selector": {"matchLabels": selector},
+                  "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                  "template": {"metadata": {"labels": labels}, "spec": pod}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": _meta(f"spc-{service}", labels),
+         "spec": {"selector": selector, "ports": [{"name": "http", "port": port, "targetPort": "http"}]}},
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": _meta(f"spc-{service}-migrate", migration),
+         "spec": {"backoffLimit": 6, "ttlSecondsAfterFinished": 86400,
+                  "template": {"metadata": {"labels": migration},
+                               "spec": dict(_pod(service, _container(service, ["spc", "migrate", service]), False),
+                                            restartPolicy="OnFailure")}}},
+        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(f"spc-{service}", labels),
+         "spec": {"minAvailable": 1, "selector": {"matchLabels": selector}}},
+        {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": _meta(f"spc-{service}", labels),
+         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"spc-{service}"},
+                  "minReplicas": 2, "maxReplicas": 6,
+                  "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                      "type": "Utilization", "averageUtilization": 70}}}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(f"spc-{service}", labels),
+         "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": service, **PART_OF}},
+                  "policyTypes": ["Ingress", "Egress"],
+                  "ingress": [{"ports": [{"protocol": "TCP", "port": port}]}],  # staff tools, Prometheus
+                  "egress": [
+                      {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": BROKER}}}],
+                       "ports": [{"protocol": "TCP", "port": 5672}]},
+                      {"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": f"spc-{service}-db"}}}],
+                       "ports": [{"protocol": "TCP", "port": 5432}]},
+                      {"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                       "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}},
+    ]
+
+
+def base():
+    shared = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("spc"), "automountServiceAccountToken": False},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("spc-config"),
+         "data": {"SPC_BIND": "0.0.0.0", "SPC_DATA_DIR": "/tmp/spc", "SPC_MAX_WORKERS": "10",
+                  "SPC_URGENT_WORKERS": "4", "SPC_HEARTBEAT": "30", "SPC_UNKNOWN_SERVICE_WINDOW": "3600"}},
+    ]
+    return shared + [obj for service in SERVICE_NAMES for obj in service_objects(service)]
+
+
+# ---- the operators' objects ---------------------------------------------------------------
+def _k8s_name(*parts):
+    name = "-".join(re.sub(r"[^a-z0-9.-]+", "-", p.lower().replace("#", "all")).strip("-.") or "default"
+                    for p in parts)
+    return name[:253]
+
+
+def _topology_object(kind, name, spec_):
+    return {"apiVersion": "rabbitmq.com/v1beta1", "kind": kind, "metadata": _meta(_k8s_name(name)),
+            "spec": dict(spec_, rabbitmqClusterReference={"name": BROKER})}
+
+
+def rabbitmq():
+    doc = definitions.document()
+    out = [{"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster", "metadata": _meta(BROKER),
+            "spec": {"replicas": 3,
+                     "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+                     "persistence": {"storage": "10Gi"},
+                     "rabbitmq": {"additionalPlugins": ["rabbitmq_prometheus"],
+                                  "additionalConfig": "prometheus.return_per_object_metrics = true\n"}}},
+           _topology_object("Vhost", "spc", {"name": "spc"})]
+    for e in doc["exchanges"]:
+        out.append(_topology_object("Exchange", e["name"], {
+            "name": e["name"], "vhost": "spc", "type": e["type"], "durable": True, "autoDelete": False,
+            **({"arguments": e["arguments"]} if e["arguments"] else {})}))
+    for q in doc["queues"]:
+        out.append(_topology_object("Queue", q["name"], {
+            "name": q["name"], "vhost": "spc", "type": q["arguments"]["x-queue-type"], "durable": True,
+            "autoDelete": False, "arguments": {k: v for k, v in q["arguments"].items() if k != "x-queue-type"}}))
+    for b in doc["bindings"]:
+        out.append(_topology_object("Binding", f"{b['source']}--{b['destination']}--{b['routing_key']}", {
+            "vhost": "spc", "source": b["source"], "destination": b["destination"],
+            "destinationType": "queue", "routingKey": b["routing_key"]}))
+    for p in doc["policies"]:
+        out.append(_topology_object("Policy", p["name"], {
+            "name": p["name"], "vhost": "spc", "pattern": p["pattern"], "applyTo": p["apply-to"],
+            "priority": p["priority"], "definition": p["definition"]}))
+    for u in doc["users"]:
+        user = _topology_object("User", u["name"], {"importCredentialsSecret": {"name": f"{u['name']}-credentials"}})
+        if u["tags"]:
+            user["spec"]["tags"] = u["tags"].split(",")
+        out.append(user)
+    for p in doc["permissions"]:
+        out.append(_topology_object("Permission", f"{p['user']}-spc", {
+            "vhost": "spc", "userReference": {"name": _k8s_name(p["user"])},
+            "permissions": {"configure": p["configure"], "write": p["write"], "read": p["read"]}}))
+    for t in doc["topic_permissions"]:
+        out.append(_topology_object("TopicPermission", f"{t['user']}-{t['exchange']}", {
+            "vhost": "spc", "userReference": {"name": _k8s_name(t["user"])},
+            "permissions": {"exchange": t["exchange"], "write": t["write"], "read": t["read"]}}))
+    return out
+
+
+def postgres():
+    return [{"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster",
+             "metadata": _meta(f"spc-{service}-db", _labels(service, "database")),
+             "spec": {"instances": 3, "storage": {"size": "5Gi"},
+                      "bootstrap": {"initdb": {"database": service, "owner": f"spc_{service}"}},
+                      "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+                      "monitoring": {"enablePodMonitor": False}}}
+            for service in SERVICE_NAMES]
+
+
+FILES = {"deploy/k8s/base/spc.yaml": base, "deploy/k8s/operators/rabbitmq.yaml": rabbitmq,
+         "deploy/k8s/operators/postgres.yaml": postgres}
+
+
+def render(objects):
+    header = "# Generated by `spc generate` from the code (spc/kubernetes.py): edit that, not this file.\n"
+    return header + yaml.safe_dump_all(objects(), sort_keys=False, width=110)

