@@ -38,3 +38,21 @@ def test_no_secret_is_committed():
     ignored = (DEPLOY.parent / ".gitignore").read_text().split()
     assert "deploy/.env" in ignored and "deploy/admin-tokens" in ignored
     assert "change-me" in (DEPLOY / ".env.example").read_text()
+
+
+def test_every_spc_metric_the_dashboard_plots_is_one_the_services_export():
+    import json
+    import re
+    from spc.config import SERVICE_NAMES
+    from spc.shared.metrics import ServiceMetrics
+    exported = set()
+    for service in SERVICE_NAMES:
+        for family in ServiceMetrics(service).registry.collect():
+            exported |= {family.name, f"{family.name}_total", f"{family.name}_bucket", f"{family.name}_count"}
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/spc-overview.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    for expr in exprs:
+        for literal in re.findall(r"\b(spc_[a-z_]+)\b", expr):
+            assert literal in exported, (literal, expr)
+        for pattern in re.findall(r'__name__=~"([^"]+)"', expr):
+            assert any(re.fullmatch(pattern, name) for name in exported), (pattern, expr)
