@@ -32,15 +32,25 @@ def load_event_file(path):
     return event, raw
 
 
+def pika_parameters(amqp_uri):
+    """AMQP_URI as pika takes it: one URI, or a failover list separated by `;` (as kombu takes
+    it: the nodes of a cluster), tried in order."""
+    return [pika.URLParameters(uri.strip()) for uri in amqp_uri.split(";") if uri.strip()]
+
+
+def _where(params):
+    return ", ".join(f"{p.host}:{p.port}" for p in params)
+
+
 def publish(amqp_uri, event, raw, exchange="spc.inbound"):
     """Publish one event with confirms, persistent, message_id and type set; raise if refused."""
-    params = pika.URLParameters(amqp_uri)
+    params = pika_parameters(amqp_uri)
     try:
         conn = pika.BlockingConnection(params)
     except pika.exceptions.ProbableAuthenticationError:
-        raise PublishError(f"the broker at {params.host}:{params.port} refused the credentials") from None
+        raise PublishError(f"the broker at {_where(params)} refused the credentials") from None
     except pika.exceptions.AMQPConnectionError as exc:
-        raise PublishError(f"cannot connect to the broker at {params.host}:{params.port} ({exc!r})") from None
+        raise PublishError(f"cannot connect to the broker at {_where(params)} ({exc!r})") from None
     try:
         channel = conn.channel()
         channel.confirm_delivery()
@@ -62,7 +72,7 @@ def publish(amqp_uri, event, raw, exchange="spc.inbound"):
 
 def dlq_messages(amqp_uri, queue, limit=100):
     """Peek at dead letters: got and then returned to the queue (nothing is lost)."""
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    conn = pika.BlockingConnection(pika_parameters(amqp_uri))
     out = []
     try:
         channel = conn.channel()
@@ -97,7 +107,7 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
     """Put dead letters back on the queue that rejected them (through the default exchange, so
     no other consumer sees them twice), confirmed, then ack them. `message_id` picks one. A
     message that fails again comes back here with its new reason."""
-    conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
+    conn = pika.BlockingConnection(pika_parameters(amqp_uri))
     replayed, skipped = 0, []
     try:
         channel = conn.channel()

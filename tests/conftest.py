@@ -65,3 +65,31 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def broker_uri(amqp_uri):
+    """Where the fleet's services connect (the cluster layer points it at three nodes)."""
+    return amqp_uri
+
+
+@pytest.fixture
+def fleet(broker_uri, db_urls, tmp_path):
+    """The four services as processes on `db_urls` (each layer says which), not started: call
+    fleet.start()."""
+    from tests.support import Fleet
+    fleet = Fleet(broker_uri, db_urls, tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.close()
+        print(fleet.logs())
+
+
+@pytest.fixture
+def ledger(db_urls):
+    """Reads the services' databases after a fault: nothing lost, no effect twice."""
+    from tests.faults.ledger import Ledger
+    ledger = Ledger(db_urls)
+    yield ledger
+    ledger.close()

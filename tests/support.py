@@ -49,7 +49,9 @@ def envelope(event_type, payload, version=1, event_id=None, producer="test-suite
 
 
 def pika_params(amqp_uri):
-    return pika.URLParameters(amqp_uri)
+    """One URI or a failover list (`;`), as SPC takes AMQP_URI."""
+    from spc.operations import pika_parameters
+    return pika_parameters(amqp_uri)
 
 
 def publish_inbound(amqp_uri, body, routing_key, message_id=None, exchange="spc.inbound"):

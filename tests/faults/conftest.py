@@ -4,8 +4,7 @@ database refusing connections) or at failpoints (shared/failpoints.py)."""
 import pytest
 
 from spc.config import SERVICE_NAMES
-from tests.faults.ledger import Ledger
-from tests.support import EventTap, Fleet
+from tests.support import EventTap
 
 
 @pytest.fixture
@@ -21,24 +20,6 @@ def any_db_urls(request, tmp_path):
         return {name: f"sqlite:///{tmp_path / f'{name}.db'}" for name in SERVICE_NAMES}
     make = request.getfixturevalue("pg_url_factory")
     return {name: make(f"spc_fault_{name}") for name in SERVICE_NAMES}
-
-
-@pytest.fixture
-def fleet(amqp_uri, db_urls, tmp_path):
-    """The four services as processes (not started: call fleet.start())."""
-    fleet = Fleet(amqp_uri, db_urls, tmp_path)
-    try:
-        yield fleet
-    finally:
-        fleet.close()
-        print(fleet.logs())
-
-
-@pytest.fixture
-def ledger(db_urls):
-    ledger = Ledger(db_urls)
-    yield ledger
-    ledger.close()
 
 
 @pytest.fixture

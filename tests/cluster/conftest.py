@@ -1,0 +1,109 @@
+"""Cluster layer: SPC on a local three-node RabbitMQ cluster (scripts/rabbitmq-cluster, started by
+.ci/run beside the machine's broker), the services given the three nodes as a failover list; a
+node is killed, stopped or restarted for real. Each test gets its own vhost on the cluster and its
+own databases; a node a test took down is brought back before the next test."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.servers import unique
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "rabbitmq-cluster"
+API = "http://guest:guest@127.0.0.1:15622/api"
+NODES = ("spc1", "spc2", "spc3")
+PORTS = {"spc1": 5622, "spc2": 5632, "spc3": 5642}
+
+
+def _up():
+    try:
+        return len([n for n in requests.get(f"{API}/nodes", timeout=5).json() if n.get("running")]) == 3
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="session")
+def rabbit_cluster():
+    started = False
+    if not _up():
+        if os.environ.get("CI"):
+            pytest.fail("the three-node cluster is not running: .ci/run starts it (scripts/rabbitmq-cluster start)")
+        subprocess.run([str(SCRIPT), "start"], check=True, timeout=180)
+        started = True
+    yield Cluster()
+    if started:
+        subprocess.run([str(SCRIPT), "stop"], timeout=120)
+
+
+class Cluster:
+    def run(self, *args, timeout=120):
+        subprocess.run([str(SCRIPT), *args], check=True, timeout=timeout, capture_output=True)
+
+    def kill(self, node):
+        self.run("kill", node)
+
+    def revive(self, node):
+        self.run("revive", node)
+
+    def ctl(self, node, *args):
+        subprocess.run(["rabbitmqctl", "-q", "-n", f"{node}@localhost", *args], check=True, timeout=120,
+                       capture_output=True)
+
+    def leader(self, vhost, queue):
+        info = requests.get(f"{API}/queues/{vhost}/{queue}", timeout=10).json()
+        return info["leader"].split("@")[0]
+
+    def heal(self):
+        """Every node running again, and the three seen by the others."""
+        for node in NODES:
+            if subprocess.run(["rabbitmqctl", "-q", "-n", f"{node}@localhost", "await_startup", "--timeout", "2"],
+                              capture_output=True).returncode != 0:
+                try:
+                    self.ctl(node, "start_app")
+                except subprocess.CalledProcessError:
+                    self.revive(node)
+        deadline = time.monotonic() + 90
+        while not _up() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _up(), "the cluster did not come back to three nodes"
+
+
+@pytest.fixture
+def cluster(rabbit_cluster):
+    yield rabbit_cluster
+    rabbit_cluster.heal()
+
+
+@pytest.fixture
+def cluster_vhost(cluster):
+    vhost = unique("spc_cluster")
+    requests.put(f"{API}/vhosts/{vhost}", timeout=10).raise_for_status()
+    requests.put(f"{API}/permissions/{vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                 timeout=10).raise_for_status()
+    yield vhost
+    requests.delete(f"{API}/vhosts/{vhost}", timeout=30)
+
+
+@pytest.fixture
+def cluster_uri(cluster_vhost):
+    """AMQP_URI as an operator writes it for three nodes: the kombu failover list."""
+    return ";".join(f"amqp://guest:guest@127.0.0.1:{PORTS[n]}/{cluster_vhost}" for n in NODES)
+
+
+def node_uri(node, vhost):
+    return f"amqp://guest:guest@127.0.0.1:{PORTS[node]}/{vhost}"
+
+
+@pytest.fixture
+def db_urls(pg_url_factory):
+    return {name: pg_url_factory(f"spc_cluster_{name}") for name in ("registry", "funding", "distribution", "audit")}
+
+
+@pytest.fixture
+def broker_uri(cluster_uri):
+    """The fleet and the ledger (tests/conftest.py) run on the cluster."""
+    return cluster_uri

@@ -1,0 +1,90 @@
+"""The core promise on a three-node cluster: whatever node dies, stops or restarts, a violation
+published meanwhile suspends its service once the cluster has a majority, and the ledger holds:
+nothing lost, no effect twice."""
+import time
+
+import eventlet
+import pika
+
+from tests.faults import story
+from tests.support import envelope, publish_inbound
+
+
+def publish_until_confirmed(uri, event, timeout=90):
+    """What a publisher does while the cluster elects new leaders: retry until confirmed (a nack,
+    or a node that refuses the connection, means "not taken"; a copy that was taken after all is
+    a duplicate SPC ignores)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return publish_inbound(uri, event, event["event_type"], message_id=event["event_id"])
+        except (pika.exceptions.NackError, pika.exceptions.AMQPError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def reports(uri, sid, n):
+    sent = []
+    for i in range(n):
+        event = envelope("usager.report_submitted", {"service_id": sid, "category": "other", "text": f"report {i}"})
+        publish_until_confirmed(uri, event)
+        sent.append((event["event_id"], "usager.report_submitted"))
+    return sent
+
+
+def violation(uri, sid):
+    event = envelope("compliance.violation_reported", {
+        "service_id": sid, "principle": "neutrality", "severity": "major", "summary": "Leaflets",
+        "reported_by": "inspection-35"})
+    publish_until_confirmed(uri, event)
+    return event["event_id"], "compliance.violation_reported"
+
+
+def funded_and_listed(fleet, uri):
+    fleet.start()
+    api = fleet.api
+    inbound = story.counters(uri)
+    sid = story.active_service(api)
+    story.funded(api, sid)
+    story.wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
+    return api, inbound, sid
+
+
+def test_the_node_leading_the_queues_killed_mid_stream(cluster, cluster_vhost, cluster_uri, fleet, ledger):
+    api, inbound, sid = funded_and_listed(fleet, cluster_uri)
+    leader = cluster.leader(cluster_vhost, "audit.compliance")
+    inbound += reports(cluster_uri, sid, 50)
+    cluster.kill(leader)  # SIGKILL: the services' connections drop, the queues elect new leaders
+    inbound += reports(cluster_uri, sid, 50)
+    inbound.append(violation(cluster_uri, sid))
+    story.wait_suspended_everywhere(api, sid, timeout=120)
+    cluster.revive(leader)
+    summary = ledger.check(inbound, timeout=120)
+    assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
+
+
+def test_a_minority_node_stopped_and_back(cluster, cluster_vhost, cluster_uri, fleet, ledger):
+    api, inbound, sid = funded_and_listed(fleet, cluster_uri)
+    minority = next(n for n in ("spc1", "spc2", "spc3") if n != cluster.leader(cluster_vhost, "audit.compliance"))
+    cluster.ctl(minority, "stop_app")  # cut off: the other two are a majority
+    inbound += reports(cluster_uri, sid, 30)
+    inbound.append(violation(cluster_uri, sid))
+    story.wait_suspended_everywhere(api, sid, timeout=120)
+    cluster.ctl(minority, "start_app")
+    summary = ledger.check(inbound, timeout=120)
+    assert summary["lost"] == 0
+
+
+def test_each_node_restarted_in_turn_under_load_a_rolling_upgrade(cluster, cluster_vhost, cluster_uri, fleet, ledger):
+    api, inbound, sid = funded_and_listed(fleet, cluster_uri)
+    for node in ("spc3", "spc2", "spc1"):
+        load = eventlet.spawn(reports, cluster_uri, sid, 20)
+        cluster.ctl(node, "stop_app")
+        inbound += load.wait()
+        cluster.ctl(node, "start_app")
+        cluster.ctl(node, "await_startup")
+    inbound.append(violation(cluster_uri, sid))
+    story.wait_suspended_everywhere(api, sid, timeout=120)
+    summary = ledger.check(inbound, timeout=120)
+    assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
