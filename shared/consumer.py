@@ -233,13 +233,19 @@ class EventConsumer(Entrypoint):
         waiting up to LINGER seconds to fill, so a backlog is taken `batch` events at a time."""
         while self._running:
             self._in_flight.acquire()
-            items = self._gather()
+            try:
+                items = self._gather()
+            except Exception:  # never let it kill the container: the messages stay unacked
+                log.exception("%s: gathering a batch failed", self.queue.name)
+                items = []
             if items:
                 self._dispatch(items, batch=True)
             else:
                 self._in_flight.release()
 
     def _gather(self):
+        """Up to `batch` (event, message) pairs. A get that returns None was a stray wakeup of
+        this greenthread (not an item: see shared/timer.py), never passed on."""
         try:
             items = [self._pending.get(timeout=0.5)]
         except Empty:
@@ -250,7 +256,7 @@ class EventConsumer(Entrypoint):
                 items.append(self._pending.get(timeout=max(0.0, deadline - time.monotonic())))
             except Empty:
                 break
-        return items
+        return [item for item in items if item is not None]
 
     def _dispatch(self, items, batch=False):
         """Start a worker for `items` once the lane has a free worker (waits for one)."""

@@ -12,6 +12,7 @@ time). Example: `SPC_FAILPOINTS=consumer.after_commit=hog:8@1`.
 
 The places: `consumer.after_commit` (an event's effect is committed, its ack not yet sent),
 `relay.after_publish` (an outbox batch is confirmed by the broker, not yet marked sent),
+`relay.before_confirms` (an outbox batch is sent, its confirms not yet read),
 `handler.before_commit` (inside the consumer's transaction, before it commits),
 `consumer.received` (a valid message is about to be handled). A point may be narrowed to one
 queue: `consumer.received.audit.events=sleep:5@2`.

@@ -6,7 +6,7 @@ import amqp
 import eventlet
 from kombu import Connection, Producer
 
-from . import envelope, topology
+from . import envelope, failpoints, topology
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class Publisher:
                 application_headers={}), exchange=m["exchange"], routing_key=m["routing_key"])
             channel.next_tag += 1
             channel.unconfirmed.add(channel.next_tag - 1)
+        failpoints.fire("relay.before_confirms")  # off in production
         deadline = time.monotonic() + timeout
         while channel.unconfirmed and not channel.nacked:
             if time.monotonic() > deadline:

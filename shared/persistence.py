@@ -66,7 +66,8 @@ class PriorityLock:
         waiter = eventlet.event.Event()
         self._waiters[urgent].append(waiter)
         try:
-            waiter.wait()  # the releaser handed the lock over
+            while not waiter.ready():  # the releaser hands the lock over (a stray wakeup is not that)
+                waiter.wait()
         except BaseException:  # killed while waiting: leave the line, or pass the lock on
             if waiter.ready():
                 self.release()

@@ -85,6 +85,7 @@ def cluster_vhost(cluster):
     requests.put(f"{API}/permissions/{vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
                  timeout=10).raise_for_status()
     yield vhost
+    cluster.heal()  # the management API lives on spc1, which a test may have killed
     requests.delete(f"{API}/vhosts/{vhost}", timeout=30)
 
 

@@ -88,3 +88,46 @@ def test_each_node_restarted_in_turn_under_load_a_rolling_upgrade(cluster, clust
     story.wait_suspended_everywhere(api, sid, timeout=120)
     summary = ledger.check(inbound, timeout=120)
     assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
+
+
+def test_the_node_a_relay_publishes_to_killed_before_its_confirms_come(cluster, cluster_vhost, cluster_uri,
+                                                                        fleet, ledger):
+    """The registry's relay sends the suspension, then waits 3 s before reading the broker's
+    confirms (a failpoint); the node it is connected to (the first of AMQP_URI) is SIGKILLed in
+    that window. The relay keeps the rows, reconnects to another node and publishes again."""
+    fleet.start("funding", "distribution", "audit")
+    fleet.start("registry", SPC_FAILPOINTS="relay.before_confirms=sleep:3")
+    api = fleet.api
+    inbound = story.counters(cluster_uri)
+    sid = story.active_service(api)
+    story.funded(api, sid)
+    story.wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"}, timeout=60)
+    inbound.append(violation(cluster_uri, sid))
+    story.wait_for("registry: suspended (its relay now holds the unconfirmed suspension)",
+                   lambda: api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended", timeout=60)
+    cluster.kill("spc1")
+    story.wait_suspended_everywhere(api, sid, timeout=120)
+    cluster.revive("spc1")
+    summary = ledger.check(inbound, timeout=120)
+    assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
+
+
+def test_spc_publish_goes_to_the_next_node_when_the_first_is_down(cluster, cluster_vhost, cluster_uri, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from kombu import Connection
+
+    from spc.shared import topology
+    from tests.cluster.conftest import node_uri
+    with Connection(node_uri("spc2", cluster_vhost)) as conn:
+        topology.declare_all(conn.default_channel)
+    cluster.kill("spc1")
+    event = envelope("counter.closed", {"counter_id": "fs-1"})
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    done = subprocess.run([sys.executable, "-m", "spc.cli", "publish", str(path)], capture_output=True, text=True,
+                          env=dict(os.environ, AMQP_URI=cluster_uri), timeout=120)
+    assert done.returncode == 0 and "confirmed by the broker" in done.stdout, done.stderr

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(*args, cwd=None, timeout=600):
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                             env={k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))})
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]}{result.stderr[:4000]}...{result.stderr[-2000:]}"
     return result
 
 

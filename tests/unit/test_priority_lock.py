@@ -33,3 +33,18 @@ def test_a_waiter_killed_in_line_does_not_keep_the_lock():
     doomed.kill()
     lock.release()
     assert eventlet.spawn(lock.acquire, False).wait(), "the lock is free again"
+
+
+def test_a_stray_wakeup_of_a_waiter_does_not_give_it_the_lock():
+    """A greenthread switched into by something other than the lock's release (see
+    shared/timer.py) keeps waiting: two holders would meet in SQLite's own lock, inside C."""
+    lock, got = PriorityLock(), []
+    lock.acquire()
+    waiter = eventlet.spawn(lambda: (lock.acquire(), got.append(True)))
+    eventlet.sleep(0)
+    eventlet.hubs.get_hub().schedule_call_global(0, waiter.switch)
+    eventlet.sleep(0.01)
+    assert got == []
+    lock.release()
+    waiter.wait()
+    assert got == [True]
