@@ -1,14 +1,19 @@
-"""`@periodic(interval)`: nameko's timer entrypoint, made robust to stray wakeups.
+"""`@periodic(interval)`: nameko's timer entrypoint, made robust.
 
-nameko's Timer waits for its worker with `worker_complete.wait()` then `reset()`. Under eventlet
-a greenthread can be switched into by something other than the event it waits on (seen here:
-audit's 0.2 s journal timer, under load, woke without its worker done); `reset()` then fails its
-assertion, the timer's managed thread dies and nameko kills the whole container (its HTTP server
-with it). This loop re-checks what it waits for, with a fresh event for each tick."""
+nameko's Timer shares one `worker_complete` event between its loop and its workers: it waits,
+then `reset()`s it, and each worker's result handler `send()`s it. Seen here (audit's 0.2 s
+journal timer, under load): the loop woke without its worker done (`reset()` of a fresh event)
+and a worker sent an event already sent (`re-send()`): either assertion kills the timer's thread,
+and nameko then kills the whole container, its HTTP server with it. Here each tick has its own
+event, handed to its own worker, sent at most once, and the loop re-checks what it waits for."""
+import logging
 import time
+from functools import partial
 
 from eventlet.event import Event
 from nameko.timer import Timer
+
+log = logging.getLogger(__name__)
 
 
 class Periodic(Timer):
@@ -17,10 +22,18 @@ class Periodic(Timer):
         for tick in range(0 if self.eager else 1, 2 ** 62):
             if self._stopped_within(started + tick * self.interval - time.monotonic()):
                 return
-            done = self.worker_complete = Event()  # handle_result sends it when the worker ends
-            self.handle_timer_tick()
-            while not done.ready():  # a wakeup that is not the worker's end waits again
+            done = Event()
+            self.container.spawn_worker(self, (), {}, handle_result=partial(self._finished, done))
+            while not done.ready():  # a wakeup that is not this worker's end waits again
                 done.wait()
+
+    @staticmethod
+    def _finished(done, worker_ctx, result, exc_info):
+        if done.ready():
+            log.warning("%s: a worker's end was reported twice", worker_ctx.entrypoint.method_name)
+        else:
+            done.send()
+        return result, exc_info
 
     def _stopped_within(self, seconds):
         """Wait up to `seconds` (at least one switch to the hub); whether `stop()` came."""
