@@ -1,23 +1,24 @@
 """The table of inbound event types in docs/integrating.md, generated from the event catalogue
 (between the markers below) by `spc generate`; tests/unit/test_generated.py fails when stale."""
-from marshmallow import fields, validate
-
 from spc.shared import events
+
+from .asyncapi import field_schema
 
 BEGIN, END = "<!-- inbound-events:begin (spc generate) -->", "<!-- inbound-events:end -->"
 
 
 def _field(name, field):
+    """One payload field, read from its JSON Schema (the one asyncapi.yaml publishes)."""
+    schema = field_schema(field)
     text = f"**`{name}`**" if field.required else f"`{name}`"
     notes = []
-    for rule in field.validators:
-        if isinstance(rule, validate.OneOf):
-            notes.append(", ".join(f"`{c}`" for c in rule.choices))
-        elif isinstance(rule, validate.Length) and rule.max:
-            notes.append(f"{rule.min or 0}–{rule.max}")
+    if "enum" in schema:
+        notes.append(", ".join(f"`{c}`" for c in schema["enum"]))
+    elif "maxLength" in schema:
+        notes.append(f"{schema.get('minLength', 0)}–{schema['maxLength']}")
     if field.metadata.get("description"):
         notes.append(field.metadata["description"])
-    if isinstance(field, fields.Url):
+    if schema.get("format") == "uri":
         notes.append("`https://`")
     return text + (f" ({'; '.join(notes)})" if notes else "")
 

@@ -74,7 +74,14 @@ class World:
         return f"{name}-{self.tag}"
 
     def load_broker(self):
-        doc = definitions.with_passwords(definitions.document(), DOTENV)
+        """What the `broker-definitions` container writes (its own command and environment),
+        loaded as the broker loads it at boot."""
+        command = [arg.replace("/definitions/", f"{self.tmp}/") for arg in self.command("broker-definitions")]
+        done = subprocess.run(command, env=self.environment("broker-definitions"), capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        doc = json.loads((self.tmp / "definitions.json").read_text())
+        assert all(u["password_hash"] for u in doc["users"]), "a user without a password in .env.example"
         doc = json.loads(json.dumps(doc).replace('"vhost": "spc"', f'"vhost": "{self.vhost}"'))
         doc["vhosts"] = [{"name": self.vhost}]
         for section, key in (("users", "name"), ("permissions", "user"), ("topic_permissions", "user")):
@@ -137,6 +144,17 @@ def world(tmp_path):
         yield w
     finally:
         w.cleanup()
+
+
+def test_the_broker_loads_at_boot_the_file_the_definitions_container_writes():
+    out = SERVICES["broker-definitions"]["command"][-1]
+    written_to = next(v.split(":")[1] for v in SERVICES["broker-definitions"]["volumes"]
+                      if v.startswith("rabbitmq-definitions:"))
+    mounted_at = next(v.split(":")[1] for v in SERVICES["rabbitmq"]["volumes"]
+                      if v.startswith("rabbitmq-definitions:"))
+    conf = (DEPLOY / "rabbitmq/rabbitmq.conf").read_text()
+    assert out.startswith(written_to + "/")
+    assert f"load_definitions = {mounted_at}/{Path(out).name}" in conf
 
 
 def test_each_spc_container_of_the_compose_file_has_its_port_its_health_check_and_a_migration_first():
