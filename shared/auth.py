@@ -4,9 +4,7 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from nameko.extensions import DependencyProvider
-
-from .errors import Forbidden, Unauthorized
+from .errors import Unauthorized
 
 ROLES = ("registrar", "funding_officer", "distribution_officer", "auditor", "viewer")
 
@@ -67,20 +65,3 @@ class TokenAuth:
             if hmac.compare_digest(cred.digest, digest):
                 return cred.actor
         raise Unauthorized("unknown token")
-
-    def require(self, request, *roles):
-        """The caller's Actor if it holds one of `roles` (no roles: any role may read)."""
-        actor = self.authenticate(request.headers.get("Authorization"))
-        if roles and actor.role not in roles:
-            raise Forbidden(f"role {actor.role!r} may not do this", {"allowed_roles": list(roles)})
-        return actor
-
-
-class Auth(DependencyProvider):
-    """Injects a TokenAuth built from SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE at setup."""
-
-    def setup(self):
-        self.auth = TokenAuth(load_tokens(self.container.config.get("ENV", os.environ)))
-
-    def get_dependency(self, worker_ctx):
-        return self.auth

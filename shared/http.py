@@ -1,17 +1,32 @@
-"""The admin HTTP entrypoint: JSON in and out, one error-to-status map, never a stack trace."""
+"""The admin HTTP entrypoint. `@api(...)` is the one source of an operation: the entrypoint
+authenticates and checks the role, refuses oversized or non-JSON bodies, parses and validates
+the body and the query with the declared schemas, hands the method a `Call`, and turns what the
+method returns (or raises) into the JSON answer; `spc openapi` documents the same declaration.
+Never a stack trace in an answer."""
 import json
 import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Optional
 
 from marshmallow import ValidationError
+from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from .auth import Actor, TokenAuth, load_tokens
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+"""Default cap on a request body (env SPC_MAX_BODY_BYTES); past it, 413 before it is read."""
+CORRELATION_HEADER = "X-Correlation-Id"
 
 
 def error_response(status, code, message, details=None, headers=None):
@@ -29,25 +44,52 @@ class InvalidJson(InvalidRequest):
     code = "invalid_json"
 
 
-# The one place a kind of domain error becomes an HTTP status (first match wins).
-STATUS = ((Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (InvalidRequest, 400), (Conflict, 409))
+class BodyTooLarge(InvalidRequest):
+    """The body is larger than the service accepts (SPC_MAX_BODY_BYTES, 256 KiB by default);
+    refused before it is read."""
+    code = "body_too_large"
+
+
+class NotJson(InvalidRequest):
+    """The body's Content-Type is not JSON (`application/json`)."""
+    code = "unsupported_media_type"
+
+
+# The one place a kind of error becomes an HTTP status (first match wins).
+STATUS = ((Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (BodyTooLarge, 413), (NotJson, 415),
+          (InvalidRequest, 400), (Conflict, 409))
 
 
 def http_status(error_class):
     return next((status for kind, status in STATUS if issubclass(error_class, kind)), 400)
 
 
-def read_json(request):
-    """The request body as a JSON object, or a 400."""
-    try:
-        body = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError as exc:
-        raise InvalidJson("the body is not valid JSON", {"reason": str(exc)}) from None
-    if not isinstance(body, dict):
-        raise InvalidJson("the body must be a JSON object")
-    return body
+@dataclass(frozen=True)
+class Call:
+    """What an admin endpoint's method receives: who calls (None on a public endpoint), the body
+    and the query as loaded by the declared schemas, and the request's correlation id."""
+    actor: Optional[Actor]
+    body: Optional[dict] = None
+    query: Optional[dict] = None
+    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def by(self):
+        """The actor as recorded with an action: `role/label`."""
+        return str(self.actor) if self.actor else ""
 
 
+class StaffTokens(SharedExtension):
+    """The staff tokens of one container (SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE), read once
+    at start-up; says loudly when there are none (every staff endpoint would answer 401)."""
+
+    def setup(self):
+        environ = self.container.config.get("ENV", os.environ)
+        self.auth = TokenAuth(load_tokens(environ))
+        self.max_body = int(environ.get("SPC_MAX_BODY_BYTES") or MAX_BODY_BYTES)
+        if not self.auth.credentials:
+            log.warning("%s: no admin token configured (SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE): "
+                        "every staff endpoint will answer 401", self.container.service_name)
 
 
 class JsonWsgiApp(WsgiApp):
@@ -74,28 +116,89 @@ PUBLIC, ANY_ROLE = None, "any"
 
 
 class JsonHttp(HttpRequestHandler):
-    """`@api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201,
-    errors=(InvalidPact,))`: the method returns a Response (see json_response). `role` (PUBLIC: no
-    token; ANY_ROLE: any staff token; else that role), `body`, `query` (marshmallow schemas),
-    `summary`, `status` and `errors` (the domain errors of the service's catalogue it may answer,
-    besides those of auth and parsing) describe the operation in openapi.yaml (`spc openapi`);
-    an answer with an error not declared is still given, and logged and counted as a bug of
-    the declaration (`spc_<service>_http_undeclared_errors_total`)."""
+    """`@api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, response=ProgrammeOut,
+    status=201, errors=(InvalidAmount,), summary=...)` on a method `(self, call, **path_values)`
+    that returns the answer's payload (or a werkzeug Response).
+
+    `role`: PUBLIC (no token), ANY_ROLE (any staff token) or a role (or a tuple of roles);
+    `body` / `query`: marshmallow schemas the request is loaded with (a body schema with no
+    required field makes the body optional: no body is an empty object); `response`: the schema of the success answer
+    (documentation: openapi.yaml, checked by the fuzz tests); `location`: a format string filled
+    from the payload for the `Location` header; `errors`: the domain errors of the service's
+    catalogue it may answer, besides those of auth and parsing. An answer with an error not
+    declared is still given, and logged and counted as a bug of the declaration
+    (`spc_<service>_http_undeclared_errors_total`)."""
 
     server = JsonWebServer()
     hub = MetricsHub()
+    tokens = StaffTokens()
 
-    def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, summary="", status=200,
-                 errors=(), **kwargs):
+    def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, response=None, summary="",
+                 status=200, errors=(), location=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError))
         self.role, self.body, self.query, self.summary, self.status = role, body, query, summary, status
+        self.response, self.location = response, location
+        self.roles = (role,) if isinstance(role, str) else tuple(role or ())
         self.errors = tuple(errors)
         super().__init__(method, url, **kwargs)
 
+    # -- the request, before the worker ------------------------------------------------------
+    def get_entrypoint_parameters(self, request):
+        correlation = (request.headers.get(CORRELATION_HEADER) or "").strip()[:100] or str(uuid.uuid4())
+        request.correlation_id = correlation
+        actor = None
+        if self.role is not PUBLIC:
+            actor = self.tokens.auth.authenticate(request.headers.get("Authorization"))
+            if self.role != ANY_ROLE and actor.role not in self.roles:
+                raise Forbidden(f"role {actor.role!r} may not do this",
+                                {"allowed_roles": list(self.roles)})
+        body = self._body(request) if self.body is not None else None
+        query = self.query().load(request.args.to_dict()) if self.query is not None else None
+        return (Call(actor, body, query, correlation),), request.path_values
+
+    def _body(self, request):
+        length = request.content_length
+        chunked = request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        has_body = bool(length) or chunked
+        if not has_body:  # as an empty object: the required fields are named in the answer
+            return self.body().load({})
+        if length is not None and length > self.tokens.max_body:
+            raise BodyTooLarge(f"the body is {length} bytes; at most {self.tokens.max_body} are accepted",
+                               {"max_bytes": self.tokens.max_body})
+        mimetype = request.mimetype or "application/json"  # no Content-Type: taken as JSON
+        if mimetype != "application/json" and not mimetype.endswith("+json"):
+            raise NotJson(f"the body must be application/json, not {mimetype}")
+        # werkzeug hides a chunked body (no Content-Length) from request.stream; eventlet's input
+        # reads it, in bounded steps
+        raw = (request.environ["wsgi.input"] if chunked else request.stream).read(self.tokens.max_body + 1)
+        if len(raw) > self.tokens.max_body:
+            raise BodyTooLarge(f"the body is larger than {self.tokens.max_body} bytes",
+                               {"max_bytes": self.tokens.max_body})
+        try:
+            data = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8") or "null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidJson("the body is not valid JSON", {"reason": str(exc)[:200]}) from None
+        if not isinstance(data, dict):
+            raise InvalidJson("the body must be a JSON object")
+        return self.body().load(data)
+
+    # -- the answer --------------------------------------------------------------------------
     def handle_request(self, request):
+        started = time.monotonic()
         response = super().handle_request(request)
-        self.hub.metrics.http.labels(request.method, str(response.status_code)).inc()
+        correlation = getattr(request, "correlation_id", None)
+        if correlation:
+            response.headers[CORRELATION_HEADER] = correlation
+        metrics = self.hub.metrics
+        metrics.http.labels(request.method, str(response.status_code)).inc()
+        metrics.http_seconds.labels(request.method, self.url).observe(time.monotonic() - started)
         return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        headers = {"Location": self.location.format(**result)} if self.location else None
+        return json_response(result, self.status, headers)
 
     def response_from_exception(self, exc):
         if isinstance(exc, DomainError):
@@ -119,7 +222,7 @@ class JsonHttp(HttpRequestHandler):
         implied = (() if self.role is PUBLIC else (Unauthorized,)) + (
             (Forbidden,) if self.role not in (PUBLIC, ANY_ROLE) else ())
         if self.body is not None:
-            implied += (InvalidJson,)
+            implied += (InvalidJson, BodyTooLarge, NotJson)
         return self.errors + implied
 
 

@@ -40,6 +40,9 @@ class ServiceMetrics:
         self.parked = Gauge(f"{p}_parked_facts", "Facts kept until the service they name is known",
                             registry=r)
         self.http = Counter(f"{p}_http_requests_total", "Admin HTTP requests", ["method", "status"], registry=r)
+        self.http_seconds = Histogram(f"{p}_http_request_seconds", "Admin HTTP request latency, by route",
+                                      ["method", "route"], registry=r,
+                                      buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
         self.http_undeclared = Counter(f"{p}_http_undeclared_errors_total",
                                        "Error answers an endpoint's @api(errors=...) does not declare "
                                        "(a documentation bug: openapi.yaml does not list them)",

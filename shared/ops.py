@@ -2,7 +2,6 @@
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from .auth import Auth
 from .http import PUBLIC, api, json_response
 from .metrics import CONTENT_TYPE, Metrics
 from .providers import BrokerCheck, Database
@@ -13,38 +12,61 @@ class StandingsQuery(Schema):
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
 
 
+class LiveOut(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["live"]))
+    service = fields.String(required=True)
+
+
+class ReadyOut(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ready", "not_ready"]))
+    checks = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True, metadata={
+        "description": "database, broker, consumers: each true when fine"})
+
+
+class StandingOut(Schema):
+    service_id = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True, allow_none=True)
+
+
+class StandingsOut(Schema):
+    items = fields.List(fields.Nested(StandingOut), required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "pass as `after` for the next page; null on the last"})
+    service = fields.String(required=True)
+
+
 class OperationalEndpoints:
     """Mixin for a nameko service class that has `store` (Database), `broker_ok` (BrokerCheck),
-    `metrics` (Metrics) and `auth` (Auth) dependencies. The health and metrics endpoints need no
+    and `metrics` (Metrics) dependencies (staff auth is the entrypoint's: shared/http.py). The health and metrics endpoints need no
     token; `/standings` (any role) is this service's view of every service's standing, read by
     `spc reconcile`: the service's own read model, `spec.standings(uow, after, limit)`."""
 
-    @api("GET", "/health/live", role=PUBLIC, summary="The process is alive")
-    def health_live(self, request):
-        return json_response({"status": "live", "service": self.name})
+    @api("GET", "/health/live", role=PUBLIC, response=LiveOut, summary="The process is alive")
+    def health_live(self, call):
+        return {"status": "live", "service": self.name}
 
-    @api("GET", "/health/ready", role=PUBLIC,
+    @api("GET", "/health/ready", role=PUBLIC, response=ReadyOut,
          summary="Ready: 503 when the database or the broker is unreachable, or the consumers "
                  "are not (yet, or no longer) consuming")
-    def health_ready(self, request):
+    def health_ready(self, call):
         checks = {"database": _ok(self.store.check), **self.broker_ok()}
         status = 200 if all(checks.values()) else 503
         return json_response({"status": "ready" if status == 200 else "not_ready",
                               "checks": checks}, status=status)
 
     @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format)")
-    def metrics_text(self, request):
+    def metrics_text(self, call):
         self.store.refresh_gauges(self.spec.holdings)
         return Response(self.metrics.render(), content_type=CONTENT_TYPE)
 
-    @api("GET", "/standings", query=StandingsQuery,
+    @api("GET", "/standings", query=StandingsQuery, response=StandingsOut,
          summary="This service's view of each service's standing (read by spc reconcile)")
-    def standings(self, request):
-        self.auth.require(request)
-        query = StandingsQuery().load(request.args.to_dict())
+    def standings(self, call):
+        query = call.query
         items = self.spec.standings(self.store.uow(), query["after"], query["limit"])
         following = items[-1]["service_id"] if len(items) == query["limit"] else None
-        return json_response({"items": items, "next": following, "service": self.name})
+        return {"items": items, "next": following, "service": self.name}
 
 
 def _ok(check):
@@ -67,6 +89,5 @@ class SpcService(OperationalEndpoints):
         if cls.spec is not None:
             cls.name = cls.spec.name  # nameko's service name
     store = Database()
-    auth = Auth()
     metrics = Metrics()
     broker_ok = BrokerCheck()

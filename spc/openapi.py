@@ -1,17 +1,22 @@
 """Builds `openapi.yaml` (OpenAPI 3.1) of the four admin HTTP APIs from the services' own
-entrypoints: each `@api(...)` declares its method, path, role, body and query schemas, summary
-and success status (shared/http.py). Written by `spc openapi`; tests/unit/test_openapi.py checks
-the committed file and tests/service/test_openapi_roles.py holds the services to it."""
+entrypoints, with apispec and its marshmallow plugin: each `@api(...)` (shared/http.py) declares
+its method, path, role, body, query and answer schemas, success status, error answers and
+summary, and the entrypoint enforces the same declaration. Each operation carries an example
+request that works: tests/service/test_openapi_examples.py replays them in order. Written by
+`spc openapi` / `spc generate`; tests/unit/test_openapi.py checks the committed file."""
 import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
 
 from spc import config
 from spc.fleet import service_class, spec
 from spc.shared.errors import NotYetKnown
-from spc.shared.http import ANY_ROLE, PUBLIC, JsonHttp, http_status
+from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, PUBLIC, JsonHttp, http_status
 
-from .asyncapi import object_schema
+from .examples import EXAMPLE_IDS, request_example
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 ERROR = {"$ref": "#/components/schemas/Error"}
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -26,6 +31,10 @@ def operations():
                 if isinstance(entrypoint, JsonHttp):
                     found.append((service, attr, entrypoint))
     return sorted(found, key=lambda x: (x[2].url, x[2].method, x[0]))
+
+
+def openapi_path(url):
+    return _PARAM.sub(r"{\1}", url)
 
 
 def _doc(error_class):
@@ -57,32 +66,43 @@ def _errors(ep):
 
 
 def _operation(service, name, ep, shared):
-    path_params = _PARAM.findall(ep.url)
     op = {"operationId": name if shared else f"{service}_{name}",
           "summary": ep.summary or name.replace("_", " "),
           "tags": ["every service"] if shared else [service],
           "x-spc-role": ep.role if ep.role is not None else "public"}
-    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in path_params]
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"},
+               "example": EXAMPLE_IDS[p]} for p in _PARAM.findall(ep.url)]
     if ep.query is not None:
-        for field, schema in object_schema(ep.query()).get("properties", {}).items():
-            params.append({"name": field, "in": "query", "required": False, "schema": schema})
+        params.append({"in": "query", "schema": ep.query})
+    if ep.role is not PUBLIC:
+        params.append({"name": CORRELATION_HEADER, "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 100},
+                       "description": "carried into the events the request causes and echoed in "
+                                      "the answer (one is made up when absent)"})
     if params:
         op["parameters"] = params
+    example = request_example(service, name)
     if ep.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{ep.body.__name__}"}}}}
+        content = {"schema": ep.body}
+        if example is not None:
+            content["example"] = example
+        op["requestBody"] = {"required": any(f.required for f in ep.body().fields.values()),
+                             "content": {"application/json": content}}
     if name == "metrics_text":
         ok = {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
     else:
-        ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+        ok = {"description": "OK", "content": {"application/json": {"schema": ep.response or {"type": "object"}}}}
+    if ep.location:
+        ok["headers"] = {"Location": {"description": "the new resource", "schema": {"type": "string"}}}
     responses = {str(ep.status): ok}
     if ep.role is PUBLIC:
         op["security"] = []
         if name == "health_ready":
             responses["503"] = {"description": "not ready", "content": {"application/json": {
-                "schema": {"type": "object"}}}}
+                "schema": ep.response}}}
     elif ep.role != ANY_ROLE:
-        op["description"] = f"Role: `{ep.role}`. Nothing changes when the request is refused."
+        op["description"] = (f"Role: `{'` or `'.join(ep.roles)}`. Nothing changes when the request "
+                             "is refused.")
     else:
         op["description"] = "Any staff role may read."
     responses.update(_errors(ep))
@@ -91,8 +111,32 @@ def _operation(service, name, ep, shared):
 
 
 def document():
-    paths, schemas, seen = {}, {}, {}
-    ops = operations()
+    api = APISpec(
+        title="Service Public Citoyen admin API", version=VERSION, openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": (
+            "The staff endpoints of SPC's four services (public contract §4). Each service listens "
+            "on its own port; an operation's `servers` says which. `/health/*`, `/metrics` and "
+            "`/standings` exist on every service. Errors are always `{\"error\": {\"code\", "
+            "\"message\", \"details\"}}` with a 4xx status: besides each operation's own, an unknown "
+            "path answers 404 `not_found` and a method a path does not have 405 "
+            "`method_not_allowed`. Bodies are JSON (`Content-Type: application/json`; 415 "
+            "otherwise) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
+            "the body is read). Every staff answer carries `X-Correlation-Id`. Generated from the "
+            "code by `spc generate`."),
+            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
+        servers=[{"url": f"http://localhost:{spec(n).port}", "description": n} for n in config.SERVICE_NAMES],
+        security=[{"bearer": []}],
+        tags=[{"name": n} for n in (*config.SERVICE_NAMES, "every service")],
+    )
+    api.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer",
+        "description": "A staff token from SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE; the role "
+                       "each operation needs is in its `x-spc-role` (`any`: every role may read)."})
+    api.components.schema("Error", {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}})
+    ops, seen, paths = operations(), {}, {}
     for service, name, ep in ops:
         seen.setdefault((ep.url, ep.method), []).append(service)
     for service, name, ep in ops:
@@ -100,44 +144,24 @@ def document():
         shared = len(services) == len(config.SERVICE_NAMES)
         if shared and service != services[0]:
             continue
-        path = _PARAM.sub(r"{\1}", ep.url)
-        item = paths.setdefault(path, {})
-        item[ep.method.lower()] = _operation(service, name, ep, shared)
+        path = openapi_path(ep.url)
+        entry = paths.setdefault(path, {"operations": {}, "services": set()})
+        entry["operations"][ep.method.lower()] = _operation(service, name, ep, shared)
         if not shared:
-            assert item.get("servers", [{}])[0].get("description", service).startswith(service), path
-            item["servers"] = [{"url": f"http://localhost:{spec(service).port}",
-                                "description": f"{service} (env {service.upper()}_PORT)"}]
-        if ep.body is not None:
-            schemas[ep.body.__name__] = object_schema(ep.body())
-    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message", "details"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Service Public Citoyen admin API", "version": VERSION,
-                 "description": (
-                     "The staff endpoints of SPC's four services (public contract §4). Each service "
-                     "listens on its own port; an operation's `servers` says which. `/health/*`, "
-                     "`/metrics` and `/standings` exist on every service. Errors are always "
-                     "`{\"error\": {\"code\", \"message\", \"details\"}}` with a 4xx status. "
-                     "Generated from the code by `spc openapi`."),
-                 "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
-        "servers": [{"url": f"http://localhost:{port}", "description": name}
-                    for name, port in ((n, spec(n).port) for n in config.SERVICE_NAMES)],
-        "security": [{"bearer": []}],
-        "tags": [{"name": n} for n in (*config.SERVICE_NAMES, "every service")],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {
-                "type": "http", "scheme": "bearer",
-                "description": "A staff token from SPC_ADMIN_TOKENS; its role is in each operation's "
-                               "`x-spc-role` (`any`: every role may read)."}},
-            "schemas": schemas},
-    }
+            entry["services"].add(service)
+    for path, entry in paths.items():
+        assert len(entry["services"]) <= 1, f"{path} is served by {entry['services']}"
+        api.path(path=path, operations=entry["operations"])
+    doc = api.to_dict()
+    for path, entry in paths.items():  # apispec has no argument for a path's servers
+        for s in entry["services"]:
+            doc["paths"][path]["servers"] = [{"url": f"http://localhost:{spec(s).port}",
+                                              "description": f"{s} (env {s.upper()}_PORT)"}]
+    return doc
 
 
 def render():
     import yaml
-    header = ("# Generated by `spc openapi > openapi.yaml` from the services' entrypoints.\n"
-              "# tests/unit/test_openapi.py fails when this file and the code disagree.\n")
+    header = ("# Generated by `spc generate` (or `spc openapi > openapi.yaml`) from the services' "
+              "entrypoints.\n# tests/unit/test_generated.py fails when this file and the code disagree.\n")
     return header + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)

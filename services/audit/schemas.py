@@ -1,7 +1,9 @@
-"""Audit's HTTP bodies: a finding has the fields of compliance.violation_reported."""
+"""Audit's HTTP bodies and answers: a finding has the fields of compliance.violation_reported."""
 from marshmallow import Schema, fields, validate
 
-from spc.shared.events import ViolationReported
+from spc.shared.events import PRINCIPLES, SEVERITIES, ViolationReported
+
+FINDING_STATUSES = ("open", "resolved")
 
 
 class FindingIn(ViolationReported):
@@ -10,3 +12,35 @@ class FindingIn(ViolationReported):
 
 class ResolveIn(Schema):
     resolution = fields.String(required=True, validate=validate.Length(1, 5000))
+
+
+class FindingOut(Schema):
+    id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    summary = fields.String(required=True)
+    reported_by = fields.String(allow_none=True)
+    evidence_url = fields.String(allow_none=True)
+    is_violation = fields.Boolean(required=True, metadata={
+        "description": "major and critical findings are violations: the service is suspended while one is open"})
+    escalated = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(FINDING_STATUSES))
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    remediation_deadline = fields.String(allow_none=True, metadata={"format": "date-time"})
+    resolution = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+
+
+class FindingsOut(Schema):
+    service_id = fields.String(required=True)
+    open_violations = fields.Integer(required=True)
+    findings = fields.List(fields.Nested(FindingOut), required=True)
+
+
+class JournalCheck(Schema):
+    ok = fields.Boolean(required=True)
+    length = fields.Integer(metadata={"description": "entries checked (when ok)"})
+    first_bad_seq = fields.Integer(metadata={"description": "the first entry whose hash does not "
+                                             "follow (when not ok)"})

@@ -1,4 +1,4 @@
-"""Audit's nameko entrypoints: load, build a command, call a handler, dump."""
+"""Audit's nameko entrypoints: build a command from the call, run its use case."""
 from pathlib import Path
 
 from nameko.dependency_providers import Config
@@ -7,7 +7,7 @@ from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply_once, consume_events
 from spc.shared.errors import Rejection
-from spc.shared.http import api, json_response, read_json
+from spc.shared.http import api
 from spc.shared.ops import SpcService
 from spc.shared.timer import periodic
 
@@ -16,7 +16,7 @@ from .domain.commands import RecordFinding, ResolveFinding
 from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
 from .exceptions import AlreadyResolved, FindingNotFound, ServiceNotKnown, UnknownService
 from .repository import AuditUnitOfWork
-from .schemas import FindingIn, ResolveIn
+from .schemas import FindingIn, FindingOut, FindingsOut, JournalCheck, ResolveIn
 
 BATCH = 200
 
@@ -28,34 +28,28 @@ class AuditService(SpcService):
     dead_letter = DeadLetterSink()
     config = Config()
 
-    @api("POST", "/findings", role="auditor", body=FindingIn, status=201, errors=(UnknownService,),
+    @api("POST", "/findings", role="auditor", body=FindingIn, response=FindingOut, status=201, errors=(UnknownService,),
          summary="Record a finding; major and critical ones are violations that suspend the service")
-    def record_finding(self, request):
-        actor = self.auth.require(request, "auditor")
-        body = FindingIn().load(read_json(request))
-        body["reported_by"] = body.get("reported_by") or str(actor)
-        result = handlers.record_finding(self.store.uow(), RecordFinding(**body))
-        return json_response(result, 201)
+    def record_finding(self, call):
+        body = dict(call.body)
+        body["reported_by"] = body.get("reported_by") or call.by
+        return handlers.record_finding(self.store.uow(), RecordFinding(**body))
 
-    @api("POST", "/findings/<string:finding_id>/resolve", role="auditor", body=ResolveIn,
+    @api("POST", "/findings/<string:finding_id>/resolve", role="auditor", body=ResolveIn, response=FindingOut,
          errors=(FindingNotFound, AlreadyResolved),
          summary="Resolve a finding; the last open violation resolved reinstates the service")
-    def resolve_finding(self, request, finding_id):
-        actor = self.auth.require(request, "auditor")
-        body = ResolveIn().load(read_json(request))
-        cmd = ResolveFinding(finding_id, body["resolution"], str(actor))
-        return json_response(handlers.resolve_finding(self.store.uow(), cmd))
+    def resolve_finding(self, call, finding_id):
+        cmd = ResolveFinding(finding_id, call.body["resolution"], call.by)
+        return handlers.resolve_finding(self.store.uow(), cmd)
 
-    @api("GET", "/services/<string:service_id>/findings", errors=(ServiceNotKnown,),
+    @api("GET", "/services/<string:service_id>/findings", response=FindingsOut, errors=(ServiceNotKnown,),
          summary="A service's findings")
-    def service_findings(self, request, service_id):
-        self.auth.require(request)
-        return json_response(handlers.service_findings(self.store.uow(), service_id))
+    def service_findings(self, call, service_id):
+        return handlers.service_findings(self.store.uow(), service_id)
 
-    @api("GET", "/journal/verify", role="auditor", summary="Recompute the journal's hash chain")
-    def verify_journal(self, request):
-        self.auth.require(request, "auditor")
-        return json_response(handlers.verify_journal(self.store.uow()))
+    @api("GET", "/journal/verify", role="auditor", response=JournalCheck, summary="Recompute the journal's hash chain")
+    def verify_journal(self, call):
+        return handlers.verify_journal(self.store.uow())
 
     @consume_events(topology.AUDIT_COMPLIANCE, handlers=handlers.COMPLIANCE_HANDLERS, lane=URGENT)
     def on_violation(self, event):

@@ -1,14 +1,16 @@
-"""Funding's HTTP bodies. Money is integer cents: floats and strings are refused."""
+"""Funding's HTTP bodies and answers. Money is integer cents: floats and strings are refused."""
 from marshmallow import Schema, fields, validate
+
+TRANCHE_STATUSES = ("scheduled", "released", "frozen", "cancelled")
 
 
 class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
-    budget_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    budget_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10**15))
 
 
 class TrancheIn(Schema):
-    amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10**15))
     due_date = fields.Date(required=True)
     milestone = fields.String(load_default="", validate=validate.Length(0, 1000))
 
@@ -18,3 +20,42 @@ class GrantIn(Schema):
     service_id = fields.String(required=True, validate=validate.Length(1, 64))
     tranches = fields.List(fields.Nested(TrancheIn), required=True,
                            validate=validate.Length(1, 120))
+
+
+class ProgrammeOut(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    budget_cents = fields.Integer(required=True)
+    committed_cents = fields.Integer(required=True)
+    available_cents = fields.Integer(required=True)
+
+
+class ProgrammeList(Schema):
+    items = fields.List(fields.Nested(ProgrammeOut), required=True)
+
+
+class TrancheOut(Schema):
+    id = fields.String(required=True)
+    grant_id = fields.String(required=True)
+    amount_cents = fields.Integer(required=True)
+    due_date = fields.Date(required=True)
+    milestone = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TRANCHE_STATUSES))
+    released_by = fields.String(allow_none=True)
+
+
+class GrantOut(Schema):
+    id = fields.String(required=True)
+    programme_id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    total_cents = fields.Integer(required=True)
+    tranches = fields.List(fields.Nested(TrancheOut), required=True)
+
+
+class FundingOut(Schema):
+    service_id = fields.String(required=True)
+    frozen = fields.Boolean(required=True, metadata={"description": "the service is suspended: "
+                                                     "no tranche may be released"})
+    status = fields.String(required=True, metadata={
+        "description": "the service's standing as funding knows it (`unknown` before it hears of it)"})
+    grants = fields.List(fields.Nested(GrantOut), required=True)

@@ -1,10 +1,10 @@
-"""Funding's nameko entrypoints: load, build a command, call a handler, dump."""
+"""Funding's nameko entrypoints: build a command from the call, run its use case."""
 from pathlib import Path
 
 from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
-from spc.shared.http import api, json_response, read_json
+from spc.shared.http import api
 from spc.shared.ops import SpcService
 
 from . import handlers
@@ -12,7 +12,7 @@ from .domain import commands
 from .exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ProgrammeNotFound,
                          ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
 from .repository import FundingUnitOfWork
-from .schemas import GrantIn, ProgrammeIn
+from .schemas import FundingOut, GrantIn, GrantOut, ProgrammeIn, ProgrammeList, ProgrammeOut, TrancheOut
 
 
 class FundingService(SpcService):
@@ -20,46 +20,39 @@ class FundingService(SpcService):
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
 
-    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, status=201, errors=(InvalidAmount,),
+    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, response=ProgrammeOut, status=201, errors=(InvalidAmount,),
          summary="Open a programme with its budget envelope")
-    def create_programme(self, request):
-        actor = self.auth.require(request, "funding_officer")
-        body = ProgrammeIn().load(read_json(request))
-        cmd = commands.CreateProgramme(body["name"], body["budget_cents"], str(actor))
-        return json_response(handlers.create_programme(self.store.uow(), cmd), 201)
+    def create_programme(self, call):
+        cmd = commands.CreateProgramme(call.body["name"], call.body["budget_cents"], call.by)
+        return handlers.create_programme(self.store.uow(), cmd)
 
-    @api("GET", "/programmes", summary="Programmes")
-    def list_programmes(self, request):
-        self.auth.require(request)
-        return json_response(handlers.list_programmes(self.store.uow()))
+    @api("GET", "/programmes", response=ProgrammeList, summary="Programmes")
+    def list_programmes(self, call):
+        return handlers.list_programmes(self.store.uow())
 
-    @api("GET", "/programmes/<string:programme_id>", errors=(ProgrammeNotFound,),
+    @api("GET", "/programmes/<string:programme_id>", response=ProgrammeOut, errors=(ProgrammeNotFound,),
          summary="A programme and its budget")
-    def get_programme(self, request, programme_id):
-        self.auth.require(request)
-        return json_response(handlers.get_programme(self.store.uow(), programme_id))
+    def get_programme(self, call, programme_id):
+        return handlers.get_programme(self.store.uow(), programme_id)
 
-    @api("POST", "/grants", role="funding_officer", body=GrantIn, status=201,
+    @api("POST", "/grants", role="funding_officer", body=GrantIn, response=GrantOut, status=201,
          errors=(ProgrammeNotFound, InvalidAmount, OverBudget, ServiceNotActive, ServiceNotActiveYet),
          summary="Grant an active service money in tranches, within the programme's budget")
-    def award_grant(self, request):
-        actor = self.auth.require(request, "funding_officer")
-        body = GrantIn().load(read_json(request))
-        cmd = commands.AwardGrant(body["programme_id"], body["service_id"], body["tranches"], str(actor))
-        return json_response(handlers.award_grant(self.store.uow(), cmd), 201)
+    def award_grant(self, call):
+        body = call.body
+        cmd = commands.AwardGrant(body["programme_id"], body["service_id"], body["tranches"], call.by)
+        return handlers.award_grant(self.store.uow(), cmd)
 
-    @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer",
+    @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer", response=TrancheOut,
          errors=(TrancheNotFound, AlreadyReleased, FundingFrozen, TrancheCancelled),
          summary="Release a tranche: the payment order, once per tranche, ever")
-    def release_tranche(self, request, tranche_id):
-        actor = self.auth.require(request, "funding_officer")
-        cmd = commands.ReleaseTranche(tranche_id, str(actor))
-        return json_response(handlers.release_tranche(self.store.uow(), cmd))
+    def release_tranche(self, call, tranche_id):
+        cmd = commands.ReleaseTranche(tranche_id, call.by)
+        return handlers.release_tranche(self.store.uow(), cmd)
 
-    @api("GET", "/services/<string:service_id>/funding", summary="A service's funding: frozen or not, grants, tranches")
-    def service_funding(self, request, service_id):
-        self.auth.require(request)
-        return json_response(handlers.service_funding(self.store.uow(), service_id))
+    @api("GET", "/services/<string:service_id>/funding", response=FundingOut, summary="A service's funding: frozen or not, grants, tranches")
+    def service_funding(self, call, service_id):
+        return handlers.service_funding(self.store.uow(), service_id)
 
     @consume_events(topology.FUNDING_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
     def on_event(self, event):

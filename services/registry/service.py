@@ -1,10 +1,10 @@
-"""The registry's nameko entrypoints: load, build a command, call a handler, dump."""
+"""The registry's nameko entrypoints: build a command from the call, run its use case."""
 from pathlib import Path
 
 from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
-from spc.shared.http import api, json_response, read_json
+from spc.shared.http import api
 from spc.shared.ops import SpcService
 
 from . import handlers
@@ -12,7 +12,7 @@ from .domain import commands
 from .domain.pact import Pact
 from .exceptions import IllegalTransition, InvalidPact, OpenViolations, ServiceNotFound
 from .repository import RegistryUnitOfWork
-from .schemas import ListQuery, RegisterServiceIn, RevokeIn
+from .schemas import ListQuery, RegisterServiceIn, RevokeIn, ServiceOut, ServicePage
 
 
 class RegistryService(SpcService):
@@ -20,44 +20,36 @@ class RegistryService(SpcService):
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
 
-    @api("POST", "/services", role="registrar", body=RegisterServiceIn, status=201, errors=(InvalidPact,),
+    @api("POST", "/services", role="registrar", body=RegisterServiceIn, response=ServiceOut, status=201,
+         location="/services/{id}", errors=(InvalidPact,),
          summary="Register a citizen service under its pact (status submitted)")
-    def register(self, request):
-        actor = self.auth.require(request, "registrar")
-        body = RegisterServiceIn().load(read_json(request))
+    def register(self, call):
+        body = dict(call.body)
         territories = body.pop("territories")
         pact = Pact(**body, departments=territories["departments"], communes=territories["communes"])
-        result = handlers.register_service(self.store.uow(), commands.RegisterService(pact, str(actor)))
-        return json_response(result, 201, {"Location": f"/services/{result['id']}"})
+        return handlers.register_service(self.store.uow(), commands.RegisterService(pact, call.by))
 
-    @api("POST", "/services/<string:service_id>/approve", role="registrar",
+    @api("POST", "/services/<string:service_id>/approve", role="registrar", response=ServiceOut,
          errors=(ServiceNotFound, IllegalTransition, OpenViolations),
          summary="Approve a submitted service (active)")
-    def approve(self, request, service_id):
-        actor = self.auth.require(request, "registrar")
-        cmd = commands.ApproveService(service_id, str(actor))
-        return json_response(handlers.approve_service(self.store.uow(), cmd))
+    def approve(self, call, service_id):
+        return handlers.approve_service(self.store.uow(), commands.ApproveService(service_id, call.by))
 
-    @api("POST", "/services/<string:service_id>/revoke", role="registrar", body=RevokeIn,
+    @api("POST", "/services/<string:service_id>/revoke", role="registrar", body=RevokeIn, response=ServiceOut,
          errors=(ServiceNotFound, IllegalTransition),
          summary="Revoke a service (final)")
-    def revoke(self, request, service_id):
-        actor = self.auth.require(request, "registrar")
-        body = RevokeIn().load(read_json(request) if request.get_data() else {})
-        cmd = commands.RevokeService(service_id, body["reason"], str(actor))
-        return json_response(handlers.revoke_service(self.store.uow(), cmd))
+    def revoke(self, call, service_id):
+        cmd = commands.RevokeService(service_id, call.body["reason"], call.by)
+        return handlers.revoke_service(self.store.uow(), cmd)
 
-    @api("GET", "/services/<string:service_id>", errors=(ServiceNotFound,),
+    @api("GET", "/services/<string:service_id>", response=ServiceOut, errors=(ServiceNotFound,),
          summary="A service, its pact and its status")
-    def get_service(self, request, service_id):
-        self.auth.require(request)
-        return json_response(handlers.get_service(self.store.uow(), service_id))
+    def get_service(self, call, service_id):
+        return handlers.get_service(self.store.uow(), service_id)
 
-    @api("GET", "/services", query=ListQuery, summary="Services, filtered and paginated")
-    def list_services(self, request):
-        self.auth.require(request)
-        query = ListQuery().load(request.args.to_dict())
-        return json_response(handlers.list_services(self.store.uow(), **query))
+    @api("GET", "/services", query=ListQuery, response=ServicePage, summary="Services, filtered and paginated")
+    def list_services(self, call):
+        return handlers.list_services(self.store.uow(), **call.query)
 
     @consume_events(topology.REGISTRY_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
     def on_event(self, event):
