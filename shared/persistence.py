@@ -18,13 +18,15 @@ from .outbox import Inbox, OutboxWriter
 from .unit_of_work import AbstractUnitOfWork, Repository
 
 
-def database_url(service, environ=os.environ):
-    """`<SERVICE>_DATABASE_URL`, else a SQLite file under SPC_DATA_DIR (default ./var)."""
+def database_url(service, environ=os.environ, create_dir=True):
+    """`<SERVICE>_DATABASE_URL`, else a SQLite file under SPC_DATA_DIR (default ./var), whose
+    folder is made unless `create_dir` is false (a command that only reads creates nothing)."""
     url = environ.get(f"{service.upper()}_DATABASE_URL")
     if url:
         return url
     data_dir = Path(environ.get("SPC_DATA_DIR", "var"))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if create_dir:
+        data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir / f'{service}.db').resolve()}"
 
 

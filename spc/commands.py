@@ -1,29 +1,96 @@
-"""The click command tree behind `spc`."""
+"""The click command tree behind `spc`.
+
+Every command's expected failures (a broker or database it cannot reach or that refuses it, a
+missing or malformed file, a setting it cannot use, a port in use) end in one line on stderr,
+`spc <command>: <what went wrong>`, and exit code 2; a bug keeps its traceback. SPC_DEBUG=1 (or
+`spc -v`) shows the traceback of every failure and the libraries' logs."""
 import logging
+import os
 import signal
 import sys
 
 import click
 
 from . import config
+from .errors import EXIT_FAILED, debug_asked, describe, mask_url
+
+_SERVING = {"up", "run"}  # their logs are the services' logs (INFO); other commands log warnings
 
 
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
-def cli(verbose):
+def _debug():
+    return debug_asked(os.environ, click.get_current_context().find_root().params.get("verbose"))
+
+
+class Command(click.Command):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            message = describe(exc)
+            if message is None or _debug():
+                raise
+            click.echo(f"{ctx.command_path}: {message}", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type  # subgroups are Groups too, their commands Commands
+
+
+@click.group(cls=Group)
+@click.option("-v", "--verbose", is_flag=True, help="Log at debug level, and show the traceback of "
+              "any failure (as SPC_DEBUG=1 does).")
+@click.pass_context
+def cli(ctx, verbose):
     """Service Public Citoyen: register, fund, distribute and audit citizen-run public services."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+    debug = debug_asked(os.environ, verbose)
+    serving = ctx.invoked_subcommand in _SERVING
+    level = os.environ.get("SPC_LOG_LEVEL", "").upper() or ("INFO" if serving else "WARNING")
+    logging.basicConfig(level=logging.DEBUG if debug else getattr(logging, level, logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pika").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    if not verbose:  # refused requests are answered in JSON; their tracebacks are noise
+    # the CLI turns every broker failure into one line: pika's own account of it is noise, and
+    # so are alembic's seven INFO lines each time a database is opened
+    logging.getLogger("pika").setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
+    logging.getLogger("alembic").setLevel(logging.DEBUG if debug else logging.WARNING)
+    if not debug:  # refused requests are answered in JSON; their tracebacks are noise
         logging.getLogger("nameko.containers").setLevel(logging.ERROR)
+
+
+def _preflight(settings, names):
+    """Before any container starts: the staff tokens (none: a warning; malformed or unreadable:
+    exit 2) and the HTTP ports (one in use: exit 2, naming the service, the port, the variable)."""
+    from .preflight import check_admin_tokens, check_ports
+    warning = check_admin_tokens(settings.environ)
+    if warning:
+        click.echo(click.style(warning, fg="yellow", bold=True), err=True)
+        # said once here: each container's own log line saying it again is dropped
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: "no admin token configured" not in record.getMessage())
+    check_ports(settings, names)
+    if not settings.embedded:
+        _check_broker(settings.amqp_uri)
+
+
+def _check_broker(uri):
+    """A login the broker refuses is a setting to fix: exit 2 in one line. A broker not reachable
+    yet is waited for (the services keep trying and are not ready meanwhile): a warning."""
+    from .operations import BrokerError, BrokerRefused, connect
+    try:
+        connect(uri).close()
+    except BrokerRefused:
+        raise
+    except BrokerError as exc:
+        click.echo(f"WARNING: {exc}; the services will keep trying", err=True)
 
 
 def _serve(settings, names):
     import eventlet
     from .runner import Cluster
 
-    cluster = Cluster(settings, names).start()
+    cluster = Cluster(settings, names).start(quiet=not _debug())
     stopping = eventlet.event.Event()
 
     def _stop(*_):
@@ -42,6 +109,7 @@ def _serve(settings, names):
 def up():
     """Run all four services in this process (embedded broker when AMQP_URI is unset)."""
     settings = config.load()
+    _preflight(settings, config.SERVICE_NAMES)
     if settings.embedded:
         click.echo("AMQP_URI is not set: running embedded (in-process broker, SQLite under "
                    f"{settings.environ.get('SPC_DATA_DIR', 'var')}/)")
@@ -58,6 +126,7 @@ def up():
 def run(services):
     """Run the named services against the RabbitMQ in AMQP_URI."""
     settings = config.load(allow_embedded=False)
+    _preflight(settings, services)
     _serve(settings, services)
 
 
@@ -65,8 +134,9 @@ def run(services):
 @click.argument("services", nargs=-1, type=click.Choice(config.SERVICE_NAMES))
 def migrate(services):
     """Bring the services' databases to the latest schema (all services by default)."""
+    settings = config.load(allow_embedded=True)
     for name in services or config.SERVICE_NAMES:
-        config.load(allow_embedded=True).open_database(name).close()
+        _open_database(settings, name).close()
         click.echo(f"{name}: up to date")
 
 
@@ -113,8 +183,10 @@ def counters_import(file):
         total = len(read_counters_file(file)[0])
     except CsvFormatError as exc:
         _fail(str(exc))
+    settings = config.load()
+    _open_database(settings, "distribution").close()  # says which, and fails before the bar
     with tqdm(total=total, unit="counter") as bar:
-        done = import_counters_into(config.load(), file, progress=bar.update)
+        done = import_counters_into(settings, file, progress=bar.update)
     click.echo(f"{done} counters imported; listings follow for active services")
 
 
@@ -131,7 +203,8 @@ def dlq_list(queue, limit):
     """Show dead letters with their reason (they stay in the queue)."""
     import json
     from .operations import dlq_messages
-    for message in dlq_messages(config.load(allow_embedded=False).amqp_uri, queue, limit):
+    uri = _broker()
+    for message in dlq_messages(uri, queue, limit):
         click.echo(json.dumps(message, ensure_ascii=False))
 
 
@@ -145,7 +218,7 @@ def dlq_replay(queue, limit, message_id):
     unknown service, upgrade the consumer...); a message that fails again comes back with its new
     reason."""
     from .operations import dlq_replay as replay
-    done = replay(config.load(allow_embedded=False).amqp_uri, queue, limit, message_id)
+    done = replay(_broker(), queue, limit, message_id)
     click.echo(f"{done} messages replayed")
 
 
@@ -253,13 +326,35 @@ def journal_verify():
     """Recompute the audit journal's hash chain from audit's database."""
     import json
     from spc.services.audit import handlers
-    database = config.load(allow_embedded=True).open_database("audit")
-    result = handlers.verify_journal(database.uow())
-    database.close()
+    settings = config.load(allow_embedded=True)
+    database = _open_database(settings, "audit", must_exist=True, announce=False)
+    try:
+        result = handlers.verify_journal(database.uow())
+    finally:
+        database.close()
+    result["database"] = mask_url(settings.database_url("audit", create_dir=False))
     click.echo(json.dumps(result))
     sys.exit(0 if result["ok"] else 1)
 
 
+def _broker():
+    """AMQP_URI (required), said on stderr with its password masked."""
+    uri = config.load(allow_embedded=False).amqp_uri
+    click.echo(f"broker: {mask_url(uri)}", err=True)
+    return uri
+
+
+def _open_database(settings, service, must_exist=False, announce=True):
+    """`service`'s database, migrated, said on stderr (`database: <url, password masked>`) unless
+    `announce` is false. `must_exist`: a command that only reads fails (exit 2) on a database
+    that is absent or has no schema yet, rather than creating an empty one."""
+    from .database import open_database
+    url = settings.database_url(service, create_dir=not must_exist)
+    if announce:
+        click.echo(f"database: {mask_url(url)}", err=True)
+    return open_database(settings, service, url, must_exist)
+
+
 def _fail(message):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    click.echo(f"{click.get_current_context().command_path}: {message}", err=True)
+    sys.exit(EXIT_FAILED)

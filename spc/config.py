@@ -9,6 +9,18 @@ from .fleet import SERVICE_NAMES, spec  # noqa: F401  (config.SERVICE_NAMES: the
 HTTP_WORKERS = 10  # room in each container's worker pool for admin HTTP requests
 
 
+class ConfigError(Exception):
+    """A setting in the environment that SPC cannot use (the CLI says it in one line)."""
+
+
+def _integer(environ, variable, default):
+    value = environ.get(variable, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{variable} must be an integer (got {value!r})") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     amqp_uri: str
@@ -16,30 +28,39 @@ class Settings:
     environ: dict
 
     def port(self, service):
-        return int(self.environ.get(f"{service.upper()}_PORT", spec(service).port))
+        return _integer(self.environ, f"{service.upper()}_PORT", spec(service).port)
+
+    @property
+    def bind(self):
+        return self.environ.get("SPC_BIND", "0.0.0.0")
+
+    def database_url(self, service, create_dir=True):
+        """`<SERVICE>_DATABASE_URL`, else the SQLite file under SPC_DATA_DIR (the folder made
+        only when `create_dir`)."""
+        return database_url(service, self.environ, create_dir=create_dir)
 
     def workers(self, variable, default):
-        value = int(self.environ.get(variable, default))
+        value = _integer(self.environ, variable, default)
         if value < 1:
-            raise SystemExit(f"{variable} must be at least 1 (got {value})")
+            raise ConfigError(f"{variable} must be at least 1 (got {value})")
         return value
 
-    def open_database(self, service, migrate=True):
+    def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
-        return spec(service).open(database_url(service, self.environ), migrate)
+        return spec(service).open(url or database_url(service, self.environ), migrate)
 
     def service_config(self, service):
         return {
             "AMQP_URI": self.amqp_uri,
             "DATABASE_URL": database_url(service, self.environ),
-            "WEB_SERVER_ADDRESS": f"{self.environ.get('SPC_BIND', '0.0.0.0')}:{self.port(service)}",
+            "WEB_SERVER_ADDRESS": f"{self.bind}:{self.port(service)}",
             # bulk lanes share SPC_MAX_WORKERS; urgent lanes (violations, standings) have their
             # own SPC_URGENT_WORKERS; the container's pool also leaves room for HTTP requests
             "BULK_WORKERS": self.workers("SPC_MAX_WORKERS", 10),
             "URGENT_WORKERS": self.workers("SPC_URGENT_WORKERS", 4),
             "max_workers": self.workers("SPC_MAX_WORKERS", 10) + self.workers("SPC_URGENT_WORKERS", 4)
             + HTTP_WORKERS,
-            "HEARTBEAT": int(self.environ.get("SPC_HEARTBEAT", 30)),
+            "HEARTBEAT": _integer(self.environ, "SPC_HEARTBEAT", 30),
             # off where a migration step runs before the service (compose, Kubernetes Jobs)
             "MIGRATE": self.environ.get("SPC_MIGRATE", "true").lower() not in ("0", "false", "no"),
             "UNKNOWN_SERVICE_WINDOW": float(self.environ.get("SPC_UNKNOWN_SERVICE_WINDOW", 3600)),
@@ -53,6 +74,7 @@ def load(environ=None, allow_embedded=True):
     if uri:
         return Settings(uri, False, environ)
     if not allow_embedded:
-        raise SystemExit("AMQP_URI is not set: `spc run` needs a RabbitMQ (use `spc up` to run embedded)")
+        raise ConfigError("AMQP_URI is not set: this command needs a RabbitMQ "
+                          "(only `spc up` and `spc demo` run embedded)")
     embedded.register()
     return Settings(embedded.EMBEDDED_URI, True, environ)

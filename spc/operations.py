@@ -10,14 +10,27 @@ from spc.shared.errors import Rejection
 DEAD_LETTER_QUEUES = ("spc.inbound.dead", "spc.events.dead")
 
 
-class PublishError(Exception):
-    pass
+class BrokerError(Exception):
+    """The broker cannot be reached, refuses the login, or refuses what is asked: one line, the
+    URI's password masked."""
+
+
+class BrokerRefused(BrokerError):
+    """The broker answers but refuses the login or the virtual host: a setting to fix, not a
+    moment to wait out."""
+
+
+class PublishError(BrokerError):
+    """An event file that cannot be published (unreadable, invalid, or refused)."""
 
 
 def load_event_file(path):
     """Read and validate an event file (envelope + payload) before anything is sent."""
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise PublishError(f"{path}: {(exc.strerror or str(exc)).lower()}") from None
     try:
         doc = json.loads(raw)
     except ValueError as exc:
@@ -38,19 +51,54 @@ def pika_parameters(amqp_uri):
     return [pika.URLParameters(uri.strip()) for uri in amqp_uri.split(";") if uri.strip()]
 
 
-def _where(params):
-    return ", ".join(f"{p.host}:{p.port}" for p in params)
+def _first_line(exc):
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def connect(amqp_uri):
+    """A pika BlockingConnection to AMQP_URI (its nodes in order); BrokerError in one line, the
+    password masked, if no node lets us in."""
+    from .errors import mask_url
+    try:
+        params = pika_parameters(amqp_uri)
+    except Exception as exc:  # pika's own words on what it could not parse; never the URI itself
+        raise BrokerError(f"AMQP_URI is not a valid AMQP URI ({type(exc).__name__})") from None
+    if not params:
+        raise BrokerError("AMQP_URI is empty")
+    where = mask_url(amqp_uri)
+    try:
+        return pika.BlockingConnection(params)
+    except (pika.exceptions.ProbableAuthenticationError, pika.exceptions.AuthenticationError):
+        raise BrokerRefused(f"the broker refused the login (ACCESS_REFUSED) at {where}") from None
+    except pika.exceptions.ProbableAccessDeniedError:
+        raise BrokerRefused(f"the broker refused access to the virtual host at {where} (no such vhost, "
+                          "or the user has no permission on it)") from None
+    except (pika.exceptions.AMQPConnectionError, OSError) as exc:
+        reason = _socket_reason(exc)
+        raise BrokerError(f"cannot reach the broker at {where}" + (f": {reason}" if reason else "")) from None
+
+
+def _socket_reason(exc):
+    """What the socket said under pika's wrappers (connection refused, unknown host...)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OSError):
+            return (exc.strerror or _first_line(exc)).lower()
+        inner = getattr(exc, "exception", None)  # pika's connector errors wrap the socket's
+        if inner is None:
+            inner = (getattr(exc, "exceptions", None) or exc.args or (None,))[-1]
+        exc = inner if isinstance(inner, BaseException) else None
+        seen += 1
+    return ""
 
 
 def publish(amqp_uri, event, raw, exchange="spc.inbound"):
     """Publish one event with confirms, persistent, message_id and type set; raise if refused."""
-    params = pika_parameters(amqp_uri)
     try:
-        conn = pika.BlockingConnection(params)
-    except pika.exceptions.ProbableAuthenticationError:
-        raise PublishError(f"the broker at {_where(params)} refused the credentials") from None
-    except pika.exceptions.AMQPConnectionError as exc:
-        raise PublishError(f"cannot connect to the broker at {_where(params)} ({exc!r})") from None
+        conn = connect(amqp_uri)
+    except BrokerError as exc:
+        raise PublishError(str(exc)) from None
     try:
         channel = conn.channel()
         channel.confirm_delivery()
@@ -64,7 +112,7 @@ def publish(amqp_uri, event, raw, exchange="spc.inbound"):
     except pika.exceptions.ChannelClosedByBroker as exc:  # e.g. 403 ACCESS_REFUSED, 404 NOT_FOUND
         raise PublishError(f"the broker refused the event: {exc.reply_code} {exc.reply_text}") from None
     except pika.exceptions.AMQPError as exc:
-        raise PublishError(f"broker error: {exc!r}") from None
+        raise PublishError(f"broker error: {type(exc).__name__} {_first_line(exc)}") from None
     finally:
         if conn.is_open:
             conn.close()
@@ -72,7 +120,7 @@ def publish(amqp_uri, event, raw, exchange="spc.inbound"):
 
 def dlq_messages(amqp_uri, queue, limit=100):
     """Peek at dead letters: got and then returned to the queue (nothing is lost)."""
-    conn = pika.BlockingConnection(pika_parameters(amqp_uri))
+    conn = connect(amqp_uri)
     out = []
     try:
         channel = conn.channel()
@@ -90,7 +138,8 @@ def dlq_messages(amqp_uri, queue, limit=100):
         for tag in tags:
             channel.basic_nack(tag, requeue=True)
     finally:
-        conn.close()
+        if conn.is_open:
+            conn.close()
     return out
 
 
@@ -107,7 +156,7 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
     """Put dead letters back on the queue that rejected them (through the default exchange, so
     no other consumer sees them twice), confirmed, then ack them. `message_id` picks one. A
     message that fails again comes back here with its new reason."""
-    conn = pika.BlockingConnection(pika_parameters(amqp_uri))
+    conn = connect(amqp_uri)
     replayed, skipped = 0, []
     try:
         channel = conn.channel()

@@ -20,11 +20,40 @@ class Cluster:
             runner.add_service(service_class(name))
             self.runners[name] = runner
 
-    def start(self):
-        for name, runner in self.runners.items():
-            runner.start()
-            log.info("%s listening on port %s", name, self.settings.port(name))
+    def start(self, quiet=False):
+        """Start every service; if one fails, kill those started and raise (a port that cannot be
+        bound as ListenError: one line, see spc/preflight.py). `quiet`: eventlet's hub does not
+        print the traceback of each greenthread the failure kills on its way up (the exception
+        still reaches the caller)."""
+        from eventlet import debug
+        from .preflight import listen_error
+        if quiet:
+            debug.hub_exceptions(False)
+        try:
+            started = []
+            for name, runner in self.runners.items():
+                started.append(runner)
+                try:
+                    runner.start()
+                except Exception as exc:
+                    self._kill_quietly(started)
+                    error = listen_error(exc, self.settings, name)
+                    if error is None:
+                        raise
+                    raise error from exc
+                log.info("%s listening on port %s", name, self.settings.port(name))
+        finally:
+            if quiet:
+                debug.hub_exceptions(True)
         return self
+
+    @staticmethod
+    def _kill_quietly(runners):
+        for runner in runners:
+            try:
+                runner.kill()
+            except Exception:  # already dead or never started: nothing to stop
+                log.debug("kill after a failed start", exc_info=True)
 
     def stop(self):
         for runner in self.runners.values():
