@@ -3,9 +3,11 @@ authenticates and checks the role, refuses oversized or non-JSON bodies, parses 
 the body and the query with the declared schemas, hands the method a `Call`, and turns what the
 method returns (or raises) into the JSON answer; `spc openapi` documents the same declaration.
 Never a stack trace in an answer."""
+import functools
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 """Default cap on a request body (env SPC_MAX_BODY_BYTES); past it, 413 before it is read."""
 CORRELATION_HEADER = "X-Correlation-Id"
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:/-]{1,100}")
 
 
 def error_response(status, code, message, details=None, headers=None):
@@ -48,6 +51,36 @@ class BodyTooLarge(InvalidRequest):
     """The body is larger than the service accepts (SPC_MAX_BODY_BYTES, 256 KiB by default);
     refused before it is read."""
     code = "body_too_large"
+
+
+class BadCorrelationId(InvalidRequest):
+    """The X-Correlation-Id header is not 1 to 100 letters, digits or `._:/-`."""
+    code = "invalid_correlation_id"
+
+
+class BadText(InvalidRequest):
+    """A string in the path, the query or the body holds U+0000 or an unpaired surrogate: text
+    is UTF-8 without NUL, as the databases store it."""
+    code = "invalid_text"
+
+
+def check_text(value, where):
+    """Raise BadText if any string in `value` (nested lists and dicts included) holds U+0000 or
+    cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadText(f"{where} holds U+0000", {"where": where})
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadText(f"{where} is not valid UTF-8 (an unpaired surrogate)", {"where": where}) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, where)
+            check_text(item, f"{where}.{key}" if isinstance(key, str) and key.isidentifier() else where)
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item, where)
 
 
 class NotJson(InvalidRequest):
@@ -144,16 +177,24 @@ class JsonHttp(HttpRequestHandler):
 
     # -- the request, before the worker ------------------------------------------------------
     def get_entrypoint_parameters(self, request):
-        correlation = (request.headers.get(CORRELATION_HEADER) or "").strip()[:100] or str(uuid.uuid4())
-        request.correlation_id = correlation
+        correlation = request.headers.get(CORRELATION_HEADER)
+        if correlation is not None and not CORRELATION_ID.fullmatch(correlation):
+            raise BadCorrelationId(f"{CORRELATION_HEADER} must match {CORRELATION_ID.pattern}")
+        request.correlation_id = correlation = correlation or str(uuid.uuid4())
         actor = None
         if self.role is not PUBLIC:
             actor = self.tokens.auth.authenticate(request.headers.get("Authorization"))
             if self.role != ANY_ROLE and actor.role not in self.roles:
                 raise Forbidden(f"role {actor.role!r} may not do this",
                                 {"allowed_roles": list(self.roles)})
+        for name, value in request.path_values.items():
+            check_text(value, name)
         body = self._body(request) if self.body is not None else None
-        query = self.query().load(request.args.to_dict()) if self.query is not None else None
+        query = None
+        if self.query is not None:
+            args = request.args.to_dict()
+            check_text(args, "query")
+            query = self.query().load(args)
         return (Call(actor, body, query, correlation),), request.path_values
 
     def _body(self, request):
@@ -180,6 +221,7 @@ class JsonHttp(HttpRequestHandler):
             raise InvalidJson("the body is not valid JSON", {"reason": str(exc)[:200]}) from None
         if not isinstance(data, dict):
             raise InvalidJson("the body must be a JSON object")
+        check_text(data, "body")
         return self.body().load(data)
 
     # -- the answer --------------------------------------------------------------------------
@@ -197,6 +239,8 @@ class JsonHttp(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
+        if isinstance(result, Refusal):
+            return self.response_from_exception(result.error)
         headers = {"Location": self.location.format(**result)} if self.location else None
         return json_response(result, self.status, headers)
 
@@ -219,11 +263,30 @@ class JsonHttp(HttpRequestHandler):
 
     def answerable_errors(self):
         """Every error class this operation may answer: declared, and those of auth and parsing."""
-        implied = (() if self.role is PUBLIC else (Unauthorized,)) + (
+        implied = (() if self.role is PUBLIC else (Unauthorized, BadCorrelationId)) + (
             (Forbidden,) if self.role not in (PUBLIC, ANY_ROLE) else ())
         if self.body is not None:
             implied += (InvalidJson, BodyTooLarge, NotJson)
+        if self.body is not None or self.query is not None or "<" in self.url:
+            implied += (BadText,)
         return self.errors + implied
 
 
-api = JsonHttp.decorator
+@dataclass(frozen=True)
+class Refusal:
+    """A domain error a use case raised, handed back as the worker's result: nameko would log a
+    traceback for an ordinary 404 or 409 (its "expected error" warning); the answer says it all."""
+    error: DomainError
+
+
+def api(*args, **kwargs):
+    """Declare an admin operation (see JsonHttp)."""
+    def decorate(method):
+        @functools.wraps(method)
+        def run(self, *a, **kw):
+            try:
+                return method(self, *a, **kw)
+            except DomainError as exc:
+                return Refusal(exc)
+        return JsonHttp.decorator(*args, **kwargs)(run)
+    return decorate

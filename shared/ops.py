@@ -1,5 +1,5 @@
 """`/health/live`, `/health/ready` and `/metrics`: every service class inherits these three."""
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 from werkzeug.wrappers import Response
 
 from .http import PUBLIC, api, json_response
@@ -24,6 +24,12 @@ class ReadyOut(Schema):
 
 
 class StandingOut(Schema):
+    """Every service says service_id, status and version; each adds what it holds (listings,
+    tranches, open violations...)."""
+
+    class Meta:
+        unknown = INCLUDE
+
     service_id = fields.String(required=True)
     status = fields.String(required=True)
     version = fields.Integer(required=True, allow_none=True)

@@ -7,12 +7,13 @@ request that works: tests/service/test_openapi_examples.py replays them in order
 import re
 
 from apispec import APISpec
+from marshmallow import fields
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from spc import config
 from spc.fleet import service_class, spec
 from spc.shared.errors import NotYetKnown
-from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, PUBLIC, JsonHttp, http_status
+from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, CORRELATION_ID, PUBLIC, JsonHttp, http_status
 
 from .examples import EXAMPLE_IDS, request_example
 
@@ -76,7 +77,7 @@ def _operation(service, name, ep, shared):
         params.append({"in": "query", "schema": ep.query})
     if ep.role is not PUBLIC:
         params.append({"name": CORRELATION_HEADER, "in": "header", "required": False,
-                       "schema": {"type": "string", "maxLength": 100},
+                       "schema": {"type": "string", "pattern": "^" + CORRELATION_ID.pattern + "$"},
                        "description": "carried into the events the request causes and echoed in "
                                       "the answer (one is made up when absent)"})
     if params:
@@ -122,7 +123,7 @@ def document():
             "path answers 404 `not_found` and a method a path does not have 405 "
             "`method_not_allowed`. Bodies are JSON (`Content-Type: application/json`; 415 "
             "otherwise) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
-            "the body is read). Every staff answer carries `X-Correlation-Id`. Generated from the "
+            "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every staff answer carries `X-Correlation-Id`. Generated from the "
             "code by `spc generate`."),
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
         servers=[{"url": f"http://localhost:{spec(n).port}", "description": n} for n in config.SERVICE_NAMES],
@@ -153,11 +154,28 @@ def document():
         assert len(entry["services"]) <= 1, f"{path} is served by {entry['services']}"
         api.path(path=path, operations=entry["operations"])
     doc = api.to_dict()
+    for name, extra in _extras(ep.body for _, _, ep in ops if ep.body is not None).items():
+        doc["components"]["schemas"][name].update(extra)
     for path, entry in paths.items():  # apispec has no argument for a path's servers
         for s in entry["services"]:
             doc["paths"][path]["servers"] = [{"url": f"http://localhost:{spec(s).port}",
                                               "description": f"{s} (env {s.upper()}_PORT)"}]
     return doc
+
+
+def _extras(schema_classes):
+    """{component name: openapi_extra} of the schemas (nested ones included) that declare what
+    their fields cannot say."""
+    found, todo = {}, list(schema_classes)
+    while todo:
+        cls = todo.pop()
+        if getattr(cls, "openapi_extra", None):
+            found[cls.__name__] = cls.openapi_extra
+        for f in cls._declared_fields.values():
+            inner = getattr(f, "inner", f)
+            if isinstance(inner, fields.Nested) and isinstance(inner.nested, type):
+                todo.append(inner.nested)
+    return found
 
 
 def render():

@@ -7,7 +7,11 @@ FINDING_STATUSES = ("open", "resolved")
 
 
 class FindingIn(ViolationReported):
-    pass
+    """Staff send what an external inspection publishes (compliance.violation_reported), with the
+    evidence link checked by the one rule openapi.yaml states."""
+    evidence_url = fields.String(load_default=None, allow_none=True, validate=[
+        validate.Length(max=2000), validate.Regexp(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$")],
+        metadata={"description": "an https link to the evidence (printable ASCII: percent-encode the rest)"})
 
 
 class ResolveIn(Schema):

@@ -1,16 +1,29 @@
-"""Funding's HTTP bodies and answers. Money is integer cents: floats and strings are refused."""
+"""Funding's HTTP bodies and answers. Money is whole cents: fractions and strings are refused."""
 from marshmallow import Schema, fields, validate
 
 TRANCHE_STATUSES = ("scheduled", "released", "frozen", "cancelled")
+MAX_CENTS = 10**15  # ten thousand billion euros: exact as a JSON number in every parser
+
+
+class Cents(fields.Integer):
+    """Whole cents. A JSON number with no fraction (`1500.0` is JSON Schema's integer too) is
+    taken; a fraction, a string or a boolean is refused: money is never rounded here."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_CENTS:
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
-    budget_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10**15))
+    budget_cents = Cents(required=True, validate=validate.Range(1, MAX_CENTS))
 
 
 class TrancheIn(Schema):
-    amount_cents = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10**15))
+    amount_cents = Cents(required=True, validate=validate.Range(1, MAX_CENTS))
     due_date = fields.Date(required=True)
     milestone = fields.String(load_default="", validate=validate.Length(0, 1000))
 

@@ -15,19 +15,23 @@ class TerritoriesIn(Schema):
     departments = fields.List(Department, load_default=list)
     communes = fields.List(Commune, load_default=list)
 
+    # what marshmallow's fields cannot say, merged into openapi.yaml (the domain checks it)
+    openapi_extra = {"anyOf": [{"required": ["departments"], "properties": {"departments": {"minItems": 1}}},
+                               {"required": ["communes"], "properties": {"communes": {"minItems": 1}}}],
+                     "description": "at least one département or commune"}
+
 
 class RegisterServiceIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
     legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
-    siren = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{9}$"),
+    siren = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{9}$"),
                           metadata={"description": "9 digits passing the Luhn check"})
-    rna = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^W\d{9}$"),
+    rna = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^W[0-9]{9}$"),
                         metadata={"description": "RNA number: W and 9 digits"})
     mission = fields.String(required=True, validate=validate.Length(1, 5000))
     domains = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list,
                           validate=validate.Length(max=50))
-    territories = fields.Nested(TerritoriesIn, required=True, metadata={
-        "description": "at least one département or commune"})
+    territories = fields.Nested(TerritoriesIn, required=True)
     commitments = fields.List(fields.String(validate=validate.OneOf(PRINCIPLES)),
                               load_default=lambda: list(PRINCIPLES))
     contact_email = fields.String(required=True, validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])

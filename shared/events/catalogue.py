@@ -94,11 +94,11 @@ Id = ServiceId
 
 def Insee(**kw):
     """An INSEE commune code (COG): five digits, or 2A/2B and three digits for Corsica."""
-    return fields.String(validate=validate.Regexp(r"^(\d{5}|2[AB]\d{3})$"),
+    return fields.String(validate=validate.Regexp(r"^([0-9]{5}|2[AB][0-9]{3})$"),
                          metadata={"description": "INSEE commune code: 5 digits, Corsica 2A…/2B…"}, **kw)
 
 
 def Department(**kw):
     """A department code (COG): two digits, 2A/2B, or three digits overseas (97x, 98x)."""
-    return fields.String(validate=validate.Regexp(r"^(\d{2}|2[AB]|97\d|98\d)$"),
+    return fields.String(validate=validate.Regexp(r"^([0-9]{2}|2[AB]|97[0-9]|98[0-9])$"),
                          metadata={"description": "department code: 2 digits, 2A/2B, 97x/98x overseas"}, **kw)

@@ -6,9 +6,11 @@ from spc.shared.events import PRINCIPLES
 
 LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "company",
                "public_body", "informal_collective")
-DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
-COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
+COMMUNE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
+# no @, control character or space on either side (written out: \s differs between Python and
+# the JSON Schema regexes openapi.yaml readers use)
+EMAIL = re.compile(r"^[^@\x00-\x20\x7f-\xa0]+@[^@\x00-\x20\x7f-\xa0]+\.[^@\x00-\x20\x7f-\xa0]+$")
 
 
 def luhn_valid(digits):
@@ -23,12 +25,12 @@ def luhn_valid(digits):
 
 def siren_valid(siren):
     """A SIREN is 9 digits passing the Luhn check (La Poste's 356000000 is the known exception)."""
-    return bool(re.fullmatch(r"\d{9}", siren or "")) and (luhn_valid(siren) or siren == "356000000")
+    return bool(re.fullmatch(r"[0-9]{9}", siren or "")) and (luhn_valid(siren) or siren == "356000000")
 
 
 def rna_valid(rna):
     """An RNA number (répertoire national des associations) is W followed by 9 digits."""
-    return bool(re.fullmatch(r"W\d{9}", rna or ""))
+    return bool(re.fullmatch(r"W[0-9]{9}", rna or ""))
 
 
 def department_valid(code):

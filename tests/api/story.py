@@ -1,0 +1,78 @@
+"""Replays the example request of every operation in openapi.yaml, in the order of the story the
+examples tell (spc/examples.py), putting in the ids the system gives out. Returns what each
+answer was, and the real ids, for the tests that need a populated system."""
+import json
+
+from spc.examples import EXAMPLE_IDS
+from spc.shared.events import event_types
+from tests.support import envelope, publish_inbound, wait_for
+
+from .document import operations
+
+STORY = [  # (service, method, path), in the order a newcomer would call them
+    ("registry", "POST", "/services"),
+    ("registry", "POST", "/services/{service_id}/approve"),
+    ("registry", "GET", "/services/{service_id}"),
+    ("registry", "GET", "/services"),
+    ("funding", "POST", "/programmes"),
+    ("funding", "GET", "/programmes"),
+    ("funding", "GET", "/programmes/{programme_id}"),
+    ("funding", "POST", "/grants"),
+    ("funding", "POST", "/tranches/{tranche_id}/release"),
+    ("funding", "GET", "/services/{service_id}/funding"),
+    ("distribution", "GET", "/counters"),
+    ("distribution", "GET", "/counters/{counter_id}/catalogue"),
+    ("distribution", "GET", "/services/{service_id}/listings"),
+    ("audit", "POST", "/findings"),
+    ("audit", "GET", "/services/{service_id}/findings"),
+    ("audit", "POST", "/findings/{finding_id}/resolve"),
+    ("audit", "GET", "/journal/verify"),
+    ("registry", "POST", "/services/{service_id}/revoke"),
+]
+
+
+def _example_event(event_type):
+    return next(t.example for t in event_types() if t.name == event_type)
+
+
+def _swap(value, ids):
+    """The example with its placeholder ids replaced by the real ones."""
+    text = json.dumps(value)
+    for placeholder, real in ids.items():
+        text = text.replace(placeholder, real)
+    return json.loads(text)
+
+
+def replay(api, amqp_uri):
+    """Every example, in story order; returns ({operation key: response}, real ids by name)."""
+    ops = {op.key: op for op in operations()}
+    counter = _example_event("counter.upserted")
+    publish_inbound(amqp_uri, envelope("counter.upserted", counter), "counter.upserted")
+    wait_for("the example counter", lambda: api.call(
+        "GET", "distribution", f"/counters/{counter['counter_id']}/catalogue").status_code == 200)
+    ids = {EXAMPLE_IDS["counter_id"]: counter["counter_id"]}
+    answers = {}
+    for key in STORY:
+        op = ops[key]
+        body = op.op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
+        path = _swap(op.url_path(**EXAMPLE_IDS), ids)
+        if key == ("distribution", "GET", "/counters/{counter_id}/catalogue"):
+            wait_for("the service listed at the counter", lambda: api.call("GET", op.service, path).json()["services"])
+        response = api.call(op.method, op.service, path, role=_role(op), body=_swap(body, ids) if body else None)
+        assert response.status_code == op.success, f"{op}: {response.status_code} {response.text[:500]}"
+        op.check_answer(response)
+        answers[key] = response
+        payload = response.json()
+        if key == ("registry", "POST", "/services"):
+            ids[EXAMPLE_IDS["service_id"]] = payload["id"]
+        elif key == ("funding", "POST", "/programmes"):
+            ids[EXAMPLE_IDS["programme_id"]] = payload["id"]
+        elif key == ("funding", "POST", "/grants"):
+            ids[EXAMPLE_IDS["tranche_id"]] = payload["tranches"][0]["id"]
+        elif key == ("audit", "POST", "/findings"):
+            ids[EXAMPLE_IDS["finding_id"]] = payload["id"]
+    return answers, {name: ids.get(placeholder, placeholder) for name, placeholder in EXAMPLE_IDS.items()}
+
+
+def _role(op):
+    return "viewer" if op.role in ("any", "public") else op.role
