@@ -12,13 +12,13 @@ from tests.support import TOKENS_ENV, Api, free_port, metric
 def cluster_factory(amqp_uri, tmp_path):
     started = []
 
-    def start(names=config.SERVICE_NAMES, db_urls=None, ports=None):
+    def start(names=config.SERVICE_NAMES, db_urls=None, ports=None, **extra_env):
         ports = ports or {n: free_port() for n in config.SERVICE_NAMES}
         env = {"AMQP_URI": amqp_uri, "SPC_DATA_DIR": str(tmp_path), "SPC_BIND": "127.0.0.1",
                "SPC_ADMIN_TOKENS": TOKENS_ENV,
                "SPC_UNKNOWN_SERVICE_WINDOW": "2",  # a fact about an unknown service waits 2 s
                **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
-               **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()}}
+               **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()}, **extra_env}
         cluster = Cluster(config.load(env), names).start()
         started.append((cluster, names, Api(ports)))
         return cluster, started[-1][2]
