@@ -13,6 +13,7 @@ import click
 
 from . import config
 from .errors import EXIT_FAILED, debug_asked, describe, mask_url
+from .logs import BadLogFormat, configure as configure_logging, log_format
 
 _SERVING = {"up", "run"}  # their logs are the services' logs (INFO); other commands log warnings
 
@@ -49,8 +50,12 @@ def cli(ctx, verbose):
     debug = debug_asked(os.environ, verbose)
     serving = ctx.invoked_subcommand in _SERVING
     level = os.environ.get("SPC_LOG_LEVEL", "").upper() or ("INFO" if serving else "WARNING")
-    logging.basicConfig(level=logging.DEBUG if debug else getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:  # text on a terminal; json (one object a line) for a log collector: docs/operations.md
+        fmt = log_format(os.environ)
+    except BadLogFormat as exc:
+        click.echo(f"{ctx.command_path}: {exc}", err=True)
+        ctx.exit(EXIT_FAILED)
+    configure_logging(logging.DEBUG if debug else getattr(logging, level, logging.INFO), fmt)
     # the CLI turns every broker failure into one line: pika's own account of it is noise, and
     # so are alembic's seven INFO lines each time a database is opened
     logging.getLogger("pika").setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
