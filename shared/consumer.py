@@ -31,6 +31,7 @@ from .clock import to_db, utcnow
 from .persistence import check_database
 
 log = logging.getLogger(__name__)
+events_log = logging.getLogger("spc.events")  # one line per handled event: docs/operations.md
 MAX_ATTEMPTS = 8
 HOLD_SECONDS = float(os.environ.get("SPC_DB_HOLD_SECONDS", 600))
 
@@ -137,6 +138,8 @@ class DeadLetterSink(DependencyProvider):
             self.dead_letters.send_raw(body, queue, rejection, message_id=message_id, type_=type_,
                                        exchange=exchange, routing_key=type_ or "")
             self.hub.metrics.dead_lettered.labels(queue.name, rejection.code).inc()
+            log_event("dead_lettered", message_id, type_, None, queue.name,
+                      self.container.service_name, reason=rejection.code)
         return sink
 
 
@@ -262,14 +265,17 @@ class EventConsumer(Entrypoint):
         """Start a worker for `items` once the lane has a free worker (waits for one)."""
         slots = self.lanes.slots[self.lane]
         slots.acquire()
+        started = time.monotonic()
         if self.batch > 1:
             self.hub.metrics.batch_size.labels(self.queue.name).observe(len(items))
         events = [event for event, _ in items]
         args = (events,) if self.batch > 1 else (events[0],)
+        _watch(events)
         try:
             self.container.spawn_worker(self, args, {}, context_data={},
-                                        handle_result=partial(self.handle_result, items, batch))
+                                        handle_result=partial(self.handle_result, items, batch, started))
         except ContainerBeingKilled:
+            _outcomes(events)
             slots.release()
             if batch:
                 self._in_flight.release()
@@ -286,7 +292,9 @@ class EventConsumer(Entrypoint):
             log.warning("%s: could not settle a message (%r); the broker will redeliver it",
                         self.queue.name, exc)
 
-    def handle_result(self, items, batch, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, items, batch, started, worker_ctx, result=None, exc_info=None):
+        elapsed = time.monotonic() - started
+        outcomes = _outcomes([event for event, _ in items])
         self.lanes.slots[self.lane].release()
         if batch:
             self._in_flight.release()
@@ -294,41 +302,100 @@ class EventConsumer(Entrypoint):
             failpoints.fire("consumer.after_commit", self.queue.name)
             for _, message in items:
                 self._settle(self.queue_consumer.ack_message, message)
+            self._handled(items, outcomes, elapsed)
         elif len(items) > 1:  # try each on its own: only the culprit is retried or rejected
             log.info("%s: a batch of %d failed (%s); applying them one by one",
                      self.queue.name, len(items), exc_info[1])
             for item in items:
                 eventlet.spawn_n(self._dispatch, [item])
         elif isinstance(exc_info[1], Rejection):
-            self.reject(items[0][1], exc_info[1])
+            self.reject(items[0][1], exc_info[1], items[0][0], elapsed)
         else:
-            self.retry_later(items[0][1], exc_info[1])
+            self.retry_later(items[0][1], exc_info[1], items[0][0], elapsed)
         return result, exc_info
 
-    def retry_later(self, message, exc):
+    def _handled(self, items, outcomes, elapsed):
+        """Committed: the time each event took (a batch's time shared among its events) and one
+        line per event (built only when spc.events logs at INFO)."""
+        share, histogram = elapsed / len(items), self.hub.metrics.handler_seconds
+        for event, _ in items:
+            histogram.labels(event.event_type).observe(share)
+        if events_log.isEnabledFor(logging.INFO):
+            size = {"batch_size": len(items)} if len(items) > 1 else {}
+            for (event, _), outcome in zip(items, outcomes):
+                log_event(outcome, event.event_id, event.event_type, event.correlation_id,
+                          self.queue.name, self.container.service_name, elapsed, **size)
+
+    def _log_message(self, outcome, message, event, elapsed, **more):
+        """The line of a message that was not applied: its event, or what its properties say."""
+        if event is not None:
+            event_id, event_type, correlation = event.event_id, event.event_type, event.correlation_id
+        else:  # not parsed: the message id and type the publisher set, if any
+            props = message.properties or {}
+            event_id, event_type, correlation = props.get("message_id"), props.get("type"), None
+        log_event(outcome, event_id, event_type, correlation, self.queue.name,
+                  self.container.service_name, elapsed, **more)
+
+    def retry_later(self, message, exc, event=None, elapsed=None):
         attempt = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
         if attempt >= MAX_ATTEMPTS:
-            self.reject(message, Rejection("retries_exhausted", f"{type(exc).__name__}: {exc}"[:300]))
+            self.reject(message, Rejection("retries_exhausted", f"{type(exc).__name__}: {exc}"[:300]),
+                        event, elapsed)
             return
         log.warning("%s: attempt %d failed (%s); requeueing", self.queue.name, attempt, exc)
         self.hub.metrics.retries.labels(self.queue.name).inc()
+        self._log_message("retried", message, event, elapsed, attempt=attempt, error=type(exc).__name__)
         eventlet.sleep(backoff_seconds(attempt))
         self._settle(self.queue_consumer.requeue_message, message)
 
-    def reject(self, message, rejection):
+    def reject(self, message, rejection, event=None, elapsed=None):
         log.warning("%s: dead-lettering message: %s", self.queue.name, rejection.header)
+        reason = rejection.code.split(":")[0]
         try:
             self.dead_letters.send(message, self.queue, rejection)
         except Exception:
             log.exception("dead-lettering failed; the message is requeued")
+            self._log_message("retried", message, event, elapsed, error="dead_lettering_failed")
             eventlet.sleep(1.0)
             self._settle(self.queue_consumer.requeue_message, message)
             return
-        self.hub.metrics.dead_lettered.labels(self.queue.name, rejection.code.split(":")[0]).inc()
+        self.hub.metrics.dead_lettered.labels(self.queue.name, reason).inc()
+        self._log_message("dead_lettered", message, event, elapsed, reason=reason)
         self._settle(self.queue_consumer.ack_message, message)
 
 
 consume_events = EventConsumer.decorator
+
+
+def log_event(outcome, event_id, event_type, correlation_id, queue, service, elapsed=None, **more):
+    """One line on `spc.events` at INFO: what became of an event (applied, duplicate, retried,
+    dead_lettered), never its payload. Nothing is built when INFO is off for spc.events."""
+    if not events_log.isEnabledFor(logging.INFO):
+        return
+    fields = {"event_id": None if event_id is None else str(event_id), "event_type": event_type,
+              "outcome": outcome, "queue": queue, "service": service}
+    if correlation_id:
+        fields["correlation_id"] = correlation_id
+    if elapsed is not None:
+        fields["duration_ms"] = round(elapsed * 1000, 1)
+    fields.update(more)
+    events_log.info("%s %s", event_type, outcome, extra=fields)
+
+
+# What `apply_batch` found of each event a consumer's worker holds (applied or duplicate), keyed
+# by the event object's id() from its dispatch to its result (the consumer keeps the object
+# alive meanwhile); events applied outside a consumer are not watched.
+_OUTCOME = {}
+
+
+def _watch(events):
+    for event in events:
+        _OUTCOME[id(event)] = "applied"
+
+
+def _outcomes(events):
+    """Stop watching `events`; what was found of each (applied unless found a duplicate)."""
+    return [_OUTCOME.pop(id(event), "applied") for event in events]
 
 
 def apply_once(uow, event, apply, metrics=None, inbox="inbox"):
@@ -410,7 +477,9 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
 
 
 def _duplicates(events, metrics):
-    if metrics is not None:
-        for event in events:
+    for event in events:
+        if id(event) in _OUTCOME:
+            _OUTCOME[id(event)] = "duplicate"
+        if metrics is not None:
             metrics.duplicates.labels(event.event_type).inc()
     return 0

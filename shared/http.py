@@ -231,9 +231,18 @@ class JsonHttp(HttpRequestHandler):
         correlation = getattr(request, "correlation_id", None)
         if correlation:
             response.headers[CORRELATION_HEADER] = correlation
-        metrics = self.hub.metrics
+        metrics, elapsed = self.hub.metrics, time.monotonic() - started
         metrics.http.labels(request.method, str(response.status_code)).inc()
-        metrics.http_seconds.labels(request.method, self.url).observe(time.monotonic() - started)
+        metrics.http_seconds.labels(request.method, self.url).observe(elapsed)
+        # one line a request (probes and scrapes answered well: debug). The route, never the path's
+        # values, the query, the body or a header (a token): docs/operations.md
+        access, status = logging.getLogger("spc.http"), response.status_code
+        level = logging.DEBUG if self.role is PUBLIC and status < 400 else logging.INFO
+        if access.isEnabledFor(level):
+            access.log(level, "%s %s %s", request.method, self.url, status, extra={
+                "correlation_id": correlation, "method": request.method, "route": self.url,
+                "status": status, "duration_ms": round(elapsed * 1000, 1),
+                "service": self.container.service_name})
         return response
 
     def response_from_result(self, result):
