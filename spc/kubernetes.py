@@ -122,7 +122,8 @@ def base():
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("spc"), "automountServiceAccountToken": False},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("spc-config"),
          "data": {"SPC_BIND": "0.0.0.0", "SPC_DATA_DIR": "/tmp/spc", "SPC_MAX_WORKERS": "10",
-                  "SPC_URGENT_WORKERS": "4", "SPC_HEARTBEAT": "30", "SPC_UNKNOWN_SERVICE_WINDOW": "3600"}},
+                  "SPC_URGENT_WORKERS": "4", "SPC_HEARTBEAT": "30", "SPC_UNKNOWN_SERVICE_WINDOW": "3600",
+                  "SPC_LOG_FORMAT": "json"}},  # one JSON object per log line: docs/operations.md
     ]
     return shared + [obj for service in SERVICE_NAMES for obj in service_objects(service)]
 

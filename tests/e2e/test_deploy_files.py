@@ -56,3 +56,14 @@ def test_every_spc_metric_the_dashboard_plots_is_one_the_services_export():
             assert literal in exported, (literal, expr)
         for pattern in re.findall(r'__name__=~"([^"]+)"', expr):
             assert any(re.fullmatch(pattern, name) for name in exported), (pattern, expr)
+
+
+def test_the_services_log_one_json_object_a_line_under_compose_and_kubernetes():
+    import yaml
+    from spc.config import SERVICE_NAMES
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name in SERVICE_NAMES:
+        assert compose["services"][name]["environment"]["SPC_LOG_FORMAT"] == "json", name
+    config, = [o for o in yaml.safe_load_all((DEPLOY / "k8s/base/spc.yaml").read_text())
+               if o and o["kind"] == "ConfigMap" and o["metadata"]["name"] == "spc-config"]
+    assert config["data"]["SPC_LOG_FORMAT"] == "json"
