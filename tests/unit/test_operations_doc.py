@@ -1,0 +1,104 @@
+"""docs/operations.md stays complete (every metric of shared/metrics.py, with its type and labels,
+and every alert of deploy/prometheus/alerts.yml), and the alert rules are valid: Prometheus's own
+checker when it is installed (.ci/run installs it), their structure and the metrics they name
+always."""
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spc.config import SERVICE_NAMES
+from spc.shared.metrics import ServiceMetrics
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs/operations.md").read_text(encoding="utf-8")
+ALERTS = ROOT / "deploy/prometheus/alerts.yml"
+
+
+def declared():
+    """(name as exported, with `<svc>` for the service, type, labels) of every metric."""
+    metrics = ServiceMetrics("svc")
+    for family in metrics.registry.collect():
+        name = family.name + ("_total" if family.type == "counter" else "")
+        metric = next(m for m in vars(metrics).values() if getattr(m, "_name", None) == family.name)
+        yield name.replace("spc_svc_", "spc_<svc>_"), family.type, metric._labelnames
+
+
+def doc_row(name):
+    rows = [line for line in DOC.splitlines() if line.startswith(f"| `{name}` |")]
+    assert len(rows) == 1, f"{name} has no row (or several) in the table of docs/operations.md"
+    return [cell.strip() for cell in rows[0].strip("|").split("|")]
+
+
+def test_every_metric_is_in_the_operations_doc_with_its_type_labels_and_alert():
+    names = []
+    for name, kind, labels in declared():
+        names.append(name)
+        _, doc_kind, doc_labels, meaning, alert = doc_row(name)
+        assert doc_kind == kind, (name, doc_kind, kind)
+        assert set(re.findall(r"`([a-z_]+)`", doc_labels)) == set(labels), (name, doc_labels, labels)
+        assert meaning and alert, name
+    assert len(names) >= 17
+
+
+def rules():
+    doc = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    return [rule for group in doc["groups"] for rule in group["rules"]]
+
+
+def test_the_alert_rules_are_well_formed_and_each_is_explained():
+    doc = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    assert set(doc) == {"groups"}
+    names = [rule["alert"] for rule in rules()]
+    assert len(names) == len(set(names))
+    for group in doc["groups"]:
+        assert group["name"] and group["rules"]
+    for rule in rules():
+        assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
+        assert rule["labels"]["severity"] in ("critical", "warning", "info"), rule
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule
+        assert re.fullmatch(r"\d+[smhd]", rule.get("for", "0s")), rule
+        assert f"| `{rule['alert']}` |" in DOC, f"{rule['alert']} is not in the alerts table of docs/operations.md"
+    # what the brief of an operator asks for, at least
+    for needed in ("SpcOutboxLag", "SpcDeadLetterQueueNotEmpty", "SpcDeadLettered", "SpcFundingFrozen",
+                   "SpcDatabaseWaits", "SpcParkedFacts", "SpcHttpUndeclaredErrors", "SpcHttp5xx",
+                   "SpcNotReady", "SpcServiceDown"):
+        assert needed in names, needed
+
+
+def test_every_spc_metric_an_alert_names_is_one_the_services_export():
+    exported = set()
+    for service in SERVICE_NAMES:
+        for family in ServiceMetrics(service).registry.collect():
+            exported |= {family.name, f"{family.name}_total", f"{family.name}_bucket", f"{family.name}_count"}
+    for rule in rules():
+        expr = rule["expr"]
+        for literal in re.findall(r"\b(spc_[a-z_]+)\b", expr):
+            assert literal in exported, (literal, expr)
+        for pattern in re.findall(r'__name__=~"([^"]+)"', expr):
+            assert any(re.fullmatch(pattern, name) for name in exported), (pattern, expr)
+
+
+def test_prometheus_loads_the_rules_compose_gives_it(tmp_path):
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing: .ci/run installs it (Debian package prometheus)")
+        pytest.skip("promtool is not installed here (apt-get install prometheus)")
+    done = subprocess.run([promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the configuration compose mounts, with the rules file where compose mounts it
+    compose = yaml.safe_load((ROOT / "deploy/compose.yaml").read_text())
+    mounts = dict(v.split(":")[:2] for v in compose["services"]["prometheus"]["volumes"] if v.startswith("./"))
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    assert config["rule_files"] == [mounts["./prometheus/alerts.yml"]]
+    config["rule_files"] = [str(ALERTS)]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"SUCCESS: {len(rules())} rules found" in done.stdout, done.stdout
