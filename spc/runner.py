@@ -41,7 +41,7 @@ class Cluster:
                     if error is None:
                         raise
                     raise error from exc
-                log.info("%s listening on port %s", name, self.settings.port(name))
+                log.info("%s listening on port %s", name, self.settings.port(name), extra={"service": name})
         finally:
             if quiet:
                 debug.hub_exceptions(True)
