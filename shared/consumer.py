@@ -449,6 +449,7 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
         with uow:
             # events caused by a batch carry the first event's correlation id
             uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
+            uow.actor = events[0].actor  # on whose request, when staff started the chain
             box = getattr(uow, inbox)
             fresh = _fresh(events, box.seen_many([e.event_id for e in events]))
             # claim the event ids first: a copy handled at the same moment by another worker or

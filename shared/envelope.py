@@ -21,6 +21,7 @@ class Event:
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     correlation_id: str | None = None
+    actor: str | None = None  # the staff member (role/label) whose request caused it, if any
 
 
 class EnvelopeSchema(Schema):
@@ -33,17 +34,20 @@ class EnvelopeSchema(Schema):
     occurred_at = fields.AwareDateTime(required=True)
     producer = fields.String(required=True, validate=validate.Length(1, 100))
     correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "SPC's own events: the staff member (`role/label` of the admin token) whose "
+                       "request caused the event, directly or down a chain of events; null otherwise"})
     payload = fields.Dict(required=True)
 
 
 _ENVELOPE = EnvelopeSchema()
 
 
-def new_event(event_type, payload, producer, correlation_id=None, version=1):
+def new_event(event_type, payload, producer, correlation_id=None, version=1, actor=None):
     """Build an outbound event; the payload is checked against its registered schema."""
     schema = payload_schema(event_type, version)
     clean = schema.dump(schema.load(payload))
-    return Event(event_type, clean, producer, version, correlation_id=correlation_id)
+    return Event(event_type, clean, producer, version, correlation_id=correlation_id, actor=actor)
 
 
 def to_dict(event):
@@ -54,6 +58,7 @@ def to_dict(event):
         "occurred_at": event.occurred_at.isoformat(),
         "producer": event.producer,
         "correlation_id": event.correlation_id,
+        "actor": event.actor,
         "payload": event.payload,
     }
 
@@ -100,4 +105,4 @@ def parse(raw, routing_key=None, accepted_types=None):
         path, msg = _first_error(exc.messages)
         raise Rejection(f"schema_error:payload.{path}", msg) from None
     return Event(etype, payload, env["producer"], version, str(env["event_id"]),
-                 env["occurred_at"], env["correlation_id"])
+                 env["occurred_at"], env["correlation_id"], env["actor"])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -21,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from .auth import Actor, TokenAuth, load_tokens
+from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
 
@@ -30,6 +32,7 @@ MAX_BODY_BYTES = 256 * 1024
 """Default cap on a request body (env SPC_MAX_BODY_BYTES); past it, 413 before it is read."""
 CORRELATION_HEADER = "X-Correlation-Id"
 CORRELATION_ID = re.compile(r"[A-Za-z0-9._:/-]{1,100}")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:/-]{8,200}")
 
 
 def error_response(status, code, message, details=None, headers=None):
@@ -83,6 +86,24 @@ def check_text(value, where):
             check_text(item, where)
 
 
+class BadIdempotencyKey(InvalidRequest):
+    """The Idempotency-Key header is not 8 to 200 letters, digits or `._:/-` (a UUID is fine)."""
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(Conflict):
+    """This Idempotency-Key was used before by the same token for another request (another
+    path or body): nothing was done."""
+    code = "idempotency_key_reused"
+
+
+class IdempotentRequestInProgress(Conflict):
+    """A request with this Idempotency-Key is being handled (or its answer was lost in a crash:
+    look at the resource); retry after Retry-After seconds."""
+    code = "idempotent_request_in_progress"
+    retry_after = 1
+
+
 class NotJson(InvalidRequest):
     """The body's Content-Type is not JSON (`application/json`)."""
     code = "unsupported_media_type"
@@ -105,6 +126,7 @@ class Call:
     body: Optional[dict] = None
     query: Optional[dict] = None
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    idempotency: Optional[Idempotency] = None
 
     @property
     def by(self):
@@ -183,19 +205,30 @@ class JsonHttp(HttpRequestHandler):
         request.correlation_id = correlation = correlation or str(uuid.uuid4())
         actor = None
         if self.role is not PUBLIC:
-            actor = self.tokens.auth.authenticate(request.headers.get("Authorization"))
+            actor = request.actor = self.tokens.auth.authenticate(request.headers.get("Authorization"))
             if self.role != ANY_ROLE and actor.role not in self.roles:
                 raise Forbidden(f"role {actor.role!r} may not do this",
                                 {"allowed_roles": list(self.roles)})
         for name, value in request.path_values.items():
             check_text(value, name)
         body = self._body(request) if self.body is not None else None
+        idempotency = None
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and self.takes_idempotency_key:
+            if not IDEMPOTENCY_KEY.fullmatch(key):
+                raise BadIdempotencyKey(f"{IDEMPOTENCY_HEADER} must match {IDEMPOTENCY_KEY.pattern}")
+            idempotency = Idempotency(key, fingerprint(request.method, request.path, body))
         query = None
         if self.query is not None:
             args = request.args.to_dict()
             check_text(args, "query")
             query = self.query().load(args)
-        return (Call(actor, body, query, correlation),), request.path_values
+        return (Call(actor, body, query, correlation, idempotency),), request.path_values
+
+    @property
+    def takes_idempotency_key(self):
+        """Staff writes: a retried POST with the same Idempotency-Key is answered as the first."""
+        return self.method == "POST" and self.role not in (PUBLIC, ANY_ROLE)
 
     def _body(self, request):
         length = request.content_length
@@ -242,7 +275,8 @@ class JsonHttp(HttpRequestHandler):
             access.log(level, "%s %s %s", request.method, self.url, status, extra={
                 "correlation_id": correlation, "method": request.method, "route": self.url,
                 "status": status, "duration_ms": round(elapsed * 1000, 1),
-                "service": self.container.service_name})
+                "service": self.container.service_name,
+                "actor": str(request.actor) if getattr(request, "actor", None) else None})
         return response
 
     def response_from_result(self, result):
@@ -250,6 +284,8 @@ class JsonHttp(HttpRequestHandler):
             return result
         if isinstance(result, Refusal):
             return self.response_from_exception(result.error)
+        if isinstance(result, Replay):
+            return json_response(result.answer, result.status, {"Idempotent-Replayed": "true"})
         headers = {"Location": self.location.format(**result)} if self.location else None
         return json_response(result, self.status, headers)
 
@@ -278,6 +314,8 @@ class JsonHttp(HttpRequestHandler):
             implied += (InvalidJson, BodyTooLarge, NotJson)
         if self.body is not None or self.query is not None or "<" in self.url:
             implied += (BadText,)
+        if self.takes_idempotency_key:
+            implied += (BadIdempotencyKey, IdempotencyKeyReused, IdempotentRequestInProgress)
         return self.errors + implied
 
 
@@ -288,14 +326,51 @@ class Refusal:
     error: DomainError
 
 
+@dataclass(frozen=True)
+class Replay:
+    """The answer kept for an idempotency key, given again."""
+    answer: object
+    status: int
+
+
 def api(*args, **kwargs):
-    """Declare an admin operation (see JsonHttp)."""
+    """Declare an admin operation (see JsonHttp). The method runs with its refusals handed back
+    as results and, for a POST carrying an Idempotency-Key, at most once per key and token: a
+    retry gets the first answer (the key is claimed in the transaction of the change, so two
+    copies at the same moment cannot both commit: the loser is answered as a retry)."""
+    status = kwargs.get("status", 200)
+
     def decorate(method):
         @functools.wraps(method)
-        def run(self, *a, **kw):
+        def run(self, call, *a, **kw):
+            idem = call.idempotency
+            if idem is not None:
+                kept = self.store.uow().find_answer(call.by, idem.key)
+                if kept is not None:
+                    return _replay(kept, idem)
             try:
-                return method(self, *a, **kw)
+                result = method(self, call, *a, **kw)
             except DomainError as exc:
                 return Refusal(exc)
+            except IntegrityError:
+                kept = self.store.uow().find_answer(call.by, idem.key) if idem is not None else None
+                if kept is None:
+                    raise
+                return _replay(kept, idem)
+            if idem is not None and not isinstance(result, Response):
+                if not self.store.uow().keep_answer(call.by, idem.key, status, result):
+                    log.error("%s took an Idempotency-Key but its unit of work did not serve the call "
+                              "(store.uow().serve(call)): the key was not claimed", method.__name__)
+            return result
         return JsonHttp.decorator(*args, **kwargs)(run)
     return decorate
+
+
+def _replay(kept, idem):
+    if kept.fingerprint != idem.fingerprint:
+        return Refusal(IdempotencyKeyReused(f"{IDEMPOTENCY_HEADER} {idem.key} was used for another request",
+                                            {"idempotency_key": idem.key}))
+    if kept.status is None:
+        return Refusal(IdempotentRequestInProgress(f"the request with {IDEMPOTENCY_HEADER} {idem.key} "
+                                                   "is being handled", {"idempotency_key": idem.key}))
+    return Replay(json.loads(kept.answer), kept.status)

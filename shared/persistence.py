@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from .outbox import Inbox, OutboxWriter
+from .staff import IdempotencyKeys, StaffLog
 from .unit_of_work import AbstractUnitOfWork, Repository
 
 
@@ -133,6 +134,7 @@ class UnitOfWork(AbstractUnitOfWork):
             self.session = self._sessions()
             self.outbox = OutboxWriter(self.session, self.outbox_table)
             self.inbox = Inbox(self.session, self.inbox_table)
+            self.staff_log = StaffLog(self.session, self.orm.staff_actions)
             self._repositories(self.session)
         except Exception:
             self._release()
@@ -157,6 +159,20 @@ class UnitOfWork(AbstractUnitOfWork):
         if self.outbox.added and self.on_commit is not None:
             self.on_commit()
         self.outbox.added = 0
+
+    def _claim(self, actor, idempotency):
+        IdempotencyKeys(self.session, self.orm.idempotency_keys).claim(actor, idempotency)
+
+    def find_answer(self, actor, key):
+        """(fingerprint, status, answer) kept for a staff member's idempotency key, or None."""
+        with self:
+            return IdempotencyKeys(self.session, self.orm.idempotency_keys).find(actor, key)
+
+    def keep_answer(self, actor, key, status, answer):
+        with self:
+            kept = IdempotencyKeys(self.session, self.orm.idempotency_keys).keep_answer(actor, key, status, answer)
+            self.session.commit()
+            return kept
 
     def rollback(self):
         self.session.rollback()

@@ -23,8 +23,10 @@ class Store:
     def __init__(self, provider, urgent=False):
         self._p, self._urgent = provider, urgent
 
-    def uow(self):
-        return self._p.database.uow(self._urgent)
+    def uow(self, call=None):
+        """A fresh unit of work; given the staff call it serves, attributed to it (shared/staff.py)."""
+        uow = self._p.database.uow(self._urgent)
+        return uow.serve(call) if call is not None else uow
 
     def check(self):
         check_database(self._p.database.engine)

@@ -35,6 +35,8 @@ class AbstractUnitOfWork:
 
     producer = ""
     correlation_id = None  # events written by this transaction carry it
+    actor = None  # and the staff member whose request caused them (role/label)
+    call = None  # the staff request this transaction serves: its actions are logged (shared/staff.py)
     urgent = False  # urgent work (violations, standings) goes first where writers queue (SQLite)
 
     def __enter__(self):
@@ -47,6 +49,13 @@ class AbstractUnitOfWork:
     def __exit__(self, *exc):
         self._end()
 
+    def serve(self, call):
+        """This transaction serves a staff request (shared/http.Call): its events carry the
+        caller and the correlation id, each is logged in `staff_actions`, and an idempotency key
+        is claimed at commit."""
+        self.call, self.actor, self.correlation_id = call, call.by or None, call.correlation_id
+        return self
+
     def collect_new_events(self):
         """Write the events the aggregates recorded since the last collection to the outbox;
         returns them as wire events (with their `event_id`)."""
@@ -55,14 +64,24 @@ class AbstractUnitOfWork:
             for aggregate in list(repository.seen.values()):
                 for domain_event in aggregate.pull_events():
                     event = envelope.new_event(domain_event.event_type, asdict(domain_event),
-                                               self.producer, correlation_id=self.correlation_id)
+                                               self.producer, correlation_id=self.correlation_id,
+                                               actor=self.actor)
                     self.outbox.add(event)
+                    if self.call is not None and self.actor:
+                        self.staff_log.add(event, self.actor)
                     written.append(event)
         return written
 
     def commit(self):
         self.collect_new_events()
+        if self.call is not None and self.call.idempotency is not None:
+            self._claim(self.call.by, self.call.idempotency)
         self._commit()
+
+    def _claim(self, actor, idempotency):
+        """Record the idempotency key in this transaction (a copy of the request committing at
+        the same time fails)."""
+        raise NotImplementedError
 
     def _begin(self):
         raise NotImplementedError

@@ -16,8 +16,8 @@ class StaffClient:
     def __init__(self, ports, tokens, host="127.0.0.1", timeout=15):
         self.ports, self.tokens, self.host, self.timeout = ports, tokens, host, timeout
 
-    def call(self, method, service, path, role="viewer", body=None):
+    def call(self, method, service, path, role="viewer", body=None, headers=None):
         """The raw answer of `service` (role None: no token)."""
-        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        headers = {**({"Authorization": f"Bearer {self.tokens[role]}"} if role else {}), **(headers or {})}
         return requests.request(method, f"http://{self.host}:{self.ports[service]}{path}", json=body,
                                 headers=headers, timeout=self.timeout)

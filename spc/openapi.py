@@ -13,7 +13,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from spc import config
 from spc.fleet import service_class, spec
 from spc.shared.errors import NotYetKnown
-from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, CORRELATION_ID, PUBLIC, JsonHttp, http_status
+from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, CORRELATION_ID, IDEMPOTENCY_KEY, PUBLIC, JsonHttp, http_status
+
+from spc.shared.staff import IDEMPOTENCY_HEADER
 
 from .examples import EXAMPLE_IDS, request_example
 
@@ -80,6 +82,12 @@ def _operation(service, name, ep, shared):
                        "schema": {"type": "string", "pattern": "^" + CORRELATION_ID.pattern + "$"},
                        "description": "carried into the events the request causes and echoed in "
                                       "the answer (one is made up when absent)"})
+    if ep.takes_idempotency_key:
+        params.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+                       "schema": {"type": "string", "pattern": "^" + IDEMPOTENCY_KEY.pattern + "$"},
+                       "description": "a retry with the same key (and the same token, path and "
+                                      "body) gets the first answer, marked `Idempotent-Replayed: "
+                                      "true`, and changes nothing more, even after a restart"})
     if params:
         op["parameters"] = params
     example = request_example(service, name)
@@ -93,8 +101,12 @@ def _operation(service, name, ep, shared):
         ok = {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": ep.response or {"type": "object"}}}}
+    if ep.takes_idempotency_key:
+        ok.setdefault("headers", {})["Idempotent-Replayed"] = {
+            "description": "`true` when this is the answer kept for the Idempotency-Key",
+            "schema": {"type": "string", "enum": ["true"]}}
     if ep.location:
-        ok["headers"] = {"Location": {"description": "the new resource", "schema": {"type": "string"}}}
+        ok.setdefault("headers", {})["Location"] = {"description": "the new resource", "schema": {"type": "string"}}
     responses = {str(ep.status): ok}
     if ep.role is PUBLIC:
         op["security"] = []

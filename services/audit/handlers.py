@@ -40,7 +40,7 @@ def _record_staff_finding(uow, cmd):
                                  "moment ago, retry)", {"service_id": cmd.service_id})
         finding = _record_finding(uow, cmd, compliance)
         uow.commit()
-        return finding_view(finding)
+        return finding_view(finding, uow.staff_log.history([finding.id]))
 
 
 def resolve_finding(uow, cmd: ResolveFinding):
@@ -50,7 +50,7 @@ def resolve_finding(uow, cmd: ResolveFinding):
         compliance = uow.audit.compliance(finding.service_id, for_update=True)  # as escalation does
         compliance.resolve(finding, cmd.resolution, cmd.actor, utcnow())
         uow.commit()
-        return finding_view(finding)
+        return finding_view(finding, uow.staff_log.history([finding.id]))
 
 
 def escalate_overdue(uow, now=None):
@@ -184,12 +184,16 @@ def service_findings(uow, service_id):
         compliance = uow.audit.compliance(service_id)
         if compliance is None or not compliance.known:
             raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
+        findings = uow.audit.findings_of(service_id)
+        histories = uow.staff_log.history([f.id for f in findings])
         return {"service_id": service_id, "open_violations": compliance.open_violations,
-                "findings": [finding_view(f) for f in uow.audit.findings_of(service_id)]}
+                "findings": [finding_view(f, histories) for f in findings]}
 
 
-def finding_view(f):
-    return {"id": f.id, "service_id": f.service_id, "principle": f.principle, "severity": f.severity,
+def finding_view(f, histories=None):
+    """`histories`: {finding id: who did what to it} when the answer shows them."""
+    return {**({"history": histories[f.id]} if histories is not None else {}),
+            "id": f.id, "service_id": f.service_id, "principle": f.principle, "severity": f.severity,
             "summary": f.summary, "reported_by": f.reported_by, "evidence_url": f.evidence_url,
             "is_violation": f.is_violation, "escalated": f.escalated, "status": f.status,
             "created_at": to_wire(f.created_at), "remediation_deadline": to_wire(f.remediation_deadline),

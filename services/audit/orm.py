@@ -3,11 +3,13 @@ from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Ta
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.staff import define_staff_tables
 
 from .domain.model import CitizenReport, Compliance, Finding, ParkedFact
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
+staff_actions, idempotency_keys = define_staff_tables(metadata)
 
 compliance = Table(
     "compliance", metadata,

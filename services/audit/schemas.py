@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from spc.shared.events import PRINCIPLES, SEVERITIES, ViolationReported
+from spc.shared.staff import ActionOut
 
 FINDING_STATUSES = ("open", "resolved")
 
@@ -35,6 +36,8 @@ class FindingOut(Schema):
     resolution = fields.String(allow_none=True)
     resolved_by = fields.String(allow_none=True)
     resolved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    history = fields.List(fields.Nested(ActionOut), metadata={
+        "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
 
 class FindingsOut(Schema):

@@ -33,14 +33,14 @@ class AuditService(SpcService):
     def record_finding(self, call):
         body = dict(call.body)
         body["reported_by"] = body.get("reported_by") or call.by
-        return handlers.record_finding(self.store.uow(), RecordFinding(**body))
+        return handlers.record_finding(self.store.uow(call), RecordFinding(**body))
 
     @api("POST", "/findings/<string:finding_id>/resolve", role="auditor", body=ResolveIn, response=FindingOut,
          errors=(FindingNotFound, AlreadyResolved),
          summary="Resolve a finding; the last open violation resolved reinstates the service")
     def resolve_finding(self, call, finding_id):
         cmd = ResolveFinding(finding_id, call.body["resolution"], call.by)
-        return handlers.resolve_finding(self.store.uow(), cmd)
+        return handlers.resolve_finding(self.store.uow(call), cmd)
 
     @api("GET", "/services/<string:service_id>/findings", response=FindingsOut, errors=(ServiceNotKnown,),
          summary="A service's findings")

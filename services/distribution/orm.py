@@ -3,11 +3,13 @@ from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, S
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.staff import define_staff_tables
 
 from .domain.model import Counter, DistributedService, Listing
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
+staff_actions, idempotency_keys = define_staff_tables(metadata)
 
 counters = Table(
     "counters", metadata,

@@ -2,7 +2,7 @@
 import uuid
 
 from spc.shared import events
-from spc.shared.clock import utcnow
+from spc.shared.clock import to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 
 from .domain import commands
@@ -16,10 +16,10 @@ def _id():
 def create_programme(uow, cmd: commands.CreateProgramme):
     """Open a programme with its budget envelope."""
     with uow:
-        programme = Programme(_id(), cmd.name, cmd.budget_cents)
+        programme = Programme.open(_id(), cmd.name, cmd.budget_cents)
         uow.funding.add(programme)
         uow.commit()
-        return programme_view(programme)
+        return programme_view(programme, uow.staff_log.history([programme.id])[programme.id])
 
 
 def award_grant(uow, cmd: commands.AwardGrant, wait_seconds=KNOWN_WAIT_SECONDS):
@@ -34,7 +34,7 @@ def _award_grant(uow, cmd):
         account = uow.funding.account(cmd.service_id, for_update=True, create=True)
         grant = account.award(_id(), programme, cmd.tranches, _id)
         uow.commit()
-        return grant_view(grant)
+        return grant_view(grant, uow.staff_log.history([grant.id]))
 
 
 def release_tranche(uow, cmd: commands.ReleaseTranche):
@@ -47,7 +47,7 @@ def release_tranche(uow, cmd: commands.ReleaseTranche):
         (order,) = uow.collect_new_events()  # the payment order, kept with its event's id
         uow.funding.record_payment_order(tranche, order.event_id, now)
         uow.commit()
-        return tranche_view(tranche)
+        return tranche_view(tranche, uow.staff_log.history([tranche.id])[tranche.id])
 
 
 def on_service_standing(uow, event):
@@ -65,8 +65,9 @@ def service_funding(uow, service_id):
         account = uow.funding.account(service_id)
         if account is None:
             return {"service_id": service_id, "frozen": False, "status": "unknown", "grants": []}
+        histories = uow.staff_log.history([g.id for g in account.grants])
         return {"service_id": service_id, "frozen": account.frozen, "status": account.status,
-                "grants": [grant_view(g) for g in account.grants]}
+                "grants": [grant_view(g, histories) for g in account.grants]}
 
 
 def list_programmes(uow):
@@ -76,23 +77,27 @@ def list_programmes(uow):
 
 def get_programme(uow, programme_id):
     with uow:
-        return programme_view(uow.funding.programme(programme_id))
+        return programme_view(uow.funding.programme(programme_id), uow.staff_log.history([programme_id])[programme_id])
 
 
-def programme_view(p):
-    return {"id": p.id, "name": p.name, "budget_cents": p.budget_cents,
+def programme_view(p, history=None):
+    return {**({"history": history} if history is not None else {}),
+            "id": p.id, "name": p.name, "budget_cents": p.budget_cents,
             "committed_cents": p.committed_cents, "available_cents": p.available_cents}
 
 
-def grant_view(g):
-    return {"id": g.id, "programme_id": g.programme_id, "service_id": g.service_id,
+def grant_view(g, histories=None):
+    """`histories`: {grant id: who did what to it} when the answer shows them."""
+    return {**({"history": histories[g.id]} if histories is not None else {}),
+            "id": g.id, "programme_id": g.programme_id, "service_id": g.service_id,
             "total_cents": g.total_cents, "tranches": [tranche_view(t) for t in g.tranches]}
 
 
-def tranche_view(t):
-    return {"id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
+def tranche_view(t, history=None):
+    return {**({"history": history} if history is not None else {}),
+            "id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
             "due_date": t.due_date.isoformat(), "milestone": t.milestone, "status": t.status,
-            "released_by": t.released_by}
+            "released_by": t.released_by, "released_at": to_wire(t.released_at)}
 
 
 def standings(uow, after, limit):

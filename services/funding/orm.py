@@ -4,11 +4,13 @@ from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Integer,
 from sqlalchemy.orm import registry, relationship
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.staff import define_staff_tables
 
 from .domain.model import FundingAccount, Grant, Programme, Tranche
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
+staff_actions, idempotency_keys = define_staff_tables(metadata)
 
 programmes = Table(
     "programmes", metadata,

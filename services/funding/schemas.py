@@ -1,6 +1,8 @@
 """Funding's HTTP bodies and answers. Money is whole cents: fractions and strings are refused."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.staff import ActionOut
+
 TRANCHE_STATUSES = ("scheduled", "released", "frozen", "cancelled")
 MAX_CENTS = 10**15  # ten thousand billion euros: exact as a JSON number in every parser
 
@@ -41,6 +43,8 @@ class ProgrammeOut(Schema):
     budget_cents = fields.Integer(required=True)
     committed_cents = fields.Integer(required=True)
     available_cents = fields.Integer(required=True)
+    history = fields.List(fields.Nested(ActionOut), metadata={
+        "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
 
 class ProgrammeList(Schema):
@@ -55,6 +59,9 @@ class TrancheOut(Schema):
     milestone = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(TRANCHE_STATUSES))
     released_by = fields.String(allow_none=True)
+    released_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    history = fields.List(fields.Nested(ActionOut), metadata={
+        "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
 
 class GrantOut(Schema):
@@ -62,6 +69,8 @@ class GrantOut(Schema):
     programme_id = fields.String(required=True)
     service_id = fields.String(required=True)
     total_cents = fields.Integer(required=True)
+    history = fields.List(fields.Nested(ActionOut), metadata={
+        "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
     tranches = fields.List(fields.Nested(TrancheOut), required=True)
 
 

@@ -24,7 +24,7 @@ class FundingService(SpcService):
          summary="Open a programme with its budget envelope")
     def create_programme(self, call):
         cmd = commands.CreateProgramme(call.body["name"], call.body["budget_cents"], call.by)
-        return handlers.create_programme(self.store.uow(), cmd)
+        return handlers.create_programme(self.store.uow(call), cmd)
 
     @api("GET", "/programmes", response=ProgrammeList, summary="Programmes")
     def list_programmes(self, call):
@@ -41,14 +41,14 @@ class FundingService(SpcService):
     def award_grant(self, call):
         body = call.body
         cmd = commands.AwardGrant(body["programme_id"], body["service_id"], body["tranches"], call.by)
-        return handlers.award_grant(self.store.uow(), cmd)
+        return handlers.award_grant(self.store.uow(call), cmd)
 
     @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer", response=TrancheOut,
          errors=(TrancheNotFound, AlreadyReleased, FundingFrozen, TrancheCancelled),
          summary="Release a tranche: the payment order, once per tranche, ever")
     def release_tranche(self, call, tranche_id):
         cmd = commands.ReleaseTranche(tranche_id, call.by)
-        return handlers.release_tranche(self.store.uow(), cmd)
+        return handlers.release_tranche(self.store.uow(call), cmd)
 
     @api("GET", "/services/<string:service_id>/funding", response=FundingOut, summary="A service's funding: frozen or not, grants, tranches")
     def service_funding(self, call, service_id):

@@ -14,7 +14,7 @@ def register_service(uow, cmd: commands.RegisterService):
         service = CitizenService.register(str(uuid.uuid4()), cmd.pact, cmd.actor)
         uow.services.add(service)
         uow.commit()
-        return view(service)
+        return view(service, _history(uow, service.id))
 
 
 def approve_service(uow, cmd: commands.ApproveService):
@@ -23,7 +23,7 @@ def approve_service(uow, cmd: commands.ApproveService):
         service = uow.services.get(cmd.service_id, for_update=True)
         service.approve()
         uow.commit()
-        return view(service)
+        return view(service, _history(uow, service.id))
 
 
 def revoke_service(uow, cmd: commands.RevokeService):
@@ -32,12 +32,12 @@ def revoke_service(uow, cmd: commands.RevokeService):
         service = uow.services.get(cmd.service_id, for_update=True)
         service.revoke(cmd.reason or f"revoked by {cmd.actor}")
         uow.commit()
-        return view(service)
+        return view(service, _history(uow, service.id))
 
 
 def get_service(uow, service_id):
     with uow:
-        return view(uow.services.get(service_id))
+        return view(uow.services.get(service_id), _history(uow, service_id))
 
 
 def list_services(uow, status=None, department=None, limit=50, offset=0):
@@ -62,7 +62,13 @@ EVENT_HANDLERS = {
 }
 
 
-def view(service):
+def _history(uow, subject_id):
+    return uow.staff_log.history([subject_id])[subject_id]
+
+
+def view(service, history=None):
+    """The service as staff see it; `history`: who did what to it through the admin API (single
+    resource answers only)."""
     return {
         "id": service.id, "name": service.name, "legal_form": service.legal_form,
         "siren": service.siren, "rna": service.rna, "mission": service.mission,
@@ -70,6 +76,7 @@ def view(service):
         "commitments": list(service.commitments), "contact_email": service.contact_email,
         "status": service.status, "status_reason": service.status_reason,
         "version": service.version, "open_violations": service.open_violations,
+        **({"history": history} if history is not None else {}),
     }
 
 

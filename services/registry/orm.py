@@ -3,11 +3,13 @@ from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.staff import define_staff_tables
 
 from .domain.model import CitizenService
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
+staff_actions, idempotency_keys = define_staff_tables(metadata)
 
 services = Table(
     "services", metadata,

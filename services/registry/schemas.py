@@ -4,6 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from spc.shared.events import PRINCIPLES, SERVICE_STATUSES
 
+from spc.shared.staff import ActionOut
+
 from .domain.pact import COMMUNE, DEPARTMENT, EMAIL, LEGAL_FORMS
 
 Department = fields.String(validate=validate.Regexp(DEPARTMENT), metadata={
@@ -68,6 +70,8 @@ class ServiceOut(Schema):
     status_reason = fields.String(allow_none=True)
     version = fields.Integer(required=True, metadata={"description": "the standing's version"})
     open_violations = fields.Integer(required=True)
+    history = fields.List(fields.Nested(ActionOut), metadata={
+        "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
 
 class ServicePage(Schema):

@@ -27,20 +27,20 @@ class RegistryService(SpcService):
         body = dict(call.body)
         territories = body.pop("territories")
         pact = Pact(**body, departments=territories["departments"], communes=territories["communes"])
-        return handlers.register_service(self.store.uow(), commands.RegisterService(pact, call.by))
+        return handlers.register_service(self.store.uow(call), commands.RegisterService(pact, call.by))
 
     @api("POST", "/services/<string:service_id>/approve", role="registrar", response=ServiceOut,
          errors=(ServiceNotFound, IllegalTransition, OpenViolations),
          summary="Approve a submitted service (active)")
     def approve(self, call, service_id):
-        return handlers.approve_service(self.store.uow(), commands.ApproveService(service_id, call.by))
+        return handlers.approve_service(self.store.uow(call), commands.ApproveService(service_id, call.by))
 
     @api("POST", "/services/<string:service_id>/revoke", role="registrar", body=RevokeIn, response=ServiceOut,
          errors=(ServiceNotFound, IllegalTransition),
          summary="Revoke a service (final)")
     def revoke(self, call, service_id):
         cmd = commands.RevokeService(service_id, call.body["reason"], call.by)
-        return handlers.revoke_service(self.store.uow(), cmd)
+        return handlers.revoke_service(self.store.uow(call), cmd)
 
     @api("GET", "/services/<string:service_id>", response=ServiceOut, errors=(ServiceNotFound,),
          summary="A service, its pact and its status")

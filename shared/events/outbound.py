@@ -49,6 +49,16 @@ class TrancheOut(Payload):
     milestone = fields.String(load_default="")
 
 
+@event("funding.programme_opened",
+       description="A funding programme was opened with its budget envelope.",
+       example={"programme_id": "p-2026-petite-enfance", "name": "Petite enfance 2027 — Ille-et-Vilaine",
+                "budget_cents": 50000000})
+class ProgrammeOpened(Payload):
+    programme_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    budget_cents = fields.Integer(required=True, strict=True)
+
+
 @event("funding.grant_awarded",
        description="A grant was awarded to an active service, split into tranches.",
        example={"grant_id": "g-77", "programme_id": "p-2026-petite-enfance", "service_id": SID,
@@ -121,6 +131,17 @@ class FindingRecorded(Payload):
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     is_violation = fields.Boolean(required=True)
     remediation_deadline = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+@event("audit.finding_resolved", description="A finding was resolved (a violation's resolution is "
+       "also an `audit.violation_resolved` decision).",
+       example={"finding_id": FINDING, "service_id": SID, "is_violation": True,
+                "resolved_by": "auditor/inspection-35"})
+class FindingResolved(Payload):
+    finding_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    is_violation = fields.Boolean(required=True)
+    resolved_by = fields.String(required=True)
 
 
 class ViolationStanding(Payload):

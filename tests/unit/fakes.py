@@ -13,6 +13,7 @@ from spc.services.funding.domain.model import FundingAccount
 from spc.services.funding.exceptions import ProgrammeNotFound, TrancheNotFound
 from spc.services.registry.exceptions import ServiceNotFound
 from spc.shared import envelope
+from spc.shared.staff import action_view, subjects
 from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
 
 
@@ -55,11 +56,24 @@ class FakeOutbox:
         return [e.event_type for e in self.events]
 
 
+class FakeStaffLog:
+    def __init__(self):
+        self.actions = []  # (subject id, action view)
+
+    def add(self, event, actor):
+        self.actions += [(s, action_view(event.event_type, actor, event.occurred_at, event.correlation_id,
+                                         str(event.event_id))) for s in subjects(event.payload)]
+
+    def history(self, subject_ids):
+        return {s: [a for subject, a in self.actions if subject == s] for s in subject_ids}
+
+
 class FakeUnitOfWork(AbstractUnitOfWork):
     producer = "test"
 
     def __init__(self):
-        self.inbox, self.outbox = FakeInbox(), FakeOutbox()
+        self.inbox, self.outbox, self.staff_log = FakeInbox(), FakeOutbox(), FakeStaffLog()
+        self.claimed = {}
         self.commits = 0
 
     def _begin(self):
@@ -70,6 +84,10 @@ class FakeUnitOfWork(AbstractUnitOfWork):
 
     def _commit(self):
         self.commits += 1
+
+    def _claim(self, actor, idempotency):
+        assert (actor, idempotency.key) not in self.claimed
+        self.claimed[(actor, idempotency.key)] = idempotency
 
     def rollback(self):
         pass

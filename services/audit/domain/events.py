@@ -17,6 +17,15 @@ class FindingRecorded:
 
 
 @dataclass
+class FindingResolved:
+    event_type: ClassVar[str] = "audit.finding_resolved"
+    finding_id: str
+    service_id: str
+    is_violation: bool
+    resolved_by: str
+
+
+@dataclass
 class ViolationDecided(Change):
     """`audit.violation_<change>` (confirmed, resolved): `open_violations` after this decision,
     and the service's `audit_version`, which grows with each decision."""

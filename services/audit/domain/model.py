@@ -65,6 +65,7 @@ class Compliance(Aggregate):
             raise AlreadyResolved("the finding is already resolved", {"finding_id": finding.id})
         finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
             RESOLVED, resolution, actor, now)
+        self._record(events.FindingResolved(finding.id, self.service_id, finding.is_violation, actor or ""))
         if finding.is_violation:
             self._decide("resolved", finding, -1)
 

@@ -6,6 +6,14 @@ from spc.shared.domain import Change
 
 
 @dataclass
+class ProgrammeOpened:
+    event_type: ClassVar[str] = "funding.programme_opened"
+    programme_id: str
+    name: str
+    budget_cents: int
+
+
+@dataclass
 class GrantAwarded:
     event_type: ClassVar[str] = "funding.grant_awarded"
     grant_id: str

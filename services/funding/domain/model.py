@@ -14,7 +14,14 @@ from . import events
 SCHEDULED, RELEASED, FROZEN, CANCELLED = "scheduled", "released", "frozen", "cancelled"
 
 
-class Programme:
+class Programme(Aggregate):
+    @classmethod
+    def open(cls, id, name, budget_cents):
+        """A new programme with its budget envelope (`funding.programme_opened`)."""
+        programme = cls(id, name, budget_cents)
+        programme._record(events.ProgrammeOpened(id, name, budget_cents))
+        return programme
+
     def __init__(self, id, name, budget_cents, committed_cents=0):
         if not isinstance(budget_cents, int) or isinstance(budget_cents, bool) or budget_cents <= 0:
             raise InvalidAmount("budget_cents must be a positive integer", {"budget_cents": budget_cents})
