@@ -25,6 +25,7 @@ from nameko.messaging import QueueConsumer
 
 from . import envelope, failpoints, topology
 from .errors import Rejection
+from .events import is_inbound
 from .messaging import Publisher
 from .metrics import MetricsHub
 from .clock import to_db, utcnow
@@ -449,7 +450,9 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
         with uow:
             # events caused by a batch carry the first event's correlation id
             uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
-            uow.actor = events[0].actor  # on whose request, when staff started the chain
+            # on whose request, when staff started the chain: SPC's own events only (an outside
+            # publisher's envelope cannot attribute anything to staff)
+            uow.actor = None if is_inbound(events[0].event_type) else events[0].actor
             box = getattr(uow, inbox)
             fresh = _fresh(events, box.seen_many([e.event_id for e in events]))
             # claim the event ids first: a copy handled at the same moment by another worker or

@@ -1,4 +1,6 @@
 """`spc demo`: the whole story, embedded, printed step by step."""
+import getpass
+import os
 import tempfile
 import time
 import uuid
@@ -60,6 +62,13 @@ def run_demo(environ=None):
     click.echo(click.style("\nThe story is complete.", fg="green", bold=True))
 
 
+def _os_user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container's uid with no name
+        return f"uid-{os.getuid()}"
+
+
 def import_counters_into(settings, path, progress=None):
     from spc.services.distribution import anct_csv, handlers
 
@@ -68,7 +77,12 @@ def import_counters_into(settings, path, progress=None):
         click.echo(f"  line {line} skipped: {reason}", err=True)
     database = settings.open_database("distribution")
     try:
-        return handlers.import_counters(database.uow(), counters, progress=progress)
+        uow = database.uow()
+        # the listings the import causes are attributed: SPC_ACTOR (role/label), else the OS user
+        uow.actor = os.environ.get("SPC_ACTOR") or f"operator/{_os_user()}"
+        uow.correlation_id = f"counters-import-{uuid.uuid4()}"
+        click.echo(f"  as {uow.actor}, correlation id {uow.correlation_id}", err=True)
+        return handlers.import_counters(uow, counters, progress=progress)
     finally:
         database.close()
 

@@ -100,3 +100,24 @@ def test_standings_count_each_service_s_listings_by_status(network):
     follow(network, "s1", "suspended", 3)
     assert handlers.standings(network, "", 10) == [{"service_id": "s1", "status": "suspended", "version": 3,
                                                     "listings": {"withdrawn": 2}}]
+
+
+def test_an_import_is_attributed_in_the_listings_it_causes(uow):
+    follow(uow, "s1", "active", 2)
+    uow.actor, uow.correlation_id = "operator/anct-sync", "counters-import-1"  # as `spc counters import`
+    handlers.import_counters(uow, [counter("fs-1")])
+    [event] = uow.outbox.events
+    assert (event.event_type, event.actor, event.correlation_id) == (
+        "distribution.listing_published", "operator/anct-sync", "counters-import-1")
+
+
+def test_an_outside_publisher_cannot_attribute_an_event_to_staff(uow):
+    """counter.upserted comes from outside (spc.inbound): an `actor` in its envelope is not carried."""
+    from spc.shared.consumer import apply_once
+    from tests.unit.fakes import wire
+    follow(uow, "s1", "active", 2)
+    event = wire("counter.upserted", counter("fs-1"))
+    event = type(event)(**{**event.__dict__, "actor": "auditor/forged"})
+    apply_once(uow, event, handlers.COUNTER_HANDLERS["counter.upserted"])
+    [listing] = uow.outbox.events
+    assert listing.event_type == "distribution.listing_published" and listing.actor is None
