@@ -250,7 +250,7 @@ class JsonHttp(HttpRequestHandler):
                                {"max_bytes": self.tokens.max_body})
         try:
             data = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8") or "null")
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, LookupError) as exc:  # LookupError: a charset Python does not know
             raise InvalidJson("the body is not valid JSON", {"reason": str(exc)[:200]}) from None
         if not isinstance(data, dict):
             raise InvalidJson("the body must be a JSON object")
@@ -284,10 +284,12 @@ class JsonHttp(HttpRequestHandler):
             return result
         if isinstance(result, Refusal):
             return self.response_from_exception(result.error)
-        if isinstance(result, Replay):
-            return json_response(result.answer, result.status, {"Idempotent-Replayed": "true"})
-        headers = {"Location": self.location.format(**result)} if self.location else None
-        return json_response(result, self.status, headers)
+        replayed = isinstance(result, Replay)
+        payload = result.answer if replayed else result
+        headers = {"Location": self.location.format(**payload)} if self.location else {}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return json_response(payload, result.status if replayed else self.status, headers)
 
     def response_from_exception(self, exc):
         if isinstance(exc, DomainError):

@@ -101,6 +101,12 @@ def test_a_retried_post_with_the_same_idempotency_key_is_answered_once_even_afte
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
 
+    pact_key = {"Idempotency-Key": str(uuid.uuid4())}
+    registered = [api.call("POST", "registry", "/services", "registrar", PACT, headers=pact_key) for _ in range(2)]
+    assert registered[0].json() == registered[1].json()
+    assert registered[0].headers["Location"] == registered[1].headers["Location"]  # the replay says it too
+    assert api.ok("GET", "registry", "/services")["total"] == 1
+
     other = api.call("POST", "funding", "/programmes", "funding_officer", dict(body, budget_cents=5), headers=key)
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
     bad = api.call("POST", "funding", "/programmes", "funding_officer", body, headers={"Idempotency-Key": "short"})

@@ -10,15 +10,32 @@ import pytest
 import requests
 
 from spc import config
-from tests.support import TOKENS, free_port
+from spc.runner import Cluster
+from tests.servers import AMQP_BASE, create_vhost, delete_vhost
+from tests.support import TOKENS, TOKENS_ENV, Api, free_port, metric
 
 from .story import replay
 
 
-@pytest.fixture
-def edge(cluster_factory):
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory):
+    """The four services once for the module (each test sends what it sends; none depends on
+    another's state): its own vhost, SQLite; no undeclared error answered."""
+    vhost = create_vhost("spc_edge")
     ports = {n: free_port() for n in config.SERVICE_NAMES}
-    return cluster_factory(ports=ports)[1]
+    env = {"AMQP_URI": f"{AMQP_BASE}/{vhost}", "SPC_DATA_DIR": str(tmp_path_factory.mktemp("edge")),
+           "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS": TOKENS_ENV,
+           **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+    cluster = Cluster(config.load(env), config.SERVICE_NAMES).start()
+    api = Api(ports)
+    api.amqp_uri = env["AMQP_URI"]
+    try:
+        yield api
+        undeclared = {n: metric(api, n, f"spc_{n}_http_undeclared_errors_total") for n in config.SERVICE_NAMES}
+        assert not any(undeclared.values()), undeclared
+    finally:
+        cluster.stop()
+        delete_vhost(vhost)
 
 
 def raw_request(port, head, body=b"", read=65536):
@@ -81,6 +98,13 @@ def test_a_body_that_is_not_json_is_415(edge, content_type):
     assert resp.status_code == 415 and resp.json()["error"]["code"] == "unsupported_media_type", resp.text
 
 
+def test_an_unknown_charset_is_a_clear_400(edge):
+    resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes", data=b'{"name": "x", "budget_cents": 1}',
+                         headers={"Authorization": f"Bearer {TOKENS['funding_officer']}",
+                                  "Content-Type": "application/json; charset=klingon"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_json", resp.text
+
+
 def test_json_with_a_charset_or_a_json_suffix_is_json(edge):
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
         resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes",
@@ -126,9 +150,9 @@ def test_unknown_paths_and_methods_answer_json(edge):
     assert resp.status_code == 405 and resp.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_tokens_are_never_logged(edge, amqp_uri, caplog):
+def test_tokens_are_never_logged(edge, caplog):
     caplog.set_level(logging.DEBUG)
-    replay(edge, amqp_uri)
+    replay(edge, edge.amqp_uri)
     requests.get(f"http://127.0.0.1:{edge.ports['registry']}/services",
                  headers={"Authorization": "Bearer an-unknown-secret-token"})
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
