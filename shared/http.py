@@ -239,9 +239,11 @@ class JsonHttp(HttpRequestHandler):
         if length is not None and length > self.tokens.max_body:
             raise BodyTooLarge(f"the body is {length} bytes; at most {self.tokens.max_body} are accepted",
                                {"max_bytes": self.tokens.max_body})
-        mimetype = request.mimetype or "application/json"  # no Content-Type: taken as JSON
+        # eventlet's server reads a missing Content-Type as text/plain: it is refused like any other
+        mimetype = request.mimetype
         if mimetype != "application/json" and not mimetype.endswith("+json"):
-            raise NotJson(f"the body must be application/json, not {mimetype}")
+            raise NotJson(f"send the body with Content-Type: application/json (this request's reads as "
+                          f"{mimetype or 'none'}; a missing Content-Type reads as text/plain)")
         # werkzeug hides a chunked body (no Content-Length) from request.stream; eventlet's input
         # reads it, in bounded steps
         raw = (request.environ["wsgi.input"] if chunked else request.stream).read(self.tokens.max_body + 1)

@@ -134,8 +134,8 @@ def document():
             "\"message\", \"details\"}}` with a 4xx status: besides each operation's own, an unknown "
             "path answers 404 `not_found` and a method a path does not have 405 "
             "`method_not_allowed`. Bodies are JSON (`Content-Type: application/json`; 415 "
-            "otherwise) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
-            "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every staff answer carries `X-Correlation-Id`. Generated from the "
+            "otherwise, a missing Content-Type included) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
+            "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every answer of an operation carries `X-Correlation-Id` (except the 400 for a malformed one). Generated from the "
             "code by `spc generate`."),
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
         servers=[{"url": f"http://localhost:{spec(n).port}", "description": n} for n in config.SERVICE_NAMES],

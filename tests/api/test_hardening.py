@@ -91,6 +91,16 @@ def test_the_cap_is_set_by_spc_max_body_bytes(cluster_factory):
     assert requests.post(url, json={"name": "x" * 900, "budget_cents": 1}, headers=headers).status_code == 400
 
 
+def test_a_body_without_content_type_is_415_and_says_what_to_send(edge):
+    port = edge.ports["funding"]
+    body = b'{"name": "x", "budget_cents": 1}'
+    answer = raw_request(port, "POST /programmes HTTP/1.1\r\nHost: x\r\n"
+                               f"Authorization: Bearer {TOKENS['funding_officer']}\r\n"
+                               f"Content-Length: {len(body)}\r\n", body)
+    assert answer.startswith("HTTP/1.1 415"), answer[:200]
+    assert "Content-Type: application/json" in answer
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 def test_a_body_that_is_not_json_is_415(edge, content_type):
     resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes", data=b'{"name": "x", "budget_cents": 1}',
