@@ -10,6 +10,7 @@ EXAMPLE_IDS = {
     "programme_id": "0f9e3f7c-5d55-4a1a-9d0e-4b8a6e2f7a10",
     "tranche_id": "6b1d0c4e-2f0a-4d7b-8f38-1e5f0a9c3d21",
     "finding_id": "c2a7e9d4-8b3f-4e61-a5d2-7f0b9e1c4a32",
+    "amendment_id": "3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71",
     "counter_id": "FS-35-0042",  # as in counter.upserted's example (asyncapi.yaml)
 }
 
@@ -18,9 +19,32 @@ BODIES = {
         "name": "Crèche parentale Les Petits Pas", "legal_form": "association", "rna": "W353012345",
         "mission": "Accueil de jeunes enfants géré par les parents, ouvert à toutes les familles.",
         "domains": ["petite enfance"], "territories": {"departments": ["35"], "communes": ["35238"]},
-        "commitments": ["continuity", "equality", "neutrality", "adaptability", "transparency",
-                        "data_protection", "no_ad_monetisation"],
-        "contact_email": "bureau@petitspas.example.org"},
+        "commitments": [
+            {"principle": "continuity", "text": "Ouverte 50 semaines par an, de 7 h 30 à 19 h ; un plan de remplacement couvre les absences."},
+            {"principle": "equality", "text": "Places attribuées par date de demande ; tarifs au barème CAF selon les revenus."},
+            {"principle": "neutrality", "text": "Aucun message politique ou religieux ; la charte est signée par l'équipe et les parents."},
+            {"principle": "adaptability", "text": "Horaires et activités revus chaque année avec les familles."},
+            {"principle": "transparency", "text": "Comptes, tarifs et décisions du conseil publiés sur le site."},
+            {"principle": "data_protection", "text": "Seules les données utiles à l'accueil sont gardées, deux ans au plus."},
+            {"principle": "no_ad_monetisation", "text": "Aucune publicité ; aucune donnée des familles n'est vendue ni prêtée."},
+            {"principle": "governance", "text": "L'assemblée générale des parents élit le conseil chaque année."}],
+        "contact_email": "bureau@petitspas.example.org",
+        "governance": {
+            "bodies": [{"name": "Assemblée générale", "how_chosen": "toutes les familles accueillies en sont membres"},
+                       {"name": "Conseil d'administration", "how_chosen": "élu chaque année par l'assemblée générale"}],
+            "user_representation": "Deux sièges du conseil sont réservés aux familles en liste d'attente.",
+            "responsible": {"name": "Claire Martin", "role": "présidente", "email": "presidence@petitspas.example.org"},
+            "data_protection_contact": {"name": "Yann Le Goff", "email": "dpo@petitspas.example.org"}},
+        "signatories": {
+            "legal_representative": {"name": "Claire Martin", "role": "présidente",
+                                     "email": "presidence@petitspas.example.org"},
+            "public_counterpart": {"name": "Ville de Rennes", "kind": "collectivite", "cog": "35238"},
+            "signed_on": "2026-12-15"},
+        "term": {"starts_on": "2027-01-01", "ends_on": "2029-12-31", "pilot": True, "evaluation_on": "2028-06-30"}},
+    ("registry", "propose_amendment"): {
+        "territories": {"departments": ["35", "56"], "communes": ["35238"]},
+        "reason": "Le conseil départemental du Morbihan rejoint le pacte (délibération du 2027-03-02)."},
+    ("registry", "reject_amendment"): {"reason": "La délibération du Morbihan n'est pas encore publiée."},
     ("registry", "revoke"): {"reason": "The association was dissolved (general assembly of 2026-11-20)."},
     ("funding", "create_programme"): {"name": "Petite enfance 2027 — Ille-et-Vilaine",
                                       "budget_cents": 50_000_000},

@@ -40,7 +40,7 @@ def _record_staff_finding(uow, cmd):
                                  "moment ago, retry)", {"service_id": cmd.service_id})
         finding = _record_finding(uow, cmd, compliance)
         uow.commit()
-        return finding_view(finding, uow.staff_log.history([finding.id]))
+        return finding_view(finding, compliance, uow.staff_log.history([finding.id]))
 
 
 def resolve_finding(uow, cmd: ResolveFinding):
@@ -50,7 +50,7 @@ def resolve_finding(uow, cmd: ResolveFinding):
         compliance = uow.audit.compliance(finding.service_id, for_update=True)  # as escalation does
         compliance.resolve(finding, cmd.resolution, cmd.actor, utcnow())
         uow.commit()
-        return finding_view(finding, uow.staff_log.history([finding.id]))
+        return finding_view(finding, compliance, uow.staff_log.history([finding.id]))
 
 
 def escalate_overdue(uow, now=None):
@@ -91,10 +91,11 @@ def _citizen_report(event):
 
 
 def on_registry_event(uow, event):
-    """registry.service_*: follow the standing; facts that were waiting for it apply now."""
+    """registry.service_* and registry.pact_amended: follow the standing and the pact's
+    commitments; facts that were waiting for it apply now."""
     p = event.payload
     compliance = _compliance(uow, p["service_id"])
-    compliance.follow_registry(p["status"], p["version"])
+    compliance.follow_registry(p["status"], p["version"], p.get("commitments") or (), p.get("pact_version") or 1)
     for fact in uow.audit.parked_for(p["service_id"]):
         uow.audit.unpark(fact)
         parked = envelope.parse(fact.body.encode("utf-8"))
@@ -187,12 +188,14 @@ def service_findings(uow, service_id):
         findings = uow.audit.findings_of(service_id)
         histories = uow.staff_log.history([f.id for f in findings])
         return {"service_id": service_id, "open_violations": compliance.open_violations,
-                "findings": [finding_view(f, histories) for f in findings]}
+                "findings": [finding_view(f, compliance, histories) for f in findings]}
 
 
-def finding_view(f, histories=None):
-    """`histories`: {finding id: who did what to it} when the answer shows them."""
+def finding_view(f, compliance, histories=None):
+    """The finding with the service's commitment to its principle, from the pact audit last
+    heard of; `histories`: {finding id: who did what to it} when the answer shows them."""
     return {**({"history": histories[f.id]} if histories is not None else {}),
+            "commitment": compliance.commitment(f.principle),
             "id": f.id, "service_id": f.service_id, "principle": f.principle, "severity": f.severity,
             "summary": f.summary, "reported_by": f.reported_by, "evidence_url": f.evidence_url,
             "is_violation": f.is_violation, "escalated": f.escalated, "status": f.status,

@@ -1,5 +1,5 @@
 """Audit's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
-from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, Text)
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
@@ -19,6 +19,9 @@ compliance = Table(
     Column("registry_version", Integer, nullable=False, server_default="0"),
     Column("open_violations", Integer, nullable=False),
     Column("audit_version", Integer, nullable=False),
+    # the pact's commitments from the newest standing: [{principle, text, pact_version}], null
+    # until a standing carrying them arrives
+    Column("commitments", JSON, nullable=True),
 )
 findings = Table(
     "findings", metadata,

@@ -19,6 +19,13 @@ class ResolveIn(Schema):
     resolution = fields.String(required=True, validate=validate.Length(1, 5000))
 
 
+class CommitmentOut(Schema):
+    principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
+    text = fields.String(required=True, allow_none=True, metadata={
+        "description": "the service's own text of how it applies the principle (null in a contract-v1 pact)"})
+    pact_version = fields.Integer(required=True, metadata={"description": "the pact version the text is from"})
+
+
 class FindingOut(Schema):
     id = fields.String(required=True)
     service_id = fields.String(required=True)
@@ -36,6 +43,9 @@ class FindingOut(Schema):
     resolution = fields.String(allow_none=True)
     resolved_by = fields.String(allow_none=True)
     resolved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    commitment = fields.Nested(CommitmentOut, required=True, allow_none=True, metadata={
+        "description": "the service's commitment to the finding's principle, from the newest pact audit "
+                       "has heard of (null while audit does not know it)"})
     history = fields.List(fields.Nested(ActionOut), metadata={
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 

@@ -1,33 +1,32 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
 from spc.shared import events
 
-from .domain.model import Counter
+from .domain.model import Counter, places_touched
 from .exceptions import ServiceNotKnown
 
 
 def on_service_standing(uow, event):
-    """registry.service_*: follow the newest standing and reconcile the service's listings."""
+    """registry.service_* and registry.pact_amended: follow the newest standing and reconcile the
+    service's listings over the areas it serves (see domain.model)."""
     p = event.payload
     repo = uow.distribution
     known = repo.service(p["service_id"])  # its old territory: listings there may change too
-    departments = set(p["territories"].get("departments", [])) | set(known.departments if known else ())
-    communes = set(p["territories"].get("communes", [])) | set(known.communes if known else ())
-    repo.lock_places(departments, communes)
+    repo.lock_places(*places_touched(p["territories"], known.territories if known else {}))
     service = repo.service(p["service_id"], for_update=True, create=True)
-    repo.lock_places(service.departments, service.communes)  # (held already, unless it moved)
+    repo.lock_places(*places_touched(service.territories))  # (held already, unless it moved)
     if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"]):
         return
-    counters = repo.counters_in(service.departments, service.communes)
-    repo.add_all(service.reconcile(counters, repo.listings_of(service.service_id)))
+    repo.index(service)
+    repo.add_all(service.reconcile(repo.counters_in(service), repo.listings_of(service.service_id)))
 
 
 def upsert_counter(uow, data):
     """A counter opens or changes: list the active services now covering it, withdraw others."""
     repo = uow.distribution
     counter = repo.counter(data["counter_id"], required=False)
-    repo.lock_places([data["department"]] + ([counter.department] if counter else []))
-    fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon")}
-    fields["address"] = fields["address"] or ""
+    repo.lock_counter_places([data["department"]] + ([counter.department] if counter else []))
+    fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon", "format")}
+    fields["address"], fields["format"] = fields["address"] or "", fields["format"] or "fixe"
     if counter is None:
         counter = Counter(data["counter_id"], **fields)
         repo.add(counter)
@@ -41,7 +40,7 @@ def close_counter(uow, counter_id):
     counter = uow.distribution.counter(counter_id, required=False)
     if counter is None or not counter.open:
         return
-    uow.distribution.lock_places([counter.department])
+    uow.distribution.lock_counter_places([counter.department])
     counter.open = False
     _reconcile_counter(uow, counter)
 
@@ -72,7 +71,8 @@ def import_counters(uow, rows, batch=200, progress=None):
     """Upsert many counters (dicts shaped like counter.upserted), committing in batches."""
     done = 0
     for start in range(0, len(rows), batch):
-        with uow:
+        with uow:  # the batch's départements locked at once, in order (see lock_places)
+            uow.distribution.lock_counter_places({row["department"] for row in rows[start:start + batch]})
             for row in rows[start:start + batch]:
                 upsert_counter(uow, row)
             uow.commit()
@@ -110,7 +110,7 @@ def service_listings(uow, service_id):
 
 def counter_view(c):
     return {"id": c.id, "name": c.name, "commune_insee": c.commune_insee, "department": c.department,
-            "address": c.address, "lat": c.lat, "lon": c.lon, "open": c.open}
+            "address": c.address, "lat": c.lat, "lon": c.lon, "format": c.format, "open": c.open}
 
 
 def standings(uow, after, limit):

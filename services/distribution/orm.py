@@ -17,9 +17,11 @@ counters = Table(
     Column("name", String(300), nullable=False),
     Column("commune_insee", String(5), nullable=False, index=True),
     Column("department", String(3), nullable=False, index=True),
+    Column("area", String(24), nullable=False, index=True),  # its commune's canton (COG), see domain.model
     Column("address", String(500), nullable=False),
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
+    Column("format", String(16), nullable=False),  # events.COUNTER_FORMATS
     Column("open", Boolean, nullable=False),
 )
 services = Table(
@@ -30,6 +32,15 @@ services = Table(
     Column("version", Integer, nullable=False),
     Column("departments", JSON, nullable=False),
     Column("communes", JSON, nullable=False),
+    Column("regions", JSON, nullable=False),
+    Column("national", Boolean, nullable=False),
+    Column("areas", JSON, nullable=False),  # derived from the territory (domain.model.areas_served)
+)
+service_areas = Table(  # the same areas, one row each: which services a counter's change concerns
+    "service_areas", metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("area", String(24), primary_key=True),
+    Index("ix_service_areas_area", "area"),
 )
 listings = Table(
     "listings", metadata,

@@ -1,12 +1,12 @@
 """Loading and saving distribution's aggregates; the unit of work that groups them."""
 import zlib
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, standings_page
 
 from . import orm
-from .domain.model import PUBLISHED, Counter, DistributedService, Listing, department_of
+from .domain.model import NATIONAL, PUBLISHED, Counter, DistributedService, Listing, department_area
 from .exceptions import CounterNotFound
 
 
@@ -28,43 +28,77 @@ class DistributionRepository(SqlRepository):
             raise CounterNotFound(f"no counter {counter_id}", {"counter_id": counter_id})
         return found
 
-    def counters_in(self, departments, communes):
-        """Open counters inside a territory: one indexed query."""
-        if not departments and not communes:
+    def counters_in(self, service):
+        """The open counters in the areas a service serves: one indexed query (on counters.department
+        and counters.area), every open counter for a national service."""
+        query = select(Counter).where(Counter.open.is_(True))
+        if NATIONAL in service.areas:
+            return self.session.scalars(query).all()
+        if not service.areas:
             return []
-        return self.session.scalars(select(Counter).where(and_(Counter.open.is_(True), or_(
-            Counter.department.in_(list(departments)),
-            Counter.commune_insee.in_(list(communes)))))).all()
+        departments = [a.split(":", 1)[1] for a in service.areas if a.startswith("department:")]
+        return self.session.scalars(query.where(or_(Counter.department.in_(departments),
+                                                    Counter.area.in_(service.areas)))).all()
+
+    def index(self, service):
+        """Rewrite the service's service_areas rows from its areas."""
+        t = orm.service_areas
+        self.session.execute(delete(t).where(t.c.service_id == service.service_id))
+        if service.areas:
+            self.session.execute(insert(t), [{"service_id": service.service_id, "area": a} for a in service.areas])
 
     def listings_of(self, service_id):
         rows = self.session.scalars(select(Listing).where(Listing.service_id == service_id)).all()
         return {row.counter_id: row for row in rows}
 
-    def lock_places(self, departments, communes=()):
-        """Serialise, per department, the transactions that change listings there: a counter
-        opening and a service changing standing in the same department never run side by side,
-        so neither can miss the other's uncommitted change (a listing published for a service
-        suspended meanwhile, or one never published for a service approved meanwhile).
-        PostgreSQL: transaction-scoped advisory locks, taken in sorted order. SQLite: its
-        transactions are already serial."""
+    def lock_places(self, departments, national=False):
+        """A service's standing changes: serialise it with the counter changes in the départements its
+        listings are (or were) in, so neither misses the other's uncommitted change (a listing
+        published for a service suspended meanwhile, or one never published for a service approved
+        meanwhile). A national service takes the `national` key alone, exclusively: every counter
+        change holds it shared (lock_counter_places), so none runs beside it. A regional one takes
+        each of its départements (région 94: 2A, 2B).
+
+        PostgreSQL: transaction-scoped advisory locks, always `national` first, then the
+        départements in sorted order, so two transactions never wait on each other in a cycle (the
+        one exception: a handler's second call, when the service's territory changed between its
+        unlocked read and its row lock; PostgreSQL then aborts one of the two, and the consumer
+        retries it). SQLite: its transactions are already serial."""
+        if national:
+            self._lock([("national", False)], [])
+        else:
+            self._lock([], departments)
+
+    def lock_counter_places(self, departments):
+        """A counter changes (opens, moves, closes): the `national` key shared (counter changes run
+        side by side, but never beside a national service's change), then its départements."""
+        self._lock([("national", True)], departments)
+
+    def _lock(self, national, departments):
         if self.session.get_bind().dialect.name != "postgresql":
             return
-        places = set(departments) | {department_of(c) for c in communes}
-        for place in sorted(places - self._locked):
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": zlib.crc32(f"spc.distribution.department:{place}".encode())})
-            self._locked.add(place)
+        keys = national + [(f"department:{d}", False) for d in sorted(set(departments))]
+        for name, shared in keys:
+            if (name, shared) in self._locked or (name, False) in self._locked:
+                continue
+            function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+            self.session.execute(text(f"SELECT {function}(:k)"),
+                                 {"k": zlib.crc32(f"spc.distribution.{name}".encode())})
+            self._locked.add((name, shared))
 
     def services_concerned_by(self, counter):
-        """Services that cover the counter's place or are listed there (to reconcile them); the
-        caller holds the lock of the counter's department (lock_places)."""
-        listed = set(self.session.scalars(select(Listing.service_id)
-                                          .where(Listing.counter_id == counter.id)))
-        candidates = self.session.scalars(
+        """Services that serve the counter's place (national, its département, its area) while
+        active, or are listed there (to reconcile them): one query on service_areas' index. The
+        caller holds the counter's locks (lock_counter_places)."""
+        t = orm.service_areas
+        serving = select(t.c.service_id).where(t.c.area.in_(
+            [NATIONAL, department_area(counter.department), counter.area]))
+        listed = select(Listing.service_id).where(Listing.counter_id == counter.id)
+        return self._seen_all(self.session.scalars(
             select(DistributedService).where(or_(
-                DistributedService.status == "active", DistributedService.service_id.in_(listed)))
-            .order_by(DistributedService.service_id)).all()
-        return self._seen_all([s for s in candidates if s.covers(counter) or s.service_id in listed])
+                and_(DistributedService.status == "active", DistributedService.service_id.in_(serving)),
+                DistributedService.service_id.in_(listed)))
+            .order_by(DistributedService.service_id)).all())
 
     def listings_at(self, counter_id):
         rows = self.session.scalars(select(Listing).where(Listing.counter_id == counter_id)).all()

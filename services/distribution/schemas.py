@@ -1,6 +1,8 @@
 """Distribution's HTTP queries and answers."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.events import COUNTER_FORMATS
+
 LISTING_STATUSES = ("published", "withdrawn")
 
 
@@ -21,6 +23,9 @@ class CounterOut(Schema):
     address = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
+    format = fields.String(required=True, validate=validate.OneOf(COUNTER_FORMATS), metadata={
+        "description": "the ANCT directory's format; a counter not `fixe` or `fixe_antennes` may be "
+                       "based outside its département (added in 1.1)"})
     open = fields.Boolean(required=True)
 
 

@@ -20,7 +20,7 @@ class OverBudget(Conflict):
 
 
 class ServiceNotActive(Conflict):
-    """The service is suspended or revoked: it may not receive a grant."""
+    """The service is suspended, expired or revoked: it may not receive a grant."""
     code = "service_not_active"
 
 
@@ -36,7 +36,7 @@ class AlreadyReleased(Conflict):
 
 
 class FundingFrozen(Conflict):
-    """The service is suspended: its funding is frozen."""
+    """The service is suspended, or its pact's term ended: its funding is frozen."""
     code = "funding_frozen"
 
 

@@ -51,7 +51,8 @@ def release_tranche(uow, cmd: commands.ReleaseTranche):
 
 
 def on_service_standing(uow, event):
-    """registry.service_*: follow the newest standing; freeze, unfreeze or cancel tranches."""
+    """registry.service_* and registry.pact_amended: follow the newest standing; freeze, unfreeze
+    or cancel tranches."""
     p = event.payload
     account = uow.funding.account(p["service_id"], for_update=True, create=True)
     account.apply_standing(p["status"], p["version"])

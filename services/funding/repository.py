@@ -4,7 +4,7 @@ from sqlalchemy import insert, select
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
 
 from . import orm
-from .domain.model import FundingAccount, Programme, Tranche
+from .domain.model import FREEZING_STATUSES, FundingAccount, Programme, Tranche
 from .exceptions import ProgrammeNotFound, TrancheNotFound
 
 
@@ -41,7 +41,7 @@ class FundingRepository(SqlRepository):
 
     def standings(self, after, limit):
         """Each account's standing with its tranches counted by status."""
-        return [dict(row, frozen=row["status"] == "suspended", tranches=counts) for row, counts in
+        return [dict(row, frozen=row["status"] in FREEZING_STATUSES, tranches=counts) for row, counts in
                 standings_page(self.session, orm.accounts, orm.tranches, after, limit)]
 
 

@@ -76,8 +76,8 @@ class GrantOut(Schema):
 
 class FundingOut(Schema):
     service_id = fields.String(required=True)
-    frozen = fields.Boolean(required=True, metadata={"description": "the service is suspended: "
-                                                     "no tranche may be released"})
+    frozen = fields.Boolean(required=True, metadata={"description": "the service is suspended or its "
+                                                     "pact expired: no tranche may be released"})
     status = fields.String(required=True, metadata={
         "description": "the service's standing as funding knows it (`unknown` before it hears of it)"})
     grants = fields.List(fields.Nested(GrantOut), required=True)

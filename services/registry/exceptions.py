@@ -18,3 +18,27 @@ class IllegalTransition(Conflict):
 class OpenViolations(Conflict):
     """The service has open violations: it cannot be approved until they are resolved."""
     code = "open_violations"
+
+
+class TermEnded(Conflict):
+    """The pact's term has ended: renew it (an amendment with a later `term.ends_on`) first."""
+    code = "term_ended"
+
+
+class AlreadyRegistered(Conflict):
+    """The same organisation (SIREN or RNA) already registered a service of this name;
+    `details.service_id` is its id."""
+    code = "already_registered"
+
+
+class AmendmentNotFound(NotFound):
+    """The service has no amendment with this id."""
+
+
+class AmendmentNotPending(Conflict):
+    """The amendment was already approved or rejected."""
+    code = "amendment_decided"
+
+
+class PactVersionNotFound(NotFound):
+    """The service's pact has no such version; `details.versions` lists those it has."""

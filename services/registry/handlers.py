@@ -1,27 +1,41 @@
 """The registry's use cases: one transaction each, events committed with the change."""
 import uuid
 
+from spc.shared.clock import to_wire, utcnow
 from spc.shared.errors import Rejection
 
 from .domain import commands
 from .domain.model import CitizenService
-from .exceptions import ServiceNotFound
+from .domain.pact import Pact
+from .exceptions import AlreadyRegistered, PactVersionNotFound, ServiceNotFound
 
 
-def register_service(uow, cmd: commands.RegisterService):
-    """Register a citizen service with its pact; it starts `submitted`."""
+def _today(today):
+    return today or utcnow().date()
+
+
+def register_service(uow, cmd: commands.RegisterService, today=None):
+    """Register a citizen service with its pact (version 1); it starts `submitted`. The same
+    organisation registering the same name again is told the existing id (409)."""
     with uow:
-        service = CitizenService.register(str(uuid.uuid4()), cmd.pact, cmd.actor)
+        service = CitizenService.register(str(uuid.uuid4()), cmd.pact, cmd.actor, _today(today))
+        uow.services.lock_organisation(service)
+        existing = uow.services.same_organisation(service)
+        if existing is not None:
+            raise AlreadyRegistered(
+                f"{existing.siren or existing.rna} already registered {existing.name!r}",
+                {"service_id": existing.id, "siren": existing.siren, "rna": existing.rna})
         uow.services.add(service)
+        uow.services.keep_version(service, None, cmd.actor, utcnow())
         uow.commit()
         return view(service, _history(uow, service.id))
 
 
-def approve_service(uow, cmd: commands.ApproveService):
+def approve_service(uow, cmd: commands.ApproveService, today=None):
     """Approve a submitted service: it becomes `active`."""
     with uow:
         service = uow.services.get(cmd.service_id, for_update=True)
-        service.approve()
+        service.approve(_today(today))
         uow.commit()
         return view(service, _history(uow, service.id))
 
@@ -35,14 +49,79 @@ def revoke_service(uow, cmd: commands.RevokeService):
         return view(service, _history(uow, service.id))
 
 
+def propose_amendment(uow, cmd: commands.ProposeAmendment, today=None):
+    """A registrar proposes a change to a service's pact (checked now, effective when approved)."""
+    with uow:
+        service = uow.services.get(cmd.service_id, for_update=True)
+        amendment = service.propose_amendment(str(uuid.uuid4()), cmd.changes, cmd.reason, cmd.actor,
+                                              utcnow(), _today(today))
+        uow.services.add_amendment(amendment)
+        uow.commit()
+        return amendment_view(amendment, _history(uow, amendment.id))
+
+
+def approve_amendment(uow, cmd: commands.DecideAmendment, today=None):
+    """The amendment becomes the pact's next version; `registry.pact_amended` carries the new
+    standing (distribution relists on the new territories by itself)."""
+    with uow:
+        service = uow.services.get(cmd.service_id, for_update=True)
+        amendment = uow.services.amendment(cmd.service_id, cmd.amendment_id, for_update=True)
+        service.approve_amendment(amendment, cmd.actor, utcnow(), _today(today))
+        uow.services.index(service)
+        uow.services.keep_version(service, amendment.id, cmd.actor, amendment.decided_at)
+        uow.commit()
+        return amendment_view(amendment, _history(uow, amendment.id))
+
+
+def reject_amendment(uow, cmd: commands.DecideAmendment):
+    with uow:
+        uow.services.get(cmd.service_id, for_update=True)
+        amendment = uow.services.amendment(cmd.service_id, cmd.amendment_id, for_update=True)
+        amendment.reject(cmd.actor, utcnow(), cmd.reason)
+        uow.commit()
+        return amendment_view(amendment, _history(uow, amendment.id))
+
+
+def list_amendments(uow, service_id):
+    with uow:
+        uow.services.get(service_id)
+        return {"service_id": service_id,
+                "items": [amendment_view(a) for a in uow.services.amendments(service_id)]}
+
+
+def get_pact(uow, service_id, version=None):
+    """The pact at `version` (default: the current one), with its signatories, commitments,
+    governance and term, and the list of its versions."""
+    with uow:
+        service = uow.services.get(service_id)
+        versions = uow.services.pact_versions(service_id)
+        wanted = version or service.pact_version
+        chosen = next((v for v in versions if v.version == wanted), None)
+        if chosen is None:
+            raise PactVersionNotFound(f"service {service_id} has no pact version {wanted}",
+                                      {"service_id": service_id, "version": wanted,
+                                       "versions": [v.version for v in versions]})
+        return pact_view(service, chosen, versions)
+
+
+def expire_terms(uow, today=None, batch=100):
+    """Services whose pact's term ended are no longer active (`registry.service_expired`)."""
+    expired = 0
+    with uow:
+        for service_id in uow.services.due_to_expire(_today(today), batch):
+            expired += uow.services.get(service_id, for_update=True).expire(_today(today))
+        uow.commit()
+    return expired
+
+
 def get_service(uow, service_id):
     with uow:
         return view(uow.services.get(service_id), _history(uow, service_id))
 
 
-def list_services(uow, status=None, department=None, limit=50, offset=0):
+def list_services(uow, limit=50, offset=0, **filters):
     with uow:
-        rows, total = uow.services.list(status, department, limit, offset)
+        rows, total = uow.services.list(limit=limit, offset=offset, **filters)
         return {"items": [view(s) for s in rows], "total": total, "limit": limit, "offset": offset}
 
 
@@ -67,17 +146,41 @@ def _history(uow, subject_id):
 
 
 def view(service, history=None):
-    """The service as staff see it; `history`: who did what to it through the admin API (single
+    """The service as staff see it (contract v1 fields, plus the pact's version and what a
+    complete pact still misses); `history`: who did what to it through the admin API (single
     resource answers only)."""
+    pact = service.pact
     return {
         "id": service.id, "name": service.name, "legal_form": service.legal_form,
-        "siren": service.siren, "rna": service.rna, "mission": service.mission,
-        "domains": list(service.domains), "territories": service.territories,
-        "commitments": list(service.commitments), "contact_email": service.contact_email,
+        "siren": service.siren, "rna": service.rna, "mission": pact.mission,
+        "domains": list(pact.domains), "territories": pact.territories.as_dict(),
+        "commitments": list(pact.commitments), "contact_email": pact.contact_email,
         "status": service.status, "status_reason": service.status_reason,
         "version": service.version, "open_violations": service.open_violations,
+        "pact_version": service.pact_version, "pact_missing": pact.missing(),
+        "term_ends_on": service.term_ends_on.isoformat() if service.term_ends_on else None,
         **({"history": history} if history is not None else {}),
     }
+
+
+def pact_view(service, chosen, versions):
+    document = dict(chosen.document)
+    pact = Pact.from_dict(document)
+    return {"service_id": service.id, "version": chosen.version, "current": chosen.version == service.pact_version,
+            "recorded_at": to_wire(chosen.recorded_at), "recorded_by": chosen.recorded_by,
+            "amendment_id": chosen.amendment_id, "complete": not pact.missing(), "missing": pact.missing(),
+            "pact": document,
+            "versions": [{"version": v.version, "amendment_id": v.amendment_id, "recorded_at": to_wire(v.recorded_at),
+                          "recorded_by": v.recorded_by} for v in versions]}
+
+
+def amendment_view(a, history=None):
+    return {"id": a.id, "service_id": a.service_id, "status": a.status, "changes": a.changes,
+            "reason": a.reason, "base_version": a.base_version, "pact_version": a.pact_version,
+            "proposed_by": a.proposed_by, "proposed_at": to_wire(a.proposed_at),
+            "decided_by": a.decided_by, "decided_at": to_wire(a.decided_at),
+            "decision_reason": a.decision_reason,
+            **({"history": history} if history is not None else {})}
 
 
 def standings(uow, after, limit):

@@ -1,11 +1,12 @@
 """The registry's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text)
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
 from spc.shared.staff import define_staff_tables
 
-from .domain.model import CitizenService
+from .domain.model import Amendment, CitizenService, PactVersion
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
@@ -15,21 +16,58 @@ services = Table(
     "services", metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(300), nullable=False),
+    Column("name_key", String(300), nullable=False),
     Column("legal_form", String(50), nullable=False),
     Column("siren", String(9), nullable=True, index=True),
     Column("rna", String(10), nullable=True, index=True),
-    Column("mission", Text, nullable=False),
-    Column("contact_email", String(320), nullable=False),
-    Column("domains", JSON, nullable=False),
-    Column("commitments", JSON, nullable=False),
-    Column("departments", JSON, nullable=False),
-    Column("communes", JSON, nullable=False),
+    Column("pact_document", JSON, nullable=False),
+    Column("pact_version", Integer, nullable=False),
+    Column("term_ends_on", Date, nullable=True, index=True),
+    Column("principles", Integer, nullable=False, default=0),  # bits in PRINCIPLES' order (the list's filter)
     Column("status", String(20), nullable=False, index=True),
     Column("status_reason", Text, nullable=True),
     Column("version", Integer, nullable=False),
     Column("audit_version", Integer, nullable=False),
     Column("open_violations", Integer, nullable=False),
     Column("registered_by", String(300), nullable=False),
+    Index("ix_services_name_id", "name", "id"),
+    Index("ix_services_status_name_id", "status", "name", "id"),
+)
+
+# where each service serves, as the list filters on it, one row per (service, kind, code):
+# `department` (covered whole), `touches` (served whole or in part), `commune`, `national`
+service_tags = Table(
+    "service_tags", metadata,
+    Column("service_id", String(64), ForeignKey("services.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("code", String(40), primary_key=True),
+    Index("ix_service_tags_kind_code", "kind", "code", "service_id"),
+)
+
+pact_versions = Table(
+    "pact_versions", metadata,
+    Column("service_id", String(64), ForeignKey("services.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("amendment_id", String(64), nullable=True),
+    Column("recorded_by", String(300), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+amendments = Table(
+    "amendments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("service_id", String(64), ForeignKey("services.id"), nullable=False, index=True),
+    Column("changes", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("base_version", Integer, nullable=False),
+    Column("proposed_by", String(300), nullable=False),
+    Column("proposed_at", DateTime, nullable=False),
+    Column("decided_by", String(300), nullable=True),
+    Column("decided_at", DateTime, nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("pact_version", Integer, nullable=True),
 )
 
 _mapper_registry = registry()
@@ -41,4 +79,6 @@ def start_mappers():
     global _mapped
     if not _mapped:
         _mapper_registry.map_imperatively(CitizenService, services)
+        _mapper_registry.map_imperatively(PactVersion, pact_versions)
+        _mapper_registry.map_imperatively(Amendment, amendments)
         _mapped = True

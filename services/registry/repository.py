@@ -1,33 +1,126 @@
 """Loading and saving the registry's aggregates; the unit of work that groups them."""
-from sqlalchemy import func, select
+import zlib
 
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text
+
+from spc.shared.events import PRINCIPLES
+from spc.shared.geography import geography
 from spc.shared.persistence import SqlRepository, UnitOfWork
 
 from . import orm
-from .domain.model import CitizenService
-from .exceptions import ServiceNotFound
+from .domain.model import ACTIVE, SUSPENDED, Amendment, CitizenService, PactVersion
+from .exceptions import AmendmentNotFound, ServiceNotFound
+
+
+def principles_mask(pact):
+    """The principles a pact commits to, as bits (PRINCIPLES' order): the list's `principle` filter."""
+    return sum(1 << i for i, p in enumerate(PRINCIPLES) if p in pact.commitments)
+
+
+def tags_of(pact):
+    """The places the list filters on (see orm.service_tags), from a pact."""
+    territories = pact.territories
+    rows = {("department", d) for d in territories.departments_covered()}
+    rows |= {("touches", d) for d in territories.departments_touched()}
+    rows |= {("commune", c) for c in territories.communes}
+    if territories.national:
+        rows.add(("national", "*"))
+    return sorted(rows)
 
 
 class ServiceRepository(SqlRepository):
 
     def get(self, service_id, for_update=False):
-        query = select(CitizenService).where(CitizenService.id == service_id)
-        if for_update:
-            query = query.with_for_update()
-        service = self.session.scalars(query).first()
+        service = self._one(select(CitizenService).where(CitizenService.id == service_id), for_update)
         if service is None:
             raise ServiceNotFound(f"no service {service_id}", {"service_id": service_id})
-        return self._seen(service)
+        return service
 
-    def list(self, status=None, department=None, limit=50, offset=0):
+    def add(self, service):
+        service.principles = principles_mask(service.pact)
+        super().add(service)
+        self.session.flush()  # the row first: its places refer to it
+        self.index(service)
+
+    def index(self, service):
+        """Rewrite the service's filter rows and principles from its current pact."""
+        service.principles = principles_mask(service.pact)
+        t = orm.service_tags
+        self.session.execute(delete(t).where(t.c.service_id == service.id))
+        self.session.execute(insert(t), [{"service_id": service.id, "kind": k, "code": c}
+                                         for k, c in tags_of(service.pact)])
+
+    def same_organisation(self, service):
+        """A service the same organisation (SIREN or RNA) registered under the same name."""
+        ids = [(CitizenService.siren, service.siren), (CitizenService.rna, service.rna)]
+        clauses = [column == value for column, value in ids if value]
+        if not clauses:
+            return None
+        return self.session.scalars(select(CitizenService).where(
+            CitizenService.name_key == service.name_key, or_(*clauses)).limit(1)).first()
+
+    def lock_organisation(self, service):
+        """PostgreSQL: serialise the registrations of one organisation (so two concurrent copies
+        cannot both pass `same_organisation`). SQLite: its transactions are already serial."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for value in sorted(v for v in (service.siren, service.rna) if v):
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                 {"k": zlib.crc32(f"spc.registry.organisation:{value}".encode())})
+
+    def list(self, status=None, department=None, commune=None, principle=None, limit=50, offset=0):
+        """One page, filtered and ordered in SQL (each filter an indexed EXISTS on service_tags)."""
         query = select(CitizenService)
         if status:
             query = query.where(CitizenService.status == status)
-        rows = self.session.scalars(query.order_by(CitizenService.name, CitizenService.id)).all()
-        if department:  # JSON containment differs per database: filter the (small) page here
-            rows = [r for r in rows if department in r.departments]
-        return rows[offset:offset + limit], len(rows)
+        if department:
+            query = query.where(_tagged(or_(_tag("touches", department), _tag("national", "*"))))
+        if commune:
+            places = [_tag("commune", commune), _tag("national", "*")]
+            home = geography().department_of(commune)
+            if home:
+                places.append(_tag("department", home))
+            query = query.where(_tagged(or_(*places)))
+        if principle:
+            query = query.where(CitizenService.principles.op("&")(1 << PRINCIPLES.index(principle)) != 0)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(query.order_by(CitizenService.name, CitizenService.id)
+                                    .limit(limit).offset(offset)).all()
+        return rows, total
 
+    def due_to_expire(self, today, limit=100):
+        return self.session.scalars(
+            select(CitizenService.id).where(CitizenService.term_ends_on < today,
+                                            CitizenService.status.in_((ACTIVE, SUSPENDED)))
+            .order_by(CitizenService.id).limit(limit)).all()
+
+    # -- pact versions and amendments --------------------------------------------------------------
+    def keep_version(self, service, amendment_id, actor, at):
+        self.session.add(PactVersion.of(service, amendment_id, actor, at))
+
+    def pact_version(self, service_id, version):
+        return self.session.get(PactVersion, (service_id, version))
+
+    def pact_versions(self, service_id):
+        return self.session.scalars(select(PactVersion).where(PactVersion.service_id == service_id)
+                                    .order_by(PactVersion.version)).all()
+
+    def add_amendment(self, amendment):
+        self.session.add(amendment)
+
+    def amendment(self, service_id, amendment_id, for_update=False):
+        query = select(Amendment).where(Amendment.id == amendment_id, Amendment.service_id == service_id)
+        found = self._one(query, for_update)
+        if found is None:
+            raise AmendmentNotFound(f"service {service_id} has no amendment {amendment_id}",
+                                    {"service_id": service_id, "amendment_id": amendment_id})
+        return found
+
+    def amendments(self, service_id):
+        return self.session.scalars(select(Amendment).where(Amendment.service_id == service_id)
+                                    .order_by(Amendment.proposed_at, Amendment.id)).all()
+
+    # -- read models -----------------------------------------------------------------------------
     def standings(self, after, limit):
         t = orm.services
         rows = self.session.execute(
@@ -44,9 +137,18 @@ class ServiceRepository(SqlRepository):
         return self.session.scalar(select(func.count()).select_from(orm.services))
 
 
+def _tag(kind, code):
+    t = orm.service_tags
+    return and_(t.c.kind == kind, t.c.code == code)
+
+
+def _tagged(condition):
+    t = orm.service_tags
+    return exists().where(t.c.service_id == CitizenService.id, condition)
+
+
 class RegistryUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
         self.services = ServiceRepository(session)
-

@@ -1,42 +1,173 @@
 """The registry's HTTP bodies, queries and answers. The pact's rules that a schema can say are
 said here too (so openapi.yaml shows them); the domain (domain/pact.py) checks them all."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from spc.shared.events import PRINCIPLES, SERVICE_STATUSES
 
 from spc.shared.staff import ActionOut
 
-from .domain.pact import COMMUNE, DEPARTMENT, EMAIL, LEGAL_FORMS
+from .domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, EMAIL, LEGAL_FORMS, REGION, RNA, SIREN
 
 Department = fields.String(validate=validate.Regexp(DEPARTMENT), metadata={
-    "description": "INSEE département code (01–95 without 20, 2A, 2B, 971–978, 984–989)"})
-Commune = fields.String(validate=validate.Regexp(COMMUNE), metadata={"description": "INSEE commune code"})
+    "description": "INSEE département code (COG: 01–95 without 20, 2A, 2B, 971–976; overseas collectivities "
+                   "975, 977, 978, 984, 986–989); unknown codes are refused"})
+Commune = fields.String(validate=validate.Regexp(COMMUNE), metadata={
+    "description": "INSEE commune code (COG 2026: a current commune or a municipal arrondissement of Paris, "
+                   "Lyon or Marseille); it must lie in one of the départements or régions given with it"})
+Region = fields.String(validate=validate.Regexp(REGION), metadata={"description": "INSEE région code (COG)"})
+Text = fields.String(required=True, validate=validate.Length(1, 2000))
+Name = fields.String(required=True, validate=validate.Length(1, 200))
+Email = fields.String(validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
+Siren = fields.String(validate=validate.Regexp(SIREN), metadata={
+    "description": "9 digits passing the Luhn check, not 000000000 (La Poste's 356000000 accepted)"})
+_COMMITMENT = {"type": "object", "additionalProperties": False, "required": ["principle", "text"],
+               "properties": {"principle": {"type": "string", "enum": list(PRINCIPLES)},
+                              "text": {"type": "string", "minLength": 1, "maxLength": 2000}}}
+
+
+class CommitmentField(fields.Field):
+    """A commitment: `{"principle", "text"}` (the full pact), or a principle's name (contract v1)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            if value not in PRINCIPLES:
+                raise ValidationError(f"must be one of {', '.join(PRINCIPLES)}")
+            return value
+        if not isinstance(value, dict):
+            raise ValidationError("a principle's name, or an object with principle and text")
+        return CommitmentIn().load(value)
+
+
+class CommitmentIn(Schema):
+    principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
+    text = Text
 
 
 class TerritoriesIn(Schema):
-    departments = fields.List(Department, load_default=list)
-    communes = fields.List(Commune, load_default=list)
+    departments = fields.List(Department, load_default=list, validate=validate.Length(max=200))
+    communes = fields.List(Commune, load_default=list, validate=validate.Length(max=2000))
+    regions = fields.List(Region, load_default=list, validate=validate.Length(max=30))
+    national = fields.Boolean(load_default=False, metadata={"description": "the whole country"})
 
     # what marshmallow's fields cannot say, merged into openapi.yaml (the domain checks it)
     openapi_extra = {"anyOf": [{"required": ["departments"], "properties": {"departments": {"minItems": 1}}},
-                               {"required": ["communes"], "properties": {"communes": {"minItems": 1}}}],
-                     "description": "at least one département or commune"}
+                               {"required": ["communes"], "properties": {"communes": {"minItems": 1}}},
+                               {"required": ["regions"], "properties": {"regions": {"minItems": 1}}},
+                               {"required": ["national"], "properties": {"national": {"const": True}}}],
+                     "description": "at least one département, commune or région, or national scope"}
+
+
+class PersonIn(Schema):
+    name = Name
+    role = fields.String(validate=validate.Length(1, 200))
+    email = Email
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 .()-]{6,30}$"))
+
+
+class ResponsibleIn(PersonIn):
+    role = fields.String(required=True, validate=validate.Length(1, 200))
+    email = fields.String(required=True, validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
+
+
+class ContactIn(PersonIn):
+    email = fields.String(required=True, validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
+
+
+class BodyIn(Schema):
+    name = Name
+    how_chosen = fields.String(required=True, validate=validate.Length(1, 1000),
+                               metadata={"description": "how its members are chosen"})
+
+
+class GovernanceIn(Schema):
+    bodies = fields.List(fields.Nested(BodyIn), required=True, validate=validate.Length(1, 20),
+                         metadata={"description": "who decides: the bodies and how they are chosen"})
+    user_representation = fields.String(required=True, validate=validate.Length(1, 2000),
+                                        metadata={"description": "how the service's users are represented"})
+    responsible = fields.Nested(ResponsibleIn, required=True,
+                                metadata={"description": "the person responsible for the pact"})
+    data_protection_contact = fields.Nested(ContactIn, required=True)
+
+
+class CounterpartIn(Schema):
+    name = Name
+    kind = fields.String(required=True, validate=validate.OneOf(COUNTERPART_KINDS),
+                         metadata={"description": "a State administration or a collectivité"})
+    siren = Siren
+    cog = fields.String(validate=validate.Regexp(r"^[0-9AB]{2,5}$"), metadata={
+        "description": "a collectivité's COG code (commune, département or région)"})
+
+
+class SignatoriesIn(Schema):
+    legal_representative = fields.Nested(ResponsibleIn, required=True,
+                                         metadata={"description": "the service's legal representative"})
+    public_counterpart = fields.Nested(CounterpartIn, required=True)
+    signed_on = fields.Date(required=True)
+
+
+class TermIn(Schema):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True, metadata={"description": "after it, the service is no longer active "
+                                                                  "until an amendment renews the term"})
+    pilot = fields.Boolean(load_default=False, metadata={"description": "an expérimentation"})
+    evaluation_on = fields.Date(metadata={"description": "a pilot's evaluation date (required for a pilot)"})
 
 
 class RegisterServiceIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
-    legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
-    siren = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{9}$"),
-                          metadata={"description": "9 digits passing the Luhn check"})
-    rna = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^W[0-9]{9}$"),
-                        metadata={"description": "RNA number: W and 9 digits"})
+    legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS), metadata={
+        "description": "an association gives its RNA number or SIREN; cooperative, SCIC, SCOP, foundation, "
+                       "company and public body their SIREN; an informal collective neither, and a referent"})
+    siren = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SIREN),
+                          metadata={"description": "9 digits passing the Luhn check, not 000000000"})
+    rna = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(RNA),
+                        metadata={"description": "RNA number: W and 9 digits (associations only)"})
     mission = fields.String(required=True, validate=validate.Length(1, 5000))
     domains = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list,
                           validate=validate.Length(max=50))
     territories = fields.Nested(TerritoriesIn, required=True)
-    commitments = fields.List(fields.String(validate=validate.OneOf(PRINCIPLES)),
-                              load_default=lambda: list(PRINCIPLES))
+    commitments = fields.List(CommitmentField(metadata={"oneOf": [
+        {"type": "string", "enum": list(PRINCIPLES), "description": "contract v1: the principle's name"},
+        dict(_COMMITMENT, description="the principle and the service's own text of how it applies it")]}),
+        validate=validate.Length(1, len(PRINCIPLES)), metadata={
+            "description": "the full pact: every principle, each with the service's text. Contract v1 "
+                           "(still accepted, marked incomplete): principle names; omitted = all of them"})
     contact_email = fields.String(required=True, validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
+    referent = fields.Nested(ContactIn, metadata={"description": "an informal collective's referent"})
+    governance = fields.Nested(GovernanceIn)
+    signatories = fields.Nested(SignatoriesIn)
+    term = fields.Nested(TermIn)
+
+    @validates_schema
+    def _one_form(self, data, **kwargs):
+        given = data.get("commitments") or []
+        if any(isinstance(c, str) for c in given) and any(isinstance(c, dict) for c in given):
+            raise ValidationError("give every commitment with its text, or (contract v1) names only",
+                                  "commitments")
+
+
+class AmendmentIn(Schema):
+    territories = fields.Nested(TerritoriesIn)
+    commitments = fields.List(fields.Nested(CommitmentIn), validate=validate.Length(1, len(PRINCIPLES)),
+                              metadata={"description": "every principle with its text (replaces them all)"})
+    governance = fields.Nested(GovernanceIn)
+    signatories = fields.Nested(SignatoriesIn)
+    term = fields.Nested(TermIn, metadata={"description": "a renewal: a later `ends_on`"})
+    contact_email = fields.String(validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
+    reason = fields.String(required=True, validate=validate.Length(1, 2000),
+                           metadata={"description": "why the pact changes (kept with the amendment)"})
+
+    openapi_extra = {"minProperties": 2, "description": "the parts of the pact that change (each replaced "
+                     "whole), and the reason; the amended pact must meet every rule of a pact"}
+
+
+class DecisionIn(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class PactQuery(Schema):
+    version = fields.Integer(validate=validate.Range(1, 100_000),
+                             metadata={"description": "a pact version (default: the current one)"})
 
 
 class RevokeIn(Schema):
@@ -45,7 +176,12 @@ class RevokeIn(Schema):
 
 class ListQuery(Schema):
     status = fields.String(validate=validate.OneOf(SERVICE_STATUSES))
-    department = fields.String(validate=validate.Length(1, 3))
+    department = fields.String(validate=validate.Length(1, 3), metadata={
+        "description": "services serving this département, whole or in part (national ones included)"})
+    commune = fields.String(validate=validate.Regexp(COMMUNE), metadata={
+        "description": "services serving this commune: named, or covering its département, or national"})
+    principle = fields.String(validate=validate.OneOf(PRINCIPLES), metadata={
+        "description": "services whose pact commits to this principle"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 100_000))
 
@@ -53,6 +189,8 @@ class ListQuery(Schema):
 class TerritoriesOut(Schema):
     departments = fields.List(fields.String())
     communes = fields.List(fields.String())
+    regions = fields.List(fields.String())
+    national = fields.Boolean()
 
 
 class ServiceOut(Schema):
@@ -64,12 +202,18 @@ class ServiceOut(Schema):
     mission = fields.String(required=True)
     domains = fields.List(fields.String(), required=True)
     territories = fields.Nested(TerritoriesOut, required=True)
-    commitments = fields.List(fields.String(), required=True)
+    commitments = fields.List(fields.String(), required=True, metadata={
+        "description": "the principles committed to (their texts: GET /services/{id}/pact)"})
     contact_email = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(SERVICE_STATUSES))
     status_reason = fields.String(allow_none=True)
     version = fields.Integer(required=True, metadata={"description": "the standing's version"})
     open_violations = fields.Integer(required=True)
+    pact_version = fields.Integer(required=True, metadata={"description": "the pact's current version"})
+    pact_missing = fields.List(fields.String(), required=True, metadata={
+        "description": "what a complete pact still needs (empty when complete; a contract-v1 pact misses "
+                       "its texts, governance, signatories and term)"})
+    term_ends_on = fields.String(allow_none=True, metadata={"description": "end of the pact's term (date)"})
     history = fields.List(fields.Nested(ActionOut), metadata={
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
@@ -79,3 +223,106 @@ class ServicePage(Schema):
     total = fields.Integer(required=True)
     limit = fields.Integer(required=True)
     offset = fields.Integer(required=True)
+
+
+class CommitmentOut(Schema):
+    principle = fields.String(required=True)
+    text = fields.String(allow_none=True, required=True)
+
+
+class PersonOut(Schema):
+    name = fields.String(required=True)
+    role = fields.String()
+    email = fields.String()
+    phone = fields.String()
+
+
+class BodyOut(Schema):
+    name = fields.String(required=True)
+    how_chosen = fields.String(required=True)
+
+
+class GovernanceOut(Schema):
+    bodies = fields.List(fields.Nested(BodyOut), required=True)
+    user_representation = fields.String(required=True)
+    responsible = fields.Nested(PersonOut, required=True)
+    data_protection_contact = fields.Nested(PersonOut, required=True)
+
+
+class CounterpartOut(Schema):
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    siren = fields.String()
+    cog = fields.String()
+
+
+class SignatoriesOut(Schema):
+    legal_representative = fields.Nested(PersonOut, required=True)
+    public_counterpart = fields.Nested(CounterpartOut, required=True)
+    signed_on = fields.String(required=True)
+
+
+class TermOut(Schema):
+    starts_on = fields.String(required=True)
+    ends_on = fields.String(required=True)
+    pilot = fields.Boolean(required=True)
+    evaluation_on = fields.String()
+
+
+class PactDocumentOut(Schema):
+    name = fields.String(required=True)
+    legal_form = fields.String(required=True)
+    siren = fields.String(allow_none=True)
+    rna = fields.String(allow_none=True)
+    mission = fields.String(required=True)
+    contact_email = fields.String(required=True)
+    domains = fields.List(fields.String(), required=True)
+    territories = fields.Nested(TerritoriesOut, required=True)
+    commitments = fields.List(fields.Nested(CommitmentOut), required=True)
+    referent = fields.Nested(PersonOut, allow_none=True)
+    governance = fields.Nested(GovernanceOut, allow_none=True)
+    signatories = fields.Nested(SignatoriesOut, allow_none=True)
+    term = fields.Nested(TermOut, allow_none=True)
+
+
+class PactVersionOut(Schema):
+    version = fields.Integer(required=True)
+    amendment_id = fields.String(allow_none=True, required=True)
+    recorded_at = fields.String(required=True)
+    recorded_by = fields.String(required=True)
+
+
+class PactOut(Schema):
+    service_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    current = fields.Boolean(required=True)
+    recorded_at = fields.String(required=True)
+    recorded_by = fields.String(required=True)
+    amendment_id = fields.String(allow_none=True, required=True)
+    complete = fields.Boolean(required=True)
+    missing = fields.List(fields.String(), required=True)
+    pact = fields.Nested(PactDocumentOut, required=True)
+    versions = fields.List(fields.Nested(PactVersionOut), required=True, metadata={
+        "description": "every version of the pact, oldest first"})
+
+
+class AmendmentOut(Schema):
+    id = fields.String(required=True)
+    service_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("proposed", "approved", "rejected")))
+    changes = fields.Dict(required=True, metadata={"description": "the parts of the pact it replaces"})
+    reason = fields.String(required=True)
+    base_version = fields.Integer(required=True, metadata={"description": "the pact version it was proposed on"})
+    pact_version = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the pact version it made, once approved"})
+    proposed_by = fields.String(required=True)
+    proposed_at = fields.String(required=True)
+    decided_by = fields.String(allow_none=True, required=True)
+    decided_at = fields.String(allow_none=True, required=True)
+    decision_reason = fields.String(allow_none=True, required=True)
+    history = fields.List(fields.Nested(ActionOut))
+
+
+class AmendmentPage(Schema):
+    service_id = fields.String(required=True)
+    items = fields.List(fields.Nested(AmendmentOut), required=True)

@@ -6,13 +6,16 @@ from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api
 from spc.shared.ops import SpcService
+from spc.shared.timer import periodic
 
 from . import handlers
 from .domain import commands
-from .domain.pact import Pact
-from .exceptions import IllegalTransition, InvalidPact, OpenViolations, ServiceNotFound
+from .domain.pact import Pact, plain
+from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, IllegalTransition, InvalidPact,
+                         OpenViolations, PactVersionNotFound, ServiceNotFound, TermEnded)
 from .repository import RegistryUnitOfWork
-from .schemas import ListQuery, RegisterServiceIn, RevokeIn, ServiceOut, ServicePage
+from .schemas import (AmendmentIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
+                      RegisterServiceIn, RevokeIn, ServiceOut, ServicePage)
 
 
 class RegistryService(SpcService):
@@ -21,16 +24,14 @@ class RegistryService(SpcService):
                        holdings=handlers.holdings)
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, response=ServiceOut, status=201,
-         location="/services/{id}", errors=(InvalidPact,),
+         location="/services/{id}", errors=(InvalidPact, AlreadyRegistered),
          summary="Register a citizen service under its pact (status submitted)")
     def register(self, call):
-        body = dict(call.body)
-        territories = body.pop("territories")
-        pact = Pact(**body, departments=territories["departments"], communes=territories["communes"])
+        pact = Pact.from_dict(call.body)
         return handlers.register_service(self.store.uow(call), commands.RegisterService(pact, call.by))
 
     @api("POST", "/services/<string:service_id>/approve", role="registrar", response=ServiceOut,
-         errors=(ServiceNotFound, IllegalTransition, OpenViolations),
+         errors=(ServiceNotFound, IllegalTransition, OpenViolations, TermEnded),
          summary="Approve a submitted service (active)")
     def approve(self, call, service_id):
         return handlers.approve_service(self.store.uow(call), commands.ApproveService(service_id, call.by))
@@ -47,9 +48,48 @@ class RegistryService(SpcService):
     def get_service(self, call, service_id):
         return handlers.get_service(self.store.uow(), service_id)
 
+    @api("POST", "/services/<string:service_id>/amendments", role="registrar", body=AmendmentIn,
+         response=AmendmentOut, status=201, location="/services/{service_id}/amendments/{id}",
+         errors=(ServiceNotFound, InvalidPact, IllegalTransition),
+         summary="Propose an amendment to the pact (territories, commitments, governance, contact, term)")
+    def propose_amendment(self, call, service_id):
+        changes = plain({k: v for k, v in call.body.items() if k != "reason"})
+        cmd = commands.ProposeAmendment(service_id, changes, call.body["reason"], call.by)
+        return handlers.propose_amendment(self.store.uow(call), cmd)
+
+    @api("POST", "/services/<string:service_id>/amendments/<string:amendment_id>/approve", role="registrar",
+         response=AmendmentOut, errors=(ServiceNotFound, AmendmentNotFound, AmendmentNotPending, InvalidPact,
+                                        IllegalTransition),
+         summary="Approve an amendment: the pact's next version (published as registry.pact_amended)")
+    def approve_amendment(self, call, service_id, amendment_id):
+        cmd = commands.DecideAmendment(service_id, amendment_id, call.by)
+        return handlers.approve_amendment(self.store.uow(call), cmd)
+
+    @api("POST", "/services/<string:service_id>/amendments/<string:amendment_id>/reject", role="registrar",
+         body=DecisionIn, response=AmendmentOut, errors=(ServiceNotFound, AmendmentNotFound, AmendmentNotPending),
+         summary="Reject an amendment (the pact stays as it is)")
+    def reject_amendment(self, call, service_id, amendment_id):
+        cmd = commands.DecideAmendment(service_id, amendment_id, call.by, call.body["reason"])
+        return handlers.reject_amendment(self.store.uow(call), cmd)
+
+    @api("GET", "/services/<string:service_id>/amendments", response=AmendmentPage, errors=(ServiceNotFound,),
+         summary="A service's amendments, oldest first")
+    def list_amendments(self, call, service_id):
+        return handlers.list_amendments(self.store.uow(), service_id)
+
+    @api("GET", "/services/<string:service_id>/pact", query=PactQuery, response=PactOut,
+         errors=(ServiceNotFound, PactVersionNotFound),
+         summary="The pact (a version with ?version=N): commitments, governance, signatories, term; its versions")
+    def get_pact(self, call, service_id):
+        return handlers.get_pact(self.store.uow(), service_id, call.query.get("version"))
+
     @api("GET", "/services", query=ListQuery, response=ServicePage, summary="Services, filtered and paginated")
     def list_services(self, call):
         return handlers.list_services(self.store.uow(), **call.query)
+
+    @periodic(interval=60)
+    def expire_terms(self):
+        handlers.expire_terms(self.store.uow())
 
     @consume_events(topology.REGISTRY_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
     def on_event(self, event):

@@ -15,7 +15,11 @@ PRINCIPLES = ("continuity", "equality", "neutrality", "adaptability", "transpare
               "data_protection", "no_ad_monetisation", "governance")
 SEVERITIES = ("minor", "major", "critical")
 REPORT_CATEGORIES = ("unavailable", "refused_access", "advertising", "data_misuse", "other")
-SERVICE_STATUSES = ("submitted", "active", "suspended", "revoked")
+SERVICE_STATUSES = ("submitted", "active", "suspended", "revoked", "expired")
+# A France Services counter's format, as the ANCT directory's `format_fs` (anct_csv.ANCT_FORMATS):
+# the first two are fixed sites; the others may be based outside the département they serve.
+COUNTER_FORMATS = ("fixe", "fixe_antennes", "multisites", "bus", "itinerante")
+FIXED_FORMATS = ("fixe", "fixe_antennes")
 
 
 @dataclass(frozen=True)

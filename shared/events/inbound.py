@@ -1,8 +1,9 @@
 """Inbound events (contract §2): other systems publish them to `spc.inbound`."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from .catalogue import (PRINCIPLES, REPORT_CATEGORIES, SEVERITIES, Department, Id, Insee, Payload,
-                        ServiceId, event)
+from ..geography import geography
+from .catalogue import (COUNTER_FORMATS, FIXED_FORMATS, PRINCIPLES, REPORT_CATEGORIES, SEVERITIES,
+                        Department, Id, Insee, Payload, ServiceId, event)
 
 SID = "8dbe65f1-39af-445e-b4f6-0d5657d52ed0"  # the service every example is about
 
@@ -41,10 +42,16 @@ class ReportSubmitted(Payload):
 @event("counter.upserted", inbound=True, queues=["distribution.inbound"],
        publishers=["ext-france-services-directory"],
        description="A France Services counter opens or changes (national directory). Distribution "
-                   "lists the active services covering its territory there.",
+                   "lists there the active services serving its area (its département, or the canton of "
+                   "its commune). The commune must be in INSEE's COG (a municipal arrondissement or a "
+                   "former commune is accepted) and lie in `department`, unless the counter is mobile "
+                   "(`format` other than `fixe` or `fixe_antennes`: a bus may serve the Eure from "
+                   "Rouen), when `department` must exist; otherwise the event is dead-lettered with "
+                   "`schema_error:payload.commune_insee`, naming the code.",
        example={"counter_id": "FS-35-0042", "name": "France services Rennes Maurepas",
                 "commune_insee": "35238", "department": "35",
-                "address": "32 rue de la Marbaudais 35700 Rennes", "lat": 48.1287, "lon": -1.6573})
+                "address": "32 rue de la Marbaudais 35700 Rennes", "lat": 48.1287, "lon": -1.6573,
+                "format": "fixe"})
 class CounterUpserted(Payload):
     counter_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 300))
@@ -53,6 +60,18 @@ class CounterUpserted(Payload):
     address = fields.String(required=True, validate=validate.Length(0, 500))
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+    format = fields.String(load_default="fixe", validate=validate.OneOf(COUNTER_FORMATS), metadata={
+        "description": "the ANCT directory's format: `fixe`, `fixe_antennes` (a fixed site with antennas, "
+                       "or one of them), `multisites`, `bus` (a bus or the like) or `itinerante` "
+                       "(added in 1.1: absent means fixe)"})
+
+    @validates_schema
+    def _in_the_cog(self, data, **kwargs):
+        """The place against INSEE's COG: the one check for the events and the counters import."""
+        problems = geography().check_place(data["commune_insee"], data["department"],
+                                           mobile=data["format"] not in FIXED_FORMATS)
+        if problems:
+            raise ValidationError(problems, field_name="commune_insee")
 
 
 @event("counter.closed", inbound=True, queues=["distribution.inbound"],

@@ -11,6 +11,17 @@ FINDING = "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"
 class Territories(Payload):
     departments = fields.List(Department(), load_default=list)
     communes = fields.List(Insee(), load_default=list)
+    regions = fields.List(fields.String(validate=validate.Regexp(r"^[0-9]{2}$")), load_default=list,
+                          metadata={"description": "INSEE région codes; a région covers its départements "
+                                                   "(added in 1.1: absent means none)"})
+    national = fields.Boolean(load_default=False, metadata={
+        "description": "the whole country (added in 1.1: absent means false)"})
+
+
+class Commitment(Payload):
+    principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
+    text = fields.String(allow_none=True, metadata={
+        "description": "the service's own text of how it applies the principle (null in a contract-v1 pact)"})
 
 
 class ServiceSnapshot(Payload):
@@ -21,6 +32,10 @@ class ServiceSnapshot(Payload):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     territories = fields.Nested(Territories, required=True)
     reason = fields.String(load_default=None, allow_none=True)
+    pact_version = fields.Integer(load_default=1, metadata={
+        "description": "the pact's version this standing is under (added in 1.1)"})
+    commitments = fields.List(fields.Nested(Commitment), load_default=list, metadata={
+        "description": "the pact's commitments, each principle with the service's text (added in 1.1)"})
 
 
 STANDING_QUEUES = ["funding.events", "distribution.events", "audit.standings"]
@@ -32,13 +47,21 @@ _LIFECYCLE = [  # (name, status, example version, example reason, description)
     ("suspended", "suspended", 3, f"violation {FINDING}", "A service was suspended because of an open violation."),
     ("reinstated", "active", 4, f"resolved {FINDING}",
      "A suspended service was reinstated: no open violation is left."),
-    ("revoked", "revoked", 5, "pact terminated", "A service was revoked (final).")]
-SERVICE_LIFECYCLE = tuple(f"registry.service_{name}" for name, *_ in _LIFECYCLE)
+    ("revoked", "revoked", 5, "pact terminated", "A service was revoked (final)."),
+    ("expired", "expired", 5, "term ended on 2029-08-31",
+     "The pact's term ended: the service is no longer active (funding frozen, listings withdrawn) "
+     "until an amendment renews it (added in 1.1)."),
+    ("pact_amended", "active", 6, "amendment 3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71",
+     "An amendment to the pact was approved: the whole standing under the new pact version "
+     "(territories, commitments). It never changes the status, except a renewal ending an expiry "
+     "(added in 1.1).")]
+SERVICE_LIFECYCLE = tuple("registry.pact_amended" if name == "pact_amended" else f"registry.service_{name}"
+                          for name, *_ in _LIFECYCLE)
 """The registry's lifecycle events: each carries the service's whole standing."""
 for (_name, _status, _version, _reason, _description), _type in zip(_LIFECYCLE, SERVICE_LIFECYCLE):
     event(_type, queues=STANDING_QUEUES, description=_description,
           example=dict(_SNAPSHOT, status=_status, version=_version, reason=_reason))(
-        type(f"Service{_name.title()}", (ServiceSnapshot,), {}))
+        type("Service" + _name.title().replace("_", ""), (ServiceSnapshot,), {}))
 
 
 # ---- funding ---------------------------------------------------------------------------------

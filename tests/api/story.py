@@ -14,6 +14,11 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("registry", "POST", "/services/{service_id}/approve"),
     ("registry", "GET", "/services/{service_id}"),
     ("registry", "GET", "/services"),
+    ("registry", "POST", "/services/{service_id}/amendments"),
+    ("registry", "POST", "/services/{service_id}/amendments/{amendment_id}/reject"),
+    ("registry", "POST", "/services/{service_id}/amendments/{amendment_id}/approve"),  # (a new one, proposed again)
+    ("registry", "GET", "/services/{service_id}/amendments"),
+    ("registry", "GET", "/services/{service_id}/pact"),
     ("funding", "POST", "/programmes"),
     ("funding", "GET", "/programmes"),
     ("funding", "GET", "/programmes/{programme_id}"),
@@ -58,6 +63,12 @@ def replay(api, amqp_uri):
         path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("distribution", "GET", "/counters/{counter_id}/catalogue"):
             wait_for("the service listed at the counter", lambda: api.call("GET", op.service, path).json()["services"])
+        if key == ("registry", "POST", "/services/{service_id}/amendments/{amendment_id}/approve"):
+            proposed = ops[("registry", "POST", "/services/{service_id}/amendments")]
+            again = api.call("POST", "registry", _swap(proposed.url_path(**EXAMPLE_IDS), ids), role="registrar",
+                             body=_swap(proposed.op["requestBody"]["content"]["application/json"]["example"], ids))
+            ids[EXAMPLE_IDS["amendment_id"]] = again.json()["id"]
+            path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         response = api.call(op.method, op.service, path, role=_role(op), body=_swap(body, ids) if body else None)
         assert response.status_code == op.success, f"{op}: {response.status_code} {response.text[:500]}"
         op.check_answer(response)
@@ -65,6 +76,8 @@ def replay(api, amqp_uri):
         payload = response.json()
         if key == ("registry", "POST", "/services"):
             ids[EXAMPLE_IDS["service_id"]] = payload["id"]
+        elif key == ("registry", "POST", "/services/{service_id}/amendments"):
+            ids[EXAMPLE_IDS["amendment_id"]] = payload["id"]
         elif key == ("funding", "POST", "/programmes"):
             ids[EXAMPLE_IDS["programme_id"]] = payload["id"]
         elif key == ("funding", "POST", "/grants"):

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from spc.shared.geography import FORMER, geography
+
 from spc.services.distribution.anct_csv import read_counters_file
 from tests.faults import story
 from tests.support import TOKENS, drain_queue, envelope, publish_inbound
@@ -81,7 +83,8 @@ class Soak:
         counter = rng.choice(self.counters)
         if rng.random() < 0.2:
             return {"departments": [counter["department"]]}
-        return {"communes": [counter["commune_insee"]]}
+        commune = geography().commune(counter["commune_insee"])  # a former commune: the current one
+        return {"communes": [commune.parent if commune.kind == FORMER else commune.code]}
 
     def _count(self, resp):
         if resp.status_code == 409:

@@ -106,3 +106,18 @@ def test_a_batch_applies_each_new_event_once_and_counts_the_rest_as_duplicates(u
     assert apply_batch(uow(), reports[:2], audit.apply_facts) == 2
     assert apply_batch(uow(), reports + reports[2:3], audit.apply_facts) == 3
     assert _count(uow, orm.reports) == 5
+
+
+def _amended(sid, version, text):
+    return Event("registry.pact_amended", {
+        "service_id": sid, "status": "active", "version": version, "pact_version": version - 1,
+        "commitments": [{"principle": "neutrality", "text": text}]}, "registry")
+
+
+def test_a_finding_shows_the_commitment_text_of_the_newest_pact_stored(uow):
+    apply_once(uow(), _amended("s1", 3, "No leaflets, posters or badges."), audit.on_registry_event)
+    apply_once(uow(), _amended("s1", 2, "No leaflets."), audit.on_registry_event)  # older, late
+    apply_batch(uow(), [_violation("s1")], audit.apply_facts)
+    finding, = audit.service_findings(uow(), "s1")["findings"]
+    assert finding["commitment"] == {"principle": "neutrality", "text": "No leaflets, posters or badges.",
+                                     "pact_version": 2}

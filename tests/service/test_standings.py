@@ -3,7 +3,8 @@ from tests.support import PACT, wait_for
 
 
 def test_every_service_reports_its_view_of_the_standings_page_by_page(spc):
-    ids = sorted(spc.ok("POST", "registry", "/services", "registrar", PACT)["id"] for _ in range(3))
+    ids = sorted(spc.ok("POST", "registry", "/services", "registrar", dict(PACT, name=f"Crèche {i}"))["id"]
+                 for i in range(3))
     for sid in ids:
         spc.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
     for name in ("registry", "funding", "distribution"):

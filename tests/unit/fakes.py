@@ -11,7 +11,10 @@ from spc.services.distribution.domain.model import PUBLISHED, DistributedService
 from spc.services.distribution.exceptions import CounterNotFound
 from spc.services.funding.domain.model import FundingAccount
 from spc.services.funding.exceptions import ProgrammeNotFound, TrancheNotFound
-from spc.services.registry.exceptions import ServiceNotFound
+from spc.services.registry.domain.model import PactVersion
+from spc.services.registry.exceptions import AmendmentNotFound, ServiceNotFound
+from spc.services.registry.repository import tags_of
+from spc.shared.geography import geography
 from spc.shared import envelope
 from spc.shared.staff import action_view, subjects
 from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
@@ -126,7 +129,7 @@ def _counted(items):
 class FakeServices(FakeRepository):
     def __init__(self):
         super().__init__()
-        self.rows = {}
+        self.rows, self.versions, self.amendments_by_id = {}, {}, {}
 
     def add(self, service):
         self.rows[service.id] = self._seen(service)
@@ -134,10 +137,48 @@ class FakeServices(FakeRepository):
     def get(self, service_id, for_update=False):
         return self._seen(_get(self.rows, service_id, ServiceNotFound))
 
-    def list(self, status=None, department=None, limit=50, offset=0):
+    def index(self, service):
+        pass  # the fake filters on the pacts themselves
+
+    def lock_organisation(self, service):
+        pass
+
+    def same_organisation(self, service):
+        return next((s for s in self.rows.values() if s.name_key == service.name_key and (
+            (service.siren and s.siren == service.siren) or (service.rna and s.rna == service.rna))), None)
+
+    def list(self, status=None, department=None, commune=None, principle=None, limit=50, offset=0):
+        def tagged(s, *wanted):
+            return bool(set(tags_of(s.pact)) & set(wanted))
+        home = geography().department_of(commune) if commune else None
         rows = sorted((s for s in self.rows.values() if (not status or s.status == status)
-                       and (not department or department in s.departments)), key=lambda s: (s.name, s.id))
+                       and (not department or tagged(s, ("touches", department), ("national", "*")))
+                       and (not commune or tagged(s, ("commune", commune), ("department", home), ("national", "*")))
+                       and (not principle or principle in s.pact.commitments)), key=lambda s: (s.name, s.id))
         return rows[offset:offset + limit], len(rows)
+
+    def due_to_expire(self, today, limit=100):
+        return sorted(s.id for s in self.rows.values()
+                      if s.term_ends_on and s.term_ends_on < today and s.status in ("active", "suspended"))[:limit]
+
+    def keep_version(self, service, amendment_id, actor, at):
+        version = PactVersion.of(service, amendment_id, actor, at)
+        self.versions[(service.id, version.version)] = version
+
+    def pact_versions(self, service_id):
+        return [v for (sid, _), v in sorted(self.versions.items()) if sid == service_id]
+
+    def add_amendment(self, amendment):
+        self.amendments_by_id[amendment.id] = amendment
+
+    def amendment(self, service_id, amendment_id, for_update=False):
+        found = self.amendments_by_id.get(amendment_id)
+        if found is None or found.service_id != service_id:
+            raise AmendmentNotFound(f"no amendment {amendment_id}", {"amendment_id": amendment_id})
+        return found
+
+    def amendments(self, service_id):
+        return [a for a in self.amendments_by_id.values() if a.service_id == service_id]
 
     def _standings(self):
         return [{"service_id": s.id, "status": s.status, "version": s.version,
@@ -212,9 +253,11 @@ class FakeDistribution(FakeRepository):
             return _get(self.counters, counter_id, CounterNotFound)
         return self.counters.get(counter_id)
 
-    def counters_in(self, departments, communes):
-        return [c for c in self.counters.values()
-                if c.open and (c.department in departments or c.commune_insee in communes)]
+    def counters_in(self, service):
+        return [c for c in self.counters.values() if service.covers(c)]
+
+    def index(self, service):
+        """Nothing to index: services_concerned_by asks each service."""
 
     def listings_of(self, service_id):
         return {cid: l for (sid, cid), l in self.listings.items() if sid == service_id}
@@ -222,8 +265,11 @@ class FakeDistribution(FakeRepository):
     def listings_at(self, counter_id):
         return {sid: l for (sid, cid), l in self.listings.items() if cid == counter_id}
 
-    def lock_places(self, departments, communes=()):
+    def lock_places(self, departments, national=False):
         """Nothing to serialise: one transaction at a time here."""
+
+    def lock_counter_places(self, departments):
+        """Nothing to serialise either."""
 
     def services_concerned_by(self, counter):
         listed = set(self.listings_at(counter.id))

@@ -87,3 +87,28 @@ def test_audit_follows_the_registry_standing_newest_version_wins():
     assert (c.known, c.registry_status, c.registry_version) == (True, "suspended", 3)
     c.follow_registry("active", 4)
     assert (c.registry_status, c.registry_version) == ("active", 4)
+
+
+def test_audit_keeps_the_commitments_of_the_newest_standing_only():
+    c = Compliance("s1")
+    assert c.commitment("neutrality") is None  # not heard of yet
+    c.follow_registry("active", 4, [{"principle": "neutrality", "text": "No political material."}], 2)
+    c.follow_registry("active", 2, [{"principle": "neutrality", "text": "Old wording."}], 1)  # late
+    c.follow_registry("active", 4, [], 1)  # redelivered or replayed, whatever it carries
+    assert c.commitment("neutrality") == {"principle": "neutrality", "text": "No political material.",
+                                          "pact_version": 2}
+    assert c.commitment("equality") is None
+
+
+def test_a_contract_v1_commitment_is_known_with_no_text():
+    c = Compliance("s1")
+    c.follow_registry("active", 2, [{"principle": "equality", "text": None}])
+    assert c.commitment("equality") == {"principle": "equality", "text": None, "pact_version": 1}
+
+
+def test_audit_follows_an_expired_pact_and_its_renewal():
+    c = Compliance("s1")
+    c.follow_registry("expired", 5)
+    assert c.registry_status == "expired"
+    c.follow_registry("active", 6)
+    assert (c.registry_status, c.registry_version) == ("active", 6)

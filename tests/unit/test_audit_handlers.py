@@ -22,6 +22,15 @@ def known(uow, sid="s1", status="active", version=2):
     apply_once(uow, event, handlers.STANDING_HANDLERS[event.event_type])
 
 
+def pact(uow, version, texts, event_type="registry.service_approved", status="active", pact_version=1, sid="s1"):
+    """A standing carrying the pact's commitments ({principle: text})."""
+    event = wire(event_type, {
+        "service_id": sid, "name": "Crèche Les Lutins", "status": status, "version": version,
+        "territories": {"departments": ["35"]}, "pact_version": pact_version,
+        "commitments": [{"principle": p, "text": t} for p, t in texts.items()]})
+    return apply_once(uow, event, handlers.STANDING_HANDLERS[event_type])
+
+
 def violation(sid="s1", severity="major"):
     return wire("compliance.violation_reported", {
         "service_id": sid, "principle": "neutrality", "severity": severity,
@@ -137,3 +146,34 @@ def test_standings_give_only_the_services_audit_has_heard_of(uow):
     facts(uow, violation("s-parked"))  # a placeholder, not yet known
     assert handlers.standings(uow, "", 10) == [{"service_id": "s1", "known": True, "status": "active",
                                                 "version": 2, "open_violations": 0, "audit_version": 0}]
+
+
+def test_a_finding_shows_the_service_s_commitment_to_its_principle(uow):
+    pact(uow, 2, {"neutrality": "No political or religious material at the desk.", "equality": "Same fees."})
+    facts(uow, violation())
+    finding = handlers.service_findings(uow, "s1")["findings"][0]
+    assert finding["commitment"] == {"principle": "neutrality", "pact_version": 1,
+                                     "text": "No political or religious material at the desk."}
+    resolved = handlers.resolve_finding(uow, ResolveFinding(finding["id"], "Leaflets withdrawn", "auditor/x"))
+    assert resolved["commitment"] == finding["commitment"]
+
+
+def test_a_finding_s_commitment_is_null_while_audit_does_not_know_the_text(uow):
+    known(uow)  # a standing with no commitments (as a contract-1.0 event)
+    finding = handlers.record_finding(uow, RecordFinding("s1", "equality", "minor", "Waiting list opaque", "auditor/x"))
+    assert finding["commitment"] is None
+
+
+def test_an_amended_pact_s_text_replaces_the_old_one_and_a_late_older_standing_does_not(uow):
+    pact(uow, 2, {"neutrality": "No leaflets."})
+    facts(uow, violation())
+    pact(uow, 5, {"neutrality": "No leaflets, posters or badges."}, "registry.pact_amended", "suspended", 2)
+    pact(uow, 3, {"neutrality": "No leaflets."}, "registry.service_suspended", "suspended")  # late
+    assert handlers.service_findings(uow, "s1")["findings"][0]["commitment"] == {
+        "principle": "neutrality", "text": "No leaflets, posters or badges.", "pact_version": 2}
+
+
+def test_standings_follow_an_expired_pact(uow):
+    pact(uow, 2, {"neutrality": "No leaflets."})
+    pact(uow, 3, {"neutrality": "No leaflets."}, "registry.service_expired", "expired")
+    assert [(s["status"], s["version"]) for s in handlers.standings(uow, "", 10)] == [("expired", 3)]

@@ -45,7 +45,7 @@ def test_tranche_amounts_are_positive_integer_cents(amount):
         acc.award("g1", prog, [{"amount_cents": amount, "due_date": date(2026, 1, 1)}], lambda: next(ids))
 
 
-@pytest.mark.parametrize("status", ["submitted", "suspended", "revoked", "unknown"])
+@pytest.mark.parametrize("status", ["submitted", "suspended", "expired", "revoked", "unknown"])
 def test_only_an_active_service_gets_a_grant(status):
     acc = FundingAccount("s1") if status == "unknown" else account(status)
     with pytest.raises(Conflict) as err:
@@ -73,22 +73,45 @@ def test_a_tranche_is_released_once_and_emits_one_payment_order():
     assert err.value.code == "already_released" and acc.pull_events() == []
 
 
-def test_suspension_freezes_every_unreleased_tranche_and_release_is_refused():
+@pytest.mark.parametrize("status", ["suspended", "expired"])
+def test_suspension_or_expiry_freezes_every_unreleased_tranche_and_release_is_refused(status):
     acc, _, grant = awarded()
     acc.release(grant.tranches[0].id, "officer", None)
-    acc.apply_standing("suspended", 3)
-    assert [t.status for t in grant.tranches] == ["released", "frozen", "frozen"]
+    acc.apply_standing(status, 3)
+    assert acc.frozen and [t.status for t in grant.tranches] == ["released", "frozen", "frozen"]
     with pytest.raises(Conflict) as err:
         acc.release(grant.tranches[1].id, "officer", None)
-    assert err.value.code == "funding_frozen"
+    assert (http_status(type(err.value)), err.value.code) == (409, "funding_frozen")
 
 
-def test_reinstatement_returns_frozen_tranches_to_scheduled():
+@pytest.mark.parametrize("status", ["suspended", "expired"])
+def test_reinstatement_or_renewal_returns_frozen_tranches_to_scheduled(status):
+    acc, _, grant = awarded()
+    acc.apply_standing(status, 3)
+    acc.apply_standing("active", 4)
+    assert not acc.frozen and [t.status for t in grant.tranches] == ["scheduled"] * 3
+    assert [e.event_type for e in acc.pull_events()] == ["funding.funding_frozen", "funding.funding_unfrozen"]
+
+
+def test_a_renewal_with_open_violations_keeps_the_tranches_frozen_and_freezes_them_once():
+    acc, _, grant = awarded()
+    acc.apply_standing("expired", 3)
+    acc.apply_standing("suspended", 4)  # the term renewed, but a violation is still open
+    assert acc.frozen and {t.status for t in grant.tranches} == {"frozen"}
+    assert [e.event_type for e in acc.pull_events()] == ["funding.funding_frozen"]
+    with pytest.raises(Conflict):
+        acc.release(grant.tranches[0].id, "officer", None)
+    acc.apply_standing("active", 5)
+    assert [(e.event_type, e.tranche_ids) for e in acc.pull_events()] == [
+        ("funding.funding_unfrozen", [t.id for t in grant.tranches])]
+
+
+def test_a_suspended_service_whose_term_ends_stays_frozen_without_a_second_freeze():
     acc, _, grant = awarded()
     acc.apply_standing("suspended", 3)
-    acc.apply_standing("active", 4)
-    assert [t.status for t in grant.tranches] == ["scheduled"] * 3
-    assert [e.event_type for e in acc.pull_events()] == ["funding.funding_frozen", "funding.funding_unfrozen"]
+    acc.apply_standing("expired", 4)
+    assert acc.frozen and {t.status for t in grant.tranches} == {"frozen"}
+    assert [e.event_type for e in acc.pull_events()] == ["funding.funding_frozen"]
 
 
 def test_a_stale_standing_never_undoes_a_newer_one():
@@ -98,8 +121,11 @@ def test_a_stale_standing_never_undoes_a_newer_one():
     assert acc.frozen and {t.status for t in grant.tranches} == {"frozen"}
 
 
-def test_revocation_cancels_unreleased_tranches():
+@pytest.mark.parametrize("before", [None, "suspended", "expired"])
+def test_revocation_cancels_unreleased_tranches(before):
     acc, _, grant = awarded()
     acc.release(grant.tranches[0].id, "officer", None)
-    acc.apply_standing("revoked", 3)
+    if before:
+        acc.apply_standing(before, 3)
+    acc.apply_standing("revoked", 4)
     assert [t.status for t in grant.tranches] == ["released", "cancelled", "cancelled"]

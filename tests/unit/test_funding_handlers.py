@@ -7,7 +7,7 @@ from spc.services.funding import handlers
 from spc.services.funding.domain import commands
 from spc.shared.consumer import apply_once
 from spc.shared.errors import Conflict, NotFound, NotYetKnown
-from tests.unit.fakes import FakeFundingUnitOfWork, standing
+from tests.unit.fakes import FakeFundingUnitOfWork, standing, wire
 
 TRANCHES = [{"amount_cents": 100_000, "due_date": date(2026, 1, 15), "milestone": "opening"},
             {"amount_cents": 50_000, "due_date": date(2026, 6, 15)}]
@@ -21,6 +21,14 @@ def uow():
 def follow(uow, sid, status, version):
     event = standing(sid, status, version)
     return apply_once(uow, event, handlers.EVENT_HANDLERS[event.event_type])
+
+
+def follow_as(uow, event_type, sid, status, version):
+    """A standing carried by a given lifecycle event (an expiry, an amendment)."""
+    event = wire(event_type, {"service_id": sid, "name": "Crèche Les Lutins", "status": status,
+                              "version": version, "territories": {"departments": ["35"]}, "pact_version": 2,
+                              "commitments": [{"principle": "continuity", "text": "Open 50 weeks a year."}]})
+    return apply_once(uow, event, handlers.EVENT_HANDLERS[event_type])
 
 
 def programme(uow, budget=1_000_000):
@@ -99,6 +107,28 @@ def test_suspension_freezes_the_scheduled_tranches_and_reinstatement_unfreezes_t
     assert uow.outbox.events[-1].payload["tranche_ids"] == [t["id"] for t in grant["tranches"]]
 
 
+def test_an_expired_pact_freezes_the_tranches_and_an_amendment_renewing_it_unfreezes_them(uow):
+    _, grant = granted(uow)
+    follow_as(uow, "registry.service_expired", "s1", "expired", 3)
+    funding = handlers.service_funding(uow, "s1")
+    assert (funding["status"], funding["frozen"]) == ("expired", True)
+    with pytest.raises(Conflict) as err:
+        handlers.release_tranche(uow, commands.ReleaseTranche(grant["tranches"][0]["id"], "fo/x"))
+    assert err.value.code == "funding_frozen"
+    follow_as(uow, "registry.pact_amended", "s1", "active", 4)
+    assert uow.outbox.types()[-2:] == ["funding.funding_frozen", "funding.funding_unfrozen"]
+    assert not handlers.service_funding(uow, "s1")["frozen"]
+
+
+def test_a_renewal_while_a_violation_is_open_keeps_the_funding_frozen_without_a_second_freeze(uow):
+    granted(uow)
+    follow_as(uow, "registry.service_expired", "s1", "expired", 3)
+    follow_as(uow, "registry.pact_amended", "s1", "suspended", 4)
+    assert handlers.service_funding(uow, "s1")["frozen"]
+    assert uow.outbox.types().count("funding.funding_frozen") == 1
+    assert "funding.funding_unfrozen" not in uow.outbox.types()
+
+
 def test_revocation_cancels_what_was_not_released_and_a_stale_standing_is_ignored(uow):
     granted(uow)
     follow(uow, "s1", "revoked", 5)
@@ -118,3 +148,9 @@ def test_standings_count_each_account_s_tranches_by_status(uow):
     follow(uow, "s1", "suspended", 3)
     assert handlers.standings(uow, "", 10) == [{"service_id": "s1", "status": "suspended", "version": 3,
                                                 "frozen": True, "tranches": {"frozen": 2}}]
+
+
+def test_standings_show_an_expired_service_s_funding_frozen(uow):
+    granted(uow)
+    follow_as(uow, "registry.service_expired", "s1", "expired", 3)
+    assert [(s["status"], s["frozen"]) for s in handlers.standings(uow, "", 10)] == [("expired", True)]

@@ -2,7 +2,8 @@
 import pytest
 
 from spc.services.registry.domain.model import CitizenService, IllegalTransition
-from spc.services.registry.domain.pact import Pact, siren_valid
+from spc.services.registry.domain.pact import siren_valid
+from tests.pacts import pact_of
 from spc.shared.errors import Conflict, InvalidRequest
 
 
@@ -10,7 +11,7 @@ def pact(**over):
     base = dict(name="Crèche Les Lutins", legal_form="association", mission="parental crèche",
                 contact_email="contact@lutins.fr", departments=["35"], rna="W351000123")
     base.update(over)
-    return Pact(**base)
+    return pact_of(base)
 
 
 def active_service():
@@ -42,11 +43,11 @@ def test_a_pact_needs_a_territory():
 
 
 def test_registration_starts_submitted_and_records_the_event():
-    service = CitizenService.register("s1", pact(communes=["2A004"]))
+    service = CitizenService.register("s1", pact(communes=["35238"]))
     assert service.status == "submitted" and service.version == 1
     [event] = service.pull_events()
     assert event.event_type == "registry.service_submitted"
-    assert event.territories == {"departments": ["35"], "communes": ["2A004"]}
+    assert event.territories == {"departments": ["35"], "communes": ["35238"], "regions": [], "national": False}
 
 
 def test_approval_makes_a_submitted_service_active_and_bumps_the_version():

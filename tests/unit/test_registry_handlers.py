@@ -3,7 +3,7 @@ import pytest
 
 from spc.services.registry import handlers
 from spc.services.registry.domain import commands
-from spc.services.registry.domain.pact import Pact
+from tests.pacts import pact_of
 from spc.shared.consumer import apply_once
 from spc.shared.errors import Conflict, InvalidRequest, NotFound, Rejection
 from tests.unit.fakes import FakeRegistryUnitOfWork, wire
@@ -13,7 +13,7 @@ def pact(**overrides):
     fields = dict(name="Crèche Les Lutins", legal_form="association", rna="W353012345",
                   mission="Parent-run crèche", contact_email="bureau@lutins.example.org",
                   departments=["35"])
-    return Pact(**dict(fields, **overrides))
+    return pact_of(dict(fields, **overrides))
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_get_and_list_filter_and_paginate(uow):
 
 
 def test_standings_give_each_service_by_id_after_a_cursor(uow):
-    ids = sorted([active(uow), registered(uow)["id"]])
+    ids = sorted([active(uow), registered(uow, name="Soutien scolaire")["id"]])
     assert [s["service_id"] for s in handlers.standings(uow, "", 10)] == ids
     [after_first] = handlers.standings(uow, ids[0], 10)
     assert after_first["service_id"] == ids[1] and after_first["version"] in (1, 2)

@@ -37,13 +37,22 @@ class Compliance(Aggregate):
         self.service_id, self.known, self.registry_status = service_id, known, registry_status
         self.registry_version = 0
         self.open_violations, self.audit_version = 0, 0
+        self.commitments = None  # the pact's commitments, from the newest standing heard of
 
-    def follow_registry(self, status, version):
-        """The registry's standing of the service, newest version wins (events may come in any
-        order). Any registry event makes the service known to audit."""
+    def follow_registry(self, status, version, commitments=(), pact_version=1):
+        """The registry's standing of the service (status, any of them, and the pact's
+        commitments), newest version wins (events may come in any order). Any registry event makes
+        the service known to audit."""
         self.known = True
         if version > (self.registry_version or 0):
             self.registry_status, self.registry_version = status, version
+            self.commitments = [{"principle": c["principle"], "text": c.get("text"),
+                                 "pact_version": pact_version} for c in commitments]
+
+    def commitment(self, principle):
+        """The service's commitment to `principle` ({principle, text, pact_version}), or None
+        while audit has not heard of it."""
+        return next((c for c in self.commitments or () if c["principle"] == principle), None)
 
     def record(self, finding: Finding):
         self._record(events.FindingRecorded(finding.id, self.service_id, finding.principle,

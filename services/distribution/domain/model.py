@@ -1,14 +1,27 @@
 """France Services counters and where each active service is listed.
 
-An active service is listed at every open counter inside its territory (one of its departments,
-or one of its communes). Suspension or revocation withdraws every listing; reinstatement
-republishes them. A counter that closes loses its listings; a new one gets those covering it.
+Matching by area served (issue 11): an active service is listed at every open counter
+- of its départements, and of the départements of its régions (région 94 reaches 2A and 2B);
+- of the *area* of each of its communes: the commune's canton in INSEE's COG, else its
+  arrondissement, else its département (shared/geography.py). France Services aims at one
+  counter per canton, so a service covering Rennes (35238, canton 3598) is listed at every
+  counter of canton 3598, not at Bruz (35047, canton 3504); one covering Paris 11e (75111) at
+  every counter of Paris (pseudo-canton 7599); one covering Fort-de-France (97209: Martinique has
+  no cantons) at the counters of arrondissement 9721;
+- everywhere when it is national (976 included).
+A service's `areas` are these places as keys ("national", "department:35", "canton:3598",
+"arrondissement:9721"), derived from its territory when its standing arrives, so `covers` needs
+no lookup; a counter's `area` is its commune's. Suspension, revocation or expiry withdraws every
+listing; reinstatement republishes them. A counter that closes loses its listings; a new one gets
+those covering it.
 """
 from spc.shared.domain import Aggregate
+from spc.shared.geography import geography
 
 from . import events
 
 PUBLISHED, WITHDRAWN = "published", "withdrawn"
+NATIONAL = "national"
 
 
 def department_of(commune_insee):
@@ -16,18 +29,57 @@ def department_of(commune_insee):
     return commune_insee[:3] if commune_insee.startswith(("97", "98")) else commune_insee[:2]
 
 
+def department_area(department):
+    return f"department:{department}"
+
+
+def area_of(commune_insee, department):
+    """A counter's area: its commune's (COG); its whole département for a mobile counter based in
+    another one (a bus of the Eure based in Rouen serves the Eure, not Rouen's canton), or for a
+    code the COG does not know (a counter recorded before places were checked)."""
+    geo = geography()
+    if geo.department_of(commune_insee) != department:
+        return department_area(department)
+    return geo.area_of(commune_insee)
+
+
+def areas_served(territories):
+    """The area keys a territory (as in the registry's events) is listed in, sorted."""
+    geo = geography()
+    if territories.get("national"):
+        return [NATIONAL]
+    departments = set(territories.get("departments", ())) | set(geo.departments_in(territories.get("regions", ())))
+    areas = {department_area(d) for d in departments}
+    areas |= {geo.area_of(c) for c in territories.get("communes", ())} - {None}  # unknown: nowhere
+    return sorted(areas)
+
+
+def places_touched(*territories):
+    """(départements, national) where the listings of these territories are: what to lock."""
+    geo, departments, national = geography(), set(), False
+    for t in territories:
+        national = national or bool(t.get("national"))
+        departments |= set(t.get("departments", ())) | set(geo.departments_in(t.get("regions", ())))
+        departments |= {department_of(c) for c in t.get("communes", ())}
+    return sorted(departments), national
+
+
 class Counter:
-    def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None):
+    """A France Services counter; `format` is the ANCT directory's (events.COUNTER_FORMATS)."""
+
+    def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None, format="fixe"):
         self.id, self.name, self.address = id, name, address
         self.commune_insee, self.department = commune_insee, department
-        self.lat, self.lon = lat, lon
+        self.area = area_of(commune_insee, department)
+        self.lat, self.lon, self.format = lat, lon, format
         self.open = True
 
-    def update(self, name, commune_insee, department, address="", lat=None, lon=None):
+    def update(self, name, commune_insee, department, address="", lat=None, lon=None, format="fixe"):
         """Returns whether the counter's place or opening changed (only then do listings)."""
         moved = (commune_insee, department, True) != (self.commune_insee, self.department, self.open)
         self.name, self.commune_insee, self.department = name, commune_insee, department
-        self.address, self.lat, self.lon = address, lat, lon
+        self.area = area_of(commune_insee, department)
+        self.address, self.lat, self.lon, self.format = address, lat, lon, format
         self.open = True
         return moved
 
@@ -38,19 +90,26 @@ class Listing:
 
 
 class DistributedService(Aggregate):
-    """Distribution's view of a service: its standing (newest version wins) and territory."""
+    """Distribution's view of a service: its standing (newest version wins), its territory as the
+    registry gave it, and the areas that territory serves."""
 
-    def __init__(self, service_id, name="", status="unknown", version=0, departments=(), communes=()):
+    def __init__(self, service_id, name="", status="unknown", version=0):
         self.service_id, self.name, self.status, self.version = service_id, name, status, version
-        self.departments, self.communes = list(departments), list(communes)
+        self.departments, self.communes, self.regions, self.national = [], [], [], False
+        self.areas = []
 
     @property
     def listable(self):
         return self.status == "active"
 
+    @property
+    def territories(self):
+        return {"departments": self.departments, "communes": self.communes, "regions": self.regions,
+                "national": self.national}
+
     def covers(self, counter):
-        return counter.open and (counter.department in self.departments
-                                 or counter.commune_insee in self.communes)
+        return counter.open and bool({NATIONAL, department_area(counter.department), counter.area}
+                                     & set(self.areas))
 
     def apply_standing(self, name, status, version, territories):
         if version <= self.version:
@@ -58,6 +117,9 @@ class DistributedService(Aggregate):
         self.name, self.status, self.version = name, status, version
         self.departments = list(territories.get("departments", []))
         self.communes = list(territories.get("communes", []))
+        self.regions = list(territories.get("regions", []))
+        self.national = bool(territories.get("national", False))
+        self.areas = areas_served(territories)
         return True
 
     def reconcile(self, counters, listings):

@@ -12,6 +12,7 @@ from ..exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBud
 from . import events
 
 SCHEDULED, RELEASED, FROZEN, CANCELLED = "scheduled", "released", "frozen", "cancelled"
+FREEZING_STATUSES = ("suspended", "expired")  # open violations, or the pact's term ended
 
 
 class Programme(Aggregate):
@@ -67,7 +68,7 @@ class FundingAccount(Aggregate):
 
     @property
     def frozen(self):
-        return self.status == "suspended"
+        return self.status in FREEZING_STATUSES
 
     @property
     def tranches(self):
@@ -110,14 +111,15 @@ class FundingAccount(Aggregate):
         return tranche
 
     def apply_standing(self, status, version):
-        """Follow the registry: suspended freezes, reinstated unfreezes, revoked cancels.
-        A standing older than the one applied is ignored; returns whether it was applied."""
+        """Follow the registry: suspended or expired freezes (once: expired then suspended stays
+        frozen), active again unfreezes, revoked cancels. A standing older than the one applied is
+        ignored; returns whether it was applied."""
         if version <= self.version:
             return False
-        previous, self.status, self.version = self.status, status, version
-        if status == "suspended":
+        was_frozen, self.status, self.version = self.frozen, status, version
+        if self.frozen and not was_frozen:
             self._move_tranches({SCHEDULED}, FROZEN, "frozen")
-        elif status == "active" and previous == "suspended":
+        elif status == "active" and was_frozen:
             self._move_tranches({FROZEN}, SCHEDULED, "unfrozen")
         elif status == "revoked":
             self._move_tranches({SCHEDULED, FROZEN}, CANCELLED, None)

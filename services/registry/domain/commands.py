@@ -21,3 +21,19 @@ class RevokeService:
     service_id: str
     reason: str
     actor: str
+
+
+@dataclass
+class ProposeAmendment:
+    service_id: str
+    changes: dict  # a subset of pact.AMENDABLE, each part whole, as plain JSON
+    reason: str
+    actor: str
+
+
+@dataclass
+class DecideAmendment:
+    service_id: str
+    amendment_id: str
+    actor: str
+    reason: str = ""

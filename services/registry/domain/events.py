@@ -1,13 +1,14 @@
 """Events the registry records; each carries the service's whole standing and its version."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spc.shared.domain import Change
 
 
 @dataclass
 class StandingChanged(Change):
-    """`registry.service_<change>` (submitted, approved, suspended, reinstated, revoked): the
-    service's whole standing after the change, so consumers keep the newest `version`."""
+    """`registry.service_<change>` (submitted, approved, suspended, reinstated, revoked, expired)
+    and `registry.pact_amended`: the service's whole standing after the change, so consumers keep
+    the newest `version`."""
     family = "registry.service_"
     change: str
     service_id: str
@@ -16,3 +17,9 @@ class StandingChanged(Change):
     version: int
     territories: dict
     reason: str | None = None
+    pact_version: int = 1
+    commitments: list = field(default_factory=list)
+
+    @property
+    def event_type(self):
+        return "registry.pact_amended" if self.change == "pact_amended" else self.family + self.change

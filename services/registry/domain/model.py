@@ -1,42 +1,69 @@
-"""A registered citizen service and its lifecycle: submitted → active ⇄ suspended, → revoked."""
+"""A registered citizen service and its lifecycle, and the amendments to its pact.
+
+    submitted → active ⇄ suspended, → revoked;  active/suspended → expired (the pact's term
+    ended) → active/suspended again when an amendment renews the term.
+
+Every change of standing (status, territories, pact) bumps `version` and records the whole
+standing, so consumers keep the newest. An amendment changes the pact, never the status: it does
+not reactivate a suspended or revoked service (only a renewal ends an expiry).
+"""
+import unicodedata
+
 from spc.shared.domain import Aggregate
 
-from ..exceptions import IllegalTransition, InvalidPact, OpenViolations
+from ..exceptions import AmendmentNotPending, IllegalTransition, InvalidPact, OpenViolations, TermEnded
 from . import events
-from .pact import Pact
+from .pact import AMENDABLE, Pact
 
-SUBMITTED, ACTIVE, SUSPENDED, REVOKED = "submitted", "active", "suspended", "revoked"
+SUBMITTED, ACTIVE, SUSPENDED, REVOKED, EXPIRED = "submitted", "active", "suspended", "revoked", "expired"
+PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
+
+
+def name_key(name):
+    """Two registrations are the same service when the same organisation gives the same name,
+    whatever the case, accents or spacing."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return " ".join(plain.lower().split())
 
 
 class CitizenService(Aggregate):
-    """The registry's aggregate. `version` grows with every change of status; `audit_version` is
-    the newest audit decision applied, so a stale or redelivered decision is never applied."""
+    """The registry's aggregate. `version` grows with every change of standing; `audit_version`
+    is the newest audit decision applied, so a stale or redelivered decision is never applied;
+    `pact_version` counts the pact's versions (1 at registration, +1 per approved amendment)."""
 
     def __init__(self, id, pact: Pact, registered_by="", status=SUBMITTED, version=1):
         self.id = id
-        self.name, self.legal_form, self.mission = pact.name, pact.legal_form, pact.mission
-        self.siren, self.rna, self.contact_email = pact.siren, pact.rna, pact.contact_email
-        self.domains, self.commitments = list(pact.domains), list(pact.commitments)
-        self.departments, self.communes = list(pact.departments), list(pact.communes)
+        self.name, self.legal_form, self.siren, self.rna = pact.name, pact.legal_form, pact.siren, pact.rna
+        self.name_key = name_key(pact.name)
+        self._set_pact(pact)
+        self.pact_version = 1
         self.status, self.version = status, version
         self.audit_version, self.open_violations = 0, 0
         self.registered_by = registered_by
         self.status_reason = None
 
     @classmethod
-    def register(cls, id, pact: Pact, actor=""):
-        problems = pact.problems()
+    def register(cls, id, pact: Pact, actor="", today=None):
+        problems = pact.problems(today)
         if problems:
             raise InvalidPact("the pact is not valid", {"fields": problems})
         service = cls(id, pact, registered_by=actor)
         service._record_standing("submitted")
         return service
 
-    def approve(self):
+    @property
+    def pact(self):
+        return Pact.from_dict(self.pact_document)
+
+    # -- status ----------------------------------------------------------------------------------
+    def approve(self, today=None):
         self._require(SUBMITTED, action="approve")
         if self.open_violations:
             raise OpenViolations("the service has open violations",
                                  {"open_violations": self.open_violations})
+        if self._term_ended(today):
+            raise TermEnded("the pact's term has ended: renew it by an amendment first",
+                            {"ends_on": self.term_ends_on.isoformat()})
         self._move(ACTIVE, "approved", None)
 
     def revoke(self, reason):
@@ -56,9 +83,61 @@ class CitizenService(Aggregate):
             self._move(ACTIVE, "reinstated", f"resolved {finding_id}")
         return True
 
+    def expire(self, today):
+        """The pact's term ended: an active or suspended service is no longer active."""
+        if self.status in (ACTIVE, SUSPENDED) and self._term_ended(today):
+            self._move(EXPIRED, "expired", f"term ended on {self.term_ends_on.isoformat()}")
+            return True
+        return False
+
+    # -- amendments ------------------------------------------------------------------------------
+    def propose_amendment(self, amendment_id, changes, reason, actor, at, today=None):
+        """A change to the pact, checked now against the current pact; it takes effect when approved."""
+        if self.status == REVOKED:
+            raise IllegalTransition("a revoked service's pact cannot be amended",
+                                    {"status": self.status, "action": "amend"})
+        self._amended_pact(changes, today)
+        return Amendment(amendment_id, self.id, changes, reason, actor, at, self.pact_version)
+
+    def approve_amendment(self, amendment, actor, at, today=None):
+        """The amendment becomes the pact's next version; the new standing goes out as
+        `registry.pact_amended`. A renewal (a term ending later) ends an expiry; nothing else
+        changes the status."""
+        amendment.require_pending()
+        if self.status == REVOKED:
+            raise IllegalTransition("a revoked service's pact cannot be amended",
+                                    {"status": self.status, "action": "amend"})
+        pact = self._amended_pact(amendment.changes, today)
+        self._set_pact(pact)
+        self.pact_version += 1
+        amendment.decide(APPROVED, actor, at, pact_version=self.pact_version)
+        if self.status == EXPIRED and not self._term_ended(today):
+            self.status = SUSPENDED if self.open_violations else ACTIVE
+            self.status_reason = f"renewed by amendment {amendment.id}"
+        self.version += 1
+        self._record_standing("pact_amended", f"amendment {amendment.id}")
+
+    def _amended_pact(self, changes, today):
+        if not changes:
+            raise InvalidPact("an amendment changes at least one part of the pact",
+                              {"fields": {"changes": f"give one or more of {', '.join(AMENDABLE)}"}})
+        pact = self.pact.amended(changes)
+        problems = pact.problems(today)
+        if problems:
+            raise InvalidPact("the amended pact would not be valid", {"fields": problems})
+        return pact
+
+    # -- internals -------------------------------------------------------------------------------
     @property
     def territories(self):
-        return {"departments": list(self.departments), "communes": list(self.communes)}
+        return self.pact.territories.as_dict()
+
+    def _set_pact(self, pact):
+        self.pact_document = pact.to_dict()
+        self.term_ends_on = pact.ends_on()
+
+    def _term_ended(self, today):
+        return bool(today and self.term_ends_on and self.term_ends_on < today)
 
     def _require(self, status, action):
         if self.status != status:
@@ -71,5 +150,43 @@ class CitizenService(Aggregate):
         self._record_standing(change, reason)
 
     def _record_standing(self, change, reason=None):
-        self._record(events.StandingChanged(change, self.id, self.name, self.status, self.version,
-                                            self.territories, reason))
+        pact = self.pact
+        self._record(events.StandingChanged(
+            change, self.id, self.name, self.status, self.version, pact.territories.as_dict(), reason,
+            pact_version=self.pact_version,
+            commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()]))
+
+
+class Amendment:
+    """A proposed change to a service's pact: `proposed`, then `approved` (it made pact version
+    `pact_version`) or `rejected`."""
+
+    def __init__(self, id, service_id, changes, reason, proposed_by, proposed_at, base_version):
+        self.id, self.service_id, self.changes, self.reason = id, service_id, changes, reason
+        self.proposed_by, self.proposed_at, self.base_version = proposed_by, proposed_at, base_version
+        self.status = PROPOSED
+        self.decided_by = self.decided_at = self.decision_reason = self.pact_version = None
+
+    def require_pending(self):
+        if self.status != PROPOSED:
+            raise AmendmentNotPending(f"the amendment is already {self.status}", {"status": self.status})
+
+    def reject(self, actor, at, reason):
+        self.require_pending()
+        self.decide(REJECTED, actor, at, reason=reason)
+
+    def decide(self, status, actor, at, pact_version=None, reason=None):
+        self.status, self.decided_by, self.decided_at = status, actor, at
+        self.pact_version, self.decision_reason = pact_version, reason
+
+
+class PactVersion:
+    """One version of a service's pact, as it stood from `recorded_at`."""
+
+    def __init__(self, service_id, version, document, amendment_id, recorded_by, recorded_at):
+        self.service_id, self.version, self.document = service_id, version, document
+        self.amendment_id, self.recorded_by, self.recorded_at = amendment_id, recorded_by, recorded_at
+
+    @classmethod
+    def of(cls, service, amendment_id, actor, at):
+        return cls(service.id, service.pact_version, service.pact_document, amendment_id, actor, at)

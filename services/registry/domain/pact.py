@@ -1,16 +1,36 @@
-"""What a citizen service commits to, and the checks on its identifiers (pure Python)."""
+"""The pact: what a citizen service commits to, who governs and signs it, for how long, where it
+serves; and the rules a pact must meet (pure Python, no nameko, no SQL).
+
+Two forms are accepted. The **full pact** (every principle committed to with the service's own
+text, governance, signatories, term) is what new integrations send. A **contract-v1 pact**
+(`commitments` as a list of principle names, none of governance, signatories or term) is still
+accepted, as contract v1 promises; it is marked incomplete (`missing`) until an amendment
+completes it. As soon as one of the full pact's parts is given, all of them are required.
+"""
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import date
 
 from spc.shared.events import PRINCIPLES
+from spc.shared.geography import geography
 
 LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "company",
                "public_body", "informal_collective")
+# which identifiers each legal form has: an association is in the RNA or has a SIREN; the others
+# (except an informal collective, which has neither and names a referent) have a SIREN
+NEEDS_SIREN = ("cooperative", "scic", "scop", "foundation", "company", "public_body")
+COUNTERPART_KINDS = ("state", "collectivite")
+AMENDABLE = ("territories", "commitments", "governance", "contact_email", "term", "signatories")
+FULL_PARTS = ("governance", "signatories", "term")
 DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
 COMMUNE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
+REGION = re.compile(r"^[0-9]{2}$")
+SIREN = re.compile(r"^[0-9]{9}$")
+RNA = re.compile(r"^W[0-9]{9}$")
 # no @, control character or space on either side (written out: \s differs between Python and
 # the JSON Schema regexes openapi.yaml readers use)
 EMAIL = re.compile(r"^[^@\x00-\x20\x7f-\xa0]+@[^@\x00-\x20\x7f-\xa0]+\.[^@\x00-\x20\x7f-\xa0]+$")
+LA_POSTE = "356000000"  # its establishments' SIRETs follow another rule; the SIREN is accepted as is
 
 
 def luhn_valid(digits):
@@ -23,22 +43,72 @@ def luhn_valid(digits):
     return total % 10 == 0
 
 
+def siren_problem(siren):
+    """Why a SIREN is not valid (None when it is): 9 digits, not all zeros, Luhn (La Poste's
+    356000000 excepted)."""
+    if not SIREN.fullmatch(siren or ""):
+        return "must be 9 digits"
+    if siren == "000000000":
+        return "000000000 is not a SIREN"
+    if siren != LA_POSTE and not luhn_valid(siren):
+        return "fails the Luhn check (a digit is wrong)"
+    return None
+
+
 def siren_valid(siren):
-    """A SIREN is 9 digits passing the Luhn check (La Poste's 356000000 is the known exception)."""
-    return bool(re.fullmatch(r"[0-9]{9}", siren or "")) and (luhn_valid(siren) or siren == "356000000")
+    return siren_problem(siren) is None
 
 
 def rna_valid(rna):
     """An RNA number (répertoire national des associations) is W followed by 9 digits."""
-    return bool(re.fullmatch(r"W[0-9]{9}", rna or ""))
+    return bool(RNA.fullmatch(rna or ""))
 
 
 def department_valid(code):
-    return bool(DEPARTMENT.fullmatch(code or "")) and code != "20"
+    return code in geography().departments
 
 
 def commune_valid(code):
-    return bool(COMMUNE.fullmatch(code or ""))
+    commune = geography().commune(code)
+    return commune is not None and commune.kind != "former_commune"
+
+
+@dataclass
+class Territories:
+    """Where the service serves: départements, communes (INSEE codes), régions (each covers its
+    départements) or the whole country."""
+    departments: list = field(default_factory=list)
+    communes: list = field(default_factory=list)
+    regions: list = field(default_factory=list)
+    national: bool = False
+
+    def problems(self):
+        out, geo = {}, geography()
+        if not (self.departments or self.communes or self.regions or self.national):
+            return {"territories": "at least one département, commune or région, or national scope, is required"}
+        for name, found in (("departments", geo.check_departments(self.departments)),
+                            ("regions", geo.check_regions(self.regions))):
+            if found:
+                out[f"territories.{name}"] = "; ".join(found)
+        containing = list(self.departments) + geo.departments_in(self.regions)
+        found = geo.check_communes(self.communes, containing if (self.departments or self.regions) else None)
+        if found:
+            out["territories.communes"] = "; ".join(found)
+        return out
+
+    def departments_covered(self):
+        """Every département covered whole (its own and its régions')."""
+        return sorted(set(self.departments) | set(geography().departments_in(self.regions)))
+
+    def departments_touched(self):
+        """Every département where it serves, whole or in part."""
+        geo = geography()
+        return sorted(set(self.departments_covered()) | {geo.department_of(c) for c in self.communes
+                                                          if geo.department_of(c)})
+
+    def as_dict(self):
+        return {"departments": list(self.departments), "communes": list(self.communes),
+                "regions": list(self.regions), "national": bool(self.national)}
 
 
 @dataclass
@@ -48,32 +118,160 @@ class Pact:
     mission: str
     contact_email: str
     domains: list = field(default_factory=list)
-    departments: list = field(default_factory=list)
-    communes: list = field(default_factory=list)
-    commitments: list = field(default_factory=lambda: list(PRINCIPLES))
+    territories: Territories = field(default_factory=Territories)
+    commitments: dict = field(default_factory=dict)  # principle -> the service's text (None: v1)
     siren: str | None = None
     rna: str | None = None
+    referent: dict | None = None     # {name, email}: an informal collective's
+    governance: dict | None = None   # {bodies, user_representation, responsible, data_protection_contact}
+    signatories: dict | None = None  # {legal_representative, public_counterpart, signed_on}
+    term: dict | None = None         # {starts_on, ends_on, pilot, evaluation_on}
 
-    def problems(self):
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data):
+        """A pact from its document (as stored, or as loaded by the HTTP schema)."""
+        data = plain(dict(data))
+        territories = data.pop("territories", None) or {}
+        commitments = data.pop("commitments", None)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__},
+                   territories=Territories(**{k: territories.get(k, d) for k, d in
+                                              (("departments", []), ("communes", []), ("regions", []),
+                                               ("national", False))}),
+                   commitments=commitments_of(commitments))
+
+    def to_dict(self):
+        out = asdict(self)
+        out["territories"] = self.territories.as_dict()
+        out["commitments"] = [{"principle": p, "text": t} for p, t in self.commitments.items()]
+        return out
+
+    def amended(self, changes):
+        """The pact with `changes` (a subset of AMENDABLE, each part replaced whole)."""
+        unknown = set(changes) - set(AMENDABLE)
+        if unknown:
+            raise ValueError(f"not amendable: {sorted(unknown)}")
+        merged = self.to_dict()
+        merged.update(changes)
+        return Pact.from_dict(merged)
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def full(self):
+        return any(getattr(self, part) for part in FULL_PARTS) or any(self.commitments.values())
+
+    def missing(self):
+        """What a complete pact would still need (empty for a complete one)."""
+        out = [f"commitments.{p}" for p in PRINCIPLES if not self.commitments.get(p)]
+        return out + [part for part in FULL_PARTS if not getattr(self, part)]
+
+    def ends_on(self):
+        return _date(self.term["ends_on"]) if self.term else None
+
+    def text_of(self, principle):
+        return self.commitments.get(principle)
+
+    # -- rules -----------------------------------------------------------------------------------
+    def problems(self, today=None):
         """Every rule the pact breaks, as {field: message}; empty when it is acceptable."""
         out = {}
         if self.legal_form not in LEGAL_FORMS:
             out["legal_form"] = f"must be one of {', '.join(LEGAL_FORMS)}"
-        if self.siren is not None and not siren_valid(self.siren):
-            out["siren"] = "must be 9 digits with a valid Luhn check"
-        if self.rna is not None and not rna_valid(self.rna):
-            out["rna"] = "must be W followed by 9 digits"
+        out.update(self._identity_problems())
         if not EMAIL.fullmatch(self.contact_email or ""):
             out["contact_email"] = "must be an e-mail address"
-        bad = [d for d in self.departments if not department_valid(d)]
-        if bad:
-            out["territories.departments"] = f"unknown INSEE department codes: {bad}"
-        bad = [c for c in self.communes if not commune_valid(c)]
-        if bad:
-            out["territories.communes"] = f"not INSEE commune codes: {bad}"
-        if not self.departments and not self.communes:
-            out["territories"] = "at least one department or commune is required"
+        out.update(self.territories.problems())
+        if not self.commitments:
+            out["commitments"] = "a pact commits to the public-service principles: none given"
         bad = [p for p in self.commitments if p not in PRINCIPLES]
         if bad:
             out["commitments"] = f"unknown principles: {bad}"
+        if self.full:
+            for item in self.missing():
+                out[item] = ("the service's text of how it applies this principle is required"
+                             if item.startswith("commitments.") else
+                             "required in a full pact (with commitment texts, governance, signatories, term)")
+            out.update(self._term_problems(today))
+            out.update(self._counterpart_problems())
         return out
+
+    def _identity_problems(self):
+        out = {}
+        if self.siren is not None and siren_problem(self.siren):
+            out["siren"] = siren_problem(self.siren)
+        if self.rna is not None and not rna_valid(self.rna):
+            out["rna"] = "must be W followed by 9 digits"
+        if self.legal_form == "association" and not (self.siren or self.rna):
+            out["legal_form"] = "an association gives its RNA number or its SIREN"
+        elif self.legal_form in NEEDS_SIREN and not self.siren:
+            out["siren"] = f"a {self.legal_form} gives its SIREN"
+        if self.legal_form in NEEDS_SIREN and self.rna:
+            out["rna"] = f"only associations have an RNA number, not a {self.legal_form}"
+        if self.legal_form == "informal_collective":
+            if self.siren or self.rna:
+                out["legal_form"] = "an informal collective has no SIREN or RNA number: choose its legal form"
+            if not (self.referent or (self.governance or {}).get("responsible")):
+                out["referent"] = "an informal collective names a referent (name and e-mail)"
+        return out
+
+    def _term_problems(self, today):
+        term, out = self.term or {}, {}
+        if not term:
+            return out
+        starts, ends = _date(term.get("starts_on")), _date(term.get("ends_on"))
+        if starts and ends and ends <= starts:
+            out["term.ends_on"] = "must be after starts_on"
+        if today and ends and ends < today:
+            out["term.ends_on"] = f"the term ended on {ends.isoformat()}: renew it (a later end)"
+        if term.get("pilot") and not term.get("evaluation_on"):
+            out["term.evaluation_on"] = "a pilot (expérimentation) says when it is evaluated"
+        evaluation = _date(term.get("evaluation_on"))
+        if evaluation and starts and ends and not starts <= evaluation <= ends:
+            out["term.evaluation_on"] = "must fall within the term"
+        signed = _date((self.signatories or {}).get("signed_on"))
+        if signed and ends and signed > ends:
+            out["signatories.signed_on"] = "must not be after the end of the term"
+        return out
+
+    def _counterpart_problems(self):
+        counterpart = (self.signatories or {}).get("public_counterpart") or {}
+        if not counterpart:
+            return {}
+        siren, cog = counterpart.get("siren"), counterpart.get("cog")
+        if not siren and not cog:
+            return {"signatories.public_counterpart": "identified by its SIREN or its COG code"}
+        if siren and siren_problem(siren):
+            return {"signatories.public_counterpart.siren": siren_problem(siren)}
+        if cog:
+            geo = geography()
+            if not (cog in geo.departments or cog in geo.regions or commune_valid(cog)):
+                return {"signatories.public_counterpart.cog": f"unknown COG code {cog!r} (commune, département or région)"}
+        return {}
+
+
+def commitments_of(given):
+    """The commitments as {principle: text}, in the principles' order, from either form: a list
+    of names (contract v1) or of {principle, text}."""
+    if given is None:
+        return {p: None for p in PRINCIPLES}
+    out = {}
+    for item in given:
+        principle, text = (item, None) if isinstance(item, str) else (item["principle"], item.get("text"))
+        out[principle] = text
+    order = {p: i for i, p in enumerate(PRINCIPLES)}
+    return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def _date(value):
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def plain(value):
+    """Dates as ISO strings, recursively: a pact's document is plain JSON."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value

@@ -1,0 +1,95 @@
+"""Distribution's store on SQLite and PostgreSQL: the area migration backfills existing rows from
+the COG, matching by area runs in SQL (service_areas, counters.area), and on PostgreSQL a national
+service's change and a counter's change never run side by side."""
+import json
+
+import eventlet
+import pytest
+from sqlalchemy import text
+
+from spc.fleet import spec
+from spc.services.distribution import handlers
+from spc.shared.envelope import Event
+from spc.shared.migrations import upgrade
+from spc.shared.persistence import make_engine
+
+
+def counter(counter_id, commune, department):
+    return {"counter_id": counter_id, "name": f"France services {counter_id}", "commune_insee": commune,
+            "department": department, "address": ""}
+
+
+def follow(uow, sid, version, status="active", event_type="registry.service_approved", **territories):
+    with uow() as u:
+        handlers.on_service_standing(u, Event(event_type, {"service_id": sid, "name": sid, "status": status,
+                                                           "version": version, "territories": territories}, "t"))
+        u.commit()
+
+
+def published(uow, sid):
+    return [x["counter_id"] for x in handlers.service_listings(uow(), sid)["listings"] if x["status"] == "published"]
+
+
+@pytest.fixture
+def distribution(db_url):
+    database = spec("distribution").open(db_url)
+    yield database
+    database.close()
+
+
+def test_the_area_migration_backfills_counters_and_services_from_the_cog(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine, "distribution", spec("distribution").migrations, "0002_distribution")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO counters (id, name, commune_insee, department, address, open) VALUES "
+                          "('fs-849', 'Saint-Grégoire', '35278', '35', '', true), "
+                          "('fs-old', 'Unknown', '35999', '35', '', true)"))
+        conn.execute(text("INSERT INTO services (service_id, name, status, version, departments, communes) "
+                          "VALUES ('s-old', 'Crèche', 'active', 2, :d, :c)"),
+                     {"d": json.dumps(["29"]), "c": json.dumps(["35024", "99999"])})
+    upgrade(engine, "distribution", spec("distribution").migrations)
+    with engine.connect() as conn:
+        areas = dict(conn.execute(text("SELECT id, area FROM counters")).all())
+        served = [r[0] for r in conn.execute(text("SELECT area FROM service_areas ORDER BY area"))]
+    engine.dispose()
+    assert areas == {"fs-849": "canton:3503", "fs-old": "department:35"}
+    assert served == ["canton:3503", "department:29"]
+    database = spec("distribution").open(db_url)
+    handlers.import_counters(database.uow(), [counter("fs-new", "35051", "35")])  # canton 3503: found by index
+    assert published(database.uow, "s-old") == ["fs-new"]
+    database.close()
+
+
+def test_matching_by_area_runs_in_sql(distribution):
+    uow = distribution.uow
+    handlers.import_counters(uow(), [counter("fs-849", "35278", "35"), counter("fs-212", "35238", "35"),
+                                     counter("fs-ajaccio", "2A004", "2A"), counter("fs-bastia", "2B033", "2B"),
+                                     counter("fs-18e", "75118", "75"), counter("fs-lamentin", "97213", "972")])
+    follow(uow, "betton", 2, communes=["35024"])
+    follow(uow, "corse", 2, regions=["94"])
+    follow(uow, "paris", 2, communes=["75111"])
+    follow(uow, "fdf", 2, communes=["97209"])
+    follow(uow, "france", 2, national=True)
+    assert [published(uow, s) for s in ("betton", "corse", "paris", "fdf")] == [
+        ["fs-849"], ["fs-ajaccio", "fs-bastia"], ["fs-18e"], ["fs-lamentin"]]
+    assert len(published(uow, "france")) == 6
+    handlers.import_counters(uow(), [counter("fs-mamoudzou", "97611", "976"), counter("fs-cesson", "35051", "35")])
+    catalogue = handlers.counter_catalogue(uow(), "fs-cesson")["services"]
+    assert [s["service_id"] for s in catalogue] == ["betton", "france"]
+    assert [s["service_id"] for s in handlers.counter_catalogue(uow(), "fs-mamoudzou")["services"]] == ["france"]
+    follow(uow, "corse", 3, event_type="registry.pact_amended", departments=["976"])  # moved: relisted
+    assert published(uow, "corse") == ["fs-mamoudzou"]
+
+
+def test_a_national_service_change_waits_for_a_counter_change_and_sees_it(pg_url):
+    database = spec("distribution").open(pg_url)
+    uow = database.uow
+    with uow() as opening:
+        handlers.upsert_counter(opening, counter("fs-mamoudzou", "97611", "976"))  # holds `national` shared
+        national = eventlet.spawn(follow, uow, "france", 2, national=True)
+        eventlet.sleep(1.0)
+        assert not national.dead, "the national service's change ran beside an uncommitted counter change"
+        opening.commit()
+    national.wait()
+    assert published(uow, "france") == ["fs-mamoudzou"]
+    database.close()
