@@ -15,7 +15,7 @@ from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 from .clock import to_db, to_wire, utcnow
 
 # the payload fields that name what an event is about: its history is looked up by these ids
-SUBJECT_FIELDS = ("service_id", "programme_id", "grant_id", "tranche_id", "finding_id")
+SUBJECT_FIELDS = ("service_id", "programme_id", "grant_id", "tranche_id", "finding_id", "amendment_id")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 

@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 
 from spc.shared import envelope, events, topology
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"  # 1.1: the pact (registry.pact_amended, registry.service_expired, new optional fields)
 EXAMPLE_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=1)))
 
 # ---- marshmallow -> JSON Schema ----------------------------------------------------------------
@@ -132,7 +132,11 @@ def document():
                 "publishes (exchange `spc.events`), both topic exchanges with routing key = `event_type`. "
                 "Every message is the JSON envelope of the public contract §1, persistent, with AMQP "
                 "properties `content_type=application/json`, `message_id=event_id`, `type=event_type`. "
-                "Generated from the code by `spc asyncapi`; how to integrate: docs/integrating.md."),
+                "Generated from the code by `spc asyncapi`; how to integrate: docs/integrating.md. "
+                "1.1 (extensions only): `registry.pact_amended` and `registry.service_expired`, status "
+                "`expired`; in registry standings `territories.regions`, `territories.national`, "
+                "`pact_version`, `commitments`; in `counter.upserted` an optional `format`, and the "
+                "counter's place checked against INSEE's COG."),
             "license": {"name": "EUPL-1.2"},
         },
         "defaultContentType": "application/json",

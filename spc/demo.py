@@ -1,14 +1,17 @@
 """`spc demo`: the whole story, embedded, printed step by step."""
+import copy
 import getpass
 import os
 import tempfile
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
 
 from spc.client import StaffClient, free_port
+from spc.examples import request_example
 from spc.shared import envelope, topology
 from spc.shared.messaging import Publisher
 
@@ -89,13 +92,11 @@ def import_counters_into(settings, path, progress=None):
 
 def story(api, settings):
     step("A registrar registers a parental crèche in Ille-et-Vilaine (35) under the pact")
-    svc = api.ask("POST", "registry", "/services", "registrar", {
-        "name": "Crèche parentale Les Lutins", "legal_form": "association", "rna": "W353012345",
-        "mission": "Parent-run crèche open to every family, whatever its income",
-        "domains": ["early_childhood"], "territories": {"departments": ["35"]},
-        "contact_email": "bureau@leslutins.example.org"})
+    svc = api.ask("POST", "registry", "/services", "registrar", demo_pact())
     sid = svc["id"]
     click.echo(f"  service {sid}: {svc['status']}")
+    pact = api.ask("GET", "registry", f"/services/{sid}/pact")
+    show_pact(pact)
     svc = api.ask("POST", "registry", f"/services/{sid}/approve", "registrar")
     click.echo(f"  approved: {svc['status']}")
 
@@ -137,6 +138,8 @@ def story(api, settings):
 
     step("The auditor checks the remediation and resolves the finding")
     finding = api.ask("GET", "audit", f"/services/{sid}/findings")["findings"][0]
+    if finding.get("commitment"):
+        click.echo(f"  the finding is about what the service committed to: \"{finding['commitment']['text']}\"")
     api.ask("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor",
              {"resolution": "Leaflets withdrawn; staff trained on neutrality"})
     wait_for("reinstatement", lambda: api.ask("GET", "registry", f"/services/{sid}")["status"] == "active")
@@ -145,9 +148,46 @@ def story(api, settings):
     statuses = [t["status"] for t in api.ask("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]]
     click.echo(f"  reinstated: active; tranches {statuses}; listed again at {len(relisted)} counters")
 
+    step("An amendment extends the pact to the Morbihan (56); distribution follows by itself")
+    amendment = api.ask("POST", "registry", f"/services/{sid}/amendments", "registrar", {
+        "territories": {"departments": ["35", "56"]},
+        "reason": "Le conseil départemental du Morbihan rejoint le pacte"})
+    api.ask("POST", "registry", f"/services/{sid}/amendments/{amendment['id']}/approve", "registrar")
+    before = len(relisted)
+    wider = wait_for("listings in 56", lambda: (lambda found: found if len(found) > before else None)(
+        _published(api, sid)))
+    pact = api.ask("GET", "registry", f"/services/{sid}/pact")
+    click.echo(f"  pact version {pact['version']} (versions {[v['version'] for v in pact['versions']]}); "
+               f"listed at {len(wider)} counters (was {before}); status still {api.ask('GET', 'registry', f'/services/{sid}')['status']}")
+
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)
     click.echo(f"  {api.ask('GET', 'audit', '/journal/verify', 'auditor')}")
+
+
+def demo_pact(today=None):
+    """The crèche's full pact: the example of openapi.yaml, in 35, its term running from today."""
+    today = today or date.today()
+    body = copy.deepcopy(request_example("registry", "register"))
+    body.update(name="Crèche parentale Les Lutins", territories={"departments": ["35"]},
+                contact_email="bureau@leslutins.example.org")
+    body["signatories"]["signed_on"] = (today - timedelta(days=7)).isoformat()
+    body["term"] = {"starts_on": today.isoformat(), "ends_on": (today + timedelta(days=3 * 365)).isoformat(),
+                    "pilot": True, "evaluation_on": (today + timedelta(days=540)).isoformat()}
+    return body
+
+
+def show_pact(pact):
+    doc = pact["pact"]
+    signatories, term = doc["signatories"], doc["term"]
+    rep, counterpart = signatories["legal_representative"], signatories["public_counterpart"]
+    click.echo(f"  pact version {pact['version']}, signed on {signatories['signed_on']} by {rep['name']} "
+               f"({rep['role']}) and {counterpart['name']}; term {term['starts_on']} → {term['ends_on']}"
+               + (f", pilot evaluated on {term['evaluation_on']}" if term.get("pilot") else ""))
+    click.echo(f"  governance: {', '.join(b['name'] for b in doc['governance']['bodies'])}; "
+               f"responsible {doc['governance']['responsible']['name']}")
+    for commitment in doc["commitments"]:
+        click.echo(f"    {commitment['principle']:<19} {commitment['text']}")
 
 
 def _published(api, sid):

@@ -19,7 +19,7 @@ from spc.shared.staff import IDEMPOTENCY_HEADER
 
 from .examples import EXAMPLE_IDS, request_example
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"  # 1.2: the pact (amendments, versions, full pact bodies), finding commitments
 ERROR = {"$ref": "#/components/schemas/Error"}
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 

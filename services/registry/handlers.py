@@ -75,9 +75,9 @@ def approve_amendment(uow, cmd: commands.DecideAmendment, today=None):
 
 def reject_amendment(uow, cmd: commands.DecideAmendment):
     with uow:
-        uow.services.get(cmd.service_id, for_update=True)
+        service = uow.services.get(cmd.service_id, for_update=True)
         amendment = uow.services.amendment(cmd.service_id, cmd.amendment_id, for_update=True)
-        amendment.reject(cmd.actor, utcnow(), cmd.reason)
+        service.reject_amendment(amendment, cmd.actor, utcnow(), cmd.reason)
         uow.commit()
         return amendment_view(amendment, _history(uow, amendment.id))
 

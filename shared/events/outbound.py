@@ -36,6 +36,8 @@ class ServiceSnapshot(Payload):
         "description": "the pact's version this standing is under (added in 1.1)"})
     commitments = fields.List(fields.Nested(Commitment), load_default=list, metadata={
         "description": "the pact's commitments, each principle with the service's text (added in 1.1)"})
+    amendment_id = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "`registry.pact_amended`: the amendment approved (added in 1.1)"})
 
 
 STANDING_QUEUES = ["funding.events", "distribution.events", "audit.standings"]
@@ -62,6 +64,29 @@ for (_name, _status, _version, _reason, _description), _type in zip(_LIFECYCLE, 
     event(_type, queues=STANDING_QUEUES, description=_description,
           example=dict(_SNAPSHOT, status=_status, version=_version, reason=_reason))(
         type("Service" + _name.title().replace("_", ""), (ServiceSnapshot,), {}))
+
+
+AMENDMENT = "3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71"
+
+
+class AmendmentDecision(Payload):
+    service_id = ServiceId(required=True)
+    amendment_id = Id(required=True)
+    parts = fields.List(fields.String(), required=True, metadata={
+        "description": "the parts of the pact it changes (territories, commitments, governance, ...)"})
+    base_version = fields.Integer(required=True, metadata={"description": "the pact version it was proposed on"})
+    reason = fields.String(required=True)
+
+
+event("registry.amendment_proposed", description="A registrar proposed an amendment to a service's pact "
+      "(effective only when approved: `registry.pact_amended`). Added in 1.1.",
+      example={"service_id": SID, "amendment_id": AMENDMENT, "parts": ["territories"], "base_version": 1,
+               "reason": "Le Morbihan rejoint le pacte"})(type("AmendmentProposed", (AmendmentDecision,), {}))
+event("registry.amendment_rejected", description="An amendment was rejected; the pact stays as it was. "
+      "Added in 1.1.",
+      example={"service_id": SID, "amendment_id": AMENDMENT, "parts": ["territories"], "base_version": 1,
+               "reason": "La délibération n'est pas encore publiée"})(
+    type("AmendmentRejected", (AmendmentDecision,), {}))
 
 
 # ---- funding ---------------------------------------------------------------------------------

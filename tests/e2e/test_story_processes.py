@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from spc.config import SERVICE_NAMES
-from tests.support import TOKENS_ENV, Api, PACT, envelope, free_port, publish_inbound, stop_processes, wait_for
+from tests.pacts import TEXTS, full_pact
+from tests.support import TOKENS_ENV, Api, envelope, free_port, publish_inbound, stop_processes, wait_for
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_the_whole_story_across_four_processes(processes, amqp_uri):
         publish_inbound(amqp_uri, envelope("counter.upserted", {
             "counter_id": cid, "name": cid, "commune_insee": com, "department": dep, "address": ""}),
             "counter.upserted")
-    sid = api.ok("POST", "registry", "/services", "registrar", PACT)["id"]
+    sid = api.ok("POST", "registry", "/services", "registrar", full_pact())["id"]
     assert api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")["status"] == "active"
     prog = api.ok("POST", "funding", "/programmes", "funding_officer", {"name": "P", "budget_cents": 1_000_000})
     wait_for("funding to see the approval",
@@ -67,10 +68,24 @@ def test_the_whole_story_across_four_processes(processes, amqp_uri):
         "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"withdrawn"})
 
     finding = api.ok("GET", "audit", f"/services/{sid}/findings")["findings"][0]
+    assert finding["commitment"]["text"] == TEXTS["no_ad_monetisation"]  # what the service committed to
     api.ok("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor", {"resolution": "ads removed"})
     wait_for("reinstated", lambda: api.ok("GET", "registry", f"/services/{sid}")["status"] == "active")
     wait_for("unfrozen", lambda: [t["status"] for t in api.ok("GET", "funding", f"/services/{sid}/funding")
                                   ["grants"][0]["tranches"]] == ["released", "scheduled", "scheduled"])
     wait_for("republished", lambda: {x["status"] for x in api.ok(
         "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"published"})
+
+    # an amendment extends the pact to the Finistère (29): approved, the listings follow by themselves
+    amendment = api.ok("POST", "registry", f"/services/{sid}/amendments", "registrar", {
+        "territories": {"departments": ["35", "29"]}, "reason": "Le Finistère rejoint le pacte"})
+    assert amendment["status"] == "proposed" and amendment["base_version"] == 1
+    approved = api.ok("POST", "registry", f"/services/{sid}/amendments/{amendment['id']}/approve", "registrar")
+    assert approved["status"] == "approved" and approved["pact_version"] == 2
+    wait_for("listed in the Finistère too", lambda: {(x["counter_id"], x["status"]) for x in api.ok(
+        "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {
+        ("fs-a", "published"), ("fs-b", "published"), ("fs-c", "published")})
+    assert api.ok("GET", "registry", f"/services/{sid}")["status"] == "active"
+    first = api.ok("GET", "registry", f"/services/{sid}/pact?version=1")
+    assert first["pact"]["territories"]["departments"] == ["35"] and [v["version"] for v in first["versions"]] == [1, 2]
     assert wait_for("journal", lambda: api.ok("GET", "audit", "/journal/verify", "auditor")["ok"])

@@ -228,3 +228,18 @@ def test_the_list_filters_by_department_commune_and_principle(uow):
     assert ids(commune="35047") == [brittany, france]
     assert ids(department="75") == [france, paris]
     assert len(ids(principle="governance")) == 4
+
+
+def test_proposing_and_rejecting_an_amendment_are_events_and_change_nothing(uow):
+    sid = register(uow)["id"]
+    approve(uow, sid)
+    proposed = handlers.propose_amendment(uow, commands.ProposeAmendment(
+        sid, {"territories": {"departments": ["35", "56"]}}, "Morbihan", "registrar/x"), TODAY)
+    rejected = handlers.reject_amendment(uow, commands.DecideAmendment(sid, proposed["id"], "registrar/y", "not yet"))
+    assert rejected["status"] == "rejected" and rejected["decided_by"] == "registrar/y"
+    assert uow.outbox.types()[-2:] == ["registry.amendment_proposed", "registry.amendment_rejected"]
+    assert uow.outbox.events[-1].payload["parts"] == ["territories"]
+    service = handlers.get_service(uow, sid)
+    assert service["pact_version"] == 1 and service["territories"]["departments"] == ["35"]
+    with pytest.raises(Conflict):
+        handlers.approve_amendment(uow, commands.DecideAmendment(sid, proposed["id"], "registrar/y"), TODAY)

@@ -19,7 +19,21 @@ class StandingChanged(Change):
     reason: str | None = None
     pact_version: int = 1
     commitments: list = field(default_factory=list)
+    amendment_id: str | None = None
 
     @property
     def event_type(self):
         return "registry.pact_amended" if self.change == "pact_amended" else self.family + self.change
+
+
+@dataclass
+class AmendmentDecided(Change):
+    """`registry.amendment_proposed` / `registry.amendment_rejected` (an approval is
+    `registry.pact_amended`, a StandingChanged)."""
+    family = "registry.amendment_"
+    change: str
+    service_id: str
+    amendment_id: str
+    parts: list
+    base_version: int
+    reason: str

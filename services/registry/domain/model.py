@@ -97,7 +97,15 @@ class CitizenService(Aggregate):
             raise IllegalTransition("a revoked service's pact cannot be amended",
                                     {"status": self.status, "action": "amend"})
         self._amended_pact(changes, today)
-        return Amendment(amendment_id, self.id, changes, reason, actor, at, self.pact_version)
+        amendment = Amendment(amendment_id, self.id, changes, reason, actor, at, self.pact_version)
+        self._record(events.AmendmentDecided("proposed", self.id, amendment_id, sorted(changes),
+                                             self.pact_version, reason))
+        return amendment
+
+    def reject_amendment(self, amendment, actor, at, reason):
+        amendment.reject(actor, at, reason)
+        self._record(events.AmendmentDecided("rejected", self.id, amendment.id, sorted(amendment.changes),
+                                             amendment.base_version, reason or f"rejected by {actor}"))
 
     def approve_amendment(self, amendment, actor, at, today=None):
         """The amendment becomes the pact's next version; the new standing goes out as
@@ -115,7 +123,7 @@ class CitizenService(Aggregate):
             self.status = SUSPENDED if self.open_violations else ACTIVE
             self.status_reason = f"renewed by amendment {amendment.id}"
         self.version += 1
-        self._record_standing("pact_amended", f"amendment {amendment.id}")
+        self._record_standing("pact_amended", f"amendment {amendment.id}", amendment.id)
 
     def _amended_pact(self, changes, today):
         if not changes:
@@ -149,11 +157,11 @@ class CitizenService(Aggregate):
         self.version += 1
         self._record_standing(change, reason)
 
-    def _record_standing(self, change, reason=None):
+    def _record_standing(self, change, reason=None, amendment_id=None):
         pact = self.pact
         self._record(events.StandingChanged(
             change, self.id, self.name, self.status, self.version, pact.territories.as_dict(), reason,
-            pact_version=self.pact_version,
+            pact_version=self.pact_version, amendment_id=amendment_id,
             commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()]))
 
 
