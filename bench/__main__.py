@@ -12,8 +12,8 @@ from pathlib import Path
 from . import figures, histogram
 
 SIZES = {  # figure: (small, full) arguments
-    "intake": ({"n": 2000}, {"n": 20_000}),
-    "journal": ({"n": 2000}, {"n": 20_000}),
+    "intake": ({"n": 500}, {"n": 20_000}),
+    "journal": ({"n": 500}, {"n": 20_000}),
     "latency": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "relay": ({"n": 500}, {"n": 10_000}),
 }
