@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 from .errors import Unauthorized
 
-ROLES = ("registrar", "funding_officer", "distribution_officer", "auditor", "viewer")
+STAFF_ROLES = ("registrar", "funding_officer", "distribution_officer", "auditor", "viewer")
+# roles whose label names what they may act on (contract §4): a France Services agent's counters
+# (`counter_agent/<counter id>[+<counter id>…]`) and a citizen service's own id (`service/<id>`)
+SCOPED_ROLES = {"counter_agent": "counter_id", "service": "service_id"}
+ROLES = STAFF_ROLES + tuple(SCOPED_ROLES)
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,19 @@ class Actor:
 
     def __str__(self):
         return f"{self.role}/{self.label}" if self.label else self.role
+
+    @property
+    def scoped(self):
+        return self.role in SCOPED_ROLES
+
+    @property
+    def scope(self):
+        """What a scoped token may act on (the ids in its label)."""
+        return frozenset(x for x in self.label.split("+") if x) if self.scoped else frozenset()
+
+    def may_act_on(self, kind, value):
+        """A staff role acts on anything; a scoped one only on the ids of its label, of its kind."""
+        return not self.scoped or (SCOPED_ROLES[self.role] == kind and value in self.scope)
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,8 @@ def parse_tokens(lines):
         role, _, label = head.partition("/")
         if not sep or not secret or role not in ROLES:
             raise ValueError(f"bad admin token entry for role {role!r}: expected role[/label]:token")
+        if role in SCOPED_ROLES and not label:
+            raise ValueError(f"a {role} token names what it may act on: {role}/<{SCOPED_ROLES[role]}>:token")
         if secret.startswith("sha256:"):
             digest = bytes.fromhex(secret[len("sha256:"):])
         else:

@@ -21,7 +21,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from .auth import Actor, TokenAuth, load_tokens
+from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
@@ -189,11 +189,15 @@ class JsonHttp(HttpRequestHandler):
     tokens = StaffTokens()
 
     def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, response=None, summary="",
-                 status=200, errors=(), location=None, **kwargs):
+                 status=200, errors=(), location=None, scoped=(), **kwargs):
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError))
         self.role, self.body, self.query, self.summary, self.status = role, body, query, summary, status
         self.response, self.location = response, location
         self.roles = (role,) if isinstance(role, str) else tuple(role or ())
+        self.scoped = tuple(scoped)
+        unknown = [r for r in self.scoped if r not in SCOPED_ROLES or SCOPED_ROLES[r] not in url]
+        if unknown:
+            raise ValueError(f"{url}: scoped roles {unknown} need their id (<{'>, <'.join(SCOPED_ROLES.values())}>) in the path")
         self.errors = tuple(errors)
         super().__init__(method, url, **kwargs)
 
@@ -206,9 +210,7 @@ class JsonHttp(HttpRequestHandler):
         actor = None
         if self.role is not PUBLIC:
             actor = request.actor = self.tokens.auth.authenticate(request.headers.get("Authorization"))
-            if self.role != ANY_ROLE and actor.role not in self.roles:
-                raise Forbidden(f"role {actor.role!r} may not do this",
-                                {"allowed_roles": list(self.roles)})
+            self._authorise(actor, request.path_values)
         for name, value in request.path_values.items():
             check_text(value, name)
         body = self._body(request) if self.body is not None else None
@@ -224,6 +226,24 @@ class JsonHttp(HttpRequestHandler):
             check_text(args, "query")
             query = self.query().load(args)
         return (Call(actor, body, query, correlation, idempotency),), request.path_values
+
+    def _authorise(self, actor, path_values):
+        """Staff roles: the declared role(s), or any staff role for ANY_ROLE. Scoped roles: only
+        where declared (`scoped=`), and only on the ids their label names (the path's
+        `counter_id` or `service_id`)."""
+        if actor.scoped:
+            if actor.role not in self.scoped:
+                raise Forbidden(f"a {actor.role} token may not do this", {"allowed_roles": self._allowed()})
+            kind = SCOPED_ROLES[actor.role]
+            if not actor.may_act_on(kind, path_values.get(kind)):
+                raise Forbidden(f"this {actor.role} token may act on {', '.join(sorted(actor.scope))} only",
+                                {"scope": sorted(actor.scope)})
+        elif self.role != ANY_ROLE and actor.role not in self.roles:
+            raise Forbidden(f"role {actor.role!r} may not do this", {"allowed_roles": self._allowed()})
+
+    def _allowed(self):
+        staff = list(STAFF_ROLES) if self.role == ANY_ROLE else list(self.roles)
+        return staff + [f"{r}/<{SCOPED_ROLES[r]}>" for r in self.scoped]
 
     @property
     def takes_idempotency_key(self):
@@ -312,8 +332,7 @@ class JsonHttp(HttpRequestHandler):
 
     def answerable_errors(self):
         """Every error class this operation may answer: declared, and those of auth and parsing."""
-        implied = (() if self.role is PUBLIC else (Unauthorized, BadCorrelationId)) + (
-            (Forbidden,) if self.role not in (PUBLIC, ANY_ROLE) else ())
+        implied = (() if self.role is PUBLIC else (Unauthorized, BadCorrelationId, Forbidden))
         if self.body is not None:
             implied += (InvalidJson, BodyTooLarge, NotJson)
         if self.body is not None or self.query is not None or "<" in self.url:

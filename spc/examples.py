@@ -40,7 +40,9 @@ BODIES = {
                                      "email": "presidence@petitspas.example.org"},
             "public_counterpart": {"name": "Ville de Rennes", "kind": "collectivite", "cog": "35238"},
             "signed_on": "2026-12-15"},
-        "term": {"starts_on": "2027-01-01", "ends_on": "2029-12-31", "pilot": True, "evaluation_on": "2028-06-30"}},
+        "term": {"starts_on": "2027-01-01", "ends_on": "2029-12-31", "pilot": True, "evaluation_on": "2028-06-30"},
+        "referral": "Appeler le 02 99 00 00 00 (lun.–ven., 9 h–12 h) ou écrire à inscriptions@petitspas.example.org ; "
+                    "venir avec le carnet de santé de l'enfant."},
     ("registry", "propose_amendment"): {
         "territories": {"departments": ["35", "56"], "communes": ["35238"]},
         "reason": "Le conseil départemental du Morbihan rejoint le pacte (délibération du 2027-03-02)."},

@@ -13,6 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from spc import config
 from spc.fleet import service_class, spec
 from spc.shared.errors import NotYetKnown
+from spc.shared.auth import SCOPED_ROLES
 from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, CORRELATION_ID, IDEMPOTENCY_KEY, PUBLIC, JsonHttp, http_status
 
 from spc.shared.staff import IDEMPOTENCY_HEADER
@@ -73,6 +74,8 @@ def _operation(service, name, ep, shared):
           "summary": ep.summary or name.replace("_", " "),
           "tags": ["every service"] if shared else [service],
           "x-spc-role": ep.role if ep.role is not None else "public"}
+    if ep.scoped:
+        op["x-spc-scoped"] = [f"{role}/<{SCOPED_ROLES[role]}>" for role in ep.scoped]
     params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"},
                "example": EXAMPLE_IDS[p]} for p in _PARAM.findall(ep.url)]
     if ep.query is not None:
@@ -118,6 +121,10 @@ def _operation(service, name, ep, shared):
                              "is refused.")
     else:
         op["description"] = "Any staff role may read."
+    if ep.scoped:
+        op["description"] += (" Also a scoped token on its own " + " / ".join(
+            f"`{SCOPED_ROLES[r]}` (`{r}/<{SCOPED_ROLES[r]}>`)" for r in ep.scoped)
+            + "; on another one: 403.")
     responses.update(_errors(ep))
     op["responses"] = responses
     return op

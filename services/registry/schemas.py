@@ -137,6 +137,9 @@ class RegisterServiceIn(Schema):
     governance = fields.Nested(GovernanceIn)
     signatories = fields.Nested(SignatoriesIn)
     term = fields.Nested(TermIn)
+    referral = fields.String(validate=validate.Length(1, 1000), metadata={
+        "description": "how a France Services agent refers a person to the service (phone, hours, "
+                       "what to bring); shown in the counters' catalogues"})
 
     @validates_schema
     def _one_form(self, data, **kwargs):
@@ -154,6 +157,7 @@ class AmendmentIn(Schema):
     signatories = fields.Nested(SignatoriesIn)
     term = fields.Nested(TermIn, metadata={"description": "a renewal: a later `ends_on`"})
     contact_email = fields.String(validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
+    referral = fields.String(validate=validate.Length(1, 1000))
     reason = fields.String(required=True, validate=validate.Length(1, 2000),
                            metadata={"description": "why the pact changes (kept with the amendment)"})
 
@@ -283,6 +287,7 @@ class PactDocumentOut(Schema):
     governance = fields.Nested(GovernanceOut, allow_none=True)
     signatories = fields.Nested(SignatoriesOut, allow_none=True)
     term = fields.Nested(TermOut, allow_none=True)
+    referral = fields.String(allow_none=True)
 
 
 class PactVersionOut(Schema):

@@ -38,6 +38,11 @@ class ServiceSnapshot(Payload):
         "description": "the pact's commitments, each principle with the service's text (added in 1.1)"})
     amendment_id = fields.String(load_default=None, allow_none=True, metadata={
         "description": "`registry.pact_amended`: the amendment approved (added in 1.1)"})
+    mission = fields.String(load_default=None, allow_none=True, metadata={"description": "(added in 1.1)"})
+    domains = fields.List(fields.String(), load_default=list, metadata={"description": "(added in 1.1)"})
+    contact_email = fields.String(load_default=None, allow_none=True, metadata={"description": "(added in 1.1)"})
+    referral = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "how a counter agent refers a person to the service (added in 1.1)"})
 
 
 STANDING_QUEUES = ["funding.events", "distribution.events", "audit.standings"]

@@ -20,6 +20,10 @@ class StandingChanged(Change):
     pact_version: int = 1
     commitments: list = field(default_factory=list)
     amendment_id: str | None = None
+    mission: str | None = None
+    domains: list = field(default_factory=list)
+    contact_email: str | None = None
+    referral: str | None = None
 
     @property
     def event_type(self):

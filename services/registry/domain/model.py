@@ -162,7 +162,9 @@ class CitizenService(Aggregate):
         self._record(events.StandingChanged(
             change, self.id, self.name, self.status, self.version, pact.territories.as_dict(), reason,
             pact_version=self.pact_version, amendment_id=amendment_id,
-            commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()]))
+            commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()],
+            mission=pact.mission, domains=list(pact.domains), contact_email=pact.contact_email,
+            referral=pact.referral))
 
 
 class Amendment:

@@ -20,7 +20,7 @@ LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "comp
 # (except an informal collective, which has neither and names a referent) have a SIREN
 NEEDS_SIREN = ("cooperative", "scic", "scop", "foundation", "company", "public_body")
 COUNTERPART_KINDS = ("state", "collectivite")
-AMENDABLE = ("territories", "commitments", "governance", "contact_email", "term", "signatories")
+AMENDABLE = ("territories", "commitments", "governance", "contact_email", "term", "signatories", "referral")
 FULL_PARTS = ("governance", "signatories", "term")
 DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
 COMMUNE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
@@ -126,6 +126,7 @@ class Pact:
     governance: dict | None = None   # {bodies, user_representation, responsible, data_protection_contact}
     signatories: dict | None = None  # {legal_representative, public_counterpart, signed_on}
     term: dict | None = None         # {starts_on, ends_on, pilot, evaluation_on}
+    referral: str | None = None      # how a counter agent refers a person to the service
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
