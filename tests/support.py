@@ -9,7 +9,9 @@ import requests
 from spc.client import StaffClient, free_port  # noqa: F401  (free_port: for the fixtures)
 
 TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor": "t-auditor",
-          "viewer": "t-viewer", "distribution_officer": "t-distribution"}
+          "viewer": "t-viewer", "distribution_officer": "t-distribution",
+          # scoped (contract §4), their label "tests" naming a counter and a service that do not exist
+          "counter_agent": "t-agent-elsewhere", "service": "t-service-elsewhere"}
 TOKENS_ENV = ",".join(f"{role}/tests:{token}" for role, token in TOKENS.items())
 
 PACT = {"name": "Crèche parentale Les Lutins", "legal_form": "association", "rna": "W353012345",

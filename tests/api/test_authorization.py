@@ -1,6 +1,7 @@
 """The authorisation matrix, from openapi.yaml alone: every operation of every service × (no
-token, an unknown token, each role) is answered as documented (public: no token needed; `any`:
-every role; else that role only: 401 without a valid token, 403 with another role), and a refused
+token, an unknown token, each role, scoped tokens outside their scope) is answered as documented
+(public: no token needed; `any`: every staff role; else that role only: 401 without a valid
+token, 403 with another role or outside a scoped token's ids), and a refused
 request changes nothing: every table of the four PostgreSQL databases and what `spc.events`
 carries are the same before and after."""
 import pytest
@@ -13,7 +14,8 @@ from tests.support import TOKENS, EventTap
 from .document import ROLES, operations
 from .story import replay
 
-CALLERS = (None, "unknown", *ROLES)
+SCOPED_ELSEWHERE = ("counter_agent", "service")  # tokens scoped to ids that are not the story's
+CALLERS = (None, "unknown", *ROLES, *SCOPED_ELSEWHERE)
 
 
 def snapshot(db_urls):
@@ -42,6 +44,8 @@ def expected(op, caller):
         return {200}
     if caller in (None, "unknown"):
         return {401}
+    if caller in SCOPED_ELSEWHERE:
+        return {403}  # outside its scope, even where the operation admits its role
     return {403} if not op.allows(caller) else None  # allowed: anything but 401/403
 
 
@@ -70,6 +74,6 @@ def test_every_operation_by_every_caller_is_answered_as_documented_and_refusals_
             if response.status_code in (401, 403):
                 assert response.json()["error"]["code"] == {401: "unauthorized", 403: "forbidden"}[response.status_code]
                 refused += 1
-    assert refused >= 80  # 22 staff operations × 2 without a valid token, 9 role-bound × 4 other roles
+    assert refused >= 120  # every staff operation × 2 without a valid token and × 2 scoped elsewhere, role-bound × 4 other roles
     assert tap.drain(quiet=1.0) == [], "a refused request published an event"
     assert snapshot(db_urls) == before, "a refused request changed a database"
