@@ -139,12 +139,41 @@ class StaffTokens(SharedExtension):
     at start-up; says loudly when there are none (every staff endpoint would answer 401)."""
 
     def setup(self):
-        environ = self.container.config.get("ENV", os.environ)
-        self.auth = TokenAuth(load_tokens(environ))
+        self.environ = environ = self.container.config.get("ENV", os.environ)
+        self._auth = TokenAuth(load_tokens(environ))
+        self._file_stamp, self._checked_at = self._stamp(), time.monotonic()
         self.max_body = int(environ.get("SPC_MAX_BODY_BYTES") or MAX_BODY_BYTES)
-        if not self.auth.credentials:
+        if not self._auth.credentials:
             log.warning("%s: no admin token configured (SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE): "
                         "every staff endpoint will answer 401", self.container.service_name)
+
+    @property
+    def auth(self):
+        """The tokens; SPC_ADMIN_TOKENS_FILE is read again when it changes (checked at most once a
+        second), so a token is added or revoked without a restart. A file that no longer parses
+        keeps the tokens in force, and says why."""
+        now = time.monotonic()
+        if now - self._checked_at >= 1.0:
+            self._checked_at = now
+            stamp = self._stamp()
+            if stamp != self._file_stamp:
+                self._file_stamp = stamp
+                try:
+                    self._auth = TokenAuth(load_tokens(self.environ))
+                    log.info("%s: admin tokens reloaded from %s (%d)", self.container.service_name,
+                             self.environ.get("SPC_ADMIN_TOKENS_FILE"), len(self._auth.credentials))
+                except (OSError, ValueError) as exc:
+                    log.error("%s: admin tokens file not reloaded, the previous tokens stay in force: %s",
+                              self.container.service_name, exc)
+        return self._auth
+
+    def _stamp(self):
+        path = self.environ.get("SPC_ADMIN_TOKENS_FILE")
+        try:
+            info = os.stat(path) if path else None
+        except OSError:
+            return None
+        return (info.st_mtime_ns, info.st_size) if info else None
 
 
 class JsonWsgiApp(WsgiApp):
