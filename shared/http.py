@@ -207,7 +207,8 @@ class JsonHttp(HttpRequestHandler):
     `role`: PUBLIC (no token), ANY_ROLE (any staff token) or a role (or a tuple of roles);
     `body` / `query`: marshmallow schemas the request is loaded with (a body schema with no
     required field makes the body optional: no body is an empty object); `response`: the schema of the success answer
-    (documentation: openapi.yaml, checked by the fuzz tests); `location`: a format string filled
+    (documentation: openapi.yaml, checked by the fuzz tests); `media_type`: what a method that
+    returns a werkzeug Response answers instead of JSON (openapi.yaml says so); `location`: a format string filled
     from the payload for the `Location` header; `errors`: the domain errors of the service's
     catalogue it may answer, besides those of auth and parsing. An answer with an error not
     declared is still given, and logged and counted as a bug of the declaration
@@ -218,10 +219,10 @@ class JsonHttp(HttpRequestHandler):
     tokens = StaffTokens()
 
     def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, response=None, summary="",
-                 status=200, errors=(), location=None, scoped=(), **kwargs):
+                 status=200, errors=(), location=None, scoped=(), media_type=None, **kwargs):
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError))
         self.role, self.body, self.query, self.summary, self.status = role, body, query, summary, status
-        self.response, self.location = response, location
+        self.response, self.location, self.media_type = response, location, media_type
         self.roles = (role,) if isinstance(role, str) else tuple(role or ())
         self.scoped = tuple(scoped)
         unknown = [r for r in self.scoped if r not in SCOPED_ROLES or SCOPED_ROLES[r] not in url]

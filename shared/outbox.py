@@ -10,12 +10,13 @@ import os
 import socket
 from datetime import timedelta
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, delete,
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, case, delete,
                         func, insert, or_, select, update)
 from sqlalchemy.exc import IntegrityError
 
 from . import envelope, failpoints
 from .clock import to_db, utcnow
+from .events.catalogue import INBOUND_EXCHANGE
 
 log = logging.getLogger(__name__)
 CLAIM_SECONDS = 10  # a relay that died holding a claim delays those rows this long
@@ -50,9 +51,10 @@ class OutboxWriter:
         self.session, self.table, self.exchange = session, table, exchange
         self.added = 0
 
-    def add(self, event):
+    def add(self, event, exchange=None):
+        """`exchange`: where the relay publishes it (default spc.events; the row keeps it)."""
         self.session.execute(insert(self.table).values(
-            event_id=str(event.event_id), event_type=event.event_type, exchange=self.exchange,
+            event_id=str(event.event_id), event_type=event.event_type, exchange=exchange or self.exchange,
             body=envelope.to_bytes(event).decode("utf-8"), created_at=to_db(event.occurred_at)))
         self.added += 1
 
@@ -128,9 +130,14 @@ class OutboxRelay:
         return len(rows)
 
     def mark_published(self, ids):
+        """Mark the rows sent. An inbound event a service relayed (unit_of_work.relay_inbound: a
+        visitor's report) keeps no body once sent: it may carry a citizen's words, which only
+        audit keeps (the row still says which event went where, and when)."""
+        t = self.table
         with self._tx() as conn:
-            conn.execute(update(self.table).where(self.table.c.id.in_(ids))
-                         .values(published_at=utcnow(), claimed_until=None))
+            conn.execute(update(t).where(t.c.id.in_(ids)).values(
+                published_at=utcnow(), claimed_until=None,
+                body=case((t.c.exchange == INBOUND_EXCHANGE, "{}"), else_=t.c.body)))
 
     def drain(self):
         total = 0

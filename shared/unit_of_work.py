@@ -4,12 +4,14 @@ inbox and its outbox. Free of SQL and nameko: `shared/persistence.py` has the SQ
 
 At commit the unit of work collects the events recorded by every aggregate its repositories
 handed out (`Repository.seen`) and writes them to the outbox in the same transaction: no use case
-emits an event by hand, so none can forget one (cosmicpython's `collect_new_events`).
+emits an event by hand, so none can forget one (cosmicpython's `collect_new_events`). The one
+exception is `relay_inbound`: a service relaying what an outside system would publish.
 """
 from dataclasses import asdict
 
 from . import envelope
 from .domain import Aggregate
+from .events import catalogue
 
 
 class Repository:
@@ -71,6 +73,19 @@ class AbstractUnitOfWork:
                         self.staff_log.add(event, self.actor)
                     written.append(event)
         return written
+
+    def relay_inbound(self, event_type, payload):
+        """Write an inbound event (contract §2) to the outbox for `spc.inbound`, in this
+        transaction: the service relays what an outside system would publish (a France Services
+        agent relaying a visitor's report), and its consumers take it as they take any other. It
+        is not a change of this service's state, so no aggregate records it; it never goes to
+        `spc.events`. Returns the wire event."""
+        if not catalogue.is_inbound(event_type):
+            raise ValueError(f"{event_type} is not an inbound event")
+        event = envelope.new_event(event_type, payload, self.producer, correlation_id=self.correlation_id,
+                                   actor=self.actor)
+        self.outbox.add(event, exchange=catalogue.INBOUND_EXCHANGE)
+        return event
 
     def commit(self):
         self.collect_new_events()

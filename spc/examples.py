@@ -12,6 +12,7 @@ EXAMPLE_IDS = {
     "finding_id": "c2a7e9d4-8b3f-4e61-a5d2-7f0b9e1c4a32",
     "amendment_id": "3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71",
     "counter_id": "FS-35-0042",  # as in counter.upserted's example (asyncapi.yaml)
+    "report_id": "7d3e1f0a-2b4c-4d5e-8f60-718293a4b5c6",  # a citizen report audit keeps
 }
 
 BODIES = {
@@ -59,6 +60,14 @@ BODIES = {
         "summary": "Advertising sold on the parents' portal", "reported_by": "inspection-35",
         "evidence_url": "https://inspection.example.org/reports/2026-118"},
     ("audit", "resolve_finding"): {"resolution": "The advertising was removed; checked on 2026-12-02."},
+    ("audit", "dismiss_report"): {"reason": "Le service n'était pas concerné : la famille visait une autre crèche."},
+    ("audit", "answer_finding"): {"plan": "La liste d'attente et ses règles seront publiées sur le portail des parents.",
+                                  "due_on": "2027-01-15"},
+    ("audit", "report_remediation_done"): {"note": "Publiée le 2027-01-10 : https://petitspas.example.org/liste-attente"},
+    ("audit", "escalate_finding"): {"reason": "La liste d'attente n'est toujours pas publiée."},
+    ("distribution", "relay_report"): {
+        "service_id": SID, "category": "refused_access",
+        "text": "On a refusé d'inscrire mon fils sans me donner de raison, alors qu'il restait des places."},
 }
 
 

@@ -102,6 +102,8 @@ def _operation(service, name, ep, shared):
                              "content": {"application/json": content}}
     if name == "metrics_text":
         ok = {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    elif ep.media_type:
+        ok = {"description": "OK", "content": {ep.media_type: {"schema": {"type": "string"}}}}
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": ep.response or {"type": "object"}}}}
     if ep.takes_idempotency_key:

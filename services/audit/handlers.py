@@ -3,13 +3,16 @@ import uuid
 from datetime import timedelta
 
 from spc.shared import envelope, events, topology
-from spc.shared.clock import to_wire, utcnow
+from spc.shared.clock import utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, Rejection, until_known
 
 from .domain import journal
 from .domain.commands import RecordFinding, ResolveFinding
-from .domain.model import CitizenReport, Finding, ParkedFact
+from .domain.model import Finding, ParkedFact
+from .domain.reports import CitizenReport
 from .exceptions import ServiceNotKnown, UnknownService
+from .reports import link_reports
+from .views import finding_answer, finding_view
 
 
 def _compliance(uow, service_id):
@@ -18,17 +21,18 @@ def _compliance(uow, service_id):
     return uow.audit.compliance(service_id, for_update=True, create=True)
 
 
-def _record_finding(uow, cmd: RecordFinding, compliance):
+def _record_finding(uow, cmd: RecordFinding, compliance, now=None):
     finding = Finding(str(uuid.uuid4()), cmd.service_id, cmd.principle, cmd.severity, cmd.summary,
-                      cmd.reported_by, utcnow(), cmd.evidence_url, cmd.source_event_id)
+                      cmd.reported_by, now or utcnow(), cmd.evidence_url, cmd.source_event_id)
     uow.audit.add(finding)
     compliance.record(finding)
     return finding
 
 
 def record_finding(uow, cmd: RecordFinding, wait_seconds=KNOWN_WAIT_SECONDS):
-    """A finding from staff (POST /findings); major and critical ones are violations. A service
-    approved a moment ago may not be known here yet: wait a little, then 404 with Retry-After."""
+    """A finding from staff (POST /findings), made of citizen reports if it names them (linked
+    both ways); major and critical ones are violations. A service approved a moment ago may not
+    be known here yet: wait a little, then 404 with Retry-After."""
     return until_known(lambda: _record_staff_finding(uow, cmd), wait_seconds)
 
 
@@ -38,9 +42,12 @@ def _record_staff_finding(uow, cmd):
         if compliance is None or not compliance.known:
             raise UnknownService(f"no registered service {cmd.service_id} (if it was approved a "
                                  "moment ago, retry)", {"service_id": cmd.service_id})
-        finding = _record_finding(uow, cmd, compliance)
+        now = utcnow()
+        finding = _record_finding(uow, cmd, compliance, now)
+        if cmd.report_ids:
+            link_reports(uow, finding, cmd.report_ids, uow.actor or cmd.reported_by, now)
         uow.commit()
-        return finding_view(finding, compliance, uow.staff_log.history([finding.id]))
+        return finding_answer(uow, finding, compliance)
 
 
 def resolve_finding(uow, cmd: ResolveFinding):
@@ -50,7 +57,7 @@ def resolve_finding(uow, cmd: ResolveFinding):
         compliance = uow.audit.compliance(finding.service_id, for_update=True)  # as escalation does
         compliance.resolve(finding, cmd.resolution, cmd.actor, utcnow())
         uow.commit()
-        return finding_view(finding, compliance, uow.staff_log.history([finding.id]))
+        return finding_answer(uow, finding, compliance)
 
 
 def escalate_overdue(uow, now=None):
@@ -81,21 +88,26 @@ def on_report_submitted(uow, event):
     under the lock the registry's event takes too)."""
     if not _compliance(uow, event.payload["service_id"]).known:
         return _park(uow, event, topology.AUDIT_REPORTS)
-    uow.audit.add_reports([_citizen_report(event)])
+    uow.reports.add_reports([_citizen_report(event)])
 
 
-def _citizen_report(event):
+def _citizen_report(event, now=None):
+    """A report as received (`now`: when, by default the clock's now)."""
     p = event.payload
-    return CitizenReport(str(uuid.uuid4()), p["service_id"], p["category"], p["text"], utcnow(),
+    return CitizenReport(str(uuid.uuid4()), p["service_id"], p["category"], p["text"], now or utcnow(),
                          p.get("counter_id"), str(event.event_id))
 
 
 def on_registry_event(uow, event):
     """registry.service_* and registry.pact_amended: follow the standing and the pact's
-    commitments; facts that were waiting for it apply now."""
+    commitments (each pact version is kept, for the dossier); facts that were waiting for it
+    apply now."""
     p = event.payload
     compliance = _compliance(uow, p["service_id"])
-    compliance.follow_registry(p["status"], p["version"], p.get("commitments") or (), p.get("pact_version") or 1)
+    commitments, pact_version = p.get("commitments") or (), p.get("pact_version") or 1
+    compliance.follow_registry(p["status"], p["version"], commitments, pact_version)
+    uow.audit.keep_pact_version(p["service_id"], pact_version, [
+        {"principle": c["principle"], "text": c.get("text")} for c in commitments], p["version"], utcnow())
     for fact in uow.audit.parked_for(p["service_id"]):
         uow.audit.unpark(fact)
         parked = envelope.parse(fact.body.encode("utf-8"))
@@ -113,7 +125,7 @@ FACT_HANDLERS = {**COMPLIANCE_HANDLERS, **REPORT_HANDLERS}
 STANDING_HANDLERS = {event_type: on_registry_event for event_type in events.SERVICE_LIFECYCLE}
 
 
-def apply_facts(uow, events):
+def apply_facts(uow, events, now=None):
     """Inbound facts (the compliance and report lanes): journaled as received, then applied, or
     parked until their service is known. Reports about known services (nearly all) are stored
     together, without taking any lock a violation would wait on."""
@@ -122,10 +134,10 @@ def apply_facts(uow, events):
     reports = []
     for event in events:
         if event.event_type == "usager.report_submitted" and event.payload["service_id"] in known:
-            reports.append(_citizen_report(event))
+            reports.append(_citizen_report(event, now))
         else:
             FACT_HANDLERS[event.event_type](uow, event)
-    uow.audit.add_reports(reports)
+    uow.reports.add_reports(reports)
 
 
 def journal_only(uow, events):
@@ -186,21 +198,10 @@ def service_findings(uow, service_id):
         if compliance is None or not compliance.known:
             raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
         findings = uow.audit.findings_of(service_id)
-        histories = uow.staff_log.history([f.id for f in findings])
+        ids = [f.id for f in findings]
+        histories, report_ids = uow.staff_log.history(ids), uow.reports.ids_by_finding(ids)
         return {"service_id": service_id, "open_violations": compliance.open_violations,
-                "findings": [finding_view(f, compliance, histories) for f in findings]}
-
-
-def finding_view(f, compliance, histories=None):
-    """The finding with the service's commitment to its principle, from the pact audit last
-    heard of; `histories`: {finding id: who did what to it} when the answer shows them."""
-    return {**({"history": histories[f.id]} if histories is not None else {}),
-            "commitment": compliance.commitment(f.principle),
-            "id": f.id, "service_id": f.service_id, "principle": f.principle, "severity": f.severity,
-            "summary": f.summary, "reported_by": f.reported_by, "evidence_url": f.evidence_url,
-            "is_violation": f.is_violation, "escalated": f.escalated, "status": f.status,
-            "created_at": to_wire(f.created_at), "remediation_deadline": to_wire(f.remediation_deadline),
-            "resolution": f.resolution, "resolved_by": f.resolved_by, "resolved_at": to_wire(f.resolved_at)}
+                "findings": [finding_view(f, compliance, histories, report_ids) for f in findings]}
 
 
 def standings(uow, after, limit):
@@ -211,6 +212,7 @@ def standings(uow, after, limit):
 
 
 def holdings(uow):
-    """For the metrics: findings by status (parked facts have their own gauge)."""
+    """For the metrics: findings and reports by status (parked facts have their own gauge)."""
     with uow:
-        return {("findings", status): n for status, n, _ in uow.audit.findings_by_status()}
+        return {**{("findings", status): n for status, n, _ in uow.audit.findings_by_status()},
+                **{("reports", status): n for status, n, _ in uow.reports.by_status()}}

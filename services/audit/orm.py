@@ -1,11 +1,12 @@
 """Audit's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
 from spc.shared.staff import define_staff_tables
 
-from .domain.model import CitizenReport, Compliance, Finding, ParkedFact
+from .domain.model import Compliance, Finding, ParkedFact
+from .domain.reports import CitizenReport
 
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
@@ -41,17 +42,45 @@ findings = Table(
     Column("resolution", Text, nullable=True),
     Column("resolved_by", String(300), nullable=True),
     Column("resolved_at", DateTime, nullable=True),
+    Column("escalated_at", DateTime, nullable=True),
+    Column("escalated_by", String(300), nullable=True),  # null: the deadline passed
+    Column("escalation_reason", Text, nullable=True),
+    Column("threshold_category", String(30), nullable=True),  # opened by the report threshold
+    # the service's answer (its remediation plan and date), then that it is done
+    Column("plan", Text, nullable=True),
+    Column("plan_due_on", Date, nullable=True),
+    Column("answered_by", String(300), nullable=True),
+    Column("answered_at", DateTime, nullable=True),
+    Column("done_at", DateTime, nullable=True),
+    Column("done_by", String(300), nullable=True),
+    Column("done_note", Text, nullable=True),
 )
+# Citizen reports. `text` is personal data: null once purged (`purged_at`), the rest is kept.
 reports = Table(
     "reports", metadata,
     Column("id", String(64), primary_key=True),
     Column("service_id", String(64), nullable=False, index=True),
     Column("category", String(30), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("counter_id", String(64), nullable=True),
-    Column("created_at", DateTime, nullable=False),
+    Column("text", Text, nullable=True),
+    Column("counter_id", String(64), nullable=True, index=True),
+    Column("created_at", DateTime, nullable=False, index=True),
     Column("source_event_id", String(36), nullable=True, unique=True),
     Column("status", String(20), nullable=False),
+    Column("finding_id", String(64), nullable=True, index=True),
+    Column("dismissal_reason", Text, nullable=True),
+    Column("triaged_by", String(300), nullable=True),
+    Column("triaged_at", DateTime, nullable=True),
+    Column("purged_at", DateTime, nullable=True),
+    Index("ix_reports_status_created_at", "status", "created_at"),
+)
+# The pact versions audit has heard of (registry standings carry the pact's version and commitments)
+pact_versions = Table(
+    "pact_versions", metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("pact_version", Integer, primary_key=True, autoincrement=False),
+    Column("commitments", JSON, nullable=False),
+    Column("registry_version", Integer, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
 )
 journal = Table(
     "journal", metadata,
@@ -62,6 +91,9 @@ journal = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("recorded_at", DateTime, nullable=False),
+    # the service the event is about (its payload's service_id): outside the hash, for the dossier
+    Column("service_id", String(64), nullable=True),
+    Index("ix_journal_service_id_seq", "service_id", "seq"),
 )
 # Events received but not yet chained: lanes add them without touching the chain's head, and
 # one chainer at a time appends them to the chain in batches (handlers.chain_journal).
@@ -72,6 +104,7 @@ journal_pending = Table(
     Column("event_type", String(100), nullable=False),
     Column("body", Text, nullable=False),
     Column("received_at", DateTime, nullable=False),
+    Column("service_id", String(64), nullable=True),
 )
 # Facts about a service audit has not heard of yet, kept until the registry's event arrives
 parked_facts = Table(

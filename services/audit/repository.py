@@ -1,14 +1,14 @@
-"""Loading and saving audit's aggregates and journal; the unit of work that groups them."""
+"""Loading and saving audit's aggregates; the unit of work that groups them with the reports
+(report_store.py) and the journal (journal_store.py)."""
 from sqlalchemy import delete, func, insert, select, update
 
-from spc.shared import envelope
-from spc.shared.clock import utcnow
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, insert_unless_taken
 
 from . import orm
-from .domain import journal
 from .domain.model import OPEN, Compliance, Finding, ParkedFact
 from .exceptions import FindingNotFound
+from .journal_store import Journal
+from .report_store import ReportRepository
 
 
 class AuditRepository(SqlRepository):
@@ -32,14 +32,6 @@ class AuditRepository(SqlRepository):
         c = orm.compliance
         return {r[0] for r in self.session.execute(select(c.c.service_id).where(
             c.c.service_id.in_(list(service_ids)), c.c.known.is_(True)))}
-
-    def add_reports(self, reports):
-        """Store many citizen reports in one statement."""
-        if reports:
-            self.session.execute(insert(orm.reports).values([
-                {"id": r.id, "service_id": r.service_id, "category": r.category, "text": r.text,
-                 "counter_id": r.counter_id, "created_at": r.created_at,
-                 "source_event_id": r.source_event_id, "status": r.status} for r in reports]))
 
     def park(self, fact: ParkedFact):
         insert_unless_taken(self.session, lambda: self.session.add(fact))
@@ -82,6 +74,30 @@ class AuditRepository(SqlRepository):
                  "version": r.registry_version, "open_violations": r.open_violations,
                  "audit_version": r.audit_version} for r in rows]
 
+    def threshold_finding_since(self, service_id, category, since):
+        """Whether the report threshold opened a finding on this service and category since `since`."""
+        return self.session.scalar(select(Finding.id).where(
+            Finding.service_id == service_id, Finding.threshold_category == category,
+            Finding.created_at >= since).limit(1)) is not None
+
+    def keep_pact_version(self, service_id, pact_version, commitments, registry_version, at):
+        """Remember a pact version heard of (its commitments filled in if first heard without)."""
+        t = orm.pact_versions
+        key = (t.c.service_id == service_id, t.c.pact_version == pact_version)
+        kept = self.session.execute(select(t.c.commitments).where(*key)).first()
+        if kept is None:
+            insert_unless_taken(self.session, lambda: self.session.execute(insert(t).values(
+                service_id=service_id, pact_version=pact_version, commitments=commitments,
+                registry_version=registry_version, seen_at=at)))
+        elif not kept.commitments and commitments:
+            self.session.execute(update(t).where(*key).values(commitments=commitments))
+
+    def pact_versions(self, service_id):
+        t = orm.pact_versions
+        return [dict(r._mapping) for r in self.session.execute(
+            select(t.c.pact_version, t.c.commitments, t.c.registry_version, t.c.seen_at)
+            .where(t.c.service_id == service_id).order_by(t.c.pact_version))]
+
     def overdue_minor_findings(self, now):
         """Locked, skipping those another replica is escalating (or resolving) right now: each
         overdue finding is escalated once, by one replica."""
@@ -91,93 +107,11 @@ class AuditRepository(SqlRepository):
             .with_for_update(skip_locked=True)).all()
 
 
-class Journal:
-    """The hash-chained journal. Lanes `record` received events into `journal_pending` without
-    touching the chain; `chain` appends what is pending, in batches, under a lock on the chain's
-    head row, so the chain never forks and no lane waits for it."""
-
-    def __init__(self, session):
-        self.session = session
-
-    # -- the journal lane's inbox: an event is journaled once, whichever way it came -----------
-    def seen_many(self, event_ids):
-        ids = [str(i) for i in event_ids]
-        found = set()
-        for table in (orm.journal_pending, orm.journal):
-            found |= {r[0] for r in self.session.execute(
-                select(table.c.event_id).where(table.c.event_id.in_(ids)))}
-        return found
-
-    def record_many(self, events):
-        if events:
-            now = utcnow()
-            self.session.execute(insert(orm.journal_pending).values([
-                {"event_id": str(e.event_id), "event_type": e.event_type,
-                 "body": journal.canonical(envelope.to_dict(e)), "received_at": now} for e in events]))
-
-    def record_new(self, events):
-        """Journal events received another way (inbound facts), those not journaled already."""
-        seen = self.seen_many([e.event_id for e in events])
-        fresh = [e for e in events if str(e.event_id) not in seen]
-        if len(fresh) == 1:  # alone, a clash on its id (a replayed id) must not fail the rest
-            insert_unless_taken(self.session, lambda: self.record_many(fresh))
-        else:  # a clash fails the batch, which the consumer then applies one event at a time
-            self.record_many(fresh)
-
-    # -- the chain ------------------------------------------------------------------------------
-    def _head(self):
-        query = (select(orm.journal_head.c.seq, orm.journal_head.c.hash)
-                 .where(orm.journal_head.c.id == 1).with_for_update())
-        row = self.session.execute(query).first()
-        if row is None:  # the first entry ever; two first entries at once: one inserts, one waits
-            insert_unless_taken(self.session, lambda: self.session.execute(
-                insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS)))
-            row = self.session.execute(query).first()
-        return row.seq, row.hash
-
-    def has_pending(self):
-        return self.session.scalar(select(orm.journal_pending.c.id).limit(1)) is not None
-
-    def chain(self, limit=500):
-        """Append up to `limit` pending events to the chain, oldest first; returns how many."""
-        seq, head = self._head()
-        p = orm.journal_pending
-        rows = self.session.execute(select(p.c.id, p.c.event_id, p.c.event_type, p.c.body)
-                                    .order_by(p.c.id).limit(limit)).all()
-        if not rows:
-            return 0
-        entries, now = [], utcnow()
-        for row in rows:
-            entry = journal.next_entry(seq, head, row.event_id, row.event_type, row.body)
-            seq, head = entry.seq, entry.hash
-            entries.append({"seq": entry.seq, "event_id": entry.event_id, "event_type": entry.event_type,
-                            "body": entry.body, "prev_hash": entry.prev_hash, "hash": entry.hash,
-                            "recorded_at": now})
-        self.session.execute(insert(orm.journal).values(entries))
-        self.session.execute(delete(p).where(p.c.id.in_([r.id for r in rows])))
-        self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
-                             .values(seq=seq, hash=head))
-        return len(rows)
-
-    def length(self):
-        return self.session.execute(select(orm.journal_head.c.seq)).scalar() or 0
-
-    def entries(self, batch=1000):
-        last = 0
-        while True:
-            rows = self.session.execute(select(orm.journal).where(orm.journal.c.seq > last)
-                                        .order_by(orm.journal.c.seq).limit(batch)).all()
-            for row in rows:
-                yield journal.Entry(row.seq, row.event_id, row.event_type, row.body, row.prev_hash, row.hash)
-            if len(rows) < batch:
-                return
-            last = rows[-1].seq
-
-
 class AuditUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
         self.audit = AuditRepository(session)
+        self.reports = ReportRepository(session)
         self.journal = Journal(session)
 

@@ -11,25 +11,30 @@ from spc.shared.http import api
 from spc.shared.ops import SpcService
 from spc.shared.timer import periodic
 
-from . import handlers
-from .domain.commands import RecordFinding, ResolveFinding
+from . import answers, dossier, handlers
+from .domain.commands import AnswerFinding, EscalateFinding, RecordFinding, ReportRemediationDone, ResolveFinding
 from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
-from .exceptions import AlreadyResolved, FindingNotFound, ServiceNotKnown, UnknownService
+from .exceptions import (AlreadyAViolation, AlreadyResolved, FindingNotFound, NotAnswered, RemediationAlreadyReported,
+                         ReportAlreadyTriaged, ReportNotFound, ReportOfAnotherService, ServiceNotKnown, UnknownService)
 from .repository import AuditUnitOfWork
-from .schemas import FindingIn, FindingOut, FindingsOut, JournalCheck, ResolveIn
+from .schemas import (AnswerIn, DossierOut, DossierQuery, EscalateIn, FindingIn, FindingOut, FindingsOut,
+                      JournalCheck, RemediationDoneIn, ResolveIn)
+from .service_reports import ReportEntrypoints
 
 BATCH = 200
 
 
-class AuditService(SpcService):
+class AuditService(ReportEntrypoints, SpcService):
     spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
     dead_letter = DeadLetterSink()
     config = Config()
 
-    @api("POST", "/findings", role="auditor", body=FindingIn, response=FindingOut, status=201, errors=(UnknownService,),
-         summary="Record a finding; major and critical ones are violations that suspend the service")
+    @api("POST", "/findings", role="auditor", body=FindingIn, response=FindingOut, status=201,
+         errors=(UnknownService, ReportNotFound, ReportAlreadyTriaged, ReportOfAnotherService),
+         summary="Record a finding, made of citizen reports if it names them; major and critical ones are "
+                 "violations that suspend the service")
     def record_finding(self, call):
         body = dict(call.body)
         body["reported_by"] = body.get("reported_by") or call.by
@@ -42,10 +47,41 @@ class AuditService(SpcService):
         cmd = ResolveFinding(finding_id, call.body["resolution"], call.by)
         return handlers.resolve_finding(self.store.uow(call), cmd)
 
-    @api("GET", "/services/<string:service_id>/findings", response=FindingsOut, errors=(ServiceNotKnown,),
-         summary="A service's findings")
+    @api("POST", "/findings/<string:finding_id>/escalate", role="auditor", body=EscalateIn, response=FindingOut,
+         errors=(FindingNotFound, AlreadyResolved, AlreadyAViolation),
+         summary="Escalate an open minor finding to a violation: the service is suspended")
+    def escalate_finding(self, call, finding_id):
+        cmd = EscalateFinding(finding_id, call.body["reason"], call.by)
+        return answers.escalate_finding(self.store.uow(call), cmd)
+
+    @api("GET", "/services/<string:service_id>/findings", scoped=("service",), response=FindingsOut,
+         errors=(ServiceNotKnown,), summary="A service's findings")
     def service_findings(self, call, service_id):
         return handlers.service_findings(self.store.uow(), service_id)
+
+    @api("POST", "/services/<string:service_id>/findings/<string:finding_id>/answer", role="auditor",
+         scoped=("service",), body=AnswerIn, response=FindingOut,
+         errors=(FindingNotFound, AlreadyResolved),
+         summary="The service answers its finding: a remediation plan and the date it commits to")
+    def answer_finding(self, call, service_id, finding_id):
+        body = call.body
+        cmd = AnswerFinding(service_id, finding_id, body["plan"], body["due_on"], call.by)
+        return answers.answer_finding(self.store.uow(call), cmd)
+
+    @api("POST", "/services/<string:service_id>/findings/<string:finding_id>/done", role="auditor",
+         scoped=("service",), body=RemediationDoneIn, response=FindingOut,
+         errors=(FindingNotFound, AlreadyResolved, NotAnswered, RemediationAlreadyReported),
+         summary="The service reports its remediation done; an auditor then resolves or escalates")
+    def report_remediation_done(self, call, service_id, finding_id):
+        cmd = ReportRemediationDone(service_id, finding_id, call.by, call.body["note"])
+        return answers.report_remediation_done(self.store.uow(call), cmd)
+
+    @api("GET", "/services/<string:service_id>/dossier", scoped=("service",), query=DossierQuery,
+         response=DossierOut, errors=(ServiceNotKnown,),
+         summary="A service's dossier: pact versions, findings and answers, reports counted (texts for "
+                 "auditors), decisions, and its journal entries")
+    def service_dossier(self, call, service_id):
+        return dossier.dossier(self.store.uow(), service_id, call.actor, **call.query)
 
     @api("GET", "/journal/verify", role="auditor", response=JournalCheck, summary="Recompute the journal's hash chain")
     def verify_journal(self, call):

@@ -1,7 +1,7 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
 from spc.shared import events
 
-from .domain.model import Counter, places_touched
+from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
 
 
@@ -14,7 +14,8 @@ def on_service_standing(uow, event):
     repo.lock_places(*places_touched(p["territories"], known.territories if known else {}))
     service = repo.service(p["service_id"], for_update=True, create=True)
     repo.lock_places(*places_touched(service.territories))  # (held already, unless it moved)
-    if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"]):
+    profile = {k: p.get(k) for k in DistributedService.PROFILE}
+    if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"], profile):
         return
     repo.index(service)
     repo.add_all(service.reconcile(repo.counters_in(service), repo.listings_of(service.service_id)))
@@ -25,7 +26,8 @@ def upsert_counter(uow, data):
     repo = uow.distribution
     counter = repo.counter(data["counter_id"], required=False)
     repo.lock_counter_places([data["department"]] + ([counter.department] if counter else []))
-    fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon", "format")}
+    fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon", "format",
+                                       *Counter.DETAILS)}
     fields["address"], fields["format"] = fields["address"] or "", fields["format"] or "fixe"
     if counter is None:
         counter = Counter(data["counter_id"], **fields)
@@ -93,8 +95,24 @@ def counter_catalogue(uow, counter_id):
     with uow:
         counter = uow.distribution.counter(counter_id)
         services = uow.distribution.catalogue(counter_id)
-        return {"counter": counter_view(counter),
-                "services": [{"service_id": s.service_id, "name": s.name} for s in services]}
+        return {"counter": counter_view(counter), "services": [listed_view(s) for s in services]}
+
+
+def relay_report(uow, counter_id, report):
+    """A counter agent relays a visitor's report (service_id, category, text): it enters as
+    usager.report_submitted with the counter's id, written to the outbox for spc.inbound, with a
+    record of who relayed it, when and where (never the text), in one transaction."""
+    with uow:
+        uow.distribution.counter(counter_id)
+        if uow.distribution.service(report["service_id"]) is None:
+            raise ServiceNotKnown(f"no service {report['service_id']} known to distribution",
+                                  {"service_id": report["service_id"]})
+        event = uow.relay_inbound("usager.report_submitted", dict(report, counter_id=counter_id))
+        uow.distribution.record_relay(RelayedReport(str(event.event_id), counter_id, uow.actor or "unknown",
+                                                    event.occurred_at))
+        uow.commit()
+    return {"event_id": str(event.event_id), "counter_id": counter_id, "service_id": report["service_id"],
+            "category": report["category"]}
 
 
 def service_listings(uow, service_id):
@@ -110,7 +128,15 @@ def service_listings(uow, service_id):
 
 def counter_view(c):
     return {"id": c.id, "name": c.name, "commune_insee": c.commune_insee, "department": c.department,
-            "address": c.address, "lat": c.lat, "lon": c.lon, "format": c.format, "open": c.open}
+            "address": c.address, "lat": c.lat, "lon": c.lon, "format": c.format, "open": c.open,
+            **{k: getattr(c, k) for k in Counter.DETAILS}}
+
+
+def listed_view(s):
+    """A service as a counter's catalogue shows it: what it does, how to refer a person, what it commits to."""
+    return {"service_id": s.service_id, "name": s.name, "mission": s.mission, "domains": list(s.domains or []),
+            "contact_email": s.contact_email, "referral": s.referral,
+            "commitments": [{"principle": c["principle"], "text": c.get("text")} for c in s.commitments or []]}
 
 
 def standings(uow, after, limit):

@@ -1,5 +1,5 @@
 """Distribution's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
-from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
@@ -23,6 +23,12 @@ counters = Table(
     Column("lon", Float, nullable=True),
     Column("format", String(16), nullable=False),  # events.COUNTER_FORMATS
     Column("open", Boolean, nullable=False),
+    # the rest of the directory's record (counter.upserted 1.1); null: unknown
+    Column("type", String(16), nullable=True),  # events.COUNTER_TYPES
+    Column("email", String(200), nullable=True),
+    Column("phone", String(30), nullable=True),
+    Column("hours", JSON, nullable=True),  # {"lundi": ["09:00-12:00", ...], ...}
+    Column("note", String(500), nullable=True),
 )
 services = Table(
     "services", metadata,
@@ -35,6 +41,12 @@ services = Table(
     Column("regions", JSON, nullable=False),
     Column("national", Boolean, nullable=False),
     Column("areas", JSON, nullable=False),  # derived from the territory (domain.model.areas_served)
+    # what a counter's catalogue shows of the pact (standings 1.1); null: not carried yet
+    Column("mission", Text, nullable=True),
+    Column("domains", JSON, nullable=True),
+    Column("contact_email", String(320), nullable=True),
+    Column("referral", Text, nullable=True),
+    Column("commitments", JSON, nullable=True),  # [{"principle", "text"}]
 )
 service_areas = Table(  # the same areas, one row each: which services a counter's change concerns
     "service_areas", metadata,
@@ -48,6 +60,14 @@ listings = Table(
     Column("counter_id", String(64), primary_key=True),
     Column("status", String(20), nullable=False),
     Index("ix_listings_counter_status", "counter_id", "status"),
+)
+
+relayed_reports = Table(  # who relayed a visitor's report from which counter, when: never its text
+    "relayed_reports", metadata,
+    Column("event_id", String(36), primary_key=True),  # the usager.report_submitted it became
+    Column("counter_id", String(64), nullable=False, index=True),
+    Column("relayed_by", String(200), nullable=False),
+    Column("relayed_at", DateTime, nullable=False),
 )
 
 _mapper_registry = registry()

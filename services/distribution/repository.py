@@ -3,6 +3,7 @@ import zlib
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 
+from spc.shared.clock import to_db
 from spc.shared.persistence import SqlRepository, UnitOfWork, standings_page
 
 from . import orm
@@ -124,13 +125,17 @@ class DistributionRepository(SqlRepository):
         return rows, total
 
     def catalogue(self, counter_id):
-        """The services listed at a counter now: one query."""
-        return self.session.execute(
-            select(DistributedService.service_id, DistributedService.name)
+        """The services listed at a counter now, by name: one query."""
+        return self.session.scalars(
+            select(DistributedService)
             .join(Listing, Listing.service_id == DistributedService.service_id)
             .where(Listing.counter_id == counter_id, Listing.status == PUBLISHED)
-            .order_by(DistributedService.name)).all()
+            .order_by(DistributedService.name, DistributedService.service_id)).all()
 
+    def record_relay(self, relay):
+        self.session.execute(insert(orm.relayed_reports).values(
+            event_id=relay.event_id, counter_id=relay.counter_id, relayed_by=relay.relayed_by,
+            relayed_at=to_db(relay.relayed_at)))
 
     def listings_by_status(self):
         return self._count_by_status(orm.listings)

@@ -7,10 +7,12 @@ from spc.shared.consumer import BULK, URGENT, apply_once, consume_events
 from spc.shared.http import api
 from spc.shared.ops import SpcService
 
-from . import handlers
+from . import handlers, page
 from .exceptions import CounterNotFound, ServiceNotKnown
 from .repository import DistributionUnitOfWork
-from .schemas import CatalogueOut, CounterPage, CounterQuery, ListingsOut
+from .schemas import CatalogueOut, CounterPage, CounterQuery, ListingsOut, RelayedReportIn, RelayedReportOut
+
+AGENT = ("counter_agent",)  # a France Services agent, on its own counters (contract §4)
 
 
 class DistributionService(SpcService):
@@ -23,9 +25,20 @@ class DistributionService(SpcService):
         return handlers.search_counters(self.store.uow(), **call.query)
 
     @api("GET", "/counters/<string:counter_id>/catalogue", response=CatalogueOut, errors=(CounterNotFound,),
-         summary="The services listed at a counter now")
+         scoped=AGENT, summary="The services listed at a counter now, and the counter itself")
     def catalogue(self, call, counter_id):
         return handlers.counter_catalogue(self.store.uow(), counter_id)
+
+    @api("GET", "/counters/<string:counter_id>/catalogue.html", errors=(CounterNotFound,), scoped=AGENT,
+         media_type="text/html", summary="The same catalogue as a printable page, in French")
+    def catalogue_page(self, call, counter_id):
+        return page.as_response(handlers.counter_catalogue(self.store.uow(), counter_id))
+
+    @api("POST", "/counters/<string:counter_id>/reports", role="distribution_officer", scoped=AGENT,
+         body=RelayedReportIn, response=RelayedReportOut, status=202, errors=(CounterNotFound, ServiceNotKnown),
+         summary="Relay a visitor's report: it enters as usager.report_submitted, for audit")
+    def relay_report(self, call, counter_id):
+        return handlers.relay_report(self.store.uow(call), counter_id, call.body)
 
     @api("GET", "/services/<string:service_id>/listings", response=ListingsOut, errors=(ServiceNotKnown,),
          summary="A service's listings")

@@ -1,8 +1,8 @@
 """Every event type SPC knows, declared once (catalogue.py): inbound events in inbound.py,
 outbound events in outbound.py. Import from here: `from spc.shared import events`."""
 from . import inbound, outbound  # noqa: F401  (declaring the event types is importing them)
-from .catalogue import (COUNTER_FORMATS, FIXED_FORMATS, PRINCIPLES, REPORT_CATEGORIES,  # noqa: F401
-                        SERVICE_STATUSES, SEVERITIES, EventType, Payload, all_schemas, event_types, is_inbound, known_event_type,
+from .catalogue import (COUNTER_FORMATS, COUNTER_TYPES, FIXED_FORMATS, OPENING_DAYS,  # noqa: F401
+                        PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SEVERITIES, EventType, Payload, all_schemas, event_types, is_inbound, known_event_type,
                         payload_schema, routed_to)
 from .inbound import ViolationReported  # noqa: F401
 from .outbound import SERVICE_LIFECYCLE  # noqa: F401

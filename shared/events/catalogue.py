@@ -20,6 +20,11 @@ SERVICE_STATUSES = ("submitted", "active", "suspended", "revoked", "expired")
 # the first two are fixed sites; the others may be based outside the département they serve.
 COUNTER_FORMATS = ("fixe", "fixe_antennes", "multisites", "bus", "itinerante")
 FIXED_FORMATS = ("fixe", "fixe_antennes")
+COUNTER_TYPES = ("principal", "antenne")  # the ANCT directory's `type_fs`
+OPENING_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+INBOUND_EXCHANGE, EVENTS_EXCHANGE = "spc.inbound", "spc.events"  # (shared/topology.py declares them)
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class EventType:
 
     @property
     def exchange_name(self):
-        return "spc.inbound" if self.inbound else "spc.events"
+        return INBOUND_EXCHANGE if self.inbound else EVENTS_EXCHANGE
 
 
 _CATALOGUE = {}

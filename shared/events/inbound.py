@@ -2,9 +2,10 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..geography import geography
-from .catalogue import (COUNTER_FORMATS, FIXED_FORMATS, PRINCIPLES, REPORT_CATEGORIES, SEVERITIES,
-                        Department, Id, Insee, Payload, ServiceId, event)
+from .catalogue import (COUNTER_FORMATS, COUNTER_TYPES, FIXED_FORMATS, OPENING_DAYS, PRINCIPLES,
+                        REPORT_CATEGORIES, SEVERITIES, Department, Id, Insee, Payload, ServiceId, event)
 
+OPENING_SLOT = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"
 SID = "8dbe65f1-39af-445e-b4f6-0d5657d52ed0"  # the service every example is about
 
 
@@ -29,7 +30,9 @@ class ViolationReported(Payload):
 @event("usager.report_submitted", inbound=True, queues=["audit.reports"],
        publishers=["ext-vox-usagers"],
        description="A citizen's report about a service, recorded by audit for triage. A report alone "
-                   "never suspends a service.",
+                   "never suspends a service. A France Services agent may relay a visitor's report from "
+                   "a counter (distribution's `POST /counters/{counter_id}/reports`, added in 1.1): it "
+                   "enters here with that `counter_id` and the producer `distribution`.",
        example={"service_id": SID, "category": "refused_access",
                 "text": "Registration refused without a reason.", "counter_id": "FS-35-0042"})
 class ReportSubmitted(Payload):
@@ -51,7 +54,12 @@ class ReportSubmitted(Payload):
        example={"counter_id": "FS-35-0042", "name": "France services Rennes Maurepas",
                 "commune_insee": "35238", "department": "35",
                 "address": "32 rue de la Marbaudais 35700 Rennes", "lat": 48.1287, "lon": -1.6573,
-                "format": "fixe"})
+                "format": "fixe", "type": "principal", "email": "rennes-maurepas@france-services.gouv.fr",
+                "phone": "02 99 00 00 42",
+                "hours": {"lundi": ["09:00-12:30", "14:00-17:15"], "mardi": ["14:00-19:15"],
+                          "mercredi": ["09:00-12:30", "14:00-17:15"], "jeudi": ["14:00-17:15"],
+                          "vendredi": ["09:00-12:30", "14:00-17:15"]},
+                "note": "Sur rendez-vous le jeudi."})
 class CounterUpserted(Payload):
     counter_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 300))
@@ -64,6 +72,23 @@ class CounterUpserted(Payload):
         "description": "the ANCT directory's format: `fixe`, `fixe_antennes` (a fixed site with antennas, "
                        "or one of them), `multisites`, `bus` (a bus or the like) or `itinerante` "
                        "(added in 1.1: absent means fixe)"})
+    # the rest of the ANCT directory's record (added in 1.1; absent: unknown)
+    type = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(COUNTER_TYPES), metadata={
+        "description": "`principal` (a France Services site) or `antenne` (an antenna of one) (added in "
+                       "1.1: absent means unknown)"})
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(3, 200), metadata={
+        "description": "the counter's e-mail address(es), as the directory gives them (added in 1.1)"})
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 30), metadata={
+        "description": "the counter's phone number (added in 1.1)"})
+    hours = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(OPENING_DAYS)),
+        values=fields.List(fields.String(validate=validate.Regexp(OPENING_SLOT)), validate=validate.Length(1, 6)),
+        load_default=None, allow_none=True, metadata={
+            "description": "opening hours by day (`lundi` … `dimanche`), each day its slots `HH:MM-HH:MM`; "
+                           "a day not given is closed (added in 1.1: absent means unknown)"})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 500), metadata={
+        "description": "the directory's remark for visitors (appointments, days of a mobile counter) "
+                       "(added in 1.1)"})
 
     @validates_schema
     def _in_the_cog(self, data, **kwargs):

@@ -1,7 +1,8 @@
 """Outbound events (contract §3): SPC's services publish them to `spc.events`."""
 from marshmallow import fields, validate
 
-from .catalogue import PRINCIPLES, SERVICE_STATUSES, SEVERITIES, Department, Id, Insee, Payload, ServiceId, event
+from .catalogue import (PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SEVERITIES, Department, Id, Insee, Payload,
+                        ServiceId, event)
 from .inbound import SID
 
 FINDING = "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"
@@ -215,3 +216,59 @@ event("audit.violation_resolved", queues=["registry.events"],
       description="A violation was resolved (`open_violations` left after this decision).",
       example={"finding_id": FINDING, "service_id": SID, "open_violations": 0, "audit_version": 2})(
     type("ViolationResolved", (ViolationStanding,), {}))
+
+
+# ---- audit: the service's own voice, and citizen reports triaged (added in 1.2) --------------
+@event("audit.finding_escalated", description="A minor finding became a violation: its remediation deadline "
+       "passed (`escalated_by` null) or an auditor escalated it. The decision itself follows as "
+       "`audit.violation_confirmed`. Added in 1.2.",
+       example={"finding_id": FINDING, "service_id": SID, "severity": "minor",
+                "reason": "The waiting list is still not published.", "escalated_by": "auditor/inspection-35"})
+class FindingEscalated(Payload):
+    finding_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    reason = fields.String(required=True)
+    escalated_by = fields.String(load_default=None, allow_none=True)
+
+
+@event("audit.finding_answered", description="The service answered a finding with its remediation plan "
+       "and the date it commits to (a new answer replaces the last). Added in 1.2.",
+       example={"finding_id": FINDING, "service_id": SID,
+                "plan": "The waiting list and its rules will be published on the parents' portal.",
+                "due_on": "2027-01-15", "answered_by": f"service/{SID}"})
+class FindingAnswered(Payload):
+    finding_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    plan = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    answered_by = fields.String(required=True)
+
+
+@event("audit.remediation_reported", description="The service reported its remediation done; an "
+       "auditor resolves the finding or escalates it. Added in 1.2.",
+       example={"finding_id": FINDING, "service_id": SID, "reported_by": f"service/{SID}",
+                "note": "Published on 2027-01-10: https://petitspas.example.org/liste-attente"})
+class RemediationReported(Payload):
+    finding_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    reported_by = fields.String(required=True)
+    note = fields.String(load_default=None, allow_none=True)
+
+
+@event("audit.report_triaged", readers=["ext-vox-usagers"],
+       description="A citizen report (usager.report_submitted, named by `report_event_id`) was triaged: "
+                   "`dismissed` by an auditor, or made part of a `finding` (by an auditor, or by the "
+                   "report threshold). Never the citizen's text. Added in 1.2.",
+       example={"report_id": "7d3e1f0a-2b4c-4d5e-8f60-718293a4b5c6", "service_id": SID,
+                "category": "refused_access", "outcome": "finding", "finding_id": FINDING,
+                "counter_id": "FS-35-0042", "report_event_id": "0b8f6c2e-4d1a-4e7b-9c3d-5a6f7e8d9c01"})
+class ReportTriaged(Payload):
+    report_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(REPORT_CATEGORIES))
+    outcome = fields.String(required=True, validate=validate.OneOf(("dismissed", "finding")))
+    finding_id = Id(load_default=None, allow_none=True)
+    counter_id = Id(load_default=None, allow_none=True)
+    report_event_id = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the `event_id` of the usager.report_submitted the report came in"})

@@ -27,10 +27,18 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("funding", "GET", "/services/{service_id}/funding"),
     ("distribution", "GET", "/counters"),
     ("distribution", "GET", "/counters/{counter_id}/catalogue"),
+    ("distribution", "GET", "/counters/{counter_id}/catalogue.html"),
+    ("distribution", "POST", "/counters/{counter_id}/reports"),
     ("distribution", "GET", "/services/{service_id}/listings"),
+    ("audit", "GET", "/reports"),  # (once the relayed report has reached audit)
+    ("audit", "POST", "/reports/{report_id}/dismiss"),
     ("audit", "POST", "/findings"),
     ("audit", "GET", "/services/{service_id}/findings"),
+    ("audit", "POST", "/services/{service_id}/findings/{finding_id}/answer"),
+    ("audit", "POST", "/services/{service_id}/findings/{finding_id}/done"),
+    ("audit", "GET", "/services/{service_id}/dossier"),
     ("audit", "POST", "/findings/{finding_id}/resolve"),
+    ("audit", "POST", "/findings/{finding_id}/escalate"),  # (a minor finding, recorded for it)
     ("audit", "GET", "/journal/verify"),
     ("registry", "POST", "/services/{service_id}/revoke"),
 ]
@@ -69,11 +77,21 @@ def replay(api, amqp_uri):
                              body=_swap(proposed.op["requestBody"]["content"]["application/json"]["example"], ids))
             ids[EXAMPLE_IDS["amendment_id"]] = again.json()["id"]
             path = _swap(op.url_path(**EXAMPLE_IDS), ids)
+        if key == ("audit", "GET", "/reports"):
+            found = wait_for("the relayed report at audit", lambda: api.call("GET", "audit", path, role="auditor")
+                             .json()["items"])
+            ids[EXAMPLE_IDS["report_id"]] = found[0]["id"]
+        if key == ("audit", "POST", "/findings/{finding_id}/escalate"):
+            recorded = ops[("audit", "POST", "/findings")]
+            minor = dict(_swap(recorded.op["requestBody"]["content"]["application/json"]["example"], ids),
+                         severity="minor")
+            ids[EXAMPLE_IDS["finding_id"]] = api.call("POST", "audit", "/findings", role="auditor", body=minor).json()["id"]
+            path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         response = api.call(op.method, op.service, path, role=_role(op), body=_swap(body, ids) if body else None)
         assert response.status_code == op.success, f"{op}: {response.status_code} {response.text[:500]}"
         op.check_answer(response)
         answers[key] = response
-        payload = response.json()
+        payload = response.json() if response.headers["Content-Type"].startswith("application/json") else {}
         if key == ("registry", "POST", "/services"):
             ids[EXAMPLE_IDS["service_id"]] = payload["id"]
         elif key == ("registry", "POST", "/services/{service_id}/amendments"):

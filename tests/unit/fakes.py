@@ -4,9 +4,13 @@ wrote to its outbox is in `uow.outbox.events` (wire events, as the relay would p
 
 They keep state across transactions and do not undo a transaction that raised: the rollback
 guarantees are tested on the real databases (tests/integration, tests/faults)."""
+from dataclasses import dataclass
+from datetime import datetime, time
+
 from spc.services.audit.domain import journal
 from spc.services.audit.domain.model import OPEN, Compliance
-from spc.services.audit.exceptions import FindingNotFound
+from spc.services.audit.domain.reports import NEW
+from spc.services.audit.exceptions import FindingNotFound, ReportNotFound
 from spc.services.distribution.domain.model import PUBLISHED, DistributedService
 from spc.services.distribution.exceptions import CounterNotFound
 from spc.services.funding.domain.model import FundingAccount
@@ -50,10 +54,11 @@ class FakeInbox:
 
 class FakeOutbox:
     def __init__(self):
-        self.events = []
+        self.events, self.exchanges = [], []
 
-    def add(self, event):
+    def add(self, event, exchange=None):
         self.events.append(event)
+        self.exchanges.append(exchange or "spc.events")
 
     def types(self):
         return [e.event_type for e in self.events]
@@ -236,7 +241,7 @@ class FakeFundingUnitOfWork(FakeUnitOfWork):
 class FakeDistribution(FakeRepository):
     def __init__(self):
         super().__init__()
-        self.services, self.counters, self.listings = {}, {}, {}
+        self.services, self.counters, self.listings, self.relays = {}, {}, {}, []
 
     def add(self, counter):
         self.counters[counter.id] = counter
@@ -286,7 +291,10 @@ class FakeDistribution(FakeRepository):
 
     def catalogue(self, counter_id):
         listed = [self.services[sid] for sid, l in self.listings_at(counter_id).items() if l.status == PUBLISHED]
-        return sorted(listed, key=lambda s: s.name)
+        return sorted(listed, key=lambda s: (s.name, s.service_id))
+
+    def record_relay(self, relay):
+        self.relays.append(relay)
 
     def _standings(self):
         return [{"service_id": s.service_id, "status": s.status, "version": s.version,
@@ -303,7 +311,7 @@ class FakeDistributionUnitOfWork(FakeUnitOfWork):
 class FakeAudit(FakeRepository):
     def __init__(self):
         super().__init__()
-        self.compliances, self.findings, self.reports, self.parked = {}, {}, [], {}
+        self.compliances, self.findings, self.parked, self.pacts = {}, {}, {}, {}
 
     def add(self, finding):
         self.findings[finding.id] = finding
@@ -321,8 +329,20 @@ class FakeAudit(FakeRepository):
     def known_services(self, service_ids):
         return {sid for sid in service_ids if sid in self.compliances and self.compliances[sid].known}
 
-    def add_reports(self, reports):
-        self.reports.extend(reports)
+    def threshold_finding_since(self, service_id, category, since):
+        return any(f.service_id == service_id and f.threshold_category == category and f.created_at >= since
+                   for f in self.findings.values())
+
+    def keep_pact_version(self, service_id, pact_version, commitments, registry_version, at):
+        kept = self.pacts.get((service_id, pact_version))
+        if kept is None:
+            self.pacts[(service_id, pact_version)] = {"pact_version": pact_version, "commitments": commitments,
+                                                      "registry_version": registry_version, "seen_at": at}
+        elif not kept["commitments"] and commitments:
+            kept["commitments"] = commitments
+
+    def pact_versions(self, service_id):
+        return [v for (sid, _), v in sorted(self.pacts.items()) if sid == service_id]
 
     def park(self, fact):
         self.parked.setdefault(fact.event_id, fact)
@@ -353,21 +373,82 @@ class FakeAudit(FakeRepository):
 
     def overdue_minor_findings(self, now):
         return sorted((f for f in self.findings.values() if f.status == OPEN and not f.is_violation
-                       and f.remediation_deadline <= now), key=lambda f: f.id)
+                       and f.remediation_deadline is not None and f.remediation_deadline <= now),
+                      key=lambda f: f.id)
+
+
+class FakeReports(FakeRepository):
+    """Citizen reports in a list, in arrival order (`rows`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def add_reports(self, reports):
+        self.rows.extend(reports)
+
+    def get(self, report_id, for_update=False):
+        return self._seen(_get({r.id: r for r in self.rows}, report_id, ReportNotFound))
+
+    def many(self, report_ids, for_update=False):
+        return [self.get(i) for i in report_ids]
+
+    def search(self, f):
+        since = f.since and datetime.combine(f.since, time())
+        until = f.until and datetime.combine(f.until, time.max)
+        rows = [r for r in self.rows if all(getattr(f, c) in (None, getattr(r, c))
+                                            for c in ("service_id", "category", "status", "counter_id"))
+                and (since is None or r.created_at >= since) and (until is None or r.created_at <= until)]
+        rows.sort(key=lambda r: r.id)
+        rows.sort(key=lambda r: r.created_at, reverse=True)
+        return self._seen_all(rows[f.offset:f.offset + f.limit]), len(rows)
+
+    def due_groups(self, since, threshold, categories):
+        counts = {}
+        for r in self.rows:
+            if r.status == NEW and r.created_at >= since and r.category in categories:
+                counts[(r.service_id, r.category)] = counts.get((r.service_id, r.category), 0) + 1
+        return sorted(key for key, n in counts.items() if n >= threshold)
+
+    def untriaged(self, service_id, category, since):
+        return self._seen_all(sorted((r for r in self.rows if r.service_id == service_id and r.category == category
+                                      and r.status == NEW and r.created_at >= since),
+                                     key=lambda r: (r.created_at, r.id)))
+
+    def ids_by_finding(self, finding_ids):
+        return {f: [r.id for r in sorted(self.rows, key=lambda r: (r.created_at, r.id)) if r.finding_id == f]
+                for f in finding_ids}
+
+    def counts(self, service_id):
+        out = {}
+        for r in self.rows:
+            if r.service_id == service_id:
+                out[(r.category, r.status)] = out.get((r.category, r.status), 0) + 1
+        return out
+
+    def texts_to_purge(self, cutoff, limit=500):
+        return self._seen_all(sorted((r for r in self.rows if r.created_at < cutoff and r.purged_at is None),
+                                     key=lambda r: r.created_at)[:limit])
+
+    def by_status(self):
+        return [(status, n, None) for status, n in _counted(self.rows).items()]
 
 
 class FakeJournal:
     """The journal lane's inbox and the hash chain, in memory (the chain rules are the domain's)."""
 
     def __init__(self):
-        self.pending, self.chained = [], []
+        self.pending, self.chained, self.about = [], [], {}  # about: {event id: (service id, recorded at)}
 
     def seen_many(self, event_ids):
         ids = {str(i) for i in event_ids}
         return {e for e, _, _ in self.pending if e in ids} | {e.event_id for e in self.chained if e.event_id in ids}
 
     def record_many(self, events):
-        self.pending += [(str(e.event_id), e.event_type, journal.canonical(envelope.to_dict(e))) for e in events]
+        for e in events:
+            body, service_id = journal.journaled(envelope.to_dict(e))
+            self.pending.append((str(e.event_id), e.event_type, body))
+            self.about[str(e.event_id)] = (service_id, datetime.now())
 
     def record_new(self, events):
         seen = self.seen_many([e.event_id for e in events])
@@ -389,8 +470,25 @@ class FakeJournal:
     def entries(self):
         return iter(self.chained)
 
+    def concerning(self, service_id, after=0, limit=500, event_types=None):
+        return [_Row(e.seq, e.event_id, e.event_type, self.about[e.event_id][1], e.body) for e in self.chained
+                if self.about[e.event_id][0] == service_id and e.seq > after
+                and (event_types is None or e.event_type in event_types)][:limit]
+
+    def count_concerning(self, service_id):
+        return sum(1 for e in self.chained if self.about[e.event_id][0] == service_id)
+
+
+@dataclass
+class _Row:
+    seq: int
+    event_id: str
+    event_type: str
+    recorded_at: object
+    body: str
+
 
 class FakeAuditUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
-        self.audit, self.journal = FakeAudit(), FakeJournal()
+        self.audit, self.reports, self.journal = FakeAudit(), FakeReports(), FakeJournal()

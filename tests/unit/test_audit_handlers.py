@@ -64,17 +64,17 @@ def test_a_violation_about_a_service_not_known_yet_waits_and_applies_when_the_re
 def test_a_citizen_report_about_a_known_service_is_stored_for_triage_and_publishes_nothing(uow):
     known(uow)
     facts(uow, report(), report(text="Closed on a weekday."))
-    assert [(r.service_id, r.category, r.status) for r in uow.audit.reports] == [
+    assert [(r.service_id, r.category, r.status) for r in uow.reports.rows] == [
         ("s1", "refused_access", "new")] * 2
-    assert {r.text for r in uow.audit.reports} == {"Registration refused without a reason.", "Closed on a weekday."}
+    assert {r.text for r in uow.reports.rows} == {"Registration refused without a reason.", "Closed on a weekday."}
     assert uow.outbox.events == []
 
 
 def test_a_report_about_an_unknown_service_waits_for_it_too(uow):
     facts(uow, report("s-new"))
-    assert uow.audit.reports == []
+    assert uow.reports.rows == []
     known(uow, "s-new")
-    assert [r.service_id for r in uow.audit.reports] == ["s-new"]
+    assert [r.service_id for r in uow.reports.rows] == ["s-new"]
 
 
 def test_a_redelivered_fact_is_applied_once(uow):

@@ -24,7 +24,7 @@ def test_every_route_is_documented_with_its_role():
     in_code = {(ep.url.replace("<string:", "{").replace(">", "}"), ep.method.lower()) for _, _, ep in operations()}
     assert documented == in_code
     roles = {op["x-spc-role"] for item in DOC["paths"].values() for m, op in item.items() if m != "servers"}
-    assert roles == {"public", "any", "registrar", "funding_officer", "auditor"}
+    assert roles == {"public", "any", "registrar", "funding_officer", "distribution_officer", "auditor"}
 
 
 def test_the_contract_minimum_endpoints_are_there():

@@ -35,3 +35,48 @@ class ViolationDecided(Change):
     service_id: str
     open_violations: int
     audit_version: int
+
+
+@dataclass
+class FindingEscalated:
+    """A minor finding became a violation: at its deadline (`escalated_by` null) or by an auditor."""
+    event_type: ClassVar[str] = "audit.finding_escalated"
+    finding_id: str
+    service_id: str
+    severity: str
+    reason: str
+    escalated_by: str | None = None
+
+
+@dataclass
+class FindingAnswered:
+    """The service's remediation plan for a finding and the date it commits to."""
+    event_type: ClassVar[str] = "audit.finding_answered"
+    finding_id: str
+    service_id: str
+    plan: str
+    due_on: str
+    answered_by: str
+
+
+@dataclass
+class RemediationReported:
+    """The service says its remediation is done; an auditor resolves or escalates."""
+    event_type: ClassVar[str] = "audit.remediation_reported"
+    finding_id: str
+    service_id: str
+    reported_by: str
+    note: str | None = None
+
+
+@dataclass
+class ReportTriaged:
+    """A citizen report was dismissed or made part of a finding (never its text)."""
+    event_type: ClassVar[str] = "audit.report_triaged"
+    report_id: str
+    service_id: str
+    category: str
+    outcome: str
+    finding_id: str | None = None
+    counter_id: str | None = None
+    report_event_id: str | None = None

@@ -20,6 +20,22 @@ def canonical(document):
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# Payload fields the journal never keeps: personal data, which an append-only chain could never
+# purge. The entry keeps the field, null (a value the event's schema never allows, so a reader
+# knows it was left out); the report itself keeps the text until its retention ends.
+PERSONAL_FIELDS = {"usager.report_submitted": ("text",)}
+
+
+def journaled(document):
+    """(the body the journal keeps of an envelope `document`, the service it concerns or None)."""
+    payload = document.get("payload") or {}
+    personal = PERSONAL_FIELDS.get(document.get("event_type"), ())
+    if personal:
+        document = {**document, "payload": {k: None if k in personal else v for k, v in payload.items()}}
+    service_id = payload.get("service_id")
+    return canonical(document), service_id if isinstance(service_id, str) else None
+
+
 def entry_hash(seq, prev_hash, event_id, event_type, body):
     material = "\n".join([str(seq), prev_hash, event_id, event_type, body])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -2,14 +2,16 @@
 
 `major` and `critical` findings are violations: they are confirmed at once, with no human step.
 A `minor` finding opens with a remediation deadline (30 days by default); unresolved at the
-deadline it escalates to a violation. Each decision bumps the service's `audit_version`.
+deadline it escalates to a violation, as it does when an auditor escalates it. The service answers
+a finding with a remediation plan and a date, then reports it done; an auditor resolves it. Each
+decision bumps the service's `audit_version`.
 """
 from datetime import timedelta
 
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
 
-from ..exceptions import AlreadyResolved
+from ..exceptions import AlreadyAViolation, AlreadyResolved, NotAnswered, RemediationAlreadyReported
 from . import events
 
 VIOLATION_SEVERITIES = ("major", "critical")
@@ -19,15 +21,23 @@ OPEN, RESOLVED = "open", "resolved"
 
 class Finding:
     def __init__(self, id, service_id, principle, severity, summary, reported_by, created_at,
-                 evidence_url=None, source_event_id=None, remediation_days=REMEDIATION_DAYS):
+                 evidence_url=None, source_event_id=None, remediation_days=REMEDIATION_DAYS,
+                 threshold_category=None):
         self.id, self.service_id = id, service_id
         self.principle, self.severity, self.summary = principle, severity, summary
         self.reported_by, self.evidence_url, self.source_event_id = reported_by, evidence_url, source_event_id
         self.created_at = created_at
         self.is_violation = severity in VIOLATION_SEVERITIES
-        self.remediation_deadline = None if self.is_violation else created_at + timedelta(days=remediation_days)
+        # none for a violation, nor for a finding the report threshold opened (reports alone never
+        # suspend a service: an auditor escalates it, or not)
+        self.remediation_deadline = (None if self.is_violation or threshold_category
+                                     else created_at + timedelta(days=remediation_days))
         self.status, self.resolution, self.resolved_by, self.resolved_at = OPEN, None, None, None
-        self.escalated = False
+        self.escalated, self.escalated_at, self.escalated_by, self.escalation_reason = False, None, None, None
+        self.threshold_category = threshold_category  # set when the report threshold opened it
+        # the service's answer: its remediation plan and date, then that it is done
+        self.plan, self.plan_due_on, self.answered_by, self.answered_at = None, None, None, None
+        self.done_at, self.done_by, self.done_note = None, None, None
 
 
 class Compliance(Aggregate):
@@ -63,15 +73,51 @@ class Compliance(Aggregate):
 
     def escalate(self, finding: Finding, now):
         """A minor finding past its deadline and still open becomes a violation."""
-        if finding.status != OPEN or finding.is_violation or finding.remediation_deadline > now:
+        if (finding.status != OPEN or finding.is_violation or finding.remediation_deadline is None
+                or finding.remediation_deadline > now):
             return False
-        finding.is_violation, finding.escalated = True, True
-        self._confirm(finding)
+        self._escalate(finding, now, None, "the remediation deadline passed")
         return True
 
-    def resolve(self, finding: Finding, resolution, actor, now):
+    def escalate_by(self, finding: Finding, reason, actor, now):
+        """An auditor makes an open minor finding a violation (the service is suspended)."""
+        self._still_open(finding)
+        if finding.is_violation:
+            raise AlreadyAViolation("the finding is a violation already", {"finding_id": finding.id})
+        self._escalate(finding, now, actor, reason)
+
+    def _escalate(self, finding, now, actor, reason):
+        finding.is_violation, finding.escalated = True, True
+        finding.escalated_at, finding.escalated_by, finding.escalation_reason = now, actor, reason
+        self._record(events.FindingEscalated(finding.id, self.service_id, finding.severity, reason, actor))
+        self._confirm(finding)
+
+    def answer(self, finding: Finding, plan, due_on, actor, now):
+        """The service's remediation plan and the date it commits to. A new answer replaces the
+        last one (the events keep both), and its remediation is to be reported done again."""
+        self._still_open(finding)
+        finding.plan, finding.plan_due_on, finding.answered_by, finding.answered_at = plan, due_on, actor, now
+        finding.done_at, finding.done_by, finding.done_note = None, None, None
+        self._record(events.FindingAnswered(finding.id, self.service_id, plan, due_on.isoformat(), actor))
+
+    def report_done(self, finding: Finding, note, actor, now):
+        """The service says the remediation it planned is done; an auditor then resolves or escalates."""
+        self._still_open(finding)
+        if finding.answered_at is None:
+            raise NotAnswered("answer the finding with a remediation plan first", {"finding_id": finding.id})
+        if finding.done_at is not None:
+            raise RemediationAlreadyReported("the remediation was reported done already",
+                                             {"finding_id": finding.id, "done_at": to_wire(finding.done_at)})
+        finding.done_at, finding.done_by, finding.done_note = now, actor, note
+        self._record(events.RemediationReported(finding.id, self.service_id, actor, note))
+
+    @staticmethod
+    def _still_open(finding):
         if finding.status == RESOLVED:
             raise AlreadyResolved("the finding is already resolved", {"finding_id": finding.id})
+
+    def resolve(self, finding: Finding, resolution, actor, now):
+        self._still_open(finding)
         finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
             RESOLVED, resolution, actor, now)
         self._record(events.FindingResolved(finding.id, self.service_id, finding.is_violation, actor or ""))
@@ -87,15 +133,6 @@ class Compliance(Aggregate):
         self.audit_version += 1
         self._record(events.ViolationDecided(change, finding.id, self.service_id, self.open_violations,
                                              self.audit_version))
-
-
-class CitizenReport:
-    """A citizen's report, kept for an auditor's triage; it never suspends a service by itself."""
-
-    def __init__(self, id, service_id, category, text, created_at, counter_id=None, source_event_id=None):
-        self.id, self.service_id, self.category, self.text = id, service_id, category, text
-        self.counter_id, self.created_at, self.source_event_id = counter_id, created_at, source_event_id
-        self.status = "new"
 
 
 UNKNOWN_SERVICE_WINDOW_SECONDS = 3600

@@ -15,6 +15,9 @@ no lookup; a counter's `area` is its commune's. Suspension, revocation or expiry
 listing; reinstatement republishes them. A counter that closes loses its listings; a new one gets
 those covering it.
 """
+from dataclasses import dataclass
+from datetime import datetime
+
 from spc.shared.domain import Aggregate
 from spc.shared.geography import geography
 
@@ -65,23 +68,47 @@ def places_touched(*territories):
 
 
 class Counter:
-    """A France Services counter; `format` is the ANCT directory's (events.COUNTER_FORMATS)."""
+    """A France Services counter; `format` is the ANCT directory's (events.COUNTER_FORMATS). Its
+    `details` (type, email, phone, hours, note: counter.upserted 1.1) are what an agent and a visitor
+    read on the catalogue; None is unknown."""
 
-    def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None, format="fixe"):
+    DETAILS = ("type", "email", "phone", "hours", "note")
+
+    def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None, format="fixe",
+                 **details):
         self.id, self.name, self.address = id, name, address
         self.commune_insee, self.department = commune_insee, department
         self.area = area_of(commune_insee, department)
         self.lat, self.lon, self.format = lat, lon, format
+        self._set_details(details)
         self.open = True
 
-    def update(self, name, commune_insee, department, address="", lat=None, lon=None, format="fixe"):
+    def update(self, name, commune_insee, department, address="", lat=None, lon=None, format="fixe", **details):
         """Returns whether the counter's place or opening changed (only then do listings)."""
         moved = (commune_insee, department, True) != (self.commune_insee, self.department, self.open)
         self.name, self.commune_insee, self.department = name, commune_insee, department
         self.area = area_of(commune_insee, department)
         self.address, self.lat, self.lon, self.format = address, lat, lon, format
+        self._set_details(details)
         self.open = True
         return moved
+
+    def _set_details(self, details):
+        unknown = set(details) - set(self.DETAILS)
+        if unknown:
+            raise TypeError(f"unknown counter details {sorted(unknown)}")
+        for name in self.DETAILS:
+            setattr(self, name, details.get(name))
+
+
+@dataclass(frozen=True)
+class RelayedReport:
+    """A visitor's report a counter agent relayed: who, when, from which counter, and the
+    usager.report_submitted it became. Never its text (personal data: audit keeps it)."""
+    event_id: str
+    counter_id: str
+    relayed_by: str
+    relayed_at: datetime
 
 
 class Listing:
@@ -91,12 +118,17 @@ class Listing:
 
 class DistributedService(Aggregate):
     """Distribution's view of a service: its standing (newest version wins), its territory as the
-    registry gave it, and the areas that territory serves."""
+    registry gave it, the areas that territory serves, and what a counter's catalogue shows of its
+    pact (PROFILE: mission, domains, contact, how to refer a person, its commitments)."""
+
+    PROFILE = ("mission", "domains", "contact_email", "referral", "commitments")
 
     def __init__(self, service_id, name="", status="unknown", version=0):
         self.service_id, self.name, self.status, self.version = service_id, name, status, version
         self.departments, self.communes, self.regions, self.national = [], [], [], False
         self.areas = []
+        self.mission = self.contact_email = self.referral = None
+        self.domains, self.commitments = [], []
 
     @property
     def listable(self):
@@ -111,10 +143,17 @@ class DistributedService(Aggregate):
         return counter.open and bool({NATIONAL, department_area(counter.department), counter.area}
                                      & set(self.areas))
 
-    def apply_standing(self, name, status, version, territories):
+    def apply_standing(self, name, status, version, territories, profile=None):
+        """Take a newer standing (`profile`: the PROFILE fields it carries); False if not newer."""
         if version <= self.version:
             return False
         self.name, self.status, self.version = name, status, version
+        profile = profile or {}
+        self.mission, self.contact_email, self.referral = (profile.get(k) for k in ("mission", "contact_email",
+                                                                                   "referral"))
+        self.domains = list(profile.get("domains") or [])
+        self.commitments = [{"principle": c["principle"], "text": c.get("text")}
+                            for c in profile.get("commitments") or []]
         self.departments = list(territories.get("departments", []))
         self.communes = list(territories.get("communes", []))
         self.regions = list(territories.get("regions", []))

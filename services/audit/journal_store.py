@@ -1,0 +1,109 @@
+"""The hash-chained journal in audit's database (its rules are the domain's: domain/journal.py)."""
+from sqlalchemy import delete, func, insert, select, update
+
+from spc.shared import envelope
+from spc.shared.clock import utcnow
+from spc.shared.persistence import insert_unless_taken
+
+from . import orm
+from .domain import journal
+
+
+class Journal:
+    """The hash-chained journal. Lanes `record` received events into `journal_pending` without
+    touching the chain; `chain` appends what is pending, in batches, under a lock on the chain's
+    head row, so the chain never forks and no lane waits for it."""
+
+    def __init__(self, session):
+        self.session = session
+
+    # -- the journal lane's inbox: an event is journaled once, whichever way it came -----------
+    def seen_many(self, event_ids):
+        ids = [str(i) for i in event_ids]
+        found = set()
+        for table in (orm.journal_pending, orm.journal):
+            found |= {r[0] for r in self.session.execute(
+                select(table.c.event_id).where(table.c.event_id.in_(ids)))}
+        return found
+
+    def record_many(self, events):
+        """Personal data (a report's text) is left out of the body: journal.journaled."""
+        if events:
+            now, rows = utcnow(), []
+            for e in events:
+                body, service_id = journal.journaled(envelope.to_dict(e))
+                rows.append({"event_id": str(e.event_id), "event_type": e.event_type, "body": body,
+                             "received_at": now, "service_id": service_id})
+            self.session.execute(insert(orm.journal_pending).values(rows))
+
+    def record_new(self, events):
+        """Journal events received another way (inbound facts), those not journaled already."""
+        seen = self.seen_many([e.event_id for e in events])
+        fresh = [e for e in events if str(e.event_id) not in seen]
+        if len(fresh) == 1:  # alone, a clash on its id (a replayed id) must not fail the rest
+            insert_unless_taken(self.session, lambda: self.record_many(fresh))
+        else:  # a clash fails the batch, which the consumer then applies one event at a time
+            self.record_many(fresh)
+
+    # -- the chain ------------------------------------------------------------------------------
+    def _head(self):
+        query = (select(orm.journal_head.c.seq, orm.journal_head.c.hash)
+                 .where(orm.journal_head.c.id == 1).with_for_update())
+        row = self.session.execute(query).first()
+        if row is None:  # the first entry ever; two first entries at once: one inserts, one waits
+            insert_unless_taken(self.session, lambda: self.session.execute(
+                insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS)))
+            row = self.session.execute(query).first()
+        return row.seq, row.hash
+
+    def has_pending(self):
+        return self.session.scalar(select(orm.journal_pending.c.id).limit(1)) is not None
+
+    def chain(self, limit=500):
+        """Append up to `limit` pending events to the chain, oldest first; returns how many."""
+        seq, head = self._head()
+        p = orm.journal_pending
+        rows = self.session.execute(select(p.c.id, p.c.event_id, p.c.event_type, p.c.body, p.c.service_id)
+                                    .order_by(p.c.id).limit(limit)).all()
+        if not rows:
+            return 0
+        entries, now = [], utcnow()
+        for row in rows:
+            entry = journal.next_entry(seq, head, row.event_id, row.event_type, row.body)
+            seq, head = entry.seq, entry.hash
+            entries.append({"seq": entry.seq, "event_id": entry.event_id, "event_type": entry.event_type,
+                            "body": entry.body, "prev_hash": entry.prev_hash, "hash": entry.hash,
+                            "recorded_at": now, "service_id": row.service_id})
+        self.session.execute(insert(orm.journal).values(entries))
+        self.session.execute(delete(p).where(p.c.id.in_([r.id for r in rows])))
+        self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
+                             .values(seq=seq, hash=head))
+        return len(rows)
+
+    def length(self):
+        return self.session.execute(select(orm.journal_head.c.seq)).scalar() or 0
+
+    def concerning(self, service_id, after=0, limit=500, event_types=None):
+        """The chained entries about a service, by seq after `after`: (seq, event_id, event_type,
+        recorded_at, body)."""
+        j = orm.journal
+        query = select(j.c.seq, j.c.event_id, j.c.event_type, j.c.recorded_at, j.c.body).where(
+            j.c.service_id == service_id, j.c.seq > after)
+        if event_types is not None:
+            query = query.where(j.c.event_type.in_(list(event_types)))
+        return self.session.execute(query.order_by(j.c.seq).limit(limit)).all()
+
+    def count_concerning(self, service_id):
+        j = orm.journal
+        return self.session.scalar(select(func.count()).select_from(j).where(j.c.service_id == service_id))
+
+    def entries(self, batch=1000):
+        last = 0
+        while True:
+            rows = self.session.execute(select(orm.journal).where(orm.journal.c.seq > last)
+                                        .order_by(orm.journal.c.seq).limit(batch)).all()
+            for row in rows:
+                yield journal.Entry(row.seq, row.event_id, row.event_type, row.body, row.prev_hash, row.hash)
+            if len(rows) < batch:
+                return
+            last = rows[-1].seq
