@@ -49,8 +49,10 @@ def run_demo(environ=None):
 
     data_dir = tempfile.mkdtemp(prefix="spc-demo-")
     ports = {name: free_port() for name in config.SERVICE_NAMES}
-    env = {"SPC_DATA_DIR": data_dir, "SPC_BIND": "127.0.0.1",
-           "SPC_ADMIN_TOKENS": ",".join(f"{r}/demo:{t}" for r, t in TOKENS.items()),
+    tokens_file = Path(data_dir) / "admin-tokens"  # read again when it changes: scoped tokens come later
+    tokens_file.write_text("".join(f"{r}/demo:{t}\n" for r, t in TOKENS.items()))
+    env = {"SPC_DATA_DIR": data_dir, "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS_FILE": str(tokens_file),
+           "SPC_REPORT_THRESHOLD": "3",  # three reports of one kind about one service open a minor finding
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
     settings = config.load(env)
     click.echo(f"Embedded run: in-process broker, SQLite databases in {data_dir}")
@@ -60,7 +62,8 @@ def run_demo(environ=None):
     click.echo(f"  {imported} counters imported")
 
     with Cluster(settings).start():
-        api = Api(ports, TOKENS)
+        api = Api(ports, dict(TOKENS))
+        api.tokens_file = tokens_file
         story(api, settings)
     click.echo(click.style("\nThe story is complete.", fg="green", bold=True))
 
@@ -160,9 +163,62 @@ def story(api, settings):
     click.echo(f"  pact version {pact['version']} (versions {[v['version'] for v in pact['versions']]}); "
                f"listed at {len(wider)} counters (was {before}); status still {api.ask('GET', 'registry', f'/services/{sid}')['status']}")
 
+    voices(api, sid, wider)
+
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)
     click.echo(f"  {api.ask('GET', 'audit', '/journal/verify', 'auditor')}")
+
+
+def grant_token(api, role, label, secret):
+    """A scoped token, added to the tokens file the services read again when it changes."""
+    with open(api.tokens_file, "a", encoding="utf-8") as handle:
+        handle.write(f"{role}/{label}:{secret}\n")
+    api.tokens[role] = secret
+    wait_for(f"the {role} token", lambda: api.call("GET", "audit", "/health/live", None).status_code == 200
+             and _accepted(api, role, label))
+
+
+def _accepted(api, role, label):
+    path = (f"/counters/{label.split('+')[0]}/catalogue" if role == "counter_agent"
+            else f"/services/{label}/dossier")
+    return api.call("GET", "distribution" if role == "counter_agent" else "audit", path, role).status_code == 200
+
+
+def voices(api, sid, listings):
+    """Issue 12's part of the story: a counter agent, citizens' reports, the service's own voice."""
+    step("At a France Services counter, an agent shows the catalogue and relays visitors' reports")
+    counter_id = listings[0]["counter_id"]
+    grant_token(api, "counter_agent", counter_id, "demo-agent")
+    catalogue = api.ask("GET", "distribution", f"/counters/{counter_id}/catalogue", "counter_agent")
+    counter = catalogue["counter"]
+    click.echo(f"  {counter['name']} ({counter['address']}): services listed there: {len(catalogue['services'])}; "
+               f"the printable page is GET /counters/{counter_id}/catalogue.html")
+    for text in ("On m'a refusé une place sans explication.", "Inscription refusée : « plus de place », "
+                 "mais une voisine a été prise le lendemain.", "Refus d'inscription sans réponse écrite."):
+        api.ask("POST", "distribution", f"/counters/{counter_id}/reports", "counter_agent",
+                {"service_id": sid, "category": "refused_access", "text": text}, expect=(202,))
+    click.echo("  three reports of refused access relayed (usager.report_submitted, the counter named; "
+               "their texts stay with audit, never on spc.events nor in a log)")
+    finding = wait_for("the report threshold", lambda: next((f for f in api.ask(
+        "GET", "audit", f"/services/{sid}/findings")["findings"] if f["severity"] == "minor"), None))
+    click.echo(f"  a minor finding opened by itself on '{finding['principle']}' (3 reports within the window); "
+               f"the service stays {api.ask('GET', 'registry', f'/services/{sid}')['status']}")
+
+    step("The crèche answers with its own token; the auditor resolves")
+    grant_token(api, "service", sid, "demo-service")
+    api.ask("POST", "audit", f"/services/{sid}/findings/{finding['id']}/answer", "service",
+            {"plan": "Les règles d'attribution des places seront affichées et chaque refus motivé par écrit.",
+             "due_on": (date.today() + timedelta(days=30)).isoformat()})
+    api.ask("POST", "audit", f"/services/{sid}/findings/{finding['id']}/done", "service",
+            {"note": "Règles affichées à l'entrée et sur le site ; modèle de réponse écrite adopté."})
+    api.ask("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor",
+            {"resolution": "Règles affichées, refus motivés : vérifié sur place."})
+    click.echo("  the crèche answered with a plan and a date, reported it done; the auditor checked and resolved")
+    dossier = api.ask("GET", "audit", f"/services/{sid}/dossier", "service")
+    click.echo(f"  dossier: {len(dossier['findings'])} findings, reports by category "
+               f"{dossier['reports']['by_category']}, {len(dossier['decisions'])} decisions, "
+               f"pact versions {[v['pact_version'] for v in dossier['pact_versions']]}")
 
 
 def demo_pact(today=None):

@@ -16,6 +16,9 @@ def test_spc_demo_tells_the_whole_story_and_exits_0():
     result = spc("demo")
     assert result.returncode == 0, result.stdout + result.stderr
     for line in ("suspended", "frozen", "withdrawn", "funding_frozen", "reinstated", "'ok': True",
+                 "signed on", "no_ad_monetisation", "pact version 2 (versions [1, 2])",  # the pact (issue 11)
+                 "three reports of refused access relayed", "a minor finding opened by itself",
+                 "the auditor checked and resolved",  # agents, citizens, the service (issue 12)
                  "The story is complete."):
         assert line in result.stdout, line
 
