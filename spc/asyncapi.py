@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 
 from spc.shared import envelope, events, topology
 
-VERSION = "1.1.0"  # 1.1: the pact (registry.pact_amended, registry.service_expired, new optional fields)
+VERSION = "1.2.0"  # 1.1: the pact; 1.2: agents, citizens' reports, the service's own voice (extensions only)
 EXAMPLE_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=1)))
 
 # ---- marshmallow -> JSON Schema ----------------------------------------------------------------
@@ -136,7 +136,9 @@ def document():
                 "1.1 (extensions only): `registry.pact_amended` and `registry.service_expired`, status "
                 "`expired`; in registry standings `territories.regions`, `territories.national`, "
                 "`pact_version`, `commitments`; in `counter.upserted` an optional `format`, and the "
-                "counter's place checked against INSEE's COG."),
+                "counter's place checked against INSEE's COG. 1.2 (extensions only): `audit.report_triaged`, "
+                "`audit.finding_answered`, `audit.remediation_reported`, `audit.finding_escalated`; in "
+                "`counter.upserted` optional `type`, `email`, `phone`, `hours`, `note`."),
             "license": {"name": "EUPL-1.2"},
         },
         "defaultContentType": "application/json",
