@@ -342,6 +342,36 @@ def journal_verify():
     sys.exit(0 if result["ok"] else 1)
 
 
+@cli.group()
+def export():
+    """Open data: SPC's records as files anyone may publish and check (issue 13, docs/verify-journal.md)."""
+
+
+# One command per export, each reading its service's database directly (`must_exist`: an export
+# never creates an empty database). To come here: `spc export registry` (the registry as CSV with
+# its Table Schema, a frictionless data package) and `spc export grants` (the SCDL "Subventions").
+
+@export.command("journal")
+@click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write here (replaced only once complete), not to stdout.")
+@click.option("--after", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Only the entries after this seq (a checkpoint's seq you hold; verify from its hash).")
+def export_journal(out, after):
+    """Write audit's hash-chained journal as JSON Lines, one entry a line in sequence order, with
+    what recomputing the chain needs (docs/verify-journal.md), up to the head when it starts."""
+    from spc.services.audit.journal_publication import export_journal as export_entries
+    settings = config.load(allow_embedded=True)
+    database = _open_database(settings, "audit", must_exist=True)
+    try:
+        with _output(out) as f:
+            count, seq, head = export_entries(database.uow(), f.write, after)
+    finally:
+        database.close()
+    where = "stdout" if out == "-" else out
+    click.echo(f"{count} journal entries written to {where}" + (f"; the last: seq {seq}, hash {head}"
+                                                                 if count else ""), err=True)
+
+
 def _broker():
     """AMQP_URI (required), said on stderr with its password masked."""
     uri = config.load(allow_embedded=False).amqp_uri
@@ -358,6 +388,16 @@ def _open_database(settings, service, must_exist=False, announce=True):
     if announce:
         click.echo(f"database: {mask_url(url)}", err=True)
     return open_database(settings, service, url, must_exist)
+
+
+def _output(path):
+    """The file an export writes (stdout for `-`), replaced only once complete; one that cannot be
+    written is said in one line naming it."""
+    from .errors import CliError
+    try:
+        return click.open_file(path, "w", encoding="utf-8", atomic=path != "-")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def _fail(message):

@@ -82,13 +82,19 @@ def _access():
     for user, (writes, reads) in external_systems().items():
         users.append(_user(user, EXTERNAL_LIMITS))
         own_queues = re.escape(user.replace("-", ".", 1) + ".") + ".*"  # ext-payments: ext.payments.*
+        # one permission per user and vhost (RabbitMQ keeps one): writing to spc.inbound, and/or
+        # reading spc.events through queues of its own (ext.<system>.*)
+        configure, write, read = [], [], []
         if writes:
-            permissions.append(_permission(user, "^$", _any_of([topology.INBOUND.name]), "^$"))
+            write.append(re.escape(topology.INBOUND.name))
             topics.append(_topic(user, topology.INBOUND.name, _any_of(writes), "^$"))
         if reads:
-            permissions.append(_permission(user, f"^{own_queues}$", f"^{own_queues}$",
-                                           _any_of([topology.EVENTS.name]).replace(")$", f"|{own_queues})$")))
+            configure.append(own_queues)
+            write.append(own_queues)
+            read += [re.escape(topology.EVENTS.name), own_queues]
             topics.append(_topic(user, topology.EVENTS.name, "^$", _any_of(reads)))
+        permissions.append(_permission(user, *(f"^({'|'.join(p)})$" if p else "^$"
+                                               for p in (configure, write, read))))
     return users, permissions, topics
 
 

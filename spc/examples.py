@@ -49,12 +49,18 @@ BODIES = {
         "reason": "Le conseil départemental du Morbihan rejoint le pacte (délibération du 2027-03-02)."},
     ("registry", "reject_amendment"): {"reason": "La délibération du Morbihan n'est pas encore publiée."},
     ("registry", "revoke"): {"reason": "The association was dissolved (general assembly of 2026-11-20)."},
-    ("funding", "create_programme"): {"name": "Petite enfance 2027 — Ille-et-Vilaine",
-                                      "budget_cents": 50_000_000},
+    ("funding", "create_programme"): {
+        "name": "Petite enfance 2027 — Ille-et-Vilaine", "budget_cents": 50_000_000,
+        "funder": {"name": "Ville de Rennes", "siret": "21350238800019"},
+        "legal_basis": "Délibération du conseil municipal de Rennes n° 2026-0412 du 12 octobre 2026 "
+                       "(accueil du jeune enfant)"},
     ("funding", "award_grant"): {
         "programme_id": EXAMPLE_IDS["programme_id"], "service_id": SID,
         "tranches": [{"amount_cents": 1_500_000, "due_date": "2027-01-15", "milestone": "opening"},
                      {"amount_cents": 1_500_000, "due_date": "2027-07-01", "milestone": "mid-year report"}]},
+    ("funding", "release_tranche"): {  # the first tranche falls due on 2027-01-15: early, with its reason
+        "evidence": "https://petitspas.example.org/documents/pv-ouverture-2026-12.pdf",
+        "reason": "La crèche a ouvert le 1er décembre 2026 : le premier versement couvre les salaires de décembre."},
     ("audit", "record_finding"): {
         "service_id": SID, "principle": "no_ad_monetisation", "severity": "major",
         "summary": "Advertising sold on the parents' portal", "reported_by": "inspection-35",

@@ -4,17 +4,20 @@ from sqlalchemy import delete, func, insert, select, update
 from spc.shared import envelope
 from spc.shared.clock import utcnow
 from spc.shared.persistence import insert_unless_taken
+from spc.shared.unit_of_work import Repository
 
 from . import orm
 from .domain import journal
 
 
-class Journal:
+class Journal(Repository):
     """The hash-chained journal. Lanes `record` received events into `journal_pending` without
     touching the chain; `chain` appends what is pending, in batches, under a lock on the chain's
-    head row, so the chain never forks and no lane waits for it."""
+    head row, so the chain never forks and no lane waits for it. Rows of `journal` are only ever
+    inserted (on PostgreSQL and SQLite a trigger refuses UPDATE and DELETE: migration 0007)."""
 
     def __init__(self, session):
+        super().__init__()
         self.session = session
 
     # -- the journal lane's inbox: an event is journaled once, whichever way it came -----------
@@ -51,8 +54,8 @@ class Journal:
                  .where(orm.journal_head.c.id == 1).with_for_update())
         row = self.session.execute(query).first()
         if row is None:  # the first entry ever; two first entries at once: one inserts, one waits
-            insert_unless_taken(self.session, lambda: self.session.execute(
-                insert(orm.journal_head).values(id=1, seq=0, hash=journal.GENESIS)))
+            insert_unless_taken(self.session, lambda: self.session.execute(insert(orm.journal_head).values(
+                id=1, seq=0, hash=journal.GENESIS, checkpoint_seq=0, checkpoint_at=utcnow())))
             row = self.session.execute(query).first()
         return row.seq, row.hash
 
@@ -97,13 +100,32 @@ class Journal:
         j = orm.journal
         return self.session.scalar(select(func.count()).select_from(j).where(j.c.service_id == service_id))
 
-    def entries(self, batch=1000):
-        last = 0
+    def entries(self, batch=1000, after=0):
+        """The chained entries after seq `after`, in order (read `batch` at a time)."""
+        last = after
         while True:
-            rows = self.session.execute(select(orm.journal).where(orm.journal.c.seq > last)
-                                        .order_by(orm.journal.c.seq).limit(batch)).all()
-            for row in rows:
-                yield journal.Entry(row.seq, row.event_id, row.event_type, row.body, row.prev_hash, row.hash)
+            rows = self.entry_batch(last, batch)
+            yield from rows
             if len(rows) < batch:
                 return
             last = rows[-1].seq
+
+    def entry_batch(self, after, limit):
+        """Up to `limit` chained entries after seq `after`, in order."""
+        j = orm.journal
+        rows = self.session.execute(select(j.c.seq, j.c.event_id, j.c.event_type, j.c.body, j.c.prev_hash, j.c.hash)
+                                    .where(j.c.seq > after).order_by(j.c.seq).limit(limit)).all()
+        return [journal.Entry(*row) for row in rows]
+
+    # -- checkpoints: the head published ------------------------------------------------------
+    def head(self, for_update=False):
+        """The chain's head with its last checkpoint (None before the first entry ever)."""
+        query = select(journal.JournalHead).where(journal.JournalHead.id == 1)
+        found = self.session.scalars(query.with_for_update() if for_update else query).first()
+        return self._seen(found)
+
+    def moved_since(self, seq):
+        """Whether an entry other than a checkpoint was chained after `seq`."""
+        j = orm.journal
+        return self.session.scalar(select(j.c.seq).where(
+            j.c.seq > seq, j.c.event_type != journal.CHECKPOINT).order_by(j.c.seq).limit(1)) is not None

@@ -5,6 +5,7 @@ from sqlalchemy.orm import registry
 from spc.shared.outbox import define_messaging_tables
 from spc.shared.staff import define_staff_tables
 
+from .domain.journal import JournalHead
 from .domain.model import Compliance, Finding, ParkedFact
 from .domain.reports import CitizenReport
 
@@ -116,11 +117,14 @@ parked_facts = Table(
     Column("body", Text, nullable=False),
     Column("parked_at", DateTime, nullable=False, index=True),
 )
+# The chain's head, and the last checkpoint published of it (audit.journal_checkpoint).
 journal_head = Table(
     "journal_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("checkpoint_seq", Integer, nullable=False, server_default="0"),
+    Column("checkpoint_at", DateTime, nullable=True),
 )
 
 _mapper_registry = registry()
@@ -135,4 +139,5 @@ def start_mappers():
     _mapper_registry.map_imperatively(Finding, findings)
     _mapper_registry.map_imperatively(CitizenReport, reports)
     _mapper_registry.map_imperatively(ParkedFact, parked_facts)
+    _mapper_registry.map_imperatively(JournalHead, journal_head)
     _mapped = True

@@ -47,7 +47,7 @@ class RemediationDoneIn(Schema):
                          metadata={"description": "what was done, where to see it"})
 
 
-class CommitmentOut(Schema):
+class FindingCommitmentOut(Schema):
     principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
     text = fields.String(required=True, allow_none=True, metadata={
         "description": "the service's own text of how it applies the principle (null in a contract-v1 pact)"})
@@ -89,7 +89,7 @@ class FindingOut(Schema):
     resolution = fields.String(allow_none=True)
     resolved_by = fields.String(allow_none=True)
     resolved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
-    commitment = fields.Nested(CommitmentOut, required=True, allow_none=True, metadata={
+    commitment = fields.Nested(FindingCommitmentOut, required=True, allow_none=True, metadata={
         "description": "the service's commitment to the finding's principle, from the newest pact audit "
                        "has heard of (null while audit does not know it)"})
     escalation = fields.Nested(EscalationOut, required=True, allow_none=True)

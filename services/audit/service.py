@@ -11,7 +11,7 @@ from spc.shared.http import api
 from spc.shared.ops import SpcService
 from spc.shared.timer import periodic
 
-from . import answers, dossier, handlers
+from . import answers, dossier, handlers, journal_publication
 from .domain.commands import AnswerFinding, EscalateFinding, RecordFinding, ReportRemediationDone, ResolveFinding
 from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
 from .exceptions import (AlreadyAViolation, AlreadyResolved, FindingNotFound, NotAnswered, RemediationAlreadyReported,
@@ -20,8 +20,10 @@ from .repository import AuditUnitOfWork
 from .schemas import (AnswerIn, DossierOut, DossierQuery, EscalateIn, FindingIn, FindingOut, FindingsOut,
                       JournalCheck, RemediationDoneIn, ResolveIn)
 from .service_reports import ReportEntrypoints
+from .settings import JournalCheckpointSetting
 
 BATCH = 200
+CHECKPOINT_TICK_SECONDS = 1  # how often a checkpoint's being due is checked
 
 
 class AuditService(ReportEntrypoints, SpcService):
@@ -30,6 +32,7 @@ class AuditService(ReportEntrypoints, SpcService):
                        holdings=handlers.holdings)
     dead_letter = DeadLetterSink()
     config = Config()
+    checkpoint_seconds = JournalCheckpointSetting()
 
     @api("POST", "/findings", role="auditor", body=FindingIn, response=FindingOut, status=201,
          errors=(UnknownService, ReportNotFound, ReportAlreadyTriaged, ReportOfAnotherService),
@@ -115,6 +118,11 @@ class AuditService(ReportEntrypoints, SpcService):
     @periodic(interval=0.2)
     def chain_journal(self):
         handlers.chain_journal(self.store.uow())
+
+    @periodic(interval=CHECKPOINT_TICK_SECONDS)
+    def checkpoint_journal(self):
+        """audit.journal_checkpoint: the chain's head, at most every SPC_JOURNAL_CHECKPOINT_SECONDS."""
+        journal_publication.checkpoint_journal(self.store.uow(), self.checkpoint_seconds)
 
     @periodic(interval=1)
     def expire_parked(self):

@@ -4,6 +4,7 @@ import os
 from nameko.extensions import DependencyProvider
 
 from .domain.reports import ReportPolicy
+from .journal_publication import DEFAULT_CHECKPOINT_SECONDS
 
 REPORT_SETTINGS = {"threshold": "SPC_REPORT_THRESHOLD", "window_days": "SPC_REPORT_WINDOW_DAYS",
                    "retention_days": "SPC_REPORT_RETENTION_DAYS"}
@@ -34,3 +35,31 @@ class ReportSettings(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.policy
+
+
+CHECKPOINT_SETTING = "SPC_JOURNAL_CHECKPOINT_SECONDS"
+
+
+def journal_checkpoint_seconds(environ):
+    """SPC_JOURNAL_CHECKPOINT_SECONDS: the least time between two checkpoints of the journal's head
+    (a positive number of seconds; default 300)."""
+    raw = environ.get(CHECKPOINT_SETTING)
+    if raw in (None, ""):
+        return float(DEFAULT_CHECKPOINT_SECONDS)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{CHECKPOINT_SETTING} must be a number of seconds (got {raw!r})") from None
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{CHECKPOINT_SETTING} must be a positive number of seconds (got {raw!r})")
+    return seconds
+
+
+class JournalCheckpointSetting(DependencyProvider):
+    """Injects the least seconds between two checkpoints of the journal's head, read in setup()."""
+
+    def setup(self):
+        self.seconds = journal_checkpoint_seconds(self.container.config.get("ENV", os.environ))
+
+    def get_dependency(self, worker_ctx):
+        return self.seconds

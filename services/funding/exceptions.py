@@ -14,6 +14,11 @@ class InvalidAmount(InvalidRequest):
     """A budget or an amount must be a positive integer number of cents; a grant needs a tranche."""
 
 
+class InvalidFunder(InvalidRequest):
+    """The programme's funder is not valid: a name, and a SIRET (14 digits) or a SIREN (9 digits)
+    passing the Luhn check; `details.fields` names each problem."""
+
+
 class OverBudget(Conflict):
     """The grant exceeds what is left of the programme's budget."""
     code = "over_budget"
@@ -33,6 +38,11 @@ class ServiceNotActiveYet(NotYetKnown, Conflict):
 class AlreadyReleased(Conflict):
     """The tranche was released already: a payment order is sent once per tranche, ever."""
     code = "already_released"
+
+
+class ReleaseBeforeDueDate(Conflict):
+    """The tranche is not due yet: a release before its due date states a `reason`."""
+    code = "release_before_due_date"
 
 
 class FundingFrozen(Conflict):

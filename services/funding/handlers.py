@@ -6,7 +6,8 @@ from spc.shared.clock import to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 
 from .domain import commands
-from .domain.model import Programme
+from .domain.funder import Funder
+from .domain.model import TRANCHE_STATUSES, Programme
 
 
 def _id():
@@ -14,12 +15,15 @@ def _id():
 
 
 def create_programme(uow, cmd: commands.CreateProgramme):
-    """Open a programme with its budget envelope."""
+    """Open a programme with its budget envelope, its funder and its legal basis (both optional:
+    a programme opened without them shows them as null)."""
+    f = cmd.funder
+    funder = Funder.of(f.get("name"), f.get("siret"), f.get("siren")) if f is not None else None
     with uow:
-        programme = Programme.open(_id(), cmd.name, cmd.budget_cents)
+        programme = Programme.open(_id(), cmd.name, cmd.budget_cents, funder, cmd.legal_basis)
         uow.funding.add(programme)
         uow.commit()
-        return programme_view(programme, uow.staff_log.history([programme.id])[programme.id])
+        return _programme_answer(uow, programme)
 
 
 def award_grant(uow, cmd: commands.AwardGrant, wait_seconds=KNOWN_WAIT_SECONDS):
@@ -37,13 +41,14 @@ def _award_grant(uow, cmd):
         return grant_view(grant, uow.staff_log.history([grant.id]))
 
 
-def release_tranche(uow, cmd: commands.ReleaseTranche):
-    """Release a tranche: the payment order, published once per tranche, ever."""
+def release_tranche(uow, cmd: commands.ReleaseTranche, now=None):
+    """Release a tranche: the payment order, published once per tranche, ever; before its due
+    date only with a reason. `now` (UTC, naive) is the wall clock unless a test gives one."""
     with uow:
         service_id = uow.funding.service_of_tranche(cmd.tranche_id)
         account = uow.funding.account(service_id, for_update=True)
-        now = utcnow()
-        tranche = account.release(cmd.tranche_id, cmd.actor, now)
+        now = now or utcnow()
+        tranche = account.release(cmd.tranche_id, cmd.actor, now, cmd.evidence, cmd.reason)
         (order,) = uow.collect_new_events()  # the payment order, kept with its event's id
         uow.funding.record_payment_order(tranche, order.event_id, now)
         uow.commit()
@@ -52,10 +57,15 @@ def release_tranche(uow, cmd: commands.ReleaseTranche):
 
 def on_service_standing(uow, event):
     """registry.service_* and registry.pact_amended: follow the newest standing; freeze, unfreeze
-    or cancel tranches."""
+    or cancel tranches (a cancelled tranche's amount goes back to its programme)."""
     p = event.payload
+    # programmes before the account, as a grant locks them: a revocation gives back to them
+    locked = uow.funding.programmes_of_service(p["service_id"], for_update=True) if p["status"] == "revoked" else {}
     account = uow.funding.account(p["service_id"], for_update=True, create=True)
     account.apply_standing(p["status"], p["version"])
+    for programme_id, cents in account.pull_returns().items():
+        programme = locked.get(programme_id) or uow.funding.programme(programme_id, for_update=True)
+        programme.give_back(cents)
 
 
 EVENT_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
@@ -73,18 +83,29 @@ def service_funding(uow, service_id):
 
 def list_programmes(uow):
     with uow:
-        return {"items": [programme_view(p) for p in uow.funding.programmes()]}
+        programmes = uow.funding.programmes()
+        cents = uow.funding.tranche_cents_by_programme([p.id for p in programmes])
+        return {"items": [programme_view(p, cents.get(p.id, {})) for p in programmes]}
 
 
 def get_programme(uow, programme_id):
     with uow:
-        return programme_view(uow.funding.programme(programme_id), uow.staff_log.history([programme_id])[programme_id])
+        return _programme_answer(uow, uow.funding.programme(programme_id))
 
 
-def programme_view(p, history=None):
+def _programme_answer(uow, programme):
+    cents = uow.funding.tranche_cents_by_programme([programme.id]).get(programme.id, {})
+    return programme_view(programme, cents, uow.staff_log.history([programme.id])[programme.id])
+
+
+def programme_view(p, cents, history=None):
+    """`cents`: {tranche status: cents} of the programme's tranches. committed = released +
+    scheduled + frozen; budget = committed + available."""
     return {**({"history": history} if history is not None else {}),
-            "id": p.id, "name": p.name, "budget_cents": p.budget_cents,
-            "committed_cents": p.committed_cents, "available_cents": p.available_cents}
+            "id": p.id, "name": p.name, "funder": p.funder and p.funder.view(), "legal_basis": p.legal_basis,
+            "budget_cents": p.budget_cents, "committed_cents": p.committed_cents,
+            "available_cents": p.available_cents,
+            **{f"{status}_cents": cents.get(status, 0) for status in TRANCHE_STATUSES}}
 
 
 def grant_view(g, histories=None):
@@ -98,7 +119,8 @@ def tranche_view(t, history=None):
     return {**({"history": history} if history is not None else {}),
             "id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
             "due_date": t.due_date.isoformat(), "milestone": t.milestone, "status": t.status,
-            "released_by": t.released_by, "released_at": to_wire(t.released_at)}
+            "released_by": t.released_by, "released_at": to_wire(t.released_at),
+            "release_evidence": t.release_evidence, "release_reason": t.release_reason}
 
 
 def standings(uow, after, limit):

@@ -18,6 +18,11 @@ programmes = Table(
     Column("name", String(300), nullable=False),
     Column("budget_cents", BigInteger, nullable=False),
     Column("committed_cents", BigInteger, nullable=False),
+    # who funds it and the text it rests on (0003); null: not given (a contract-v1 programme)
+    Column("funder_name", String(300), nullable=True),
+    Column("funder_siren", String(9), nullable=True),
+    Column("funder_siret", String(14), nullable=True),
+    Column("legal_basis", Text, nullable=True),
 )
 accounts = Table(
     "accounts", metadata,
@@ -42,6 +47,8 @@ tranches = Table(
     Column("status", String(20), nullable=False),
     Column("released_by", String(300), nullable=True),
     Column("released_at", DateTime, nullable=True),
+    Column("release_evidence", String(500), nullable=True),  # (0003)
+    Column("release_reason", Text, nullable=True),
 )
 # One row per payment order, ever: the database itself refuses a second release of a tranche.
 payment_orders = Table(

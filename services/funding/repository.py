@@ -1,5 +1,5 @@
 """Loading and saving funding's aggregates; the unit of work that groups them."""
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
 
@@ -20,6 +20,25 @@ class FundingRepository(SqlRepository):
     def programmes(self):
         return self.session.scalars(select(Programme).order_by(Programme.name)).all()
 
+    def programmes_of_service(self, service_id, for_update=False):
+        """{id: programme} of the programmes that granted the service money, locked in id order."""
+        query = select(Programme).where(Programme.id.in_(
+            select(orm.grants.c.programme_id).where(orm.grants.c.service_id == service_id))).order_by(Programme.id)
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return {p.id: p for p in self.session.scalars(query)}
+
+    def tranche_cents_by_programme(self, programme_ids):
+        """{programme id: {tranche status: cents}}, one query."""
+        t, g = orm.tranches, orm.grants
+        rows = self.session.execute(
+            select(g.c.programme_id, t.c.status, func.sum(t.c.amount_cents)).join(g, t.c.grant_id == g.c.id)
+            .where(g.c.programme_id.in_(programme_ids)).group_by(g.c.programme_id, t.c.status)).all()
+        out = {}
+        for programme_id, status, cents in rows:
+            out.setdefault(programme_id, {})[status] = int(cents)
+        return out
+
     def account(self, service_id, for_update=False, create=False):
         """The service's funding account (locked when asked); `create` makes an unknown one."""
         query = select(FundingAccount).where(FundingAccount.service_id == service_id)
@@ -34,7 +53,6 @@ class FundingRepository(SqlRepository):
     def record_payment_order(self, tranche, event_id, at):
         self.session.execute(insert(orm.payment_orders).values(
             tranche_id=tranche.id, event_id=event_id, amount_cents=tranche.amount_cents, released_at=at))
-
 
     def tranches_by_status(self):
         return self._count_by_status(orm.tranches, amount="amount_cents")

@@ -3,7 +3,13 @@ from marshmallow import Schema, fields, validate
 
 from spc.shared.staff import ActionOut
 
-TRANCHE_STATUSES = ("scheduled", "released", "frozen", "cancelled")
+from .domain.funder import SIREN, SIRET
+from .domain.model import TRANCHE_STATUSES
+
+# An https:// URL, or a reference that does not begin like a URL (`name:`): what a public page may
+# show as a link is never anything but https. Written without lookahead, for JSON Schema readers.
+EVIDENCE = (r"^(https://[^\x00-\x20\x7f]+|[^A-Za-z\x00-\x1f\x7f][^\x00-\x1f\x7f]*"
+            r"|[A-Za-z][A-Za-z0-9+.-]*([^A-Za-z0-9+.:\x00-\x1f\x7f-][^\x00-\x1f\x7f]*)?)$")
 MAX_CENTS = 10**15  # ten thousand billion euros: exact as a JSON number in every parser
 
 
@@ -19,9 +25,36 @@ class Cents(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class FunderIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 300), metadata={
+        "description": "the funding body's name (État, a ministry, a collectivité, CAF, ...)"})
+    siret = fields.String(load_default=None, validate=validate.Regexp(SIRET), metadata={
+        "description": "the establishment's SIRET: 14 digits passing the Luhn check (La Poste's: digits "
+                       "summing to a multiple of 5); give it or the siren"})
+    siren = fields.String(load_default=None, validate=validate.Regexp(SIREN), metadata={
+        "description": "the body's SIREN: 9 digits passing the Luhn check, when no siret is given"})
+
+
 class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300))
     budget_cents = Cents(required=True, validate=validate.Range(1, MAX_CENTS))
+    funder = fields.Nested(FunderIn, load_default=None, metadata={
+        "description": "who funds it: its name and its siret or (one of the two) its siren. Added in 1.2: "
+                       "optional, a programme opened without it shows `funder: null`"})
+    legal_basis = fields.String(load_default=None, validate=validate.Length(1, 2000), metadata={
+        "description": "the law, decree or deliberation the programme rests on. Added in 1.2: optional, "
+                       "a programme opened without it shows `legal_basis: null`"})
+
+
+class ReleaseIn(Schema):
+    evidence = fields.String(load_default=None, allow_none=True, validate=[
+        validate.Length(1, 500), validate.Regexp(EVIDENCE, error="an https:// URL, or a reference that does "
+                                                 "not begin like a URL (`name:`)")], metadata={
+        "description": "where the milestone's evidence is: an https:// URL, or a reference (a document or "
+                       "deliberation number) that does not begin like a URL. Recorded; optional"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 2000), metadata={
+        "description": "why the tranche is released before its due date: required then (409 "
+                       "`release_before_due_date` without it), recorded"})
 
 
 class TrancheIn(Schema):
@@ -37,12 +70,32 @@ class GrantIn(Schema):
                            validate=validate.Length(1, 120))
 
 
+class FunderOut(Schema):
+    name = fields.String(required=True)
+    siren = fields.String(required=True, metadata={"description": "given, or the siret's first 9 digits"})
+    siret = fields.String(required=True, allow_none=True, metadata={"description": "null when only a siren was given"})
+
+
+def _cents(status, note=""):
+    return fields.Integer(required=True, metadata={
+        "description": f"what the programme's {status} tranches add up to{note} (added in 1.2)"})
+
+
 class ProgrammeOut(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    budget_cents = fields.Integer(required=True)
-    committed_cents = fields.Integer(required=True)
+    funder = fields.Nested(FunderOut, required=True, allow_none=True, metadata={
+        "description": "who funds it; null when the programme was opened without saying (added in 1.2)"})
+    legal_basis = fields.String(required=True, allow_none=True, metadata={
+        "description": "the text it rests on; null when the programme was opened without saying (added in 1.2)"})
+    budget_cents = fields.Integer(required=True, metadata={"description": "committed + available"})
+    committed_cents = fields.Integer(required=True, metadata={
+        "description": "released + scheduled + frozen: a cancelled tranche's amount is given back"})
     available_cents = fields.Integer(required=True)
+    scheduled_cents = _cents("scheduled")
+    released_cents = _cents("released")
+    frozen_cents = _cents("frozen")
+    cancelled_cents = _cents("cancelled", ": given back, not in committed")
     history = fields.List(fields.Nested(ActionOut), metadata={
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
@@ -60,6 +113,10 @@ class TrancheOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf(TRANCHE_STATUSES))
     released_by = fields.String(allow_none=True)
     released_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    release_evidence = fields.String(allow_none=True, metadata={
+        "description": "the milestone's evidence given with the release (added in 1.2)"})
+    release_reason = fields.String(allow_none=True, metadata={
+        "description": "why it was released before its due date, as stated (added in 1.2)"})
     history = fields.List(fields.Nested(ActionOut), metadata={
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 

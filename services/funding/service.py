@@ -9,10 +9,12 @@ from spc.shared.ops import SpcService
 
 from . import handlers
 from .domain import commands
-from .exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ProgrammeNotFound,
-                         ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
+from .exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, InvalidFunder, OverBudget, ProgrammeNotFound,
+                         ReleaseBeforeDueDate, ServiceNotActive, ServiceNotActiveYet, TrancheCancelled,
+                         TrancheNotFound)
 from .repository import FundingUnitOfWork
-from .schemas import FundingOut, GrantIn, GrantOut, ProgrammeIn, ProgrammeList, ProgrammeOut, TrancheOut
+from .schemas import (FundingOut, GrantIn, GrantOut, ProgrammeIn, ProgrammeList, ProgrammeOut, ReleaseIn,
+                      TrancheOut)
 
 
 class FundingService(SpcService):
@@ -20,10 +22,12 @@ class FundingService(SpcService):
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
 
-    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, response=ProgrammeOut, status=201, errors=(InvalidAmount,),
-         summary="Open a programme with its budget envelope")
+    @api("POST", "/programmes", role="funding_officer", body=ProgrammeIn, response=ProgrammeOut, status=201,
+         errors=(InvalidAmount, InvalidFunder), summary="Open a programme with its budget envelope, its funder "
+         "and its legal basis")
     def create_programme(self, call):
-        cmd = commands.CreateProgramme(call.body["name"], call.body["budget_cents"], call.by)
+        body = call.body
+        cmd = commands.CreateProgramme(body["name"], body["budget_cents"], call.by, body["funder"], body["legal_basis"])
         return handlers.create_programme(self.store.uow(call), cmd)
 
     @api("GET", "/programmes", response=ProgrammeList, summary="Programmes")
@@ -43,11 +47,13 @@ class FundingService(SpcService):
         cmd = commands.AwardGrant(body["programme_id"], body["service_id"], body["tranches"], call.by)
         return handlers.award_grant(self.store.uow(call), cmd)
 
-    @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer", response=TrancheOut,
-         errors=(TrancheNotFound, AlreadyReleased, FundingFrozen, TrancheCancelled),
-         summary="Release a tranche: the payment order, once per tranche, ever")
+    @api("POST", "/tranches/<string:tranche_id>/release", role="funding_officer", body=ReleaseIn,
+         response=TrancheOut, errors=(TrancheNotFound, AlreadyReleased, FundingFrozen, TrancheCancelled,
+                                      ReleaseBeforeDueDate),
+         summary="Release a tranche: the payment order, once per tranche, ever; before its due date "
+                 "only with a reason")
     def release_tranche(self, call, tranche_id):
-        cmd = commands.ReleaseTranche(tranche_id, call.by)
+        cmd = commands.ReleaseTranche(tranche_id, call.by, call.body["evidence"], call.body["reason"])
         return handlers.release_tranche(self.store.uow(call), cmd)
 
     @api("GET", "/services/<string:service_id>/funding", response=FundingOut, summary="A service's funding: frozen or not, grants, tranches")

@@ -103,14 +103,29 @@ class TrancheOut(Payload):
     milestone = fields.String(load_default="")
 
 
+class Funder(Payload):
+    name = fields.String(required=True)
+    siren = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{9}$"))
+    siret = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{14}$"),
+                          metadata={"description": "null when only the SIREN was given"})
+
+
 @event("funding.programme_opened",
-       description="A funding programme was opened with its budget envelope.",
+       description="A funding programme was opened with its budget envelope, its funder and its legal basis "
+                   "(`funder`, `legal_basis`: added in 1.2, null when the programme was opened without them).",
        example={"programme_id": "p-2026-petite-enfance", "name": "Petite enfance 2027 — Ille-et-Vilaine",
-                "budget_cents": 50000000})
+                "budget_cents": 50000000,
+                "funder": {"name": "Ville de Rennes", "siren": "213502388", "siret": "21350238800019"},
+                "legal_basis": "Délibération du conseil municipal de Rennes n° 2026-0412 du 12 octobre 2026 "
+                               "(accueil du jeune enfant)"})
 class ProgrammeOpened(Payload):
     programme_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(1, 300))
     budget_cents = fields.Integer(required=True, strict=True)
+    funder = fields.Nested(Funder, load_default=None, allow_none=True, metadata={
+        "description": "who funds it (SIREN, and SIRET when given); null when not given (added in 1.2)"})
+    legal_basis = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the law, decree or deliberation it rests on; null when not given (added in 1.2)"})
 
 
 @event("funding.grant_awarded",
@@ -131,9 +146,14 @@ class GrantAwarded(Payload):
 
 @event("funding.tranche_released", readers=["ext-payments"],
        description="The payment order: a tranche was released. Published once per tranche, ever "
-                   "(a consumer may still receive it twice: deduplicate on `event_id`).",
+                   "(a consumer may still receive it twice: deduplicate on `event_id`). Added in 1.2: "
+                   "`released_at`, `due_date`, `evidence` (an https:// URL or a reference to the milestone's "
+                   "evidence, null when none was given) and `reason` (why it was released before its due "
+                   "date; null when released on or after it).",
        example={"tranche_id": "t-1", "grant_id": "g-77", "service_id": SID, "amount_cents": 100000,
-                "released_by": "funding_officer/dreets-bretagne"})
+                "released_by": "funding_officer/dreets-bretagne", "released_at": "2027-01-18T09:30:00+00:00",
+                "due_date": "2027-01-15", "evidence": "https://petitspas.example.org/documents/pv-ouverture.pdf",
+                "reason": None})
 class TrancheReleased(Payload):
     """The payment order: published once per tranche, ever."""
     tranche_id = Id(required=True)
@@ -141,6 +161,13 @@ class TrancheReleased(Payload):
     service_id = ServiceId(required=True)
     amount_cents = fields.Integer(required=True, strict=True)
     released_by = fields.String(required=True)
+    released_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={"description": "(added in 1.2)"})
+    due_date = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "the tranche's due date; released before it only with a `reason` (added in 1.2)"})
+    evidence = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the milestone's evidence: an https:// URL or a reference (added in 1.2)"})
+    reason = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "why it was released before its due date (added in 1.2)"})
 
 
 class FundingStanding(Payload):
@@ -272,3 +299,21 @@ class ReportTriaged(Payload):
     counter_id = Id(load_default=None, allow_none=True)
     report_event_id = fields.String(load_default=None, allow_none=True, metadata={
         "description": "the `event_id` of the usager.report_submitted the report came in"})
+
+
+# ---- audit: the journal's head, for others to hold (added in 1.2) ----------------------------
+@event("audit.journal_checkpoint",
+       description="The head of audit's hash-chained journal: entry `seq` has hash `hash`. Hold it, and "
+                   "check later that an export of the journal (`spc export journal`, docs/verify-journal.md) "
+                   "still has that hash at that seq: the journal cannot have been rewritten up to there. "
+                   "Published at most every SPC_JOURNAL_CHECKPOINT_SECONDS (default 300), and only when "
+                   "events other than checkpoints were journaled since the last one (a checkpoint is "
+                   "journaled too, so it comes after the head it publishes). Added in 1.2.",
+       example={"seq": 1042, "hash": "5d4b1a9e0c3f8e27b6a1d09c4e7f3b2a8c5d6e1f0a9b8c7d6e5f4a3b2c1d0e9f",
+                "at": "2026-11-26T10:05:00+00:00"})
+class JournalCheckpoint(Payload):
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1), metadata={
+        "description": "the sequence number of the journal's newest entry"})
+    hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"), metadata={
+        "description": "that entry's hash (SHA-256, lowercase hex)"})
+    at = fields.AwareDateTime(required=True, metadata={"description": "when the checkpoint was taken"})

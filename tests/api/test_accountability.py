@@ -44,7 +44,7 @@ def test_each_staff_action_is_attributed_in_its_events_the_journal_and_the_resou
                                  {"name": "Petite enfance", "budget_cents": 1_000_000})
     grant, c_grant = act("POST", "funding", "/grants", "funding_officer", {
         "programme_id": programme["id"], "service_id": sid,
-        "tranches": [{"amount_cents": 1000, "due_date": "2027-01-15"}]})
+        "tranches": [{"amount_cents": 1000, "due_date": "2026-01-15"}]})  # due: released without a reason
     tranche, c_release = act("POST", "funding", f"/tranches/{grant['tranches'][0]['id']}/release", "funding_officer")
     finding, c_finding = act("POST", "audit", "/findings", "auditor", {
         "service_id": sid, "principle": "transparency", "severity": "minor", "summary": "Accounts not published",

@@ -29,7 +29,7 @@ def funded(api, sid, tranches=3, amount=10_000):
              lambda: api.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
     grant = api.ok("POST", "funding", "/grants", "funding_officer", {
         "programme_id": prog["id"], "service_id": sid,
-        "tranches": [{"amount_cents": amount, "due_date": "2027-01-01", "milestone": f"m{i}"}
+        "tranches": [{"amount_cents": amount, "due_date": "2026-01-01", "milestone": f"m{i}"}
                      for i in range(tranches)]})
     return [t["id"] for t in grant["tranches"]]
 

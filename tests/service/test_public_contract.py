@@ -108,10 +108,13 @@ def test_an_outside_consumer_receives_payment_orders_exactly_as_documented(spc, 
     wait_for("funding sees it", lambda: spc.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
     grant = spc.ok("POST", "funding", "/grants", "funding_officer", {
         "programme_id": prog["id"], "service_id": sid,
-        "tranches": [{"amount_cents": 40_000, "due_date": "2027-01-01", "milestone": "start"},
-                     {"amount_cents": 60_000, "due_date": "2027-06-01", "milestone": "end"}]})
+        "tranches": [{"amount_cents": 40_000, "due_date": "2099-01-01", "milestone": "start"},  # not due yet
+                     {"amount_cents": 60_000, "due_date": "2099-06-01", "milestone": "end"}]})
     tranche = grant["tranches"][0]
-    spc.ok("POST", "funding", f"/tranches/{tranche['id']}/release", "funding_officer")
+    early = spc.call("POST", "funding", f"/tranches/{tranche['id']}/release", "funding_officer")
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "release_before_due_date")
+    spc.ok("POST", "funding", f"/tranches/{tranche['id']}/release", "funding_officer",
+           {"evidence": "CR-AG-2026-11", "reason": "opening advanced"})
 
     (props, body), = drain_queue(amqp_uri, queue, wait=20, expect=1)
     message = json.loads(body)
@@ -121,6 +124,9 @@ def test_an_outside_consumer_receives_payment_orders_exactly_as_documented(spc, 
     jsonschema.validate(message, schema)
     assert (props.content_type, props.delivery_mode, props.message_id, props.type) == (
         "application/json", 2, message["event_id"], "funding.tranche_released")
+    released_at = message["payload"].pop("released_at")
+    assert released_at.endswith("+00:00")
     assert message["payload"] == {"tranche_id": tranche["id"], "grant_id": grant["id"], "service_id": sid,
-                                  "amount_cents": 40_000, "released_by": "funding_officer/tests"}
+                                  "amount_cents": 40_000, "released_by": "funding_officer/tests",
+                                  "due_date": "2099-01-01", "evidence": "CR-AG-2026-11", "reason": "opening advanced"}
     assert drain_queue(amqp_uri, queue, wait=2, expect=1) == []  # nothing else: only what it bound

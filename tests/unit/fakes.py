@@ -204,13 +204,28 @@ class FakeFunding(FakeRepository):
         self.programmes_by_id, self.accounts, self.payment_orders = {}, {}, {}
 
     def add(self, programme):
-        self.programmes_by_id[programme.id] = programme
+        self.programmes_by_id[programme.id] = self._seen(programme)  # its events are collected
 
     def programme(self, programme_id, for_update=False):
         return _get(self.programmes_by_id, programme_id, ProgrammeNotFound)
 
     def programmes(self):
         return sorted(self.programmes_by_id.values(), key=lambda p: p.name)
+
+    def programmes_of_service(self, service_id, for_update=False):
+        account = self.accounts.get(service_id)
+        ids = sorted({g.programme_id for g in account.grants}) if account else []
+        return {i: self.programmes_by_id[i] for i in ids}
+
+    def tranche_cents_by_programme(self, programme_ids):
+        out = {}
+        for account in self.accounts.values():
+            for grant in account.grants:
+                if grant.programme_id in programme_ids:
+                    for t in grant.tranches:
+                        cents = out.setdefault(grant.programme_id, {})
+                        cents[t.status] = cents.get(t.status, 0) + t.amount_cents
+        return out
 
     def account(self, service_id, for_update=False, create=False):
         return self._aggregate(self.accounts, service_id, FundingAccount, create)

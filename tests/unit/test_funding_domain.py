@@ -1,5 +1,5 @@
 """Funding rules, with nothing running."""
-from datetime import date
+from datetime import date, datetime
 from itertools import count
 
 import pytest
@@ -9,6 +9,7 @@ from spc.shared.errors import Conflict, InvalidRequest, NotYetKnown
 from spc.shared.http import http_status
 
 ids = (f"t{i}" for i in count())
+NOW = datetime(2026, 2, 1, 10, 0)  # after every due date below
 
 
 def account(status="active", version=2):
@@ -66,21 +67,21 @@ def test_a_service_funding_has_not_seen_approved_yet_gets_a_retryable_answer(sta
 def test_a_tranche_is_released_once_and_emits_one_payment_order():
     acc, _, grant = awarded()
     tranche = grant.tranches[0]
-    acc.release(tranche.id, "officer", None)
+    acc.release(tranche.id, "officer", NOW)
     assert [e.event_type for e in acc.pull_events()] == ["funding.tranche_released"]
     with pytest.raises(Conflict) as err:
-        acc.release(tranche.id, "officer", None)
+        acc.release(tranche.id, "officer", NOW)
     assert err.value.code == "already_released" and acc.pull_events() == []
 
 
 @pytest.mark.parametrize("status", ["suspended", "expired"])
 def test_suspension_or_expiry_freezes_every_unreleased_tranche_and_release_is_refused(status):
     acc, _, grant = awarded()
-    acc.release(grant.tranches[0].id, "officer", None)
+    acc.release(grant.tranches[0].id, "officer", NOW)
     acc.apply_standing(status, 3)
     assert acc.frozen and [t.status for t in grant.tranches] == ["released", "frozen", "frozen"]
     with pytest.raises(Conflict) as err:
-        acc.release(grant.tranches[1].id, "officer", None)
+        acc.release(grant.tranches[1].id, "officer", NOW)
     assert (http_status(type(err.value)), err.value.code) == (409, "funding_frozen")
 
 
@@ -100,7 +101,7 @@ def test_a_renewal_with_open_violations_keeps_the_tranches_frozen_and_freezes_th
     assert acc.frozen and {t.status for t in grant.tranches} == {"frozen"}
     assert [e.event_type for e in acc.pull_events()] == ["funding.funding_frozen"]
     with pytest.raises(Conflict):
-        acc.release(grant.tranches[0].id, "officer", None)
+        acc.release(grant.tranches[0].id, "officer", NOW)
     acc.apply_standing("active", 5)
     assert [(e.event_type, e.tranche_ids) for e in acc.pull_events()] == [
         ("funding.funding_unfrozen", [t.id for t in grant.tranches])]
@@ -124,7 +125,7 @@ def test_a_stale_standing_never_undoes_a_newer_one():
 @pytest.mark.parametrize("before", [None, "suspended", "expired"])
 def test_revocation_cancels_unreleased_tranches(before):
     acc, _, grant = awarded()
-    acc.release(grant.tranches[0].id, "officer", None)
+    acc.release(grant.tranches[0].id, "officer", NOW)
     if before:
         acc.apply_standing(before, 3)
     acc.apply_standing("revoked", 4)

@@ -64,7 +64,7 @@ def test_a_grant_beyond_the_remaining_budget_is_refused(uow):
     prog = programme(uow, budget=100_000)
     with pytest.raises(Conflict) as err:
         handlers.award_grant(uow, commands.AwardGrant(prog["id"], "s1", TRANCHES, "fo/x"))
-    assert err.value.code == "over_budget" and uow.outbox.types() == []
+    assert err.value.code == "over_budget" and uow.outbox.types() == ["funding.programme_opened"]
 
 
 def test_a_grant_for_a_service_not_known_yet_waits_then_answers_retry_later(uow):

@@ -80,3 +80,13 @@ class ReportTriaged:
     finding_id: str | None = None
     counter_id: str | None = None
     report_event_id: str | None = None
+
+
+@dataclass
+class JournalCheckpoint:
+    """The journal's chain head as it stands: entry `seq` has hash `hash` (published so that
+    others can hold it and check an export of the journal against it later)."""
+    event_type: ClassVar[str] = "audit.journal_checkpoint"
+    seq: int
+    hash: str
+    at: str

@@ -3,7 +3,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from spc.shared.clock import to_wire
+from spc.shared.domain import Aggregate
+
+from .events import JournalCheckpoint
+
 GENESIS = "0" * 64
+CHECKPOINT = JournalCheckpoint.event_type
 
 
 @dataclass
@@ -56,3 +62,40 @@ def verify(entries):
             return {"ok": False, "first_bad_seq": expected_seq if e.seq != expected_seq else e.seq}
         prev, expected_seq, length = e.hash, expected_seq + 1, length + 1
     return {"ok": True, "length": length}
+
+
+# What an export line holds (docs/verify-journal.md), in this order: the four fields the hash
+# covers with the previous hash, and the hash itself.
+EXPORTED = ("seq", "prev_hash", "event_id", "event_type", "body", "hash")
+
+
+def export_line(entry):
+    """One entry as a line of the JSON Lines export (ASCII: anything else is escaped \\uXXXX, so
+    the line has no character a reader could take for a line break; `body` is kept as the exact
+    string that was hashed)."""
+    return json.dumps({name: getattr(entry, name) for name in EXPORTED}, ensure_ascii=True,
+                      separators=(",", ":"))
+
+
+class JournalHead(Aggregate):
+    """The chain's head (its newest entry's seq and hash) and the last checkpoint published of it.
+
+    A checkpoint publishes the head (`audit.journal_checkpoint`) so that outsiders can hold it. It
+    is itself an event on spc.events, so the journal journals it and the head moves again: a
+    checkpoint is due only when the journal has moved by some *other* event since the last one
+    (`moved`), so an idle journal publishes one checkpoint, not one per period forever. The period
+    starts when the chain does (the head row is made with `checkpoint_at`)."""
+
+    def __init__(self, seq=0, hash=GENESIS, checkpoint_seq=0, checkpoint_at=None, id=1):
+        self.id, self.seq, self.hash = id, seq, hash
+        self.checkpoint_seq, self.checkpoint_at = checkpoint_seq, checkpoint_at
+
+    def checkpoint(self, now, every_seconds, moved):
+        """Publish the head if it is due: the journal `moved` (by an event other than a checkpoint)
+        after the last checkpoint, at least `every_seconds` after it. Returns whether it did."""
+        waited = self.checkpoint_at is None or (now - self.checkpoint_at).total_seconds() >= every_seconds
+        if not (waited and moved and self.seq > self.checkpoint_seq):
+            return False
+        self.checkpoint_seq, self.checkpoint_at = self.seq, now
+        self._record(JournalCheckpoint(self.seq, self.hash, to_wire(now)))
+        return True

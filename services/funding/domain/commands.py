@@ -1,5 +1,6 @@
 """What staff ask of funding."""
 from dataclasses import dataclass
+from typing import Optional
 
 
 @dataclass
@@ -7,6 +8,8 @@ class CreateProgramme:
     name: str
     budget_cents: int
     actor: str
+    funder: Optional[dict] = None  # {name, siret} or {name, siren}; None: not given (contract v1)
+    legal_basis: Optional[str] = None
 
 
 @dataclass
@@ -21,3 +24,5 @@ class AwardGrant:
 class ReleaseTranche:
     tranche_id: str
     actor: str
+    evidence: Optional[str] = None  # a reference to the milestone's evidence, or an https:// URL
+    reason: Optional[str] = None  # required before the due date

@@ -1,6 +1,6 @@
 """Events funding records. `funding.tranche_released` is the payment order: once per tranche."""
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from spc.shared.domain import Change
 
@@ -11,6 +11,8 @@ class ProgrammeOpened:
     programme_id: str
     name: str
     budget_cents: int
+    funder: Optional[dict] = None  # {name, siren, siret}; None: not given (contract v1)
+    legal_basis: Optional[str] = None
 
 
 @dataclass
@@ -31,6 +33,10 @@ class TrancheReleased:
     service_id: str
     amount_cents: int
     released_by: str
+    released_at: Optional[str] = None
+    due_date: Optional[str] = None
+    evidence: Optional[str] = None
+    reason: Optional[str] = None  # why before the due date
 
 
 @dataclass

@@ -1,33 +1,47 @@
 """Programmes, grants and tranches; a service's funding account follows the registry's standing.
 
-Money is integer euro cents. A programme never commits more than its budget. A tranche is
-released at most once, ever, and never while the service's funding is frozen.
+Money is integer euro cents. A programme never commits more than its budget, and its committed
+amount is always what its tranches not cancelled add up to (released, scheduled or frozen): a
+cancelled tranche gives its amount back. A tranche is released at most once, ever, never while
+the service's funding is frozen, and before its due date only with a stated reason.
 """
 from datetime import date
 
+from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
 
-from ..exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ServiceNotActive,
-                          ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
+from ..exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ReleaseBeforeDueDate,
+                          ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
 from . import events
+from .funder import Funder
 
 SCHEDULED, RELEASED, FROZEN, CANCELLED = "scheduled", "released", "frozen", "cancelled"
+TRANCHE_STATUSES = (SCHEDULED, RELEASED, FROZEN, CANCELLED)
 FREEZING_STATUSES = ("suspended", "expired")  # open violations, or the pact's term ended
 
 
 class Programme(Aggregate):
     @classmethod
-    def open(cls, id, name, budget_cents):
-        """A new programme with its budget envelope (`funding.programme_opened`)."""
-        programme = cls(id, name, budget_cents)
-        programme._record(events.ProgrammeOpened(id, name, budget_cents))
+    def open(cls, id, name, budget_cents, funder: Funder = None, legal_basis=None):
+        """A new programme with its budget envelope, its funder and the text it rests on
+        (`funding.programme_opened`); a programme opened without them records them as missing."""
+        programme = cls(id, name, budget_cents, funder=funder, legal_basis=legal_basis)
+        programme._record(events.ProgrammeOpened(id, name, budget_cents, funder and funder.view(), legal_basis))
         return programme
 
-    def __init__(self, id, name, budget_cents, committed_cents=0):
+    def __init__(self, id, name, budget_cents, committed_cents=0, funder: Funder = None, legal_basis=None):
         if not isinstance(budget_cents, int) or isinstance(budget_cents, bool) or budget_cents <= 0:
             raise InvalidAmount("budget_cents must be a positive integer", {"budget_cents": budget_cents})
         self.id, self.name = id, name
         self.budget_cents, self.committed_cents = budget_cents, committed_cents
+        self.funder_name, self.funder_siren, self.funder_siret = (
+            (funder.name, funder.siren, funder.siret) if funder else (None, None, None))
+        self.legal_basis = legal_basis
+
+    @property
+    def funder(self):
+        """Who funds it; None for a programme opened without saying (contract v1)."""
+        return Funder(self.funder_name, self.funder_siren, self.funder_siret) if self.funder_name else None
 
     @property
     def available_cents(self):
@@ -39,14 +53,28 @@ class Programme(Aggregate):
                              {"requested_cents": amount_cents, "available_cents": self.available_cents})
         self.committed_cents += amount_cents
 
+    def give_back(self, amount_cents):
+        """A cancelled tranche's amount returns to what the programme has available."""
+        if not 0 < amount_cents <= self.committed_cents:
+            raise ValueError(f"programme {self.id} cannot give back {amount_cents} of {self.committed_cents} committed")
+        self.committed_cents -= amount_cents
+
 
 class Tranche:
     def __init__(self, id, grant_id, service_id, amount_cents, due_date: date, milestone=""):
         self.id, self.grant_id, self.service_id = id, grant_id, service_id
         self.amount_cents, self.due_date, self.milestone = amount_cents, due_date, milestone
         self.status = SCHEDULED
-        self.released_by = None
-        self.released_at = None
+        self.released_by = self.released_at = self.release_evidence = self.release_reason = None
+
+    def release(self, actor, now, evidence, reason):
+        """On or after the due date (the UTC date of `now`), or earlier with a stated reason."""
+        if now.date() < self.due_date and not (reason or "").strip():
+            raise ReleaseBeforeDueDate(
+                f"the tranche is due on {self.due_date.isoformat()}: state a reason to release it earlier",
+                {"tranche_id": self.id, "due_date": self.due_date.isoformat(), "today": now.date().isoformat()})
+        self.status, self.released_by, self.released_at = RELEASED, actor, now
+        self.release_evidence, self.release_reason = evidence, reason
 
 
 class Grant:
@@ -97,7 +125,8 @@ class FundingAccount(Aggregate):
              "milestone": t.milestone} for t in tranches]))
         return grant
 
-    def release(self, tranche_id, actor, now):
+    def release(self, tranche_id, actor, now, evidence=None, reason=None):
+        """The payment order for one tranche: who, when, on what evidence, why early if it is."""
         tranche = self._tranche(tranche_id)
         if tranche.status == RELEASED:
             raise AlreadyReleased("the tranche was already released", {"tranche_id": tranche_id})
@@ -105,9 +134,10 @@ class FundingAccount(Aggregate):
             raise FundingFrozen("the service's funding is frozen", {"tranche_id": tranche_id})
         if tranche.status == CANCELLED:
             raise TrancheCancelled("the tranche was cancelled", {"tranche_id": tranche_id})
-        tranche.status, tranche.released_by, tranche.released_at = RELEASED, actor, now
-        self._record(events.TrancheReleased(tranche.id, tranche.grant_id, self.service_id,
-                                            tranche.amount_cents, actor))
+        tranche.release(actor, now, evidence, reason)
+        self._record(events.TrancheReleased(
+            tranche.id, tranche.grant_id, self.service_id, tranche.amount_cents, actor, to_wire(now),
+            tranche.due_date.isoformat(), evidence, reason))
         return tranche
 
     def apply_standing(self, status, version):
@@ -122,8 +152,20 @@ class FundingAccount(Aggregate):
         elif status == "active" and was_frozen:
             self._move_tranches({FROZEN}, SCHEDULED, "unfrozen")
         elif status == "revoked":
-            self._move_tranches({SCHEDULED, FROZEN}, CANCELLED, None)
+            self._give_back(self._move_tranches({SCHEDULED, FROZEN}, CANCELLED, None))
         return True
+
+    def pull_returns(self):
+        """{programme id: cents} the tranches cancelled since the last pull give back to their
+        programmes (and forget them): whoever cancels hands them to the programmes."""
+        return self.__dict__.pop("_returns", {})
+
+    def _give_back(self, cancelled):
+        returns = self.__dict__.setdefault("_returns", {})
+        programme_of = {g.id: g.programme_id for g in self.grants}
+        for tranche in cancelled:
+            programme_id = programme_of[tranche.grant_id]
+            returns[programme_id] = returns.get(programme_id, 0) + tranche.amount_cents
 
     def _move_tranches(self, from_statuses, to_status, change):
         moved = [t for t in self.tranches if t.status in from_statuses]
@@ -131,6 +173,7 @@ class FundingAccount(Aggregate):
             tranche.status = to_status
         if change is not None:
             self._record(events.FundingChanged(change, self.service_id, self.version, [t.id for t in moved]))
+        return moved
 
     def _tranche(self, tranche_id):
         for tranche in self.tranches:
