@@ -54,6 +54,8 @@ def parse_tokens(lines):
             raise ValueError(f"bad admin token entry for role {role!r}: expected role[/label]:token")
         if role in SCOPED_ROLES and not label:
             raise ValueError(f"a {role} token names what it may act on: {role}/<{SCOPED_ROLES[role]}>:token")
+        if role == "service" and "+" in label:
+            raise ValueError("a service token acts for one service: service/<service id>:token")
         if secret.startswith("sha256:"):
             digest = bytes.fromhex(secret[len("sha256:"):])
         else:

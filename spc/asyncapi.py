@@ -133,12 +133,18 @@ def document():
                 "Every message is the JSON envelope of the public contract §1, persistent, with AMQP "
                 "properties `content_type=application/json`, `message_id=event_id`, `type=event_type`. "
                 "Generated from the code by `spc asyncapi`; how to integrate: docs/integrating.md. "
-                "1.1 (extensions only): `registry.pact_amended` and `registry.service_expired`, status "
-                "`expired`; in registry standings `territories.regions`, `territories.national`, "
-                "`pact_version`, `commitments`; in `counter.upserted` an optional `format`, and the "
-                "counter's place checked against INSEE's COG. 1.2 (extensions only): `audit.report_triaged`, "
-                "`audit.finding_answered`, `audit.remediation_reported`, `audit.finding_escalated`; in "
-                "`counter.upserted` optional `type`, `email`, `phone`, `hours`, `note`."),
+                "1.1 (the pact, France Services agents): `registry.pact_amended`, `registry.service_expired`, "
+                "`registry.amendment_proposed` / `_rejected`, status `expired`; in registry standings "
+                "`territories.regions`, `territories.national`, `pact_version`, `commitments`, `amendment_id`, "
+                "`mission`, `domains`, `contact_email`, `referral`; in `counter.upserted` optional `format`, "
+                "`type`, `email`, `phone`, `hours`, `note`; `usager.report_submitted` may come from a "
+                "counter's agent (producer `distribution`). 1.2 (citizens, the service's voice, traceable "
+                "money and journal): `audit.report_triaged`, `audit.finding_answered`, "
+                "`audit.remediation_reported`, `audit.finding_escalated`, `audit.journal_checkpoint`; "
+                "`funder` and `legal_basis` in `funding.programme_opened`; `released_at`, `due_date`, "
+                "`evidence`, `reason` in `funding.tranche_released`. Not only additions: since 1.1 a "
+                "`counter.upserted` whose commune is not in INSEE's COG 2026, or (for a fixed counter) "
+                "not in its `department`, is dead-lettered (`schema_error`) where 1.0 took it."),
             "license": {"name": "EUPL-1.2"},
         },
         "defaultContentType": "application/json",

@@ -145,7 +145,21 @@ def document():
             "`method_not_allowed`. Bodies are JSON (`Content-Type: application/json`; 415 "
             "otherwise, a missing Content-Type included) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
             "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every answer of an operation carries `X-Correlation-Id` (except the 400 for a malformed one). Generated from the "
-            "code by `spc generate`."),
+            "code by `spc generate`.\n\n"
+            "**1.2** (extensions): the full pact (commitment texts, governance, signatories, term, "
+            "referral; docs/pact.md), its amendments and versions (`/services/{service_id}/amendments`, "
+            "`/pact`), status `expired`, `pact_missing`, list filters `commune` and `principle`; scoped "
+            "tokens `counter_agent/<counter_id>` and `service/<service_id>` (`x-spc-scoped`); counters' "
+            "catalogues with each service's commitments and referral, the printable "
+            "`catalogue.html`, reports relayed from a counter; `/reports`, answers to findings, "
+            "escalation, `/dossier`; a finding's `commitment`; a programme's funder and legal basis, a "
+            "release's evidence and reason. **Tightened** (issues 11 and 13 ask it; contract v1 bodies "
+            "otherwise still work): a pact's identifiers must agree with its legal form (an association "
+            "gives its RNA number or SIREN, a company/cooperative/SCIC/SCOP/foundation/public body its "
+            "SIREN), SIREN 000000000 and codes outside INSEE's COG 2026 are refused, a commune must lie "
+            "in the départements given with it, `commitments: []` is refused, the same organisation "
+            "registering the same name again gets 409 `already_registered`; a tranche released before "
+            "its due date needs a `reason` (409 `release_before_due_date`)."),
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
         servers=[{"url": f"http://localhost:{spec(n).port}", "description": n} for n in config.SERVICE_NAMES],
         security=[{"bearer": []}],

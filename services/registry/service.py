@@ -51,7 +51,7 @@ class RegistryService(SpcService):
     @api("POST", "/services/<string:service_id>/amendments", role="registrar", body=AmendmentIn,
          response=AmendmentOut, status=201, location="/services/{service_id}/amendments/{id}",
          errors=(ServiceNotFound, InvalidPact, IllegalTransition),
-         summary="Propose an amendment to the pact (territories, commitments, governance, contact, term)")
+         summary="Propose an amendment to the pact (territories, commitments, governance, contact, term, signatories, referral)")
     def propose_amendment(self, call, service_id):
         changes = plain({k: v for k, v in call.body.items() if k != "reason"})
         cmd = commands.ProposeAmendment(service_id, changes, call.body["reason"], call.by)

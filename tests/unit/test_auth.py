@@ -50,3 +50,8 @@ def test_a_scoped_token_reads_nothing_an_operation_does_not_declare_for_it():
 def test_token_auth_finds_the_actor():
     auth = TokenAuth(parse_tokens(["service/s-1:tok"]))
     assert auth.authenticate("Bearer tok") == Actor("service", "s-1")
+
+
+def test_a_service_token_is_for_one_service():
+    with pytest.raises(ValueError, match="one service"):
+        parse_tokens(["service/s-1+s-2:secret"])

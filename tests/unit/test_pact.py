@@ -6,6 +6,7 @@ import pytest
 
 from spc.services.registry import handlers
 from spc.services.registry.domain import commands
+from spc.services.registry.domain.model import CitizenService
 from spc.services.registry.domain.pact import Pact, siren_problem
 from spc.shared.errors import Conflict, InvalidRequest
 from spc.shared.events import PRINCIPLES
@@ -243,3 +244,23 @@ def test_proposing_and_rejecting_an_amendment_are_events_and_change_nothing(uow)
     assert service["pact_version"] == 1 and service["territories"]["departments"] == ["35"]
     with pytest.raises(Conflict):
         handlers.approve_amendment(uow, commands.DecideAmendment(sid, proposed["id"], "registrar/y"), TODAY)
+
+
+def test_a_state_counterpart_is_identified_by_its_siren():
+    signatories = dict(full_pact(TODAY)["signatories"],
+                       public_counterpart={"name": "Préfecture", "kind": "state", "cog": "35"})
+    assert "signatories.public_counterpart.siren" in problems(signatories=signatories)
+
+
+def test_an_identity_registered_under_older_rules_does_not_block_amendments(uow):
+    """A contract-v1 association without SIREN or RNA (accepted before 1.2, kept by the migration)
+    can still be amended; its identity is not amendable."""
+    old = Pact.from_dict({"name": "Vieille asso", "legal_form": "association", "mission": "m",
+                          "contact_email": "a@b.fr", "territories": {"departments": ["35"]}})
+    service = CitizenService("s-old", old)
+    uow.services.add(service)
+    uow.services.keep_version(service, None, "migration/0003", None)
+    amend(uow, "s-old", territories={"departments": ["35", "56"]})
+    assert handlers.get_service(uow, "s-old")["territories"]["departments"] == ["35", "56"]
+    with pytest.raises(InvalidRequest):  # a new problem still refuses the amendment
+        amend(uow, "s-old", territories={"communes": ["99999"]})

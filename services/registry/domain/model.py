@@ -13,7 +13,7 @@ from spc.shared.domain import Aggregate
 
 from ..exceptions import AmendmentNotPending, IllegalTransition, InvalidPact, OpenViolations, TermEnded
 from . import events
-from .pact import AMENDABLE, Pact
+from .pact import AMENDABLE, IDENTITY, Pact
 
 SUBMITTED, ACTIVE, SUSPENDED, REVOKED, EXPIRED = "submitted", "active", "suspended", "revoked", "expired"
 PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
@@ -129,8 +129,11 @@ class CitizenService(Aggregate):
         if not changes:
             raise InvalidPact("an amendment changes at least one part of the pact",
                               {"fields": {"changes": f"give one or more of {', '.join(AMENDABLE)}"}})
-        pact = self.pact.amended(changes)
-        problems = pact.problems(today)
+        current = self.pact
+        pact = current.amended(changes)
+        # an identity registered before today's rules (not amendable) does not block amendments
+        inherited = {k for k in current.problems(today) if k in IDENTITY}
+        problems = {k: v for k, v in pact.problems(today).items() if k not in inherited}
         if problems:
             raise InvalidPact("the amended pact would not be valid", {"fields": problems})
         return pact

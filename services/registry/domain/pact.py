@@ -21,6 +21,7 @@ LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "comp
 NEEDS_SIREN = ("cooperative", "scic", "scop", "foundation", "company", "public_body")
 COUNTERPART_KINDS = ("state", "collectivite")
 AMENDABLE = ("territories", "commitments", "governance", "contact_email", "term", "signatories", "referral")
+IDENTITY = ("legal_form", "siren", "rna", "referent")  # fixed at registration: not amendable
 FULL_PARTS = ("governance", "signatories", "term")
 DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
 COMMUNE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
@@ -241,6 +242,8 @@ class Pact:
         siren, cog = counterpart.get("siren"), counterpart.get("cog")
         if not siren and not cog:
             return {"signatories.public_counterpart": "identified by its SIREN or its COG code"}
+        if counterpart.get("kind") == "state" and not siren:
+            return {"signatories.public_counterpart.siren": "a State administration is identified by its SIREN"}
         if siren and siren_problem(siren):
             return {"signatories.public_counterpart.siren": siren_problem(siren)}
         if cog:
