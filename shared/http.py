@@ -25,6 +25,7 @@ from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
+from .public_reads import PublicReads, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class NotJson(InvalidRequest):
 
 # The one place a kind of error becomes an HTTP status (first match wins).
 STATUS = ((Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (BodyTooLarge, 413), (NotJson, 415),
-          (InvalidRequest, 400), (Conflict, 409))
+          (InvalidRequest, 400), (Conflict, 409), (RateLimited, 429))
 
 
 def http_status(error_class):
@@ -197,6 +198,7 @@ class JsonWebServer(WebServer):
 
 
 PUBLIC, ANY_ROLE = None, "any"
+OPERATIONAL = ("/health/", "/metrics")  # public too, but probes: neither cached nor rate-limited
 
 
 class JsonHttp(HttpRequestHandler):
@@ -204,7 +206,8 @@ class JsonHttp(HttpRequestHandler):
     status=201, errors=(InvalidAmount,), summary=...)` on a method `(self, call, **path_values)`
     that returns the answer's payload (or a werkzeug Response).
 
-    `role`: PUBLIC (no token), ANY_ROLE (any staff token) or a role (or a tuple of roles);
+    `role`: PUBLIC (no token; a public GET answering JSON, probes aside, is cached and
+    rate-limited: shared/public_reads.py), ANY_ROLE (any staff token) or a role (or a tuple of roles);
     `body` / `query`: marshmallow schemas the request is loaded with (a body schema with no
     required field makes the body optional: no body is an empty object); `response`: the schema of the success answer
     (documentation: openapi.yaml, checked by the fuzz tests); `media_type`: what a method that
@@ -217,6 +220,7 @@ class JsonHttp(HttpRequestHandler):
     server = JsonWebServer()
     hub = MetricsHub()
     tokens = StaffTokens()
+    public = PublicReads()
 
     def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, response=None, summary="",
                  status=200, errors=(), location=None, scoped=(), media_type=None, **kwargs):
@@ -231,8 +235,16 @@ class JsonHttp(HttpRequestHandler):
         self.errors = tuple(errors)
         super().__init__(method, url, **kwargs)
 
+    @property
+    def public_read(self):
+        """A public GET answering JSON (not a probe): cached and rate-limited (shared/public_reads.py)."""
+        return (self.role is PUBLIC and self.method == "GET" and self.media_type is None
+                and not self.url.startswith(OPERATIONAL))
+
     # -- the request, before the worker ------------------------------------------------------
     def get_entrypoint_parameters(self, request):
+        if self.public_read:
+            self.public.admit(request)
         correlation = request.headers.get(CORRELATION_HEADER)
         if correlation is not None and not CORRELATION_ID.fullmatch(correlation):
             raise BadCorrelationId(f"{CORRELATION_HEADER} must match {CORRELATION_ID.pattern}")
@@ -313,6 +325,8 @@ class JsonHttp(HttpRequestHandler):
     def handle_request(self, request):
         started = time.monotonic()
         response = super().handle_request(request)
+        if self.public_read:
+            response = self.public.cached(request, response)
         correlation = getattr(request, "correlation_id", None)
         if correlation:
             response.headers[CORRELATION_HEADER] = correlation
@@ -363,6 +377,8 @@ class JsonHttp(HttpRequestHandler):
     def answerable_errors(self):
         """Every error class this operation may answer: declared, and those of auth and parsing."""
         implied = (() if self.role is PUBLIC else (Unauthorized, BadCorrelationId, Forbidden))
+        if self.public_read:
+            implied += (RateLimited,)
         if self.body is not None:
             implied += (InvalidJson, BodyTooLarge, NotJson)
         if self.body is not None or self.query is not None or "<" in self.url:

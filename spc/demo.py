@@ -165,6 +165,16 @@ def story(api, settings):
 
     voices(api, sid, wider)
 
+    step("Anyone can check, with no account: one public request")
+    url = f"http://127.0.0.1:{api.ports['funding']}/public/services/{sid}/funding"
+    public = api.call("GET", "funding", f"/public/services/{sid}/funding", None).json()
+    click.echo(f"  GET {url}")
+    click.echo(f"  → status {public['status']}; awarded {public['awarded_cents'] / 100:.2f} €, "
+               f"released {public['released_cents'] / 100:.2f} €")
+    click.echo(f"  the pact and the standing in plain words: http://127.0.0.1:{api.ports['registry']}"
+               f"/public/services/{sid}; the counters: http://127.0.0.1:{api.ports['distribution']}/public/counters; "
+               f"the journal for outsiders: spc export journal (docs/verify-journal.md)")
+
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)
     click.echo(f"  {api.ask('GET', 'audit', '/journal/verify', 'auditor')}")

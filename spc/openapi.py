@@ -22,6 +22,11 @@ from .examples import EXAMPLE_IDS, request_example
 
 VERSION = "1.2.0"  # 1.2: the pact (amendments, versions, full pact bodies), finding commitments
 ERROR = {"$ref": "#/components/schemas/Error"}
+PUBLIC_HEADERS = {  # on a public read's answers (shared/public_reads.py)
+    "ETag": {"description": "a strong hash of the JSON body: send it back in If-None-Match",
+             "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`public, max-age=<SPC_PUBLIC_MAX_AGE>` (30 s by default)",
+                      "schema": {"type": "string"}}}
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
@@ -65,6 +70,9 @@ def _errors(ep):
                 "description": "seconds; on answers worth retrying (the service named was perhaps "
                                "approved a moment ago and this service has not heard of it yet)",
                 "schema": {"type": "integer"}}}
+        if status == 429:
+            response["headers"] = {"Retry-After": {
+                "description": "seconds until this client may call again", "schema": {"type": "integer"}}}
         responses[str(status)] = response
     return responses
 
@@ -85,6 +93,9 @@ def _operation(service, name, ep, shared):
                        "schema": {"type": "string", "pattern": "^" + CORRELATION_ID.pattern + "$"},
                        "description": "carried into the events the request causes and echoed in "
                                       "the answer (one is made up when absent)"})
+    if ep.public_read:
+        params.append({"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": "the ETag of an answer already held: 304 with no body while it is current"})
     if ep.takes_idempotency_key:
         params.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
                        "schema": {"type": "string", "pattern": "^" + IDEMPOTENCY_KEY.pattern + "$"},
@@ -113,6 +124,10 @@ def _operation(service, name, ep, shared):
     if ep.location:
         ok.setdefault("headers", {})["Location"] = {"description": "the new resource", "schema": {"type": "string"}}
     responses = {str(ep.status): ok}
+    if ep.public_read:
+        ok["headers"] = {**PUBLIC_HEADERS, **ok.get("headers", {})}
+        responses["304"] = {"description": "Not modified: the If-None-Match ETag is the current answer's "
+                                           "(no body)", "headers": PUBLIC_HEADERS}
     if ep.role is PUBLIC:
         op["security"] = []
         if name == "health_ready":
@@ -144,8 +159,12 @@ def document():
             "path answers 404 `not_found` and a method a path does not have 405 "
             "`method_not_allowed`. Bodies are JSON (`Content-Type: application/json`; 415 "
             "otherwise, a missing Content-Type included) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
-            "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every answer of an operation carries `X-Correlation-Id` (except the 400 for a malformed one). Generated from the "
-            "code by `spc generate`.\n\n"
+            "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every answer of an operation carries `X-Correlation-Id` (except the 400 for a malformed one). "
+            "The operations under `/public/` need no token (`security: []`, `x-spc-role: public`) and show no "
+            "personal data: each answer has a strong `ETag` and `Cache-Control: public, max-age=30` "
+            "(`SPC_PUBLIC_MAX_AGE`), a current `If-None-Match` gets 304, and each client may make 120 "
+            "requests a minute to each service (`SPC_PUBLIC_RATE_PER_MINUTE`; 429 `rate_limited` with "
+            "`Retry-After` past it). Generated from the code by `spc generate`.\n\n"
             "**1.2** (extensions): the full pact (commitment texts, governance, signatories, term, "
             "referral; docs/pact.md), its amendments and versions (`/services/{service_id}/amendments`, "
             "`/pact`), status `expired`, `pact_missing`, list filters `commune` and `principle`; scoped "
@@ -153,7 +172,8 @@ def document():
             "catalogues with each service's commitments and referral, the printable "
             "`catalogue.html`, reports relayed from a counter; `/reports`, answers to findings, "
             "escalation, `/dossier`; a finding's `commitment`; a programme's funder and legal basis, a "
-            "release's evidence and reason. **Tightened** (issues 11 and 13 ask it; contract v1 bodies "
+            "release's evidence and reason; the public read API (`/public/services`, `/public/services/{service_id}` "
+            "and its `/funding`, `/public/programmes`, `/public/counters` and their catalogues). **Tightened** (issues 11 and 13 ask it; contract v1 bodies "
             "otherwise still work): a pact's identifiers must agree with its legal form (an association "
             "gives its RNA number or SIREN, a company/cooperative/SCIC/SCOP/foundation/public body its "
             "SIREN), SIREN 000000000 and codes outside INSEE's COG 2026 are refused, a commune must lie "

@@ -9,13 +9,14 @@ from spc.shared.ops import SpcService
 
 from . import handlers, page
 from .exceptions import CounterNotFound, ServiceNotKnown
+from .public import PublicDistribution
 from .repository import DistributionUnitOfWork
 from .schemas import CatalogueOut, CounterPage, CounterQuery, ListingsOut, RelayedReportIn, RelayedReportOut
 
 AGENT = ("counter_agent",)  # a France Services agent, on its own counters (contract §4)
 
 
-class DistributionService(SpcService):
+class DistributionService(PublicDistribution, SpcService):
     spec = ServiceSpec("distribution", port=8003, unit_of_work=DistributionUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)

@@ -2,7 +2,7 @@
 import uuid
 
 from spc.shared import events
-from spc.shared.clock import to_wire, utcnow
+from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 
 from .domain import commands
@@ -62,7 +62,7 @@ def on_service_standing(uow, event):
     # programmes before the account, as a grant locks them: a revocation gives back to them
     locked = uow.funding.programmes_of_service(p["service_id"], for_update=True) if p["status"] == "revoked" else {}
     account = uow.funding.account(p["service_id"], for_update=True, create=True)
-    account.apply_standing(p["status"], p["version"])
+    account.apply_standing(p["status"], p["version"], p.get("reason"), to_db(event.occurred_at))
     for programme_id, cents in account.pull_returns().items():
         programme = locked.get(programme_id) or uow.funding.programme(programme_id, for_update=True)
         programme.give_back(cents)

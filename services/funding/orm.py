@@ -29,6 +29,9 @@ accounts = Table(
     Column("service_id", String(64), primary_key=True),
     Column("status", String(20), nullable=False),
     Column("version", Integer, nullable=False),
+    # when the status last changed and the registry's reason (0004; the public view says them)
+    Column("status_since", DateTime, nullable=True),
+    Column("status_reason", Text, nullable=True),
 )
 grants = Table(
     "grants", metadata,

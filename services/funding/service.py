@@ -12,12 +12,13 @@ from .domain import commands
 from .exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, InvalidFunder, OverBudget, ProgrammeNotFound,
                          ReleaseBeforeDueDate, ServiceNotActive, ServiceNotActiveYet, TrancheCancelled,
                          TrancheNotFound)
+from .public import PublicFunding
 from .repository import FundingUnitOfWork
 from .schemas import (FundingOut, GrantIn, GrantOut, ProgrammeIn, ProgrammeList, ProgrammeOut, ReleaseIn,
                       TrancheOut)
 
 
-class FundingService(SpcService):
+class FundingService(PublicFunding, SpcService):
     spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)

@@ -1,7 +1,7 @@
 """The registry's use cases: one transaction each, events committed with the change."""
 import uuid
 
-from spc.shared.clock import to_wire, utcnow
+from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import Rejection
 
 from .domain import commands
@@ -132,7 +132,8 @@ def on_audit_decision(uow, event):
         service = uow.services.get(p["service_id"], for_update=True)
     except ServiceNotFound:
         raise Rejection("unknown_service", f"no service {p['service_id']}") from None
-    service.apply_audit_decision(p["audit_version"], p["open_violations"], p["finding_id"])
+    service.apply_audit_decision(p["audit_version"], p["open_violations"], p["finding_id"], p.get("principle"),
+                                 to_db(event.occurred_at))
 
 
 EVENT_HANDLERS = {

@@ -26,6 +26,9 @@ services = Table(
     Column("principles", Integer, nullable=False, default=0),  # bits in PRINCIPLES' order (the list's filter)
     Column("status", String(20), nullable=False, index=True),
     Column("status_reason", Text, nullable=True),
+    # while suspended: when it began and the principle at stake (0004; the public view says them)
+    Column("suspended_since", DateTime, nullable=True),
+    Column("suspension_principle", String(40), nullable=True),
     Column("version", Integer, nullable=False),
     Column("audit_version", Integer, nullable=False),
     Column("open_violations", Integer, nullable=False),

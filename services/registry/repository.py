@@ -69,10 +69,11 @@ class ServiceRepository(SqlRepository):
                                  {"k": zlib.crc32(f"spc.registry.organisation:{value}".encode())})
 
     def list(self, status=None, department=None, commune=None, principle=None, limit=50, offset=0):
-        """One page, filtered and ordered in SQL (each filter an indexed EXISTS on service_tags)."""
+        """One page, filtered and ordered in SQL (each filter an indexed EXISTS on service_tags);
+        `status`: one status or several."""
         query = select(CitizenService)
         if status:
-            query = query.where(CitizenService.status == status)
+            query = query.where(CitizenService.status.in_([status] if isinstance(status, str) else status))
         if department:
             query = query.where(_tagged(or_(_tag("touches", department), _tag("national", "*"))))
         if commune:

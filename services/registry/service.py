@@ -13,12 +13,13 @@ from .domain import commands
 from .domain.pact import Pact, plain
 from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, IllegalTransition, InvalidPact,
                          OpenViolations, PactVersionNotFound, ServiceNotFound, TermEnded)
+from .public import PublicRegistry
 from .repository import RegistryUnitOfWork
 from .schemas import (AmendmentIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
                       RegisterServiceIn, RevokeIn, ServiceOut, ServicePage)
 
 
-class RegistryService(SpcService):
+class RegistryService(PublicRegistry, SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)

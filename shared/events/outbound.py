@@ -232,16 +232,20 @@ class ViolationStanding(Payload):
     service_id = ServiceId(required=True)
     open_violations = fields.Integer(required=True, strict=True)
     audit_version = fields.Integer(required=True, strict=True)
+    principle = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRINCIPLES), metadata={
+        "description": "the finding's principle: the one at stake (added in 1.2; absent or null: not said)"})
 
 
 event("audit.violation_confirmed", queues=["registry.events"],
       description="A violation is open against the service (`open_violations` after this decision; "
                   "apply only when `audit_version` is newer than the last applied).",
-      example={"finding_id": FINDING, "service_id": SID, "open_violations": 1, "audit_version": 1})(
+      example={"finding_id": FINDING, "service_id": SID, "open_violations": 1, "audit_version": 1,
+               "principle": "neutrality"})(
     type("ViolationConfirmed", (ViolationStanding,), {}))
 event("audit.violation_resolved", queues=["registry.events"],
       description="A violation was resolved (`open_violations` left after this decision).",
-      example={"finding_id": FINDING, "service_id": SID, "open_violations": 0, "audit_version": 2})(
+      example={"finding_id": FINDING, "service_id": SID, "open_violations": 0, "audit_version": 2,
+               "principle": "neutrality"})(
     type("ViolationResolved", (ViolationStanding,), {}))
 
 

@@ -39,6 +39,14 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("audit", "GET", "/services/{service_id}/dossier"),
     ("audit", "POST", "/findings/{finding_id}/resolve"),
     ("audit", "POST", "/findings/{finding_id}/escalate"),  # (a minor finding, recorded for it)
+    # what anyone may read, no token: the service (suspended by the escalation), its money, the counters
+    ("registry", "GET", "/public/services"),
+    ("registry", "GET", "/public/services/{service_id}"),
+    ("funding", "GET", "/public/services/{service_id}/funding"),
+    ("funding", "GET", "/public/programmes"),
+    ("funding", "GET", "/public/programmes/{programme_id}"),
+    ("distribution", "GET", "/public/counters"),
+    ("distribution", "GET", "/public/counters/{counter_id}/catalogue"),
     ("audit", "GET", "/journal/verify"),
     ("registry", "POST", "/services/{service_id}/revoke"),
 ]
@@ -106,4 +114,5 @@ def replay(api, amqp_uri):
 
 
 def _role(op):
-    return "viewer" if op.role in ("any", "public") else op.role
+    """The public reads are called with no token at all."""
+    return None if op.role == "public" else "viewer" if op.role == "any" else op.role

@@ -138,7 +138,8 @@ def test_text_with_nul_is_400_not_a_database_error(edge, where):
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "offset=100001", "limit=ten"])
 def test_pagination_is_bounded(edge, query):
-    for service, path in (("registry", "/services"), ("distribution", "/counters")):
+    for service, path in (("registry", "/services"), ("distribution", "/counters"),
+                          ("registry", "/public/services"), ("distribution", "/public/counters")):
         resp = requests.get(f"http://127.0.0.1:{edge.ports[service]}{path}?{query}",
                             headers={"Authorization": f"Bearer {TOKENS['viewer']}"})
         assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_request", (path, query, resp.text)

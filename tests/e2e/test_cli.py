@@ -19,6 +19,7 @@ def test_spc_demo_tells_the_whole_story_and_exits_0():
                  "signed on", "no_ad_monetisation", "pact version 2 (versions [1, 2])",  # the pact (issue 11)
                  "three reports of refused access relayed", "a minor finding opened by itself",
                  "the auditor checked and resolved",  # agents, citizens, the service (issue 12)
+                 "one public request", "released 12000.00 €",  # anyone can check (issue 13)
                  "The story is complete."):
         assert line in result.stdout, line
 

@@ -156,7 +156,8 @@ class FakeServices(FakeRepository):
         def tagged(s, *wanted):
             return bool(set(tags_of(s.pact)) & set(wanted))
         home = geography().department_of(commune) if commune else None
-        rows = sorted((s for s in self.rows.values() if (not status or s.status == status)
+        statuses = [status] if isinstance(status, str) else status
+        rows = sorted((s for s in self.rows.values() if (not statuses or s.status in statuses)
                        and (not department or tagged(s, ("touches", department), ("national", "*")))
                        and (not commune or tagged(s, ("commune", commune), ("department", home), ("national", "*")))
                        and (not principle or principle in s.pact.commitments)), key=lambda s: (s.name, s.id))

@@ -28,13 +28,14 @@ class FindingResolved:
 @dataclass
 class ViolationDecided(Change):
     """`audit.violation_<change>` (confirmed, resolved): `open_violations` after this decision,
-    and the service's `audit_version`, which grows with each decision."""
+    the service's `audit_version`, which grows with each decision, and the finding's principle."""
     family = "audit.violation_"
     change: str
     finding_id: str
     service_id: str
     open_violations: int
     audit_version: int
+    principle: str | None = None
 
 
 @dataclass

@@ -132,7 +132,7 @@ class Compliance(Aggregate):
         self.open_violations += open_delta
         self.audit_version += 1
         self._record(events.ViolationDecided(change, finding.id, self.service_id, self.open_violations,
-                                             self.audit_version))
+                                             self.audit_version, finding.principle))
 
 
 UNKNOWN_SERVICE_WINDOW_SECONDS = 3600

@@ -92,6 +92,7 @@ class FundingAccount(Aggregate):
 
     def __init__(self, service_id, status="unknown", version=0):
         self.service_id, self.status, self.version = service_id, status, version
+        self.status_since = self.status_reason = None  # when the status last changed, and why
         self.grants = []
 
     @property
@@ -140,12 +141,15 @@ class FundingAccount(Aggregate):
             tranche.due_date.isoformat(), evidence, reason))
         return tranche
 
-    def apply_standing(self, status, version):
+    def apply_standing(self, status, version, reason=None, at=None):
         """Follow the registry: suspended or expired freezes (once: expired then suspended stays
-        frozen), active again unfreezes, revoked cancels. A standing older than the one applied is
-        ignored; returns whether it was applied."""
+        frozen), active again unfreezes, revoked cancels. A change of status keeps when it
+        happened (`at`, the standing's time) and the registry's reason. A standing older than the
+        one applied is ignored; returns whether it was applied."""
         if version <= self.version:
             return False
+        if status != self.status:
+            self.status_since, self.status_reason = at, reason
         was_frozen, self.status, self.version = self.frozen, status, version
         if self.frozen and not was_frozen:
             self._move_tranches({SCHEDULED}, FROZEN, "frozen")

@@ -41,6 +41,7 @@ class CitizenService(Aggregate):
         self.audit_version, self.open_violations = 0, 0
         self.registered_by = registered_by
         self.status_reason = None
+        self.suspended_since = self.suspension_principle = None
 
     @classmethod
     def register(cls, id, pact: Pact, actor="", today=None):
@@ -71,16 +72,24 @@ class CitizenService(Aggregate):
             raise IllegalTransition("the service is already revoked", {"status": self.status})
         self._move(REVOKED, "revoked", reason)
 
-    def apply_audit_decision(self, audit_version, open_violations, finding_id):
+    def apply_audit_decision(self, audit_version, open_violations, finding_id, principle=None, at=None):
         """Suspend on an open violation, reinstate when none is left; ignore stale decisions.
-        Returns False when the decision was older than one already applied."""
+        A suspension keeps when it began (`at`, the decision's time) and the principle of the
+        violation that caused it (forgotten when that one is resolved and others remain), until
+        no violation is left. Returns False when the decision was older than one already applied."""
         if audit_version <= self.audit_version:
             return False
+        if 0 < open_violations < self.open_violations and principle == self.suspension_principle:
+            self.suspension_principle = None  # that violation is resolved: which others remain is audit's
         self.audit_version, self.open_violations = audit_version, open_violations
         if open_violations > 0 and self.status == ACTIVE:
-            self._move(SUSPENDED, "suspended", f"violation {finding_id}")
-        elif open_violations == 0 and self.status == SUSPENDED:
-            self._move(ACTIVE, "reinstated", f"resolved {finding_id}")
+            self.suspended_since, self.suspension_principle = at, principle
+            cause = f"a violation of {principle} is open" if principle else "a violation is open"
+            self._move(SUSPENDED, "suspended", f"{cause} (finding {finding_id})")
+        elif open_violations == 0:
+            self.suspended_since = self.suspension_principle = None
+            if self.status == SUSPENDED:
+                self._move(ACTIVE, "reinstated", f"resolved {finding_id}")
         return True
 
     def expire(self, today):
@@ -121,6 +130,8 @@ class CitizenService(Aggregate):
         amendment.decide(APPROVED, actor, at, pact_version=self.pact_version)
         if self.status == EXPIRED and not self._term_ended(today):
             self.status = SUSPENDED if self.open_violations else ACTIVE
+            if self.status == SUSPENDED:
+                self.suspended_since = self.suspended_since or at
             self.status_reason = f"renewed by amendment {amendment.id}"
         self.version += 1
         self._record_standing("pact_amended", f"amendment {amendment.id}", amendment.id)
