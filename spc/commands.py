@@ -344,12 +344,53 @@ def journal_verify():
 
 @cli.group()
 def export():
-    """Open data: SPC's records as files anyone may publish and check (issue 13, docs/verify-journal.md)."""
+    """Open data: SPC's records as files anyone may publish and check (docs/open-data.md,
+    docs/verify-journal.md)."""
 
 
 # One command per export, each reading its service's database directly (`must_exist`: an export
-# never creates an empty database). To come here: `spc export registry` (the registry as CSV with
-# its Table Schema, a frictionless data package) and `spc export grants` (the SCDL "Subventions").
+# never creates an empty database); what each holds and how to publish it: docs/open-data.md.
+_OUT = click.option("--out", required=True, type=click.Path(file_okay=False),
+                    help="The folder to write into (made if missing; each file replaced only once complete).")
+
+
+@export.command("registry")
+@_OUT
+def export_registry(out):
+    """Write the services holding a pact as registry.csv, described by datapackage.json (a
+    frictionless Data Package: Table Schema, licence, sources, export date). No personal data."""
+    from spc.opendata import registry
+    from spc.shared.clock import utcnow
+    settings = config.load(allow_embedded=True)
+    database = _open_database(settings, "registry", must_exist=True)
+    try:
+        count = registry.export(database.uow(), _folder(out), _output, utcnow())
+    finally:
+        database.close()
+    click.echo(f"{count} services written to {_in(out, registry.CSV_NAME)}, described by "
+               f"{_in(out, registry.PACKAGE_NAME)}", err=True)
+
+
+@export.command("grants")
+@_OUT
+def export_grants(out):
+    """Write the grants in the SCDL "Subventions" format (schema 2.1.1, spc/data/schemas/) as
+    subventions.csv, from funding's and the registry's databases; a grant the format cannot
+    describe (its programme names no funder SIRET) is left out with a warning naming it."""
+    import contextlib
+    from spc.opendata import grants
+    from spc.shared.clock import utcnow
+    settings = config.load(allow_embedded=True)
+    with contextlib.ExitStack() as opened:
+        funding = _open_database(settings, "funding", must_exist=True)
+        opened.callback(funding.close)
+        registry = _open_database(settings, "registry", must_exist=True)
+        opened.callback(registry.close)
+        written, skipped = grants.export(funding.uow(), registry.uow(), _folder(out), _output, utcnow().date(),
+                                         lambda line: click.echo(f"WARNING: {line}", err=True))
+    click.echo(f"{written} grants written to {_in(out, grants.CSV_NAME)}"
+               + (f", {skipped} left out (see the warnings)" if skipped else ""), err=True)
+
 
 @export.command("journal")
 @click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
@@ -388,6 +429,22 @@ def _open_database(settings, service, must_exist=False, announce=True):
     if announce:
         click.echo(f"database: {mask_url(url)}", err=True)
     return open_database(settings, service, url, must_exist)
+
+
+def _folder(out):
+    """The folder an export writes into (made if missing); one that cannot be made is said in one line."""
+    from pathlib import Path
+    from .errors import CliError
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {(exc.strerror or str(exc)).lower()}") from None
+    return Path(out)
+
+
+def _in(folder, name):
+    """`folder/name` as the operator gave the folder, for saying where a file went."""
+    return os.path.join(folder, name)
 
 
 def _output(path):
