@@ -173,7 +173,7 @@ def story(api, settings):
                f"released {public['released_cents'] / 100:.2f} €")
     click.echo(f"  the pact and the standing in plain words: http://127.0.0.1:{api.ports['registry']}"
                f"/public/services/{sid}; the counters: http://127.0.0.1:{api.ports['distribution']}/public/counters; "
-               f"the journal for outsiders: spc export journal (docs/verify-journal.md)")
+               f"open data: spc export registry / grants / journal (docs/open-data.md, docs/verify-journal.md)")
 
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)

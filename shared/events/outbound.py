@@ -306,7 +306,7 @@ class ReportTriaged(Payload):
 
 
 # ---- audit: the journal's head, for others to hold (added in 1.2) ----------------------------
-@event("audit.journal_checkpoint",
+@event("audit.journal_checkpoint", readers=["ext-journal-observers"],
        description="The head of audit's hash-chained journal: entry `seq` has hash `hash`. Hold it, and "
                    "check later that an export of the journal (`spc export journal`, docs/verify-journal.md) "
                    "still has that hash at that seq: the journal cannot have been rewritten up to there. "
