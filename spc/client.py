@@ -12,6 +12,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(names):
+    """{name: port}, each free now and all different: the HTTP servers listen with SO_REUSEPORT
+    (eventlet), so two services given the same port would share its requests."""
+    ports = {}
+    while len(ports) < len(names):
+        port = free_port()
+        if port not in ports.values():
+            ports[names[len(ports)]] = port
+    return ports
+
+
 class StaffClient:
     def __init__(self, ports, tokens, host="127.0.0.1", timeout=15):
         self.ports, self.tokens, self.host, self.timeout = ports, tokens, host, timeout

@@ -51,14 +51,24 @@ def open_threshold_findings(uow, policy: ReportPolicy, now=None):
     return sum(_open_threshold_finding(uow, policy, service_id, category, now) for service_id, category in due)
 
 
+THRESHOLD_LINKS = 100  # reports linked to a threshold finding in one transaction (the oldest)
+
+
 def _open_threshold_finding(uow, policy, service_id, category, now):
-    """Under the service's compliance lock, so replicas (and a concurrent triage) open it once."""
+    """Under the service's compliance lock, so replicas (and a concurrent triage) open it once.
+    A group whose finding is already open is passed over before any lock is taken: the sweep
+    runs every few seconds and must never stand in the way of a violation (the compliance lock,
+    and on SQLite the one writer). At most THRESHOLD_LINKS reports, the oldest, are linked; later
+    ones stay for the auditors, who may add them to the finding."""
     since = policy.window_start(now)
+    with uow:
+        if uow.audit.threshold_finding_since(service_id, category, since):
+            return 0
     with uow:
         compliance = uow.audit.compliance(service_id, for_update=True)
         if compliance is None or uow.audit.threshold_finding_since(service_id, category, since):
             return 0
-        reports = uow.reports.untriaged(service_id, category, since)
+        reports = uow.reports.untriaged(service_id, category, since)[:THRESHOLD_LINKS]
         if len(reports) < policy.threshold:
             return 0
         finding = Finding(str(uuid.uuid4()), service_id, CATEGORY_PRINCIPLES[category], "minor",
