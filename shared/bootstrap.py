@@ -7,12 +7,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sqlalchemy import text
+
 from .migrations import pending, upgrade
 from .persistence import make_engine, transaction_lock
 
 
 class SchemaNotReady(RuntimeError):
     """SPC_MIGRATE=false and the database is not at the latest schema yet."""
+
+
+class DatabaseNotUtf8(RuntimeError):
+    """The database's encoding is not UTF-8: every French text would fail in it."""
+
+
+def check_encoding(engine, service):
+    """DatabaseNotUtf8 unless `engine`'s database stores UTF-8 (SQLite always does)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        encoding = conn.execute(text("SHOW server_encoding")).scalar()
+    if encoding.upper().replace("-", "") != "UTF8":
+        raise DatabaseNotUtf8(
+            f"{service}: the database {engine.url.database!r} is {encoding}, not UTF-8: texts such as "
+            f"'Crèche' cannot be stored in it; create it with ENCODING 'UTF8' TEMPLATE template0 "
+            f"(deploy/postgres/init-databases.sh does)")
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ class ServiceDatabase:
     def __init__(self, spec, engine, migrate=True, on_commit=None):
         self.spec, self.engine, self.on_commit = spec, engine, on_commit
         self.lock = transaction_lock(engine)
+        check_encoding(engine, spec.name)
         if migrate:
             spec.migrate(engine)
         else:

@@ -66,8 +66,9 @@ def cli(ctx, verbose):
 
 def _preflight(settings, names):
     """Before any container starts: the staff tokens (none: a warning; malformed or unreadable:
-    exit 2) and the HTTP ports (one in use: exit 2, naming the service, the port, the variable)."""
-    from .preflight import check_admin_tokens, check_ports
+    exit 2), the HTTP ports (one in use: exit 2, naming the service, the port, the variable) and
+    the databases' encoding (not UTF-8: exit 2)."""
+    from .preflight import check_admin_tokens, check_database_encodings, check_ports
     warning = check_admin_tokens(settings.environ)
     if warning:
         click.echo(click.style(warning, fg="yellow", bold=True), err=True)
@@ -75,6 +76,7 @@ def _preflight(settings, names):
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: "no admin token configured" not in record.getMessage())
     check_ports(settings, names)
+    check_database_encodings(settings, names)
     if not settings.embedded:
         _check_broker(settings.amqp_uri)
 

@@ -50,11 +50,11 @@ def describe(exc):
     """The one line for an expected failure, or None for a bug (which keeps its traceback)."""
     import sqlalchemy.exc
 
-    from spc.shared.bootstrap import SchemaNotReady
+    from spc.shared.bootstrap import DatabaseNotUtf8, SchemaNotReady
 
     from .config import ConfigError
     from .operations import BrokerError
-    if isinstance(exc, (CliError, ConfigError, BrokerError, SchemaNotReady)):
+    if isinstance(exc, (CliError, ConfigError, BrokerError, SchemaNotReady, DatabaseNotUtf8)):
         return str(exc)
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
         return f"database error: {database_reason(exc)}"

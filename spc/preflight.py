@@ -92,3 +92,23 @@ def listen_error(exc, settings, name):
         if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
             return ListenError(name, settings.bind, settings.port(name), _reason(error))
     return None
+
+
+def check_database_encodings(settings, names):
+    """DatabaseNotUtf8 (one line) for the first service whose PostgreSQL database is not UTF-8. A
+    database not reachable yet is left to the service, which waits for it."""
+    import sqlalchemy.exc
+
+    from spc.shared.bootstrap import check_encoding
+    from spc.shared.persistence import make_engine
+    for name in dict.fromkeys(names):
+        url = settings.database_url(name, create_dir=False)
+        if not url.startswith("postgresql"):
+            continue
+        engine = make_engine(url)
+        try:
+            check_encoding(engine, name)
+        except sqlalchemy.exc.DBAPIError:
+            pass
+        finally:
+            engine.dispose()

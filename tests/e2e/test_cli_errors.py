@@ -237,3 +237,28 @@ def test_spc_counters_import_says_which_database_it_writes(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"database: sqlite:///{tmp_path / 'distribution.db'}" in result.stderr
     assert "alembic" not in result.stderr
+
+
+# 6. a database that is not UTF-8 (a server made under the POSIX locale defaults to SQL_ASCII)
+@pytest.fixture
+def sql_ascii_url():
+    from tests.servers import PG_URL, pg_admin, unique
+    name, admin = unique("spc_ascii"), pg_admin()
+    admin.run(f"CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' TEMPLATE template0 LOCALE 'C'")
+    yield f"{PG_URL}/{name}"
+    admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def test_spc_migrate_and_spc_run_refuse_a_database_that_is_not_utf8_in_one_line(tmp_path, amqp_uri, sql_ascii_url):
+    from spc.shared.persistence import make_engine
+    env = clean_env(REGISTRY_DATABASE_URL=sql_ascii_url, SPC_DATA_DIR=str(tmp_path))
+    failed_in_one_line(spc("migrate", "registry", env=env), "is SQL_ASCII, not UTF-8", "ENCODING 'UTF8'")
+    engine = make_engine(sql_ascii_url)  # nothing was created in it
+    from sqlalchemy import inspect
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+    ports, env = service_env(tmp_path, AMQP_URI=amqp_uri, REGISTRY_DATABASE_URL=sql_ascii_url,
+                             SPC_ADMIN_TOKENS="viewer:a-token-for-this-test")
+    failed_in_one_line(spc("run", "registry", env=env), "registry: the database", "is SQL_ASCII, not UTF-8")
+

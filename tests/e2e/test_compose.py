@@ -160,7 +160,7 @@ def test_the_broker_loads_at_boot_the_file_the_definitions_container_writes():
 def test_each_spc_container_of_the_compose_file_has_its_port_its_health_check_and_a_migration_first():
     for name in ("registry", "funding", "distribution", "audit"):
         service = SERVICES[name]
-        assert service["ports"] == [f"{spec(name).port}:{spec(name).port}"]
+        assert service["ports"] == [f"${{SPC_{name.upper()}_PORT:-{spec(name).port}}}:{spec(name).port}"]
         assert service["environment"]["SPC_HEALTH_PORT"] == str(spec(name).port)
         assert service["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
         assert SERVICES[f"migrate-{name}"]["command"] == ["spc", "migrate", name]

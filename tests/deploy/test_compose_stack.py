@@ -1,0 +1,305 @@
+"""deploy/compose.yaml for real, on RabbitMQ 4.0 (the default line) with every feature 4.x
+deprecated refused: the image, the containers turning healthy, the story through the published
+ports, kills and restarts, Prometheus, a wrong secret, rotations while events flow, and
+docs/deploy.md's backup and restore. The tests build on each other, in file order, on one stack."""
+import re
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.deploy.stack import SPC, Stack, run
+from tests.faults import story
+from tests.faults.ledger import Ledger
+from tests.support import envelope, publish_inbound, wait_for
+
+pytestmark = pytest.mark.timeout(900)
+STATE = {"inbound": []}  # what the tests publish from outside, for the ledger at each step
+
+
+@pytest.fixture(scope="module")
+def stack(spc_image, tmp_path_factory):
+    st = Stack(tmp_path_factory.mktemp("compose"), spc_image,
+               overrides=("compose.rabbitmq4-strict.yaml", "rabbitmq-4-strict.conf"))
+    start = time.monotonic()
+    try:
+        st.up()
+        st.wait_healthy()
+        STATE["healthy_after"] = time.monotonic() - start
+        print(f"\ncompose up -> all four healthy in {STATE['healthy_after']:.1f} s")
+        yield st
+    finally:
+        print(st.logs(tail=60))
+        st.down(volumes=True)
+
+
+def ledger_check(st, timeout=120):
+    ledger = Ledger(st.db_urls())
+    try:
+        return ledger.check(STATE["inbound"], timeout=timeout)
+    finally:
+        ledger.close()
+
+
+def publish(st, user, event):
+    publish_inbound(st.amqp(user), event, event["event_type"], message_id=event["event_id"])
+    STATE["inbound"].append((event["event_id"], event["event_type"]))
+
+
+def counters(st):
+    for cid, dep, com in (("fs-a", "35", "35238"), ("fs-b", "35", "35047")):
+        publish(st, "ext-france-services-directory", envelope(
+            "counter.upserted", {"counter_id": cid, "name": cid, "commune_insee": com, "department": dep,
+                                 "address": ""}, producer="france-services-directory"))
+
+
+def violation(st, sid):
+    publish(st, "ext-inspection", envelope("compliance.violation_reported", {
+        "service_id": sid, "principle": "no_ad_monetisation", "severity": "major",
+        "summary": "Ads sold on the parents' portal", "reported_by": "inspection-35"}, producer="inspection"))
+
+
+def funded_and_listed(api):
+    sid = story.active_service(api)
+    tranches = story.funded(api, sid)
+    wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"}, timeout=60)
+    return sid, tranches
+
+
+# ---- the image ------------------------------------------------------------------------------
+def test_the_image_runs_as_uid_10001_with_no_compiler_and_no_source_tree(spc_image):
+    probe = run(["docker", "run", "--rm", "--entrypoint", "sh", spc_image, "-c",
+                 "id -u; for c in gcc cc g++ make; do command -v $c; done; ls -d /src /wheels 2>/dev/null;"
+                 "find / -xdev -name service.py -path '*services/funding*' 2>/dev/null; true"]).stdout.split()
+    assert probe[0] == "10001", probe
+    assert all(re.search(r"/(site|dist)-packages/spc/", p) for p in probe[1:]), f"a compiler or the source tree: {probe[1:]}"
+    size = int(run(["docker", "image", "inspect", "-f", "{{.Size}}", spc_image]).stdout)
+    base = run(["docker", "image", "inspect", "-f", "{{.Size}}", "spc-standin/python:3.11"]).stdout
+    print(f"\nimage {spc_image}: {size / 1e6:.0f} MB, {(size - int(base)) / 1e6:.0f} MB over its base")
+
+
+def test_every_spc_container_turns_healthy_by_the_image_s_own_health_check(stack):
+    for name in SPC:
+        config = run(["docker", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", stack.container(name)]).stdout
+        assert "/health/ready" in config, config  # the Dockerfile's HEALTHCHECK, not compose's
+        assert stack.health(name) == "healthy"
+    assert STATE["healthy_after"] < 180
+
+
+def test_the_databases_are_utf8_on_a_server_whose_default_is_sql_ascii(stack):
+    encodings = dict(line.split("|") for line in stack.psql(
+        "SELECT datname, pg_encoding_to_char(encoding) FROM pg_database").splitlines())
+    assert encodings["template1"] == "SQL_ASCII"  # compose.test.yaml: initdb under the POSIX locale
+    assert {encodings[name] for name in SPC} == {"UTF8"}, encodings
+
+
+def test_nothing_spc_declares_is_deprecated_in_rabbitmq_4(stack):
+    assert stack.exec("rabbitmq", "rabbitmqctl", "version").stdout.strip().startswith("4.0")
+    used = stack.exec("rabbitmq", "rabbitmqctl", "-q", "list_deprecated_features", "--used").stdout
+    assert used.split() in ([], ["name", "deprecation_phase"]), used
+    queues = stack.management("queues/spc")
+    assert len(queues) >= 10, [q["name"] for q in queues]
+    for q in queues:  # durable quorum queues only: no transient non-exclusive queue, no mirroring
+        assert (q["durable"], q["exclusive"], q["auto_delete"], q["type"]) == (True, False, False, "quorum"), q
+        assert q["arguments"]["x-queue-type"] == "quorum"
+        assert not [k for k in q["arguments"] if k.startswith("x-ha")], q
+    assert not [p for p in stack.management("policies/spc") if any(k.startswith("ha-") for k in p["definition"])]
+    for channel in stack.management("channels"):  # global QoS: a prefetch for the whole channel
+        assert channel.get("global_prefetch_count", 0) == 0, channel
+
+
+# ---- the story, as staff and outside systems do it -------------------------------------------
+def test_the_story_through_the_published_ports_ends_suspended_frozen_and_withdrawn(stack):
+    api = stack.api()
+    counters(stack)
+    sid, tranches = funded_and_listed(api)
+    assert api.ok("POST", "funding", f"/tranches/{tranches[0]}/release", "funding_officer")["status"] == "released"
+    violation(stack, sid)
+    start = time.monotonic()
+    story.wait_suspended_everywhere(api, sid, released=1)
+    print(f"\nviolation published -> suspended, frozen, withdrawn in {time.monotonic() - start:.2f} s")
+    STATE["suspended"] = sid
+    ledger_check(stack)
+
+
+def test_prometheus_scrapes_all_four_services(stack):
+    url = f"http://127.0.0.1:{stack.ports['SPC_PROMETHEUS_PORT']}/api/v1/targets"
+
+    def targets():
+        active = requests.get(url, timeout=10).json()["data"]["activeTargets"]
+        return {t["labels"]["instance"]: t["health"] for t in active}
+    up = wait_for("every target up", lambda: (lambda t: t if set(t.values()) == {"up"} and len(t) == 5 else None)(
+        targets()), timeout=120, interval=2)
+    assert set(up) == {"registry:8001", "funding:8002", "distribution:8003", "audit:8004", "rabbitmq:15692"}
+
+
+def test_funding_killed_as_a_violation_arrives_catches_up_after_up_with_nothing_paid_twice(stack):
+    api = stack.api()
+    sid, tranches = funded_and_listed(api)
+    api.ok("POST", "funding", f"/tranches/{tranches[0]}/release", "funding_officer")
+    violation(stack, sid)
+    stack.kill("funding")
+    stack.up("funding")
+    stack.wait_healthy()
+    story.wait_suspended_everywhere(api, sid, released=1)
+    ledger_check(stack)
+
+
+def test_the_broker_killed_mid_story_loses_nothing_and_reconcile_is_clean(stack):
+    api = stack.api()
+    sid, tranches = funded_and_listed(api)
+    violation(stack, sid)
+    stack.kill("rabbitmq")
+    released = api.call("POST", "funding", f"/tranches/{tranches[0]}/release", "funding_officer")
+    assert released.status_code in (200, 409), released.text  # before or after the freeze, never lost
+    stack.up()
+    stack.wait_healthy()
+    story.wait_suspended_everywhere(api, sid, released=int(released.status_code == 200), timeout=120)
+    summary = ledger_check(stack)
+    assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
+    reconciled = stack.spc("reconcile", "--wait", "60", SPC_TOKEN=stack.tokens()["viewer"])
+    assert re.search(r"\d+ services compared, 0 disagreements", reconciled.stderr), reconciled.stderr
+
+
+# ---- secrets ----------------------------------------------------------------------------------
+def test_a_wrong_broker_password_in_dotenv_stops_the_container_with_one_clear_line(stack):
+    right = stack.env["SPC_BROKER_PASSWORD_SPC_REGISTRY"]
+    stack.env["SPC_BROKER_PASSWORD_SPC_REGISTRY"] = "not-the-password"
+    stack.write_env()
+    try:
+        stack.up("--no-deps", "registry")
+        logs = wait_for("the refusal in registry's log", lambda: (lambda out: out if "spc run:" in out else None)(
+            stack.logs("registry", tail=20)), timeout=60, interval=1)
+        line = next(x for x in logs.splitlines() if "spc run:" in x)
+        assert "spc-registry" in line and "refused" in line and "not-the-password" not in logs, logs
+        print(f"\nregistry with a wrong password: {line}")
+        # it exits (code 2) and compose's restart policy starts it again: each try says why, and it
+        # is never taken for healthy
+        state = wait_for("registry to exit", lambda: (lambda s: s if int(s[2]) >= 1 or s[1] == "2" else None)(
+            run(["docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}",
+                 stack.container("registry")]).stdout.split()), timeout=60, interval=1)
+        assert stack.health("registry") != "healthy", state
+    finally:
+        stack.env["SPC_BROKER_PASSWORD_SPC_REGISTRY"] = right
+        stack.write_env()
+        stack.up("--no-deps", "registry")
+        stack.wait_healthy()
+
+
+class Reports(threading.Thread):
+    """Citizens' reports published while an operator rotates secrets (bounded: at most 60 s)."""
+
+    def __init__(self, st, sid):
+        super().__init__(daemon=True)
+        self.st, self.sid, self.stop, self.sent, self.errors = st, sid, threading.Event(), [], []
+
+    def run(self):
+        deadline = time.monotonic() + 60
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            event = envelope("usager.report_submitted", {"service_id": self.sid, "category": "other",
+                                                         "text": f"report {uuid.uuid4().hex[:6]}"})
+            try:
+                publish_inbound(self.st.amqp("ext-vox-usagers"), event, event["event_type"],
+                                message_id=event["event_id"])
+                self.sent.append((event["event_id"], event["event_type"]))
+            except Exception as exc:  # noqa: BLE001 (counted: the test fails on any)
+                self.errors.append(repr(exc))
+            time.sleep(0.05)
+
+
+def test_rotating_a_broker_password_and_a_staff_token_while_events_flow_loses_nothing(stack):
+    """docs/deploy.md, "Rotating secrets", as written: `rabbitmqctl change_password`, the new
+    password in deploy/.env, the container recreated; the tokens file edited in place."""
+    api = stack.api()
+    sid, _ = funded_and_listed(api)
+    flow = Reports(stack, sid)
+    flow.start()
+    try:
+        new = f"rotated-{uuid.uuid4().hex[:8]}"
+        stack.exec("rabbitmq", "rabbitmqctl", "change_password", "spc-audit", new)
+        stack.env["SPC_BROKER_PASSWORD_SPC_AUDIT"] = new
+        stack.write_env()
+        stack.up("--no-deps", "audit")
+        stack.wait_healthy()
+
+        old = stack.tokens()["auditor"]
+        fresh = f"auditor-{uuid.uuid4().hex}"
+        path = stack.dir / "admin-tokens"
+        path.write_text(path.read_text().replace(f":{old}\n", f":{fresh}\n"))  # in place: same inode
+        for name in SPC:
+            wait_for(f"{name} takes the new token", lambda n=name: api.call(
+                "GET", n, "/health/ready", None, headers={"Authorization": f"Bearer {fresh}"}).ok, timeout=30)
+        time.sleep(1)
+    finally:
+        flow.stop.set()
+        flow.join()
+    assert not flow.errors and len(flow.sent) >= 10, (flow.errors[:3], len(flow.sent))
+    staff = stack.api()
+    assert staff.tokens["auditor"] == fresh
+    for name in ("audit", "registry"):
+        assert staff.call("GET", name, "/standings" if name == "registry" else "/reports", "auditor").status_code == 200
+        assert staff.call("GET", name, "/standings", None, headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    STATE["inbound"] += flow.sent
+    summary = ledger_check(stack)
+    assert summary["lost"] == 0
+    print(f"\nrotations under {len(flow.sent)} reports: {summary}")
+
+
+# ---- volumes, backups, restore ----------------------------------------------------------------
+def test_down_then_up_keeps_the_data(stack):
+    api = stack.api()
+    sid = STATE["suspended"]
+    stack.down()
+    stack.up()
+    stack.wait_healthy()
+    assert api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended"
+    assert api.ok("GET", "funding", f"/services/{sid}/funding")["frozen"]
+    ledger_check(stack)
+
+
+def test_a_backup_restored_into_a_fresh_stack_reconciles_clean(stack, tmp_path):
+    """docs/deploy.md, "Backups and restore", command by command."""
+    api, sid = stack.api(), STATE["suspended"]
+    dumps = {}
+    for name in SPC:
+        dumps[name] = tmp_path / f"{name}.dump"
+        run_bytes(stack, ["exec", "-T", "postgres", "pg_dump", "-U", "postgres", "-Fc", name], dumps[name])
+        assert dumps[name].stat().st_size > 1000
+    stack.down(volumes=True)
+    stack.up("postgres")
+    wait_for("postgres on its port", lambda: _pg_accepts(stack), timeout=90, interval=1)
+    tables = stack.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", "registry")
+    assert tables == "0", "down -v did not start clean"
+    for name in SPC:
+        run_bytes(stack, ["exec", "-T", "postgres", "pg_restore", "-U", "postgres", "-d", name,
+                          "--role", f"spc_{name}", "--single-transaction"], stdin=dumps[name])
+    stack.up()
+    stack.wait_healthy()
+    assert api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended"
+    assert api.ok("GET", "funding", f"/services/{sid}/funding")["frozen"]
+    reconciled = stack.spc("reconcile", "--wait", "60", SPC_TOKEN=stack.tokens()["viewer"])
+    assert re.search(r"[1-9]\d* services compared, 0 disagreements", reconciled.stderr), reconciled.stderr
+    verified = stack.spc("journal", "verify", AUDIT_DATABASE_URL=stack.db_url("audit"))
+    import json
+    assert json.loads(verified.stdout)["ok"] is True, verified.stdout
+
+
+def run_bytes(st, args, out=None, stdin=None):
+    import subprocess
+    command = ["docker-compose", "-p", st.project, *sum((["-f", str(f)] for f in st.files), []), *args]
+    with open(out, "wb") if out else open(stdin, "rb") as handle:
+        done = subprocess.run(command, cwd=st.dir, timeout=300, stdout=handle if out else subprocess.PIPE,
+                              stdin=None if out else handle, stderr=subprocess.PIPE)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def _pg_accepts(st):
+    import pg8000.native
+    try:
+        pg8000.native.Connection("postgres", host="127.0.0.1", port=st.ports["SPC_TEST_POSTGRES_PORT"],
+                                 password=st.env["POSTGRES_PASSWORD"], database="postgres").close()
+        return True
+    except Exception:  # noqa: BLE001 (not up yet)
+        return False
