@@ -23,6 +23,9 @@ from .fleet import SERVICE_NAMES, spec
 
 PART_OF = {"app.kubernetes.io/part-of": "spc"}
 BROKER = "spc-rabbitmq"
+# The RabbitMQ line of production (compose's default too): the one tests/deploy runs SPC on with
+# every deprecated feature refused. docs/deploy.md, "RabbitMQ lines".
+RABBITMQ_IMAGE = "rabbitmq:4.0-management"
 RUN_AS = 10001  # the image's user (deploy/Dockerfile)
 TOKENS_DIR = "/etc/spc/tokens"
 
@@ -143,7 +146,7 @@ def _topology_object(kind, name, spec_):
 def rabbitmq():
     doc = definitions.document()
     out = [{"apiVersion": "rabbitmq.com/v1beta1", "kind": "RabbitmqCluster", "metadata": _meta(BROKER),
-            "spec": {"replicas": 3,
+            "spec": {"replicas": 3, "image": RABBITMQ_IMAGE,
                      "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
                      "persistence": {"storage": "10Gi"},
                      "rabbitmq": {"additionalPlugins": ["rabbitmq_prometheus"],

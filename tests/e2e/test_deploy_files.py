@@ -67,3 +67,21 @@ def test_the_services_log_one_json_object_a_line_under_compose_and_kubernetes():
     config, = [o for o in yaml.safe_load_all((DEPLOY / "k8s/base/spc.yaml").read_text())
                if o and o["kind"] == "ConfigMap" and o["metadata"]["name"] == "spc-config"]
     assert config["data"]["SPC_LOG_FORMAT"] == "json"
+
+
+def test_compose_and_kubernetes_default_to_the_rabbitmq_line_the_deploy_tests_run_on():
+    """Production's RabbitMQ is the line tests/deploy/test_compose_stack.py runs SPC on (4.0, every
+    deprecated feature refused); 3.10 stays tried by tests/deploy/test_rabbitmq_310_and_upgrade.py."""
+    import re
+    import yaml
+    from spc.kubernetes import RABBITMQ_IMAGE
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["rabbitmq"]["image"] == "${SPC_RABBITMQ_IMAGE:-%s}" % RABBITMQ_IMAGE
+    cluster, = [o for o in yaml.safe_load_all((DEPLOY / "k8s/operators/rabbitmq.yaml").read_text())
+                if o and o["kind"] == "RabbitmqCluster"]
+    assert cluster["spec"]["image"] == RABBITMQ_IMAGE
+    images = (DEPLOY.parent / "scripts/images").read_text()
+    line = re.search(r"rabbitmq:(\d+\.\d+)-management", RABBITMQ_IMAGE).group(1)
+    assert f'SPC_RABBITMQ_IMAGE=${{IMAGE[rabbitmq{line.replace(".", "")}]}}' in images
+    env_example = (DEPLOY / ".env.example").read_text()
+    assert f"SPC_RABBITMQ_IMAGE={RABBITMQ_IMAGE}\n" in env_example
