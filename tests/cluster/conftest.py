@@ -1,6 +1,7 @@
 """Cluster layer: SPC on a local three-node RabbitMQ cluster (scripts/rabbitmq-cluster, started by
-.ci/run beside the machine's broker), the services given the three nodes as a failover list; a
-node is killed, stopped or restarted for real. Each test gets its own vhost on the cluster and its
+scripts/prepare beside the machine's broker), the services given the three nodes as a failover
+list; a node is killed, stopped or restarted for real. Every test runs on RabbitMQ 3.10 (the
+machine's rabbitmq-server) and again on 4.0 (three containers of the trixie stand-in). Each test gets its own vhost on the cluster and its
 own databases; a node a test took down is brought back before the next test."""
 import os
 import subprocess
@@ -26,32 +27,67 @@ def _up():
         return False
 
 
-@pytest.fixture(scope="session")
-def rabbit_cluster():
-    started = False
-    if not _up():
-        if os.environ.get("CI"):
-            pytest.fail("the three-node cluster is not running: .ci/run starts it (scripts/rabbitmq-cluster start)")
-        subprocess.run([str(SCRIPT), "start"], check=True, timeout=180)
-        started = True
-    yield Cluster()
-    if started:
-        subprocess.run([str(SCRIPT), "stop"], timeout=120)
+def _host_cluster_up():
+    return subprocess.run(["rabbitmqctl", "-q", "-n", "spc1@localhost", "await_online_nodes", "3", "--timeout", "2"],
+                          capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="session", params=["3.10", "4.0"])
+def rabbit_cluster(request):
+    """The cluster on each RabbitMQ line SPC supports (docs/deploy.md): 3.10, the machine's
+    rabbitmq-server; 4.0, containers of the trixie stand-in (scripts/images), on the same ports."""
+    if request.param == "3.10":
+        started = False
+        if not _host_cluster_up():
+            if os.environ.get("CI"):
+                pytest.fail("the three-node cluster is not running: scripts/prepare starts it (scripts/rabbitmq-cluster start)")
+            subprocess.run([str(SCRIPT), "start"], check=True, timeout=180)
+            started = True
+        yield Cluster()
+        if started:
+            subprocess.run([str(SCRIPT), "stop"], timeout=120)
+        return
+    image = _standin_rabbitmq_4(request)
+    host_was_up = _host_cluster_up()
+    subprocess.run([str(SCRIPT), "stop"], timeout=120, capture_output=True)  # the same ports
+    cluster = Cluster(image)
+    try:
+        cluster.run("start", timeout=300)
+        yield cluster
+    finally:
+        cluster.run("stop")
+        if host_was_up:
+            subprocess.run([str(SCRIPT), "start"], timeout=300, capture_output=True)
+
+
+def _standin_rabbitmq_4(request):
+    from tests.deploy.conftest import _missing
+    from tests.deploy.stack import standin_images
+    missing = _missing()
+    if missing and os.environ.get("CI") == "true":
+        pytest.fail(f"RabbitMQ 4.0 cluster: missing {missing}")
+    if missing:
+        pytest.skip(f"RabbitMQ 4.0 cluster: missing {missing}")
+    return standin_images()["SPC_RABBITMQ_IMAGE"]
 
 
 class Cluster:
+    def __init__(self, image=None):
+        self.env = {k: v for k, v in os.environ.items() if k != "SPC_CLUSTER_IMAGE"}
+        if image:
+            self.env["SPC_CLUSTER_IMAGE"] = image
+
     def run(self, *args, timeout=120):
-        subprocess.run([str(SCRIPT), *args], check=True, timeout=timeout, capture_output=True)
+        subprocess.run([str(SCRIPT), *args], check=True, timeout=timeout, capture_output=True, env=self.env)
 
     def kill(self, node):
         self.run("kill", node)
 
     def revive(self, node):
-        self.run("revive", node)
+        self.run("revive", node, timeout=180)
 
     def ctl(self, node, *args):
-        subprocess.run(["rabbitmqctl", "-q", "-n", f"{node}@localhost", *args], check=True, timeout=120,
-                       capture_output=True)
+        self.run("ctl", node, *args)
 
     def leader(self, vhost, queue):
         info = requests.get(f"{API}/queues/{vhost}/{queue}", timeout=10).json()
@@ -60,8 +96,8 @@ class Cluster:
     def heal(self):
         """Every node running again, and the three seen by the others."""
         for node in NODES:
-            if subprocess.run(["rabbitmqctl", "-q", "-n", f"{node}@localhost", "await_startup", "--timeout", "2"],
-                              capture_output=True).returncode != 0:
+            if subprocess.run([str(SCRIPT), "ctl", node, "await_startup", "--timeout", "2"],
+                              capture_output=True, env=self.env).returncode != 0:
                 try:
                     self.ctl(node, "start_app")
                 except subprocess.CalledProcessError:
