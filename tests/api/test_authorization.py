@@ -1,7 +1,9 @@
-"""The authorisation matrix, from openapi.yaml alone: every operation of every service × (no
-token, an unknown token, each role, scoped tokens outside their scope) is answered as documented
-(public: no token needed; `any`: every staff role; else that role only: 401 without a valid
-token, 403 with another role or outside a scoped token's ids), and a refused
+"""The authorisation matrix: every operation of openapi.yaml on every service × (no token, an
+unknown token, each role, scoped tokens outside their scope) is answered as the contract says —
+the expected roles come from the hand-written table of contract §4 (contract_roles.py), never
+from the document's generated `x-spc-role` (public: no token needed; `any`: every staff role;
+else that role only: 401 without a valid token, 403 with another role or outside a scoped
+token's ids), and a refused
 request changes nothing: every table of the four PostgreSQL databases and what `spc.events`
 carries are the same before and after."""
 import pytest
@@ -11,6 +13,7 @@ from spc.shared.persistence import make_engine
 
 from tests.support import TOKENS, EventTap
 
+from . import contract_roles
 from .document import ROLES, operations
 from .story import replay
 
@@ -40,13 +43,13 @@ def call(api, op, caller, ids, body):
 
 
 def expected(op, caller):
-    if op.role == "public":
+    if contract_roles.role_of(op.method, op.path) == contract_roles.PUBLIC:
         return {200}
     if caller in (None, "unknown"):
         return {401}
     if caller in SCOPED_ELSEWHERE:
         return {403}  # outside its scope, even where the operation admits its role
-    return {403} if not op.allows(caller) else None  # allowed: anything but 401/403
+    return None if contract_roles.allows(op.method, op.path, caller) else {403}  # allowed: anything but 401/403
 
 
 @pytest.mark.timeout(600)
