@@ -122,13 +122,13 @@ def _publish(exchange, key, body=None):
 
 
 def test_each_service_user_declares_the_whole_topology_and_publishes(broker):
-    uri, _ = broker
-    for service in ("registry", "funding", "distribution", "audit"):
+    uri, vhost = broker
+    for n, service in enumerate(("registry", "funding", "distribution", "audit"), 1):
         with Connection(uri(f"spc-{service}")) as conn:
             topology.declare_all(conn.default_channel)  # same arguments: no PRECONDITION_FAILED
-            producer = conn.Producer()
-            producer.publish(b"{}", exchange="spc.events", routing_key=f"{service}.probe",
-                             delivery_mode=2, retry=False)
+        # confirmed by the broker and routed (mandatory: an unroutable message would come back)
+        assert _refused(uri(f"spc-{service}"), _publish("spc.events", f"{service}.probe")) is None
+        assert _queue_depth(vhost, "audit.events", expect=n) == n  # the journal lane holds each
 
 
 def test_an_external_system_may_publish_its_own_event_types_and_nothing_else(broker):

@@ -105,11 +105,12 @@ def test_a_duplicate_event_is_applied_once(spc, amqp_uri):
     for _ in range(3):
         publish_inbound(amqp_uri, msg, "compliance.violation_reported", message_id=msg["event_id"])
     wait_for("suspension", lambda: spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended")
-    findings = wait_for("finding", lambda: spc.ok("GET", "audit", f"/services/{sid}/findings"))
-    import time
-    time.sleep(1.0)
+    # proof that the two copies were taken and recognised, not merely not yet delivered
+    wait_for("audit ignores the two copies", lambda: metric(
+        spc, "audit", "spc_audit_duplicates_ignored_total", event_type="compliance.violation_reported") == 2)
     findings = spc.ok("GET", "audit", f"/services/{sid}/findings")
     assert len(findings["findings"]) == 1 and findings["open_violations"] == 1
+    assert metric(spc, "audit", "spc_audit_events_consumed_total", event_type="compliance.violation_reported") == 1
 
 
 def test_invalid_inbound_messages_are_dead_lettered_with_a_reason_and_the_consumer_goes_on(spc, amqp_uri):
