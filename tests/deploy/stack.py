@@ -110,11 +110,8 @@ class Stack:
     def logs(self, *services, tail=40):
         return self.compose("logs", "--no-color", f"--tail={tail}", *services, check=False).stdout
 
-    def exec(self, service, *command, timeout=120, check=True, stdin=None):
-        cmd = ["exec", "-T", service, *command]
-        if stdin is not None:
-            return self.compose(*cmd, timeout=timeout, check=check)
-        return self.compose(*cmd, timeout=timeout, check=check)
+    def exec(self, service, *command, timeout=120, check=True):
+        return self.compose("exec", "-T", service, *command, timeout=timeout, check=check)
 
     def psql(self, sql, database="postgres"):
         return self.exec("postgres", "psql", "-U", "postgres", "-d", database, "-tAc", sql).stdout.strip()
