@@ -42,7 +42,14 @@ class OwnBroker:
     def start(self):
         subprocess.run(["rabbitmq-server", "-detached"], env=self.env, check=True, timeout=60,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.ctl("await_startup", "--timeout", "90")
+        deadline = time.monotonic() + 120
+        while True:  # await_startup fails at once until the node has registered with epmd
+            try:
+                return self.ctl("await_startup", "--timeout", "5")
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
     def ctl(self, *args):
         subprocess.run(["rabbitmqctl", "-q", "-n", self.node, *args], check=True, timeout=120,
