@@ -20,13 +20,23 @@ PACT = {"name": "Crèche parentale Les Lutins", "legal_form": "association", "rn
 
 
 class Api(StaffClient):
-    def __init__(self, ports):
-        super().__init__(ports, TOKENS)
+    def __init__(self, ports, tokens=None):
+        super().__init__(ports, TOKENS if tokens is None else tokens)
 
     def ok(self, method, service, path, role="viewer", body=None):
         resp = self.call(method, service, path, role, body)
         assert resp.status_code in (200, 201), f"{method} {path}: {resp.status_code} {resp.text}"
         return resp.json()
+
+
+def tokens_of(path):
+    """{role: token} of a tokens file (`role[/label]:token` a line), the first of each role."""
+    tokens = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, token = line.split(":", 1)
+            tokens.setdefault(label.split("/")[0], token)
+    return tokens
 
 
 def wait_for(what, check, timeout=30.0, interval=0.05):

@@ -39,7 +39,7 @@ def rabbit_cluster(request):
     if request.param == "3.10":
         started = False
         if not _host_cluster_up():
-            if os.environ.get("CI"):
+            if os.environ.get("CI") == "true":
                 pytest.fail("the three-node cluster is not running: scripts/prepare starts it (scripts/rabbitmq-cluster start)")
             subprocess.run([str(SCRIPT), "start"], check=True, timeout=180)
             started = True

@@ -5,7 +5,7 @@ Debian's packages (scripts/images; no image registry is reachable here). Rules:
 - The stack is driven as an operator drives it: a copy of deploy/ with its own .env and
   admin-tokens, `docker-compose` for every step, the story through the published ports, an
   external system publishing with its own broker user.
-- One stack per module (bringing one up takes about 40 s): its tests run in file order and build
+- One stack per module (bringing one up takes 30 to 45 s): its tests run in file order and build
   on each other's state; each module takes its stack down with its volumes at the end.
 - A missing Docker engine, docker-compose or stand-in image fails under CI=true and skips
   elsewhere, naming what is missing (scripts/prepare makes them ready where it can).

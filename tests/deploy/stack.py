@@ -1,15 +1,16 @@
 """A compose stack of deploy/compose.yaml in real containers, driven as an operator drives it: a
 copy of deploy/ with its own .env (from .env.example, with free host ports and the stand-in images
 of scripts/images) and admin-tokens, `docker-compose -p <project>` for every step."""
-import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
 
-from spc.client import StaffClient, free_ports
+from spc.client import free_ports
+from tests.support import Api, envelope, publish_inbound, tokens_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -70,19 +71,23 @@ class Stack:
         (self.dir / ".env").write_text("".join(f"{k}={v}\n" for k, v in self.env.items()))
 
     def tokens(self):
-        tokens = {}
-        for line in (self.dir / "admin-tokens").read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                label, token = line.split(":", 1)
-                tokens.setdefault(label.split("/")[0], token)
-        return tokens
+        return tokens_of(self.dir / "admin-tokens")
 
     # ---- docker-compose ------------------------------------------------------------------------
+    def command(self, *args):
+        """docker-compose with this stack's project and files."""
+        return ["docker-compose", "-p", self.project, *sum((["-f", str(f)] for f in self.files), []), *args]
+
     def compose(self, *args, timeout=300, check=True):
-        command = ["docker-compose", "-p", self.project]
-        for f in self.files:
-            command += ["-f", str(f)]
-        return run([*command, *args], timeout=timeout, check=check, cwd=self.dir)
+        return run(self.command(*args), timeout=timeout, check=check, cwd=self.dir)
+
+    def compose_bytes(self, *args, out=None, stdin=None, timeout=300):
+        """A compose command whose output goes to the file `out`, or whose input is the file
+        `stdin` (pg_dump and pg_restore)."""
+        with open(out, "wb") if out else open(stdin, "rb") as handle:
+            done = subprocess.run(self.command(*args), cwd=self.dir, timeout=timeout, stderr=subprocess.PIPE,
+                                  stdout=handle if out else subprocess.PIPE, stdin=None if out else handle)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
 
     def up(self, *services, timeout=300):
         """`up -d` of `services` (default: everything but Grafana, which has no stand-in)."""
@@ -124,7 +129,7 @@ class Stack:
 
     # ---- what an outside system or a staff tool uses ------------------------------------------
     def api(self):
-        return Staff({s: self.ports[f"SPC_{s.upper()}_PORT"] for s in SPC}, self.tokens())
+        return Api({s: self.ports[f"SPC_{s.upper()}_PORT"] for s in SPC}, self.tokens())
 
     def amqp(self, user):
         from spc import definitions
@@ -155,12 +160,23 @@ class Stack:
         return run([sys.executable, "-m", "spc.cli", *args], timeout=timeout, check=check, env=environ)
 
 
-class Staff(StaffClient):
-    def ok(self, method, service, path, role="viewer", body=None):
-        resp = self.call(method, service, path, role, body)
-        assert resp.status_code in (200, 201), f"{method} {path}: {resp.status_code} {resp.text}"
-        return resp.json()
+class Reports(threading.Thread):
+    """Citizens' reports published by `ext-vox-usagers` while an operator works on the stack,
+    until stopped (bounded: at most 300 s). `sent`: those the broker confirmed; `errors`: those it did not."""
 
+    def __init__(self, st, sid):
+        super().__init__(daemon=True)
+        self.st, self.sid, self.stop, self.sent, self.errors = st, sid, threading.Event(), [], []
 
-def dump(value):
-    return json.dumps(value, indent=1, ensure_ascii=False)
+    def run(self):
+        deadline = time.monotonic() + 300
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            event = envelope("usager.report_submitted", {"service_id": self.sid, "category": "other",
+                                                         "text": f"report {uuid.uuid4().hex[:6]}"})
+            try:
+                publish_inbound(self.st.amqp("ext-vox-usagers"), event, event["event_type"],
+                                message_id=event["event_id"])
+                self.sent.append((event["event_id"], event["event_type"]))
+            except Exception as exc:  # noqa: BLE001 (counted: each test says how many it accepts)
+                self.errors.append(repr(exc))
+            time.sleep(0.05)

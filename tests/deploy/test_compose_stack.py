@@ -3,14 +3,13 @@ deprecated refused: the image, the containers turning healthy, the story through
 ports, kills and restarts, Prometheus, a wrong secret, rotations while events flow, and
 docs/deploy.md's backup and restore. The tests build on each other, in file order, on one stack."""
 import re
-import threading
 import time
 import uuid
 
 import pytest
 import requests
 
-from tests.deploy.stack import SPC, Stack, run
+from tests.deploy.stack import SPC, Reports, Stack, run
 from tests.faults import story
 from tests.faults.ledger import Ledger
 from tests.support import envelope, publish_inbound, wait_for
@@ -188,27 +187,6 @@ def test_a_wrong_broker_password_in_dotenv_stops_the_container_with_one_clear_li
         stack.wait_healthy()
 
 
-class Reports(threading.Thread):
-    """Citizens' reports published while an operator rotates secrets (bounded: at most 60 s)."""
-
-    def __init__(self, st, sid):
-        super().__init__(daemon=True)
-        self.st, self.sid, self.stop, self.sent, self.errors = st, sid, threading.Event(), [], []
-
-    def run(self):
-        deadline = time.monotonic() + 60
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            event = envelope("usager.report_submitted", {"service_id": self.sid, "category": "other",
-                                                         "text": f"report {uuid.uuid4().hex[:6]}"})
-            try:
-                publish_inbound(self.st.amqp("ext-vox-usagers"), event, event["event_type"],
-                                message_id=event["event_id"])
-                self.sent.append((event["event_id"], event["event_type"]))
-            except Exception as exc:  # noqa: BLE001 (counted: each test says how many it accepts)
-                self.errors.append(repr(exc))
-            time.sleep(0.05)
-
-
 def test_rotating_a_broker_password_and_a_staff_token_while_events_flow_loses_nothing(stack):
     """docs/deploy.md, "Rotating secrets", as written: `rabbitmqctl change_password`, the new
     password in deploy/.env, the container recreated; the tokens file edited in place."""
@@ -237,7 +215,8 @@ def test_rotating_a_broker_password_and_a_staff_token_while_events_flow_loses_no
         stack.compose("restart", "rabbitmq")
         wait_for("rabbitmq healthy", lambda: stack.health("rabbitmq") == "healthy", timeout=120, interval=1)
         stack.wait_healthy()
-        time.sleep(1)
+        after_restart = len(flow.sent)
+        wait_for("reports flowing after the restart", lambda: len(flow.sent) >= after_restart + 10, timeout=60)
     finally:
         flow.stop.set()
         flow.join()
@@ -273,7 +252,7 @@ def test_a_backup_restored_into_a_fresh_stack_reconciles_clean(stack, tmp_path):
     dumps = {}
     for name in SPC:
         dumps[name] = tmp_path / f"{name}.dump"
-        run_bytes(stack, ["exec", "-T", "postgres", "pg_dump", "-U", "postgres", "-Fc", name], dumps[name])
+        stack.compose_bytes("exec", "-T", "postgres", "pg_dump", "-U", "postgres", "-Fc", name, out=dumps[name])
         assert dumps[name].stat().st_size > 1000
     stack.down(volumes=True)
     stack.up("postgres")
@@ -282,8 +261,8 @@ def test_a_backup_restored_into_a_fresh_stack_reconciles_clean(stack, tmp_path):
     tables = stack.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", "registry")
     assert tables == "0", "down -v did not start clean"
     for name in SPC:
-        run_bytes(stack, ["exec", "-T", "postgres", "pg_restore", "-U", "postgres", "-d", name,
-                          "--role", f"spc_{name}", "--single-transaction"], stdin=dumps[name])
+        stack.compose_bytes("exec", "-T", "postgres", "pg_restore", "-U", "postgres", "-d", name,
+                            "--role", f"spc_{name}", "--single-transaction", stdin=dumps[name])
     stack.up()
     stack.wait_healthy()
     assert api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended"
@@ -293,13 +272,4 @@ def test_a_backup_restored_into_a_fresh_stack_reconciles_clean(stack, tmp_path):
     verified = stack.spc("journal", "verify", AUDIT_DATABASE_URL=stack.db_url("audit"))
     import json
     assert json.loads(verified.stdout)["ok"] is True, verified.stdout
-
-
-def run_bytes(st, args, out=None, stdin=None):
-    import subprocess
-    command = ["docker-compose", "-p", st.project, *sum((["-f", str(f)] for f in st.files), []), *args]
-    with open(out, "wb") if out else open(stdin, "rb") as handle:
-        done = subprocess.run(command, cwd=st.dir, timeout=300, stdout=handle if out else subprocess.PIPE,
-                              stdin=None if out else handle, stderr=subprocess.PIPE)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
 

@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from tests.deploy.stack import ROOT, SPC, Stack, build_image, run, standin_images
-from tests.deploy.test_compose_stack import Reports
+from tests.deploy.stack import ROOT, SPC, Reports, Stack, build_image, run, standin_images
 from tests.faults import story
 from tests.faults.ledger import Ledger
 from tests.support import envelope, publish_inbound, wait_for

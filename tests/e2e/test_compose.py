@@ -24,12 +24,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from spc import definitions
-from spc.client import StaffClient, free_ports
+from spc.client import free_ports
 from spc.fleet import spec
 from spc.shared.persistence import make_engine
 from tests.faults import story
 from tests.servers import AMQP_BASE, PG_URL, RABBIT_API, pg_admin
-from tests.support import stop_processes, wait_for
+from tests.support import Api, stop_processes, tokens_of, wait_for
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
@@ -48,15 +48,6 @@ def substituted(value, env):
             raise AssertionError(f"compose needs {name}: {arg}")
         return arg or ""
     return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, str(value))
-
-
-def tokens_of(path):
-    tokens = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            label, token = line.split(":", 1)
-            tokens.setdefault(label.split("/")[0], token)
-    return tokens
 
 
 class World:
@@ -181,7 +172,7 @@ def test_the_compose_file_runs_the_story_as_processes(world):
             log = open(world.tmp / f"{name}.log", "w")
             procs[name] = subprocess.Popen(world.command(name), env=world.environment(name, ports[name]),
                                            stdout=log, stderr=subprocess.STDOUT)
-        api = Staff(ports, tokens_of(world.tokens_file))
+        api = Api(ports, tokens_of(world.tokens_file))
         for name in names:
             wait_for(f"{name} ready", lambda n=name: api.call("GET", n, "/health/ready", None).status_code == 200,
                      timeout=60)
@@ -203,9 +194,3 @@ def test_a_service_s_database_role_cannot_reach_another_service_s_database(world
             conn.execute(text("SELECT 1"))
     elsewhere.dispose()
 
-
-class Staff(StaffClient):
-    def ok(self, method, service, path, role="viewer", body=None):
-        resp = self.call(method, service, path, role, body)
-        assert resp.status_code in (200, 201), f"{method} {path}: {resp.status_code} {resp.text}"
-        return resp.json()

@@ -12,7 +12,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 def tool(name):
     found = shutil.which(name)
-    if found is None and os.environ.get("CI"):
+    if found is None and os.environ.get("CI") == "true":
         pytest.fail(f"{name} is missing: .ci/run installs it")
     if found is None:
         pytest.skip(f"{name} is not installed here (.ci/run installs it)")

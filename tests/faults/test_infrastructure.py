@@ -1,7 +1,6 @@
 """Faults 5 and 11: a service's database refuses connections while it handles an event, and events
 are published before their consumers' queues exist (fault 1, the broker restarting mid-stream, is
 test_broker_restart.py, on a node of its own)."""
-import os
 import subprocess
 
 import pytest
