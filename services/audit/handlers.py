@@ -184,9 +184,12 @@ def parked_count(uow):
 
 
 def verify_journal(uow):
+    """The chain up to its head as read first: the journal may move while it is read (each
+    statement has its own snapshot on PostgreSQL), and what was appended after the head was read
+    is checked by the next verification, not taken for a chain longer than its head."""
     with uow:
-        result = journal.verify(uow.journal.entries())
         head = uow.journal.length()
+        result = journal.verify(uow.journal.entries(upto=head))
         if result["ok"] and result["length"] != head:
             return {"ok": False, "first_bad_seq": result["length"] + 1}
         return result

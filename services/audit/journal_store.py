@@ -100,21 +100,24 @@ class Journal(Repository):
         j = orm.journal
         return self.session.scalar(select(func.count()).select_from(j).where(j.c.service_id == service_id))
 
-    def entries(self, batch=1000, after=0):
-        """The chained entries after seq `after`, in order (read `batch` at a time)."""
+    def entries(self, batch=1000, after=0, upto=None):
+        """The chained entries after seq `after` (up to seq `upto`, if given), in order (read
+        `batch` at a time)."""
         last = after
         while True:
-            rows = self.entry_batch(last, batch)
+            rows = self.entry_batch(last, batch, upto)
             yield from rows
             if len(rows) < batch:
                 return
             last = rows[-1].seq
 
-    def entry_batch(self, after, limit):
-        """Up to `limit` chained entries after seq `after`, in order."""
+    def entry_batch(self, after, limit, upto=None):
+        """Up to `limit` chained entries after seq `after` (up to seq `upto`, if given), in order."""
         j = orm.journal
-        rows = self.session.execute(select(j.c.seq, j.c.event_id, j.c.event_type, j.c.body, j.c.prev_hash, j.c.hash)
-                                    .where(j.c.seq > after).order_by(j.c.seq).limit(limit)).all()
+        query = select(j.c.seq, j.c.event_id, j.c.event_type, j.c.body, j.c.prev_hash, j.c.hash).where(j.c.seq > after)
+        if upto is not None:
+            query = query.where(j.c.seq <= upto)
+        rows = self.session.execute(query.order_by(j.c.seq).limit(limit)).all()
         return [journal.Entry(*row) for row in rows]
 
     # -- checkpoints: the head published ------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from spc.fleet import spec
 from spc.services.audit import handlers, orm
 from spc.services.audit.domain import journal
+from spc.services.audit.journal_store import Journal
 from spc.services.audit.journal_publication import checkpoint_journal, export_journal
 from spc.shared import envelope
 from spc.shared.clock import utcnow
@@ -108,3 +109,22 @@ def test_a_checkpoint_publishes_the_head_and_its_own_entry_never_causes_another(
     assert len(_checkpoints(audit_db.engine)) == 2
     with audit_db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(orm.journal)).scalar() == 5
+
+
+def test_a_verification_while_the_chain_moves_checks_the_head_it_read_first(pg_url, monkeypatch):
+    """On PostgreSQL each statement reads its own snapshot: entries appended while the chain is
+    read are past the head the verification took, never a chain 'longer than its head' (a false
+    alarm the example story once raised in CI). SQLite has one writer: it cannot move meanwhile."""
+    audit_db = spec("audit").open(pg_url)
+    _journal(audit_db, _approved(3))
+    read = Journal.entries
+
+    def entries_then_the_chain_moves(self, *args, **kwargs):
+        yield from read(self, *args, **kwargs)
+        _journal(audit_db, _approved(2))  # committed by another session, between two statements
+
+    monkeypatch.setattr(Journal, "entries", entries_then_the_chain_moves)
+    assert handlers.verify_journal(audit_db.uow()) == {"ok": True, "length": 3}
+    monkeypatch.undo()
+    assert handlers.verify_journal(audit_db.uow()) == {"ok": True, "length": 5}
+    audit_db.close()
