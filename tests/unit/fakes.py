@@ -483,8 +483,8 @@ class FakeJournal:
     def length(self):
         return len(self.chained)
 
-    def entries(self):
-        return iter(self.chained)
+    def entries(self, after=0, upto=None):
+        return iter([e for e in self.chained if e.seq > after and (upto is None or e.seq <= upto)])
 
     def concerning(self, service_id, after=0, limit=500, event_types=None):
         return [_Row(e.seq, e.event_id, e.event_type, self.about[e.event_id][1], e.body) for e in self.chained
