@@ -1,4 +1,5 @@
 """Audit rules and the journal's hash chain, with nothing running."""
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -112,3 +113,64 @@ def test_audit_follows_an_expired_pact_and_its_renewal():
     assert c.registry_status == "expired"
     c.follow_registry("active", 6)
     assert (c.registry_status, c.registry_version) == ("active", 6)
+
+
+# -- found by the mutation run (docs/mutation.md) ----------------------------------------------------
+
+def exported(entries):
+    """The entries as a verifier reads them back from the export (docs/verify-journal.md): every
+    string and number a separate object, none shared with the entry before."""
+    return [journal.Entry(**json.loads(journal.export_line(e))) for e in entries]
+
+
+def test_a_long_chain_read_back_from_its_export_verifies():
+    entries = exported(chain(300))
+    assert entries[0].prev_hash == "0" * 64  # the first entry follows 64 zeros (the documented genesis)
+    assert journal.verify(entries) == {"ok": True, "length": 300}
+
+
+@pytest.mark.parametrize("shift", [1, -1])
+def test_a_changed_sequence_number_is_found_at_its_entry(shift):
+    entries = exported(chain(300))
+    entries[280] = replace(entries[280], seq=entries[280].seq + shift)
+    assert journal.verify(entries) == {"ok": False, "first_bad_seq": 281}
+
+
+def test_a_link_changed_to_sort_either_side_is_found():
+    entries = exported(chain(3))
+    for prev_hash in ("0" * 64, "f" * 64):
+        for hash_ in ("0" * 64, "f" * 64):
+            tampered = list(entries)
+            tampered[1] = replace(entries[1], prev_hash=prev_hash)
+            assert journal.verify(tampered) == {"ok": False, "first_bad_seq": 2}
+            tampered[1] = replace(entries[1], hash=hash_)
+            assert journal.verify(tampered) == {"ok": False, "first_bad_seq": 2}
+
+
+def test_a_repeated_entry_is_found_at_the_place_it_takes():
+    entries = chain(3)
+    assert journal.verify([entries[0], entries[1], entries[1], entries[2]]) == {"ok": False, "first_bad_seq": 3}
+    assert journal.verify([entries[0], entries[0]]) == {"ok": False, "first_bad_seq": 2}
+
+
+def test_the_hashed_form_of_an_event_is_canonical_json():
+    """Keys sorted, no spaces, characters kept as they are: what an outside verifier recomputes."""
+    assert journal.canonical({"b": 1, "a": "Crèche « Les Lutins »"}) == '{"a":"Crèche « Les Lutins »","b":1}'
+
+
+def test_the_journal_keeps_the_event_but_not_a_report_s_words():
+    report = {"event_type": "usager.report_submitted", "event_id": "e1",
+              "payload": {"service_id": "s1", "text": "Mme Martin, 12 rue…", "counter_id": "c1"}}
+    body, service_id = journal.journaled(report)
+    assert json.loads(body)["payload"] == {"service_id": "s1", "text": None, "counter_id": "c1"}
+    assert service_id == "s1"
+    other = {"event_type": "registry.service_approved", "event_id": "e2", "payload": {"service_id": "s2", "text": "kept"}}
+    assert json.loads(journal.journaled(other)[0]) == other and journal.journaled(other)[1] == "s2"
+    assert journal.journaled({"event_type": "x.y", "event_id": "e3", "payload": {"service_id": 7}})[1] is None
+    assert journal.journaled({"event_type": "x.y", "event_id": "e4"})[1] is None
+
+
+def test_an_empty_journal_s_head_is_the_genesis_with_nothing_published():
+    head = journal.JournalHead()
+    assert (head.id, head.seq, head.hash, head.checkpoint_seq, head.checkpoint_at) == (1, 0, "0" * 64, 0, None)
+    assert not head.checkpoint(datetime(2026, 1, 1), 300, moved=False)  # nothing journaled: nothing to publish

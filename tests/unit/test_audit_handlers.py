@@ -177,3 +177,20 @@ def test_standings_follow_an_expired_pact(uow):
     pact(uow, 2, {"neutrality": "No leaflets."})
     pact(uow, 3, {"neutrality": "No leaflets."}, "registry.service_expired", "expired")
     assert [(s["status"], s["version"]) for s in handlers.standings(uow, "", 10)] == [("expired", 3)]
+
+
+def test_a_head_past_the_last_chained_entry_is_reported_at_the_first_missing_seq(uow, monkeypatch):
+    """The head says more entries were chained than the journal holds (its last ones lost):
+    the verification names the first one missing."""
+    known(uow)
+    facts(uow, violation(), report())
+    handlers.chain_journal(uow)
+    monkeypatch.setattr(uow.journal, "length", lambda: 5)
+    assert handlers.verify_journal(uow) == {"ok": False, "first_bad_seq": 3}  # two chained
+
+
+def test_a_long_journal_verifies_up_to_its_head(uow):
+    known(uow)
+    facts(uow, *[violation() for _ in range(300)])
+    handlers.chain_journal(uow)
+    assert handlers.verify_journal(uow) == {"ok": True, "length": 300}

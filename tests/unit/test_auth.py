@@ -1,8 +1,10 @@
 """Tokens and scoped roles (contract §4), with nothing running."""
+import dataclasses
+
 import pytest
 
-from spc.shared.auth import Actor, TokenAuth, parse_tokens
-from spc.shared.errors import Forbidden
+from spc.shared.auth import Actor, TokenAuth, load_tokens, parse_tokens
+from spc.shared.errors import Forbidden, Unauthorized
 from spc.shared.http import JsonHttp
 
 
@@ -55,3 +57,64 @@ def test_token_auth_finds_the_actor():
 def test_a_service_token_is_for_one_service():
     with pytest.raises(ValueError, match="one service"):
         parse_tokens(["service/s-1+s-2:secret"])
+
+
+def test_a_scoped_token_acts_only_on_ids_of_its_own_kind():
+    """A service token whose label happens to be a counter's id is no counter agent."""
+    service = Actor("service", "1820")
+    assert service.may_act_on("service_id", "1820")
+    assert not service.may_act_on("counter_id", "1820")
+
+
+def test_the_tokens_file_skips_blanks_and_comments_and_refuses_what_is_not_an_entry():
+    creds = parse_tokens(["", "   ", "# the registrars", "registrar/alice:s1", "# auditors",
+                          "auditor:sha256:" + "ab" * 32, "viewer/a+b:s3"])
+    assert [str(c.actor) for c in creds] == ["registrar/alice", "auditor", "viewer/a+b"]
+    assert creds[1].digest == bytes.fromhex("ab" * 32)
+    for bad in ("registrar", "registrar:", "registrar/alice:", "mayor:secret", ":secret"):
+        with pytest.raises(ValueError, match="bad admin token entry"):
+            parse_tokens([bad])
+
+
+def test_tokens_come_from_the_variable_and_the_file_together(tmp_path):
+    tokens = tmp_path / "admin-tokens"
+    tokens.write_text("# staff\nauditor/bob:from-file\n", encoding="utf-8")
+    creds = load_tokens({"SPC_ADMIN_TOKENS": "registrar:from-env", "SPC_ADMIN_TOKENS_FILE": str(tokens)})
+    auth = TokenAuth(creds)
+    assert auth.authenticate("Bearer from-env") == Actor("registrar", "")
+    assert auth.authenticate("Bearer from-file") == Actor("auditor", "bob")
+    assert [str(c.actor) for c in load_tokens({"SPC_ADMIN_TOKENS": "viewer:v"})] == ["viewer"]
+
+
+@pytest.mark.parametrize("header", [None, "", "tok", "Basic tok", "Token tok", "Bearer", "Bearer   ",
+                                    "Bearer other"])
+def test_only_a_known_bearer_token_authenticates(header):
+    auth = TokenAuth(parse_tokens(["registrar:tok"]))
+    with pytest.raises(Unauthorized):
+        auth.authenticate(header)
+    assert auth.authenticate("bearer  tok ") == Actor("registrar", "")  # the scheme is case-insensitive
+
+
+def test_an_actor_cannot_be_changed_once_authenticated():
+    actor = TokenAuth(parse_tokens(["viewer:tok"])).authenticate("Bearer tok")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        actor.role = "registrar"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parse_tokens(["viewer:tok"])[0].digest = b""
+
+
+def test_a_refusal_names_the_roles_the_operation_admits():
+    for ep, actor, allowed in (
+            (endpoint(role=("auditor", "viewer"), scoped=("service",)), Actor("registrar", ""),
+             ["auditor", "viewer", "service/<service_id>"]),
+            (JsonHttp("GET", "/services"), Actor("service", "s-1"),
+             ["registrar", "funding_officer", "distribution_officer", "auditor", "viewer"]),
+            (JsonHttp("POST", "/programmes", role="funding_officer"), Actor("viewer", ""), ["funding_officer"])):
+        with pytest.raises(Forbidden) as err:
+            ep._authorise(actor, {})
+        assert err.value.details["allowed_roles"] == allowed
+
+
+def test_an_operation_answers_200_unless_it_says_otherwise():
+    assert JsonHttp("GET", "/services").status == 200
+    assert JsonHttp("POST", "/services", role="registrar", status=201).status == 201

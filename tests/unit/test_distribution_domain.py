@@ -147,3 +147,39 @@ def test_a_mobile_counter_based_outside_its_departement_serves_the_whole_departe
 def test_a_commune_belongs_to_its_department_overseas_too():
     from spc.services.distribution.domain.model import department_of
     assert [department_of(c) for c in ("35238", "2A004", "97411", "98735")] == ["35", "2A", "974", "987"]
+
+
+# -- found by the mutation run (docs/mutation.md) ----------------------------------------------------
+
+def read_back(text):
+    """A string equal to `text` but not the same object, as a status read from the database is."""
+    return "".join(list(text))
+
+
+def test_a_replayed_standing_of_the_same_version_is_ignored():
+    s = service(version=2)
+    assert s.apply_standing("Crèche", "suspended", 2, {"departments": ["35"]}) is False
+    assert s.status == "active"
+
+
+def test_a_territory_that_does_not_say_national_is_not_national():
+    s = DistributedService("s1")
+    s.apply_standing("Crèche", "active", 1, {"departments": ["35"]})
+    assert s.national is False
+    assert [l.counter_id for l in s.reconcile(counters(), {})] == ["a", "b"]
+
+
+def test_a_listing_already_withdrawn_is_not_withdrawn_again():
+    s = service()
+    listings = {"a": Listing("s1", "a", status=read_back("withdrawn")), "b": Listing("s1", "b"),
+                "c": Listing("s1", "c", status=read_back("published"))}  # c is outside its territory
+    created, events = reconcile(s, counters(), listings)
+    assert created == [] and [(e.event_type, e.counter_ids) for e in events] == [
+        ("distribution.listing_published", ["a"]), ("distribution.listing_withdrawn", ["c"])]
+    assert {k: v.status for k, v in listings.items()} == {"a": "published", "b": "published", "c": "withdrawn"}
+
+
+def test_a_published_listing_read_back_is_not_published_again():
+    s = service()
+    listings = {"a": Listing("s1", "a", status=read_back("published")), "b": Listing("s1", "b", status=read_back("published"))}
+    assert reconcile(s, counters(), listings) == ([], [])

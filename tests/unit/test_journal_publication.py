@@ -68,3 +68,8 @@ def test_the_checkpoint_period_comes_from_the_environment(raw, seconds):
 def test_a_checkpoint_period_that_is_not_a_positive_number_is_refused(raw):
     with pytest.raises(ValueError, match="SPC_JOURNAL_CHECKPOINT_SECONDS"):
         journal_checkpoint_seconds({"SPC_JOURNAL_CHECKPOINT_SECONDS": raw})
+
+
+def test_a_head_due_long_ago_is_published_at_once():
+    """Any time past the period, not only on its exact second (a service that was down)."""
+    assert head().checkpoint(T0 + timedelta(hours=5), 300, moved=True)
