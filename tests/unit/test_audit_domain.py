@@ -174,3 +174,32 @@ def test_an_empty_journal_s_head_is_the_genesis_with_nothing_published():
     head = journal.JournalHead()
     assert (head.id, head.seq, head.hash, head.checkpoint_seq, head.checkpoint_at) == (1, 0, "0" * 64, 0, None)
     assert not head.checkpoint(datetime(2026, 1, 1), 300, moved=False)  # nothing journaled: nothing to publish
+
+
+def rechained(entries, start, seqs=None, prev_hash=None):
+    """What a forger who recomputes the hashes makes of `entries` from index `start` on: each
+    entry linked to the one before (or to `prev_hash` first), with the sequence numbers `seqs`."""
+    out = list(entries[:start])
+    prev = prev_hash or (out[-1].hash if out else journal.GENESIS)
+    for i, e in enumerate(entries[start:]):
+        seq = seqs[i] if seqs else e.seq
+        h = journal.entry_hash(seq, prev, e.event_id, e.event_type, e.body)
+        out.append(journal.Entry(seq, e.event_id, e.event_type, e.body, prev, h))
+        prev = h
+    return out
+
+
+@pytest.mark.parametrize("shift", [1, -1])
+def test_a_chain_renumbered_and_rehashed_from_an_entry_on_is_found_by_its_numbering(shift):
+    entries = exported(chain(300))
+    forged = rechained(entries, 280, seqs=[e.seq + shift for e in entries[280:]])
+    assert journal.verify(forged) == {"ok": False, "first_bad_seq": 281}
+    cut = rechained(entries[:280] + entries[281:], 280)  # an entry removed, the rest rehashed
+    assert journal.verify(cut) == {"ok": False, "first_bad_seq": 281}
+
+
+@pytest.mark.parametrize("prev_hash", ["0" * 64, "f" * 64])
+def test_an_entry_linked_elsewhere_and_rehashed_is_found_at_that_entry(prev_hash):
+    entries = exported(chain(3))
+    forged = rechained(entries, 1, prev_hash=prev_hash)
+    assert journal.verify(forged) == {"ok": False, "first_bad_seq": 2}

@@ -187,6 +187,9 @@ def test_a_head_past_the_last_chained_entry_is_reported_at_the_first_missing_seq
     handlers.chain_journal(uow)
     monkeypatch.setattr(uow.journal, "length", lambda: 5)
     assert handlers.verify_journal(uow) == {"ok": False, "first_bad_seq": 3}  # two chained
+    facts(uow, violation())
+    handlers.chain_journal(uow)
+    assert handlers.verify_journal(uow) == {"ok": False, "first_bad_seq": 4}  # three chained
 
 
 def test_a_long_journal_verifies_up_to_its_head(uow):

@@ -171,11 +171,12 @@ def test_a_territory_that_does_not_say_national_is_not_national():
 
 def test_a_listing_already_withdrawn_is_not_withdrawn_again():
     s = service()
-    listings = {"a": Listing("s1", "a", status=read_back("withdrawn")), "b": Listing("s1", "b"),
-                "c": Listing("s1", "c", status=read_back("published"))}  # c is outside its territory
+    listings = {"a": Listing("s1", "a", status=read_back("withdrawn")),  # in its territory: published again
+                "b": Listing("s1", "b"),
+                "c": Listing("s1", "c", status=read_back("withdrawn"))}  # outside it: stays withdrawn, unsaid
     created, events = reconcile(s, counters(), listings)
     assert created == [] and [(e.event_type, e.counter_ids) for e in events] == [
-        ("distribution.listing_published", ["a"]), ("distribution.listing_withdrawn", ["c"])]
+        ("distribution.listing_published", ["a"])]
     assert {k: v.status for k, v in listings.items()} == {"a": "published", "b": "published", "c": "withdrawn"}
 
 

@@ -1,0 +1,62 @@
+"""What the mutation run mutates (issue 25; docs/mutation.md): the code that carries SPC's
+promises, each with the tests that claim to guard it. A target names its module (a path in the
+repository), the definitions whose mutants count (qualified names; None: the whole module) and
+the pytest arguments of its tests. `quick` targets are run by CI (tests/mutation/test_mutation.py)."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    module: str
+    definitions: tuple | None
+    tests: tuple
+    quick: bool = True
+    promise: str = ""
+
+
+AUDIT_UNIT = ("tests/unit/test_audit_domain.py", "tests/unit/test_audit_handlers.py",
+              "tests/unit/test_journal_publication.py")
+# the persistence tests but those of the migrations (a third of their time, none of these modules)
+PERSISTENCE = ("tests/integration/test_persistence.py", "-k", "not migrations")
+JOURNAL_DB = ("tests/integration/test_journal_append_only.py", "tests/integration/test_audit_lanes.py")
+
+TARGETS = (
+    Target("journal", "services/audit/domain/journal.py", None, AUDIT_UNIT,
+           promise="the hash chain, its verification, the export line and the checkpoint rule"),
+    Target("journal-verification", "services/audit/handlers.py", ("verify_journal",),
+           AUDIT_UNIT + ("tests/integration/test_journal_append_only.py",),
+           promise="GET /journal/verify checks the chain up to its head"),
+    Target("journal-store", "services/audit/journal_store.py",
+           ("Journal.seen_many", "Journal.record_many", "Journal.record_new", "Journal._head", "Journal.chain",
+            "Journal.length", "Journal.entries", "Journal.entry_batch"), JOURNAL_DB, quick=False,
+           promise="events are journaled once and chained in order, under a lock on the head"),
+    Target("token-roles", "shared/auth.py", None, ("tests/unit/test_auth.py",),
+           promise="tokens name a role and, for scoped roles, what they may act on"),
+    Target("authorisation", "shared/http.py", ("JsonHttp.__init__", "JsonHttp._authorise", "JsonHttp._allowed"),
+           ("tests/unit/test_auth.py",),
+           promise="an operation admits its declared roles, and scoped tokens on their own ids only"),
+    Target("funding", "services/funding/domain/model.py", None,
+           ("tests/unit/test_funding_domain.py", "tests/unit/test_funding_handlers.py"),
+           promise="the release guard, the freeze and the budget arithmetic"),
+    Target("registry-standing", "services/registry/domain/model.py",
+           ("CitizenService.apply_audit_decision", "CitizenService.approve", "CitizenService.revoke",
+            "CitizenService.expire", "CitizenService._term_ended", "CitizenService._require",
+            "CitizenService._move"),
+           ("tests/unit/test_registry_domain.py", "tests/unit/test_registry_handlers.py"),
+           promise="an open violation suspends, none left reinstates; a stale decision is ignored"),
+    Target("distribution-standing", "services/distribution/domain/model.py",
+           ("DistributedService.listable", "DistributedService.covers", "DistributedService.apply_standing",
+            "DistributedService.reconcile", "_reconcile"),
+           ("tests/unit/test_distribution_domain.py", "tests/unit/test_distribution_handlers.py"),
+           promise="a newer standing withdraws or publishes the listings; an older one is ignored"),
+    Target("inbox-outbox", "shared/outbox.py",
+           ("Inbox.seen", "Inbox.seen_many", "Inbox.record", "Inbox.record_many", "Inbox.forget",
+            "OutboxRelay.claim", "OutboxRelay.drain_once", "OutboxRelay.mark_published", "OutboxRelay.drain"),
+           PERSISTENCE, quick=False,
+           promise="a consumed event is recorded with its effect; the relay claims, publishes and marks"),
+    Target("apply-once", "shared/consumer.py",
+           ("apply_once", "apply_batch", "_fresh", "_apply_batch", "_duplicates"),
+           PERSISTENCE, quick=False,
+           promise="an event is applied once, whatever the redeliveries and the races"),
+)
