@@ -111,10 +111,9 @@ def installed_path(copy, module):
     return copy / "spc" / top / rest if top in ("services", "shared") else copy / module
 
 
-def warm_up(copy):
+def warm_up(copies):
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"   # a mutant's bytes are compiled anew each time
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # schemathesis/hypothesis: 1 s each, not needed
-    os.environ["PYTHONPATH"] = str(copy)           # subprocesses the tests start see the mutant too
     import eventlet
     eventlet.monkey_patch()  # as tests/conftest.py does, before anything imports socket
     import importlib
@@ -123,41 +122,55 @@ def warm_up(copy):
     assert "spc" not in sys.modules, "the warm parent must not import SPC: each child imports it mutated"
 
 
-def run_tests(copy, tests, timeout, log):
-    """Run pytest on `tests` in a forked child; its exit code, or None if it ran out of time."""
+def start_tests(copy, tests, log):
+    """Start pytest on `tests` in a child forked from this warm parent, SPC imported from `copy`;
+    returns the child's pid (its own process group)."""
     pid = os.fork()
-    if pid == 0:  # the child: SPC from the copy, then pytest
-        code = 3
+    if pid:
+        return pid
+    code = 3
+    try:
+        os.setpgid(0, 0)
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.chdir(ROOT)
+        sys.path.insert(0, str(copy))
+        os.environ["PYTHONPATH"] = str(copy)  # subprocesses the tests start see the mutant too
+        import spc  # before pytest puts the checkout first on sys.path (the checkout has spc/ too)
+        assert Path(spc.__file__).is_relative_to(copy), spc.__file__
+        import pytest
+        code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                                f"--basetemp={copy.parent / 'pytest'}", *tests]))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def finished(pid, deadline):
+    """The child's exit code once it ended; None while it runs; "timeout" (killed) past `deadline`."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        return os.waitstatus_to_exitcode(status)
+    if time.monotonic() > deadline:
         try:
-            os.setpgid(0, 0)
-            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            os.chdir(ROOT)
-            sys.path.insert(0, str(copy))
-            import spc  # before pytest puts the checkout first on sys.path (the checkout has spc/ too)
-            assert Path(spc.__file__).is_relative_to(copy), spc.__file__
-            import pytest
-            code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *tests]))
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-            return None
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        return "timeout"
+    return None
+
+
+def run_tests(copy, tests, timeout, log):
+    """Run the tests in a child and wait: its exit code, or "timeout"."""
+    pid, deadline = start_tests(copy, tests, log), time.monotonic() + timeout
+    while (code := finished(pid, deadline)) is None:
         time.sleep(0.01)
+    return code
 
 
 def changed_lines(before, after):
@@ -168,44 +181,64 @@ def changed_lines(before, after):
     return was, now
 
 
-def run_target(target, copy, logs, out):
-    """{"mutants": n, "killed": n, "timeouts": n, "survivors": [Mutant], "seconds": s}."""
+def run_target(target, copies, logs, out):
+    """{"mutants": n, "killed": n, "timeouts": n, "survivors": [Mutant], "seconds": s}: the
+    mutants run on as many workers as there are copies, each applied to its worker's copy."""
     from cosmic_ray.mutating import mutate_code
     import cosmic_ray.plugins
 
-    path = installed_path(copy, target.module)
-    original = path.read_text(encoding="utf-8")
+    paths = [installed_path(copy, target.module) for copy in copies]
+    original = paths[0].read_text(encoding="utf-8")
     started = time.monotonic()
-    baseline = run_tests(copy, target.tests, 600, logs / f"{target.name}.baseline.log")
+    baseline = run_tests(copies[0], target.tests, 600, logs / f"{target.name}.baseline.log")
     took = time.monotonic() - started
     if baseline != 0:
         tail = (logs / f"{target.name}.baseline.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"{tail}\nmutation: {target.name}: its tests fail before any mutation (exit {baseline})")
-    timeout = 5 + 4 * took
-    found = list(mutants_of(target, path))
-    result = {"mutants": len(found), "killed": 0, "timeouts": 0, "survivors": [], "baseline": took}
-    out(f"{target.name}: {len(found)} mutants in {target.module} (tests pass in {took:.1f} s)")
+    timeout = 5 + 4 * took * len(copies)  # the workers share the machine
+    result = {"mutants": 0, "killed": 0, "timeouts": 0, "survivors": [], "baseline": took}
+    pending = []
+    for mutant in mutants_of(target, paths[0]):
+        mutated = mutate_code(original, cosmic_ray.plugins.get_operator(mutant.operator)(), mutant.occurrence)
+        if mutated is not None:  # cosmic-ray may count a place it then does not change
+            pending.append((Mutant(**{**mutant.__dict__, **dict(zip(("was", "now"), changed_lines(original, mutated)))}),
+                            mutated))
+    result["mutants"] = total = len(pending)
+    out(f"{target.name}: {total} mutants in {target.module} (tests pass in {took:.1f} s)")
+    running = {}  # worker: (pid, deadline, mutant)
     try:
-        for i, mutant in enumerate(found, 1):
-            mutated = mutate_code(original, cosmic_ray.plugins.get_operator(mutant.operator)(), mutant.occurrence)
-            if mutated is None:  # cosmic-ray counted a place it then does not change
-                result["mutants"] -= 1
-                continue
-            was, now = changed_lines(original, mutated)
-            mutant = Mutant(**{**mutant.__dict__, "was": was, "now": now})
-            path.write_text(mutated, encoding="utf-8")
-            code = run_tests(copy, target.tests, timeout, logs / "mutant.log")
-            path.write_text(original, encoding="utf-8")
-            if code is None:
-                result["timeouts"] += 1
-            elif code == 0:
-                result["survivors"].append(mutant)
-            else:
-                result["killed"] += 1
-            if i % 50 == 0:
-                out(f"  {i}/{len(found)}, {len(result['survivors'])} surviving")
+        while pending or running:
+            for worker in range(len(copies)):
+                if worker not in running and pending:
+                    mutant, mutated = pending.pop(0)
+                    paths[worker].write_text(mutated, encoding="utf-8")
+                    pid = start_tests(copies[worker], target.tests, logs / f"mutant-{worker}.log")
+                    running[worker] = (pid, time.monotonic() + timeout, mutant)
+            for worker, (pid, deadline, mutant) in list(running.items()):
+                code = finished(pid, deadline)
+                if code is None:
+                    continue
+                del running[worker]
+                paths[worker].write_text(original, encoding="utf-8")
+                if code == "timeout":
+                    result["timeouts"] += 1
+                elif code == 0:
+                    result["survivors"].append(mutant)
+                else:
+                    result["killed"] += 1
+                done = result["killed"] + result["timeouts"] + len(result["survivors"])
+                if done % 50 == 0:
+                    out(f"  {done}/{total}, {len(result['survivors'])} surviving")
+            time.sleep(0.005)
     finally:
-        path.write_text(original, encoding="utf-8")
+        for pid, _, _ in running.values():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for path in paths:
+            path.write_text(original, encoding="utf-8")
+    result["survivors"].sort(key=lambda m: (m.line, m.operator, m.occurrence))
     result["seconds"] = time.monotonic() - started
     return result
 
@@ -272,6 +305,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these targets")
     parser.add_argument("--report", type=Path, help="write the report (markdown) here")
     parser.add_argument("--survivors", type=Path, default=SURVIVORS, help="the explained survivors")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="mutants run at once, each on its own copy of the sources (default: 2, or 1 on one core)")
     args = parser.parse_args(argv)
     names = {t.name for t in TARGETS}
     if args.only and set(args.only) - names:
@@ -284,11 +319,12 @@ def main(argv=None):
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="spc-mutation-") as tmp:
-        copy, logs = Path(tmp) / "src", Path(tmp) / "logs"
+        copies, logs = [Path(tmp) / f"worker-{i}" / "src" for i in range(max(1, args.jobs))], Path(tmp) / "logs"
         logs.mkdir()
-        copy_sources(copy)
-        warm_up(copy)
-        results = {t: run_target(t, copy, logs, out) for t in chosen}
+        for copy in copies:
+            copy_sources(copy)
+        warm_up(copies)
+        results = {t: run_target(t, copies, logs, out) for t in chosen}
     seconds = time.monotonic() - started
     new, stale = judge(results, listed, chosen)
     text = report(results, new, stale, listed, seconds, args.quick)
