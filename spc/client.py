@@ -13,14 +13,47 @@ def free_port():
 
 
 def free_ports(names):
-    """{name: port}, each free now and all different: the HTTP servers listen with SO_REUSEPORT
-    (eventlet), so two services given the same port would share its requests."""
+    """{name: port}, each free now and all different, then let go: for servers that do not listen
+    with SO_REUSEPORT (Docker's published ports, RabbitMQ). SPC's own servers get reserve_ports."""
     ports = {}
     while len(ports) < len(names):
         port = free_port()
         if port not in ports.values():
             ports[names[len(ports)]] = port
     return ports
+
+
+class Reservation(dict):
+    """{name: port}, each port held by this process for as long as the reservation lives: a
+    socket bound to it with SO_REUSEADDR and SO_REUSEPORT that never listens. The kernel gives a
+    held port to no other bind, here or in another process, so two sets of services started at
+    once can never be given the same port (eventlet listens with SO_REUSEPORT: two services on
+    one port would split its requests); SPC's servers, which listen with SO_REUSEPORT as the same
+    user, still take it, and connections go to them (a socket that never listens gets none)."""
+
+    def __init__(self, names, host="127.0.0.1"):
+        super().__init__()
+        self._held = []
+        for name in names:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, 0))
+            self._held.append(sock)
+            self[name] = sock.getsockname()[1]
+
+    def release(self):
+        for sock in self._held:
+            sock.close()
+        self._held = []
+
+    def __del__(self):
+        self.release()
+
+
+def reserve_ports(names):
+    """A Reservation of a port for each name, held until it is released or dropped."""
+    return Reservation(names)
 
 
 class StaffClient:

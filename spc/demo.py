@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from spc.client import StaffClient, free_ports
+from spc.client import StaffClient, reserve_ports
 from spc.examples import request_example
 from spc.shared import envelope, topology
 from spc.shared.messaging import Publisher
@@ -48,7 +48,7 @@ def run_demo(environ=None):
     from spc.runner import Cluster
 
     data_dir = tempfile.mkdtemp(prefix="spc-demo-")
-    ports = free_ports(list(config.SERVICE_NAMES))
+    ports = reserve_ports(list(config.SERVICE_NAMES))  # held while the demo runs
     tokens_file = Path(data_dir) / "admin-tokens"  # read again when it changes: scoped tokens come later
     tokens_file.write_text("".join(f"{r}/demo:{t}\n" for r, t in TOKENS.items()))
     env = {"SPC_DATA_DIR": data_dir, "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS_FILE": str(tokens_file),

@@ -6,7 +6,7 @@ import uuid
 import pika
 import requests
 
-from spc.client import StaffClient, free_port, free_ports  # noqa: F401  (free_port: for the fixtures)
+from spc.client import StaffClient, free_port, free_ports, reserve_ports  # noqa: F401  (free_port(s): for the fixtures)
 
 TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor": "t-auditor",
           "viewer": "t-viewer", "distribution_officer": "t-distribution",
@@ -145,7 +145,7 @@ class Fleet:
 
     def __init__(self, amqp_uri, db_urls, log_dir, env=None):
         import os
-        self.ports = free_ports(list(db_urls))
+        self.ports = reserve_ports(list(db_urls))  # held while the fleet lives: no other fleet gets them
         self.log_dir = log_dir
         self.env = dict(os.environ, AMQP_URI=amqp_uri, SPC_ADMIN_TOKENS=TOKENS_ENV,
                         SPC_BIND="127.0.0.1", SPC_DATA_DIR=str(log_dir), **(env or {}))

@@ -12,7 +12,7 @@ import requests
 from spc import config
 from spc.runner import Cluster
 from tests.servers import AMQP_BASE, create_vhost, delete_vhost
-from tests.support import TOKENS, TOKENS_ENV, Api, free_ports, metric
+from tests.support import TOKENS, TOKENS_ENV, Api, metric, reserve_ports
 
 from .story import replay
 
@@ -22,7 +22,7 @@ def edge(tmp_path_factory):
     """The four services once for the module (each test sends what it sends; none depends on
     another's state): its own vhost, SQLite; no undeclared error answered."""
     vhost = create_vhost("spc_edge")
-    ports = free_ports(list(config.SERVICE_NAMES))
+    ports = reserve_ports(list(config.SERVICE_NAMES))
     env = {"AMQP_URI": f"{AMQP_BASE}/{vhost}", "SPC_DATA_DIR": str(tmp_path_factory.mktemp("edge")),
            "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS": TOKENS_ENV,
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from spc.client import free_port, free_ports
+from spc.client import free_port, reserve_ports
 from tests.support import envelope
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -51,7 +51,7 @@ def event_file(tmp_path):
 
 
 def service_env(tmp_path, **extra):
-    ports = free_ports(list(("registry", "funding", "distribution", "audit")))
+    ports = reserve_ports(list(("registry", "funding", "distribution", "audit")))
     ports.update({name: int(extra[f"{name.upper()}_PORT"]) for name in ports if f"{name.upper()}_PORT" in extra})
     return ports, clean_env(SPC_DATA_DIR=str(tmp_path / "var"), SPC_BIND="127.0.0.1",
                             **{**{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}, **extra})

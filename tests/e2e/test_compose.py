@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from spc import definitions
-from spc.client import free_ports
+from spc.client import reserve_ports
 from spc.fleet import spec
 from spc.shared.persistence import make_engine
 from tests.faults import story
@@ -165,7 +165,7 @@ def test_the_compose_file_runs_the_story_as_processes(world):
             done = subprocess.run(world.command(f"migrate-{name}"), env=world.environment(f"migrate-{name}"),
                                   capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stdout + done.stderr
-    ports = free_ports(list(names))
+    ports = reserve_ports(list(names))
     procs = {}
     try:
         for name in names:

@@ -8,12 +8,12 @@ import pytest
 
 from spc.config import SERVICE_NAMES
 from tests.pacts import TEXTS, full_pact
-from tests.support import TOKENS_ENV, Api, envelope, free_ports, publish_inbound, stop_processes, wait_for
+from tests.support import TOKENS_ENV, Api, envelope, publish_inbound, reserve_ports, stop_processes, wait_for
 
 
 @pytest.fixture
 def processes(amqp_uri, pg_url_factory, tmp_path):
-    ports = free_ports(list(SERVICE_NAMES))
+    ports = reserve_ports(list(SERVICE_NAMES))
     env = dict(os.environ, AMQP_URI=amqp_uri, SPC_ADMIN_TOKENS=TOKENS_ENV, SPC_BIND="127.0.0.1",
                SPC_DATA_DIR=str(tmp_path))
     for name in SERVICE_NAMES:

@@ -5,10 +5,13 @@ this fails naming it (with the entry to add, if it is truly equivalent)."""
 import subprocess
 import sys
 
+import pytest
+
 from tests.mutation.run import ROOT, Mutant, judge, load_survivors, toml_entry
 from tests.mutation.targets import TARGETS
 
 
+@pytest.mark.timeout(1800)  # about 3 minutes on two idle cores (docs/mutation-report.md)
 def test_every_mutant_of_the_quick_targets_is_killed_or_explained():
     run = subprocess.run([sys.executable, "-m", "tests.mutation.run", "--quick"], cwd=ROOT,
                          capture_output=True, text=True, timeout=1800)

@@ -5,7 +5,7 @@ import requests
 
 from spc import config
 from spc.runner import Cluster
-from tests.support import TOKENS_ENV, Api, free_ports, metric
+from tests.support import TOKENS_ENV, Api, metric, reserve_ports
 
 
 @pytest.fixture
@@ -13,7 +13,7 @@ def cluster_factory(amqp_uri, tmp_path):
     started = []
 
     def start(names=config.SERVICE_NAMES, db_urls=None, ports=None, **extra_env):
-        ports = ports or free_ports(list(config.SERVICE_NAMES))
+        ports = ports or reserve_ports(list(config.SERVICE_NAMES))
         env = {"AMQP_URI": amqp_uri, "SPC_DATA_DIR": str(tmp_path), "SPC_BIND": "127.0.0.1",
                "SPC_ADMIN_TOKENS": TOKENS_ENV,
                "SPC_UNKNOWN_SERVICE_WINDOW": "2",  # a fact about an unknown service waits 2 s

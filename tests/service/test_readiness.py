@@ -8,7 +8,7 @@ import pika
 import requests
 
 from spc import config
-from tests.support import free_ports, pika_params
+from tests.support import pika_params, reserve_ports
 
 
 def _publish_mandatory(amqp_uri, routing_key):
@@ -22,7 +22,7 @@ def _publish_mandatory(amqp_uri, routing_key):
 
 
 def test_a_service_is_ready_only_once_its_queues_are_bound(amqp_uri, cluster_factory):
-    ports = free_ports(list(config.SERVICE_NAMES))
+    ports = reserve_ports(list(config.SERVICE_NAMES))
     starting = eventlet.spawn(cluster_factory, ["distribution"], ports=ports)
     seen, deadline = [], time.monotonic() + 30
     while time.monotonic() < deadline:
