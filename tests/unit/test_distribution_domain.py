@@ -184,3 +184,12 @@ def test_a_published_listing_read_back_is_not_published_again():
     s = service()
     listings = {"a": Listing("s1", "a", status=read_back("published")), "b": Listing("s1", "b", status=read_back("published"))}
     assert reconcile(s, counters(), listings) == ([], [])
+
+
+def test_a_published_listing_read_back_outside_the_territory_is_withdrawn():
+    s = service()
+    listings = {"c": Listing("s1", "c", status=read_back("published"))}
+    created, events = reconcile(s, counters(), listings)
+    assert [(e.event_type, e.counter_ids) for e in events] == [
+        ("distribution.listing_published", ["a", "b"]), ("distribution.listing_withdrawn", ["c"])]
+    assert listings["c"].status == "withdrawn"
