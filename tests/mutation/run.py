@@ -13,6 +13,7 @@ for the targets it ran in full, on a listed one that no longer survives (the lis
 """
 import argparse
 import ast
+import compileall
 import difflib
 import os
 import shutil
@@ -106,6 +107,16 @@ def copy_sources(into):
     for dest, source in LAYOUT.items():
         if dest != "spc":
             shutil.copytree(ROOT / source, into / dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # compiled once: a child then compiles only the mutated module (write_mutant drops its .pyc)
+    compileall.compile_dir(into, quiet=1, workers=1)
+
+
+def write_mutant(path, code):
+    """Write a module's code, and drop its compiled form: Python checks a .pyc by the source's
+    mtime and size, which two mutants written within a second may share."""
+    for pyc in path.parent.glob(f"__pycache__/{path.stem}.*.pyc"):
+        pyc.unlink()
+    path.write_text(code, encoding="utf-8")
 
 
 def installed_path(copy, module):
@@ -115,7 +126,10 @@ def installed_path(copy, module):
 
 
 def warm_up(copies):
-    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"   # a mutant's bytes are compiled anew each time
+    # bytecode is written and read as usual: write_mutant drops the mutated module's .pyc before
+    # each mutant, and pytest keeps the test modules rewritten (their cost, 0.3 s, paid once)
+    sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # schemathesis/hypothesis: 1 s each, not needed
     import eventlet
     eventlet.monkey_patch()  # as tests/conftest.py does, before anything imports socket
@@ -123,6 +137,9 @@ def warm_up(copies):
     for name in WARM:
         importlib.import_module(name)
     assert "spc" not in sys.modules, "the warm parent must not import SPC: each child imports it mutated"
+
+
+FAST = ("--assert=plain", "--tb=no", "-p", "no:warnings")  # a mutant's run: only pass or fail matters
 
 
 def start_tests(copy, tests, log):
@@ -138,12 +155,15 @@ def start_tests(copy, tests, log):
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.chdir(copy)
-        sys.path.insert(0, str(copy))
+        for name in [m for m in sys.modules if m == "tests" or m.startswith("tests.")]:
+            del sys.modules[name]  # this runner's own package, from the checkout: the copy's is used
+        sys.path[:] = [str(copy)] + [p for p in sys.path if p not in ("", str(ROOT))]
         os.environ["PYTHONPATH"] = str(copy)  # subprocesses the tests start see the mutant too
         import spc  # from the copy, whatever the editable install maps
         assert Path(spc.__file__).is_relative_to(copy), spc.__file__
         import pytest
-        code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+        # no:unraisableexception: its gc.collect() at the end costs 0.3 s a run
+        code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-o", "addopts=",
                                 f"--basetemp={copy.parent / 'pytest'}", *tests]))
     except BaseException:
         traceback.print_exc()
@@ -208,21 +228,28 @@ def run_target(target, copies, logs, out):
                             mutated))
     result["mutants"] = total = len(pending)
     out(f"{target.name}: {total} mutants in {target.module} (tests pass in {took:.1f} s)")
-    running = {}  # worker: (pid, deadline, mutant)
+    # a mutant's tests run in stages (the target's `first` tests alone, then all of them): most
+    # mutants are killed by the first stage, which imports much less
+    stages = [tuple(target.first), tuple(target.tests)] if target.first else [tuple(target.tests)]
+    running = {}  # worker: (pid, deadline, mutant, stage)
     try:
         while pending or running:
             for worker in range(len(copies)):
                 if worker not in running and pending:
                     mutant, mutated = pending.pop(0)
-                    paths[worker].write_text(mutated, encoding="utf-8")
-                    pid = start_tests(copies[worker], target.tests, logs / f"mutant-{worker}.log")
-                    running[worker] = (pid, time.monotonic() + timeout, mutant)
-            for worker, (pid, deadline, mutant) in list(running.items()):
+                    write_mutant(paths[worker], mutated)
+                    pid = start_tests(copies[worker], FAST + stages[0], logs / f"mutant-{worker}.log")
+                    running[worker] = (pid, time.monotonic() + timeout, mutant, 0)
+            for worker, (pid, deadline, mutant, stage) in list(running.items()):
                 code = finished(pid, deadline)
                 if code is None:
                     continue
+                if code == 0 and stage + 1 < len(stages):  # passed the first stage: all the tests now
+                    pid = start_tests(copies[worker], FAST + stages[stage + 1], logs / f"mutant-{worker}.log")
+                    running[worker] = (pid, time.monotonic() + timeout, mutant, stage + 1)
+                    continue
                 del running[worker]
-                paths[worker].write_text(original, encoding="utf-8")
+                write_mutant(paths[worker], original)
                 if code == "timeout":
                     result["timeouts"] += 1
                 elif code == 0:
@@ -234,13 +261,13 @@ def run_target(target, copies, logs, out):
                     out(f"  {done}/{total}, {len(result['survivors'])} surviving")
             time.sleep(0.005)
     finally:
-        for pid, _, _ in running.values():
+        for pid, *_ in running.values():
             try:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         for path in paths:
-            path.write_text(original, encoding="utf-8")
+            write_mutant(path, original)
     result["survivors"].sort(key=lambda m: (m.line, m.operator, m.occurrence))
     result["seconds"] = time.monotonic() - started
     return result

@@ -1,7 +1,9 @@
 """What the mutation run mutates (issue 25; docs/mutation.md): the code that carries SPC's
 promises, each with the tests that claim to guard it. A target names its module (a path in the
 repository), the definitions whose mutants count (qualified names; None: the whole module) and
-the pytest arguments of its tests. `quick` targets are run by CI (tests/mutation/test_mutation.py)."""
+the pytest arguments of its tests; `first`, if given, the tests run first on each mutant (the
+domain's, fast to import: most mutants die there; the others then meet all of `tests`). `quick`
+targets are run by CI (tests/mutation/test_mutation.py)."""
 from dataclasses import dataclass
 
 
@@ -13,6 +15,7 @@ class Target:
     tests: tuple
     quick: bool = True
     promise: str = ""
+    first: tuple = ()
 
 
 AUDIT_UNIT = ("tests/unit/test_audit_domain.py", "tests/unit/test_audit_handlers.py",
@@ -23,9 +26,10 @@ JOURNAL_DB = ("tests/integration/test_journal_append_only.py", "tests/integratio
 
 TARGETS = (
     Target("journal", "services/audit/domain/journal.py", None, AUDIT_UNIT,
+           first=("tests/unit/test_audit_domain.py", "tests/unit/test_journal_publication.py"),
            promise="the hash chain, its verification, the export line and the checkpoint rule"),
     Target("journal-verification", "services/audit/handlers.py", ("verify_journal",),
-           AUDIT_UNIT + ("tests/integration/test_journal_append_only.py",),
+           AUDIT_UNIT + ("tests/integration/test_journal_append_only.py",), first=AUDIT_UNIT,
            promise="GET /journal/verify checks the chain up to its head"),
     Target("journal-store", "services/audit/journal_store.py",
            ("Journal.seen_many", "Journal.record_many", "Journal.record_new", "Journal._head", "Journal.chain",
@@ -38,17 +42,20 @@ TARGETS = (
            promise="an operation admits its declared roles, and scoped tokens on their own ids only"),
     Target("funding", "services/funding/domain/model.py", None,
            ("tests/unit/test_funding_domain.py", "tests/unit/test_funding_handlers.py"),
+           first=("tests/unit/test_funding_domain.py",),
            promise="the release guard, the freeze and the budget arithmetic"),
     Target("registry-standing", "services/registry/domain/model.py",
            ("CitizenService.apply_audit_decision", "CitizenService.approve", "CitizenService.revoke",
             "CitizenService.expire", "CitizenService._term_ended", "CitizenService._require",
             "CitizenService._move"),
            ("tests/unit/test_registry_domain.py", "tests/unit/test_registry_handlers.py"),
+           first=("tests/unit/test_registry_domain.py",),
            promise="an open violation suspends, none left reinstates; a stale decision is ignored"),
     Target("distribution-standing", "services/distribution/domain/model.py",
            ("DistributedService.listable", "DistributedService.covers", "DistributedService.apply_standing",
             "DistributedService.reconcile", "_reconcile"),
            ("tests/unit/test_distribution_domain.py", "tests/unit/test_distribution_handlers.py"),
+           first=("tests/unit/test_distribution_domain.py",),
            promise="a newer standing withdraws or publishes the listings; an older one is ignored"),
     Target("inbox-outbox", "shared/outbox.py",
            ("Inbox.seen", "Inbox.seen_many", "Inbox.record", "Inbox.record_many", "Inbox.forget",
