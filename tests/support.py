@@ -54,6 +54,21 @@ def wait_for(what, check, timeout=30.0, interval=0.05):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def await_lock_waiters(engine, count, what):
+    """Wait until `count` sessions of this PostgreSQL database wait on a lock: the proof that
+    racing replicas met, where a sleep would only hope so."""
+    from sqlalchemy import text
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock'")
+
+    def waiting():
+        with engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        assert found >= count, f"{found} waiting"
+        return True
+    wait_for(what, waiting, timeout=30)
+
+
 def envelope(event_type, payload, version=1, event_id=None, producer="test-suite"):
     return {"event_id": event_id or str(uuid.uuid4()), "event_type": event_type,
             "schema_version": version, "occurred_at": "2026-11-25T10:00:00+01:00",

@@ -20,6 +20,7 @@ from spc.shared.consumer import apply_batch, apply_once
 from spc.shared.envelope import Event
 from spc.shared.migrations import downgrade, upgrade
 from spc.shared.persistence import make_engine
+from tests.support import await_lock_waiters
 
 POLICY = ReportPolicy(threshold=3, window_days=7, retention_days=30)
 SECRET = "My neighbour Mr Martin was refused at the desk."
@@ -85,7 +86,7 @@ def test_replicas_sweeping_the_threshold_at_once_open_one_finding(pg_url):
     tx = blocker.begin()
     blocker.execute(select(orm.compliance).with_for_update())
     replicas = [eventlet.spawn(reports.open_threshold_findings, uow(), POLICY) for _ in range(4)]
-    eventlet.sleep(1.0)
+    await_lock_waiters(database.engine, 4, "the four replicas waiting on the compliance row")  # they met
     tx.rollback()
     blocker.close()
     assert sum(r.wait() for r in replicas) == 1

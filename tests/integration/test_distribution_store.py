@@ -12,6 +12,7 @@ from spc.services.distribution import handlers
 from spc.shared.envelope import Event
 from spc.shared.migrations import upgrade
 from spc.shared.persistence import make_engine
+from tests.support import await_lock_waiters
 
 
 def counter(counter_id, commune, department):
@@ -87,7 +88,7 @@ def test_a_national_service_change_waits_for_a_counter_change_and_sees_it(pg_url
     with uow() as opening:
         handlers.upsert_counter(opening, counter("fs-mamoudzou", "97611", "976"))  # holds `national` shared
         national = eventlet.spawn(follow, uow, "france", 2, national=True)
-        eventlet.sleep(1.0)
+        await_lock_waiters(database.engine, 1, "the national change waiting on the counter change")
         assert not national.dead, "the national service's change ran beside an uncommitted counter change"
         opening.commit()
     national.wait()

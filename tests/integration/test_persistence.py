@@ -16,7 +16,7 @@ from spc.shared.messaging import Publisher
 from spc.shared.migrations import downgrade
 from spc.shared.outbox import OutboxRelay
 from spc.shared.persistence import make_engine, transaction_lock
-from tests.support import EventTap
+from tests.support import EventTap, await_lock_waiters, wait_for
 
 
 @pytest.mark.parametrize("service", ["registry", "funding", "distribution", "audit"])
@@ -152,7 +152,9 @@ def test_a_slow_postgresql_query_does_not_stall_other_greenthreads(pg_url):
 def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url):
     """Every audit replica runs the escalation timer; an overdue minor finding becomes one
     violation, not one per replica. The replicas are made to meet: the service's compliance row
-    is held locked while four of them start, so all four have read the overdue findings first."""
+    is held locked while four of them start. One takes the overdue finding (FOR UPDATE) and waits
+    on the compliance row; the three others skip the finding it holds (SKIP LOCKED) and are done,
+    with nothing escalated, before the row is let go."""
     from datetime import timedelta
     from spc.services.audit import handlers as audit
     from spc.services.audit import orm as audit_orm
@@ -170,7 +172,9 @@ def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url)
     tx = blocker.begin()
     blocker.execute(select(audit_orm.compliance).with_for_update())
     replicas = [eventlet.spawn(audit.escalate_overdue, uow(), later) for _ in range(4)]
-    eventlet.sleep(1.0)  # all four are in: each has read the findings, one or more wait on the lock
+    await_lock_waiters(engine, 1, "the replica holding the finding waiting on the compliance row")
+    wait_for("the three others done", lambda: sum(r.dead for r in replicas) == 3)
+    assert [r.wait() for r in replicas if r.dead] == [0, 0, 0]
     tx.rollback()
     blocker.close()
     assert sum(r.wait() for r in replicas) == 1
