@@ -354,7 +354,12 @@ def main(argv=None):
         for copy in copies:
             copy_sources(copy)
         warm_up(copies)
-        results = {t: run_target(t, copies, logs, out) for t in chosen}
+        results = {}
+        for target in chosen:  # each target's survivors said as soon as it is done (a long run)
+            results[target] = run_target(target, copies, logs, out)
+            for mutant in results[target]["survivors"]:
+                out(f"  survived: {mutant.definition} ({mutant.operator.removeprefix('core/')}) line {mutant.line}: "
+                    f"{mutant.was} -> {mutant.now}")
     seconds = time.monotonic() - started
     new, stale = judge(results, listed, chosen)
     text = report(results, new, stale, listed, seconds, args.quick)

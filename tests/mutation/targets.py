@@ -22,6 +22,7 @@ AUDIT_UNIT = ("tests/unit/test_audit_domain.py", "tests/unit/test_audit_handlers
               "tests/unit/test_journal_publication.py")
 # the persistence tests but those of the migrations (a third of their time, none of these modules)
 PERSISTENCE = ("tests/integration/test_persistence.py", "-k", "not migrations")
+PERSISTENCE_SQLITE = ("tests/integration/test_persistence.py", "-k", "sqlite and not migrations")  # a first stage
 JOURNAL_DB = ("tests/integration/test_journal_append_only.py", "tests/integration/test_audit_lanes.py")
 
 TARGETS = (
@@ -34,6 +35,7 @@ TARGETS = (
     Target("journal-store", "services/audit/journal_store.py",
            ("Journal.seen_many", "Journal.record_many", "Journal.record_new", "Journal._head", "Journal.chain",
             "Journal.length", "Journal.entries", "Journal.entry_batch"), JOURNAL_DB, quick=False,
+           first=("tests/integration/test_journal_append_only.py",),
            promise="events are journaled once and chained in order, under a lock on the head"),
     Target("token-roles", "shared/auth.py", None, ("tests/unit/test_auth.py",),
            promise="tokens name a role and, for scoped roles, what they may act on"),
@@ -60,10 +62,10 @@ TARGETS = (
     Target("inbox-outbox", "shared/outbox.py",
            ("Inbox.seen", "Inbox.seen_many", "Inbox.record", "Inbox.record_many", "Inbox.forget",
             "OutboxRelay.claim", "OutboxRelay.drain_once", "OutboxRelay.mark_published", "OutboxRelay.drain"),
-           PERSISTENCE, quick=False,
+           PERSISTENCE, quick=False, first=PERSISTENCE_SQLITE,
            promise="a consumed event is recorded with its effect; the relay claims, publishes and marks"),
     Target("apply-once", "shared/consumer.py",
            ("apply_once", "apply_batch", "_fresh", "_apply_batch", "_duplicates"),
-           PERSISTENCE, quick=False,
+           PERSISTENCE, quick=False, first=PERSISTENCE_SQLITE,
            promise="an event is applied once, whatever the redeliveries and the races"),
 )
