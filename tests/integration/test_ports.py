@@ -59,9 +59,8 @@ def test_spc_run_takes_a_reserved_port(tmp_path, amqp_uri):
     eventlet's listen both accept the held socket)."""
     import subprocess
     import sys
-    import time
     from tests.e2e.test_cli_errors import clean_env
-    from tests.support import TOKENS_ENV
+    from tests.support import TOKENS_ENV, wait_for
     ports = reserve_ports(["registry"])
     env = clean_env(AMQP_URI=amqp_uri, SPC_BIND="127.0.0.1", REGISTRY_PORT=str(ports["registry"]),
                     SPC_DATA_DIR=str(tmp_path), SPC_ADMIN_TOKENS=TOKENS_ENV,
@@ -69,13 +68,10 @@ def test_spc_run_takes_a_reserved_port(tmp_path, amqp_uri):
     proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "run", "registry"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline, live = time.monotonic() + 60, False
-        while time.monotonic() < deadline and not live and proc.poll() is None:
-            try:
-                live = requests.get(f"http://127.0.0.1:{ports['registry']}/health/live", timeout=2).ok
-            except requests.RequestException:
-                time.sleep(0.2)
-        assert live, proc.stdout.read() if proc.poll() is not None else "not live"
+        def live():
+            assert proc.poll() is None, "spc run exited"
+            return requests.get(f"http://127.0.0.1:{ports['registry']}/health/live", timeout=2).ok
+        wait_for("spc run live on its reserved port", live, timeout=60)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
