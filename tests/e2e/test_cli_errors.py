@@ -6,13 +6,12 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from spc.client import free_port, reserve_ports
-from tests.support import envelope
+from tests.support import envelope, wait_for
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 SAYS_WHERE = ("broker: ", "database: ")  # the lines a command starts with, naming what it reads
@@ -64,13 +63,10 @@ def test_spc_up_without_admin_tokens_warns_once_on_stderr_then_starts(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "up"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline, live = time.monotonic() + 90, False
-        while time.monotonic() < deadline and not live and proc.poll() is None:
-            try:
-                live = requests.get(f"http://127.0.0.1:{ports['audit']}/health/live", timeout=2).ok
-            except requests.RequestException:
-                time.sleep(0.3)
-        assert live, "spc up did not start"
+        def live():
+            assert proc.poll() is None, "spc up exited"
+            return requests.get(f"http://127.0.0.1:{ports['audit']}/health/live", timeout=2).ok
+        wait_for("spc up to start", live, timeout=90)
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=60)
