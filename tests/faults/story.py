@@ -22,11 +22,14 @@ def active_service(api, name=None, territories=None):
     return sid
 
 
-def funded(api, sid, tranches=3, amount=10_000):
+def funded(api, sid, tranches=3, amount=10_000, wait=True):
+    """A programme and a grant of `tranches` to `sid`: the tranches' ids. With wait=False the grant
+    is asked at once, and a service funding does not see active is refused (409, Api.ok raises)."""
     prog = api.ok("POST", "funding", "/programmes", "funding_officer",
                   {"name": "P", "budget_cents": 10_000_000})
-    wait_for("funding to see the service active",
-             lambda: api.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
+    if wait:
+        wait_for("funding to see the service active",
+                 lambda: api.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
     grant = api.ok("POST", "funding", "/grants", "funding_officer", {
         "programme_id": prog["id"], "service_id": sid,
         "tranches": [{"amount_cents": amount, "due_date": "2026-01-01", "milestone": f"m{i}"}
