@@ -113,18 +113,48 @@ def _serve(settings, names):
 
 
 @cli.command()
-def up():
-    """Run all four services in this process (embedded broker when AMQP_URI is unset)."""
+@click.option("--no-counters", is_flag=True,
+              help="Do not load the bundled France Services counters when distribution has none.")
+def up(no_counters):
+    """Run all four services in this process (embedded broker when AMQP_URI is unset).
+
+    Embedded and with no staff tokens configured, it makes a tokens file for this machine
+    (SPC_DATA_DIR/admin-tokens, one token per staff role; `spc token ROLE` prints one)."""
+    from . import local
     settings = config.load()
+    made = None
+    if settings.embedded and not local.tokens_configured(settings.environ):
+        path, made = local.ensure_local_tokens(settings.environ)
+        settings.environ["SPC_ADMIN_TOKENS_FILE"] = str(path)
     _preflight(settings, config.SERVICE_NAMES)
     if settings.embedded:
         click.echo("AMQP_URI is not set: running embedded (in-process broker, SQLite under "
-                   f"{settings.environ.get('SPC_DATA_DIR', 'var')}/)")
+                   f"{local.data_dir(settings.environ)}/)")
     else:
         click.echo("running against the broker in AMQP_URI")
+    if made is not None:
+        path = settings.environ["SPC_ADMIN_TOKENS_FILE"]
+        click.echo(f"staff tokens: {path} ({'made now' if made else 'made earlier'}, one per role, for this "
+                   f"machine only); use one as\n  curl -H \"Authorization: Bearer $(spc token registrar)\" "
+                   f"http://127.0.0.1:{settings.port('registry')}/services")
+    if not no_counters:
+        loaded = local.load_bundled_counters(settings)
+        if loaded:
+            click.echo(f"distribution had no counters: loaded the {loaded:,} France Services counters "
+                       f"bundled with SPC ({local.COUNTERS.name}; --no-counters not to)")
     for name in config.SERVICE_NAMES:
         click.echo(f"  {name:<13} http://127.0.0.1:{settings.port(name)}/health/ready")
     _serve(settings, config.SERVICE_NAMES)
+
+
+@cli.command()
+@click.argument("role", type=click.Choice(["registrar", "funding_officer", "distribution_officer",
+                                           "auditor", "viewer"]))
+def token(role):
+    """Print the token of ROLE from the tokens file (SPC_ADMIN_TOKENS_FILE, else the one `spc up`
+    made under SPC_DATA_DIR), for `Authorization: Bearer ...`."""
+    from . import local
+    click.echo(local.token_for(os.environ, role))
 
 
 @cli.command()
@@ -274,7 +304,11 @@ def generated():
     from . import asyncapi, definitions, docs, kubernetes, openapi
     made = {"asyncapi.yaml": lambda old: asyncapi.render(), "openapi.yaml": lambda old: openapi.render(),
             "deploy/rabbitmq/definitions.json": lambda old: definitions.render(),
-            "docs/integrating.md": docs.with_table}
+            "docs/integrating.md": lambda old: docs.with_examples(docs.with_table(old))}
+    for path in docs.DOCS_WITH_EXAMPLES:
+        made.setdefault(path, docs.with_examples)
+    for path, (service, operation) in docs.example_files().items():
+        made[path] = lambda old, service=service, operation=operation: docs.example_json(service, operation)
     for path, objects in kubernetes.FILES.items():
         made[path] = lambda old, objects=objects: kubernetes.render(objects)
     return made
@@ -298,6 +332,7 @@ def generate(root, check):
         if new != old:
             stale.append(name)
             if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(new, encoding="utf-8")
     for name in stale:
         click.echo(f"{'stale' if check else 'written'}: {name}")

@@ -1,8 +1,14 @@
-"""The table of inbound event types in docs/integrating.md, generated from the event catalogue
-(between the markers below) by `spc generate`; tests/unit/test_generated.py fails when stale."""
+"""What `spc generate` writes into the prose: the table of inbound event types in
+docs/integrating.md (from the event catalogue, between the markers below) and the request bodies
+shown in the docs and kept in docs/examples/ (from spc/examples.py, the bodies openapi.yaml
+carries). tests/unit/test_generated.py fails when any is stale."""
+import json
+import re
+
 from spc.shared import events
 
 from .asyncapi import field_schema
+from .examples import BODIES, request_example
 
 BEGIN, END = "<!-- inbound-events:begin (spc generate) -->", "<!-- inbound-events:end -->"
 
@@ -39,3 +45,29 @@ def with_table(text):
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
     return f"{head}{BEGIN}\n{inbound_table()}\n{END}{tail}"
+
+
+# -- request bodies in the prose: the examples openapi.yaml carries (spc/examples.py) ----------
+# A block `<!-- example: SERVICE OPERATION (spc generate) -->` followed by a ```json fence gets the
+# operation's example body; docs/examples/ holds the same bodies as files, for `curl -d @FILE`.
+EXAMPLE = re.compile(r"(<!-- example: (\w+) (\w+) \(spc generate\) -->\n```json\n)(.*?)(^```)", re.S | re.M)
+DOCS_WITH_EXAMPLES = ("README.md", "docs/pact.md", "docs/funding.md", "docs/audit.md",
+                      "docs/counter-agents.md")
+
+
+def example_json(service, operation):
+    body = request_example(service, operation)
+    if body is None:
+        raise KeyError(f"no example body for {service} {operation} in spc/examples.py")
+    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+
+
+def with_examples(text):
+    """`text` with each marked example block replaced by the current example body."""
+    return EXAMPLE.sub(lambda m: m.group(1) + example_json(m.group(2), m.group(3)) + m.group(5), text)
+
+
+def example_files():
+    """{path: (service, operation)}: every example body, as docs/examples/SERVICE-OPERATION.json."""
+    return {f"docs/examples/{service}-{operation.replace('_', '-')}.json": (service, operation)
+            for service, operation in BODIES}

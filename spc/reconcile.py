@@ -74,6 +74,10 @@ class StandingsClient:
         while True:
             resp = self.session.get(f"{self.urls[name]}/standings",
                                     params={"after": after, "limit": 1000}, timeout=self.timeout)
+            if resp.status_code == 401:
+                said = "no token given" if "Authorization" not in self.session.headers else "the token was refused"
+                raise ReconcileError(f"{name}: GET /standings answered 401 ({said}): set SPC_TOKEN "
+                                     f"(or --token) to a staff token, any role")
             if resp.status_code != 200:
                 raise ReconcileError(f"{name}: GET /standings answered {resp.status_code}: {resp.text[:300]}")
             page = resp.json()

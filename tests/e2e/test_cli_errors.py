@@ -58,8 +58,10 @@ def service_env(tmp_path, **extra):
 
 # 1. admin tokens
 
-def test_spc_up_without_admin_tokens_warns_once_on_stderr_then_starts(tmp_path):
-    ports, env = service_env(tmp_path)
+def test_spc_up_on_a_broker_without_admin_tokens_warns_once_on_stderr_then_starts(tmp_path, amqp_uri):
+    """Embedded, `spc up` makes tokens of its own (tests/e2e/test_spc_up_local.py); on a broker
+    it never does: it warns."""
+    ports, env = service_env(tmp_path, AMQP_URI=amqp_uri)
     proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "up"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -103,6 +103,15 @@ def test_prometheus_loads_the_rules_compose_gives_it(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"SUCCESS: {len(rules())} rules found" in done.stdout, done.stdout
 
+    # the doc's `alerting:` example, added as it says
+    block = re.search(r"<!-- alerting example -->\n```yaml\n(.*?)^```", DOC, re.S | re.M).group(1)
+    config.update(yaml.safe_load(block))
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
 
 PROMTOOL_TEST = """
 rule_files: [{rules}]
