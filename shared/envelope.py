@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from .errors import Rejection
+from .explain import explain
 from .events import payload_schema, known_event_type
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -75,6 +76,40 @@ def _first_error(messages, prefix=""):
     return path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
+def _all_errors(messages, prefix=""):
+    for key, value in messages.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _all_errors(value, path + ".")
+        else:
+            yield path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def schema_errors(doc):
+    """Every schema error of an envelope document (`doc`, a dict) and of its payload, when its
+    type and version are known: [(path, message)], [] when valid. Lists and objects given as
+    something else say what they hold (shared/explain.py)."""
+    errors = []
+    try:
+        env = _ENVELOPE.load(doc)
+        etype, version = env["event_type"], env["schema_version"]
+    except ValidationError as exc:
+        errors = list(_all_errors(explain(EnvelopeSchema, exc.messages)))
+        etype, version = doc.get("event_type"), doc.get("schema_version", 1)
+    payload = doc.get("payload")
+    if not isinstance(payload, dict):
+        return errors
+    try:
+        schema = payload_schema(etype, version)
+    except (KeyError, TypeError):
+        return errors
+    try:
+        schema.load(payload)
+    except ValidationError as exc:
+        errors += list(_all_errors(explain(schema, exc.messages), "payload."))
+    return errors
+
+
 def parse(raw, routing_key=None, accepted_types=None):
     """Parse raw message bytes into a validated Event, or raise Rejection with a contract reason code."""
     if raw is None or len(raw) > MAX_MESSAGE_BYTES:
@@ -88,7 +123,7 @@ def parse(raw, routing_key=None, accepted_types=None):
     try:
         env = _ENVELOPE.load(doc)
     except ValidationError as exc:
-        path, msg = _first_error(exc.messages)
+        path, msg = _first_error(explain(EnvelopeSchema, exc.messages))
         raise Rejection(f"schema_error:{path}", msg) from None
     etype, version = env["event_type"], env["schema_version"]
     if routing_key is not None and routing_key != etype:
@@ -102,7 +137,7 @@ def parse(raw, routing_key=None, accepted_types=None):
     try:
         payload = schema.load(env["payload"])
     except ValidationError as exc:
-        path, msg = _first_error(exc.messages)
+        path, msg = _first_error(explain(schema, exc.messages))
         raise Rejection(f"schema_error:payload.{path}", msg) from None
     return Event(etype, payload, env["producer"], version, str(env["event_id"]),
                  env["occurred_at"], env["correlation_id"], env["actor"])

@@ -21,6 +21,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from .explain import explain
 from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
@@ -297,7 +298,7 @@ class JsonHttp(HttpRequestHandler):
         chunked = request.headers.get("Transfer-Encoding", "").lower() == "chunked"
         has_body = bool(length) or chunked
         if not has_body:  # as an empty object: the required fields are named in the answer
-            return self.body().load({})
+            return self._load(self.body, {})
         if length is not None and length > self.tokens.max_body:
             raise BodyTooLarge(f"the body is {length} bytes; at most {self.tokens.max_body} are accepted",
                                {"max_bytes": self.tokens.max_body})
@@ -319,7 +320,15 @@ class JsonHttp(HttpRequestHandler):
         if not isinstance(data, dict):
             raise InvalidJson("the body must be a JSON object")
         check_text(data, "body")
-        return self.body().load(data)
+        return self._load(self.body, data)
+
+    @staticmethod
+    def _load(schema, data):
+        """Load with messages that say what a list or an object holds (shared/explain.py)."""
+        try:
+            return schema().load(data)
+        except ValidationError as exc:
+            raise ValidationError(explain(schema, exc.messages)) from None
 
     # -- the answer --------------------------------------------------------------------------
     def handle_request(self, request):

@@ -41,6 +41,10 @@ def load_event_file(path):
     try:
         event = envelope.parse(raw)
     except Rejection as rejection:
+        errors = envelope.schema_errors(doc) if rejection.code.startswith("schema_error") else []
+        if len(errors) > 1:  # every one at once, not the first of several tries
+            raise PublishError(f"{path}: {len(errors)} schema errors: "
+                               + "; ".join(f"{where}: {what}" for where, what in errors)) from None
         raise PublishError(f"{path}: {rejection.header}") from None
     return event, raw
 

@@ -126,7 +126,7 @@ class RegisterServiceIn(Schema):
     domains = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list,
                           validate=validate.Length(max=50))
     territories = fields.Nested(TerritoriesIn, required=True)
-    commitments = fields.List(CommitmentField(metadata={"oneOf": [
+    commitments = fields.List(CommitmentField(metadata={"item": "{principle, text} (contract v1: principle names)", "oneOf": [
         {"type": "string", "enum": list(PRINCIPLES), "description": "contract v1: the principle's name"},
         dict(_COMMITMENT, description="the principle and the service's own text of how it applies it")]}),
         validate=validate.Length(1, len(PRINCIPLES)), metadata={

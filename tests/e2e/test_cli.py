@@ -28,7 +28,22 @@ def test_spc_publish_refuses_an_invalid_file_before_sending_anything(tmp_path, a
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(envelope("compliance.violation_reported", {"service_id": "s"})))
     result = spc("publish", str(bad), env={"AMQP_URI": amqp_uri})
-    assert result.returncode == 2 and "schema_error:payload." in result.stderr
+    assert result.returncode == 2, result.stderr
+    # every error at once, in one line: each field missing
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"spc publish: {bad}: ") and " schema errors: " in line, line
+    for field in ("payload.principle", "payload.severity", "payload.summary", "payload.reported_by"):
+        assert f"{field}: " in line, (field, line)
+
+
+def test_spc_publish_says_what_a_list_holds(tmp_path, amqp_uri):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(envelope("counter.upserted", {
+        "counter_id": "fs-1", "name": "France services de Betton", "commune_insee": "35024",
+        "department": "35", "address": "", "hours": {"lundi": "09:00-12:00"}})))
+    result = spc("publish", str(bad), env={"AMQP_URI": amqp_uri})
+    assert result.returncode == 2, result.stderr
+    assert "payload.hours.lundi.value: Not a valid list: a list of strings." in result.stderr, result.stderr
 
 
 def test_spc_counters_import_loads_the_anct_file(tmp_path):
