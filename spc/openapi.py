@@ -20,7 +20,7 @@ from spc.shared.staff import IDEMPOTENCY_HEADER
 
 from .examples import EXAMPLE_IDS, request_example
 
-VERSION = "1.2.0"  # 1.2: the pact (amendments, versions, full pact bodies), finding commitments
+VERSION = "1.3.0"  # 1.2: the pact (amendments, versions, full pact bodies), finding commitments; 1.3: one list shape
 ERROR = {"$ref": "#/components/schemas/Error"}
 PUBLIC_HEADERS = {  # on a public read's answers (shared/public_reads.py)
     "ETag": {"description": "a strong hash of the JSON body: send it back in If-None-Match",
@@ -165,6 +165,12 @@ def document():
             "(`SPC_PUBLIC_MAX_AGE`), a current `If-None-Match` gets 304, and each client may make 120 "
             "requests a minute to each service (`SPC_PUBLIC_RATE_PER_MINUTE`; 429 `rate_limited` with "
             "`Retry-After` past it). Generated from the code by `spc generate`.\n\n"
+            "**1.3** (extensions): every list answers one shape, `{\"items\": [...], \"total\", \"limit\", "
+            "\"offset\"}` (shared/lists.py): a paged list says its page, a whole list (a service's findings "
+            "and listings, a counter's catalogue, the programmes, a service's amendments) has `limit: null` "
+            "and `offset: 0`; `/standings` pages by cursor (`items`, `next`). The keys those lists had "
+            "before (`findings`, `services`) stay beside `items` until 2.0 (`deprecated`); `listings` "
+            "(contract v1) stays.\n\n"
             "**1.2** (extensions): the full pact (commitment texts, governance, signatories, term, "
             "referral; docs/pact.md), its amendments and versions (`/services/{service_id}/amendments`, "
             "`/pact`), status `expired`, `pact_missing`, list filters `commune` and `principle`; scoped "

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from spc.shared import envelope, events, topology
 from spc.shared.clock import utcnow
+from spc.shared.lists import whole
 from spc.shared.errors import KNOWN_WAIT_SECONDS, Rejection, until_known
 
 from .domain import journal
@@ -203,8 +204,8 @@ def service_findings(uow, service_id):
         findings = uow.audit.findings_of(service_id)
         ids = [f.id for f in findings]
         histories, report_ids = uow.staff_log.history(ids), uow.reports.ids_by_finding(ids)
-        return {"service_id": service_id, "open_violations": compliance.open_violations,
-                "findings": [finding_view(f, compliance, histories, report_ids) for f in findings]}
+        views = [finding_view(f, compliance, histories, report_ids) for f in findings]
+        return whole(views, service_id=service_id, open_violations=compliance.open_violations, findings=views)
 
 
 def standings(uow, after, limit):

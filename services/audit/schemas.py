@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from spc.shared.events import PRINCIPLES, REPORT_CATEGORIES, SEVERITIES, ViolationReported
+from spc.shared.lists import ListShape, alias
 from spc.shared.staff import ActionOut
 
 from .domain.reports import REPORT_STATUSES
@@ -103,10 +104,11 @@ class FindingOut(Schema):
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
 
-class FindingsOut(Schema):
+class FindingsOut(ListShape):
     service_id = fields.String(required=True)
     open_violations = fields.Integer(required=True)
-    findings = fields.List(fields.Nested(FindingOut), required=True)
+    items = fields.List(fields.Nested(FindingOut), required=True, metadata={"description": "oldest first"})
+    findings = fields.List(fields.Nested(FindingOut), required=True, metadata=alias("findings"))
 
 
 class JournalCheck(Schema):

@@ -1,5 +1,6 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
 from spc.shared import events
+from spc.shared.lists import whole
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
@@ -95,7 +96,8 @@ def counter_catalogue(uow, counter_id):
     with uow:
         counter = uow.distribution.counter(counter_id)
         services = uow.distribution.catalogue(counter_id)
-        return {"counter": counter_view(counter), "services": [listed_view(s) for s in services]}
+        views = [listed_view(s) for s in services]
+        return whole(views, counter=counter_view(counter), services=views)
 
 
 def relay_report(uow, counter_id, report):
@@ -121,9 +123,8 @@ def service_listings(uow, service_id):
         if service is None:
             raise ServiceNotKnown(f"no service {service_id} known to distribution", {"service_id": service_id})
         listings = uow.distribution.listings_of(service_id)
-        return {"service_id": service_id, "status": service.status,
-                "listings": [{"counter_id": cid, "status": l.status}
-                             for cid, l in sorted(listings.items())]}
+        views = [{"counter_id": cid, "status": l.status} for cid, l in sorted(listings.items())]
+        return whole(views, service_id=service_id, status=service.status, listings=views)
 
 
 def counter_view(c):

@@ -4,6 +4,7 @@ name a person: a counter's e-mail, a service's contact e-mail and referral text.
 from marshmallow import Schema, fields
 
 from spc.shared.http import PUBLIC, api
+from spc.shared.lists import ListShape, alias, whole
 
 from . import handlers
 from .exceptions import CounterNotFound
@@ -30,10 +31,11 @@ class PublicListedService(ListedService):
         exclude = PRIVATE_LISTED
 
 
-class PublicCatalogueOut(Schema):
+class PublicCatalogueOut(ListShape):
     counter = fields.Nested(PublicCounterOut, required=True)
-    services = fields.List(fields.Nested(PublicListedService), required=True, metadata={
+    items = fields.List(fields.Nested(PublicListedService), required=True, metadata={
         "description": "the services listed there now: GET /public/services/{service_id} (registry) says more"})
+    services = fields.List(fields.Nested(PublicListedService), required=True, metadata=alias("services"))
 
 
 class PublicDistribution:
@@ -57,8 +59,8 @@ def public_counters(uow, **query):
 
 def public_catalogue(uow, counter_id):
     catalogue = handlers.counter_catalogue(uow, counter_id)
-    return {"counter": _without(catalogue["counter"], PRIVATE_COUNTER),
-            "services": [_without(s, PRIVATE_LISTED) for s in catalogue["services"]]}
+    views = [_without(s, PRIVATE_LISTED) for s in catalogue["items"]]
+    return whole(views, counter=_without(catalogue["counter"], PRIVATE_COUNTER), services=views)
 
 
 def _without(view, keys):

@@ -1,6 +1,7 @@
 """Distribution's HTTP queries and answers."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.lists import ListShape, alias
 from spc.shared.events import COUNTER_FORMATS, COUNTER_TYPES, OPENING_DAYS, PRINCIPLES, REPORT_CATEGORIES
 
 LISTING_STATUSES = ("published", "withdrawn")
@@ -64,9 +65,11 @@ class ListedService(Schema):
         "description": "what the service commits to under its pact, principle by principle (added in 1.1)"})
 
 
-class CatalogueOut(Schema):
+class CatalogueOut(ListShape):
     counter = fields.Nested(CounterOut, required=True)
-    services = fields.List(fields.Nested(ListedService), required=True)
+    items = fields.List(fields.Nested(ListedService), required=True, metadata={
+        "description": "the services listed at the counter now"})
+    services = fields.List(fields.Nested(ListedService), required=True, metadata=alias("services"))
 
 
 class RelayedReportIn(Schema):
@@ -93,8 +96,10 @@ class ListingOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf(LISTING_STATUSES))
 
 
-class ListingsOut(Schema):
+class ListingsOut(ListShape):
     service_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "the service's standing as "
                                                     "distribution knows it"})
-    listings = fields.List(fields.Nested(ListingOut), required=True)
+    items = fields.List(fields.Nested(ListingOut), required=True, metadata={"description": "by counter id"})
+    listings = fields.List(fields.Nested(ListingOut), required=True, metadata={
+        "description": "the same list as `items`, under contract v1's key (kept)"})

@@ -4,6 +4,7 @@ import uuid
 from spc.shared import events
 from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
+from spc.shared.lists import whole
 
 from .domain import commands
 from .domain.funder import Funder
@@ -85,7 +86,7 @@ def list_programmes(uow):
     with uow:
         programmes = uow.funding.programmes()
         cents = uow.funding.tranche_cents_by_programme([p.id for p in programmes])
-        return {"items": [programme_view(p, cents.get(p.id, {})) for p in programmes]}
+        return whole([programme_view(p, cents.get(p.id, {})) for p in programmes])
 
 
 def get_programme(uow, programme_id):

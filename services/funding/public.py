@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 
 from spc.shared.clock import to_wire
 from spc.shared.http import PUBLIC, api
+from spc.shared.lists import ListShape
 
 from . import handlers
 from .domain.model import FREEZING_STATUSES, TRANCHE_STATUSES
@@ -21,7 +22,7 @@ class PublicProgrammeOut(ProgrammeOut):
         exclude = ("history",)
 
 
-class PublicProgrammeList(Schema):
+class PublicProgrammeList(ListShape):
     items = fields.List(fields.Nested(PublicProgrammeOut), required=True)
 
 

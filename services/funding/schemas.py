@@ -1,6 +1,7 @@
 """Funding's HTTP bodies and answers. Money is whole cents: fractions and strings are refused."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.lists import ListShape
 from spc.shared.staff import ActionOut
 
 from .domain.funder import SIREN, SIRET
@@ -100,7 +101,7 @@ class ProgrammeOut(Schema):
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 
 
-class ProgrammeList(Schema):
+class ProgrammeList(ListShape):
     items = fields.List(fields.Nested(ProgrammeOut), required=True)
 
 

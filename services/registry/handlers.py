@@ -3,6 +3,7 @@ import uuid
 
 from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import Rejection
+from spc.shared.lists import whole
 
 from .domain import commands
 from .domain.model import CitizenService
@@ -85,8 +86,7 @@ def reject_amendment(uow, cmd: commands.DecideAmendment):
 def list_amendments(uow, service_id):
     with uow:
         uow.services.get(service_id)
-        return {"service_id": service_id,
-                "items": [amendment_view(a) for a in uow.services.amendments(service_id)]}
+        return whole([amendment_view(a) for a in uow.services.amendments(service_id)], service_id=service_id)
 
 
 def get_pact(uow, service_id, version=None):

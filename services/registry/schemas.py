@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from spc.shared.events import PRINCIPLES, SERVICE_STATUSES
 
+from spc.shared.lists import ListShape
 from spc.shared.staff import ActionOut
 
 from .domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, EMAIL, LEGAL_FORMS, REGION, RNA, SIREN
@@ -328,6 +329,6 @@ class AmendmentOut(Schema):
     history = fields.List(fields.Nested(ActionOut))
 
 
-class AmendmentPage(Schema):
+class AmendmentPage(ListShape):
     service_id = fields.String(required=True)
     items = fields.List(fields.Nested(AmendmentOut), required=True)
