@@ -343,13 +343,36 @@ def generate(root, check):
 @click.option("--passwords-from-env", is_flag=True,
               help="Fill in each user's password hash from SPC_BROKER_PASSWORD_<USER> (for loading at boot).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here (mode 0644), not to stdout.")
-def definitions_cmd(passwords_from_env, out):
+@click.option("--vhost", default="spc", show_default=True, help="The vhost to put everything in.")
+@click.option("--load", "api", metavar="URL", default=None,
+              help="Load them into a broker through its management API (http://user:pass@host:15672), "
+                   "users included, instead of printing them.")
+def definitions_cmd(passwords_from_env, out, vhost, api):
     """Print RabbitMQ's definitions of SPC's topology and users, generated from the code
-    (deploy/rabbitmq/definitions.json)."""
+    (deploy/rabbitmq/definitions.json), or load them into a broker (--load).
+
+    To try SPC on a local RabbitMQ in a vhost of your own (docs/integrating.md):
+    SPC_BROKER_PASSWORD_EXT_INSPECTION=... spc definitions --vhost spc-try --passwords-from-env
+    --load http://guest:guest@127.0.0.1:15672"""
+    import json
     import os
-    from .definitions import render
+    from .definitions import LoadError, load, password_env, render
     logging.getLogger().setLevel(logging.WARNING)
-    text = render(os.environ if passwords_from_env else None)
+    text = render(os.environ if passwords_from_env else None, vhost)
+    if api is not None:
+        try:
+            load(text, api)
+        except LoadError as exc:
+            _fail(str(exc))
+        users = json.loads(text)["users"]
+        able = [u["name"] for u in users if u["password_hash"]]
+        click.echo(f"loaded into vhost {vhost!r}: SPC's exchanges, queues, bindings and policies, and "
+                   f"{len(users)} users; those who may log in (a password from "
+                   f"SPC_BROKER_PASSWORD_<USER>): {', '.join(able) or 'none (set --passwords-from-env)'}")
+        if not able:
+            click.echo(f"  e.g. {password_env('ext-inspection')}=$(openssl rand -hex 16) spc definitions "
+                       f"--vhost {vhost} --passwords-from-env --load ...", err=True)
+        return
     if out is None:
         click.echo(text, nl=False)
         return

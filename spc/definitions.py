@@ -135,6 +135,45 @@ def with_passwords(doc, environ):
     return doc
 
 
-def render(environ=None):
+def for_vhost(doc, vhost):
+    """`doc` with every object in `vhost` instead of `spc` (to try SPC in a vhost of one's own)."""
+    doc["vhosts"] = [{"name": vhost}]
+    for section in ("permissions", "topic_permissions", "policies", "exchanges", "queues", "bindings"):
+        for item in doc[section]:
+            item["vhost"] = vhost
+    return doc
+
+
+def render(environ=None, vhost=VHOST):
     doc = document() if environ is None else with_passwords(document(), environ)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(for_vhost(doc, vhost) if vhost != VHOST else doc, indent=2, ensure_ascii=False) + "\n"
+
+
+class LoadError(Exception):
+    """The management API could not be reached, or refused the definitions (the CLI says it in one line)."""
+
+
+def load(text, api):
+    """POST the definitions `text` to RabbitMQ's management API at `api` (`http://user:pass@host:15672`):
+    the vhost, its exchanges, queues, bindings and policies, the users and their rights. Users
+    already there take the file's password hash (and its rights in this vhost)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import requests
+    parts = urlsplit(api)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LoadError(f"--load takes the management API's URL, e.g. http://guest:guest@127.0.0.1:15672 (got {parts.scheme or api!r})")
+    auth = (parts.username or "guest", parts.password or "guest")
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") + "/api/definitions", "", ""))
+    try:
+        resp = requests.post(url, data=text.encode("utf-8"), auth=auth, timeout=60,
+                             headers={"Content-Type": "application/json"})
+    except requests.RequestException as exc:
+        raise LoadError(f"the management API at {netloc} cannot be reached ({type(exc).__name__}); is the "
+                        f"rabbitmq_management plugin enabled?") from None
+    if resp.status_code in (401, 403):
+        raise LoadError(f"the management API at {netloc} refused user {auth[0]!r} ({resp.status_code}): an "
+                        f"administrator is needed")
+    if resp.status_code >= 300:
+        raise LoadError(f"the management API at {netloc} refused the definitions: {resp.status_code} {resp.text[:300]}")
