@@ -209,12 +209,18 @@ def counters():
 
 
 @counters.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def counters_import(file):
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--bundled", is_flag=True, help="The France Services directory bundled with SPC (ANCT, "
+              "2024-08-01: 2,845 counters) instead of a FILE.")
+def counters_import(file, bundled):
     """Load counters from the ANCT CSV into distribution's database, with a progress bar."""
     from tqdm import tqdm
     from spc.services.distribution.anct_csv import CsvFormatError, read_counters_file
     from .demo import import_counters_into
+    from .local import COUNTERS
+    if bool(file) == bundled:
+        _fail("give the ANCT CSV file to import, or --bundled (not both)")
+    file = file or str(COUNTERS)
 
     try:
         total = len(read_counters_file(file)[0])
@@ -304,7 +310,7 @@ def generated():
     from . import asyncapi, definitions, docs, kubernetes, openapi
     made = {"asyncapi.yaml": lambda old: asyncapi.render(), "openapi.yaml": lambda old: openapi.render(),
             "deploy/rabbitmq/definitions.json": lambda old: definitions.render(),
-            "docs/integrating.md": lambda old: docs.with_examples(docs.with_table(old))}
+            "docs/integrating.md": lambda old: docs.with_examples(docs.with_outbound(docs.with_table(old)))}
     for path in docs.DOCS_WITH_EXAMPLES:
         made.setdefault(path, docs.with_examples)
     for path, (service, operation) in docs.example_files().items():

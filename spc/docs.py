@@ -40,6 +40,27 @@ def inbound_table():
     return "\n".join(rows)
 
 
+OUT_BEGIN, OUT_END = "<!-- outbound-events:begin (spc generate) -->", "<!-- outbound-events:end -->"
+
+
+def outbound_list():
+    """Every type SPC publishes on spc.events, by the service that publishes it."""
+    by_service = {}
+    for entry in events.event_types():
+        if not entry.inbound:
+            by_service.setdefault(entry.name.split(".")[0], []).append(f"`{entry.name}`")
+    return "\n".join(f"- {service}: {', '.join(names)}" for service, names in by_service.items())
+
+
+def with_outbound(text):
+    """`text` (docs/integrating.md) with its generated list of outbound types replaced."""
+    if OUT_BEGIN not in text:
+        return text
+    head, _, rest = text.partition(OUT_BEGIN)
+    _, _, tail = rest.partition(OUT_END)
+    return f"{head}{OUT_BEGIN}\n{outbound_list()}\n{OUT_END}{tail}"
+
+
 def with_table(text):
     """`text` (docs/integrating.md) with its generated table replaced by the current one."""
     head, _, rest = text.partition(BEGIN)

@@ -77,7 +77,7 @@ class StandingsClient:
             if resp.status_code == 401:
                 said = "no token given" if "Authorization" not in self.session.headers else "the token was refused"
                 raise ReconcileError(f"{name}: GET /standings answered 401 ({said}): set SPC_TOKEN "
-                                     f"(or --token) to a staff token, any role")
+                                     f"(or --token) to a staff token, any role (spc up's own: SPC_TOKEN=$(spc token viewer))")
             if resp.status_code != 200:
                 raise ReconcileError(f"{name}: GET /standings answered {resp.status_code}: {resp.text[:300]}")
             page = resp.json()

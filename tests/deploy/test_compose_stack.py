@@ -273,3 +273,14 @@ def test_a_backup_restored_into_a_fresh_stack_reconciles_clean(stack, tmp_path):
     import json
     assert json.loads(verified.stdout)["ok"] is True, verified.stdout
 
+
+
+def test_the_bundled_counters_load_into_the_running_stack_as_docs_deploy_says(stack):
+    """docs/deploy.md: `docker compose ... run --rm --no-deps distribution spc counters import
+    --bundled`, the services running; the listings follow for the active services."""
+    api = stack.api()
+    before = api.ok("GET", "distribution", "/counters?limit=1")["total"]
+    done = stack.compose("run", "--rm", "--no-deps", "distribution", "spc", "counters", "import", "--bundled",
+                         timeout=600)
+    assert "2845 counters imported" in done.stdout, done.stdout + done.stderr
+    assert api.ok("GET", "distribution", "/counters?limit=1")["total"] == before + 2_845

@@ -46,6 +46,14 @@ def test_spc_publish_says_what_a_list_holds(tmp_path, amqp_uri):
     assert "payload.hours.lundi.value: Not a valid list: a list of strings." in result.stderr, result.stderr
 
 
+def test_spc_counters_import_bundled_loads_the_file_spc_ships_and_wants_one_source(tmp_path):
+    result = spc("counters", "import", "--bundled", env={"SPC_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0 and "2845 counters imported" in result.stdout, result.stderr
+    for args in ((), ("--bundled", "spc/data/france-services-2024-08-01.csv")):
+        refused = spc("counters", "import", *args, env={"SPC_DATA_DIR": str(tmp_path)})
+        assert refused.returncode == 2 and "give the ANCT CSV file to import, or --bundled" in refused.stderr
+
+
 def test_spc_counters_import_loads_the_anct_file(tmp_path):
     result = spc("counters", "import", "spc/data/france-services-2024-08-01.csv",
                  env={"SPC_DATA_DIR": str(tmp_path)})
