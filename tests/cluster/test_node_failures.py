@@ -7,7 +7,7 @@ import eventlet
 import pika
 
 from tests.faults import story
-from tests.support import envelope, publish_inbound
+from tests.support import drain_queue, envelope, publish_inbound
 
 
 def publish_until_confirmed(uri, event, timeout=90):
@@ -131,3 +131,6 @@ def test_spc_publish_goes_to_the_next_node_when_the_first_is_down(cluster, clust
     done = subprocess.run([sys.executable, "-m", "spc.cli", "publish", str(path)], capture_output=True, text=True,
                           env=dict(os.environ, AMQP_URI=cluster_uri), timeout=120)
     assert done.returncode == 0 and "confirmed by the broker" in done.stdout, done.stderr
+    # and it is there: read back from the queue its type is routed to, through another node
+    [(props, body)] = drain_queue(node_uri("spc3", cluster_vhost), "distribution.inbound", wait=30, expect=1)
+    assert props.message_id == event["event_id"] and json.loads(body)["payload"] == event["payload"]

@@ -79,6 +79,7 @@ def test_staff_acting_right_after_an_approval_simply_succeed(early_fleet):
     fleet.start()
     api = fleet.api
     programme = api.ok("POST", "funding", "/programmes", "funding_officer", {"name": "P", "budget_cents": 10**8})
+    made = {}
     for i in range(10):
         sid = api.ok("POST", "registry", "/services", "registrar", dict(story.PACT, name=f"Crèche {i}"))["id"]
         api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
@@ -90,6 +91,17 @@ def test_staff_acting_right_after_an_approval_simply_succeed(early_fleet):
             "service_id": sid, "principle": "continuity", "severity": "minor", "summary": "Late",
             "reported_by": "inspection"})
         assert finding.status_code == 201, finding.text
+        made[sid] = (grant.json(), finding.json())
+
+    # the effects, read back: each grant and finding stored once, against the right service
+    for sid, (grant, finding) in made.items():
+        funding = api.ok("GET", "funding", f"/services/{sid}/funding")
+        assert [(g["id"], g["total_cents"], [t["status"] for t in g["tranches"]]) for g in funding["grants"]] == [
+            (grant["id"], 1000, ["scheduled"])]
+        findings = api.ok("GET", "audit", f"/services/{sid}/findings")["findings"]
+        assert [(f["id"], f["principle"], f["severity"], f["status"]) for f in findings] == [
+            (finding["id"], "continuity", "minor", "open")]
+    assert api.ok("GET", "funding", f"/programmes/{programme['id']}")["committed_cents"] == 10 * 1000
 
 
 def test_a_service_that_never_appears_is_answered_retry_later_then_dead_lettered(early_fleet, amqp_uri):
