@@ -1,6 +1,6 @@
 """Mutation testing of the code that carries SPC's promises (issue 25; docs/mutation.md).
 
-    scripts/mutation [--quick] [--only NAME ...] [--report FILE]
+    scripts/mutation [--quick] [--only NAME ...] [--report FILE] [--record]
 
 cosmic-ray's operators make the mutants of each target (tests/mutation/targets.py); each mutant is
 applied to a copy of the checkout (never to the checkout itself: an interrupted run leaves nothing
@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SURVIVORS = ROOT / "tests" / "mutation" / "survivors.toml"
+JUDGED = ROOT / "tests" / "mutation" / "judged.toml"  # the long targets' verdicts, by fingerprint
 # the installed layout (pyproject's package-dir): spc, spc.services, spc.shared
 LAYOUT = {"spc": "spc", "spc/services": "services", "spc/shared": "shared"}
 # imported once by the warm parent, so that each child only imports SPC and its tests
@@ -307,6 +308,42 @@ def judge(results, listed, ran_in_full):
     return new, stale
 
 
+def fingerprint(target, listed):
+    """A hash of what a target's verdict depends on: its module, its test files, its declaration
+    and its listed survivors. The same fingerprint, the same mutants and the same tests: the
+    verdict recorded for it still holds."""
+    import hashlib
+    digest = hashlib.sha256(repr((target.module, target.definitions, target.tests, target.first)).encode())
+    files = [target.module] + sorted({a for a in target.tests + target.first if a.endswith(".py")})
+    for name in files:
+        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
+    for entry in sorted((e for e in listed if e["module"] == target.module),
+                        key=lambda e: (e["definition"], e["operator"], e["was"], e["now"])):
+        digest.update(repr(sorted(entry.items())).encode())
+    return digest.hexdigest()
+
+
+def load_judged(path=JUDGED):
+    if not path.exists():
+        return {}
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def record_judged(results, listed, path=JUDGED):
+    """Write the fingerprint of each target run here that passed (every survivor explained)."""
+    judged = load_judged(path)
+    for target, r in results.items():
+        judged[target.name] = {"fingerprint": fingerprint(target, listed), "judged_on": time.strftime("%Y-%m-%d"),
+                               "mutants": r["mutants"], "survived": len(r["survivors"])}
+    lines = ["# The long (integration) targets' last verdicts: scripts/mutation --only NAME --record writes",
+             "# them after a run where every survivor is explained. tests/mutation/test_mutation.py runs a",
+             "# target again only when its fingerprint (module, tests, declaration, listed survivors) changed.", ""]
+    for name, v in sorted(judged.items()):
+        lines += [f"[{name}]"] + [f'{k} = {v[k]!r}'.replace("'", '"') for k in ("fingerprint", "judged_on", "mutants", "survived")] + [""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def report(results, new, stale, listed, seconds, quick):
     lines = ["# Mutation run", "",
              f"`scripts/mutation{' --quick' if quick else ''}`, {time.strftime('%Y-%m-%d')}: "
@@ -335,6 +372,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these targets")
     parser.add_argument("--report", type=Path, help="write the report (markdown) here")
     parser.add_argument("--survivors", type=Path, default=SURVIVORS, help="the explained survivors")
+    parser.add_argument("--record", action="store_true",
+                        help=f"when every survivor is explained, record the targets' fingerprints in {JUDGED.name}")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="mutants run at once, each on its own copy of the sources (default: 2, or 1 on one core)")
     args = parser.parse_args(argv)
@@ -372,6 +411,9 @@ def main(argv=None):
     for entry in stale:
         out(f"mutation: listed in {args.survivors.name} but killed now (remove it): "
             f"{entry['module']} {entry['definition']} {entry['operator']}: {entry['was']} -> {entry['now']}")
+    if args.record and not new and not stale:
+        record_judged(results, listed)
+        out(f"recorded in {JUDGED.relative_to(ROOT)}: {', '.join(t.name for t in results)}")
     return 1 if new or stale else 0
 
 

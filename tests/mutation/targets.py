@@ -22,8 +22,10 @@ AUDIT_UNIT = ("tests/unit/test_audit_domain.py", "tests/unit/test_audit_handlers
               "tests/unit/test_journal_publication.py")
 # the persistence tests but those of the migrations (a third of their time, none of these modules)
 PERSISTENCE = ("tests/integration/test_persistence.py", "-k", "not migrations")
-PERSISTENCE_SQLITE = ("tests/integration/test_persistence.py", "-k", "sqlite and not migrations")  # a first stage
-JOURNAL_DB = ("tests/integration/test_journal_append_only.py", "tests/integration/test_audit_lanes.py")
+JOURNAL_DB = ("tests/integration/test_journal_store.py", "tests/integration/test_journal_append_only.py",
+              "tests/integration/test_audit_lanes.py")
+INBOX_OUTBOX = ("tests/integration/test_inbox_outbox.py",) + PERSISTENCE
+APPLY_ONCE = ("tests/integration/test_apply_once.py",) + PERSISTENCE
 
 TARGETS = (
     Target("journal", "services/audit/domain/journal.py", None, AUDIT_UNIT,
@@ -35,7 +37,7 @@ TARGETS = (
     Target("journal-store", "services/audit/journal_store.py",
            ("Journal.seen_many", "Journal.record_many", "Journal.record_new", "Journal._head", "Journal.chain",
             "Journal.length", "Journal.entries", "Journal.entry_batch"), JOURNAL_DB, quick=False,
-           first=("tests/integration/test_journal_append_only.py",),
+           first=("tests/integration/test_journal_store.py", "-k", "sqlite"),
            promise="events are journaled once and chained in order, under a lock on the head"),
     Target("token-roles", "shared/auth.py", None, ("tests/unit/test_auth.py",),
            promise="tokens name a role and, for scoped roles, what they may act on"),
@@ -62,10 +64,10 @@ TARGETS = (
     Target("inbox-outbox", "shared/outbox.py",
            ("Inbox.seen", "Inbox.seen_many", "Inbox.record", "Inbox.record_many", "Inbox.forget",
             "OutboxRelay.claim", "OutboxRelay.drain_once", "OutboxRelay.mark_published", "OutboxRelay.drain"),
-           PERSISTENCE, quick=False, first=PERSISTENCE_SQLITE,
+           INBOX_OUTBOX, quick=False, first=("tests/integration/test_inbox_outbox.py", "-k", "sqlite"),
            promise="a consumed event is recorded with its effect; the relay claims, publishes and marks"),
     Target("apply-once", "shared/consumer.py",
            ("apply_once", "apply_batch", "_fresh", "_apply_batch", "_duplicates"),
-           PERSISTENCE, quick=False, first=PERSISTENCE_SQLITE,
+           APPLY_ONCE, quick=False, first=("tests/integration/test_apply_once.py", "-k", "sqlite"),
            promise="an event is applied once, whatever the redeliveries and the races"),
 )

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-from tests.mutation.run import ROOT, Mutant, judge, load_survivors, toml_entry
+from tests.mutation.run import ROOT, Mutant, fingerprint, judge, load_judged, load_survivors, toml_entry
 from tests.mutation.targets import TARGETS
+
+LONG = [t for t in TARGETS if not t.quick]
 
 
 @pytest.mark.timeout(1800)  # about 3 minutes on two idle cores (docs/mutation-report.md)
@@ -16,6 +18,23 @@ def test_every_mutant_of_the_quick_targets_is_killed_or_explained():
     run = subprocess.run([sys.executable, "-m", "tests.mutation.run", "--quick"], cwd=ROOT,
                          capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+
+
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("target", LONG, ids=[t.name for t in LONG])
+def test_each_long_target_was_judged_on_its_current_code(target):
+    """The integration targets take minutes each: their verdict is recorded with a fingerprint of
+    what it depends on (tests/mutation/judged.toml). Unchanged, it stands; changed (the module, its
+    tests or its survivors), the target runs again here and must pass."""
+    recorded = load_judged().get(target.name)
+    if recorded is not None and recorded["fingerprint"] == fingerprint(target, load_survivors()):
+        assert recorded["survived"] == sum(1 for e in load_survivors() if e["module"] == target.module)
+        return
+    run = subprocess.run([sys.executable, "-m", "tests.mutation.run", "--only", target.name], cwd=ROOT,
+                         capture_output=True, text=True, timeout=3500)
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    print(f"{target.name}: judged again (changed since tests/mutation/judged.toml); record it with "
+          f"scripts/mutation --only {target.name} --record")
 
 
 def _result(*survivors):
@@ -41,3 +60,21 @@ def test_every_listed_survivor_says_why_and_names_a_target_s_module():
     modules = {t.module for t in TARGETS}
     for entry in load_survivors():
         assert entry["module"] in modules and entry["why"].strip(), entry
+
+
+def test_a_long_target_s_fingerprint_moves_with_its_module_tests_and_survivors(tmp_path, monkeypatch):
+    import tests.mutation.run as run
+    target = next(t for t in LONG if t.name == "inbox-outbox")
+    listed = load_survivors()
+    ours = [e for e in listed if e["module"] == target.module]
+    before = fingerprint(target, listed)
+    assert fingerprint(target, [e for e in listed if e is not ours[0]]) != before  # a survivor unlisted
+    assert fingerprint(target, [e for e in listed if e["module"] != target.module] + ours) == before  # order
+    copy = tmp_path / "repo"
+    for name in [target.module] + [a for a in target.tests + target.first if a.endswith(".py")]:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((ROOT / name).read_bytes())
+    monkeypatch.setattr(run, "ROOT", copy)
+    assert fingerprint(target, listed) == before
+    (copy / target.module).write_text((ROOT / target.module).read_text() + "\n# changed\n")
+    assert fingerprint(target, listed) != before
