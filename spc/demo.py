@@ -75,7 +75,7 @@ def _os_user():
         return f"uid-{os.getuid()}"
 
 
-def import_counters_into(settings, path, progress=None):
+def import_counters_into(settings, path, progress=None, quiet=False):
     from spc.services.distribution import anct_csv, handlers
 
     counters, problems = anct_csv.read_counters_file(path)
@@ -87,7 +87,8 @@ def import_counters_into(settings, path, progress=None):
         # the listings the import causes are attributed: SPC_ACTOR (role/label), else the OS user
         uow.actor = os.environ.get("SPC_ACTOR") or f"operator/{_os_user()}"
         uow.correlation_id = f"counters-import-{uuid.uuid4()}"
-        click.echo(f"  as {uow.actor}, correlation id {uow.correlation_id}", err=True)
+        if not quiet:
+            click.echo(f"  as {uow.actor}, correlation id {uow.correlation_id}", err=True)
         return handlers.import_counters(uow, counters, progress=progress)
     finally:
         database.close()

@@ -73,4 +73,4 @@ def load_bundled_counters(settings):
         database.close()
     if present:
         return 0
-    return import_counters_into(settings, COUNTERS)
+    return import_counters_into(settings, COUNTERS, quiet=True)  # spc up says it in its own line
