@@ -36,3 +36,15 @@ def pg_admin():
     return pg8000.native.Connection(url.username or "postgres", host=url.host or "127.0.0.1",
                                     port=url.port or 5432, database="postgres",
                                     password=url.password)
+
+
+def refuse_connections(url, refuse):
+    """PostgreSQL stops (refuse=True: and cuts the sessions of) or resumes taking connections to
+    the database at `url`: the database 'goes away' without stopping the server others use."""
+    admin, database = pg_admin(), url.rsplit("/", 1)[1]
+    try:
+        admin.run(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if refuse else "true"}')
+        if refuse:
+            admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d", d=database)
+    finally:
+        admin.close()

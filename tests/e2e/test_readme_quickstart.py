@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 from spc.client import reserve_ports
 from tests.e2e.test_cli_errors import clean_env
-from tests.support import wait_for
+from tests.e2e.test_spc_up_local import ready
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORTS = {"registry": 8001, "funding": 8002, "distribution": 8003, "audit": 8004}
@@ -45,10 +44,7 @@ def test_the_quick_start_runs_as_written_against_spc_up(tmp_path):
     up = subprocess.Popen([sys.executable, "-m", "spc.cli", "up"], env=env, cwd=ROOT, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        def ready():
-            assert up.poll() is None, "spc up exited"
-            return all(requests.get(f"http://127.0.0.1:{p}/health/ready", timeout=2).ok for p in ports.values())
-        wait_for("spc up to be ready", ready, timeout=120)
+        ready(up, ports)
         ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=180)
     finally:

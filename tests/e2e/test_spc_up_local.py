@@ -16,13 +16,14 @@ from tests.support import wait_for
 
 
 def run_up(env, *args):
-    """Start `spc up`, wait until every service is ready, stop it: (ports' answers, its output)."""
+    """Start `spc up` (its output piped: `stop` returns it)."""
     proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "up", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return proc
 
 
 def ready(proc, ports):
+    """Wait until every service `spc up` (`proc`) runs answers ready on its port."""
     def check():
         assert proc.poll() is None, "spc up exited"
         return all(requests.get(f"http://127.0.0.1:{p}/health/ready", timeout=2).ok for p in ports.values())

@@ -3,35 +3,17 @@ are published before their consumers' queues exist (fault 1, the broker restarti
 test_broker_restart.py, on a node of its own)."""
 import subprocess
 
-import pytest
-
 from tests.faults import story
+from tests.servers import refuse_connections
 from tests.support import metric, rabbit_queue, wait_for
 
 
-def _refuse_connections(pg_admin, url, refuse):
-    database = url.rsplit("/", 1)[1]
-    pg_admin.run(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if refuse else "true"}')
-    if refuse:
-        pg_admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d",
-                     d=database)
-
-
-@pytest.fixture
-def pg_admin():
-    from tests.conftest import _pg_admin
-    admin = _pg_admin()
-    yield admin
-    admin.close()
-
-
-def test_database_unreachable_holds_the_event_then_applies_it_once(fleet, amqp_uri, ledger, tap,
-                                                                   db_urls, pg_admin):
+def test_database_unreachable_holds_the_event_then_applies_it_once(fleet, amqp_uri, ledger, tap, db_urls):
     fleet.start()
     api = fleet.api
     inbound, sid = story.listed_and_funded(api, amqp_uri)
 
-    _refuse_connections(pg_admin, db_urls["funding"], True)
+    refuse_connections(db_urls["funding"], True)
     try:
         inbound.append(story.violation(amqp_uri, sid))
         wait_for("registry suspends", lambda: api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended")
@@ -43,7 +25,7 @@ def test_database_unreachable_holds_the_event_then_applies_it_once(fleet, amqp_u
         assert metric(api, "funding", "spc_funding_retries_total", queue="funding.events") == 0
         assert metric(api, "funding", "spc_funding_dead_lettered_total") == 0
     finally:
-        _refuse_connections(pg_admin, db_urls["funding"], False)
+        refuse_connections(db_urls["funding"], False)
 
     story.wait_suspended_everywhere(api, sid)
     assert len([e for e in ledger.events_of("funding", "funding.funding_frozen")

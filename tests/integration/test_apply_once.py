@@ -11,26 +11,22 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from spc.fleet import spec
 from spc.shared import consumer, failpoints
 from spc.shared.consumer import _outcomes, _watch, apply_batch, apply_once
 from spc.shared.envelope import Event
 from spc.shared.metrics import ServiceMetrics
+from tests.servers import refuse_connections
 from tests.support import await_lock_waiters
 
 
 @pytest.fixture
-def db(db_url):
-    database = spec("funding").open(db_url)
-    yield database
-    database.close()
+def db(db_url, open_database):
+    return open_database("funding", db_url)
 
 
 @pytest.fixture
-def pg_db(pg_url):
-    database = spec("funding").open(pg_url)
-    yield database
-    database.close()
+def pg_db(pg_url, open_database):
+    return open_database("funding", pg_url)
 
 
 class Effects:
@@ -221,17 +217,6 @@ def test_a_batch_meeting_a_copy_in_flight_fails_whole_to_be_retried_one_by_one(p
     assert apply_once(pg_db.uow(), other, Effects().one) is True  # one by one: applied
 
 
-def _refuse_connections(url, refuse):
-    from tests.conftest import _pg_admin
-    admin, database = _pg_admin(), url.rsplit("/", 1)[1]
-    try:
-        admin.run(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if refuse else "true"}')
-        if refuse:
-            admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d", d=database)
-    finally:
-        admin.close()
-
-
 def test_an_unreachable_database_holds_the_event_until_it_answers_then_applies_it_once(pg_db, pg_url, caplog):
     metrics, apply, fact = ServiceMetrics("funding"), Effects(), event()
     outage = []
@@ -239,8 +224,8 @@ def test_an_unreachable_database_holds_the_event_until_it_answers_then_applies_i
     def cut_then_write(uow, events):
         if not outage:  # the database goes away in the middle of the transaction
             outage.append(True)
-            _refuse_connections(pg_url, True)
-            eventlet.spawn_after(1.5, _refuse_connections, pg_url, False)
+            refuse_connections(pg_url, True)
+            eventlet.spawn_after(1.5, refuse_connections, pg_url, False)
         apply(uow, events)
         uow.session.execute(text("SELECT 1"))
 
@@ -261,14 +246,14 @@ def test_a_database_away_longer_than_the_hold_gives_the_event_back(pg_db, pg_url
     meanwhile, so nothing is lost)."""
     monkeypatch.setattr(consumer, "HOLD_SECONDS", 1.0)
     metrics, fact = ServiceMetrics("funding"), event()
-    _refuse_connections(pg_url, True)
+    refuse_connections(pg_url, True)
     try:
         started = eventlet.hubs.get_hub().clock()
         with pytest.raises(DBAPIError):
             apply_batch(pg_db.uow(), [fact], Effects(), metrics)
         assert eventlet.hubs.get_hub().clock() - started >= 1.0
     finally:
-        _refuse_connections(pg_url, False)
+        refuse_connections(pg_url, False)
     assert metrics.registry.get_sample_value("spc_funding_database_waits_total") >= 2
     with pg_db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(pg_db.uow().inbox_table)).scalar() == 0

@@ -22,10 +22,8 @@ from tests.support import EventTap, await_lock_waiters, drain_queue
 
 
 @pytest.fixture
-def db(db_url):
-    database = spec("funding").open(db_url)
-    yield database
-    database.close()
+def db(db_url, open_database):
+    return open_database("funding", db_url)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from spc.fleet import spec
 from spc.services.audit import orm
 from spc.services.audit.domain import journal
 from spc.shared.envelope import Event
@@ -17,17 +16,13 @@ from tests.support import await_lock_waiters
 
 
 @pytest.fixture
-def audit_db(db_url):
-    database = spec("audit").open(db_url)
-    yield database
-    database.close()
+def audit_db(db_url, open_database):
+    return open_database("audit", db_url)
 
 
 @pytest.fixture
-def audit_pg(pg_url):
-    database = spec("audit").open(pg_url)
-    yield database
-    database.close()
+def audit_pg(pg_url, open_database):
+    return open_database("audit", pg_url)
 
 
 def approved(n, service="s"):
