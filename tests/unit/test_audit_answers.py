@@ -221,3 +221,15 @@ def test_the_dossier_is_read_by_any_staff_role_and_the_service_itself_texts_by_a
     facts(uow, report())
     assert "items" in dossier.dossier(uow, "s1", AUDITOR)["reports"]
     assert "items" not in dossier.dossier(uow, "s1", Actor("registrar", "x"))["reports"]
+
+
+def test_an_answer_due_after_the_deadline_does_not_move_it():
+    """docs/audit.md: the service's plan and date do not move the remediation deadline; still
+    open at the deadline, the finding escalates (the auditor resolves it once checked)."""
+    c, now = Compliance("s1", known=True), datetime(2027, 1, 1)
+    f = Finding("f1", "s1", "equality", "minor", "x", "auditor", now)
+    c.record(f)
+    deadline = f.remediation_deadline
+    c.answer(f, "Publish the waiting list", (now + timedelta(days=60)).date(), "service/s1", now)
+    assert f.remediation_deadline == deadline == now + timedelta(days=30)
+    assert c.escalate(f, deadline) and f.is_violation
