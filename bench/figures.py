@@ -21,6 +21,7 @@ from spc.services.registry import orm as registry_orm
 
 from .baseline import publish_confirmed, raw_rate
 from .harness import stack, wait_until
+from .probe import Probe, baseline_cost, cpu_seconds
 
 
 def _envelope(event_type, payload, producer="bench"):
@@ -50,19 +51,41 @@ def _rate_while_applied(count, n, timeout, launched):
     return (n - seen[-1]) / max(end - first_at, 1e-6)
 
 
+def _startup_cpu(fleet, name):
+    """What starting `name` costs in CPU seconds (a restart with nothing queued, until ready):
+    taken off the figure's CPU, which counts from the process's start."""
+    fleet.stop(name)
+    fleet.start(name)
+    startup = cpu_seconds(fleet.procs[name].pid)
+    fleet.stop(name)
+    return startup
+
+
+def _from_backlog(amqp_uri, fleet, exchange, routing_key, bodies, count, probe):
+    """Publish `bodies` while audit is stopped, measure the baseline, start audit and time it
+    applying them: (rate, baseline, the baseline's cost, audit at its start as a probe snapshot)."""
+    startup = _startup_cpu(fleet, "audit")
+    publish_confirmed(amqp_uri, exchange, routing_key, bodies)
+    baseline, baseline_cpu = baseline_cost(probe.broker, lambda: raw_rate(amqp_uri, len(bodies), len(bodies[0])),
+                                           len(bodies))
+    before = probe.restarted("audit", startup)
+    fleet.start("audit", wait=False)
+    rate = _rate_while_applied(count, len(bodies), 600, time.monotonic())
+    return rate, baseline, baseline_cpu, before
+
+
 def intake(n):
     with stack() as (amqp_uri, fleet, db):
         fleet.start()
         sid = _service(fleet)
         wait_until(lambda: fleet.api.call("GET", "audit", f"/services/{sid}/findings").status_code == 200, 30)
-        fleet.stop("audit")
-        bodies = [_report(sid, i) for i in range(n)]
-        publish_confirmed(amqp_uri, "spc.inbound", "usager.report_submitted", bodies)
-        baseline = raw_rate(amqp_uri, n, len(bodies[0]))
-        fleet.start("audit", wait=False)
-        rate = _rate_while_applied(lambda: db.count("audit", audit_orm.reports), n, 600, time.monotonic())
+        probe = Probe(fleet, ["audit"])
+        rate, baseline, baseline_cpu, before = _from_backlog(
+            amqp_uri, fleet, "spc.inbound", "usager.report_submitted", [_report(sid, i) for i in range(n)],
+            lambda: db.count("audit", audit_orm.reports), probe)
         wait_until(lambda: (db.scalar("audit", select(audit_orm.journal_head.c.seq)) or 0) >= n, 600, 0.05)
-        return {"rate": rate, "baseline": baseline}
+        return {"rate": rate, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
+                **probe.report(before, n)}
 
 
 def journal(n):
@@ -70,13 +93,15 @@ def journal(n):
         bodies = [_envelope("distribution.listing_published", {
             "service_id": str(uuid.uuid4()), "counter_ids": [f"fs-{i}"]}, "distribution")
             for i in range(n)]
-        db.migrate("audit")
-        publish_confirmed(amqp_uri, "spc.events", "distribution.listing_published", bodies)
-        baseline = raw_rate(amqp_uri, n, len(bodies[0]))
-        fleet.start("audit", wait=False)
+        fleet.start("audit")
+        probe = Probe(fleet, ["audit"])
         head = select(audit_orm.journal_head.c.seq)
-        rate = _rate_while_applied(lambda: db.scalar("audit", head) or 0, n, 600, time.monotonic())
-        return {"rate": rate, "baseline": baseline}
+        rate, baseline, baseline_cpu, before = _from_backlog(
+            amqp_uri, fleet, "spc.events", "distribution.listing_published", bodies,
+            lambda: db.scalar("audit", head) or 0, probe)
+        wait_until(lambda: (db.scalar("audit", head) or 0) >= n, 600, 0.05)
+        return {"rate": rate, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
+                **probe.report(before, n)}
 
 
 class Background(threading.Thread):
@@ -120,6 +145,14 @@ def _suspended_everywhere(db, sid):
                 d.c.service_id == sid, d.c.status == "published")))
 
 
+SERVICES = ("registry", "funding", "distribution", "audit")
+
+
+def idle(violations):
+    """`latency` with nothing else flowing: each hop's own cost, statements and CPU per event."""
+    return latency(violations, 0)
+
+
 def latency(violations, per_second):
     from tests.faults import story
     with stack() as (amqp_uri, fleet, db):
@@ -129,10 +162,12 @@ def latency(violations, per_second):
         for sid in sids:
             wait_until(lambda: db.scalar("distribution", select(func.count()).select_from(
                 distribution_orm.listings).where(distribution_orm.listings.c.service_id == sid)) == 2, 60)
+        probe = Probe(fleet, SERVICES)
         background = Background(amqp_uri, sids, per_second)
-        background.start()
-        time.sleep(3)  # let the flow settle
-        latencies = []
+        if per_second:
+            background.start()
+            time.sleep(3)  # let the flow settle
+        latencies, before, sent_before = [], probe.snapshot(), background.sent
         try:
             for sid in sids:
                 body = _envelope("compliance.violation_reported", {
@@ -143,10 +178,13 @@ def latency(violations, per_second):
                 latencies.append(wait_until(lambda: _suspended_everywhere(db, sid), 60, 0.002) - started)
                 time.sleep(0.2)
         finally:
-            background.stop()
-        baseline = raw_rate(amqp_uri, 5000, 500)
-        elapsed_flow = background.sent
-        return {"latencies": latencies, "baseline": baseline, "background_sent": elapsed_flow}
+            if per_second:
+                background.stop()
+        events = background.sent - sent_before + len(sids)
+        cost = probe.report(before, events)
+        baseline, baseline_cpu = baseline_cost(probe.broker, lambda: raw_rate(amqp_uri, 5000, 500), 5000)
+        return {"latencies": latencies, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
+                "background_sent": background.sent, "events": events, **cost}
 
 
 def relay(n):

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from spc.config import SERVICE_NAMES
 from spc.shared.persistence import make_engine
@@ -27,15 +28,19 @@ def vhost():
         delete_vhost(name)
 
 
+DRIVER = "psycopg"  # the services' PostgreSQL driver (python -m bench --driver)
+
+
 @contextlib.contextmanager
 def databases():
-    """A fresh PostgreSQL database per service, dropped afterwards."""
+    """A fresh PostgreSQL database per service (its URL naming DRIVER), dropped afterwards."""
     admin = pg_admin()
     names = {n: unique(f"spc_bench_{n}") for n in SERVICE_NAMES}
     for db in names.values():
         admin.run(f'CREATE DATABASE "{db}"')
     try:
-        yield {n: f"{PG_URL}/{db}" for n, db in names.items()}
+        base = make_url(PG_URL).set(drivername=f"postgresql+{DRIVER}")
+        yield {n: base.set(database=db).render_as_string(hide_password=False) for n, db in names.items()}
     finally:
         for db in names.values():
             admin.run(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

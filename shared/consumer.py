@@ -42,6 +42,7 @@ def backoff_seconds(attempt):
 
 
 URGENT, BULK = "urgent", "bulk"
+LANES = (URGENT, BULK)
 BATCHES_IN_FLIGHT = 2  # per batched queue: the others wait, and grow meanwhile
 LINGER = 0.005  # seconds a batch waits to fill once its first event is there
 DEFAULT_WORKERS = {URGENT: 4, BULK: 10}
@@ -192,19 +193,24 @@ class EventConsumer(Entrypoint):
         return (BATCHES_IN_FLIGHT + 1) * self.batch if self.batch > 1 else self.lanes.size[self.lane]
 
     def setup(self):
-        self.queue_consumer.register_provider(self)
+        # a process may run some lanes only (`spc run --lanes urgent`): the others' queues are
+        # left to another process of the same service
+        self.off = self.lane not in self.container.config.get("LANES", LANES)
         self._pending = LightQueue()
         self._in_flight = eventlet.semaphore.Semaphore(BATCHES_IN_FLIGHT)
         self._running = False
+        if not self.off:
+            self.queue_consumer.register_provider(self)
 
     def start(self):
         self._running = True
-        if self.batch > 1:
+        if self.batch > 1 and not self.off:
             self.container.spawn_managed_thread(self._batcher, identifier=f"batcher:{self.queue.name}")
 
     def stop(self):
         self._running = False
-        self.queue_consumer.unregister_provider(self)
+        if not self.off:
+            self.queue_consumer.unregister_provider(self)
 
     def handle_message(self, body, message):
         if (message.delivery_info or {}).get("redelivered"):
@@ -453,12 +459,11 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
             # on whose request, when staff started the chain: SPC's own events only (an outside
             # publisher's envelope cannot attribute anything to staff)
             uow.actor = None if is_inbound(events[0].event_type) else events[0].actor
-            box = getattr(uow, inbox)
-            fresh = _fresh(events, box.seen_many([e.event_id for e in events]))
-            # claim the event ids first: a copy handled at the same moment by another worker or
-            # replica waits on these rows, then fails its insert and is recognised as a duplicate
-            box.record_many(fresh)
-            uow.flush()
+            # claim the event ids first, in one statement: a copy handled at the same moment by
+            # another worker or replica waits on these rows, then finds them taken (a duplicate)
+            distinct = _fresh(events, ())
+            claimed = getattr(uow, inbox).claim_many(distinct)
+            fresh = [e for e in distinct if str(e.event_id) in claimed]
             if fresh:
                 apply_all(uow, fresh)
             failpoints.fire("handler.before_commit")

@@ -1,5 +1,8 @@
 """Prometheus metrics: one registry per service container (never the global one), named
 `spc_<service>_<thing>_<unit>` and declared once here."""
+import re
+import threading
+
 from nameko.extensions import DependencyProvider, SharedExtension
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -29,6 +32,10 @@ class ServiceMetrics:
                                   buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600))
         self.holdings = Gauge(f"{p}_holdings", "What this service holds now, by kind and status "
                               "(counted when /metrics is read)", ["kind", "status"], registry=r)
+        self.statements = Counter(f"{p}_database_statements_total",
+                                  "SQL statements sent to the database, by origin (consumer, relay, "
+                                  "other) and kind (`update outbox`, `insert processed_events`, "
+                                  "`select`...), and commits (`commit`)", ["origin", "statement"], registry=r)
         self.handler_seconds = Histogram(f"{p}_handler_seconds", "Time to apply one event", ["event_type"],
                                          registry=r)
         self.published = Counter(f"{p}_outbox_published_total", "Events relayed from the outbox", registry=r)
@@ -48,8 +55,40 @@ class ServiceMetrics:
                                        "(a documentation bug: openapi.yaml does not list them)",
                                        ["error"], registry=r)
 
+    def count_statements(self, engine):
+        """Count what `engine` sends: each statement by its origin and kind, and each commit."""
+        from sqlalchemy import event
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _statement(conn, cursor, statement, parameters, context, executemany):
+            self.statements.labels(getattr(origin, "name", "other"), statement_kind(statement)).inc()
+
+        @event.listens_for(engine, "commit")
+        def _commit(conn):
+            self.statements.labels(getattr(origin, "name", "other"), "commit").inc()
+
     def render(self):
         return generate_latest(self.registry).decode("utf-8")
+
+
+origin = threading.local()  # .name: who sends the statements of this (green)thread: consumer, relay
+
+
+def set_origin(name):
+    """Count this greenthread's statements under `name` (consumer, relay; other when unset)."""
+    origin.name = name
+
+
+_WRITE = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def statement_kind(statement):
+    """`insert outbox`, `update outbox`, `delete processed_events`; `select`, `with`, `pragma`..."""
+    write = _WRITE.match(statement)
+    if write:
+        return f"{write.group(1).split()[0].lower()} {write.group(2).lower()}"
+    head = statement.lstrip()[:12].split(None, 1)
+    return head[0].lower() if head else "empty"
 
 
 class MetricsHub(SharedExtension):

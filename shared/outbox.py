@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, case, delete,
                         func, insert, or_, select, update)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from . import envelope, failpoints
@@ -79,14 +81,33 @@ class Inbox:
 
     def record_many(self, events):
         if events:  # one statement, many rows (executemany would be a round trip per row)
-            now = utcnow()
-            self.session.execute(insert(self.table).values([
-                {"event_id": str(e.event_id), "event_type": e.event_type, "processed_at": now}
-                for e in events]))
+            self.session.execute(insert(self.table).values(self._rows(events)))
+
+    def claim_many(self, events):
+        """Record the ids of `events` not recorded yet, in one statement (`INSERT … ON CONFLICT
+        DO NOTHING RETURNING`); returns the ids it recorded. The others were applied before, or
+        are being applied by a transaction that took them first: this statement waits for that
+        one, and if it rolls back, records them here instead."""
+        return insert_new(self.session, self.table, self._rows(events), "event_id")
+
+    @staticmethod
+    def _rows(events):
+        now = utcnow()
+        return [{"event_id": str(e.event_id), "event_type": e.event_type, "processed_at": now} for e in events]
 
     def forget(self, event_id):
         """Forget an event (it was dead-lettered after all): a replay of it will be applied."""
         self.session.execute(delete(self.table).where(self.table.c.event_id == str(event_id)))
+
+
+def insert_new(session, table, rows, key):
+    """Insert the `rows` whose `key` column is not taken, in one statement (`INSERT … ON CONFLICT
+    (key) DO NOTHING RETURNING key`, PostgreSQL and SQLite alike); returns the keys inserted."""
+    if not rows:
+        return set()
+    insert_ = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    statement = insert_(table).values(rows).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return {row[0] for row in session.execute(statement)}
 
 
 class OutboxRelay:
@@ -102,20 +123,19 @@ class OutboxRelay:
         return _Locked(self.engine, self.lock)
 
     def claim(self):
+        """Claim the oldest unsent rows not claimed by a live relay, in one statement
+        (`UPDATE … WHERE id IN (the oldest) RETURNING`). A relay racing for the same rows waits on
+        their locks, then finds them claimed (PostgreSQL re-checks the claim on the new row
+        versions) and takes none of them: two relays never publish one row at once, nor out of order."""
         t, now = self.table, utcnow()
+        claimable = and_(t.c.published_at.is_(None), or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
+        oldest = select(t.c.id).where(claimable).order_by(t.c.id).limit(self.batch)
         with self._tx() as conn:
-            ids = [r[0] for r in conn.execute(
-                select(t.c.id).where(and_(t.c.published_at.is_(None),
-                                          or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)))
-                .order_by(t.c.id).limit(self.batch))]
-            if not ids:
-                return []
-            conn.execute(update(t).where(and_(
-                t.c.id.in_(ids), or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)))
-                .values(claimed_by=self.me, claimed_until=now + timedelta(seconds=CLAIM_SECONDS)))
-            return conn.execute(select(t.c.id, t.c.event_id, t.c.event_type, t.c.exchange, t.c.body)
-                                .where(and_(t.c.id.in_(ids), t.c.claimed_by == self.me))
-                                .order_by(t.c.id)).all()
+            rows = conn.execute(
+                update(t).where(and_(t.c.id.in_(oldest.scalar_subquery()), claimable))
+                .values(claimed_by=self.me, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                .returning(t.c.id, t.c.event_id, t.c.event_type, t.c.exchange, t.c.body)).all()
+        return sorted(rows, key=lambda row: row.id)  # RETURNING promises no order
 
     def drain_once(self):
         """Publish one batch, its confirms awaited together; returns how many were published."""
@@ -179,4 +199,4 @@ class _Locked:
                 self.lock.release()
 
 
-__all__ = ["define_messaging_tables", "OutboxWriter", "Inbox", "OutboxRelay", "IntegrityError"]
+__all__ = ["define_messaging_tables", "OutboxWriter", "Inbox", "OutboxRelay", "IntegrityError", "insert_new"]

@@ -2,8 +2,10 @@
 
 Each service owns its database. SQLite (the default) serialises writers: transactions take the
 write lock at BEGIN and, under eventlet, an in-process semaphore keeps greenthreads from waiting
-on that lock inside C (which would stall the whole hub). PostgreSQL goes through pg8000, a pure
-Python driver whose socket I/O yields to eventlet, so one slow query never stalls other workers.
+on that lock inside C (which would stall the whole hub). PostgreSQL goes through psycopg 3 (its C
+build: bench/README.md measured it against pg8000, the pure-Python driver, still accepted as
+`postgresql+pg8000://`); under eventlet its waits go through eventlet's green selector, so one slow
+query never stalls other workers (`cooperative_psycopg`).
 """
 import os
 from pathlib import Path
@@ -31,10 +33,48 @@ def database_url(service, environ=os.environ, create_dir=True):
     return f"sqlite:///{(data_dir / f'{service}.db').resolve()}"
 
 
+POSTGRESQL_DRIVER = "postgresql+psycopg"
+CONNECT_TIMEOUT_SECONDS = 10  # a database host that answers nothing (a partition) fails, not hangs
+
+
+def cooperative_psycopg():
+    """Make psycopg 3 wait through eventlet when the process is monkey-patched.
+
+    psycopg picks its wait function at import: with its C build, `wait_c`, a C loop on poll()
+    that eventlet cannot patch, so one slow query would stall every greenthread of the service.
+    `wait_selector` waits on a `selectors.DefaultSelector`, which eventlet makes green; it is set
+    here, with eventlet's selector, whatever the import order (stack notes: two concurrent
+    `pg_sleep(0.5)` take 1.0 s with wait_c, 0.5 s with this). Connecting (`wait_conn`) uses the same
+    selector. A process that is not monkey-patched (a CLI command) keeps the C wait."""
+    from eventlet import patcher
+    import psycopg.waiting as waiting
+    if not patcher.is_monkey_patched("select"):
+        return False
+    from eventlet.green import selectors as green_selectors
+    waiting.DefaultSelector = green_selectors.DefaultSelector
+    waiting.wait = waiting.wait_selector
+    return True
+
+
+def postgresql_url(url):
+    """`postgresql://` (no driver named) → psycopg 3; a driver named is kept."""
+    url = make_url(url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername=POSTGRESQL_DRIVER)
+    return url
+
+
 def make_engine(url):
     url = make_url(url)
-    if url.drivername in ("postgresql", "postgres"):  # no driver named: the cooperative one
-        url = url.set(drivername="postgresql+pg8000")
+    if url.get_backend_name() == "postgresql":
+        url = postgresql_url(url)
+        connect_args = {}
+        if url.get_driver_name() == "psycopg":
+            cooperative_psycopg()
+            if "connect_timeout" not in url.query:
+                connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True,
+                             connect_args=connect_args)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)

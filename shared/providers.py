@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 
 from .consumer import URGENT, RawQueueConsumer
 from .messaging import Publisher, amqp_connection
-from .metrics import MetricsHub
+from .metrics import MetricsHub, set_origin
 from .bootstrap import ServiceDatabase
 from .outbox import OutboxRelay
 from .persistence import check_database, make_engine
@@ -66,6 +66,7 @@ class Database(DependencyProvider):
         self._running = False
 
     def start(self):
+        self.hub.metrics.count_statements(self.database.engine)  # (the hub is set up by now)
         self._running = True
         self._gt = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox_relay")
 
@@ -88,6 +89,7 @@ class Database(DependencyProvider):
 
     def _relay_loop(self):
         metrics, failures = self.hub.metrics, 0
+        set_origin("relay")
         while self._running:
             try:
                 self._wake.get(timeout=self.relay_interval)
@@ -106,7 +108,9 @@ class Database(DependencyProvider):
                 eventlet.sleep(min(0.2 * 2 ** failures, 10.0))
 
     def get_dependency(self, worker_ctx):
-        return Store(self, getattr(worker_ctx.entrypoint, "lane", None) == URGENT)
+        lane = getattr(worker_ctx.entrypoint, "lane", None)
+        set_origin("consumer" if lane is not None else "other")  # (this is the worker's greenthread)
+        return Store(self, lane == URGENT)
 
 
 class BrokerCheck(DependencyProvider):

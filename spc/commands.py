@@ -75,6 +75,7 @@ def _preflight(settings, names):
         # said once here: each container's own log line saying it again is dropped
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: "no admin token configured" not in record.getMessage())
+    settings.lanes  # SPC_LANES: one of all, urgent, bulk (ConfigError: exit 2)
     check_ports(settings, names)
     check_database_encodings(settings, names)
     if not settings.embedded:
@@ -160,8 +161,14 @@ def token(role):
 @cli.command()
 @click.argument("services", nargs=-1, required=True,
                 type=click.Choice(config.SERVICE_NAMES))
-def run(services):
+@click.option("--lanes", type=click.Choice(list(config.LANE_CHOICES)), default=None,
+              help="the lanes this process consumes (default: SPC_LANES, else all): run a service's "
+                   "urgent lanes (violations, decisions, standings) in a process of their own with "
+                   "`--lanes urgent` beside one with `--lanes bulk` (docs/deploy.md)")
+def run(services, lanes):
     """Run the named services against the RabbitMQ in AMQP_URI."""
+    if lanes is not None:
+        os.environ["SPC_LANES"] = lanes
     settings = config.load(allow_embedded=False)
     _preflight(settings, services)
     _serve(settings, services)

@@ -7,6 +7,7 @@ from spc.shared.persistence import database_url
 from . import embedded
 from .fleet import SERVICE_NAMES, spec  # noqa: F401  (config.SERVICE_NAMES: the names, for the CLI)
 HTTP_WORKERS = 10  # room in each container's worker pool for admin HTTP requests
+LANE_CHOICES = {"all": ("urgent", "bulk"), "urgent": ("urgent",), "bulk": ("bulk",)}  # SPC_LANES
 
 
 class ConfigError(Exception):
@@ -45,6 +46,15 @@ class Settings:
             raise ConfigError(f"{variable} must be at least 1 (got {value})")
         return value
 
+    @property
+    def lanes(self):
+        """The lanes this process consumes (SPC_LANES: all, urgent or bulk): an operator may run a
+        service's urgent lanes (violations, decisions, standings) in a process of their own."""
+        value = self.environ.get("SPC_LANES", "all").strip().lower()
+        if value not in LANE_CHOICES:
+            raise ConfigError(f"SPC_LANES must be one of {', '.join(LANE_CHOICES)} (got {value!r})")
+        return LANE_CHOICES[value]
+
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
         return spec(service).open(url or database_url(service, self.environ), migrate)
@@ -61,6 +71,7 @@ class Settings:
             "max_workers": self.workers("SPC_MAX_WORKERS", 10) + self.workers("SPC_URGENT_WORKERS", 4)
             + HTTP_WORKERS,
             "HEARTBEAT": _integer(self.environ, "SPC_HEARTBEAT", 30),
+            "LANES": self.lanes,
             # off where a migration step runs before the service (compose, Kubernetes Jobs)
             "MIGRATE": self.environ.get("SPC_MIGRATE", "true").lower() not in ("0", "false", "no"),
             "UNKNOWN_SERVICE_WINDOW": float(self.environ.get("SPC_UNKNOWN_SERVICE_WINDOW", 3600)),

@@ -3,6 +3,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared import envelope
 from spc.shared.clock import utcnow
+from spc.shared.outbox import insert_new
 from spc.shared.persistence import insert_unless_taken
 from spc.shared.unit_of_work import Repository
 
@@ -32,21 +33,33 @@ class Journal(Repository):
     def record_many(self, events):
         """Personal data (a report's text) is left out of the body: journal.journaled."""
         if events:
-            now, rows = utcnow(), []
-            for e in events:
-                body, service_id = journal.journaled(envelope.to_dict(e))
-                rows.append({"event_id": str(e.event_id), "event_type": e.event_type, "body": body,
-                             "received_at": now, "service_id": service_id})
-            self.session.execute(insert(orm.journal_pending).values(rows))
+            self.session.execute(insert(orm.journal_pending).values(self._pending_rows(events)))
+
+    def claim_many(self, events):
+        """Record the events neither chained nor pending yet; returns the ids recorded. Two
+        statements: the chained ones are looked up, the rest inserted unless pending already
+        (ON CONFLICT DO NOTHING, which waits for a copy being recorded at the same moment)."""
+        if not events:
+            return set()
+        ids = [str(e.event_id) for e in events]
+        chained = {r[0] for r in self.session.execute(
+            select(orm.journal.c.event_id).where(orm.journal.c.event_id.in_(ids)))}
+        return insert_new(self.session, orm.journal_pending,
+                          self._pending_rows([e for e in events if str(e.event_id) not in chained]), "event_id")
+
+    @staticmethod
+    def _pending_rows(events):
+        now, rows = utcnow(), []
+        for e in events:
+            body, service_id = journal.journaled(envelope.to_dict(e))
+            rows.append({"event_id": str(e.event_id), "event_type": e.event_type, "body": body,
+                         "received_at": now, "service_id": service_id})
+        return rows
 
     def record_new(self, events):
-        """Journal events received another way (inbound facts), those not journaled already."""
-        seen = self.seen_many([e.event_id for e in events])
-        fresh = [e for e in events if str(e.event_id) not in seen]
-        if len(fresh) == 1:  # alone, a clash on its id (a replayed id) must not fail the rest
-            insert_unless_taken(self.session, lambda: self.record_many(fresh))
-        else:  # a clash fails the batch, which the consumer then applies one event at a time
-            self.record_many(fresh)
+        """Journal events received another way (inbound facts), those not journaled already: a
+        copy journaled meanwhile by another lane is skipped, the rest of the batch goes on."""
+        self.claim_many(events)
 
     # -- the chain ------------------------------------------------------------------------------
     def _head(self):

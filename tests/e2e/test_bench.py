@@ -7,11 +7,18 @@ from bench.__main__ import main
 
 def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path):
     report = main(["--size", "small", "--runs", "1", "--out", str(tmp_path)])
-    assert set(report["figures"]) == {"intake", "journal", "latency", "relay"}
+    assert set(report["figures"]) == {"intake", "journal", "latency", "idle", "relay"}
     for name in ("intake", "journal", "relay"):
         summary = report["figures"][name]["summary"]
         assert summary["rate_msg_s"] > 0 and summary["baseline_msg_s"] > 0
-    latency = report["figures"]["latency"]["summary"]
-    assert latency["samples"] == 5 and 0 < latency["p50_ms"] <= latency["p99_ms"]
+    for name in ("latency", "idle"):
+        latency = report["figures"][name]["summary"]
+        assert latency["samples"] == 5 and 0 < latency["p50_ms"] <= latency["p99_ms"]
+    for name in ("intake", "journal", "latency", "idle"):  # what each costs: CPU and statements
+        summary = report["figures"][name]["summary"]
+        assert summary["cpu_ms_per_1000"]["audit"] > 0 and summary["baseline_cpu_ms_per_1000"]["pika"] > 0
+        assert summary["statements_per_event"]["audit"]["per_event"] > 0
+    idle = report["figures"]["idle"]["summary"]["statements_per_event"]
+    assert set(idle) == {"registry", "funding", "distribution", "audit"}
     assert json.loads((tmp_path / "results-small.json").read_text())["size"] == "small"
     assert (tmp_path / "latency-small.svg").read_text().startswith("<svg")

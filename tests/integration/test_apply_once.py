@@ -195,9 +195,11 @@ def test_a_copy_applied_by_another_worker_at_the_same_moment_is_a_duplicate(pg_d
     assert value(metrics, "spc_funding_duplicates_ignored_total", fact.event_type) == 1
 
 
-def test_a_batch_meeting_a_copy_in_flight_fails_whole_to_be_retried_one_by_one(pg_db):
-    """Not reported as duplicates: the batch's other events would be lost with it."""
-    fact, other = event(), event()
+def test_a_batch_meeting_a_copy_in_flight_applies_the_rest_and_counts_the_copy_a_duplicate(pg_db):
+    """The batch's insert of the ids waits on the copy's; when that commits, the batch goes on
+    with its other events (ON CONFLICT DO NOTHING): nothing of the batch is lost, nothing applied
+    twice, and its use case sees only the other event."""
+    metrics, fact, other, applied = ServiceMetrics("funding"), event(), event(), Effects()
     go = eventlet.Event()
 
     def slow(uow, events):
@@ -207,14 +209,36 @@ def test_a_batch_meeting_a_copy_in_flight_fails_whole_to_be_retried_one_by_one(p
     one = eventlet.spawn(apply_batch, pg_db.uow(), [fact], slow)
     eventlet.sleep(0.2)
     batch = eventlet.spawn(apply_batch, pg_db.uow(), [Event(fact.event_type, {}, "t", event_id=fact.event_id),
-                                                      other], Effects())
+                                                      other], applied, metrics)
     await_lock_waiters(pg_db.engine, 1, "the batch to wait on the first one's id")
     go.send()
-    assert one.wait() == 1
-    with pytest.raises(IntegrityError):
-        batch.wait()
-    assert recorded(pg_db, [other]) == set()
-    assert apply_once(pg_db.uow(), other, Effects().one) is True  # one by one: applied
+    assert one.wait() == 1 and batch.wait() == 1
+    assert applied.calls == [[str(other.event_id)]]
+    assert recorded(pg_db, [fact, other]) == {str(fact.event_id), str(other.event_id)}
+    assert sorted(effects_in(pg_db)) == sorted([str(fact.event_id), str(other.event_id)])
+    assert value(metrics, "spc_funding_duplicates_ignored_total", fact.event_type) == 1
+
+
+def test_a_copy_whose_first_worker_rolls_back_is_applied_by_the_copy(pg_db):
+    """The copy waits on the first worker's id; the first fails and rolls back; the copy's insert
+    then goes through and the copy is applied: an event is never lost to a failed first try."""
+    fact = event()
+    copy, applied = Event(fact.event_type, fact.payload, "test", event_id=fact.event_id), Effects()
+    go = eventlet.Event()
+
+    def failing(uow, events):
+        go.wait()
+        raise RuntimeError("the first worker's use case fails")
+
+    one = eventlet.spawn(apply_batch, pg_db.uow(), [fact], failing)
+    eventlet.sleep(0.2)
+    other = eventlet.spawn(apply_batch, pg_db.uow(), [copy], applied)
+    await_lock_waiters(pg_db.engine, 1, "the copy's worker to wait on the first one's id")
+    go.send()
+    with pytest.raises(RuntimeError):
+        one.wait()
+    assert other.wait() == 1 and len(applied.calls) == 1
+    assert recorded(pg_db, [fact]) == {str(fact.event_id)} and effects_in(pg_db) == [str(fact.event_id)]
 
 
 def test_an_unreachable_database_holds_the_event_until_it_answers_then_applies_it_once(pg_db, pg_url, caplog):

@@ -80,6 +80,15 @@ def test_matching_by_area_runs_in_sql(distribution):
     assert [s["service_id"] for s in handlers.counter_catalogue(uow(), "fs-mamoudzou")["services"]] == ["france"]
     follow(uow, "corse", 3, event_type="registry.pact_amended", departments=["976"])  # moved: relisted
     assert published(uow, "corse") == ["fs-mamoudzou"]
+    # the areas' index follows a move, and stands through a suspension (which keeps the areas)
+    handlers.import_counters(uow(), [counter("fs-porto-vecchio", "2A247", "2A"), counter("fs-dzaoudzi", "97608", "976")])
+    assert published(uow, "corse") == ["fs-dzaoudzi", "fs-mamoudzou"]
+    follow(uow, "betton", 3, status="suspended", communes=["35024"])
+    assert published(uow, "betton") == []
+    follow(uow, "betton", 4, communes=["35024"])
+    assert published(uow, "betton") == ["fs-849", "fs-cesson"]
+    handlers.import_counters(uow(), [counter("fs-849-bis", "35278", "35")])  # found through the index
+    assert published(uow, "betton") == ["fs-849", "fs-849-bis", "fs-cesson"]
 
 
 def test_a_national_service_change_waits_for_a_counter_change_and_sees_it(pg_url):

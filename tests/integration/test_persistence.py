@@ -1,10 +1,13 @@
 """Units of work, migrations, concurrency and the outbox on SQLite and PostgreSQL."""
+import subprocess
+import sys
 import time
 from datetime import date
 
 import eventlet
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from spc.fleet import spec
 from spc.services.funding import handlers as funding
@@ -135,7 +138,7 @@ def test_the_relay_publishes_committed_events_in_order_and_marks_them_sent(fundi
 
 
 def test_a_slow_postgresql_query_does_not_stall_other_greenthreads(pg_url):
-    """pg8000 yields to eventlet: five one-second queries run together, not one after another."""
+    """The driver yields to eventlet: five one-second queries run together, not one after another."""
     engine = make_engine(pg_url)
 
     def slow(_):
@@ -147,6 +150,70 @@ def test_a_slow_postgresql_query_does_not_stall_other_greenthreads(pg_url):
     elapsed = time.monotonic() - started
     engine.dispose()
     assert elapsed < 4.0, f"five concurrent 1 s queries took {elapsed:.1f} s: the driver blocks the hub"
+
+
+@pytest.mark.parametrize("driver", ["postgresql", "postgresql+psycopg", "postgresql+pg8000"])
+def test_two_half_second_queries_finish_together_whatever_the_driver(pg_url, driver):
+    """psycopg 3's C wait function is out of eventlet's reach: make_engine swaps in the green
+    selector's. Two greenthreads each sleep 0.5 s in PostgreSQL; both are done well under 1 s,
+    and a greenthread ticking beside them is never held up."""
+    url = make_url(pg_url).set(drivername=driver)
+    engine = make_engine(url)
+    assert engine.dialect.driver == ("pg8000" if driver.endswith("pg8000") else "psycopg")
+    with engine.connect() as conn:  # connections made first: this measures the queries, not connecting
+        with engine.connect() as other:
+            conn.execute(text("SELECT 1")), other.execute(text("SELECT 1"))
+    ticks = []
+
+    def ticker():
+        while True:
+            ticks.append(time.monotonic())
+            eventlet.sleep(0.01)
+
+    def sleep(_):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(0.5)"))
+
+    tick = eventlet.spawn(ticker)
+    started = time.monotonic()
+    list(eventlet.GreenPool(2).imap(sleep, range(2)))
+    elapsed = time.monotonic() - started
+    tick.kill()
+    engine.dispose()
+    assert elapsed < 0.9, f"two concurrent 0.5 s queries took {elapsed:.2f} s: the driver blocks the hub"
+    longest = max(b - a for a, b in zip(ticks, ticks[1:]))
+    assert longest < 0.4, f"a greenthread waited {longest:.2f} s for the hub during the queries"
+
+
+def test_a_process_without_eventlet_keeps_psycopg_s_c_wait(pg_url, tmp_path):
+    """The swap is for monkey-patched processes only: a plain one (a CLI command) keeps the C wait,
+    and queries there as well."""
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import sys, psycopg.waiting as w\n"
+        "from sqlalchemy import text\n"
+        "from spc.shared.persistence import make_engine\n"
+        "engine = make_engine(sys.argv[1])\n"
+        "with engine.connect() as c: print(c.execute(text('SELECT 41 + 1')).scalar(), w.wait.__name__)\n")
+    out = subprocess.run([sys.executable, str(script), pg_url], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["42", "wait_c"], out.stderr
+
+
+def test_a_multi_host_url_connects_to_the_host_that_answers(pg_url):
+    """For failover: several hosts in one URL, libpq tries them in order; with
+    target_session_attrs=read-write it keeps the first that takes writes. The first host here
+    refuses connections (a port nothing listens on)."""
+    from spc.client import free_port
+    url = make_url(pg_url)
+    port = url.port or 5432
+    multi = (f"postgresql://{url.username or 'postgres'}@/{url.database}"
+             f"?host=127.0.0.1:{free_port()}&host={url.host or '127.0.0.1'}:{port}&target_session_attrs=read-write")
+    engine = make_engine(multi)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE written (x int)"))
+        conn.execute(text("INSERT INTO written VALUES (1)"))
+        assert conn.execute(text("SELECT inet_server_port()")).scalar() == port
+    engine.dispose()
 
 
 def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url):

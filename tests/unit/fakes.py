@@ -48,6 +48,11 @@ class FakeInbox:
     def record_many(self, events):
         self.ids |= {str(e.event_id) for e in events}
 
+    def claim_many(self, events):
+        new = {str(e.event_id) for e in events} - self.ids
+        self.ids |= new
+        return new
+
     def forget(self, event_id):
         self.ids.discard(str(event_id))
 
@@ -465,6 +470,12 @@ class FakeJournal:
             body, service_id = journal.journaled(envelope.to_dict(e))
             self.pending.append((str(e.event_id), e.event_type, body))
             self.about[str(e.event_id)] = (service_id, datetime.now())
+
+    def claim_many(self, events):
+        seen = self.seen_many([e.event_id for e in events])
+        fresh = [e for e in events if str(e.event_id) not in seen]
+        self.record_many(fresh)
+        return {str(e.event_id) for e in fresh}
 
     def record_new(self, events):
         seen = self.seen_many([e.event_id for e in events])
