@@ -9,6 +9,8 @@ tests/e2e/test_kubernetes.py renders every overlay and validates each object off
   Topology Operator, the vhost, exchanges, quorum queues, bindings, policies, users, permissions
   and topic permissions of deploy/rabbitmq/definitions.json (the same document, spc/definitions.py).
 - `operators/postgres.yaml`: one CloudNativePG Cluster per service, its database and owner.
+- `components/urgent-lanes/`: each service's urgent lanes in Deployments of their own
+  (`urgent.yaml`), the services' own Deployments left the bulk lanes (`bulk.yaml`, a patch).
 
 Secrets are referenced, never generated: `<user>-credentials` (username, password) for each
 broker user, `spc-admin-tokens` (admin-tokens) for the staff tokens; CloudNativePG makes
@@ -131,6 +133,38 @@ def base():
     return shared + [obj for service in SERVICE_NAMES for obj in service_objects(service)]
 
 
+# ---- the urgent lanes apart (a kustomize component) ------------------------------------------
+def urgent_lanes():
+    """Per service a Deployment `spc-<service>-urgent` running `spc run <service> --lanes urgent`
+    (violations, decisions, standings), and its PodDisruptionBudget. Its pods carry the service's
+    instance label (its NetworkPolicy applies) but not the Service's component: staff requests
+    go to the other pods. docs/deploy.md, "The urgent lanes apart"."""
+    objects = []
+    for service in SERVICE_NAMES:
+        labels = _labels(service, "urgent-lanes")
+        selector = {"app.kubernetes.io/name": f"spc-{service}", "app.kubernetes.io/component": "urgent-lanes"}
+        pod = _pod(service, _container(service, ["spc", "run", service, "--lanes", "urgent"], spec(service).port),
+                   tokens=True)
+        pod["terminationGracePeriodSeconds"] = 60
+        objects += [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(f"spc-{service}-urgent", labels),
+             "spec": {"replicas": 2, "selector": {"matchLabels": selector},
+                      "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                      "template": {"metadata": {"labels": labels}, "spec": pod}}},
+            {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+             "metadata": _meta(f"spc-{service}-urgent", labels),
+             "spec": {"minAvailable": 1, "selector": {"matchLabels": selector}}}]
+    return objects
+
+
+def bulk_lanes():
+    """The patch that leaves the bulk lanes to the services' own Deployments (SPC_LANES=bulk)."""
+    return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"spc-{service}"},
+             "spec": {"template": {"spec": {"containers": [
+                 {"name": "spc", "env": [{"name": "SPC_LANES", "value": "bulk"}]}]}}}}
+            for service in SERVICE_NAMES]
+
+
 # ---- the operators' objects ---------------------------------------------------------------
 def _k8s_name(*parts):
     name = "-".join(re.sub(r"[^a-z0-9.-]+", "-", p.lower().replace("#", "all")).strip("-.") or "default"
@@ -195,7 +229,9 @@ def postgres():
 
 
 FILES = {"deploy/k8s/base/spc.yaml": base, "deploy/k8s/operators/rabbitmq.yaml": rabbitmq,
-         "deploy/k8s/operators/postgres.yaml": postgres}
+         "deploy/k8s/operators/postgres.yaml": postgres,
+         "deploy/k8s/components/urgent-lanes/urgent.yaml": urgent_lanes,
+         "deploy/k8s/components/urgent-lanes/bulk.yaml": bulk_lanes}
 
 
 def render(objects):

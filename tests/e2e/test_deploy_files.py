@@ -85,3 +85,40 @@ def test_compose_and_kubernetes_default_to_the_rabbitmq_line_the_deploy_tests_ru
     assert f'SPC_RABBITMQ_IMAGE=${{IMAGE[rabbitmq{line.replace(".", "")}]}}' in images
     env_example = (DEPLOY / ".env.example").read_text()
     assert f"SPC_RABBITMQ_IMAGE={RABBITMQ_IMAGE}\n" in env_example
+
+
+def test_the_urgent_lanes_overlay_runs_each_service_twice_with_the_same_settings(tmp_path):
+    """deploy/compose.lanes.yaml: each service's first container takes the bulk lanes, its
+    <service>-urgent container the urgent ones, with the same command and settings otherwise (so
+    the two never drift apart), no published port; Prometheus scrapes both; docker-compose merges
+    it over compose.yaml."""
+    import yaml
+    base = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    lanes = yaml.safe_load((DEPLOY / "compose.lanes.yaml").read_text())["services"]
+    for name in ("registry", "funding", "distribution", "audit"):
+        assert lanes[name] == {"environment": {"SPC_LANES": "bulk"}}
+        urgent = lanes[f"{name}-urgent"]
+        assert urgent["command"] == base[name]["command"] + ["--lanes", "urgent"]
+        assert urgent["environment"] == base[name]["environment"]
+        assert urgent["depends_on"] == base[name]["depends_on"] and "ports" not in urgent
+        for key in ("image", "read_only", "tmpfs", "stop_grace_period", "secrets", "restart"):
+            assert key in urgent, key
+    scrape = yaml.safe_load((DEPLOY / "prometheus/prometheus.lanes.yml").read_text())
+    single = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
+    targets = scrape["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert targets == single["scrape_configs"][0]["static_configs"][0]["targets"] + [
+        "registry-urgent:8001", "funding-urgent:8002", "distribution-urgent:8003", "audit-urgent:8004"]
+    assert scrape["scrape_configs"][1:] == single["scrape_configs"][1:]
+
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    shutil.copy(copy / ".env.example", copy / ".env")
+    shutil.copy(copy / "admin-tokens.example", copy / "admin-tokens")
+    done = subprocess.run([tool("docker-compose"), "-f", str(copy / "compose.yaml"), "-f",
+                           str(copy / "compose.lanes.yaml"), "config"], cwd=copy, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    merged = yaml.safe_load(done.stdout)["services"]
+    assert merged["audit"]["environment"]["SPC_LANES"] == "bulk" and merged["audit"]["ports"]
+    assert merged["audit-urgent"]["command"] == ["spc", "run", "audit", "--lanes", "urgent"]
+    assert [v["source"] if isinstance(v, dict) else v.split(":")[0] for v in merged["prometheus"]["volumes"]
+            if "prometheus.yml" in str(v)] == [str(copy / "prometheus/prometheus.lanes.yml")]

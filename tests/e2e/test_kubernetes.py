@@ -105,3 +105,26 @@ def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_databas
             targets = [rule["to"][0]["podSelector"]["matchLabels"] for rule in obj["spec"]["egress"]]
             assert targets == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
                                {"k8s-app": "kube-dns"}]
+
+
+def test_production_lanes_runs_each_service_s_urgent_lanes_in_deployments_of_their_own():
+    """deploy/k8s/overlays/production-lanes (the component components/urgent-lanes): per service
+    a Deployment `spc run <service> --lanes urgent`, the service's own Deployment SPC_LANES=bulk,
+    everything else as production; the urgent pods are not behind the service's Service (staff
+    requests) but under its NetworkPolicy."""
+    lanes, production = rendered("production-lanes"), rendered("production")
+    named = {(o["kind"], o["metadata"]["name"]): o for o in lanes}
+    assert {o["metadata"].get("namespace") for o in lanes} == {"spc"}
+    assert set(named) - {(o["kind"], o["metadata"]["name"]) for o in production} == {
+        (kind, f"spc-{s}-urgent") for s in ("registry", "funding", "distribution", "audit")
+        for kind in ("Deployment", "PodDisruptionBudget")}
+    for service in ("registry", "funding", "distribution", "audit"):
+        (urgent,) = named[("Deployment", f"spc-{service}-urgent")]["spec"]["template"]["spec"]["containers"]
+        (bulk,) = named[("Deployment", f"spc-{service}")]["spec"]["template"]["spec"]["containers"]
+        assert urgent["command"] == ["spc", "run", service, "--lanes", "urgent"]
+        assert {e["name"]: e.get("value") for e in bulk["env"]}["SPC_LANES"] == "bulk"
+        assert "SPC_LANES" not in {e["name"] for e in urgent["env"]}
+        pods = named[("Deployment", f"spc-{service}-urgent")]["spec"]["template"]["metadata"]["labels"]
+        selector = named[("Service", f"spc-{service}")]["spec"]["selector"]
+        policy = named[("NetworkPolicy", f"spc-{service}")]["spec"]["podSelector"]["matchLabels"]
+        assert not selector.items() <= pods.items() and policy.items() <= pods.items()

@@ -7,7 +7,6 @@ import json
 import eventlet
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from spc.services.audit import orm
 from spc.services.audit.domain import journal

@@ -102,6 +102,13 @@ def test_prometheus_loads_the_rules_compose_gives_it(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"SUCCESS: {len(rules())} rules found" in done.stdout, done.stdout
+    # the one deploy/compose.lanes.yaml mounts in its place (the urgent lanes' containers too)
+    lanes = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.lanes.yml").read_text())
+    lanes["rule_files"] = [str(ALERTS)]
+    (tmp_path / "prometheus.lanes.yml").write_text(yaml.safe_dump(lanes))
+    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.lanes.yml")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and f"SUCCESS: {len(rules())} rules found" in done.stdout, done.stdout + done.stderr
 
     # the doc's `alerting:` example, added as it says
     block = re.search(r"<!-- alerting example -->\n```yaml\n(.*?)^```", DOC, re.S | re.M).group(1)
