@@ -2,6 +2,7 @@
 bench/README.md, each beside its raw-pika baseline measured in the same run, several runs with
 median and min–max. Needs RabbitMQ (management plugin) and PostgreSQL, like the tests."""
 import argparse
+import functools
 import json
 import logging
 import platform
@@ -16,11 +17,16 @@ SIZES = {  # figure: (small, full) arguments
     "journal": ({"n": 500}, {"n": 20_000}),
     "latency": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "idle": ({"violations": 5}, {"violations": 60}),
+    "apart": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "relay": ({"n": 500}, {"n": 10_000}),
+    "national": ({"services": 1_000, "seconds": 5, "moves": 4}, {"services": 100_000, "seconds": 30, "moves": 20}),
 }
+BY_NAME_ONLY = {"national"}  # long (its data takes minutes to make): run when named
 GOALS = {"intake": "≥ 0.3 of the baseline", "journal": "≥ 0.3 of the baseline",
          "latency": "p99 ≤ 100 ms with 1,000 other events/s",
          "idle": "p50 ≤ 20 ms, p99 ≤ 50 ms with nothing else flowing",
+         "apart": "p99 ≤ 100 ms with 1,000 other events/s, urgent lanes in processes of their own",
+         "national": "reads p99 under 200 requests/s reported; a counter's move into the densest département < 100 ms",
          "relay": "confirms batched: faster than one confirm per message"}
 
 
@@ -43,7 +49,10 @@ def _cost(runs):
         statements[name] = {key: round(statistics.median(m[key] for m in mine), 3)
                             for key in ("per_event", "commits_per_event", "relay_per_event", "relay_commits_per_event")
                             if all(key in m for m in mine)}
-    return {"cpu_ms_per_1000": cpu, "baseline_cpu_ms_per_1000": base, "statements_per_event": statements}
+    hops = {k: round(statistics.median(r["hops_ms"][k] for r in runs if k in r.get("hops_ms", {})), 1)
+            for k in runs[0].get("hops_ms", {})}
+    return {"cpu_ms_per_1000": cpu, "baseline_cpu_ms_per_1000": base, "statements_per_event": statements,
+            "hops_ms": hops}
 
 
 def summarise(name, runs):
@@ -51,7 +60,16 @@ def summarise(name, runs):
 
 
 def _summarise(name, runs):
-    if name in ("latency", "idle"):
+    if name == "national":
+        def median(*path):
+            return statistics.median(functools.reduce(lambda value, key: value[key], path, run) for run in runs)
+        return {"services": runs[0]["services"], "listings": runs[0]["listings"],
+                "counter_move_p50_ms": median("counter_move_ms", "p50"),
+                "counter_move_max_ms": median("counter_move_ms", "max"),
+                **{f"{what}_{q}_ms": median("reads", what, f"{q}_ms") for what in
+                   ("services_by_department", "counter_catalogue") for q in ("p50", "p99")},
+                "reads_rate_req_s": median("reads", "rate_req_s")}
+    if name in ("latency", "idle", "apart"):
         every = [x for r in runs for x in r["latencies"]]
         per_run = [(percentile(r["latencies"], 50), percentile(r["latencies"], 99)) for r in runs]
         return {"p50_ms": 1000 * statistics.median(p for p, _ in per_run),
@@ -69,7 +87,7 @@ def _summarise(name, runs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(SIZES)} (default: all)")
+    parser.add_argument("figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(SIZES)} (default: all but {', '.join(sorted(BY_NAME_ONLY))})")
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
@@ -80,7 +98,7 @@ def main(argv=None):
     unknown = set(args.figures) - set(SIZES)
     if unknown:
         parser.error(f"unknown figure(s) {', '.join(sorted(unknown))}; choose from {', '.join(SIZES)}")
-    args.figures = args.figures or list(SIZES)
+    args.figures = args.figures or [name for name in SIZES if name not in BY_NAME_ONLY]
     logging.basicConfig(level=logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
     report = {"machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
@@ -96,7 +114,7 @@ def main(argv=None):
                   f"{_brief(name, runs[-1])}", flush=True)
         report["figures"][name] = {"arguments": kwargs, "goal": GOALS[name],
                                    "summary": summarise(name, runs), "runs": runs}
-        if name in ("latency", "idle"):
+        if name in ("latency", "idle", "apart"):
             histogram.svg([x * 1000 for r in runs for x in r["latencies"]],
                           args.out / f"{name}-{args.size}.svg",
                           "violation → suspended in registry, funding and distribution (ms)")
@@ -106,7 +124,12 @@ def main(argv=None):
 
 
 def _brief(name, run):
-    if name in ("latency", "idle"):
+    if name == "national":
+        reads = run["reads"]
+        return (f"{run['services']} services, {run['listings']} listings; move {run['counter_move_ms']['p50']:.0f} ms; "
+                f"services p99 {reads['services_by_department']['p99_ms']:.0f} ms, catalogue p99 "
+                f"{reads['counter_catalogue']['p99_ms']:.0f} ms at {reads['rate_req_s']:.0f} req/s")
+    if name in ("latency", "idle", "apart"):
         ms = sorted(1000 * x for x in run["latencies"])
         return f"p50 {percentile(ms, 50):.0f} ms, max {ms[-1]:.0f} ms, baseline {run['baseline']:.0f} msg/s"
     before = f" (before: {run['before']:.0f} msg/s)" if "before" in run else ""

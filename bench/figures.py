@@ -6,6 +6,8 @@
 - `latency`: violation published → suspended in registry, frozen in funding and withdrawn in
   distribution (read in their databases), while other events flow at a steady rate.
 """
+import contextlib
+from datetime import datetime, timezone
 import json
 import random
 import threading
@@ -18,15 +20,19 @@ from spc.services.audit import orm as audit_orm
 from spc.services.distribution import orm as distribution_orm
 from spc.services.funding import orm as funding_orm
 from spc.services.registry import orm as registry_orm
+from tests.support import Fleet
 
 from .baseline import publish_confirmed, raw_rate
 from .harness import stack, wait_until
+from .national import national
 from .probe import Probe, baseline_cost, cpu_seconds
+
+__all__ = ["intake", "journal", "latency", "idle", "apart", "relay", "national"]
 
 
 def _envelope(event_type, payload, producer="bench"):
     return json.dumps({"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1,
-                       "occurred_at": "2026-11-26T10:00:00+01:00", "producer": producer,
+                       "occurred_at": datetime.now(timezone.utc).isoformat(), "producer": producer,
                        "payload": payload}).encode()
 
 
@@ -153,16 +159,30 @@ def idle(violations):
     return latency(violations, 0)
 
 
-def latency(violations, per_second):
+def apart(violations, per_second):
+    """`latency` with each service's urgent lanes in a process of their own (`spc run --lanes
+    urgent` beside `--lanes bulk`): the operating system, not one hub, shares the cores."""
+    return latency(violations, per_second, apart=True)
+
+
+def latency(violations, per_second, apart=False):
     from tests.faults import story
-    with stack() as (amqp_uri, fleet, db):
-        fleet.start()
+    with stack() as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
+        probe = Probe(fleet, SERVICES)
+        if apart:
+            (fleet.log_dir / "urgent").mkdir()
+            urgent = Fleet(amqp_uri, fleet.db_urls, fleet.log_dir / "urgent")
+            extra.callback(urgent.close)
+            urgent.start(SPC_LANES="urgent")
+            fleet.start(SPC_LANES="bulk")
+            probe.add(urgent, SERVICES, " (urgent)")
+        else:
+            fleet.start()
         story.counters(amqp_uri)
         sids = [_service(fleet) for _ in range(violations)]
         for sid in sids:
             wait_until(lambda: db.scalar("distribution", select(func.count()).select_from(
                 distribution_orm.listings).where(distribution_orm.listings.c.service_id == sid)) == 2, 60)
-        probe = Probe(fleet, SERVICES)
         background = Background(amqp_uri, sids, per_second)
         if per_second:
             background.start()

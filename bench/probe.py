@@ -3,8 +3,9 @@ statements it sent (its `spc_<service>_database_statements_total`), between two 
 1,000 events and per event. CPU time is steadier than a rate on a shared, noisy machine: a
 process that waits for a busy core is slower but uses no more CPU.
 
-Also the broker's CPU (the machine's RabbitMQ, found by its AMQP port) and PostgreSQL's (every
-`postgres` process alive at both snapshots: the services' pooled connections are)."""
+Also the broker's CPU (the machine's RabbitMQ, as `rabbitmqctl` names its process) and
+PostgreSQL's (every `postgres` process alive at the second snapshot, from the first or from its
+start: the services' pooled connections live through a figure)."""
 import os
 import subprocess
 
@@ -47,11 +48,16 @@ def broker_pid():
 
 
 def service_counts(metrics_text):
-    """From a service's /metrics: {"statements": {(origin, kind): n}, "consumed": n, "published": n}."""
-    counts = {"statements": {}, "consumed": 0.0, "published": 0.0}
+    """From a service's /metrics: {"statements": {(origin, kind): n}, "consumed": n, "published": n,
+    "delivery": {event type: {"sum": seconds, "count": n}}} (delivery: from the event's occurred_at
+    to its effect committed here)."""
+    counts = {"statements": {}, "consumed": 0.0, "published": 0.0, "delivery": {}}
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
-            if sample.name.endswith("_database_statements_total"):
+            if sample.name.endswith(("_event_delivery_seconds_sum", "_event_delivery_seconds_count")):
+                kind = "sum" if sample.name.endswith("_sum") else "count"
+                counts["delivery"].setdefault(sample.labels["event_type"], {"sum": 0.0, "count": 0.0})[kind] = sample.value
+            elif sample.name.endswith("_database_statements_total"):
                 counts["statements"][(sample.labels["origin"], sample.labels["statement"])] = sample.value
             elif sample.name.endswith("_events_consumed_total"):
                 counts["consumed"] += sample.value
@@ -74,24 +80,33 @@ class Probe:
     PostgreSQL, and each service's statements per event it consumed, by kind."""
 
     def __init__(self, fleet, services, broker=None):
-        self.fleet, self.services = fleet, list(services)
+        self.processes = {name: (fleet, name) for name in services}  # label: (fleet, service)
+        self.services = list(services)
         self.broker = broker if broker is not None else broker_pid()
 
     def snapshot(self):
         shot = {"cpu": {}, "counts": {}}
-        for name in self.services:
-            shot["cpu"][name] = cpu_seconds(self.fleet.procs[name].pid)
-            shot["counts"][name] = service_counts(self.fleet.api.call("GET", name, "/metrics", None).text)
+        for label in self.services:
+            fleet, name = self.processes[label]
+            shot["cpu"][label] = cpu_seconds(fleet.procs[name].pid)
+            shot["counts"][label] = service_counts(fleet.api.call("GET", name, "/metrics", None).text)
         if self.broker:
             shot["cpu"]["rabbitmq"] = cpu_seconds(self.broker)
         shot["postgres"] = {pid: cpu_seconds(pid) for pid in _pids_named("postgres")}
         return shot
 
+    def add(self, fleet, services, suffix):
+        """Watch `services` of another fleet too, labelled `<service><suffix>`."""
+        for name in services:
+            self.processes[name + suffix] = (fleet, name)
+            self.services.append(name + suffix)
+
     def restarted(self, name, startup_cpu):
         """A snapshot as `name` stood at its start: CPU `startup_cpu` (what a start costs it,
         measured on a restart with nothing queued), nothing counted; the others as they stand."""
         shot = self.snapshot_without(name)
-        shot["cpu"][name], shot["counts"][name] = startup_cpu, {"statements": {}, "consumed": 0.0, "published": 0.0}
+        shot["cpu"][name], shot["counts"][name] = startup_cpu, {"statements": {}, "consumed": 0.0, "published": 0.0,
+                                                                   "delivery": {}}
         return shot
 
     def snapshot_without(self, name):
@@ -108,8 +123,10 @@ class Probe:
         cpu = {name: 1000 * (after["cpu"][name] - was) * per_1000  # ms per 1,000 events
                for name, was in before["cpu"].items()
                if was is not None and after["cpu"].get(name) is not None}
-        postgres = sum(after["postgres"][pid] - was for pid, was in before["postgres"].items()
-                       if was is not None and after["postgres"].get(pid) is not None)
+        # a backend that started meanwhile (a restarted service's connections) counts from zero;
+        # one that ended meanwhile is lost (the services' pooled connections live on)
+        postgres = sum(now - (before["postgres"].get(pid) or 0.0) for pid, now in after["postgres"].items()
+                       if now is not None)
         cpu["postgresql"] = 1000 * postgres * per_1000
         statements = {}
         for name in self.services:
@@ -124,7 +141,22 @@ class Probe:
                 relay, relay_commits, relay_kinds = _per(now, was, "relay", published)
                 statements[name].update(relayed=published, relay_per_event=relay,
                                         relay_commits_per_event=relay_commits, relay_by_kind=relay_kinds)
-        return {"cpu_ms_per_1000": {k: round(v, 1) for k, v in cpu.items()}, "statements": statements}
+        return {"cpu_ms_per_1000": {k: round(v, 1) for k, v in cpu.items()}, "statements": statements,
+                "hops_ms": self._hops(before, after)}
+
+    def _hops(self, before, after):
+        """Each hop's mean time, by service and event type: from the moment the event was written
+        (its occurred_at: in the service that emitted it, or when the bench published it, on the
+        same clock) to its effect committed here."""
+        hops = {}
+        for label in self.services:
+            was = before["counts"][label]["delivery"]
+            for event_type, now in after["counts"][label]["delivery"].items():
+                n = now["count"] - was.get(event_type, {}).get("count", 0.0)
+                if n > 0:
+                    seconds = now["sum"] - was.get(event_type, {}).get("sum", 0.0)
+                    hops[f"{event_type} → {label}"] = round(1000 * seconds / n, 1)
+        return hops
 
 
 def baseline_cost(broker, work, n):

@@ -7,11 +7,11 @@ from bench.__main__ import main
 
 def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path):
     report = main(["--size", "small", "--runs", "1", "--out", str(tmp_path)])
-    assert set(report["figures"]) == {"intake", "journal", "latency", "idle", "relay"}
+    assert set(report["figures"]) == {"intake", "journal", "latency", "idle", "apart", "relay"}
     for name in ("intake", "journal", "relay"):
         summary = report["figures"][name]["summary"]
         assert summary["rate_msg_s"] > 0 and summary["baseline_msg_s"] > 0
-    for name in ("latency", "idle"):
+    for name in ("latency", "idle", "apart"):
         latency = report["figures"][name]["summary"]
         assert latency["samples"] == 5 and 0 < latency["p50_ms"] <= latency["p99_ms"]
     for name in ("intake", "journal", "latency", "idle"):  # what each costs: CPU and statements
@@ -20,5 +20,18 @@ def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path)
         assert summary["statements_per_event"]["audit"]["per_event"] > 0
     idle = report["figures"]["idle"]["summary"]["statements_per_event"]
     assert set(idle) == {"registry", "funding", "distribution", "audit"}
+    apart = report["figures"]["apart"]["summary"]  # the urgent processes took the violations
+    assert apart["statements_per_event"]["registry (urgent)"]["per_event"] > 0
     assert json.loads((tmp_path / "results-small.json").read_text())["size"] == "small"
     assert (tmp_path / "latency-small.svg").read_text().startswith("<svg")
+
+
+def test_the_national_figure_runs_at_a_small_size(tmp_path):
+    """What `python -m bench national` makes and measures, with 1,000 services instead of 100,000."""
+    report = main(["national", "--size", "small", "--runs", "1", "--out", str(tmp_path)])
+    run = report["figures"]["national"]["runs"][0]
+    assert run["services"] == 1_000 and run["counters"] == 2_845
+    assert run["listings"] >= 800 and run["densest_department"]["published_listings"] > 0
+    assert run["counter_move_ms"]["runs"] == 4 and run["counter_move_ms"]["p50"] > 0
+    for what in ("services_by_department", "counter_catalogue"):
+        assert run["reads"][what]["requests"] > 100 and 0 < run["reads"][what]["p50_ms"] <= run["reads"][what]["p99_ms"]

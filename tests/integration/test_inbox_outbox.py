@@ -8,6 +8,7 @@ from datetime import timedelta
 import eventlet
 import pytest
 from kombu import Connection
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -54,6 +55,14 @@ def rows(db):
 
 def relay(db, publisher, batch=200):
     return OutboxRelay(db.engine, db.uow().outbox_table, publisher, db.lock, batch=batch)
+
+
+def sent_by(db):
+    """The statements `db`'s engine sends from now on (SQLite's BEGIN IMMEDIATE left out)."""
+    statements = []
+    sa_event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statement.startswith("BEGIN") or statements.append(statement))
+    return statements
 
 
 def expire_claims(db):
@@ -122,6 +131,41 @@ def test_an_event_id_is_recorded_once_only(db):
         u.commit()
 
 
+def test_claiming_records_the_new_ids_in_one_statement_and_says_which(db):
+    """claim_many: the ids it recorded now (not those recorded before, nor a second copy in the
+    same call), with their type and time; nothing asked, nothing sent."""
+    before, fresh, other = events(3, "test.claimed")
+    statements = sent_by(db)
+    with db.uow() as u:
+        u.inbox.record(before)
+        u.commit()
+    statements.clear()
+    with db.uow() as u:
+        copy = Event(fresh.event_type, {}, "test", event_id=fresh.event_id)
+        assert u.inbox.claim_many([before, fresh, copy, other]) == {str(fresh.event_id), str(other.event_id)}
+        assert u.inbox.claim_many([]) == set()
+        u.commit()
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("INSERT INTO PROCESSED_EVENTS")
+    with db.uow() as u:
+        assert u.inbox.claim_many([before, fresh, other]) == set()  # all taken now
+        assert u.inbox.seen_many([e.event_id for e in (before, fresh, other)]) == {
+            str(e.event_id) for e in (before, fresh, other)}
+    table = db.uow().inbox_table
+    with db.engine.connect() as conn:
+        kept = conn.execute(select(table.c.event_id, table.c.event_type, table.c.processed_at)).all()
+    assert sorted(r.event_id for r in kept) == sorted(str(e.event_id) for e in (before, fresh, other))
+    assert {r.event_type for r in kept} == {"test.claimed"}
+    assert all(abs((r.processed_at - utcnow()).total_seconds()) < 60 for r in kept)
+
+
+def test_what_a_claim_did_not_commit_is_claimed_again(db):
+    event, = events(1)
+    with db.uow() as u:
+        assert u.inbox.claim_many([event]) == {str(event.event_id)}  # rolled back
+    with db.uow() as u:
+        assert u.inbox.claim_many([event]) == {str(event.event_id)}
+
+
 # the relay
 
 def test_the_relay_publishes_in_order_with_each_events_id_and_type_then_marks_them(db, publisher, amqp_uri):
@@ -140,6 +184,17 @@ def test_the_relay_publishes_in_order_with_each_events_id_and_type_then_marks_th
     assert all(r.published_at is not None and r.claimed_until is None for r in sent)
     assert [json.loads(r.body) for r in sent] == [envelope.to_dict(e) for e in written]  # kept
     assert relay(db, publisher).drain() == 0 and relay(db, publisher).oldest_unsent_age() == 0.0
+
+
+def test_a_batch_is_claimed_in_one_statement_and_marked_in_another(db, publisher):
+    write(db, events(3))
+    statements = sent_by(db)
+    assert relay(db, publisher).drain_once() == 3
+    assert [s.split()[0:2] for s in statements] == [["UPDATE", "outbox"], ["UPDATE", "outbox"]], statements
+    assert "RETURNING" in statements[0]
+    statements.clear()
+    assert relay(db, publisher).drain_once() == 0  # nothing to send: the claim alone
+    assert len(statements) == 1
 
 
 def test_a_drain_takes_batch_after_batch_until_one_is_short(db, publisher, amqp_uri):
