@@ -73,6 +73,10 @@ def make_engine(url):
             cooperative_psycopg()
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+            # SPC speaks UTF-8; a SQL_ASCII database would otherwise hand psycopg bytes for text,
+            # before check_encoding could say in one line what is wrong with it
+            if "client_encoding" not in url.query:
+                connect_args["client_encoding"] = "utf8"
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True,
                              connect_args=connect_args)
     if url.get_backend_name() != "sqlite":
