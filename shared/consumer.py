@@ -18,7 +18,7 @@ from functools import partial
 import eventlet
 import eventlet.semaphore
 from eventlet.queue import Empty, LightQueue
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
@@ -452,29 +452,24 @@ def _fresh(events, seen):
 
 
 def _apply_batch(uow, events, apply_all, metrics, inbox):
-    try:
-        with uow:
-            # events caused by a batch carry the first event's correlation id
-            uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
-            # on whose request, when staff started the chain: SPC's own events only (an outside
-            # publisher's envelope cannot attribute anything to staff)
-            uow.actor = None if is_inbound(events[0].event_type) else events[0].actor
-            # claim the event ids first, in one statement: a copy handled at the same moment by
-            # another worker or replica waits on these rows, then finds them taken (a duplicate)
-            distinct = _fresh(events, ())
-            claimed = getattr(uow, inbox).claim_many(distinct)
-            fresh = [e for e in distinct if str(e.event_id) in claimed]
-            if fresh:
-                apply_all(uow, fresh)
-            failpoints.fire("handler.before_commit")
-            uow.commit()
-    except IntegrityError:
-        if len(events) > 1:
-            raise  # the consumer retries them one by one
-        with uow:
-            if getattr(uow, inbox).seen_many([events[0].event_id]):
-                return _duplicates(events, metrics)
-        raise
+    """One try: the ids claimed (`INSERT … ON CONFLICT DO NOTHING`: a copy is never an error, the
+    ids already recorded are simply not claimed), the fresh events applied, all committed. Any
+    error propagates (a batch's: the consumer then tries its events one by one)."""
+    with uow:
+        # events caused by a batch carry the first event's correlation id
+        uow.correlation_id = events[0].correlation_id or str(events[0].event_id)
+        # on whose request, when staff started the chain: SPC's own events only (an outside
+        # publisher's envelope cannot attribute anything to staff)
+        uow.actor = None if is_inbound(events[0].event_type) else events[0].actor
+        # claim the event ids first, in one statement: a copy handled at the same moment by
+        # another worker or replica waits on these rows, then finds them taken (a duplicate)
+        distinct = _fresh(events, ())
+        claimed = getattr(uow, inbox).claim_many(distinct)
+        fresh = [e for e in distinct if str(e.event_id) in claimed]
+        if fresh:
+            apply_all(uow, fresh)
+        failpoints.fire("handler.before_commit")
+        uow.commit()
     if metrics is not None:
         now = utcnow()
         for event in fresh:
@@ -491,4 +486,3 @@ def _duplicates(events, metrics):
             _OUTCOME[id(event)] = "duplicate"
         if metrics is not None:
             metrics.duplicates.labels(event.event_type).inc()
-    return 0
