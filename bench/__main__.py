@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from . import figures, harness, histogram
+from .harness import percentile
 
 SIZES = {  # figure: (small, full) arguments
     "intake": ({"n": 500}, {"n": 20_000}),
@@ -28,11 +29,6 @@ GOALS = {"intake": "≥ 0.3 of the baseline", "journal": "≥ 0.3 of the baselin
          "apart": "p99 ≤ 100 ms with 1,000 other events/s, urgent lanes in processes of their own",
          "national": "reads p99 under 200 requests/s reported; a counter's move into the densest département < 100 ms",
          "relay": "confirms batched: faster than one confirm per message"}
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def _cost(runs):

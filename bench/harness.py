@@ -88,3 +88,8 @@ def wait_until(check, timeout, interval=0.005):
             return time.monotonic()
         time.sleep(interval)
     raise TimeoutError(f"not done in {timeout} s")
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]

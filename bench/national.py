@@ -34,7 +34,7 @@ from spc.shared.clock import utcnow
 from spc.shared.consumer import apply_batch
 from spc.local import COUNTERS
 
-from .harness import databases, vhost
+from .harness import databases, percentile, vhost
 
 BATCH = 500
 
@@ -120,11 +120,6 @@ def time_counter_moves(database, counters, department, moves):
             uow.commit()
         seconds.append(time.perf_counter() - started)
     return seconds
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def load_loop(api, departments, counter_ids, per_second, seconds, rng):
