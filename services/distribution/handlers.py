@@ -16,11 +16,10 @@ def on_service_standing(uow, event):
     service = repo.service(p["service_id"], for_update=True, create=True)
     repo.lock_places(*places_touched(service.territories))  # (held already, unless it moved)
     profile = {k: p.get(k) for k in DistributedService.PROFILE}
-    areas = list(service.areas)
+    indexed = list(service.areas)
     if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"], profile):
         return
-    if service.areas != areas:  # (a suspension keeps its areas: nothing to rewrite)
-        repo.index(service)
+    repo.index(service, indexed)
     repo.add_all(service.reconcile(repo.counters_in(service), repo.listings_of(service.service_id)))
 
 

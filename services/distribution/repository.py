@@ -41,8 +41,11 @@ class DistributionRepository(SqlRepository):
         return self.session.scalars(query.where(or_(Counter.department.in_(departments),
                                                     Counter.area.in_(service.areas)))).all()
 
-    def index(self, service):
-        """Rewrite the service's service_areas rows from its areas."""
+    def index(self, service, indexed=None):
+        """Rewrite the service's service_areas rows from its areas, unless they are still the
+        `indexed` ones (a suspension keeps its areas: nothing to rewrite)."""
+        if indexed is not None and list(service.areas) == list(indexed):
+            return
         t = orm.service_areas
         self.session.execute(delete(t).where(t.c.service_id == service.service_id))
         if service.areas:

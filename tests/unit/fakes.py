@@ -282,7 +282,7 @@ class FakeDistribution(FakeRepository):
     def counters_in(self, service):
         return [c for c in self.counters.values() if service.covers(c)]
 
-    def index(self, service):
+    def index(self, service, indexed=None):
         """Nothing to index: services_concerned_by asks each service."""
 
     def listings_of(self, service_id):
