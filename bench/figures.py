@@ -144,11 +144,24 @@ class Background(threading.Thread):
 
 
 def _suspended_everywhere(db, sid):
+    """A check, true once the service is suspended in registry, frozen in funding and withdrawn
+    in distribution. It asks each database only until that one is done, so the poller (every
+    2 ms, on the same two cores) takes as little as it can from the path it measures."""
     r, f, d = registry_orm.services, funding_orm.accounts, distribution_orm.listings
-    return (db.scalar("registry", select(r.c.status).where(r.c.id == sid)) == "suspended"
-            and db.scalar("funding", select(f.c.status).where(f.c.service_id == sid)) == "suspended"
-            and not db.scalar("distribution", select(func.count()).select_from(d).where(
-                d.c.service_id == sid, d.c.status == "published")))
+    pending = [
+        ("registry", select(r.c.status).where(r.c.id == sid), lambda v: v == "suspended"),
+        ("funding", select(f.c.status).where(f.c.service_id == sid), lambda v: v == "suspended"),
+        ("distribution", select(func.count()).select_from(d).where(
+            d.c.service_id == sid, d.c.status == "published"), lambda v: not v)]
+
+    def check():
+        while pending:
+            service, query, done = pending[0]
+            if not done(db.scalar(service, query)):
+                return False
+            pending.pop(0)
+        return True
+    return check
 
 
 SERVICES = ("registry", "funding", "distribution", "audit")
@@ -195,7 +208,7 @@ def latency(violations, per_second, apart=False):
                     "summary": "Partisan leaflets at the desk", "reported_by": "bench"})
                 started = time.monotonic()
                 publish_confirmed(amqp_uri, "spc.inbound", "compliance.violation_reported", [body])
-                latencies.append(wait_until(lambda: _suspended_everywhere(db, sid), 60, 0.002) - started)
+                latencies.append(wait_until(_suspended_everywhere(db, sid), 60, 0.002) - started)
                 time.sleep(0.2)
         finally:
             if per_second:

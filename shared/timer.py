@@ -11,6 +11,7 @@ import time
 from functools import partial
 
 from eventlet.event import Event
+from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
 log = logging.getLogger(__name__)
@@ -47,3 +48,29 @@ class Periodic(Timer):
 
 
 periodic = Periodic.decorator
+
+
+class Nudge(DependencyProvider):
+    """For a periodic task that has work only after other entrypoints did something (audit's
+    chainer, after the lanes journal events): they `nudge()` once committed, and the task's
+    `due()` is true when nudged since it last ran, or `backstop` seconds after it last ran (work
+    another replica did). The task then costs nothing when there is nothing to do."""
+
+    def __init__(self, backstop=1.0):
+        self.backstop = backstop
+
+    def setup(self):
+        self._nudged, self._last = True, float("-inf")
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def nudge(self):
+        self._nudged = True
+
+    def due(self):
+        now = time.monotonic()
+        if self._nudged or now - self._last >= self.backstop:
+            self._nudged, self._last = False, now  # a nudge while the task runs makes it due again
+            return True
+        return False

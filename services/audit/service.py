@@ -9,7 +9,7 @@ from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply
 from spc.shared.errors import Rejection
 from spc.shared.http import api
 from spc.shared.ops import SpcService
-from spc.shared.timer import periodic
+from spc.shared.timer import Nudge, periodic
 
 from . import answers, dossier, handlers, journal_publication
 from .domain.commands import AnswerFinding, EscalateFinding, RecordFinding, ReportRemediationDone, ResolveFinding
@@ -33,6 +33,7 @@ class AuditService(ReportEntrypoints, SpcService):
     dead_letter = DeadLetterSink()
     config = Config()
     checkpoint_seconds = JournalCheckpointSetting()
+    journaled = Nudge(backstop=1.0)  # the lanes journaled events: the chainer has work
 
     @api("POST", "/findings", role="auditor", body=FindingIn, response=FindingOut, status=201,
          errors=(UnknownService, ReportNotFound, ReportAlreadyTriaged, ReportOfAnotherService),
@@ -93,6 +94,7 @@ class AuditService(ReportEntrypoints, SpcService):
     @consume_events(topology.AUDIT_COMPLIANCE, handlers=handlers.COMPLIANCE_HANDLERS, lane=URGENT)
     def on_violation(self, event):
         apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
+        self.journaled.nudge()
 
     @consume_events(topology.AUDIT_STANDINGS, handlers=handlers.STANDING_HANDLERS, lane=URGENT)
     def on_standing(self, event):
@@ -101,15 +103,18 @@ class AuditService(ReportEntrypoints, SpcService):
     @consume_events(topology.AUDIT_REPORTS, handlers=handlers.REPORT_HANDLERS, lane=BULK, batch=BATCH)
     def on_reports(self, events):
         apply_batch(self.store.uow(), events, handlers.apply_facts, self.metrics)
+        self.journaled.nudge()
 
     @consume_events(topology.AUDIT_JOURNAL, lane=BULK, batch=BATCH)
     def on_events(self, events):
         apply_batch(self.store.uow(), events, handlers.journal_only, self.metrics, inbox="journal")
+        self.journaled.nudge()
 
     @consume_events(topology.RETIRED_AUDIT_INBOUND, handlers=handlers.FACT_HANDLERS, lane=URGENT)
     def on_retired_queue(self, event):
         """What a broker upgraded from before the lanes still holds in `audit.inbound`."""
         apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
+        self.journaled.nudge()
 
     @consume_events(topology.INBOUND_UNROUTED, handlers={})
     def on_unrouted(self, event):
@@ -117,7 +122,9 @@ class AuditService(ReportEntrypoints, SpcService):
 
     @periodic(interval=0.2)
     def chain_journal(self):
-        handlers.chain_journal(self.store.uow())
+        """Chains what the lanes journaled, within 0.2 s; at rest, a look every second only."""
+        if self.journaled.due():
+            handlers.chain_journal(self.store.uow())
 
     @periodic(interval=CHECKPOINT_TICK_SECONDS)
     def checkpoint_journal(self):

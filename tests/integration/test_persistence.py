@@ -104,6 +104,19 @@ def test_concurrent_releases_of_one_tranche_pay_once(funding_db):
     assert orders == 1
 
 
+def test_units_of_work_share_one_session_class(funding_db):
+    """A unit of work per event must not make a Session class per event (a sessionmaker each):
+    SQLAlchemy builds each new class's event dispatch on its first statement, for every event."""
+    from sqlalchemy.orm import Session
+    engine, uow = funding_db
+    before = len(Session.__subclasses__())
+    for _ in range(5):
+        with uow() as unit:
+            unit.session.execute(text("SELECT 1"))
+            assert type(unit.session) is Session
+    assert len(Session.__subclasses__()) == before
+
+
 def test_a_rolled_back_use_case_leaves_no_event_in_the_outbox(funding_db):
     engine, uow = funding_db
     active_service(uow)

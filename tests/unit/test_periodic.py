@@ -60,3 +60,38 @@ def test_stop_ends_the_loop_promptly():
     started = time.monotonic()
     container.stop()
     assert time.monotonic() - started < 1 and cls.ticks
+
+
+def nudge(backstop=1.0):
+    from spc.shared.timer import Nudge
+    provider = Nudge(backstop)
+    provider.setup()
+    return provider
+
+
+def test_a_nudged_task_is_due_once_then_rests_until_nudged_again(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    task = nudge()
+    assert task.due()  # at start: whatever was left undone before
+    assert not task.due()
+    task.nudge()
+    assert task.due() and not task.due()
+
+
+def test_a_task_nobody_nudged_is_due_after_its_backstop(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    task = nudge(backstop=1.0)
+    task.due()
+    clock[0] += 0.9
+    assert not task.due()
+    clock[0] += 0.1
+    assert task.due()  # what another replica did is not left waiting
+
+
+def test_a_nudge_while_the_task_runs_makes_it_due_again():
+    task = nudge(backstop=60)
+    assert task.due()
+    task.nudge()  # the lanes recorded more while the chainer was at work
+    assert task.due()
