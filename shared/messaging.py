@@ -1,5 +1,6 @@
 """Publishing to RabbitMQ (or the embedded broker) with publisher confirms, persistent messages."""
 import logging
+import socket
 import time
 
 import amqp
@@ -11,13 +12,19 @@ from . import envelope, failpoints, topology
 log = logging.getLogger(__name__)
 
 
-def amqp_connection(uri, heartbeat=30):
+def amqp_connection(uri, heartbeat=30, on_blocked=None, on_unblocked=None):
     options = {"confirm_publish": True} if uri.startswith(("amqp", "pyamqp")) else {}
+    if on_blocked is not None and options:  # RabbitMQ's connection.blocked / unblocked (py-amqp)
+        options.update(on_blocked=on_blocked, on_unblocked=on_unblocked)
     return Connection(uri, transport_options=options, heartbeat=heartbeat)
 
 
 class Publisher:
-    """One confirmed publisher over one connection; safe to share between greenthreads."""
+    """One confirmed publisher over one connection; safe to share between greenthreads.
+
+    `blocked`: the reason RabbitMQ gave when it blocked this connection (a memory or disk alarm:
+    `connection.blocked`), None otherwise. While blocked, a batch waits for its confirms as long
+    as the alarm lasts (its rows stay unsent in the outbox), reading the socket, not spinning."""
 
     def __init__(self, uri):
         self.uri = uri
@@ -25,10 +32,21 @@ class Publisher:
         self._conn = None
         self._producer = None
         self._batch_channel = None
+        self.blocked = None
+
+    def _on_blocked(self, reason="connection blocked"):
+        if self.blocked is None:
+            log.warning("the broker blocks publishing (%s): events wait in the outbox", reason)
+        self.blocked = reason or "connection blocked"
+
+    def _on_unblocked(self):
+        if self.blocked is not None:
+            log.info("the broker takes publishes again")
+        self.blocked = None
 
     def _ensure(self):
         if self._producer is None:
-            self._conn = amqp_connection(self.uri)
+            self._conn = amqp_connection(self.uri, on_blocked=self._on_blocked, on_unblocked=self._on_unblocked)
             self._conn.ensure_connection(max_retries=3)
             channel = self._conn.channel()
             topology.declare_all(channel)
@@ -85,9 +103,14 @@ class Publisher:
         failpoints.fire("relay.before_confirms")  # off in production
         deadline = time.monotonic() + timeout
         while channel.unconfirmed and not channel.nacked:
-            if time.monotonic() > deadline:
+            if self.blocked is not None:  # an alarm: the confirms come when it clears, however long
+                deadline = time.monotonic() + timeout
+            elif time.monotonic() > deadline:
                 raise TimeoutError(f"no confirm from the broker in {timeout:g} s")
-            self._conn.drain_events(timeout=max(0.1, deadline - time.monotonic()))
+            try:
+                self._conn.drain_events(timeout=max(0.1, min(1.0, deadline - time.monotonic())))
+            except socket.timeout:
+                pass
         if channel.nacked:
             raise RuntimeError(f"the broker refused {len(channel.nacked)} of {len(messages)} message(s)")
         return len(messages)
@@ -129,6 +152,7 @@ class Publisher:
 
     def close(self):
         conn, self._conn, self._producer = self._conn, None, None
+        self.blocked = None
         self._batch_channel = None
         if conn is not None:
             try:

@@ -42,6 +42,9 @@ class ServiceMetrics:
         self.relay_errors = Counter(f"{p}_outbox_relay_errors_total", "Failed relay rounds", registry=r)
         self.outbox_lag = Gauge(f"{p}_outbox_lag_seconds", "Age of the oldest unsent outbox event",
                                 registry=r)
+        self.broker_blocked = Gauge(f"{p}_broker_blocked", "1 while the broker blocks this service's "
+                                    "publishing (a memory or disk alarm): its events wait in the outbox",
+                                    registry=r)
         self.batch_size = Histogram(f"{p}_batch_events", "Events applied together in one transaction",
                                     ["queue"], buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500), registry=r)
         self.parked = Gauge(f"{p}_parked_facts", "Facts kept until the service they name is known",

@@ -21,6 +21,10 @@ class ReadyOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["ready", "not_ready"]))
     checks = fields.Dict(keys=fields.String(), values=fields.Boolean(), required=True, metadata={
         "description": "database, broker, consumers: each true when fine"})
+    broker_blocked = fields.String(allow_none=True, metadata={
+        "description": "why the broker blocks this service's publishing (a memory or disk alarm), null "
+                       "when it does not. Not a failed check: staff writes still commit, their events "
+                       "wait in the outbox and go out once the alarm clears"})
 
 
 class StandingOut(Schema):
@@ -58,8 +62,8 @@ class OperationalEndpoints:
     def health_ready(self, call):
         checks = {"database": _ok(self.store.check), **self.broker_ok()}
         status = 200 if all(checks.values()) else 503
-        return json_response({"status": "ready" if status == 200 else "not_ready",
-                              "checks": checks}, status=status)
+        return json_response({"status": "ready" if status == 200 else "not_ready", "checks": checks,
+                              "broker_blocked": self.store.broker_blocked()}, status=status)
 
     @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format)")
     def metrics_text(self, call):

@@ -35,6 +35,11 @@ def database_url(service, environ=os.environ, create_dir=True):
 
 POSTGRESQL_DRIVER = "postgresql+psycopg"
 CONNECT_TIMEOUT_SECONDS = 10  # a database host that answers nothing (a partition) fails, not hangs
+# A process frozen (SIGSTOP, a stalled VM) inside a transaction would hold its row locks, and its
+# replicas would wait on them, as long as it stays frozen: PostgreSQL ends such a session after
+# this long idle in its transaction (SPC's transactions last milliseconds). A URL's own `options`
+# replaces it.
+IDLE_IN_TRANSACTION_MS = 30_000
 
 
 def cooperative_psycopg():
@@ -77,6 +82,8 @@ def make_engine(url):
             # before check_encoding could say in one line what is wrong with it
             if "client_encoding" not in url.query:
                 connect_args["client_encoding"] = "utf8"
+            if "options" not in url.query:  # libpq's startup options: no statement, no transaction
+                connect_args["options"] = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True,
                              connect_args=connect_args)
     if url.get_backend_name() != "sqlite":

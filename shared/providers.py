@@ -31,10 +31,15 @@ class Store:
     def check(self):
         check_database(self._p.database.engine)
 
+    def broker_blocked(self):
+        """Why the broker blocks this service's publishing (an alarm), or None."""
+        return self._p.publisher.blocked
+
     def refresh_gauges(self, holdings):
         """Set the gauges read from the database now: the outbox lag (a scrape must see a stuck
         relay, not its last success) and what the service holds (`holdings(uow)`)."""
         metrics = self._p.hub.metrics
+        metrics.broker_blocked.set(0 if self.broker_blocked() is None else 1)
         try:
             metrics.outbox_lag.set(self._p.relay.oldest_unsent_age())
             counted = holdings(self.uow())

@@ -117,6 +117,28 @@ def test_units_of_work_share_one_session_class(funding_db):
     assert len(Session.__subclasses__()) == before
 
 
+def test_a_transaction_left_idle_is_ended_so_a_frozen_process_cannot_hold_its_locks(pg_url):
+    """A process frozen (SIGSTOP) inside a transaction: PostgreSQL ends its session after
+    idle_in_transaction_session_timeout (SPC's default 30 s, a URL's `options` replaces it), and
+    a replica waiting on its lock goes on."""
+    from sqlalchemy.exc import DBAPIError
+    with make_engine(pg_url).connect() as conn:
+        assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "30s"
+    url = make_url(pg_url).update_query_dict({"options": "-c idle_in_transaction_session_timeout=500"})
+    frozen, replica = make_engine(url), make_engine(pg_url)
+    holder = frozen.connect()
+    holder.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # then nothing: frozen
+    started = time.monotonic()
+    with replica.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+    assert time.monotonic() - started < 5
+    with pytest.raises(DBAPIError, match="idle-in-transaction timeout"):
+        holder.execute(text("SELECT 1"))
+    holder.close()
+    frozen.dispose()
+    replica.dispose()
+
+
 def test_a_rolled_back_use_case_leaves_no_event_in_the_outbox(funding_db):
     engine, uow = funding_db
     active_service(uow)

@@ -38,5 +38,6 @@ def test_a_service_is_ready_only_once_its_queues_are_bound(amqp_uri, cluster_fac
         eventlet.sleep(0.005)
     starting.wait()
     assert seen[-1] == {"status": "ready",
-                        "checks": {"database": True, "broker": True, "consumers": True}}
+                        "checks": {"database": True, "broker": True, "consumers": True},
+                        "broker_blocked": None}
     assert all(s["checks"]["consumers"] is False for s in seen[:-1]), seen
