@@ -25,6 +25,10 @@ class ReadyOut(Schema):
         "description": "why the broker blocks this service's publishing (a memory or disk alarm), null "
                        "when it does not. Not a failed check: staff writes still commit, their events "
                        "wait in the outbox and go out once the alarm clears"})
+    relay_error = fields.String(allow_none=True, metadata={
+        "description": "why the outbox relay's last round failed (the broker gave no confirm: a queue "
+                       "without its quorum; no connection...), null once a round succeeds. Not a failed "
+                       "check either: the rows stay unsent and the relay tries again with backoff"})
 
 
 class StandingOut(Schema):
@@ -63,7 +67,8 @@ class OperationalEndpoints:
         checks = {"database": _ok(self.store.check), **self.broker_ok()}
         status = 200 if all(checks.values()) else 503
         return json_response({"status": "ready" if status == 200 else "not_ready", "checks": checks,
-                              "broker_blocked": self.store.broker_blocked()}, status=status)
+                              "broker_blocked": self.store.broker_blocked(),
+                              "relay_error": self.store.relay_error()}, status=status)
 
     @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format)")
     def metrics_text(self, call):

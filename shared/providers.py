@@ -35,6 +35,10 @@ class Store:
         """Why the broker blocks this service's publishing (an alarm), or None."""
         return self._p.publisher.blocked
 
+    def relay_error(self):
+        """Why the outbox relay's last round failed (no confirm, no connection...), or None."""
+        return self._p.relay_error
+
     def refresh_gauges(self, holdings):
         """Set the gauges read from the database now: the outbox lag (a scrape must see a stuck
         relay, not its last success) and what the service holds (`holdings(uow)`)."""
@@ -69,6 +73,7 @@ class Database(DependencyProvider):
                                  self.database.lock)
         self._wake = LightQueue(maxsize=1)
         self._running = False
+        self.relay_error = None  # the last relay round's failure, until a round succeeds
 
     def start(self):
         self.hub.metrics.count_statements(self.database.engine)  # (the hub is set up by now)
@@ -105,9 +110,10 @@ class Database(DependencyProvider):
             self.publisher.keepalive()
             try:
                 metrics.published.inc(self.relay.drain())  # the lag gauge is computed at scrape time
-                failures = 0
+                failures, self.relay_error = 0, None
             except Exception as exc:  # broker or database away: keep the rows, retry with backoff
                 failures += 1
+                self.relay_error = (f"{type(exc).__name__}: {exc}".splitlines() or [""])[0][:300]
                 metrics.relay_errors.inc()
                 log.warning("outbox relay failed (%s); retrying", exc)
                 eventlet.sleep(min(0.2 * 2 ** failures, 10.0))

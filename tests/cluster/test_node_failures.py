@@ -5,9 +5,10 @@ import time
 
 import eventlet
 import pika
+import pytest
 
 from tests.faults import story
-from tests.support import drain_queue, envelope, publish_inbound
+from tests.support import drain_queue, envelope, metric, publish_inbound
 
 
 def publish_until_confirmed(uri, event, timeout=90):
@@ -134,3 +135,61 @@ def test_spc_publish_goes_to_the_next_node_when_the_first_is_down(cluster, clust
     # and it is there: read back from the queue its type is routed to, through another node
     [(props, body)] = drain_queue(node_uri("spc3", cluster_vhost), "distribution.inbound", wait=30, expect=1)
     assert props.message_id == event["event_id"] and json.loads(body)["payload"] == event["payload"]
+
+
+@pytest.mark.timeout(900)
+def test_two_of_three_nodes_lost_then_back_everything_confirmed_is_delivered_once(
+        cluster, cluster_vhost, cluster_uri, fleet, ledger, db_urls):
+    """Issue 27, item 3, through the checker: two nodes stopped (the queues' leader among them)
+    for 30 s while the workload publishes and staff release tranches. Without a majority the
+    queues take nothing: publishers get no confirm (the workload's publishes end `info`), the
+    services' relays keep what their services commit, staff writes still answer (committed, to be
+    sent: `outbox_lag_seconds` grows) and readiness names the relay's failure (`relay_error`: no
+    confirm), still answering 200 wherever the first node of the list is up. Once the nodes are
+    back, everything is delivered once: the checker finds nothing lost, nothing twice."""
+    from tests.faults.checker import Releases, Workload, by_service, run_report, violable_split
+    from tests.faults.test_checked_faults import COUNTERS, scene
+    fleet.start()
+    api = fleet.api
+    setup, sids, funded = scene(api, cluster_uri)
+    violable, untouched = violable_split(sids)
+    work = Workload(cluster_uri, sids, COUNTERS, violable=violable, rate=20, confirm_timeout=5)
+    releases = Releases(api, by_service(funded), interval=1.0)
+    work.start()
+    releases.start()
+    time.sleep(3)
+    leader = cluster.leader(cluster_vhost, "audit.compliance")
+    lost = [leader, next(n for n in ("spc1", "spc2", "spc3") if n != leader)]
+    for node in lost:
+        cluster.ctl(node, "stop_app")
+    outage = time.time()
+    try:
+        during = story.active_service(api)  # committed, its events wait in registry's outbox
+        story.wait_for("registry's outbox waiting", lambda: metric(
+            api, "registry", "spc_registry_outbox_lag_seconds") > 5, timeout=60)
+        # readiness says what is wrong (the relay gets no confirm), without turning staff away
+        story.wait_for("readiness naming the relay's failure", lambda: api.call(
+            "GET", "registry", "/health/ready", None).json()["relay_error"], timeout=90)
+        print("readiness without a majority:", api.call("GET", "registry", "/health/ready", None).json())
+        time.sleep(20)  # the workload keeps trying
+    finally:
+        back = time.time()
+        for node in lost:
+            cluster.ctl(node, "start_app")
+    print("nodes back", time.strftime("%X"))
+    story.wait_active_everywhere(api, during, timeout=180)
+    print("caught up", time.strftime("%X"))
+    story.wait_for("the relay's error cleared", lambda: api.call(
+        "GET", "registry", "/health/ready", None).json()["relay_error"] is None, timeout=60)
+    time.sleep(5)
+    work.stop()
+    releases.stop()
+    print("stopped", time.strftime("%X"))
+    during_outage = [op.outcome for op in work.history if outage <= op.at and op.at + op.took < back]
+    print(f"publishes during the outage ({back - outage:.0f} s):",
+          {o: during_outage.count(o) for o in sorted(set(during_outage))})
+    assert during_outage and "ok" not in during_outage  # no confirm without a majority
+    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched,
+                        ledger, timeout=300)
+    report.assert_clean()
+    assert [op for op in work.history if op.outcome != "ok"], "no publish went unconfirmed: was a majority lost?"

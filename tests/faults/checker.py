@@ -1,8 +1,9 @@
 """A Jepsen-style checker of SPC's own path (issue 27): a history of inbound events published
 during a fault, then, once the fault is healed and SPC has settled, what became of each.
 
-- `Workload`: a thread publishing inbound events as an outside system does (pika, publisher
-  confirms, persistent, to `spc.inbound`, through the failover URI list), each with its own id:
+- `Workload`: a thread publishing inbound events as an outside system does (publisher confirms,
+  persistent, to `spc.inbound`, through the failover URI list; py-amqp, whose confirm wait has a
+  timeout, where pika's blocks until the broker answers), each with its own id:
   violations, citizen reports and counter updates, in a seeded mix, at a steady rate. Each
   publish ends `ok` (confirmed), `fail` (refused: the broker nacked or returned it) or `info`
   (unknown: the connection died, or the broker blocked it, before the confirm came), as in
@@ -31,8 +32,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import unquote, urlparse
 
-import pika
+import amqp
 from sqlalchemy import func, select
 
 from spc.services.audit import orm as audit_orm
@@ -40,7 +42,6 @@ from spc.services.distribution import orm as distribution_orm
 from spc.services.funding import orm as funding_orm
 from spc.services.registry import orm as registry_orm
 from spc.shared.persistence import make_engine
-from tests.support import pika_params
 
 VIOLATION, REPORT, COUNTER = "compliance.violation_reported", "usager.report_submitted", "counter.upserted"
 KINDS = (VIOLATION, REPORT, COUNTER)
@@ -54,6 +55,8 @@ class Op:
     service_id: str
     outcome: str = "info"  # ok | fail | info
     error: str = ""
+    at: float = 0.0  # time.time() when the publish began
+    took: float = 0.0  # seconds until its outcome
 
 
 def _envelope(kind, payload):
@@ -93,29 +96,42 @@ class Workload(threading.Thread):
                                         "commune_insee": commune, "department": department, "address": ""})
 
     def _channel_open(self):
-        if self._channel is None or not self._channel.is_open:
-            self.close()
-            params = pika_params(self.amqp_uri)
-            for p in params if isinstance(params, list) else [params]:
-                p.blocked_connection_timeout = self.confirm_timeout  # an alarm: 'info', not a hang
-                p.socket_timeout = p.stack_timeout = self.confirm_timeout
-            self._conn = pika.BlockingConnection(params)
-            self._channel = self._conn.channel()
-            self._channel.confirm_delivery()
+        """A confirmed channel on the first node of the failover list that takes a connection."""
+        if self._channel is None:
+            error = None
+            for uri in self.amqp_uri.split(";"):
+                u = urlparse(uri)
+                conn = amqp.Connection(
+                    host=f"{u.hostname}:{u.port or 5672}", userid=unquote(u.username or "guest"),
+                    password=unquote(u.password or "guest"), virtual_host=unquote(u.path[1:]) or "/",
+                    connect_timeout=self.confirm_timeout, confirm_publish=True)
+                try:
+                    conn.connect()
+                    self._conn, self._channel = conn, conn.channel()
+                    return self._channel
+                except Exception as exc:
+                    error = exc
+                    try:
+                        conn.collect()
+                    except Exception:
+                        pass
+            raise error
         return self._channel
 
     def publish(self, op, body):
         try:
             channel = self._channel_open()
-        except Exception as exc:  # no node answers: never sent
+        except Exception as exc:  # no node takes a connection: never sent
             op.outcome, op.error = "fail", f"connect: {type(exc).__name__}"
             return
         try:
-            channel.basic_publish("spc.inbound", op.kind, json.dumps(body).encode(), pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, message_id=op.event_id, type=op.kind),
-                mandatory=True)
+            # confirm_timeout: no confirm in time (a queue without its quorum, a broker alarm)
+            channel.basic_publish(amqp.Message(
+                json.dumps(body).encode(), content_type="application/json", delivery_mode=2,
+                message_id=op.event_id, type=op.kind), exchange="spc.inbound", routing_key=op.kind,
+                mandatory=True, confirm_timeout=self.confirm_timeout)
             op.outcome = "ok"
-        except (pika.exceptions.NackError, pika.exceptions.UnroutableError) as exc:
+        except amqp.exceptions.MessageNacked as exc:
             op.outcome, op.error = "fail", type(exc).__name__
         except Exception as exc:  # sent or not: nobody knows
             op.outcome, op.error = "info", type(exc).__name__
@@ -126,9 +142,10 @@ class Workload(threading.Thread):
         next_at = time.monotonic()
         while not self.halt.is_set() and (self.limit is None or len(self.history) < self.limit):
             sid, body = self._event()
-            op = Op(body["event_id"], body["event_type"], sid)
+            op = Op(body["event_id"], body["event_type"], sid, at=time.time())
             self.history.append(op)
             self.publish(op, body)
+            op.took = time.time() - op.at
             if op.outcome != "ok":
                 self.halt.wait(0.2)  # a failing broker: do not spin
             next_at = max(next_at + interval, time.monotonic() - 1.0)
@@ -143,7 +160,7 @@ class Workload(threading.Thread):
         conn, self._conn, self._channel = self._conn, None, None
         if conn is not None:
             try:
-                conn.close()
+                conn.collect()  # not close(): its handshake would wait on a broker that may not answer
             except Exception:
                 pass
 

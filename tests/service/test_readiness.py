@@ -39,5 +39,5 @@ def test_a_service_is_ready_only_once_its_queues_are_bound(amqp_uri, cluster_fac
     starting.wait()
     assert seen[-1] == {"status": "ready",
                         "checks": {"database": True, "broker": True, "consumers": True},
-                        "broker_blocked": None}
+                        "broker_blocked": None, "relay_error": None}
     assert all(s["checks"]["consumers"] is False for s in seen[:-1]), seen
