@@ -86,6 +86,8 @@ def main(argv=None):
     parser.add_argument("figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(SIZES)} (default: all but {', '.join(sorted(BY_NAME_ONLY))})")
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fresh", action="store_true",
+                        help="national: make the data again instead of copying the kept template databases")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--driver", choices=("psycopg", "pg8000"), default="psycopg",
                         help="the services' PostgreSQL driver (default: SPC's, psycopg 3)")
@@ -101,7 +103,7 @@ def main(argv=None):
                           "platform": platform.platform()}, "size": args.size, "driver": args.driver,
               "figures": {}}
     for name in args.figures:
-        kwargs = SIZES[name][args.size == "full"]
+        kwargs = dict(SIZES[name][args.size == "full"], **({"reuse": False} if name == "national" and args.fresh else {}))
         runs = []
         for i in range(args.runs):
             started = time.monotonic()

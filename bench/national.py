@@ -161,29 +161,81 @@ def load_loop(api, departments, counter_ids, per_second, seconds, rng):
             for what, ms in latencies.items()} | {"rate_req_s": sum(map(len, latencies.values())) / elapsed}
 
 
-def national(services, per_second=200, seconds=30, moves=20, seed=19):
+def _template_names(services, seed):
+    """The databases a national run keeps its data in, named by what makes the data (its size and
+    seed). A copy is migrated to the code's head when opened, so a later schema still reads them;
+    `--fresh` makes them again (after a change to how the data is made)."""
+    return {name: f"spc_national_{name}_{services}_{seed}" for name in ("registry", "distribution")}
+
+
+def _from_template(admin, urls, templates):
+    """Copy each kept template into the run's fresh database (CREATE DATABASE … TEMPLATE): seconds
+    instead of the load. False if they are not all there."""
+    from sqlalchemy.engine import make_url
+    have = {r[0] for r in admin.run("SELECT datname FROM pg_database")}
+    if not set(templates.values()) <= have:
+        return False
+    for name, template in templates.items():
+        db = make_url(urls[name]).database
+        admin.run(f'DROP DATABASE "{db}"')
+        admin.run(f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
+    return True
+
+
+def _keep_as_template(admin, urls, templates):
+    from sqlalchemy.engine import make_url
+    for name, template in templates.items():
+        admin.run(f'DROP DATABASE IF EXISTS "{template}"')
+        admin.run(f'CREATE DATABASE "{template}" TEMPLATE "{make_url(urls[name]).database}"')
+
+
+def national(services, per_second=200, seconds=30, moves=20, seed=19, reuse=None):
+    """`reuse` (by default for 10,000 services and more): the first run at a size keeps its data as template databases
+    (`spc_national_<service>_<size>_<seed>`) and later runs copy them, in seconds, instead
+    of making the data again (about 28 minutes for 100,000 services here); `python -m bench
+    national --fresh` makes it again."""
     import tempfile
     from pathlib import Path
 
+    from tests.servers import pg_admin
     from tests.support import Fleet
     rng = random.Random(seed)
     counters, _ = anct_csv.read_counters_file(COUNTERS)
+    templates = _template_names(services, seed)
+    reuse = services >= 10_000 if reuse is None else reuse
     with databases() as urls, vhost() as amqp_uri, tempfile.TemporaryDirectory() as tmp:
+        admin = pg_admin()
+        try:
+            copied = reuse and _from_template(admin, urls, templates)
+        finally:
+            admin.close()
         registry_db, distribution_db = spec("registry").open(urls["registry"]), spec("distribution").open(urls["distribution"])
         try:
             started = time.monotonic()
-            load_registry(registry_db, services, counters, rng)
+            if not copied:
+                load_registry(registry_db, services, counters, rng)
             loaded_registry = time.monotonic() - started
-            load_distribution(registry_db, distribution_db, counters)
+            if not copied:
+                load_distribution(registry_db, distribution_db, counters)
             loaded = time.monotonic() - started
             with distribution_db.engine.connect() as conn:
                 listings = conn.execute(select(func.count()).select_from(distribution_orm.listings)).scalar()
             with registry_db.engine.connect() as conn:
                 registered = conn.execute(select(func.count()).select_from(registry_orm.services)).scalar()
+        finally:
+            registry_db.close()
+            distribution_db.close()
+        if not copied and reuse:
+            admin = pg_admin()
+            try:
+                _keep_as_template(admin, urls, templates)
+            finally:
+                admin.close()
+        distribution_db = spec("distribution").open(urls["distribution"])
+        try:
             department, dense = densest_department(distribution_db)
             moves_s = time_counter_moves(distribution_db, counters, department, moves)
         finally:
-            registry_db.close()
             distribution_db.close()
         fleet = Fleet(amqp_uri, {"registry": urls["registry"], "distribution": urls["distribution"]}, Path(tmp))
         try:
@@ -193,7 +245,8 @@ def national(services, per_second=200, seconds=30, moves=20, seed=19):
         finally:
             fleet.close()
     return {"services": registered, "counters": len(counters), "listings": listings,
-            "load_seconds": {"registry": round(loaded_registry, 1), "total": round(loaded, 1)},
+            "load_seconds": {"registry": round(loaded_registry, 1), "total": round(loaded, 1),
+                             "copied_from_template": bool(copied)},
             "densest_department": {"department": department, "published_listings": dense},
             "counter_move_ms": {"p50": 1000 * statistics.median(moves_s), "max": 1000 * max(moves_s),
                                 "runs": len(moves_s)},

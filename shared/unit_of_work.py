@@ -68,10 +68,10 @@ class AbstractUnitOfWork:
                     event = envelope.new_event(domain_event.event_type, asdict(domain_event),
                                                self.producer, correlation_id=self.correlation_id,
                                                actor=self.actor)
-                    self.outbox.add(event)
                     if self.call is not None and self.actor:
                         self.staff_log.add(event, self.actor)
                     written.append(event)
+        self.outbox.add_many(written)  # one statement for them all, in the order they were recorded
         return written
 
     def relay_inbound(self, event_type, payload):

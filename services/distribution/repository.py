@@ -128,12 +128,16 @@ class DistributionRepository(SqlRepository):
         return rows, total
 
     def catalogue(self, counter_id):
-        """The services listed at a counter now, by name: one query."""
-        return self.session.scalars(
-            select(DistributedService)
-            .join(Listing, Listing.service_id == DistributedService.service_id)
-            .where(Listing.counter_id == counter_id, Listing.status == PUBLISHED)
-            .order_by(DistributedService.name, DistributedService.service_id)).all()
+        """The services listed at a counter now, by name: one query, of the columns a catalogue
+        shows only (rows, not loaded aggregates: a national counter lists thousands, and loading
+        each whole service, its territory's JSON with it, was most of the answer's time)."""
+        s, listings = orm.services, orm.listings
+        return self.session.execute(
+            select(s.c.service_id, s.c.name, s.c.mission, s.c.domains, s.c.contact_email, s.c.referral,
+                   s.c.commitments)
+            .join(listings, listings.c.service_id == s.c.service_id)
+            .where(listings.c.counter_id == counter_id, listings.c.status == PUBLISHED)
+            .order_by(s.c.name, s.c.service_id)).all()
 
     def record_relay(self, relay):
         self.session.execute(insert(orm.relayed_reports).values(

@@ -62,8 +62,11 @@ class FakeOutbox:
         self.events, self.exchanges = [], []
 
     def add(self, event, exchange=None):
-        self.events.append(event)
-        self.exchanges.append(exchange or "spc.events")
+        self.add_many([event], exchange)
+
+    def add_many(self, events, exchange=None):
+        self.events.extend(events)
+        self.exchanges.extend([exchange or "spc.events"] * len(events))
 
     def types(self):
         return [e.event_type for e in self.events]
