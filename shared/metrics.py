@@ -45,6 +45,8 @@ class ServiceMetrics:
         self.broker_blocked = Gauge(f"{p}_broker_blocked", "1 while the broker blocks this service's "
                                     "publishing (a memory or disk alarm): its events wait in the outbox",
                                     registry=r)
+        self.pruned = Counter(f"{p}_pruned_rows_total", "Rows deleted by the retention policy (inbox, sent "
+                              "outbox, idempotency keys, staff history), by table", ["table"], registry=r)
         self.batch_size = Histogram(f"{p}_batch_events", "Events applied together in one transaction",
                                     ["queue"], buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500), registry=r)
         self.parked = Gauge(f"{p}_parked_facts", "Facts kept until the service they name is known",

@@ -1,10 +1,28 @@
 """`/health/live`, `/health/ready` and `/metrics`: every service class inherits these three."""
+import logging
+
 from marshmallow import INCLUDE, Schema, fields, validate
+from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from .http import PUBLIC, api, json_response
 from .metrics import CONTENT_TYPE, Metrics
 from .providers import BrokerCheck, Database
+from .retention import Retention
+from .timer import periodic
+
+log = logging.getLogger(__name__)
+PRUNE_SECONDS = 600
+
+
+class RetentionPolicy(DependencyProvider):
+    """The retention policy from the config (`RETENTION`, spc.config; the defaults otherwise)."""
+
+    def setup(self):
+        self.policy = self.container.config.get("RETENTION") or Retention()
+
+    def get_dependency(self, worker_ctx):
+        return self.policy
 
 
 class StandingsQuery(Schema):
@@ -106,3 +124,11 @@ class SpcService(OperationalEndpoints):
     store = Database()
     metrics = Metrics()
     broker_ok = BrokerCheck()
+    retention = RetentionPolicy()
+
+    @periodic(interval=PRUNE_SECONDS)
+    def prune(self):
+        """What the retention policy no longer keeps goes (shared/retention.py)."""
+        deleted = self.store.prune(self.retention)
+        if any(deleted.values()):
+            log.info("pruned %s", ", ".join(f"{n} from {table}" for table, n in deleted.items() if n))

@@ -35,6 +35,19 @@ class Store:
         """Why the broker blocks this service's publishing (an alarm), or None."""
         return self._p.publisher.blocked
 
+    def prune(self, policy):
+        """Delete what the retention policy no longer keeps (shared/retention.py), a batch a
+        transaction; counted in spc_<svc>_pruned_rows_total."""
+        from .outbox import _Locked
+        from .retention import prune
+        database = self._p.database
+        deleted = prune(lambda: _Locked(database.engine, database.lock), self._p.container.service_cls.spec.unit_of_work,
+                        policy)
+        for table, n in deleted.items():
+            if n:
+                self._p.hub.metrics.pruned.labels(table).inc(n)
+        return deleted
+
     def relay_error(self):
         """Why the outbox relay's last round failed (no confirm, no connection...), or None."""
         return self._p.relay_error

@@ -3,6 +3,7 @@ import os
 from dataclasses import dataclass
 
 from spc.shared.persistence import database_url
+from spc.shared.retention import Retention, RetentionError
 
 from . import embedded
 from .fleet import SERVICE_NAMES, spec  # noqa: F401  (config.SERVICE_NAMES: the names, for the CLI)
@@ -55,6 +56,14 @@ class Settings:
             raise ConfigError(f"SPC_LANES must be one of {', '.join(LANE_CHOICES)} (got {value!r})")
         return LANE_CHOICES[value]
 
+    @property
+    def retention(self):
+        """What each service keeps, and how long (shared/retention.py: SPC_INBOX_RETENTION_DAYS...)."""
+        try:
+            return Retention.from_environ(self.environ)
+        except RetentionError as exc:
+            raise ConfigError(str(exc)) from None
+
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
         return spec(service).open(url or database_url(service, self.environ), migrate)
@@ -75,6 +84,7 @@ class Settings:
             # off where a migration step runs before the service (compose, Kubernetes Jobs)
             "MIGRATE": self.environ.get("SPC_MIGRATE", "true").lower() not in ("0", "false", "no"),
             "UNKNOWN_SERVICE_WINDOW": float(self.environ.get("SPC_UNKNOWN_SERVICE_WINDOW", 3600)),
+            "RETENTION": self.retention,
             "ENV": self.environ,
         }
 

@@ -123,6 +123,12 @@ def test_spc_run_with_a_port_in_use_says_so_in_one_line(tmp_path, busy_port, amq
                        f"registry cannot listen on 127.0.0.1:{busy_port} (REGISTRY_PORT)")
 
 
+def test_spc_run_with_a_retention_that_is_no_number_says_which_setting(tmp_path, amqp_uri):
+    _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AMQP_URI=amqp_uri,
+                         SPC_INBOX_RETENTION_DAYS="a month")
+    failed_in_one_line(spc("run", "registry", env=env), "SPC_INBOX_RETENTION_DAYS must be a number")
+
+
 def test_a_bind_that_fails_after_the_check_is_one_line_too(tmp_path, busy_port):
     """The port taken between the check and the bind: the container's failure, not its traceback."""
     _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AUDIT_PORT=str(busy_port))
