@@ -14,7 +14,8 @@ The places: `consumer.after_commit` (an event's effect is committed, its ack not
 `relay.after_publish` (an outbox batch is confirmed by the broker, not yet marked sent),
 `relay.before_confirms` (an outbox batch is sent, its confirms not yet read),
 `handler.before_commit` (inside the consumer's transaction, before it commits),
-`consumer.received` (a valid message is about to be handled). A point may be narrowed to one
+`consumer.received` (a valid message is about to be handled), `http.before_answer` (a staff request
+with an Idempotency-Key has made its change, not yet committed with its answer). A point may be narrowed to one
 queue: `consumer.received.audit.events=sleep:5@2`.
 """
 import os

@@ -21,6 +21,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from . import failpoints
 from .explain import explain
 from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
@@ -129,6 +130,9 @@ class Call:
     query: Optional[dict] = None
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     idempotency: Optional[Idempotency] = None
+    # the unit of work whose commit waits for this call's answer (an Idempotency-Key: the change,
+    # the key and the answer commit together; shared/persistence.UnitOfWork._commit)
+    awaiting_answer: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def by(self):
@@ -426,8 +430,19 @@ def api(*args, **kwargs):
                 kept = self.store.uow().find_answer(call.by, idem.key)
                 if kept is not None:
                     return _replay(kept, idem)
+            unfinished = []
             try:
-                result = method(self, call, *a, **kw)
+                try:
+                    result = method(self, call, *a, **kw)
+                finally:
+                    unfinished = list(call.awaiting_answer)
+                    call.awaiting_answer.clear()
+                if unfinished and not isinstance(result, (Response, Refusal)):
+                    failpoints.fire("http.before_answer")  # off in production
+                    unfinished.pop().finish(status, result)  # the change, its key and its answer: one commit
+                elif idem is not None and not isinstance(result, (Response, Refusal)):
+                    log.error("%s took an Idempotency-Key but its unit of work did not serve the call "
+                              "(store.uow().serve(call)): the key was not claimed", method.__name__)
             except DomainError as exc:
                 return Refusal(exc)
             except IntegrityError:
@@ -435,10 +450,9 @@ def api(*args, **kwargs):
                 if kept is None:
                     raise
                 return _replay(kept, idem)
-            if idem is not None and not isinstance(result, Response):
-                if not self.store.uow().keep_answer(call.by, idem.key, status, result):
-                    log.error("%s took an Idempotency-Key but its unit of work did not serve the call "
-                              "(store.uow().serve(call)): the key was not claimed", method.__name__)
+            finally:
+                for unit in unfinished:  # the method failed, or refused, after its commit: none of it is kept
+                    unit.abandon()
             return result
         return JsonHttp.decorator(*args, **kwargs)(run)
     return decorate

@@ -100,3 +100,29 @@ def test_handler_hogging_the_cpu_past_the_heartbeat_applies_once(fleet, amqp_uri
                 if e["payload"]["service_id"] == sid]) == 1
     summary = ledger.check(inbound, tap)
     assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
+
+
+def test_a_staff_request_killed_before_its_answer_is_applied_once_by_its_retry(fleet, amqp_uri, ledger):
+    """SIGKILL (a failpoint's exit) after a POST with an Idempotency-Key made its change and
+    claimed its key, before the answer was kept: nothing of it is committed (the change, the key and
+    the answer commit together), so the retry with the same key is applied, once, and a further
+    retry is answered as the first; never a key left "in progress" for ever."""
+    import uuid
+    fleet.start("registry", "distribution", "audit")
+    fleet.start("funding", SPC_FAILPOINTS="http.before_answer=exit@1")
+    api = fleet.api
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"name": "Petite enfance", "budget_cents": 1_000_000}
+    try:
+        died = api.call("POST", "funding", "/programmes", "funding_officer", body, headers=key)
+    except Exception:  # the connection dropped with the process
+        died = None
+    assert died is None or died.status_code >= 500
+    assert fleet.wait_exit("funding") == 137
+    fleet.start("funding")
+    first = api.call("POST", "funding", "/programmes", "funding_officer", body, headers=key)
+    again = api.call("POST", "funding", "/programmes", "funding_officer", body, headers=key)
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert [p["name"] for p in api.ok("GET", "funding", "/programmes")["items"]] == ["Petite enfance"]
+    assert len(ledger.events_of("funding", "funding.programme_opened")) == 1
