@@ -101,8 +101,9 @@ class IdempotencyKeyReused(Conflict):
 
 
 class IdempotentRequestInProgress(Conflict):
-    """A request with this Idempotency-Key is being handled (or its answer was lost in a crash:
-    look at the resource); retry after Retry-After seconds."""
+    """A request with this Idempotency-Key was committed without its answer (only a version of SPC
+    before 2026-12-04 could: look at the resource; such keys go after
+    SPC_IDEMPOTENCY_RETENTION_HOURS); retry after Retry-After seconds."""
     code = "idempotent_request_in_progress"
     retry_after = 1
 
