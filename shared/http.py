@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Optional
 
+import orjson
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from nameko.extensions import SharedExtension
@@ -44,8 +45,13 @@ def error_response(status, code, message, details=None, headers=None):
 
 
 def json_response(payload, status=200, headers=None):
-    return Response(json.dumps(payload, default=str), status=status, headers=headers,
+    """orjson (C): a national counter's catalogue is 0.5 MB of JSON. Datetimes and other types
+    go through str(), as json.dumps(default=str) did; non-string keys become strings, as there."""
+    return Response(orjson.dumps(payload, default=str, option=_ORJSON_OPTIONS), status=status, headers=headers,
                     mimetype="application/json")
+
+
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 class InvalidJson(InvalidRequest):
