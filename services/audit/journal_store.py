@@ -83,14 +83,19 @@ class Journal(Repository):
                                     .order_by(p.c.id).limit(limit)).all()
         if not rows:
             return 0
+        # a copy recorded while its original was being chained (the recorder looked in the chain
+        # before the chainer committed, then found no pending row to conflict with) is dropped
+        chained = {r[0] for r in self.session.execute(
+            select(orm.journal.c.event_id).where(orm.journal.c.event_id.in_([r.event_id for r in rows])))}
         entries, now = [], utcnow()
-        for row in rows:
+        for row in (r for r in rows if r.event_id not in chained):
             entry = journal.next_entry(seq, head, row.event_id, row.event_type, row.body)
             seq, head = entry.seq, entry.hash
             entries.append({"seq": entry.seq, "event_id": entry.event_id, "event_type": entry.event_type,
                             "body": entry.body, "prev_hash": entry.prev_hash, "hash": entry.hash,
                             "recorded_at": now, "service_id": row.service_id})
-        self.session.execute(insert(orm.journal).values(entries))
+        if entries:
+            self.session.execute(insert(orm.journal).values(entries))
         self.session.execute(delete(p).where(p.c.id.in_([r.id for r in rows])))
         self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
                              .values(seq=seq, hash=head))

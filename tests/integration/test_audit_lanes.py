@@ -100,6 +100,28 @@ def test_lanes_record_the_journal_and_the_chainer_extends_the_chain_in_order(uow
     assert json.loads(body)["event_id"] == str(events[0].event_id)  # the whole envelope
 
 
+def test_a_copy_recorded_while_its_original_was_chained_is_dropped_by_the_chainer(uow):
+    """The race the every-event-twice fault found: a copy's recorder looks in the chain before the
+    chainer commits the original, then finds no pending row left to conflict with, and records
+    the copy. The chainer drops it (chaining it would break on the journal's unique event id, and
+    every chaining after it with it)."""
+    from sqlalchemy import insert
+    events = [_approved(f"s{i}") for i in range(3)]
+    apply_batch(uow(), events, audit.journal_only, inbox="journal")
+    assert audit.chain_journal(uow()) == 3
+    first = _rows(uow, orm.journal, orm.journal.c.seq == 1)[0]
+    with uow() as unit:  # the copy, as the race leaves it
+        unit.session.execute(insert(orm.journal_pending).values(
+            event_id=first.event_id, event_type=first.event_type, body=first.body, received_at=utcnow()))
+        unit.commit()
+    later = _approved("s9")
+    apply_batch(uow(), [later], audit.journal_only, inbox="journal")
+    assert audit.chain_journal(uow()) == 2  # taken from pending: the copy dropped, the later one chained
+    assert _count(uow, orm.journal_pending) == 0
+    assert [r.event_id for r in _rows(uow, orm.journal)] == [str(e.event_id) for e in [*events, later]]
+    assert audit.verify_journal(uow()) == {"ok": True, "length": 4}
+
+
 def test_a_batch_applies_each_new_event_once_and_counts_the_rest_as_duplicates(uow):
     apply_once(uow(), _approved("s1"), audit.on_registry_event)
     reports = [_report("s1") for _ in range(5)]
