@@ -126,7 +126,7 @@ class SpcService(OperationalEndpoints):
     broker_ok = BrokerCheck()
     retention = RetentionPolicy()
 
-    @periodic(interval=PRUNE_SECONDS)
+    @periodic(interval=PRUNE_SECONDS, config_key="PRUNE_SECONDS")  # SPC_PRUNE_SECONDS
     def prune(self):
         """What the retention policy no longer keeps goes (shared/retention.py)."""
         deleted = self.store.prune(self.retention)

@@ -41,7 +41,7 @@ def define_messaging_tables(metadata: MetaData):
         "processed_events", metadata,
         Column("event_id", String(36), primary_key=True),
         Column("event_type", String(100), nullable=False),
-        Column("processed_at", DateTime, nullable=False),
+        Column("processed_at", DateTime, nullable=False, index=True),  # pruned by age
     )
     return outbox, processed
 

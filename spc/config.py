@@ -56,13 +56,35 @@ class Settings:
             raise ConfigError(f"SPC_LANES must be one of {', '.join(LANE_CHOICES)} (got {value!r})")
         return LANE_CHOICES[value]
 
+    def seconds(self, variable, default):
+        raw = self.environ.get(variable, default)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{variable} must be a number of seconds (got {raw!r})") from None
+        if not value > 0:
+            raise ConfigError(f"{variable} must be above 0 (got {raw!r})")
+        return value
+
+    @property
+    def unknown_service_window(self):
+        """How long audit keeps a fact about a service it has not heard of (SPC_UNKNOWN_SERVICE_WINDOW)."""
+        return self.seconds("SPC_UNKNOWN_SERVICE_WINDOW", 3600)
+
     @property
     def retention(self):
-        """What each service keeps, and how long (shared/retention.py: SPC_INBOX_RETENTION_DAYS...)."""
+        """What each service keeps, and how long (shared/retention.py: SPC_INBOX_RETENTION_DAYS...).
+        The inbox must outlive the unknown-service window: a parked fact's inbox record is what
+        makes a copy of it a duplicate until it is applied or dead-lettered."""
         try:
-            return Retention.from_environ(self.environ)
+            policy = Retention.from_environ(self.environ)
         except RetentionError as exc:
             raise ConfigError(str(exc)) from None
+        if policy.inbox_days * 86400 <= self.unknown_service_window:
+            raise ConfigError(f"SPC_INBOX_RETENTION_DAYS ({policy.inbox_days:g} days) must be longer than "
+                              f"SPC_UNKNOWN_SERVICE_WINDOW ({self.unknown_service_window:g} s): a copy of a "
+                              "fact still waiting for its service would be applied twice")
+        return policy
 
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
@@ -83,8 +105,9 @@ class Settings:
             "LANES": self.lanes,
             # off where a migration step runs before the service (compose, Kubernetes Jobs)
             "MIGRATE": self.environ.get("SPC_MIGRATE", "true").lower() not in ("0", "false", "no"),
-            "UNKNOWN_SERVICE_WINDOW": float(self.environ.get("SPC_UNKNOWN_SERVICE_WINDOW", 3600)),
+            "UNKNOWN_SERVICE_WINDOW": self.unknown_service_window,
             "RETENTION": self.retention,
+            "PRUNE_SECONDS": self.seconds("SPC_PRUNE_SECONDS", 600),
             "ENV": self.environ,
         }
 

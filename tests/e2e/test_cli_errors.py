@@ -129,6 +129,16 @@ def test_spc_run_with_a_retention_that_is_no_number_says_which_setting(tmp_path,
     failed_in_one_line(spc("run", "registry", env=env), "SPC_INBOX_RETENTION_DAYS must be a number")
 
 
+def test_spc_run_with_an_inbox_kept_less_than_the_unknown_service_window_refuses_to_start(tmp_path, amqp_uri):
+    """A parked fact's inbox record must outlive the window, or a copy of it is applied twice."""
+    _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AMQP_URI=amqp_uri,
+                         SPC_INBOX_RETENTION_DAYS="0.01", SPC_UNKNOWN_SERVICE_WINDOW="3600")
+    failed_in_one_line(spc("run", "audit", env=env), "SPC_INBOX_RETENTION_DAYS (0.01 days) must be longer than "
+                       "SPC_UNKNOWN_SERVICE_WINDOW (3600 s)")
+    _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AMQP_URI=amqp_uri, SPC_PRUNE_SECONDS="never")
+    failed_in_one_line(spc("run", "audit", env=env), "SPC_PRUNE_SECONDS must be a number of seconds")
+
+
 def test_a_bind_that_fails_after_the_check_is_one_line_too(tmp_path, busy_port):
     """The port taken between the check and the bind: the container's failure, not its traceback."""
     _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AUDIT_PORT=str(busy_port))
