@@ -416,15 +416,19 @@ def apply_batch(uow, events, apply_all, metrics=None, inbox="inbox"):
     records their ids (in `uow.<inbox>`). Returns how many were applied (the rest were
     duplicates).
 
-    While the database is unreachable the events are held and the transaction retried with
-    backoff (nothing partial is ever written: each try is one transaction); any other error
-    propagates."""
+    While the database is unreachable, or a try's connection was cut (a restart, a failover), the
+    events are held and the transaction retried with backoff (nothing partial is ever written:
+    each try is one transaction; a commit cut before its answer is found by the inbox on the next
+    try); any other error propagates."""
     started, attempt = time.monotonic(), 0
     while True:
         try:
             return _apply_batch(uow, events, apply_all, metrics, inbox)
         except DBAPIError as exc:
-            if _reachable(uow.engine) or time.monotonic() - started > HOLD_SECONDS:
+            # a connection cut mid-transaction (the server restarted, or failed over to its
+            # standby) is the database's outage too, even if a new connection already works
+            lost = exc.connection_invalidated
+            if (not lost and _reachable(uow.engine)) or time.monotonic() - started > HOLD_SECONDS:
                 raise
             attempt += 1
             if metrics is not None:

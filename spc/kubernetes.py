@@ -8,7 +8,8 @@ tests/e2e/test_kubernetes.py renders every overlay and validates each object off
 - `operators/rabbitmq.yaml`: a RabbitmqCluster (RabbitMQ Cluster Operator) and, for the Messaging
   Topology Operator, the vhost, exchanges, quorum queues, bindings, policies, users, permissions
   and topic permissions of deploy/rabbitmq/definitions.json (the same document, spc/definitions.py).
-- `operators/postgres.yaml`: one CloudNativePG Cluster per service, its database and owner.
+- `operators/postgres.yaml`: one CloudNativePG Cluster per service, its database and owner, three
+  instances with synchronous replication (quorum of one standby, durability required).
 - `components/urgent-lanes/`: each service's urgent lanes in Deployments of their own
   (`urgent.yaml`), the services' own Deployments left the bulk lanes (`bulk.yaml`, a patch).
 
@@ -30,6 +31,7 @@ BROKER = "spc-rabbitmq"
 RABBITMQ_IMAGE = "rabbitmq:4.0-management"
 RUN_AS = 10001  # the image's user (deploy/Dockerfile)
 TOKENS_DIR = "/etc/spc/tokens"
+SYNCHRONOUS = {"method": "any", "number": 1, "dataDurability": "required"}
 
 
 def _labels(service, component):
@@ -223,6 +225,10 @@ def postgres():
              "metadata": _meta(f"spc-{service}-db", _labels(service, "database")),
              "spec": {"instances": 3, "storage": {"size": "5Gi"},
                       "bootstrap": {"initdb": {"database": service, "owner": f"spc_{service}"}},
+                      # synchronous: a commit is acknowledged once one of the two standbys has it,
+                      # so a failover loses nothing acknowledged (tests/faults/test_database_failover.py);
+                      # `required`: with no standby up, writes wait rather than risk it (docs/reliability.md)
+                      "postgresql": {"synchronous": SYNCHRONOUS},
                       "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
                       "monitoring": {"enablePodMonitor": False}}}
             for service in SERVICE_NAMES]

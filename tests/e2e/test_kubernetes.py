@@ -87,6 +87,10 @@ def test_production_is_replicated_and_dev_is_small():
     first = lambda objs, kind: next(o for o in objs if o["kind"] == kind)  # noqa: E731
     assert first(prod, "RabbitmqCluster")["spec"]["replicas"] == 3
     assert {o["spec"]["instances"] for o in prod if o["kind"] == "Cluster"} == {3}
+    # a failover loses nothing acknowledged: a commit waits for a standby (tests/faults/test_database_failover.py)
+    assert all(o["spec"]["postgresql"]["synchronous"] == {"method": "any", "number": 1, "dataDurability": "required"}
+               for o in prod if o["kind"] == "Cluster")
+    assert not [o for o in dev if o["kind"] == "Cluster" and "synchronous" in o["spec"].get("postgresql", {})]
     assert first(dev, "RabbitmqCluster")["spec"]["replicas"] == 1
     assert {o["spec"]["replicas"] for o in dev if o["kind"] == "Deployment"} == {1}
     assert not [o for o in dev if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
