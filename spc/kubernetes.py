@@ -186,7 +186,9 @@ def rabbitmq():
                      "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
                      "persistence": {"storage": "10Gi"},
                      "rabbitmq": {"additionalPlugins": ["rabbitmq_prometheus"],
-                                  "additionalConfig": "prometheus.return_per_object_metrics = true\n"}}},
+                                  # the minority side of a partition pauses (docs/reliability.md)
+                                  "additionalConfig": "prometheus.return_per_object_metrics = true\n"
+                                                      "cluster_partition_handling = pause_minority\n"}}},
            _topology_object("Vhost", "spc", {"name": "spc"})]
     for e in doc["exchanges"]:
         out.append(_topology_object("Exchange", e["name"], {

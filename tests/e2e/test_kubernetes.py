@@ -86,6 +86,9 @@ def test_production_is_replicated_and_dev_is_small():
     prod, dev = rendered("production"), rendered("dev")
     first = lambda objs, kind: next(o for o in objs if o["kind"] == kind)  # noqa: E731
     assert first(prod, "RabbitmqCluster")["spec"]["replicas"] == 3
+    # a partition's minority side pauses (tests/cluster/test_partitions.py runs that setting)
+    assert "cluster_partition_handling = pause_minority" in first(prod, "RabbitmqCluster")["spec"]["rabbitmq"][
+        "additionalConfig"]
     assert {o["spec"]["instances"] for o in prod if o["kind"] == "Cluster"} == {3}
     # a failover loses nothing acknowledged: a commit waits for a standby (tests/faults/test_database_failover.py)
     assert all(o["spec"]["postgresql"]["synchronous"] == {"method": "any", "number": 1, "dataDurability": "required"}
