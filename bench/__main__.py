@@ -20,15 +20,20 @@ SIZES = {  # figure: (small, full) arguments
     "idle": ({"violations": 5}, {"violations": 60}),
     "apart": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "relay": ({"n": 500}, {"n": 10_000}),
+    "replication": ({"violations": 5, "commits": 200}, {"violations": 40, "commits": 2000}),
+    "retention": ({"seconds": 40, "per_second": 50, "horizon": 10, "prune_every": 5, "sample_every": 5},
+                  {"seconds": 600, "per_second": 100, "horizon": 60, "prune_every": 10}),
     "national": ({"services": 1_000, "seconds": 5, "moves": 4}, {"services": 100_000, "seconds": 30, "moves": 20}),
 }
-BY_NAME_ONLY = {"national"}  # long (its data takes minutes to make): run when named
+BY_NAME_ONLY = {"national", "retention"}  # long (data to make, or a long run): run when named
 GOALS = {"intake": "≥ 0.3 of the baseline", "journal": "≥ 0.3 of the baseline",
          "latency": "p99 ≤ 100 ms with 1,000 other events/s",
          "idle": "p50 ≤ 20 ms, p99 ≤ 50 ms with nothing else flowing",
          "apart": "p99 ≤ 100 ms with 1,000 other events/s, urgent lanes in processes of their own",
          "national": "reads p99 under 200 requests/s reported; a counter's move into the densest département < 100 ms",
-         "relay": "confirms batched: faster than one confirm per message"}
+         "relay": "confirms batched: faster than one confirm per message",
+         "retention": "the inbox and the outbox level off (pruned); only the journal grows",
+         "replication": "what synchronous replication costs a commit and a violation's path, against asynchronous"}
 
 
 def _cost(runs):
@@ -65,6 +70,27 @@ def _summarise(name, runs):
                 **{f"{what}_{q}_ms": median("reads", what, f"{q}_ms") for what in
                    ("services_by_department", "counter_catalogue") for q in ("p50", "p99")},
                 "reads_rate_req_s": median("reads", "rate_req_s")}
+    if name == "retention":
+        def tail(run, key):  # the second half of the run: flat once the horizon has passed
+            values = [s[key] for s in run["samples"][len(run["samples"]) // 2:]]
+            return min(values), max(values)
+        out = {"journal_end": statistics.median(r["samples"][-1]["journal"] for r in runs)}
+        for key in ("audit_inbox", "distribution_inbox", "distribution_outbox"):
+            out[f"{key}_second_half"] = [statistics.median(tail(r, key)[0] for r in runs),
+                                         statistics.median(tail(r, key)[1] for r in runs)]
+        out["audit_inbox_end_to_journal"] = statistics.median(
+            r["samples"][-1]["audit_inbox"] / max(1, r["samples"][-1]["journal"]) for r in runs)
+        return out
+    if name == "replication":
+        out = {}
+        for mode in ("asynchronous", "synchronous"):
+            for q in (50, 99):
+                out[f"{mode}_commit_p{q}_ms"] = statistics.median(percentile(r[f"{mode}_commit_ms"], q) for r in runs)
+                out[f"{mode}_violation_p{q}_ms"] = statistics.median(
+                    1000 * percentile(r[f"{mode}_latencies"], q) for r in runs)
+        out["commit_p50_ratio"] = out["synchronous_commit_p50_ms"] / out["asynchronous_commit_p50_ms"]
+        out["violation_p50_ratio"] = out["synchronous_violation_p50_ms"] / out["asynchronous_violation_p50_ms"]
+        return out
     if name in ("latency", "idle", "apart"):
         every = [x for r in runs for x in r["latencies"]]
         per_run = [(percentile(r["latencies"], 50), percentile(r["latencies"], 99)) for r in runs]
@@ -122,6 +148,13 @@ def main(argv=None):
 
 
 def _brief(name, run):
+    if name == "retention":
+        last = run["samples"][-1]
+        return (f"{last['sent']} sent; at the end audit's inbox {last['audit_inbox']}, its journal "
+                f"{last['journal']}, distribution's inbox {last['distribution_inbox']}")
+    if name == "replication":
+        return ", ".join(f"{mode}: commit p50 {percentile(run[mode + '_commit_ms'], 50):.2f} ms, violation p50 "
+                         f"{1000 * percentile(run[mode + '_latencies'], 50):.0f} ms" for mode in ("asynchronous", "synchronous"))
     if name == "national":
         reads = run["reads"]
         return (f"{run['services']} services, {run['listings']} listings; move {run['counter_move_ms']['p50']:.0f} ms; "

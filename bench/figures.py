@@ -178,9 +178,9 @@ def apart(violations, per_second):
     return latency(violations, per_second, apart=True)
 
 
-def latency(violations, per_second, apart=False):
+def latency(violations, per_second, apart=False, urls=None):
     from tests.faults import story
-    with stack() as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
+    with stack(urls) as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
         probe = Probe(fleet, SERVICES)
         if apart:
             (fleet.log_dir / "urgent").mkdir()
@@ -243,3 +243,78 @@ def relay(n):
             publisher.close()
         baseline = raw_rate(amqp_uri, n, len(body))
     return {"rate": batched, "before": one_by_one, "baseline": baseline}
+
+
+def replication(violations, commits):
+    """What synchronous replication costs (issue 27): each service's database on a primary with
+    a streaming standby on this machine (tests/faults/postgres_pair.py, each server flushing to disk), asynchronous (a failover
+    loses what the standby had not received) then synchronous (a commit waits for the standby's
+    flush: nothing acknowledged is lost). For each: a commit's latency (one row, `commits` in
+    turn) and `idle`'s path, a violation until suspended in registry, funding and distribution
+    (each hop commits at least once). The baseline is asynchronous, measured in the same run."""
+    from tests.faults.postgres_pair import PostgresPair
+    out = {}
+    for mode, synchronous in (("asynchronous", False), ("synchronous", True)):
+        pair = PostgresPair(f"/tmp/spc-bench-pair-{uuid.uuid4().hex[:8]}", synchronous=synchronous,
+                            fsync=True).start()
+        try:
+            for name in SERVICES:
+                pair.create_database(f"spc_{name}")
+            out[f"{mode}_commit_ms"] = _commit_latencies(pair.single_url("primary", "spc_audit"), commits)
+            urls = {name: pair.url(f"spc_{name}") for name in SERVICES}
+            out[f"{mode}_latencies"] = latency(violations, 0, urls=urls)["latencies"]
+        finally:
+            pair.stop()
+    return out
+
+
+def _commit_latencies(url, commits):
+    import psycopg
+    from spc.shared.persistence import postgresql_url
+    dsn = postgresql_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_commits (i integer)")
+        took = []
+        for i in range(commits):
+            started = time.perf_counter()
+            conn.execute("INSERT INTO bench_commits VALUES (%s)", (i,))
+            took.append(1000 * (time.perf_counter() - started))
+    return took
+
+
+def retention(seconds, per_second, horizon, prune_every, sample_every=10):
+    """Nothing grows without bound (issue 27): reports and counter updates at `per_second` for
+    `seconds`, the services keeping their inbox and sent outbox rows `horizon` seconds
+    (SPC_INBOX_RETENTION_DAYS, SPC_OUTBOX_RETENTION_DAYS) and pruning every `prune_every` s
+    (SPC_PRUNE_SECONDS); each table's rows counted every `sample_every` s. The inbox and the
+    outbox level off near `per_second` × (`horizon` + `prune_every`) events, while audit's
+    journal, which is never pruned, keeps growing."""
+    days = str(horizon / 86400)
+    env = {"SPC_INBOX_RETENTION_DAYS": days, "SPC_OUTBOX_RETENTION_DAYS": days,
+           "SPC_UNKNOWN_SERVICE_WINDOW": str(horizon / 2), "SPC_PRUNE_SECONDS": str(prune_every)}
+    from tests.faults import story
+    with stack() as (amqp_uri, fleet, db):
+        fleet.start(**env)
+        story.counters(amqp_uri)
+        sids = [_service(fleet) for _ in range(5)]
+        background = Background(amqp_uri, sids, per_second)
+        background.start()
+        samples, started = [], time.monotonic()
+        try:
+            while time.monotonic() - started < seconds:
+                time.sleep(sample_every)
+                sample = {"at_s": round(time.monotonic() - started, 1), "sent": background.sent,
+                          "journal": db.count("audit", audit_orm.journal)}
+                for name in SERVICES:
+                    orm = fleet_orm(name)
+                    sample[f"{name}_inbox"] = db.count(name, orm.processed_events)
+                    sample[f"{name}_outbox"] = db.count(name, orm.outbox)
+                samples.append(sample)
+        finally:
+            background.stop()
+        return {"samples": samples, "per_second": per_second, "horizon_s": horizon, "prune_every_s": prune_every}
+
+
+def fleet_orm(name):
+    import importlib
+    return importlib.import_module(f"spc.services.{name}.orm")

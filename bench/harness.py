@@ -48,10 +48,12 @@ def databases():
 
 
 @contextlib.contextmanager
-def stack():
-    """(amqp_uri, fleet, db): the four services ready on a fresh vhost and fresh databases."""
+def stack(urls=None):
+    """(amqp_uri, fleet, db): the four services ready on a fresh vhost and fresh databases (or
+    the databases of `urls`, {service: URL})."""
     from tests.support import Fleet
-    with vhost() as amqp_uri, databases() as urls, tempfile.TemporaryDirectory() as tmp:
+    with vhost() as amqp_uri, (contextlib.nullcontext(urls) if urls else databases()) as urls, \
+            tempfile.TemporaryDirectory() as tmp:
         fleet = Fleet(amqp_uri, urls, Path(tmp))
         db = Databases(urls)
         try:

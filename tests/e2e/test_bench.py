@@ -7,7 +7,7 @@ from bench.__main__ import main
 
 def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path):
     report = main(["--size", "small", "--runs", "1", "--out", str(tmp_path)])
-    assert set(report["figures"]) == {"intake", "journal", "latency", "idle", "apart", "relay"}
+    assert set(report["figures"]) == {"intake", "journal", "latency", "idle", "apart", "relay", "replication"}
     for name in ("intake", "journal", "relay"):
         summary = report["figures"][name]["summary"]
         assert summary["rate_msg_s"] > 0 and summary["baseline_msg_s"] > 0
@@ -22,6 +22,10 @@ def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path)
     assert set(idle) == {"registry", "funding", "distribution", "audit"}
     apart = report["figures"]["apart"]["summary"]  # the urgent processes took the violations
     assert apart["statements_per_event"]["registry (urgent)"]["per_event"] > 0
+    replication = report["figures"]["replication"]["summary"]  # both modes measured, side by side
+    for mode in ("asynchronous", "synchronous"):
+        assert 0 < replication[f"{mode}_commit_p50_ms"] <= replication[f"{mode}_commit_p99_ms"]
+        assert 0 < replication[f"{mode}_violation_p50_ms"]
     assert json.loads((tmp_path / "results-small.json").read_text())["size"] == "small"
     assert (tmp_path / "latency-small.svg").read_text().startswith("<svg")
 
@@ -35,3 +39,14 @@ def test_the_national_figure_runs_at_a_small_size(tmp_path):
     assert run["counter_move_ms"]["runs"] == 4 and run["counter_move_ms"]["p50"] > 0
     for what in ("services_by_department", "counter_catalogue"):
         assert run["reads"][what]["requests"] > 100 and 0 < run["reads"][what]["p50_ms"] <= run["reads"][what]["p99_ms"]
+
+
+def test_the_retention_figure_shows_the_pruned_tables_level_off(tmp_path):
+    """What `python -m bench retention` measures over 10 minutes, in 40 s: kept 10 s, pruned every 5 s."""
+    report = main(["retention", "--size", "small", "--runs", "1", "--out", str(tmp_path)])
+    run = report["figures"]["retention"]["runs"][0]
+    last = run["samples"][-1]
+    assert last["journal"] > 1000  # audit journaled everything (never pruned)
+    # its inbox holds only the last horizon and prune interval of it (a copy past that: docs/reliability.md)
+    assert last["audit_inbox"] < 0.6 * last["journal"]
+    assert report["figures"]["retention"]["summary"]["audit_inbox_second_half"][1] < last["journal"]
