@@ -1,7 +1,7 @@
 """apply_once and apply_batch (shared/consumer.py) on SQLite and PostgreSQL: an event's effect and
 its id commit together or not at all; a redelivery, a copy in the same batch or a copy another
 worker is applying at the same moment is recognised and applied nowhere; a database that goes
-away holds the event until it answers again."""
+away, or a connection cut mid-transaction, holds the event until it can be applied."""
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -262,6 +262,32 @@ def test_an_unreachable_database_holds_the_event_until_it_answers_then_applies_i
     # one line each, with the error's first line only (not SQLAlchemy's statement or its link)
     assert all(line.startswith("database unreachable while applying 1 event(s) (") for line in held)
     assert not [line for line in held if "\n" in line or "[SQL" in line or "sqlalche.me" in line], held
+    assert effects_in(pg_db) == [str(fact.event_id)] and recorded(pg_db, [fact]) == {str(fact.event_id)}
+
+
+def test_a_transaction_whose_connection_is_cut_is_tried_again_though_the_database_answers(pg_db, pg_url):
+    """A failover or a restart: the connection dies in the middle of the transaction while a new
+    one works at once (the standby promoted). Held and tried again, not raised (which would cost
+    the message one of its bounded attempts, and more on every cut); applied once."""
+    from spc.shared.persistence import make_engine
+    metrics, apply, fact = ServiceMetrics("funding"), Effects(), event()
+    admin, cut = make_engine(pg_url), []
+
+    def cut_then_write(uow, events):
+        apply(uow, events)
+        if not cut:
+            cut.append(True)
+            pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar()
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        uow.session.execute(text("SELECT 1"))
+
+    try:
+        assert apply_batch(pg_db.uow(), [fact], cut_then_write, metrics) == 1
+    finally:
+        admin.dispose()
+    assert metrics.registry.get_sample_value("spc_funding_database_waits_total") == 1
+    assert len(apply.calls) == 2  # the cut try, then the whole transaction again
     assert effects_in(pg_db) == [str(fact.event_id)] and recorded(pg_db, [fact]) == {str(fact.event_id)}
 
 
