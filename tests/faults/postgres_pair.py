@@ -3,10 +3,11 @@
 standby made by `pg_basebackup` and following the primary's WAL. For the database failover
 faults (tests/faults/test_database_failover.py) and for trying SPC's failover by hand:
 
-    python -m tests.faults.postgres_pair /tmp/pair --sync    # start a pair, print SPC's URLs
+    python -m tests.faults.postgres_pair /tmp/pair           # start a pair (synchronous; --async), print SPC's URLs
     # ... point SPC at them, then:
     kill -9 $(head -1 /tmp/pair/primary/postmaster.pid)       # lose the primary
     runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl promote -D /tmp/pair/standby
+    python -m tests.faults.postgres_pair /tmp/pair --stop    # stop both, remove the folder
 
 SPC reaches the pair with a multi-host URL (libpq's, through psycopg 3):
 `postgresql://postgres@/DB?host=127.0.0.1:P1&host=127.0.0.1:P2&target_session_attrs=read-write`.
@@ -179,7 +180,11 @@ def _alive(pid):
 
 
 if __name__ == "__main__":
-    base = sys.argv[1] if len(sys.argv) > 1 else "/tmp/spc-postgres-pair"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    base = args[0] if args else "/tmp/spc-postgres-pair"
+    if "--stop" in sys.argv:
+        PostgresPair(base).stop()
+        sys.exit(0)
     pair = PostgresPair(base, synchronous="--async" not in sys.argv).start()
     for name in ("registry", "funding", "distribution", "audit"):
         pair.create_database(f"spc_{name}")
