@@ -7,6 +7,9 @@ faults (tests/faults/test_database_failover.py) and for trying SPC's failover by
     # ... point SPC at them, then:
     kill -9 $(head -1 /tmp/pair/primary/postmaster.pid)       # lose the primary
     runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl promote -D /tmp/pair/standby
+    # synchronous: the promoted standby waits for a standby of its own at every commit; clear it
+    psql -h 127.0.0.1 -p STANDBY_PORT -U postgres -c "ALTER SYSTEM SET synchronous_standby_names = ''" \
+         -c "SELECT pg_reload_conf()"
     python -m tests.faults.postgres_pair /tmp/pair --stop    # stop both, remove the folder
 
 SPC reaches the pair with a multi-host URL (libpq's, through psycopg 3):
