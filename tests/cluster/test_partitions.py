@@ -49,6 +49,7 @@ def netns_cluster():
     try:
         _run("start", timeout=240)
     except subprocess.CalledProcessError as exc:
+        subprocess.run([str(SCRIPT), "stop"], timeout=240, capture_output=True)
         pytest.fail(f"the partition cluster did not start: {exc.stdout}{exc.stderr}"[-3000:])
     try:
         yield
