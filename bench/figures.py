@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from spc.services.audit import orm as audit_orm
 from spc.services.distribution import orm as distribution_orm
 from spc.services.funding import orm as funding_orm
+from spc.fleet import spec
 from spc.services.registry import orm as registry_orm
 from tests.support import Fleet
 
@@ -306,15 +307,10 @@ def retention(seconds, per_second, horizon, prune_every, sample_every=10):
                 sample = {"at_s": round(time.monotonic() - started, 1), "sent": background.sent,
                           "journal": db.count("audit", audit_orm.journal)}
                 for name in SERVICES:
-                    orm = fleet_orm(name)
+                    orm = spec(name).unit_of_work.orm
                     sample[f"{name}_inbox"] = db.count(name, orm.processed_events)
                     sample[f"{name}_outbox"] = db.count(name, orm.outbox)
                 samples.append(sample)
         finally:
             background.stop()
         return {"samples": samples, "per_second": per_second, "horizon_s": horizon, "prune_every_s": prune_every}
-
-
-def fleet_orm(name):
-    import importlib
-    return importlib.import_module(f"spc.services.{name}.orm")

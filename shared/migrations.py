@@ -51,3 +51,16 @@ def run_env(context, target_metadata):
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
+
+
+def create_inbox_age_index_v1(op):
+    """For each service's migration that added it (0008_audit, 0006_distribution, 0005_funding,
+    0005_registry): `processed_events` (shared/outbox.py) indexed by `processed_at`, which the
+    prune reads (shared/retention.py). Frozen: a later change of the index is a new function."""
+    with op.batch_alter_table("processed_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_processed_events_processed_at"), ["processed_at"], unique=False)
+
+
+def drop_inbox_age_index_v1(op):
+    with op.batch_alter_table("processed_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_processed_events_processed_at"))

@@ -3,11 +3,13 @@
 standby made by `pg_basebackup` and following the primary's WAL. For the database failover
 faults (tests/faults/test_database_failover.py) and for trying SPC's failover by hand:
 
-    python -m tests.faults.postgres_pair /tmp/pair           # start a pair (synchronous; --async), print SPC's URLs
-    # ... point SPC at them, then:
-    kill -9 $(head -1 /tmp/pair/primary/postmaster.pid)       # lose the primary
-    runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl promote -D /tmp/pair/standby
-    # synchronous: the promoted standby waits for a standby of its own at every commit; clear it
+    python -m tests.faults.postgres_pair /tmp/pair           # start a pair (synchronous; --async): prints
+    #   SPC's URLs and, last, the primary's and the standby's ports (STANDBY_PORT below)
+    # ... export each printed *_DATABASE_URL for SPC, then:
+    kill -9 $(head -1 /tmp/pair/primary/postmaster.pid)       # lose the primary (its backends follow)
+    runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" promote -D /tmp/pair/standby
+    # synchronous: the promoted standby waits for a standby of its own at every commit (writes
+    # hang until this is done): clear it right after the promotion
     psql -h 127.0.0.1 -p STANDBY_PORT -U postgres -c "ALTER SYSTEM SET synchronous_standby_names = ''" \
          -c "SELECT pg_reload_conf()"
     python -m tests.faults.postgres_pair /tmp/pair --stop    # stop both, remove the folder
@@ -68,6 +70,14 @@ class PostgresPair:
                          *args, check=check)
 
     def start(self):
+        """Both servers up and streaming; on any failure, what was started is stopped again."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         if self.base.exists():
             shutil.rmtree(self.base)
         self.base.mkdir(parents=True)

@@ -12,7 +12,7 @@ standby is promoted (what CloudNativePG does behind its `-rw` Service).
 - **asynchronous replication** (PostgreSQL's default): the primary acknowledges commits the
   standby has not received; the services acknowledge the messages to the broker, and once the
   standby is promoted those effects are gone for good. The test shows that window: confirmed
-  events lost, every one of them published while the standby lagged."""
+  events lost, all published before the crash, and where each lies against the lag printed."""
 import os
 import signal
 import time
@@ -109,5 +109,6 @@ def test_asynchronous_failover_loses_what_the_standby_had_not_received(pair, fle
     print(f"asynchronous failover: {len(lost)} confirmed event(s) lost, published between "
           f"{min(op.at for op in window) - lag_began:+.2f} s and {max(op.at for op in window) - lag_began:+.2f} s "
           f"from the moment the standby stopped receiving (crash at {crashed - lag_began:+.2f} s)")
-    # every loss lies in the window: received and acknowledged while the standby lagged
-    assert all(lag_began - 1 <= op.at <= crashed for op in window), [(op.at - lag_began) for op in window]
+    # every loss was published before the crash (only the lost primary could have applied it);
+    # where each lies against the lag is printed above (a backlog can hold an event a while)
+    assert all(op.at <= crashed for op in window), [(op.at - lag_began) for op in window]

@@ -6,7 +6,7 @@ Revises: 0004_registry
 Each prune batch looks for the oldest applied events; without the index, every batch read the
 whole inbox.
 """
-from alembic import op
+from spc.shared.migrations import create_inbox_age_index_v1, drop_inbox_age_index_v1
 
 revision = '0005_registry'
 down_revision = '0004_registry'
@@ -15,10 +15,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_processed_events_processed_at"), ["processed_at"], unique=False)
+    from alembic import op
+    create_inbox_age_index_v1(op)
 
 
 def downgrade():
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_processed_events_processed_at"))
+    from alembic import op
+    drop_inbox_age_index_v1(op)
