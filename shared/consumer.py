@@ -15,6 +15,7 @@ import os
 import time
 from functools import partial
 
+import amqp.exceptions
 import eventlet
 import eventlet.semaphore
 from eventlet.queue import Empty, LightQueue
@@ -45,6 +46,7 @@ URGENT, BULK = "urgent", "bulk"
 LANES = (URGENT, BULK)
 BATCHES_IN_FLIGHT = 2  # per batched queue: the others wait, and grow meanwhile
 LINGER = 0.005  # seconds a batch waits to fill once its first event is there
+TOPOLOGY_RETRY = 10.0  # seconds between tries while part of the topology is missing
 DEFAULT_WORKERS = {URGENT: 4, BULK: 10}
 
 
@@ -69,9 +71,18 @@ class RawQueueConsumer(QueueConsumer):
         super().on_consume_end(connection, channel)
 
     def get_consumers(self, consumer_cls, channel):
-        topology.declare_all(channel)
+        try:
+            topology.declare(channel, self.container.service_name)
+        except topology.TopologyMissing as exc:
+            # a setting to fix, not a crash: said, then tried again as a lost connection is (the
+            # service stays not ready meanwhile), until the operators load the definitions
+            log.error("%s: %s; trying again in %g s", self.container.service_name, exc, TOPOLOGY_RETRY)
+            eventlet.sleep(TOPOLOGY_RETRY)
+            raise amqp.exceptions.RecoverableConnectionError(str(exc)) from None
         for provider in self._providers:
-            consumer = consumer_cls(queues=[provider.queue], accept=None,
+            # auto_declare off: kombu would declare the queue's exchanges too, which the
+            # service's broker user may not configure (declared above, by what it owns)
+            consumer = consumer_cls(queues=[provider.queue], accept=None, auto_declare=False,
                                     on_message=partial(self.handle_message, provider, None))
             # basic.qos applies to the consumers started after it on the channel: start each
             # one right after its own (else every queue would get the last queue's prefetch)
@@ -98,7 +109,7 @@ class DeadLetters(SharedExtension):
     """Publishes rejected messages, untouched, to `spc.dead` with the reason in a header."""
 
     def setup(self):
-        self.publisher = Publisher(self.container.config["AMQP_URI"])
+        self.publisher = Publisher(self.container.config["AMQP_URI"], self.container.service_name)
 
     def stop(self):
         self.publisher.close()

@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from .errors import Rejection
 from .explain import explain
-from .events import payload_schema, known_event_type
+from .events import entry, known_event_type, payload_schema
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -134,6 +134,9 @@ def parse(raw, routing_key=None, accepted_types=None):
         schema = payload_schema(etype, version)
     except KeyError:
         raise Rejection("unsupported_version", f"{etype} schema_version {version} is not supported") from None
+    refused = entry(etype, version).refuses_producer(env["producer"])
+    if refused:
+        raise Rejection("wrong_producer", refused)
     try:
         payload = schema.load(env["payload"])
     except ValidationError as exc:

@@ -26,8 +26,8 @@ class Publisher:
     `connection.blocked`), None otherwise. While blocked, a batch waits for its confirms as long
     as the alarm lasts (its rows stay unsent in the outbox), reading the socket, not spinning."""
 
-    def __init__(self, uri):
-        self.uri = uri
+    def __init__(self, uri, service=None):
+        self.uri, self.service = uri, service  # `service`: whose queues it declares (topology.declare)
         self._lock = eventlet.semaphore.Semaphore(1)
         self._conn = None
         self._producer = None
@@ -49,7 +49,7 @@ class Publisher:
             self._conn = amqp_connection(self.uri, on_blocked=self._on_blocked, on_unblocked=self._on_unblocked)
             self._conn.ensure_connection(max_retries=3)
             channel = self._conn.channel()
-            topology.declare_all(channel)
+            topology.declare(channel, self.service)
             self._producer = Producer(channel)
         return self._producer
 

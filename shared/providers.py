@@ -81,7 +81,7 @@ class Database(DependencyProvider):
         config, spec = self.container.config, self.container.service_cls.spec
         self.database = ServiceDatabase(spec, make_engine(config["DATABASE_URL"]),
                                         migrate=config.get("MIGRATE", True), on_commit=self.kick)
-        self.publisher = Publisher(config["AMQP_URI"])
+        self.publisher = Publisher(config["AMQP_URI"], self.container.service_name)
         self.relay = OutboxRelay(self.database.engine, spec.unit_of_work.outbox_table, self.publisher,
                                  self.database.lock)
         self._wake = LightQueue(maxsize=1)

@@ -5,10 +5,15 @@ catalogue (shared/events) routes to it, so routing, dispatch (each consumer's ha
 checked against these bindings when it starts) and deploy/rabbitmq/definitions.json (generated
 by `spc definitions`) cannot drift apart.
 
-An event published to a topic exchange with no bound queue is confirmed and lost (nameko and kombu
-publish with mandatory=False), so every service declares all queues and bindings at start-up, not
-only its own: whichever service starts first, nothing it publishes falls on the floor.
+Each queue has an owner, the service that consumes it. A service declares its own queues and
+binds them; its broker user may configure those only (least privilege: spc/definitions.py). It
+checks that everything else exists before it publishes or consumes: an event published to a topic
+exchange with no bound queue is confirmed and lost (nameko and kombu publish with
+mandatory=False). With deploy/rabbitmq/definitions.json loaded, as in deployment, everything
+exists; on a broker without it (a local RabbitMQ's guest, the embedded broker), what is missing is
+created, so whichever service starts first, nothing it publishes falls on the floor.
 """
+import amqp
 from kombu import Exchange, Queue, binding
 
 from . import events
@@ -29,15 +34,18 @@ QUORUM = {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
 
 
 
-def _queue(name, exchange, keys=None, dead_key=None):
+def _queue(name, exchange, keys=None, dead_key=None, owner=None):
     """A quorum queue bound to `exchange` with `keys` (default: the types the catalogue routes
-    to it); `event_types` is what its consumer must handle (None: whatever comes)."""
+    to it); `event_types` is what its consumer must handle (None: whatever comes); `owner` the
+    service that consumes it (default: the first part of its name)."""
     bound = events.routed_to(name) if keys is None else keys
     dead_key = dead_key or ("inbound" if exchange is INBOUND else "events")
     q = Queue(name, bindings=[binding(exchange, routing_key=k) for k in bound],
               durable=True, queue_arguments={**QUORUM, "x-dead-letter-routing-key": dead_key})
     q.dead_letter_key = dead_key  # where our consumers dead-letter rejected messages
     q.event_types = frozenset(bound) if keys is None else None
+    q.owner = owner or name.split(".", 1)[0]
+    assert q.owner in events.SERVICES, name
     return q
 
 
@@ -59,13 +67,14 @@ RETIRED_AUDIT_INBOUND = _queue("audit.inbound", INBOUND, keys=[])
 RETIRED_AUDIT_INBOUND.event_types = AUDIT_COMPLIANCE.event_types | AUDIT_REPORTS.event_types
 RETIRED_BINDINGS = [(RETIRED_AUDIT_INBOUND, INBOUND, k)
                     for k in ("compliance.violation_reported", "usager.report_submitted")]
-INBOUND_UNROUTED = _queue("spc.inbound.unrouted", UNROUTED, keys=[""], dead_key="inbound")
+INBOUND_UNROUTED = _queue("spc.inbound.unrouted", UNROUTED, keys=[""], dead_key="inbound", owner="audit")
 INBOUND_UNROUTED.event_types = frozenset()  # what no queue is bound to: always refused
 
 INBOUND_DEAD = Queue("spc.inbound.dead", DEAD, routing_key="inbound", durable=True,
                      queue_arguments={"x-queue-type": "quorum"})
 EVENTS_DEAD = Queue("spc.events.dead", DEAD, routing_key="events", durable=True,
                     queue_arguments={"x-queue-type": "quorum"})
+INBOUND_DEAD.owner = EVENTS_DEAD.owner = None  # the operators' (spc dlq): no service declares them
 
 CONSUMER_QUEUES = [REGISTRY_EVENTS, FUNDING_EVENTS, DISTRIBUTION_EVENTS, DISTRIBUTION_INBOUND,
                    AUDIT_COMPLIANCE, AUDIT_STANDINGS, AUDIT_REPORTS, AUDIT_JOURNAL,
@@ -81,11 +90,82 @@ def queue_named(name):
     raise KeyError(f"no consumer queue named {name!r}")
 
 
-def declare_all(channel):
-    """Declare every exchange, queue and binding (idempotent)."""
+def owned_by(service):
+    """The consumer queues `service` declares, binds and reads."""
+    return [q for q in CONSUMER_QUEUES if q.owner == service]
+
+
+class TopologyMissing(Exception):
+    """Part of the topology is missing and this broker user may not create it."""
+
+
+def declare(channel, service=None):
+    """Make sure the whole topology is there (idempotent). `service` declares its own queues and
+    binds them (and unbinds its retired ones); everything else is only checked, and created when
+    missing, which the broker allows to a user of a vhost without SPC's definitions (a local
+    RabbitMQ's guest) and refuses to SPC's confined users: TopologyMissing then names what is
+    missing and how to create it. `service=None` (tools, tests) owns nothing."""
+    if not isinstance(channel, amqp.Channel):  # the embedded broker: no users, no permissions
+        for exchange in EXCHANGES:
+            exchange(channel).declare()
+        for queue in CONSUMER_QUEUES + DEAD_LETTER_QUEUES:
+            queue(channel).declare()
+        return
     for exchange in EXCHANGES:
-        exchange(channel).declare()
+        _ensure(channel, "exchange", exchange.name, exchange.type,
+                lambda ch, e=exchange: _declare_exchange(ch, e))
     for queue in CONSUMER_QUEUES + DEAD_LETTER_QUEUES:
-        queue(channel).declare()
+        if service is not None and queue.owner == service:
+            _declare_queue(channel, queue)
+        else:
+            _ensure(channel, "queue", queue.name, None, lambda ch, q=queue: _declare_queue(ch, q))
     for queue, exchange, key in RETIRED_BINDINGS:  # a no-op once they are gone
-        channel.queue_unbind(queue.name, exchange.name, key)
+        if queue.owner == service:
+            channel.queue_unbind(queue.name, exchange.name, key)
+
+
+def _bindings(queue):
+    if queue.exchange is not None and queue.exchange.name:  # a dead-letter queue
+        return [(queue.exchange.name, queue.routing_key)]
+    return [(b.exchange.name, b.routing_key) for b in queue.bindings]
+
+
+def _declare_exchange(channel, exchange):
+    channel.exchange_declare(exchange.name, exchange.type, durable=True, auto_delete=False,
+                             arguments=dict(exchange.arguments or {}))
+
+
+def _declare_queue(channel, queue):
+    channel.queue_declare(queue.name, durable=True, exclusive=False, auto_delete=False,
+                          arguments=dict(queue.queue_arguments or {}))
+    for exchange, key in _bindings(queue):
+        channel.queue_bind(queue.name, exchange, key)
+
+
+def _ensure(channel, kind, name, type_, create):
+    """Check that exchange or queue `name` exists (a passive declare, which needs no right), on
+    a channel of its own: the broker closes the channel that asks for something missing."""
+    probe = channel.connection.channel()
+    try:
+        if kind == "exchange":
+            probe.exchange_declare(name, type_, passive=True)
+        else:
+            probe.queue_declare(name, passive=True)
+        probe.close()
+        return
+    except amqp.exceptions.NotFound:
+        pass
+    maker = channel.connection.channel()
+    try:
+        create(maker)
+        maker.close()
+    except amqp.exceptions.AccessRefused as exc:
+        raise TopologyMissing(
+            f"the {kind} {name!r} is missing from this vhost and this broker user may not create it "
+            f"({exc.reply_text}): load SPC's definitions first (spc definitions --load, "
+            "deploy/rabbitmq/README.md)") from None
+
+
+def declare_all(channel):
+    """Everything, owned by nobody: what tools and tests use on a vhost of their own."""
+    declare(channel)

@@ -79,7 +79,8 @@ def _preflight(settings, names):
     check_ports(settings, names)
     check_database_encodings(settings, names)
     if not settings.embedded:
-        _check_broker(settings.amqp_uri)
+        for uri in dict.fromkeys(settings.amqp_uri_for(name) for name in names):
+            _check_broker(uri)
 
 
 def _check_broker(uri):

@@ -36,6 +36,14 @@ class Settings:
     def bind(self):
         return self.environ.get("SPC_BIND", "0.0.0.0")
 
+    def amqp_uri_for(self, service):
+        """`<SERVICE>_AMQP_URI`, else AMQP_URI: each service logs in as its own broker user
+        (spc-registry...), whose rights are confined to its own queues and event types
+        (deploy/rabbitmq/definitions.json), even when one process runs them all (`spc up`)."""
+        if self.embedded:
+            return self.amqp_uri
+        return self.environ.get(f"{service.upper()}_AMQP_URI") or self.amqp_uri
+
     def database_url(self, service, create_dir=True):
         """`<SERVICE>_DATABASE_URL`, else the SQLite file under SPC_DATA_DIR (the folder made
         only when `create_dir`)."""
@@ -92,7 +100,7 @@ class Settings:
 
     def service_config(self, service):
         return {
-            "AMQP_URI": self.amqp_uri,
+            "AMQP_URI": self.amqp_uri_for(service),
             "DATABASE_URL": database_url(service, self.environ),
             "WEB_SERVER_ADDRESS": f"{self.bind}:{self.port(service)}",
             # bulk lanes share SPC_MAX_WORKERS; urgent lanes (violations, standings) have their

@@ -67,18 +67,50 @@ def external_systems():
     return {user: (sorted(w), sorted(r)) for user, (w, r) in sorted(systems.items())}
 
 
+def service_rights(service):
+    """The permission and topic permissions of SPC service `service`'s broker user: it may
+    configure and read its own queues only (topology.owned_by), bind them from the exchanges they
+    need with their own keys only, publish on spc.events the types it produces only (and on
+    spc.inbound what it relays), and dead-letter to spc.dead."""
+    user, own = f"spc-{service}", topology.owned_by(service)
+    queues = [q.name for q in own]
+    keys = {}  # exchange: the routing keys its queues are bound with
+    for queue in own:
+        for b in queue.bindings:
+            keys.setdefault(b.exchange.name, set()).add(b.routing_key)
+    for queue, exchange, key in topology.RETIRED_BINDINGS:  # it unbinds them (topology.declare)
+        if queue.owner == service:
+            keys.setdefault(exchange.name, set()).add(key)
+    produced = sorted(e.name for e in events.event_types() if e.producer == service)
+    relayed = sorted(e.name for e in events.event_types() if service in e.relayed_by)
+    writes = [topology.EVENTS.name, topology.DEAD.name] + ([topology.INBOUND.name] if relayed else [])
+    permission = _permission(user, _any_of(queues), _any_of(queues + writes),
+                             _any_of(queues + [e for e in sorted(keys) if e not in queues]))
+
+    def bound(exchange):  # the keys it may bind from `exchange` (topic read)
+        return _any_of(sorted(keys[exchange])) if exchange in keys else "^$"
+    dead_keys = sorted({q.dead_letter_key for q in topology.CONSUMER_QUEUES})
+    topics = [_topic(user, topology.EVENTS.name, _any_of(produced), bound(topology.EVENTS.name)),
+              _topic(user, topology.DEAD.name, _any_of(dead_keys), "^$")]
+    if relayed or topology.INBOUND.name in keys:
+        topics.append(_topic(user, topology.INBOUND.name, _any_of(relayed) if relayed else "^$",
+                             bound(topology.INBOUND.name)))
+    return permission, topics
+
+
 def _access():
     """Users, their permissions and their topic permissions."""
-    own = _any_of([q.name for q in topology.CONSUMER_QUEUES if not q.name.startswith("spc.")])
-    own = own.replace("^(", "^(spc\\..*|")  # every spc.* exchange and queue, and its consumer queues
     users = [_user(f"spc-{name}") for name in SERVICE_NAMES] + [_user("spc-operator")]
     # operators' login to the management UI and API (no message rights of its own)
     users.append(dict(_user("spc-admin"), tags="administrator"))
-    permissions = [_permission(f"spc-{name}", own, own, own) for name in SERVICE_NAMES]
+    permissions, topics = [], []
+    for name in SERVICE_NAMES:
+        permission, own_topics = service_rights(name)
+        permissions.append(permission)
+        topics += own_topics
     permissions.append(_permission(
         "spc-operator", "^$", _any_of(["amq.default", topology.INBOUND.name, topology.UNROUTED.name]),
         _any_of([q.name for q in topology.DEAD_LETTER_QUEUES])))
-    topics = []
     for user, (writes, reads) in external_systems().items():
         users.append(_user(user, EXTERNAL_LIMITS))
         own_queues = re.escape(user.replace("-", ".", 1) + ".") + ".*"  # ext-payments: ext.payments.*

@@ -48,3 +48,41 @@ def refuse_connections(url, refuse):
             admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d", d=database)
     finally:
         admin.close()
+
+
+class ConfinedVhost:
+    """deploy/rabbitmq/definitions.json loaded as written into a fresh vhost, its users renamed
+    with a suffix of their own (users are the broker's, not the vhost's) and given passwords:
+    `uri("spc-funding")` logs in as that user, confined as in deployment. guest may also do
+    anything there (the tests' own observer). `close()` deletes the vhost and the users."""
+
+    def __init__(self, prefix="spc_defs"):
+        import json
+        from pathlib import Path
+        self.vhost = unique(prefix)
+        tag = self.vhost.rsplit("_", 1)[1][:8]
+        text = (Path(__file__).resolve().parents[1] / "deploy/rabbitmq/definitions.json").read_text()
+        doc = json.loads(text.replace('"vhost": "spc"', f'"vhost": "{self.vhost}"').replace(
+            '"name": "spc"', f'"name": "{self.vhost}"'))
+        self.users = {}
+        for section in ("users", "permissions", "topic_permissions"):
+            for item in doc[section]:
+                key = "name" if section == "users" else "user"
+                item[key] = self.users.setdefault(item[key], f"{item[key]}-{tag}")
+        self.definitions = doc
+        requests.post(f"{RABBIT_API}/definitions", json=doc, timeout=30).raise_for_status()
+        for real in self.users.values():
+            requests.put(f"{RABBIT_API}/users/{real}", json={"password": "pw-" + real, "tags": ""},
+                         timeout=10).raise_for_status()
+        requests.put(f"{RABBIT_API}/permissions/{self.vhost}/guest", timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        self.guest = f"{AMQP_BASE}/{self.vhost}"
+
+    def uri(self, user):
+        real = self.users[user]
+        return f"amqp://{real}:pw-{real}@{AMQP_BASE.split('@', 1)[1]}/{self.vhost}"
+
+    def close(self):
+        delete_vhost(self.vhost)
+        for real in self.users.values():
+            requests.delete(f"{RABBIT_API}/users/{real}", timeout=10)

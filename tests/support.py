@@ -6,6 +6,8 @@ import uuid
 import pika
 import requests
 
+from spc.shared import events
+
 from spc.client import StaffClient, free_port, free_ports, reserve_ports  # noqa: F401  (free_port(s): for the fixtures)
 
 TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor": "t-auditor",
@@ -69,7 +71,11 @@ def await_lock_waiters(engine, count, what):
     wait_for(what, waiting, timeout=30)
 
 
-def envelope(event_type, payload, version=1, event_id=None, producer="test-suite"):
+def envelope(event_type, payload, version=1, event_id=None, producer=None):
+    """An envelope as its producer would publish it: by default from the service that owns an
+    outbound type (consumers refuse any other), from "test-suite" for an inbound one."""
+    if producer is None:
+        producer = events.producer_of(event_type) or "test-suite"
     return {"event_id": event_id or str(uuid.uuid4()), "event_type": event_type,
             "schema_version": version, "occurred_at": "2026-11-25T10:00:00+01:00",
             "producer": producer, "payload": payload}
@@ -79,6 +85,22 @@ def pika_params(amqp_uri):
     """One URI or a failover list (`;`), as SPC takes AMQP_URI."""
     from spc.operations import pika_parameters
     return pika_parameters(amqp_uri)
+
+
+def broker_refusal(uri, action):
+    """Run `action(channel)` (pika, confirms on) as the user of `uri`: None if the broker allowed
+    it, else its refusal code (403 ACCESS_REFUSED...)."""
+    conn = pika.BlockingConnection(pika.URLParameters(uri))
+    try:
+        channel = conn.channel()
+        channel.confirm_delivery()
+        action(channel)
+        return None
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        return exc.reply_code
+    finally:
+        if conn.is_open:
+            conn.close()
 
 
 def publish_inbound(amqp_uri, body, routing_key, message_id=None, exchange="spc.inbound"):

@@ -25,6 +25,9 @@ OPENING_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "di
 
 
 INBOUND_EXCHANGE, EVENTS_EXCHANGE = "spc.inbound", "spc.events"  # (shared/topology.py declares them)
+# SPC's services: each produces the outbound types named after it (`funding.tranche_released`:
+# funding), and its broker user may publish those only (spc/definitions.py).
+SERVICES = ("registry", "funding", "distribution", "audit")
 
 
 @dataclass(frozen=True)
@@ -38,23 +41,41 @@ class EventType:
     queues: tuple = ()           # SPC consumer queues it is routed to (besides the journal)
     publishers: tuple = ()       # inbound: the external systems (broker users) that may publish it
     readers: tuple = field(default=())  # outbound: the external systems that may bind a queue to it
+    relayed_by: tuple = ()       # inbound: the SPC services that may relay it (their producer name)
 
     @property
     def exchange_name(self):
         return INBOUND_EXCHANGE if self.inbound else EVENTS_EXCHANGE
+
+    @property
+    def producer(self):
+        """The SPC service that produces an outbound type (the first part of its name); None for
+        an inbound type, which outside systems publish."""
+        return None if self.inbound else self.name.split(".", 1)[0]
+
+    def refuses_producer(self, producer):
+        """Why an event of this type may not come from `producer` (None when it may): an outbound
+        type comes from its service only; an inbound one never claims to come from an SPC
+        service, unless that service relays it."""
+        if self.producer is not None and producer != self.producer:
+            return f"{self.name} is produced by {self.producer}, not {producer!r}"
+        if self.inbound and producer in SERVICES and producer not in self.relayed_by:
+            return f"{producer} does not relay {self.name}"
+        return None
 
 
 _CATALOGUE = {}
 
 
 def event(name, *, description, example, queues=(), publishers=(), readers=(), inbound=False,
-          version=1):
+          version=1, relayed_by=()):
     """Class decorator: `cls` is the payload schema of event type `name` at `version`."""
     def wrap(cls):
         if (name, version) in _CATALOGUE:
             raise ValueError(f"{name} v{version} is declared twice")
         _CATALOGUE[(name, version)] = EventType(name, version, cls(), inbound, description, example,
-                                                tuple(queues), tuple(publishers), tuple(readers))
+                                                tuple(queues), tuple(publishers), tuple(readers),
+                                                tuple(relayed_by))
         return cls
     return wrap
 
@@ -62,6 +83,15 @@ def event(name, *, description, example, queues=(), publishers=(), readers=(), i
 def event_types():
     """Every declared (event type, version), sorted."""
     return [_CATALOGUE[key] for key in sorted(_CATALOGUE)]
+
+
+def producer_of(event_type):
+    """The SPC service that produces `event_type`, None if no SPC service does (inbound, unknown)."""
+    return next((e.producer for e in event_types() if e.name == event_type and e.producer), None)
+
+
+def entry(event_type, version=1):
+    return _CATALOGUE[(event_type, version)]
 
 
 def payload_schema(event_type, version=1):

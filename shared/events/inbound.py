@@ -28,7 +28,7 @@ class ViolationReported(Payload):
 
 
 @event("usager.report_submitted", inbound=True, queues=["audit.reports"],
-       publishers=["ext-vox-usagers"],
+       publishers=["ext-vox-usagers"], relayed_by=["distribution"],
        description="A citizen's report about a service, recorded by audit for triage. A report alone "
                    "never suspends a service. A France Services agent may relay a visitor's report from "
                    "a counter (distribution's `POST /counters/{counter_id}/reports`, added in 1.1): it "

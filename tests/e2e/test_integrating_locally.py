@@ -2,7 +2,8 @@
 RabbitMQ: `spc definitions --vhost ... --passwords-from-env --load ...` makes a vhost of their own
 with SPC's topology and users; the page's Python publisher, taken from the page itself, publishes
 as `ext-inspection` with confirms and the event waits in audit's queue; a type that user does not
-own is refused by the broker (403), as in deployment; SPC's own user can run SPC there."""
+own is refused by the broker (403), as in deployment; then step 3 as the page writes it (bash):
+`spc up` there, each service as its own confined broker user, and audit takes the violation."""
 import json
 import os
 import re
@@ -13,7 +14,6 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from kombu import Connection
 
 from spc.shared import topology
 from tests.servers import AMQP_BASE, RABBIT_API, unique
@@ -44,13 +44,15 @@ def try_vhost():
 
 def test_an_integrator_tries_publishing_on_a_local_vhost_as_the_page_says(tmp_path, try_vhost):
     assert "spc definitions --vhost spc-try --passwords-from-env --load http://guest:guest@127.0.0.1:15672" in DOC
-    secrets = {"SPC_BROKER_PASSWORD_EXT_INSPECTION": "pw-inspection-0123", "SPC_BROKER_PASSWORD_SPC_REGISTRY": "pw-registry-4567"}
+    secrets = {"SPC_BROKER_PASSWORD_EXT_INSPECTION": "pw-inspection-0123",
+               **{f"SPC_BROKER_PASSWORD_SPC_{s}": f"pw-{s.lower()}-4567" for s in ("REGISTRY", "FUNDING", "DISTRIBUTION", "AUDIT")}}
     env = dict(os.environ, **secrets)
     loaded = subprocess.run([sys.executable, "-m", "spc.cli", "definitions", "--vhost", try_vhost,
                              "--passwords-from-env", "--load", API], env=env, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith(f"loaded into vhost '{try_vhost}'") and loaded.stdout.endswith(
-        "may log in (a password from SPC_BROKER_PASSWORD_<USER>): spc-registry, ext-inspection\n"), loaded.stdout
+        "may log in (a password from SPC_BROKER_PASSWORD_<USER>): spc-registry, spc-funding, spc-distribution, "
+        "spc-audit, ext-inspection\n"), loaded.stdout
     queues = {q["name"] for q in requests.get(f"{RABBIT_API}/queues/{quote(try_vhost, safe='')}", timeout=10).json()}
     assert {q.name for q in topology.CONSUMER_QUEUES} <= queues
 
@@ -81,12 +83,33 @@ def test_an_integrator_tries_publishing_on_a_local_vhost_as_the_page_says(tmp_pa
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "ACCESS_REFUSED" in refused.stderr, refused.stderr
 
-    # SPC's own user may declare and use the whole topology there (`spc up` on that vhost)
-    registry = f"amqp://spc-registry:{secrets['SPC_BROKER_PASSWORD_SPC_REGISTRY']}@{HOST}/{try_vhost}"
-    with Connection(registry) as conn:
-        topology.declare_all(conn.default_channel)
-        message = conn.default_channel.basic_get("audit.compliance", no_ack=True)
-        assert json.loads(message.body)["event_type"] == "compliance.violation_reported"
+    # step 3 as written: SPC there, each service as its own confined user; audit takes the violation
+    from spc.local import ensure_local_tokens
+    from tests.e2e.test_cli_errors import service_env
+    from tests.e2e.test_spc_up_local import ready
+    ensure_local_tokens({"SPC_DATA_DIR": str(tmp_path / "var")})
+    step = DOC[DOC.index("# 3. SPC on that vhost"):DOC.index("# 4. publish as your system")]
+    assert step.rstrip().endswith("AMQP_URI=$REGISTRY_AMQP_URI spc up"), step
+    script = step.replace("spc-try", try_vhost).replace("127.0.0.1:5672", HOST).replace(
+        "AMQP_URI=$REGISTRY_AMQP_URI spc up", "AMQP_URI=$REGISTRY_AMQP_URI exec spc up --no-counters")
+    ports, up_env = service_env(tmp_path)
+    up_env = dict(up_env, **secrets, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    for variable in ("AMQP_URI", "SPC_DATA_DIR", "SPC_ADMIN_TOKENS_FILE", "SPC_ADMIN_TOKENS"):
+        up_env.pop(variable, None)
+    up = subprocess.Popen(["bash", "-c", script], env=up_env, cwd=tmp_path, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        ready(up, ports)
+        wait_for("audit to hold the violation for its unknown service", lambda: " 1.0" in next(
+            (line for line in requests.get(f"http://127.0.0.1:{ports['audit']}/metrics", timeout=5).text.splitlines()
+             if line.startswith("spc_audit_parked_facts")), ""))
+        wait_for("each service logged in as its own user (the management API lags by seconds)", lambda: {
+            "spc-registry", "spc-funding", "spc-distribution", "spc-audit"} <= {c["user"] for c in requests.get(
+                f"{RABBIT_API}/vhosts/{quote(try_vhost, safe='')}/connections", timeout=10).json()})
+    finally:
+        up.terminate()
+        log = up.communicate(timeout=60)[0]
+    assert "Traceback" not in log, log[-3000:]
 
 
 def test_loading_into_an_unreachable_or_refusing_api_is_one_line(try_vhost):

@@ -16,7 +16,8 @@ from kombu import Connection
 from spc.definitions import render
 from spc.shared import events, topology
 from tests.conftest import AMQP_BASE, RABBIT_API
-from tests.support import envelope
+from tests.servers import ConfinedVhost
+from tests.support import broker_refusal, envelope
 
 DEFINITIONS_PATH = Path(__file__).resolve().parents[2] / "deploy/rabbitmq/definitions.json"
 DEFINITIONS = json.loads(DEFINITIONS_PATH.read_text())
@@ -53,29 +54,9 @@ def test_the_definitions_declare_exactly_the_topology_the_services_declare():
 @pytest.fixture
 def broker():
     """The definitions loaded under a fresh vhost and fresh user names; passwords set."""
-    tag = uuid.uuid4().hex[:8]
-    vhost = f"spc_defs_{tag}"
-    text = json.dumps(DEFINITIONS).replace('"vhost": "spc"', f'"vhost": "{vhost}"').replace(
-        '"name": "spc"', f'"name": "{vhost}"')
-    doc = json.loads(text)
-    users = {}
-    for section in ("users", "permissions", "topic_permissions"):
-        for item in doc[section]:
-            key = "name" if section == "users" else "user"
-            item[key] = users.setdefault(item[key], f"{item[key]}-{tag}")
-    requests.post(f"{RABBIT_API}/definitions", json=doc, timeout=30).raise_for_status()
-    for real in users.values():
-        requests.put(f"{RABBIT_API}/users/{real}", json={"password": "pw-" + real, "tags": ""},
-                     timeout=10).raise_for_status()
-
-    def uri(user):
-        real = users[user]
-        return f"amqp://{real}:pw-{real}@{AMQP_BASE.split('@', 1)[1]}/{vhost}"
-
-    yield uri, vhost
-    requests.delete(f"{RABBIT_API}/vhosts/{vhost}", timeout=30)
-    for real in users.values():
-        requests.delete(f"{RABBIT_API}/users/{real}", timeout=10)
+    confined = ConfinedVhost()
+    yield confined.uri, confined.vhost
+    confined.close()
 
 
 def _channel(uri):
@@ -85,17 +66,7 @@ def _channel(uri):
     return conn, channel
 
 
-def _refused(uri, action):
-    """Run `action(channel)`; return the broker's refusal code (None if it was allowed)."""
-    conn, channel = _channel(uri)
-    try:
-        action(channel)
-        return None
-    except pika.exceptions.ChannelClosedByBroker as exc:
-        return exc.reply_code
-    finally:
-        if conn.is_open:
-            conn.close()
+_refused = broker_refusal
 
 
 def _queue_depth(vhost, queue, expect=None):
@@ -121,13 +92,14 @@ def _publish(exchange, key, body=None):
     return act
 
 
-def test_each_service_user_declares_the_whole_topology_and_publishes(broker):
+def test_each_service_user_declares_its_own_queues_and_publishes_its_own_event_types(broker):
     uri, vhost = broker
-    for n, service in enumerate(("registry", "funding", "distribution", "audit"), 1):
+    for n, service in enumerate(events.SERVICES, 1):
         with Connection(uri(f"spc-{service}")) as conn:
-            topology.declare_all(conn.default_channel)  # same arguments: no PRECONDITION_FAILED
+            topology.declare(conn.default_channel, service)  # same arguments: no PRECONDITION_FAILED
+        produced = next(e.name for e in events.event_types() if e.producer == service)
         # confirmed by the broker and routed (mandatory: an unroutable message would come back)
-        assert _refused(uri(f"spc-{service}"), _publish("spc.events", f"{service}.probe")) is None
+        assert _refused(uri(f"spc-{service}"), _publish("spc.events", produced)) is None
         assert _queue_depth(vhost, "audit.events", expect=n) == n  # the journal lane holds each
 
 
@@ -310,3 +282,22 @@ def test_passwords_from_the_environment_are_hashed_as_the_broker_checks_them():
     finally:
         requests.delete(f"{RABBIT_API}/vhosts/{vhost}", timeout=30)
         requests.delete(f"{RABBIT_API}/users/{user}", timeout=10)
+
+
+def test_a_service_recreates_its_own_queue_and_names_a_missing_one_it_may_not_create(broker):
+    uri, vhost = broker
+    for queue in ("funding.events", "audit.compliance"):
+        requests.delete(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{queue}", timeout=10).raise_for_status()
+    with Connection(uri("spc-funding")) as conn:
+        with pytest.raises(topology.TopologyMissing) as missing:
+            topology.declare(conn.default_channel, "funding")
+    assert str(missing.value).startswith("the queue 'audit.compliance' is missing from this vhost and this "
+                                         "broker user may not create it"), missing.value
+    assert "spc definitions --load" in str(missing.value)
+    with Connection(uri("spc-audit")) as conn:
+        topology.declare(conn.default_channel, "audit")  # its own: declared again, and bound
+    with Connection(uri("spc-funding")) as conn:
+        topology.declare(conn.default_channel, "funding")
+    assert _queue_depth(vhost, "funding.events") == 0  # funding declared its own again
+    assert _refused(uri("ext-inspection"), _publish("spc.inbound", "compliance.violation_reported")) is None
+    assert _queue_depth(vhost, "audit.compliance", 1) == 1  # and audit's is bound again

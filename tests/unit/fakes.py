@@ -19,13 +19,16 @@ from spc.services.registry.domain.model import PactVersion
 from spc.services.registry.exceptions import AmendmentNotFound, ServiceNotFound
 from spc.services.registry.repository import tags_of
 from spc.shared.geography import geography
-from spc.shared import envelope
+from spc.shared import envelope, events
 from spc.shared.staff import action_view, subjects
 from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
 
 
-def wire(event_type, payload, producer="test-suite"):
-    """An event as a consumer receives it: serialised, then parsed and validated by the envelope."""
+def wire(event_type, payload, producer=None):
+    """An event as a consumer receives it: serialised, then parsed and validated by the envelope
+    (from the service that owns an outbound type, unless `producer` says otherwise)."""
+    if producer is None:
+        producer = events.producer_of(event_type) or "test-suite"
     return envelope.parse(envelope.to_bytes(envelope.Event(event_type, payload, producer)), event_type)
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from spc.shared import envelope
+from spc.shared import envelope, events
 from spc.shared.errors import Rejection
 from tests.support import envelope as env
 
@@ -41,3 +41,35 @@ def test_a_good_message_parses():
 def test_the_routing_key_must_match_the_event_type():
     with pytest.raises(Rejection):
         envelope.parse(raw(), routing_key="usager.report_submitted")
+
+
+RELEASED = {"tranche_id": "t1", "grant_id": "g1", "service_id": "s1", "amount_cents": 100, "currency": "EUR"}
+
+
+@pytest.mark.parametrize("event_type,producer", [
+    ("registry.service_reinstated", "funding"),     # unfreezing money, claimed by another service
+    ("funding.tranche_released", "registry"),       # a payment order
+    ("audit.violation_resolved", "distribution"),
+    ("registry.service_approved", "audit"),
+    ("funding.tranche_released", "test-suite"),     # nobody outside SPC produces SPC's events
+    ("compliance.violation_reported", "registry"),  # an inbound type no SPC service relays
+    ("usager.report_submitted", "audit"),           # relayed by distribution only
+])
+def test_an_event_from_the_wrong_producer_is_refused_with_its_reason(event_type, producer):
+    doc = env(event_type, {}, producer=producer)
+    with pytest.raises(Rejection) as err:
+        envelope.parse(json.dumps(doc).encode(), routing_key=event_type)
+    assert err.value.code == "wrong_producer", err.value.header
+
+
+def test_each_outbound_type_comes_from_the_service_it_is_named_after_and_relays_from_theirs():
+    for entry in events.event_types():
+        if entry.inbound:
+            assert entry.producer is None and set(entry.relayed_by) <= set(events.SERVICES)
+            assert entry.refuses_producer("ext-anything") is None
+            for service in entry.relayed_by:
+                assert entry.refuses_producer(service) is None
+        else:
+            assert entry.producer in events.SERVICES and entry.name.startswith(entry.producer + ".")
+            assert entry.refuses_producer(entry.producer) is None
+    assert events.entry("usager.report_submitted").relayed_by == ("distribution",)

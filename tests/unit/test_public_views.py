@@ -16,7 +16,7 @@ from spc.services.registry import handlers as registry
 from spc.services.registry import public as public_registry
 from spc.services.registry.domain import commands
 from spc.services.registry.domain.pact import Pact
-from spc.shared import envelope
+from spc.shared import envelope, events
 from spc.shared.consumer import apply_once
 from spc.shared.errors import NotFound
 from tests.pacts import full_pact
@@ -29,7 +29,7 @@ AT = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
 
 def at(event_type, payload, when=AT):
     """An event as consumed, that happened at `when`."""
-    event = envelope.Event(event_type, payload, "test-suite", occurred_at=when)
+    event = envelope.Event(event_type, payload, events.producer_of(event_type) or "test-suite", occurred_at=when)
     return envelope.parse(envelope.to_bytes(event), event_type)
 
 
