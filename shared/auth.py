@@ -17,9 +17,13 @@ ROLES = STAFF_ROLES + tuple(SCOPED_ROLES)
 class Actor:
     role: str
     label: str
+    subject: str = ""  # an OIDC identity: `<sub>@<issuer>` (shared/oidc.py); a file's token: ""
 
     def __str__(self):
-        return f"{self.role}/{self.label}" if self.label else self.role
+        """As recorded with what it did (events' `actor`, staff actions): `role[/label]`, and the
+        OIDC subject after a space when there is one."""
+        base = f"{self.role}/{self.label}" if self.label else self.role
+        return f"{base} {self.subject}"[:200] if self.subject else base
 
     @property
     def scoped(self):
@@ -74,15 +78,23 @@ def load_tokens(environ=os.environ):
 
 
 class TokenAuth:
-    def __init__(self, credentials):
-        self.credentials = credentials
+    """The tokens file's tokens, and (`oidc`: shared/oidc.OidcVerifier) an OIDC provider's access
+    tokens: a bearer token that is no token of the file and looks like a JWT is checked there."""
+
+    def __init__(self, credentials, oidc=None):
+        self.credentials, self.oidc = credentials, oidc
 
     def authenticate(self, header):
         scheme, _, token = (header or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("a bearer token is required")
-        digest = hashlib.sha256(token.strip().encode()).digest()
+        digest = hashlib.sha256(token.encode()).digest()
         for cred in self.credentials:
             if hmac.compare_digest(cred.digest, digest):
                 return cred.actor
+        if self.oidc is not None:
+            from .oidc import looks_like_jwt
+            if looks_like_jwt(token):
+                return self.oidc.authenticate(token)
         raise Unauthorized("unknown token")

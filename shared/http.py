@@ -28,6 +28,7 @@ from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
+from .oidc import OidcVerifier
 from .public_reads import PublicReads, RateLimited
 
 log = logging.getLogger(__name__)
@@ -153,10 +154,11 @@ class StaffTokens(SharedExtension):
 
     def setup(self):
         self.environ = environ = self.container.config.get("ENV", os.environ)
-        self._auth = TokenAuth(load_tokens(environ))
+        self.oidc = OidcVerifier.from_environ(environ)  # OidcConfigError: spc/preflight.py says it first
+        self._auth = TokenAuth(load_tokens(environ), self.oidc)
         self._file_stamp, self._checked_at = self._stamp(), time.monotonic()
         self.max_body = int(environ.get("SPC_MAX_BODY_BYTES") or MAX_BODY_BYTES)
-        if not self._auth.credentials:
+        if not self._auth.credentials and self.oidc is None:
             log.warning("%s: no admin token configured (SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE): "
                         "every staff endpoint will answer 401", self.container.service_name)
 
@@ -172,7 +174,7 @@ class StaffTokens(SharedExtension):
             if stamp != self._file_stamp:
                 self._file_stamp = stamp
                 try:
-                    self._auth = TokenAuth(load_tokens(self.environ))
+                    self._auth = TokenAuth(load_tokens(self.environ), self.oidc)
                     log.info("%s: admin tokens reloaded from %s (%d)", self.container.service_name,
                              self.environ.get("SPC_ADMIN_TOKENS_FILE"), len(self._auth.credentials))
                 except (OSError, ValueError) as exc:
@@ -189,19 +191,47 @@ class StaffTokens(SharedExtension):
         return (info.st_mtime_ns, info.st_size) if info else None
 
 
+# Sent with every answer (a page, JSON, an error): no MIME sniffing, no Referer leaking a path's
+# ids to another site; HSTS once a request is known to have come over https (docs/security.md).
+SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def came_over_https(environ, trust_forwarded):
+    """The request reached SPC over https: directly, or (with SPC_TRUST_FORWARDED=true, behind a
+    TLS-terminating proxy that sets it) by the proxy's X-Forwarded-Proto."""
+    if environ.get("wsgi.url_scheme") == "https":
+        return True
+    forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "") if trust_forwarded else ""
+    return forwarded.split(",")[0].strip().lower() == "https"
+
+
 class JsonWsgiApp(WsgiApp):
-    """Unknown paths and wrong methods answer in JSON too."""
+    """Unknown paths and wrong methods answer in JSON too (a wrong method with the `Allow` header
+    RFC 9110 requires); every answer carries SECURITY_HEADERS."""
+
+    def __init__(self, server):
+        super().__init__(server)
+        environ = server.container.config.get("ENV", os.environ)
+        self.trust_forwarded = (environ.get("SPC_TRUST_FORWARDED") or "").lower() == "true"
 
     def __call__(self, environ, start_response):
+        extra = SECURITY_HEADERS + ((HSTS,) if came_over_https(environ, self.trust_forwarded) else ())
+
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            return start_response(status, list(headers) + [h for h in extra if h[0].lower() not in present],
+                                  exc_info)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
         except HTTPException as exc:
-            return error_response(exc.code, exc.name.lower().replace(" ", "_"),
-                                  exc.description)(environ, start_response)
+            allowed = getattr(exc, "valid_methods", None)
+            return error_response(exc.code, exc.name.lower().replace(" ", "_"), exc.description,
+                                  headers={"Allow": ", ".join(sorted(allowed))} if allowed else None)(environ, start)
         request = Request(environ, shallow=True)
         request.path_values = values
-        return provider.handle_request(request)(environ, start_response)
+        return provider.handle_request(request)(environ, start)
 
 
 class JsonWebServer(WebServer):
@@ -263,8 +293,12 @@ class JsonHttp(HttpRequestHandler):
         request.correlation_id = correlation = correlation or str(uuid.uuid4())
         actor = None
         if self.role is not PUBLIC:
-            actor = request.actor = self.tokens.auth.authenticate(request.headers.get("Authorization"))
-            self._authorise(actor, request.path_values)
+            actor = request.actor = self._authenticate(request)
+            try:
+                self._authorise(actor, request.path_values)
+            except Forbidden as exc:
+                self._refused(request, "forbidden", exc, actor)
+                raise
         for name, value in request.path_values.items():
             check_text(value, name)
         body = self._body(request) if self.body is not None else None
@@ -280,6 +314,31 @@ class JsonHttp(HttpRequestHandler):
             check_text(args, "query")
             query = self.query().load(args)
         return (Call(actor, body, query, correlation, idempotency),), request.path_values
+
+    def _authenticate(self, request):
+        """The request's actor from its bearer token. Failures are bounded per client
+        (SPC_AUTH_FAILURES_PER_MINUTE: past it, 429 with Retry-After), and each refusal is a log
+        line and a metric, never with the token (docs/security.md)."""
+        try:
+            self.public.check_failures(request)
+        except RateLimited as exc:
+            self._refused(request, "rate_limited", exc)
+            raise
+        try:
+            return self.tokens.auth.authenticate(request.headers.get("Authorization"))
+        except Unauthorized as exc:
+            self.public.count_failure(request)
+            self._refused(request, "unknown_token" if request.headers.get("Authorization") else "missing_token", exc)
+            raise
+
+    def _refused(self, request, reason, exc, actor=None):
+        self.hub.metrics.auth_refusals.labels(reason).inc()
+        logging.getLogger("spc.auth").warning(
+            "refused %s %s: %s", request.method, self.url, reason, extra={
+                "reason": reason, "method": request.method, "route": self.url,
+                "client": self.public.client(request), "service": self.container.service_name,
+                "correlation_id": getattr(request, "correlation_id", None),
+                "actor": str(actor) if actor is not None else None, "detail": exc.message})
 
     def _authorise(self, actor, path_values):
         """Staff roles: the declared role(s), or any staff role for ANY_ROLE. Scoped roles: only
@@ -396,7 +455,7 @@ class JsonHttp(HttpRequestHandler):
 
     def answerable_errors(self):
         """Every error class this operation may answer: declared, and those of auth and parsing."""
-        implied = (() if self.role is PUBLIC else (Unauthorized, BadCorrelationId, Forbidden))
+        implied = (() if self.role is PUBLIC else (Unauthorized, BadCorrelationId, Forbidden, RateLimited))
         if self.public_read:
             implied += (RateLimited,)
         if self.body is not None:

@@ -55,6 +55,10 @@ class ServiceMetrics:
         self.http_seconds = Histogram(f"{p}_http_request_seconds", "Admin HTTP request latency, by route",
                                       ["method", "route"], registry=r,
                                       buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+        self.auth_refusals = Counter(f"{p}_auth_refusals_total", "Staff requests refused before any use "
+                                     "case: no bearer token, an unknown one, a token of a role the "
+                                     "operation does not admit, or a client past its bound of failures",
+                                     ["reason"], registry=r)
         self.http_undeclared = Counter(f"{p}_http_undeclared_errors_total",
                                        "Error answers an endpoint's @api(errors=...) does not declare "
                                        "(a documentation bug: openapi.yaml does not list them)",

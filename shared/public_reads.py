@@ -20,6 +20,7 @@ from .errors import DomainError
 
 DEFAULT_MAX_AGE = 30
 DEFAULT_RATE_PER_MINUTE = 120
+DEFAULT_AUTH_FAILURES_PER_MINUTE = 10  # bad or missing staff tokens a client may send (SPC_AUTH_FAILURES_PER_MINUTE)
 MAX_CLIENTS = 10_000  # buckets kept in memory; idle ones (full again) are dropped first
 
 
@@ -53,6 +54,14 @@ class RateLimiter:
         if len(self.buckets) > self.max_clients:
             self._forget(now)
         return 0
+
+    def blocked_for(self, client):
+        """Seconds until `client` has a token again (0: it has one), taking none."""
+        if self.capacity <= 0 or client not in self.buckets:
+            return 0
+        tokens, then = self.buckets[client]
+        tokens = min(self.capacity, tokens + (self.clock() - then) * self.per_second)
+        return 0 if tokens >= 1 else max(1, math.ceil((1 - tokens) / self.per_second))
 
     def _forget(self, now):
         """Drop the buckets full again (idle for a minute), then, if still too many, the oldest."""
@@ -94,6 +103,25 @@ class PublicReads(SharedExtension):
         self.max_age = _setting(environ, "SPC_PUBLIC_MAX_AGE", DEFAULT_MAX_AGE)
         self.trust_forwarded = (environ.get("SPC_TRUST_FORWARDED") or "").lower() == "true"
         self.limiter = RateLimiter(_setting(environ, "SPC_PUBLIC_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE))
+        # failed staff authentications: a client that spent its bound is answered 429 for every
+        # token, good or bad, until its bucket refills (else a good guess would show as a 200)
+        self.failures = RateLimiter(_setting(environ, "SPC_AUTH_FAILURES_PER_MINUTE",
+                                             DEFAULT_AUTH_FAILURES_PER_MINUTE))
+
+    def client(self, request):
+        return client_of(request.remote_addr, request.headers.get("X-Forwarded-For"), self.trust_forwarded)
+
+    def check_failures(self, request):
+        """Raise RateLimited if this client spent its bound of failed authentications."""
+        wait = self.failures.blocked_for(self.client(request))
+        if wait:
+            error = RateLimited(f"too many failed authentications from this client: retry in {wait} s",
+                                {"failures_per_minute": self.failures.capacity})
+            error.retry_after = wait
+            raise error
+
+    def count_failure(self, request):
+        self.failures.wait_seconds(self.client(request))
 
     @property
     def cache_control(self):
@@ -101,8 +129,7 @@ class PublicReads(SharedExtension):
 
     def admit(self, request):
         """Raise RateLimited when the request's client is past its rate."""
-        client = client_of(request.remote_addr, request.headers.get("X-Forwarded-For"), self.trust_forwarded)
-        wait = self.limiter.wait_seconds(client)
+        wait = self.limiter.wait_seconds(self.client(request))
         if wait:
             error = RateLimited(f"at most {self.limiter.capacity} public requests a minute per client: "
                                 f"retry in {wait} s", {"rate_per_minute": self.limiter.capacity})

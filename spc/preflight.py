@@ -42,7 +42,12 @@ def check_admin_tokens(environ):
             reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
             raise CliError(f"SPC_ADMIN_TOKENS_FILE: cannot read {path}: {reason}") from None
         count += _check_entries(lines, lambda n: f"SPC_ADMIN_TOKENS_FILE {path} line {n}")
-    return None if count else NO_TOKENS
+    from spc.shared.oidc import OidcConfigError, OidcVerifier
+    try:
+        oidc = OidcVerifier.from_environ(environ)
+    except OidcConfigError as exc:
+        raise CliError(str(exc)) from None
+    return None if count or oidc else NO_TOKENS
 
 
 class ListenError(CliError):

@@ -15,6 +15,8 @@ def pg_urls(pg_url_factory):
 @pytest.fixture
 def spc_pg(pg_urls, cluster_factory):  # noqa: F811  (databases made first, dropped last)
     """All four services on PostgreSQL; returns (Api, their database URLs). The public reads'
-    rate limit is lifted: the fuzzing and the authorisation matrix call them hundreds of times
-    (tests/service/test_public_api.py holds the limit)."""
-    return cluster_factory(db_urls=pg_urls, SPC_PUBLIC_RATE_PER_MINUTE="0")[1], pg_urls
+    rate limit and the bound on failed authentications are lifted: the fuzzing and the
+    authorisation matrix call them hundreds of times, with no or unknown tokens too
+    (tests/service/test_public_api.py and tests/api/test_hardening.py hold the limits)."""
+    return cluster_factory(db_urls=pg_urls, SPC_PUBLIC_RATE_PER_MINUTE="0",
+                           SPC_AUTH_FAILURES_PER_MINUTE="0")[1], pg_urls

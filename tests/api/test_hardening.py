@@ -170,3 +170,55 @@ def test_tokens_are_never_logged(edge, caplog):
     assert len(caplog.records) > 10
     for secret in (*TOKENS.values(), "an-unknown-secret-token"):
         assert secret not in logged, secret
+
+
+def test_a_wrong_method_says_which_methods_the_path_allows(edge):
+    base = f"http://127.0.0.1:{edge.ports['registry']}"
+    for method in ("TRACE", "DELETE", "PATCH", "PUT"):
+        resp = requests.request(method, f"{base}/services")
+        assert resp.status_code == 405 and resp.json()["error"]["code"] == "method_not_allowed", method
+        assert set(resp.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}, resp.headers
+    assert requests.request("TRACE", f"{base}/health/ready").headers["Allow"] == "GET, HEAD"
+
+
+def test_every_answer_carries_the_security_headers_and_hsts_only_over_a_trusted_https(edge, cluster_factory):
+    base = f"http://127.0.0.1:{edge.ports['distribution']}"
+    answers = [requests.get(f"{base}/health/ready"), requests.get(f"{base}/nowhere"),
+               requests.get(f"{base}/counters"), requests.post(f"{base}/counters/x/reports", data="x"),
+               requests.get(f"{base}/metrics"),
+               # a client's claim of https is not believed without SPC_TRUST_FORWARDED
+               requests.get(f"{base}/health/ready", headers={"X-Forwarded-Proto": "https"})]
+    for resp in answers:
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", resp.url
+        assert resp.headers["Referrer-Policy"] == "no-referrer", resp.url
+        assert "Strict-Transport-Security" not in resp.headers, resp.url
+    _, behind_proxy = cluster_factory(names=("distribution",), SPC_TRUST_FORWARDED="true")
+    url = f"http://127.0.0.1:{behind_proxy.ports['distribution']}/health/ready"
+    assert requests.get(url, headers={"X-Forwarded-Proto": "https"}).headers[
+        "Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in requests.get(url, headers={"X-Forwarded-Proto": "http"}).headers
+
+
+def test_repeated_bad_tokens_from_one_client_are_bounded_logged_without_the_token_and_counted(
+        cluster_factory, caplog):
+    import time
+    caplog.set_level(logging.INFO)
+    _, api = cluster_factory(names=("registry",), SPC_AUTH_FAILURES_PER_MINUTE="30")
+    url = f"http://127.0.0.1:{api.ports['registry']}/services"
+    guess, good = {"Authorization": "Bearer guess-0123456789"}, {"Authorization": f"Bearer {TOKENS['registrar']}"}
+    assert requests.get(url).status_code == 401  # no token at all counts too
+    assert [requests.get(url, headers=guess).status_code for _ in range(29)] == [401] * 29
+    refused = requests.get(url, headers=guess)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    wait = int(refused.headers["Retry-After"])
+    assert 1 <= wait <= 2
+    # a good token from that client is refused too until then: a right guess must not show
+    assert requests.get(url, headers=good).status_code == 429
+    time.sleep(wait + 0.2)
+    assert requests.get(url, headers=good).status_code == 200
+    lines = [r for r in caplog.records if r.name == "spc.auth"]
+    assert [r.reason for r in lines] == ["missing_token"] + ["unknown_token"] * 29 + ["rate_limited"] * 2
+    assert all(r.route == "/services" and r.client == "127.0.0.1" for r in lines)
+    assert not any("guess-0123456789" in repr(r.__dict__) or TOKENS["registrar"] in repr(r.__dict__) for r in lines)
+    assert metric(api, "registry", "spc_registry_auth_refusals_total", reason="unknown_token") == 29
+    assert metric(api, "registry", "spc_registry_auth_refusals_total", reason="rate_limited") == 2

@@ -139,6 +139,10 @@ tests:
         values: '1250000x90'
       - series: 'spc_audit_dead_lettered_total{{job="spc",instance="audit:8004",queue="audit.reports",reason="schema_error"}}'
         values: '0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'
+      - series: 'spc_registry_auth_refusals_total{{job="spc",instance="registry:8001",reason="unknown_token"}}'
+        values: '0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5 10 15 20 25 30 40 60 80'
+      - series: 'spc_funding_dead_lettered_total{{job="spc",instance="funding:8002",queue="funding.events",reason="wrong_producer"}}'
+        values: '0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1'
       - series: 'spc_registry_outbox_lag_seconds{{job="spc",instance="registry:8001"}}'
         values: '0 0 120x20'
     alert_rule_test:
@@ -166,6 +170,26 @@ tests:
       - eval_time: 20m
         alertname: SpcDeadLettered
         exp_alerts: []
+      - eval_time: 20m
+        alertname: SpcForgedEvent
+        exp_alerts: []
+      - eval_time: 52m
+        alertname: SpcAuthFailureBurst
+        exp_alerts: []
+      - eval_time: 58m
+        alertname: SpcAuthFailureBurst
+        exp_alerts:
+          - exp_labels: {{severity: warning, job: spc, instance: "registry:8001"}}
+            exp_annotations:
+              summary: "registry:8001 refused 60 staff requests with no or an unknown token in 5 minutes"
+              description: "Someone is guessing tokens, or a client lost its own: the spc.auth log lines name the client and the route (never the token); past SPC_AUTH_FAILURES_PER_MINUTE a client is answered 429."
+      - eval_time: 43m
+        alertname: SpcForgedEvent
+        exp_alerts:
+          - exp_labels: {{severity: critical, job: spc, instance: "funding:8002", queue: funding.events}}
+            exp_annotations:
+              summary: "funding:8002 refused an event from the wrong producer in funding.events"
+              description: "An SPC event claimed to come from a service that does not produce it (docs/security.md): `spc dlq list` shows it; find who put it there (its queue, the broker's connection logs)."
       - eval_time: 30m
         alertname: SpcFundingFrozen
         exp_alerts: []
