@@ -15,7 +15,8 @@ tests/e2e/test_kubernetes.py renders every overlay and validates each object off
 
 Secrets are referenced, never generated: `<user>-credentials` (username, password) for each
 broker user, `spc-admin-tokens` (admin-tokens) for the staff tokens; CloudNativePG makes
-`spc-<service>-db-app` (uri) itself.
+`spc-<service>-db-app` (uri) and its cluster's CA `spc-<service>-db-ca` (ca.crt) itself: each
+service reaches its database over TLS with `sslmode=verify-full` against that CA.
 """
 import re
 
@@ -48,9 +49,15 @@ def _pod_security():
             "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+DB_CA_DIR = "/etc/spc/db-ca"
+
+
 def _container(service, command, port=None):
-    env = [{"name": f"{service.upper()}_DATABASE_URL",
-            "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-db-app", "key": "uri"}}}]
+    # TLS to PostgreSQL, verified: CloudNativePG's server certificate (it names the -rw service)
+    # against its cluster's CA (secret spc-<service>-db-ca, mounted below); docs/deploy.md
+    env = [{"name": "DB_URI", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-db-app", "key": "uri"}}},
+           {"name": f"{service.upper()}_DATABASE_URL",
+            "value": f"$(DB_URI)?sslmode=verify-full&sslrootcert={DB_CA_DIR}/ca.crt"}]
     if port:
         env = [{"name": "AMQP_USER", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "username"}}},
                {"name": "AMQP_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "password"}}},
@@ -64,7 +71,8 @@ def _container(service, command, port=None):
         "resources": {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
+                         {"name": "db-ca", "mountPath": DB_CA_DIR, "readOnly": True}]}
     if port:
         container["ports"] = [{"name": "http", "containerPort": port}]
         container["readinessProbe"] = {"httpGet": {"path": "/health/ready", "port": "http"},
@@ -78,7 +86,8 @@ def _container(service, command, port=None):
 
 
 def _pod(service, container, tokens):
-    volumes = [{"name": "tmp", "emptyDir": {}}]
+    volumes = [{"name": "tmp", "emptyDir": {}},
+               {"name": "db-ca", "secret": {"secretName": f"spc-{service}-db-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]
     if tokens:
         volumes.append({"name": "admin-tokens", "secret": {"secretName": "spc-admin-tokens"}})
     return {"serviceAccountName": "spc", "automountServiceAccountToken": False,

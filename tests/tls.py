@@ -1,0 +1,182 @@
+"""Certificates made by the tests (a CA of their own, server certificates it signs, with
+`cryptography`), and a PostgreSQL server of the machine's binaries that takes TLS connections
+only, with a password: what SPC's `sslmode=verify-full` is tested against
+(tests/integration/test_database_tls.py)."""
+import datetime
+import ipaddress
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.faults.postgres_pair import _bindir, free_port
+
+
+def _name(common):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _pem_key(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+class Authority:
+    """A certificate authority of the test's own."""
+
+    def __init__(self, name="SPC test CA"):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
+                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                     .not_valid_before(now - datetime.timedelta(minutes=5))
+                     .not_valid_after(now + datetime.timedelta(days=2))
+                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                     .sign(self.key, hashes.SHA256()))
+
+    def write(self, path):
+        Path(path).write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+        return Path(path)
+
+    def issue(self, cert_path, key_path, dns=("localhost",), ips=(), common_name=None, client=False):
+        """A certificate for `dns` names and `ips` (and nothing else), with its key: a server's,
+        or (`client`) a client's, named `common_name` (RabbitMQ's x509 login takes that name)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        names = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
+        builder = (x509.CertificateBuilder().subject_name(_name(common_name or (dns[0] if dns else ips[0])))
+                   .issuer_name(self.cert.subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        cert = builder.sign(self.key, hashes.SHA256())
+        Path(cert_path).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        Path(key_path).write_bytes(_pem_key(key))
+        os.chmod(key_path, 0o600)
+        return Path(cert_path), Path(key_path)
+
+
+class TlsPostgres:
+    """A PostgreSQL server on a port of its own, TLS only (`hostssl`, a scram password; plain
+    connections are rejected), its certificate issued by `authority` for `localhost` only."""
+
+    def __init__(self, base, authority, password):
+        self.base, self.authority, self.password = Path(base), authority, password
+        self.bin, self.port = _bindir(), free_port()
+        self.data = self.base / "data"
+
+    def _run(self, *args):
+        cmd = [str(self.bin / args[0]), *map(str, args[1:])]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+
+    def start(self):
+        if self.base.exists():
+            shutil.rmtree(self.base)
+        self.base.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres", "postgres")
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        cert, key = self.authority.issue(self.data / "server.crt", self.data / "server.key")
+        if os.geteuid() == 0:
+            for path in (cert, key):
+                shutil.chown(path, "postgres", "postgres")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                       f"unix_socket_directories = '{self.base}'\nssl = on\nfsync = off\n"
+                       "password_encryption = 'scram-sha-256'\n")
+        (self.data / "pg_hba.conf").write_text(
+            "local all postgres trust\n"
+            "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            "host all all 127.0.0.1/32 reject\n")
+        self._run("pg_ctl", "-D", self.data, "-l", self.base / "server.log", "-w", "-t", "60", "start")
+        self._run("psql", "-h", self.base, "-p", self.port, "-U", "postgres", "-c",
+                  f"CREATE ROLE spc LOGIN PASSWORD '{self.password}'", "-c", "CREATE DATABASE spc OWNER spc")
+        return self
+
+    def stop(self):
+        if (self.data / "postmaster.pid").exists():
+            subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data),
+                            "-m", "immediate", "stop"] if os.geteuid() == 0 else
+                           [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+                           capture_output=True, timeout=60)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def url(self, ca, host="localhost", password=None, sslmode="verify-full"):
+        return (f"postgresql://spc:{password or self.password}@{host}:{self.port}/spc"
+                f"?sslmode={sslmode}&sslrootcert={ca}")
+
+
+class TlsRabbit:
+    """A RabbitMQ node of the machine's rabbitmq-server beside its own broker (own node name,
+    ports and folders), listening for AMQPS only, its certificate issued by `authority` for
+    `localhost`; it verifies client certificates that authority issued, and logs one in by its
+    common name (RabbitMQ's x509 login, plugin rabbitmq_auth_mechanism_ssl)."""
+
+    NODE = "spctls@localhost"
+
+    def __init__(self, base, authority):
+        self.base, self.authority = Path(base), authority
+        self.port, self.dist_port = free_port(), free_port()
+
+    def _env(self):
+        return dict(os.environ, RABBITMQ_NODENAME=self.NODE, RABBITMQ_DIST_PORT=str(self.dist_port),
+                    RABBITMQ_MNESIA_BASE=str(self.base / "mnesia"), RABBITMQ_LOG_BASE=str(self.base / "log"),
+                    RABBITMQ_PID_FILE=str(self.base / "pid"),
+                    RABBITMQ_ENABLED_PLUGINS_FILE=str(self.base / "enabled_plugins"),
+                    RABBITMQ_CONFIG_FILE=str(self.base / "rabbitmq.conf"))
+
+    def ctl(self, *args):
+        return subprocess.run(["rabbitmqctl", "-q", "-n", self.NODE, *args], env=self._env(),
+                              capture_output=True, text=True, timeout=120)
+
+    def start(self):
+        self.stop()
+        (self.base / "mnesia").mkdir(parents=True)
+        (self.base / "log").mkdir()
+        ca = self.authority.write(self.base / "ca.pem")
+        cert, key = self.authority.issue(self.base / "server.crt", self.base / "server.key")
+        (self.base / "enabled_plugins").write_text("[rabbitmq_auth_mechanism_ssl].\n")
+        (self.base / "rabbitmq.conf").write_text(
+            "listeners.tcp = none\n"
+            f"listeners.ssl.default = 127.0.0.1:{self.port}\n"
+            f"ssl_options.cacertfile = {ca}\nssl_options.certfile = {cert}\nssl_options.keyfile = {key}\n"
+            "ssl_options.verify = verify_peer\nssl_options.fail_if_no_peer_cert = false\n"
+            "auth_mechanisms.1 = PLAIN\nauth_mechanisms.2 = AMQPLAIN\nauth_mechanisms.3 = EXTERNAL\n"
+            "ssl_cert_login_from = common_name\n")
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", str(self.base)], check=True)
+            os.chmod(self.base, 0o755)
+        # not piped: the detached node would die writing to a pipe closed behind it
+        subprocess.run(["rabbitmq-server", "-detached"], env=self._env(), check=True, timeout=60,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import time
+        deadline = time.monotonic() + 90
+        while True:  # the node registers with epmd a few seconds after -detached returns
+            waited = self.ctl("await_startup", "--timeout", "90")
+            if waited.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        if waited.returncode != 0:
+            raise RuntimeError(f"the TLS node did not start: {waited.stderr.strip()}; see {self.base}/log")
+        return self
+
+    def stop(self):
+        if (self.base / "pid").exists():
+            self.ctl("stop")
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def uri(self, user="guest", password="guest", host="localhost", vhost="/"):
+        from urllib.parse import quote
+        credentials = f"{user}:{password}@" if user else ""
+        return f"amqps://{credentials}{host}:{self.port}/{quote(vhost, safe='')}"
