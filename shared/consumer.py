@@ -109,7 +109,8 @@ class DeadLetters(SharedExtension):
     """Publishes rejected messages, untouched, to `spc.dead` with the reason in a header."""
 
     def setup(self):
-        self.publisher = Publisher(self.container.config["AMQP_URI"], self.container.service_name)
+        config = self.container.config
+        self.publisher = Publisher(config["AMQP_URI"], self.container.service_name, config.get("AMQP_SSL"))
 
     def stop(self):
         self.publisher.close()

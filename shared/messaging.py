@@ -1,7 +1,10 @@
 """Publishing to RabbitMQ (or the embedded broker) with publisher confirms, persistent messages."""
 import logging
+import os
 import socket
+import ssl
 import time
+from urllib.parse import urlsplit
 
 import amqp
 import eventlet
@@ -12,11 +15,46 @@ from . import envelope, failpoints, topology
 log = logging.getLogger(__name__)
 
 
-def amqp_connection(uri, heartbeat=30, on_blocked=None, on_unblocked=None):
+TLS_FILES = ("SPC_AMQP_CA_FILE", "SPC_AMQP_CERT_FILE", "SPC_AMQP_KEY_FILE")
+
+
+def amqp_ssl(uri, environ=None):
+    """py-amqp's TLS options for an `amqps://` AMQP_URI (None for `amqp://`): the broker's
+    certificate verified against SPC_AMQP_CA_FILE (else the system's CAs) and against the host
+    of the URI of the node connected to; a client certificate (SPC_AMQP_CERT_FILE and
+    SPC_AMQP_KEY_FILE) for RabbitMQ's x509 login. A fresh dict each call: kombu writes the
+    node's host name into it."""
+    if not uri.strip().lower().startswith("amqps://"):
+        return None
+    environ = os.environ if environ is None else environ
+    ca, cert, key = (environ.get(name) or None for name in TLS_FILES)
+    # the name to check: the URI's host (kombu would connect to "localhost" as 127.0.0.1, and
+    # check that); with a failover list, None: kombu puts the host of each node it connects to
+    nodes = [u for u in uri.split(";") if u.strip()]
+    host = urlsplit(nodes[0].strip()).hostname if len(nodes) == 1 else None
+    options = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": host}
+    if ca:
+        options["ca_certs"] = ca
+    if cert:
+        options.update(certfile=cert, keyfile=key)
+    return options
+
+
+def tls_context(environ=None):
+    """The same, as an SSLContext (pika's)."""
+    environ = os.environ if environ is None else environ
+    ca, cert, key = (environ.get(name) or None for name in TLS_FILES)
+    context = ssl.create_default_context(cafile=ca)
+    if cert:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def amqp_connection(uri, heartbeat=30, on_blocked=None, on_unblocked=None, ssl_options=None):
     options = {"confirm_publish": True} if uri.startswith(("amqp", "pyamqp")) else {}
     if on_blocked is not None and options:  # RabbitMQ's connection.blocked / unblocked (py-amqp)
         options.update(on_blocked=on_blocked, on_unblocked=on_unblocked)
-    return Connection(uri, transport_options=options, heartbeat=heartbeat)
+    return Connection(uri, transport_options=options, heartbeat=heartbeat, ssl=ssl_options or False)
 
 
 class Publisher:
@@ -26,8 +64,9 @@ class Publisher:
     `connection.blocked`), None otherwise. While blocked, a batch waits for its confirms as long
     as the alarm lasts (its rows stay unsent in the outbox), reading the socket, not spinning."""
 
-    def __init__(self, uri, service=None):
+    def __init__(self, uri, service=None, ssl_options=None):
         self.uri, self.service = uri, service  # `service`: whose queues it declares (topology.declare)
+        self.ssl_options = ssl_options  # amqp_ssl(uri): the container's AMQP_SSL
         self._lock = eventlet.semaphore.Semaphore(1)
         self._conn = None
         self._producer = None
@@ -46,7 +85,8 @@ class Publisher:
 
     def _ensure(self):
         if self._producer is None:
-            self._conn = amqp_connection(self.uri, on_blocked=self._on_blocked, on_unblocked=self._on_unblocked)
+            self._conn = amqp_connection(self.uri, on_blocked=self._on_blocked, on_unblocked=self._on_unblocked,
+                                         ssl_options=dict(self.ssl_options) if self.ssl_options else None)
             self._conn.ensure_connection(max_retries=3)
             channel = self._conn.channel()
             topology.declare(channel, self.service)

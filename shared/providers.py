@@ -81,7 +81,7 @@ class Database(DependencyProvider):
         config, spec = self.container.config, self.container.service_cls.spec
         self.database = ServiceDatabase(spec, make_engine(config["DATABASE_URL"]),
                                         migrate=config.get("MIGRATE", True), on_commit=self.kick)
-        self.publisher = Publisher(config["AMQP_URI"], self.container.service_name)
+        self.publisher = Publisher(config["AMQP_URI"], self.container.service_name, config.get("AMQP_SSL"))
         self.relay = OutboxRelay(self.database.engine, spec.unit_of_work.outbox_table, self.publisher,
                                  self.database.lock)
         self._wake = LightQueue(maxsize=1)
@@ -142,14 +142,14 @@ class BrokerCheck(DependencyProvider):
     seconds), and this service's consumers have declared the topology and are consuming."""
 
     def setup(self):
-        self.uri = self.container.config["AMQP_URI"]
+        self.uri, self.ssl_options = self.container.config["AMQP_URI"], self.container.config.get("AMQP_SSL")
         self._last = (0.0, False)
 
     def _check(self):
         at, ok = self._last
         if time.monotonic() - at < 2.0:
             return ok
-        conn = amqp_connection(self.uri)
+        conn = amqp_connection(self.uri, ssl_options=dict(self.ssl_options) if self.ssl_options else None)
         try:
             conn.ensure_connection(max_retries=1, timeout=2)
             ok = True

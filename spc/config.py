@@ -44,6 +44,19 @@ class Settings:
             return self.amqp_uri
         return self.environ.get(f"{service.upper()}_AMQP_URI") or self.amqp_uri
 
+    def amqp_ssl(self, service):
+        """TLS to the broker for an amqps:// URI (shared/messaging.amqp_ssl); a file named by
+        SPC_AMQP_CA_FILE, SPC_AMQP_CERT_FILE or SPC_AMQP_KEY_FILE that cannot be read is a
+        ConfigError, said before anything starts."""
+        from spc.shared.messaging import TLS_FILES, amqp_ssl
+        for name in TLS_FILES:
+            path = self.environ.get(name)
+            if path and not os.access(path, os.R_OK):
+                raise ConfigError(f"{name}: cannot read {path}")
+        if self.environ.get("SPC_AMQP_CERT_FILE") and not self.environ.get("SPC_AMQP_KEY_FILE"):
+            raise ConfigError("SPC_AMQP_CERT_FILE needs SPC_AMQP_KEY_FILE (the client certificate's key)")
+        return None if self.embedded else amqp_ssl(self.amqp_uri_for(service), self.environ)
+
     def database_url(self, service, create_dir=True):
         """`<SERVICE>_DATABASE_URL`, else the SQLite file under SPC_DATA_DIR (the folder made
         only when `create_dir`)."""
@@ -101,6 +114,7 @@ class Settings:
     def service_config(self, service):
         return {
             "AMQP_URI": self.amqp_uri_for(service),
+            "AMQP_SSL": self.amqp_ssl(service),  # nameko's key: its consumers' TLS; the publishers' too
             "DATABASE_URL": database_url(service, self.environ),
             "WEB_SERVER_ADDRESS": f"{self.bind}:{self.port(service)}",
             # bulk lanes share SPC_MAX_WORKERS; urgent lanes (violations, standings) have their

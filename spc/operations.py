@@ -1,5 +1,6 @@
 """Operator commands that talk to RabbitMQ directly: the reference publisher and the DLQ."""
 import json
+import os
 import uuid
 
 import pika
@@ -49,10 +50,26 @@ def load_event_file(path):
     return event, raw
 
 
-def pika_parameters(amqp_uri):
+def pika_parameters(amqp_uri, environ=None):
     """AMQP_URI as pika takes it: one URI, or a failover list separated by `;` (as kombu takes
-    it: the nodes of a cluster), tried in order."""
-    return [pika.URLParameters(uri.strip()) for uri in amqp_uri.split(";") if uri.strip()]
+    it: the nodes of a cluster), tried in order. `amqps://`: TLS with the CA of SPC_AMQP_CA_FILE
+    (else the system's), the node's host name checked; with a client certificate
+    (SPC_AMQP_CERT_FILE, SPC_AMQP_KEY_FILE) and no user in the URI, RabbitMQ's x509 login
+    (EXTERNAL: the broker user named by the certificate)."""
+    from urllib.parse import urlsplit
+    from spc.shared.messaging import tls_context
+    environ = os.environ if environ is None else environ
+    params = []
+    for uri in (u.strip() for u in amqp_uri.split(";")):
+        if not uri:
+            continue
+        param = pika.URLParameters(uri)
+        if uri.lower().startswith("amqps://"):
+            param.ssl_options = pika.SSLOptions(tls_context(environ), param.host)
+            if environ.get("SPC_AMQP_CERT_FILE") and urlsplit(uri).username is None:
+                param.credentials = pika.credentials.ExternalCredentials()
+        params.append(param)
+    return params
 
 
 def _first_line(exc):
@@ -66,6 +83,9 @@ def connect(amqp_uri):
     from .errors import mask_url
     try:
         params = pika_parameters(amqp_uri)
+    except OSError as exc:  # the TLS files (ssl.SSLError is an OSError too)
+        raise BrokerRefused(f"the TLS files cannot be used ({(exc.strerror or _first_line(exc)).lower()}): "
+                            "SPC_AMQP_CA_FILE, SPC_AMQP_CERT_FILE, SPC_AMQP_KEY_FILE") from None
     except Exception as exc:  # pika's own words on what it could not parse; never the URI itself
         raise BrokerError(f"AMQP_URI is not a valid AMQP URI ({type(exc).__name__})") from None
     if not params:
@@ -79,8 +99,28 @@ def connect(amqp_uri):
         raise BrokerRefused(f"the broker refused access to the virtual host at {where} (no such vhost, "
                           "or the user has no permission on it)") from None
     except (pika.exceptions.AMQPConnectionError, OSError) as exc:
+        untrusted = _certificate_error(exc)
+        if untrusted is not None:
+            raise BrokerRefused(f"the broker's TLS certificate is refused at {where}: {untrusted} "
+                                "(SPC_AMQP_CA_FILE names the CA to trust; the URI's host must be a "
+                                "name the certificate carries)") from None
         reason = _socket_reason(exc)
         raise BrokerError(f"cannot reach the broker at {where}" + (f": {reason}" if reason else "")) from None
+
+
+def _certificate_error(exc):
+    """What TLS said when the broker's certificate was refused (None if it was not that)."""
+    import ssl
+    seen = 0
+    while exc is not None and seen < 6:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return exc.verify_message or _first_line(exc)
+        inner = getattr(exc, "exception", None)
+        if inner is None:
+            inner = (getattr(exc, "exceptions", None) or exc.args or (None,))[-1]
+        exc = inner if isinstance(inner, BaseException) else None
+        seen += 1
+    return None
 
 
 def _socket_reason(exc):

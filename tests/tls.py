@@ -141,7 +141,18 @@ class TlsRabbit:
                               capture_output=True, text=True, timeout=120)
 
     def start(self):
+        """Start the node (one of that name left running by an interrupted run is stopped
+        first); on any failure, what was started is stopped."""
+        self.ctl("stop")
         self.stop()
+        try:
+            return self._start()
+        except BaseException:
+            self.ctl("stop")
+            self.stop()
+            raise
+
+    def _start(self):
         (self.base / "mnesia").mkdir(parents=True)
         (self.base / "log").mkdir()
         ca = self.authority.write(self.base / "ca.pem")
