@@ -45,7 +45,8 @@ def _queue(name, exchange, keys=None, dead_key=None, owner=None):
     q.dead_letter_key = dead_key  # where our consumers dead-letter rejected messages
     q.event_types = frozenset(bound) if keys is None else None
     q.owner = owner or name.split(".", 1)[0]
-    assert q.owner in events.SERVICES, name
+    if q.owner not in events.SERVICES:
+        raise ValueError(f"queue {name}: its owner {q.owner!r} is no SPC service")
     return q
 
 

@@ -34,7 +34,9 @@ class Settings:
 
     @property
     def bind(self):
-        return self.environ.get("SPC_BIND", "0.0.0.0")
+        # nosec B104: a service in a container listens on all its interfaces (the pod's or the
+        # compose network's); SPC_BIND=127.0.0.1 keeps a host install local
+        return self.environ.get("SPC_BIND", "0.0.0.0")  # nosec B104
 
     def amqp_uri_for(self, service):
         """`<SERVICE>_AMQP_URI`, else AMQP_URI: each service logs in as its own broker user

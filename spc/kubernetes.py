@@ -71,7 +71,8 @@ def _container(service, command, port=None):
         "resources": {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
+        # nosec B108: /tmp is the pod's own emptyDir (the root filesystem is read-only), shared with nobody
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},  # nosec B108
                          {"name": "db-ca", "mountPath": DB_CA_DIR, "readOnly": True}]}
     if port:
         container["ports"] = [{"name": "http", "containerPort": port}]
@@ -137,7 +138,8 @@ def base():
     shared = [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("spc"), "automountServiceAccountToken": False},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("spc-config"),
-         "data": {"SPC_BIND": "0.0.0.0", "SPC_DATA_DIR": "/tmp/spc", "SPC_MAX_WORKERS": "10",
+         # nosec B104 B108: a pod listens on its own interfaces; /tmp/spc is its own emptyDir
+         "data": {"SPC_BIND": "0.0.0.0", "SPC_DATA_DIR": "/tmp/spc", "SPC_MAX_WORKERS": "10",  # nosec B104 B108
                   "SPC_URGENT_WORKERS": "4", "SPC_HEARTBEAT": "30", "SPC_UNKNOWN_SERVICE_WINDOW": "3600",
                   "SPC_LOG_FORMAT": "json"}},  # one JSON object per log line: docs/operations.md
     ]

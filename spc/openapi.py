@@ -212,16 +212,54 @@ def document():
         if not shared:
             entry["services"].add(service)
     for path, entry in paths.items():
-        assert len(entry["services"]) <= 1, f"{path} is served by {entry['services']}"
+        if len(entry["services"]) > 1:
+            raise ValueError(f"{path} is served by {entry['services']}: one path, one service")
         api.path(path=path, operations=entry["operations"])
     doc = api.to_dict()
     for name, extra in _extras(ep.body for _, _, ep in ops if ep.body is not None).items():
         doc["components"]["schemas"][name].update(extra)
+    _no_nul(doc)
     for path, entry in paths.items():  # apispec has no argument for a path's servers
         for s in entry["services"]:
             doc["paths"][path]["servers"] = [{"url": f"http://localhost:{spec(s).port}",
                                               "description": f"{s} (env {s.upper()}_PORT)"}]
     return doc
+
+
+NO_NUL = {"not": {"type": "string", "pattern": "\\u0000"}}  # SPC refuses text with U+0000 (400 invalid_text)
+
+
+def _no_nul(doc):
+    """Say on every string a request may carry (its bodies' schemas, nested ones included, and its
+    query and path parameters) that it holds no U+0000: SPC answers such text 400 `invalid_text`."""
+    schemas, todo, seen = doc["components"]["schemas"], [], set()
+
+    def strings(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if ref and ref.startswith("#/components/schemas/"):
+                todo.append(ref.rsplit("/", 1)[1])
+            types = node.get("type")
+            if types == "string" or (isinstance(types, list) and "string" in types):
+                if "not" not in node and "enum" not in node and "format" not in node:
+                    node.update(NO_NUL)
+            for key, value in node.items():
+                if key != "not":
+                    strings(value)
+        elif isinstance(node, list):
+            for item in node:
+                strings(item)
+    for item in doc["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            strings(operation.get("requestBody", {}))
+            strings(operation.get("parameters", []))
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in schemas:
+            seen.add(name)
+            strings(schemas[name])
 
 
 def _extras(schema_classes):

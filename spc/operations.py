@@ -178,13 +178,25 @@ def dlq_messages(amqp_uri, queue, limit=100):
                         "reason": (props.headers or {}).get("x-spc-rejection"),
                         "queue": (props.headers or {}).get("x-spc-queue"),
                         "routing_key": (props.headers or {}).get("x-spc-original-routing-key"),
-                        "size": len(body), "body": body[:300].decode("utf-8", "replace")})
+                        "size": len(body), "body": _excerpt(body)})
         for tag in tags:
             channel.basic_nack(tag, requeue=True)
     finally:
         if conn.is_open:
             conn.close()
     return out
+
+
+def _excerpt(body, size=300):
+    """What `spc dlq list` shows of a dead letter's body: its first `size` characters, a citizen's
+    words and other personal fields withheld (catalogue.redacted). A body that is not JSON shows
+    no text at all: it cannot be told what it holds."""
+    from spc.shared.events import redacted
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return f"[not JSON: {len(body)} bytes withheld]"
+    return json.dumps(redacted(doc), ensure_ascii=False)[:size]
 
 
 def _origin_queue(props):

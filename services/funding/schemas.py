@@ -35,6 +35,13 @@ class FunderIn(Schema):
     siren = fields.String(load_default=None, validate=validate.Regexp(SIREN), metadata={
         "description": "the body's SIREN: 9 digits passing the Luhn check, when no siret is given"})
 
+    # what marshmallow's fields cannot say, merged into openapi.yaml (the domain checks it)
+    openapi_extra = {"oneOf": [{"required": ["siret"], "properties": {"siret": {"type": "string"},
+                                                                        "siren": {"type": "null"}}},
+                               {"required": ["siren"], "properties": {"siren": {"type": "string"},
+                                                                        "siret": {"type": "null"}}}],
+                     "description": "a funding body: its name, and exactly one of its siret and its siren"}
+
 
 class ProgrammeIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300))

@@ -7,7 +7,7 @@ from spc.shared.events import PRINCIPLES, SERVICE_STATUSES
 from spc.shared.lists import ListShape
 from spc.shared.staff import ActionOut
 
-from .domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, EMAIL, LEGAL_FORMS, REGION, RNA, SIREN
+from .domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, EMAIL, LEGAL_FORMS, NEEDS_SIREN, REGION, RNA, SIREN
 
 Department = fields.String(validate=validate.Regexp(DEPARTMENT), metadata={
     "description": "INSEE département code (COG: 01–95 without 20, 2A, 2B, 971–976; overseas collectivities "
@@ -114,7 +114,26 @@ class TermIn(Schema):
     evaluation_on = fields.Date(metadata={"description": "a pilot's evaluation date (required for a pilot)"})
 
 
+def _when_legal_form(forms, then):
+    return {"if": {"required": ["legal_form"], "properties": {"legal_form": {"enum": list(forms)}}}, "then": then}
+
+
+_GIVEN, _ABSENT = {"type": "string"}, {"type": "null"}
+
+
 class RegisterServiceIn(Schema):
+    # the identifiers each legal form has (services/registry/domain/pact.py, _identity_problems),
+    # merged into openapi.yaml; the Luhn check and the COG are said on the fields
+    openapi_extra = {"allOf": [
+        _when_legal_form(NEEDS_SIREN, {"required": ["siren"], "properties": {"siren": _GIVEN, "rna": _ABSENT}}),
+        _when_legal_form(["association"], {"anyOf": [{"required": ["siren"], "properties": {"siren": _GIVEN}},
+                                                     {"required": ["rna"], "properties": {"rna": _GIVEN}}]}),
+        _when_legal_form(["informal_collective"], {
+            "properties": {"siren": _ABSENT, "rna": _ABSENT},
+            "anyOf": [{"required": ["referent"]},
+                      {"required": ["governance"], "properties": {"governance": {"required": ["responsible"]}}}]}),
+    ]}
+
     name = fields.String(required=True, validate=validate.Length(1, 300))
     legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS), metadata={
         "description": "an association gives its RNA number or SIREN; cooperative, SCIC, SCOP, foundation, "

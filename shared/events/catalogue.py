@@ -85,6 +85,30 @@ def event_types():
     return [_CATALOGUE[key] for key in sorted(_CATALOGUE)]
 
 
+def personal_fields(event_type, version=1):
+    """The payload fields of `event_type` that may hold personal data (`metadata={"personal":
+    True}`): a citizen's report text. Known to be kept out of what operators list."""
+    entry = _CATALOGUE.get((event_type, version))
+    if entry is None:
+        return ()
+    return tuple(name for name, f in entry.schema.fields.items() if f.metadata.get("personal"))
+
+
+def redacted(doc):
+    """An envelope document (a dict) with its personal payload fields replaced by how long they
+    were; anything else unchanged (a copy)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
+        return doc
+    version = doc.get("schema_version", 1)
+    names = personal_fields(doc.get("event_type"), version if isinstance(version, int) else 1)
+    # a type or version unknown here: every string of the payload is withheld, to be safe
+    if not names and not known_event_type(doc.get("event_type")):
+        names = tuple(k for k, v in doc["payload"].items() if isinstance(v, str))
+    payload = {k: (f"[redacted: {len(v)} characters]" if k in names and isinstance(v, str) else v)
+               for k, v in doc["payload"].items()}
+    return dict(doc, payload=payload)
+
+
 def producer_of(event_type):
     """The SPC service that produces `event_type`, None if no SPC service does (inbound, unknown)."""
     return next((e.producer for e in event_types() if e.name == event_type and e.producer), None)

@@ -38,7 +38,8 @@ class ViolationReported(Payload):
 class ReportSubmitted(Payload):
     service_id = ServiceId(required=True)
     category = fields.String(required=True, validate=validate.OneOf(REPORT_CATEGORIES))
-    text = fields.String(required=True, validate=validate.Length(1, 5000))
+    text = fields.String(required=True, validate=validate.Length(1, 5000), metadata={
+        "personal": True})  # a citizen's own words: never shown in dead-letter listings (catalogue.redacted)
     counter_id = Id(load_default=None, allow_none=True)
 
 

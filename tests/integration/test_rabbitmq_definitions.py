@@ -17,7 +17,7 @@ from spc.definitions import render
 from spc.shared import events, topology
 from tests.conftest import AMQP_BASE, RABBIT_API
 from tests.servers import ConfinedVhost
-from tests.support import broker_refusal, envelope
+from tests.support import broker_refusal, envelope, wait_for
 
 DEFINITIONS_PATH = Path(__file__).resolve().parents[2] / "deploy/rabbitmq/definitions.json"
 DEFINITIONS = json.loads(DEFINITIONS_PATH.read_text())
@@ -301,3 +301,38 @@ def test_a_service_recreates_its_own_queue_and_names_a_missing_one_it_may_not_cr
     assert _queue_depth(vhost, "funding.events") == 0  # funding declared its own again
     assert _refused(uri("ext-inspection"), _publish("spc.inbound", "compliance.violation_reported")) is None
     assert _queue_depth(vhost, "audit.compliance", 1) == 1  # and audit's is bound again
+
+
+def test_dead_letters_are_listed_without_a_citizens_words_and_expire(broker):
+    """docs/security.md: `spc dlq list` (as spc-operator) withholds a report's text; the policy
+    spc-dead-letters drops a dead letter after its TTL (30 days; lowered here to 1 s)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    uri, vhost = broker
+    words = "Ma fille Léa Martin a été refusée sans motif"
+    report = envelope("usager.report_submitted", {"service_id": "s1", "category": "other", "text": words})
+    guest = f"{AMQP_BASE}/{vhost}"
+    assert _refused(guest, _publish("spc.dead", "inbound", json.dumps(report).encode())) is None
+    assert _queue_depth(vhost, "spc.inbound.dead", 1) == 1
+    listed = subprocess.run([sys.executable, "-m", "spc.cli", "dlq", "list"], capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ, AMQP_URI=uri("spc-operator")))
+    assert listed.returncode == 0 and report["event_id"] in listed.stdout, listed.stderr
+    assert "Léa" not in listed.stdout and f"[redacted: {len(words)} characters]" in listed.stdout
+    policy = next(p for p in DEFINITIONS["policies"] if p["name"] == "spc-dead-letters")
+    assert policy["definition"]["message-ttl"] == 30 * 86_400_000
+    # a quorum queue fixes a message's expiry when it takes it: lower the TTL, then dead-letter
+    requests.put(f"{RABBIT_API}/policies/{quote(vhost, safe='')}/{policy['name']}", timeout=10, json={
+        "pattern": policy["pattern"], "apply-to": "queues", "priority": policy["priority"],
+        "definition": dict(policy["definition"], **{"message-ttl": 1000})}).raise_for_status()
+    wait_for("the lowered TTL applied", lambda: requests.get(
+        f"{RABBIT_API}/queues/{quote(vhost, safe='')}/spc.events.dead", timeout=10).json().get(
+        "effective_policy_definition", {}).get("message-ttl") == 1000)
+    assert _refused(guest, _publish("spc.dead", "events", json.dumps(report).encode())) is None  # taken
+    time.sleep(2.5)
+    conn, channel = _channel(guest)
+    try:
+        assert channel.basic_get("spc.events.dead", auto_ack=False)[0] is None  # dropped once expired
+    finally:
+        conn.close()

@@ -73,3 +73,32 @@ def test_each_outbound_type_comes_from_the_service_it_is_named_after_and_relays_
             assert entry.producer in events.SERVICES and entry.name.startswith(entry.producer + ".")
             assert entry.refuses_producer(entry.producer) is None
     assert events.entry("usager.report_submitted").relayed_by == ("distribution",)
+
+
+WORDS = "Ma fille Léa Martin, 4 ans, a été refusée sans motif"
+
+
+def test_a_citizens_words_are_withheld_from_what_operators_list():
+    doc = env("usager.report_submitted", {"service_id": "s1", "category": "refused_access", "text": WORDS})
+    shown = events.redacted(doc)
+    assert shown["payload"]["text"] == f"[redacted: {len(WORDS)} characters]"
+    assert shown["payload"]["category"] == "refused_access" and doc["payload"]["text"] == WORDS  # a copy
+    assert events.personal_fields("usager.report_submitted") == ("text",)
+    # a type this SPC does not know: every text withheld
+    assert events.redacted(env("usager.report_v9", {"words": WORDS, "n": 3}))["payload"] == {
+        "words": f"[redacted: {len(WORDS)} characters]", "n": 3}
+
+
+def test_a_rejection_names_the_field_never_its_words():
+    for payload in ({"service_id": "s1", "category": "refused_access", "text": WORDS * 100},   # too long
+                    {"service_id": "s1", "category": WORDS, "text": WORDS}):                  # not a category
+        with pytest.raises(Rejection) as err:
+            envelope.parse(json.dumps(env("usager.report_submitted", payload)).encode())
+        assert err.value.code.startswith("schema_error:payload.") and "Léa" not in err.value.header, err.value.header
+
+
+def test_the_dead_letter_listing_shows_no_personal_text():
+    from spc.operations import _excerpt
+    body = json.dumps(env("usager.report_submitted", {"service_id": "s1", "category": "other", "text": WORDS}))
+    assert "Léa" not in _excerpt(body.encode()) and "redacted" in _excerpt(body.encode())
+    assert _excerpt(b"{" + WORDS.encode()) == f"[not JSON: {len(WORDS.encode()) + 1} bytes withheld]"

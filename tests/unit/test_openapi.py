@@ -38,3 +38,31 @@ def test_the_contract_minimum_endpoints_are_there():
                          ("/journal/verify", "get"), ("/health/live", "get"), ("/health/ready", "get"),
                          ("/metrics", "get")]:
         assert method in DOC["paths"][path], (method, path)
+
+
+def _valid(component, body):
+    """Whether `body` is valid by openapi.yaml's component schema (its $refs resolved in the document)."""
+    from jsonschema import Draft202012Validator
+    from spc.openapi import document
+    doc = document()
+    return Draft202012Validator({"$ref": f"#/components/schemas/{component}",
+                                 "components": doc["components"]}).is_valid(body)
+
+
+def test_the_schema_states_the_rules_spc_enforces_so_a_valid_request_is_never_refused_for_them():
+    """What schemathesis found (issue 28): requests valid by the document that SPC refused."""
+    assert _valid("FunderIn", {"name": "CAF", "siret": "21350238800019"})
+    assert _valid("FunderIn", {"name": "CAF", "siren": "213502388", "siret": None})
+    assert not _valid("FunderIn", {"name": "CAF", "siret": "21350238800019", "siren": "213502388"})
+    assert not _valid("FunderIn", {"name": "CAF"})
+    assert not _valid("FunderIn", {"name": "CAF\u0000", "siren": "213502388"})   # text without U+0000
+    pact = {"name": "Crèche", "mission": "m", "territories": {"departments": ["35"]},
+            "commitments": ["equality"], "contact_email": "bureau@lutins.example.org"}
+    assert not _valid("RegisterServiceIn", dict(pact, legal_form="company"))
+    assert not _valid("RegisterServiceIn", dict(pact, legal_form="scic", siren="732829320", rna="W123456789"))
+    assert _valid("RegisterServiceIn", dict(pact, legal_form="scic", siren="732829320"))
+    assert _valid("RegisterServiceIn", dict(pact, legal_form="association", rna="W123456789"))
+    assert not _valid("RegisterServiceIn", dict(pact, legal_form="association"))
+    assert not _valid("RegisterServiceIn", dict(pact, legal_form="informal_collective", siren="732829320",
+                                                referent={"name": "A", "email": "a@b.fr"}))
+    assert not _valid("RegisterServiceIn", dict(pact, legal_form="informal_collective"))
