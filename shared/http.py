@@ -28,7 +28,7 @@ from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
-from .oidc import OidcVerifier
+from .oidc import OidcVerifier, ProviderUnavailable
 from .public_reads import PublicReads, RateLimited
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ def came_over_https(environ, trust_forwarded):
     if environ.get("wsgi.url_scheme") == "https":
         return True
     forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "") if trust_forwarded else ""
-    return forwarded.split(",")[0].strip().lower() == "https"
+    return forwarded.split(",")[-1].strip().lower() == "https"  # what the proxy wrote, last
 
 
 class JsonWsgiApp(WsgiApp):
@@ -326,6 +326,9 @@ class JsonHttp(HttpRequestHandler):
             raise
         try:
             return self.tokens.auth.authenticate(request.headers.get("Authorization"))
+        except ProviderUnavailable as exc:  # not the client's doing: not counted against it
+            self._refused(request, "provider_unavailable", exc)
+            raise
         except Unauthorized as exc:
             self.public.count_failure(request)
             self._refused(request, "unknown_token" if request.headers.get("Authorization") else "missing_token", exc)

@@ -5,9 +5,10 @@ write (docs/operations.md, "Staff identities from OpenID Connect"; deploy/oidc-r
 
 Checked: the signature (RS256 or ES256 only: `alg: none` and HMAC are refused), `iss` (the
 configured issuer, which its discovery document must name too), `aud`, `exp` and `nbf` with a
-bounded leeway, `sub`. Keys come from the discovery document's `jwks_uri`, cached; a token signed
-with a key id not in the cache makes one fetch of the key set (a rotation; at most one such fetch
-every 30 s), and is refused if the key is still unknown.
+bounded leeway, `sub`, and that it is an access token (header `typ` JWT or at+jwt; Keycloak's
+`typ` claim Bearer, not ID). Keys come from the discovery document's `jwks_uri` (https), kept 5
+minutes; a token signed with a key id not among them makes one fetch of the key set (a rotation;
+at most one such fetch every 30 s), and is refused if the key is still unknown.
 
 Configured by SPC_OIDC_ISSUER (unset: no OIDC), SPC_OIDC_AUDIENCE, SPC_OIDC_ROLES_FILE and
 SPC_OIDC_LEEWAY (seconds, default 30, at most 300).
@@ -32,6 +33,27 @@ DEFAULT_LEEWAY, MAX_LEEWAY = 30, 300
 DISCOVERY_TTL = 3600  # seconds the discovery document is kept
 FETCH_TIMEOUT = 5
 REFETCH_COOLDOWN = 30  # least seconds between two fetches of the key set for unknown key ids
+KEYS_TTL = 300  # seconds the key set is kept
+# an access token's header `typ` (RFC 9068's at+jwt, or the plain JWT most providers write);
+# an ID token is no key to the API
+ACCESS_TOKEN_TYPES = (None, "JWT", "at+jwt", "application/at+jwt")
+
+
+def _secure(url):
+    """https, or plain http to this machine only (for trying)."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1") and not parts.username
+
+
+class ProviderUnavailable(Unauthorized):
+    """The provider's documents cannot be had: the token is refused, but not counted against its
+    client (shared/http.py): staff are not locked out while the provider is away."""
 
 
 class OidcConfigError(ValueError):
@@ -78,14 +100,16 @@ class RoleMap:
     def actor(self, claims, subject):
         """The Actor these claims give, or None when they map to no SPC role."""
         values = _claim(claims, self.roles_claim)
-        values = [values] if isinstance(values, str) else list(values or [])
+        values = [values] if isinstance(values, str) else values if isinstance(values, list) else []
+        values = [v for v in values if isinstance(v, str)]
         for value, role in self.staff:
             if value in values:
                 return Actor(role, "", subject)
         for value, role, ids_claim in self.scoped:
             if value in values:
                 ids = _claim(claims, ids_claim)
-                ids = ids.split("+") if isinstance(ids, str) else [str(i) for i in (ids or [])]
+                ids = ids.split("+") if isinstance(ids, str) else [i for i in ids if isinstance(i, str)] \
+                    if isinstance(ids, list) else []
                 ids = [i for i in ids if i]
                 if not ids or (role == "service" and len(ids) != 1):
                     return None  # a scoped role with nothing (or, for a service, not one id) to act on
@@ -109,7 +133,8 @@ def looks_like_jwt(token):
 
 class OidcVerifier:
     def __init__(self, issuer, audience, roles, leeway=DEFAULT_LEEWAY, refetch_cooldown=REFETCH_COOLDOWN):
-        self.issuer, self.audience, self.roles, self.leeway = issuer.rstrip("/"), audience, roles, leeway
+        # the issuer exactly as its tokens' `iss` says it (OpenID Connect compares them exactly)
+        self.issuer, self.audience, self.roles, self.leeway = issuer, audience, roles, leeway
         self.refetch_cooldown = refetch_cooldown
         self._lock = threading.Lock()
         self._jwks, self._discovered_at = None, 0.0
@@ -123,7 +148,7 @@ class OidcVerifier:
         audience = (environ.get("SPC_OIDC_AUDIENCE") or "").strip()
         if not audience:
             raise OidcConfigError("SPC_OIDC_AUDIENCE is needed with SPC_OIDC_ISSUER (the client id SPC is registered as)")
-        if not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        if not _secure(issuer):
             raise OidcConfigError(f"SPC_OIDC_ISSUER must be an https:// URL (got {issuer!r})")
         path = environ.get("SPC_OIDC_ROLES_FILE")
         if not path:
@@ -146,22 +171,24 @@ class OidcVerifier:
         """The issuer's key set client, from its discovery document (fetched again hourly)."""
         with self._lock:
             if self._jwks is None or time.monotonic() - self._discovered_at > DISCOVERY_TTL:
-                url = self.issuer + "/.well-known/openid-configuration"
+                url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
                 try:
                     resp = requests.get(url, timeout=FETCH_TIMEOUT)
                     resp.raise_for_status()
                     doc = resp.json()
                 except (requests.RequestException, ValueError) as exc:
                     log.error("OIDC: the issuer's discovery document %s cannot be read: %s", url, exc)
-                    raise Unauthorized("the identity provider cannot be reached to check this token") from None
-                if (doc.get("issuer") or "").rstrip("/") != self.issuer or not doc.get("jwks_uri"):
+                    raise ProviderUnavailable("the identity provider cannot be reached to check this token") from None
+                if doc.get("issuer") != self.issuer or not _secure(doc.get("jwks_uri") or ""):
                     log.error("OIDC: %s names issuer %r and jwks_uri %r; expected issuer %r",
                               url, doc.get("issuer"), doc.get("jwks_uri"), self.issuer)
-                    raise Unauthorized("the identity provider's discovery document does not match SPC_OIDC_ISSUER")
+                    raise ProviderUnavailable("the identity provider's discovery document does not match SPC_OIDC_ISSUER")
                 # an unknown key id fetches the set again, at most once per cooldown (tokens made
                 # up with random key ids cannot make SPC hammer the provider)
-                self._jwks = jwt.PyJWKClient(doc["jwks_uri"], cache_keys=True, timeout=FETCH_TIMEOUT,
-                                             cooldown_duration=self.refetch_cooldown)
+                # the key set is kept 5 minutes (a key the provider withdraws is refused after);
+                # keys are not cached one by one beyond it
+                self._jwks = jwt.PyJWKClient(doc["jwks_uri"], cache_keys=False, lifespan=KEYS_TTL,
+                                             timeout=FETCH_TIMEOUT, cooldown_duration=self.refetch_cooldown)
                 self._discovered_at = time.monotonic()
             return self._jwks
 
@@ -173,10 +200,15 @@ class OidcVerifier:
             raise Unauthorized("unknown token") from None
         if header.get("alg") not in ALGORITHMS:
             raise Unauthorized(f"token algorithm {header.get('alg')!r} is not accepted ({', '.join(ALGORITHMS)})")
+        if header.get("typ") not in ACCESS_TOKEN_TYPES:
+            raise Unauthorized(f"not an access token (typ {header.get('typ')!r})")
         try:
             # an unknown key id makes one fetch of the key set (a rotation), then is refused
             key = self._keys().get_signing_key_from_jwt(token)
         except jwt.PyJWKClientError as exc:
+            if "Fail to fetch" in str(exc):  # PyJWT's words when the key set cannot be had
+                log.error("OIDC: the issuer's key set cannot be read: %s", exc)
+                raise ProviderUnavailable("the identity provider cannot be reached to check this token") from None
             raise Unauthorized(f"token signed with a key the issuer does not publish ({exc})") from None
         try:
             claims = jwt.decode(token, key.key, algorithms=ALGORITHMS, audience=self.audience,
@@ -192,6 +224,8 @@ class OidcVerifier:
             raise Unauthorized("token from another issuer (iss)") from None
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token ({type(exc).__name__})") from None
+        if claims.get("typ", "Bearer") != "Bearer":  # Keycloak's: an ID token says "ID"
+            raise Unauthorized(f"not an access token (typ {claims.get('typ')!r})")
         subject = f"{claims['sub']}@{self.issuer}"
         actor = self.roles.actor(claims, subject[:150])
         if actor is None:

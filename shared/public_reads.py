@@ -7,8 +7,9 @@ and metrics probes, is cached and bounded here, once for every service (shared/h
 - Bounded: the lists' pages are bounded by their query schemas (limit ≤ 500, offset ≤ 100,000),
   and each client may make SPC_PUBLIC_RATE_PER_MINUTE requests a minute (120 by default; 0: no
   limit) to each service process: a token bucket in memory, 429 `rate_limited` with Retry-After
-  past it. The client is the remote address, or the first address of X-Forwarded-For when
-  SPC_TRUST_FORWARDED=true (only behind a proxy that sets it: a client could claim any)."""
+  past it. The client is the remote address, or with SPC_TRUST_FORWARDED=true (only behind a
+  proxy that appends to it) the address the proxy wrote last in X-Forwarded-For
+  (SPC_FORWARDED_HOPS proxies of the operators' own: the one that many from the right)."""
 import hashlib
 import math
 import os
@@ -85,12 +86,15 @@ def not_modified(if_none_match, etag):
     return "*" in tags or any((t[2:] if t.startswith("W/") else t) == etag for t in tags)
 
 
-def client_of(remote_addr, forwarded_for, trust_forwarded):
-    """Who is counted: the first address of X-Forwarded-For when trusted, else the peer."""
+def client_of(remote_addr, forwarded_for, trust_forwarded, hops=1):
+    """Who is counted: the peer, or when X-Forwarded-For is trusted, the address the nearest
+    proxies wrote there: the `hops`-th from the right (each proxy appends the peer it saw; the
+    addresses to its left are the client's own words, which it could make up to dodge a limit or
+    to get another client refused)."""
     if trust_forwarded and forwarded_for:
-        first = forwarded_for.split(",")[0].strip()
-        if first:
-            return first
+        written = [a.strip() for a in forwarded_for.split(",") if a.strip()]
+        if written:
+            return written[-min(hops, len(written))]
     return remote_addr or "unknown"
 
 
@@ -102,6 +106,8 @@ class PublicReads(SharedExtension):
         environ = self.container.config.get("ENV", os.environ)
         self.max_age = _setting(environ, "SPC_PUBLIC_MAX_AGE", DEFAULT_MAX_AGE)
         self.trust_forwarded = (environ.get("SPC_TRUST_FORWARDED") or "").lower() == "true"
+        # how many proxies of the operators' own stand in front (each appends to X-Forwarded-For)
+        self.hops = max(1, _setting(environ, "SPC_FORWARDED_HOPS", 1))
         self.limiter = RateLimiter(_setting(environ, "SPC_PUBLIC_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE))
         # failed staff authentications: a client that spent its bound is answered 429 for every
         # token, good or bad, until its bucket refills (else a good guess would show as a 200)
@@ -109,7 +115,7 @@ class PublicReads(SharedExtension):
                                              DEFAULT_AUTH_FAILURES_PER_MINUTE))
 
     def client(self, request):
-        return client_of(request.remote_addr, request.headers.get("X-Forwarded-For"), self.trust_forwarded)
+        return client_of(request.remote_addr, request.headers.get("X-Forwarded-For"), self.trust_forwarded, self.hops)
 
     def check_failures(self, request):
         """Raise RateLimited if this client spent its bound of failed authentications."""

@@ -145,26 +145,36 @@ def _declare_queue(channel, queue):
 
 def _ensure(channel, kind, name, type_, create):
     """Check that exchange or queue `name` exists (a passive declare, which needs no right), on
-    a channel of its own: the broker closes the channel that asks for something missing."""
+    a channel of its own: the broker closes the channel that asks for something missing (and
+    py-amqp opens it again: each is closed here, whatever happened)."""
     probe = channel.connection.channel()
     try:
         if kind == "exchange":
             probe.exchange_declare(name, type_, passive=True)
         else:
             probe.queue_declare(name, passive=True)
-        probe.close()
         return
     except amqp.exceptions.NotFound:
         pass
+    finally:
+        _close(probe)
     maker = channel.connection.channel()
     try:
         create(maker)
-        maker.close()
     except amqp.exceptions.AccessRefused as exc:
         raise TopologyMissing(
             f"the {kind} {name!r} is missing from this vhost and this broker user may not create it "
             f"({exc.reply_text}): load SPC's definitions first (spc definitions --load, "
             "deploy/rabbitmq/README.md)") from None
+    finally:
+        _close(maker)
+
+
+def _close(channel):
+    try:
+        channel.close()
+    except Exception:  # already closed by the broker, or the connection is going: nothing to free
+        pass
 
 
 def declare_all(channel):

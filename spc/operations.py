@@ -208,6 +208,26 @@ def _origin_queue(props):
     return deaths[0].get("queue") if deaths else None
 
 
+def _replayable(target, props, body):
+    """Only into one of SPC's consumer queues, and only a type that queue takes: a dead letter's
+    headers are written by whoever published it to spc.dead (each SPC service may), so they must
+    not steer a replay elsewhere, e.g. into an outside consumer's queue (docs/security.md)."""
+    from spc.shared import topology
+    try:
+        queue = topology.queue_named(target or "")
+    except KeyError:
+        return False
+    if queue.event_types is None:  # the journal: whatever spc.events carries
+        return True
+    event_type = props.type
+    if not event_type:  # a publisher that did not set the property: the envelope says it
+        try:
+            event_type = json.loads(body).get("event_type")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            return False
+    return event_type in queue.event_types
+
+
 def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
     """Put dead letters back on the queue that rejected them (through the default exchange, so
     no other consumer sees them twice), confirmed, then ack them. `message_id` picks one. A
@@ -222,7 +242,7 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
             if method is None:
                 break
             target = _origin_queue(props)
-            if (message_id is not None and props.message_id != message_id) or target is None:
+            if (message_id is not None and props.message_id != message_id) or not _replayable(target, props, body):
                 skipped.append(method.delivery_tag)
                 continue
             headers = {k: v for k, v in (props.headers or {}).items()

@@ -97,16 +97,18 @@ def personal_fields(event_type, version=1):
 def redacted(doc):
     """An envelope document (a dict) with its personal payload fields replaced by how long they
     were; anything else unchanged (a copy)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
+    if not isinstance(doc, dict) or "payload" not in doc:
         return doc
-    version = doc.get("schema_version", 1)
-    names = personal_fields(doc.get("event_type"), version if isinstance(version, int) else 1)
-    # a type or version unknown here: every string of the payload is withheld, to be safe
-    if not names and not known_event_type(doc.get("event_type")):
-        names = tuple(k for k, v in doc["payload"].items() if isinstance(v, str))
-    payload = {k: (f"[redacted: {len(v)} characters]" if k in names and isinstance(v, str) else v)
-               for k, v in doc["payload"].items()}
-    return dict(doc, payload=payload)
+    payload, version = doc["payload"], doc.get("schema_version", 1)
+    if not isinstance(payload, dict):  # not an object: nothing can be told of it
+        return dict(doc, payload=f"[redacted: {type(payload).__name__}]")
+    key = (doc.get("event_type"), version)
+    if key in _CATALOGUE:
+        names = personal_fields(*key)
+    else:  # a type or a version unknown here: every string of the payload is withheld, to be safe
+        names = tuple(k for k, v in payload.items() if isinstance(v, str))
+    return dict(doc, payload={k: (f"[redacted: {len(v)} characters]" if k in names and isinstance(v, str) else v)
+                              for k, v in payload.items()})
 
 
 def producer_of(event_type):

@@ -52,8 +52,8 @@ def fail_over(pair, work):
     lag_began = time.time()
     os.kill(sender, signal.SIGSTOP)  # the standby receives nothing more
     time.sleep(LAG_SECONDS)
-    crashed = time.time()
     pair.crash("primary")  # the stopped sender with the rest
+    crashed = time.time()  # once it is dead (a publish during the kill may still have reached it)
     time.sleep(DOWN_SECONDS)  # nobody takes writes: the services hold their messages
     pair.promote()
     return lag_began, crashed

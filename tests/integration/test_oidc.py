@@ -70,17 +70,43 @@ def test_an_es256_token_is_accepted(auth, provider):
     assert auth.authenticate(bearer(provider.token(kid=kid))).role == "registrar"
 
 
+NOW = object()  # replaced by the time when the test runs (not when it is collected)
+
+
 @pytest.mark.parametrize("claims,reason", [
-    ({"exp": int(time.time()) - 120}, "token expired"),                  # past the 30 s leeway
-    ({"nbf": int(time.time()) + 120}, "not valid yet"),
+    ({"exp": (NOW, -120)}, "token expired"),                  # past the 30 s leeway
+    ({"nbf": (NOW, +120)}, "not valid yet"),
     ({"aud": "another-app"}, "not meant for SPC"),
     ({"iss": "https://evil.example/realms/spc"}, "another issuer"),
     ({"sub": None}, "invalid token"),
     ({"exp": None}, "invalid token"),
     ({"groups": ["nobody-we-know"]}, "no SPC role"),
+    ({"groups": 7}, "no SPC role"),                                       # not a list: no role, no 500
+    ({"groups": ["france-services-agents"], "spc_counters": {"a": 1}}, "no SPC role"),
+    ({"typ": "ID"}, "not an access token"),                              # Keycloak's ID token
 ])
 def test_a_token_is_refused_saying_why(auth, provider, claims, reason):
+    claims = {k: (int(time.time()) + v[1] if isinstance(v, tuple) and v[0] is NOW else v) for k, v in claims.items()}
     assert reason in refused(auth, provider.token(**claims))
+
+
+def test_an_id_token_by_its_header_is_refused(auth, provider):
+    alg, private = provider.keys[provider.kid]
+    claims = jwt.decode(provider.token(), options={"verify_signature": False})
+    id_token = jwt.encode(claims, private, algorithm=alg, headers={"kid": provider.kid, "typ": "id+jwt"})
+    assert "not an access token" in refused(auth, id_token)
+    at = jwt.encode(claims, private, algorithm=alg, headers={"kid": provider.kid, "typ": "at+jwt"})
+    assert auth.authenticate(bearer(at)).role == "registrar"
+
+
+@pytest.mark.parametrize("issuer", ["http://localhost.evil.example/realms/spc", "http://127.0.0.1@evil.example/x",
+                                    "ftp://idp.example/realms/spc", "https:///realms"])
+def test_only_an_https_issuer_or_one_on_this_machine_is_taken(tmp_path, issuer):
+    roles = tmp_path / "roles.toml"
+    roles.write_text(ROLES_FILE)
+    with pytest.raises(OidcConfigError):
+        OidcVerifier.from_environ({"SPC_OIDC_ISSUER": issuer, "SPC_OIDC_AUDIENCE": "spc",
+                                   "SPC_OIDC_ROLES_FILE": str(roles)})
 
 
 def test_an_expiry_within_the_leeway_is_accepted(auth, provider):
@@ -133,8 +159,9 @@ def test_unknown_key_ids_fetch_the_key_set_at_most_once_per_cooldown(provider):
 
 
 def test_an_unreachable_issuer_refuses_the_token_and_names_no_secret(provider):
+    from spc.shared.oidc import ProviderUnavailable
     verifier = OidcVerifier("http://127.0.0.1:1/realms/spc", AUDIENCE, RoleMap.parse(ROLES_FILE))
-    with pytest.raises(Unauthorized) as err:
+    with pytest.raises(ProviderUnavailable) as err:  # not counted against the client (shared/http.py)
         verifier.authenticate(provider.token())
     assert "cannot be reached" in err.value.message
 

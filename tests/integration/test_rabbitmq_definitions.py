@@ -336,3 +336,35 @@ def test_dead_letters_are_listed_without_a_citizens_words_and_expire(broker):
         assert channel.basic_get("spc.events.dead", auto_ack=False)[0] is None  # dropped once expired
     finally:
         conn.close()
+
+
+def test_a_forged_dead_letter_is_never_replayed_outside_spc_or_into_a_queue_not_taking_its_type(broker):
+    """Each service's user may dead-letter (publish to spc.dead) and so write x-spc-queue: `spc dlq
+    replay` must not let that header steer a payment order into the payments system's queue, nor a
+    type into a queue that does not take it (docs/security.md, Known gaps)."""
+    import os
+    import subprocess
+    import sys
+    uri, vhost = broker
+    payments = uri("ext-payments")
+    assert _refused(payments, lambda ch: ch.queue_declare("ext.payments.orders", durable=True)) is None
+    order = envelope("funding.tranche_released", {"tranche_id": "t", "grant_id": "g", "service_id": "s",
+                                                  "amount_cents": 1, "currency": "EUR"})
+
+    def dead_letter(target):
+        def act(channel):
+            channel.basic_publish("spc.dead", "events", json.dumps(order).encode(), pika.BasicProperties(
+                delivery_mode=2, type="funding.tranche_released", message_id=order["event_id"],
+                headers={"x-spc-queue": target, "x-spc-rejection": "retries_exhausted: x"}), mandatory=True)
+        return act
+    for target in ("ext.payments.orders", "registry.events"):  # outside SPC; a queue not taking the type
+        assert _refused(uri("spc-funding"), dead_letter(target)) is None
+    assert _queue_depth(vhost, "spc.events.dead", 2) == 2
+    replay = subprocess.run([sys.executable, "-m", "spc.cli", "dlq", "replay", "--queue", "spc.events.dead"],
+                            capture_output=True, text=True, timeout=60, env=dict(os.environ, AMQP_URI=uri("spc-operator")))
+    assert replay.returncode == 0 and replay.stdout.strip().startswith("0 messages replayed"), replay.stdout + replay.stderr
+    conn, channel = _channel(payments)
+    try:
+        assert channel.basic_get("ext.payments.orders", auto_ack=True)[0] is None
+    finally:
+        conn.close()

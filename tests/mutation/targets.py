@@ -40,8 +40,10 @@ TARGETS = (
             "Journal.length", "Journal.entries", "Journal.entry_batch"), JOURNAL_DB, quick=False,
            first=("tests/integration/test_journal_store.py", "-k", "sqlite"),
            promise="events are journaled once and chained in order, under a lock on the head"),
-    Target("token-roles", "shared/auth.py", None, ("tests/unit/test_auth.py",),
-           promise="tokens name a role and, for scoped roles, what they may act on"),
+    Target("token-roles", "shared/auth.py", None, ("tests/unit/test_auth.py", "tests/integration/test_oidc.py"),
+           first=("tests/unit/test_auth.py",),
+           promise="tokens name a role and, for scoped roles, what they may act on; a JWT goes to the "
+                   "OIDC issuer's check (a real issuer, run by test_oidc.py), and the actor names its subject"),
     Target("authorisation", "shared/http.py", ("JsonHttp.__init__", "JsonHttp._authorise", "JsonHttp._allowed"),
            ("tests/unit/test_auth.py",),
            promise="an operation admits its declared roles, and scoped tokens on their own ids only"),

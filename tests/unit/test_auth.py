@@ -118,3 +118,29 @@ def test_a_refusal_names_the_roles_the_operation_admits():
 def test_an_operation_answers_200_unless_it_says_otherwise():
     assert JsonHttp("GET", "/services").status == 200
     assert JsonHttp("POST", "/services", role="registrar", status=201).status == 201
+
+
+def test_an_oidc_actor_is_recorded_with_its_subject_and_never_past_200_characters():
+    assert str(Actor("registrar", "", "marie@https://sso.example/realms/spc")) == \
+        "registrar marie@https://sso.example/realms/spc"
+    assert str(Actor("counter_agent", "FS-1+FS-2", "agent-7@https://sso.example")) == \
+        "counter_agent/FS-1+FS-2 agent-7@https://sso.example"
+    assert str(Actor("auditor", "")) == "auditor"
+    assert len(str(Actor("auditor", "", "s" * 300))) == 200
+
+
+def test_a_token_of_the_file_is_never_sent_to_the_identity_provider_and_a_non_jwt_never_is():
+    class Issuer:  # records what it was asked (the real issuer's checks: tests/integration/test_oidc.py)
+        asked = []
+
+        def authenticate(self, token):
+            self.asked.append(token)
+            return Actor("auditor", "", "paul@idp")
+    auth = TokenAuth(parse_tokens(["viewer:file-token-0123"]), Issuer())
+    assert auth.authenticate("Bearer file-token-0123").role == "viewer"
+    with pytest.raises(Unauthorized):
+        auth.authenticate("Bearer not-a-jwt")
+    assert str(auth.authenticate("Bearer aaaaaaaa.bbbbbbbbbb.cccccccccc")) == "auditor paul@idp"
+    assert Issuer.asked == ["aaaaaaaa.bbbbbbbbbb.cccccccccc"]
+    with pytest.raises(Unauthorized):  # without an issuer configured, a JWT is just an unknown token
+        TokenAuth(parse_tokens(["viewer:file-token-0123"])).authenticate("Bearer aaaaaaaa.bbbbbbbbbb.cccccccccc")

@@ -87,6 +87,11 @@ def test_a_citizens_words_are_withheld_from_what_operators_list():
     # a type this SPC does not know: every text withheld
     assert events.redacted(env("usager.report_v9", {"words": WORDS, "n": 3}))["payload"] == {
         "words": f"[redacted: {len(WORDS)} characters]", "n": 3}
+    # a known type at a version this SPC does not know (dead-lettered unsupported_version), and a
+    # payload that is not an object
+    later = env("usager.report_submitted", {"service_id": "s1", "text": WORDS}, version=7)
+    assert events.redacted(later)["payload"]["text"] == f"[redacted: {len(WORDS)} characters]"
+    assert events.redacted(dict(doc, payload=[WORDS]))["payload"] == "[redacted: list]"
 
 
 def test_a_rejection_names_the_field_never_its_words():

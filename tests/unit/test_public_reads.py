@@ -84,7 +84,10 @@ def test_if_none_match_names_the_current_etag(header, matches):
 
 def test_the_client_is_the_peer_unless_the_forwarded_header_is_trusted():
     assert client_of("10.0.0.1", "203.0.113.7, 10.0.0.2", trust_forwarded=False) == "10.0.0.1"
-    assert client_of("10.0.0.1", "203.0.113.7, 10.0.0.2", trust_forwarded=True) == "203.0.113.7"
+    # the proxy appends the peer it saw: the address it wrote, not what the client claimed before it
+    assert client_of("10.0.0.1", "203.0.113.7, 10.0.0.2", trust_forwarded=True) == "10.0.0.2"
+    assert client_of("10.0.0.1", "203.0.113.7, 10.0.0.2", trust_forwarded=True, hops=2) == "203.0.113.7"
+    assert client_of("10.0.0.1", "10.0.0.2", trust_forwarded=True, hops=2) == "10.0.0.2"
     assert client_of("10.0.0.1", None, trust_forwarded=True) == "10.0.0.1"
     assert client_of(None, None, trust_forwarded=False) == "unknown"
 
@@ -133,7 +136,8 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket():
     public.admit(request({"X-Forwarded-For": "203.0.113.7"}))
     public.admit(request({"X-Forwarded-For": "203.0.113.8"}))
     with pytest.raises(RateLimited):
-        public.admit(request({"X-Forwarded-For": "203.0.113.7, 192.0.2.1"}))
+        # a made-up address before the proxy's own changes nothing: the proxy saw 203.0.113.7
+        public.admit(request({"X-Forwarded-For": "192.0.2.1, 203.0.113.7"}))
 
 
 @pytest.mark.parametrize("name", ["SPC_PUBLIC_RATE_PER_MINUTE", "SPC_PUBLIC_MAX_AGE"])
