@@ -13,10 +13,14 @@ mandatory=False). With deploy/rabbitmq/definitions.json loaded, as in deployment
 exists; on a broker without it (a local RabbitMQ's guest, the embedded broker), what is missing is
 created, so whichever service starts first, nothing it publishes falls on the floor.
 """
+import logging
+
 import amqp
 from kombu import Exchange, Queue, binding
 
 from . import events
+
+log = logging.getLogger(__name__)
 
 INBOUND = Exchange("spc.inbound", "topic", durable=True,
                    arguments={"alternate-exchange": "spc.inbound.unrouted"})
@@ -173,8 +177,8 @@ def _ensure(channel, kind, name, type_, create):
 def _close(channel):
     try:
         channel.close()
-    except Exception:  # already closed by the broker, or the connection is going: nothing to free
-        pass
+    except Exception as exc:  # already closed by the broker, or the connection is going: nothing to free
+        log.debug("closing a topology probe channel: %r", exc)
 
 
 def declare_all(channel):

@@ -62,8 +62,9 @@ def connections(node):
 def test_spc_publish_over_amqps_with_the_ca_to_trust(node, tmp_path):
     done = publish(node, tmp_path, node.uri(), SPC_AMQP_CA_FILE=str(node.ca))
     assert done.returncode == 0 and "confirmed by the broker" in done.stdout, done.stderr
-    depth = node.ctl("list_queues", "name", "messages").stdout
-    assert "audit.compliance\t1" in depth.splitlines(), depth
+    # a quorum queue's count reaches rabbitmqctl within seconds
+    wait_for("the event in audit's queue", lambda: "audit.compliance\t1" in node.ctl(
+        "list_queues", "name", "messages").stdout.splitlines())
 
 
 @pytest.mark.parametrize("uri,ca,expected", [
