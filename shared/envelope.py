@@ -33,7 +33,11 @@ class EnvelopeSchema(Schema):
     event_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z_]*\.[a-z][a-z_]*$"))
     schema_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True)
-    producer = fields.String(required=True, validate=validate.Length(1, 100))
+    producer = fields.String(required=True, validate=validate.Length(1, 100), metadata={
+        "description": "the publishing system. An SPC event (`registry.*`, `funding.*`, `distribution.*`, "
+                       "`audit.*`) comes from the service it is named after, and an inbound event never "
+                       "names an SPC service that does not relay it (`usager.report_submitted`: "
+                       "`distribution`): otherwise it is dead-lettered `wrong_producer`"})
     correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
         "description": "SPC's own events: the staff member (`role/label` of the admin token) whose "

@@ -56,6 +56,11 @@ def field_schema(field):
                 out["maximum"] = rule.max
     if field.allow_none:
         out["type"] = [out["type"], "null"]
+    description = field.metadata.get("description")
+    if field.metadata.get("personal"):  # what SPC keeps out of what operators list (docs/security.md)
+        description = ((description + " ") if description else "") + "Personal data: withheld from dead-letter listings."
+    if description:
+        out["description"] = description
     return out
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.faults.postgres_pair import _bindir, free_port
+from tests.faults.postgres_pair import _bindir, free_port, fresh_folder, run_postgres_binary
 
 
 def _name(common):
@@ -75,17 +75,10 @@ class TlsPostgres:
         self.data = self.base / "data"
 
     def _run(self, *args):
-        cmd = [str(self.bin / args[0]), *map(str, args[1:])]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+        return run_postgres_binary(self.bin, *args)
 
     def start(self):
-        if self.base.exists():
-            shutil.rmtree(self.base)
-        self.base.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.base, "postgres", "postgres")
+        fresh_folder(self.base)
         self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         cert, key = self.authority.issue(self.data / "server.crt", self.data / "server.key")
         if os.geteuid() == 0:
@@ -106,10 +99,7 @@ class TlsPostgres:
 
     def stop(self):
         if (self.data / "postmaster.pid").exists():
-            subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data),
-                            "-m", "immediate", "stop"] if os.geteuid() == 0 else
-                           [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                           capture_output=True, timeout=60)
+            run_postgres_binary(self.bin, "pg_ctl", "-D", self.data, "-m", "immediate", "stop", check=False)
         shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, ca, host="localhost", password=None, sslmode="verify-full"):

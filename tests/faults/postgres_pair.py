@@ -45,6 +45,23 @@ def _bindir():
     return versions[-1] / "bin"
 
 
+def run_postgres_binary(bindir, *args, check=True):
+    """One of PostgreSQL's server binaries, as the postgres user (initdb and postgres refuse root)."""
+    cmd = [str(bindir / args[0]), *map(str, args[1:])]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
+
+
+def fresh_folder(path):
+    """`path` emptied and made, owned by the postgres user (which runs the servers there)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,10 +77,7 @@ class PostgresPair:
 
     # -- running the binaries as the postgres user (initdb and postgres refuse root) --
     def _run(self, *args, check=True):
-        cmd = [str(self.bin / args[0]), *map(str, args[1:])]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
+        return run_postgres_binary(self.bin, *args, check=check)
 
     def _pg_ctl(self, role, *args, check=True):
         return self._run("pg_ctl", "-D", self.dirs[role], "-l", self.base / f"{role}.log", "-w", "-t", "60",
@@ -78,11 +92,7 @@ class PostgresPair:
             raise
 
     def _start(self):
-        if self.base.exists():
-            shutil.rmtree(self.base)
-        self.base.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.base, "postgres", "postgres")
+        fresh_folder(self.base)
         primary = self.dirs["primary"]
         self._run("initdb", "-D", primary, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         with open(primary / "postgresql.conf", "a") as conf:
