@@ -395,6 +395,56 @@ def definitions_cmd(passwords_from_env, out, vhost, api):
     os.chmod(out, 0o644)  # the broker reads it as its own user
 
 
+def _server_spec(ctx, param, values):
+    servers = {}
+    for value in values:
+        stem, _, names = value.partition("=")
+        names = [n.strip() for n in names.split(",") if n.strip()]
+        if not stem.isidentifier() or not names:
+            raise click.BadParameter(f"{value!r}: FILE=NAME[,NAME...], e.g. rabbitmq=rabbitmq,broker.example.fr")
+        servers[stem] = names
+    return servers
+
+
+def _owner_spec(ctx, param, values):
+    owners = {}
+    for value in values:
+        stem, _, ids = value.partition("=")
+        uid, _, gid = ids.partition(":")
+        if not (uid.isdigit() and gid.isdigit()):
+            raise click.BadParameter(f"{value!r}: FILE=UID:GID, e.g. rabbitmq=999:999")
+        owners[stem] = (int(uid), int(gid))
+    return owners
+
+
+@cli.command("certificates")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False),
+              help="The folder of ca.crt, ca.key and each FILE.crt, FILE.key.")
+@click.option("--server", "servers", multiple=True, callback=_server_spec, metavar="FILE=NAME[,NAME...]",
+              help="A server certificate FILE.crt for these host names (or IP addresses), and nothing else.")
+@click.option("--owner", "owners", multiple=True, callback=_owner_spec, metavar="FILE=UID:GID",
+              help="Give FILE.key to this user (the server that reads it; run as root).")
+def certificates_cmd(folder, servers, owners):
+    """A CA of the deployment's own and server certificates it signs, for TLS inside a compose
+    deployment (deploy/compose.yaml runs it before the broker and the HTTPS proxy start).
+
+    What is there is kept: a CA you put in the folder (ca.crt, ca.key) signs the rest, and a
+    certificate naming what is asked, signed by that CA and valid 30 days more, is left alone. So
+    running it again renews only what is near its end. Keys are written 0600.
+
+    spc certificates --out deploy/certs --server rabbitmq=rabbitmq,broker.example.fr --owner rabbitmq=999:999"""
+    from .certificates import make
+    unknown = set(owners) - set(servers)
+    if unknown:
+        _fail(f"--owner names no --server: {', '.join(sorted(unknown))}")
+    try:
+        done = make(folder, servers, owners)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot write the certificates in {folder}: {exc}")
+    for path, what in done:
+        click.echo(f"{what}: {path}")
+
+
 @cli.group()
 def journal():
     """The audit journal."""

@@ -16,7 +16,11 @@ tests/e2e/test_kubernetes.py renders every overlay and validates each object off
 Secrets are referenced, never generated: `<user>-credentials` (username, password) for each
 broker user, `spc-admin-tokens` (admin-tokens) for the staff tokens; CloudNativePG makes
 `spc-<service>-db-app` (uri) and its cluster's CA `spc-<service>-db-ca` (ca.crt) itself: each
-service reaches its database over TLS with `sslmode=verify-full` against that CA.
+service reaches its database over TLS with `sslmode=verify-full` against that CA. The broker
+speaks TLS only (AMQPS 5671, management 15671) with the certificate of the secret
+`spc-rabbitmq-tls` (tls.crt, tls.key, ca.crt): in production, cert-manager's `Certificate` of
+`overlays/production/tls.yaml` makes it; elsewhere, `spc certificates` and `kubectl create secret`
+(docs/deploy.md, "TLS"). That file also has the Ingress that ends TLS for the staff's HTTP.
 """
 import re
 
@@ -50,6 +54,9 @@ def _pod_security():
 
 
 DB_CA_DIR = "/etc/spc/db-ca"
+BROKER_CA_DIR = "/etc/spc/amqp-ca"
+BROKER_TLS = "spc-rabbitmq-tls"  # tls.crt, tls.key, ca.crt: what cert-manager writes
+AMQPS = 5671
 
 
 def _container(service, command, port=None):
@@ -61,7 +68,9 @@ def _container(service, command, port=None):
     if port:
         env = [{"name": "AMQP_USER", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "username"}}},
                {"name": "AMQP_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "password"}}},
-               {"name": "AMQP_URI", "value": f"amqp://$(AMQP_USER):$(AMQP_PASSWORD)@{BROKER}:5672/spc"},
+               # AMQPS, the broker's certificate checked against the CA of its secret
+               {"name": "AMQP_URI", "value": f"amqps://$(AMQP_USER):$(AMQP_PASSWORD)@{BROKER}:{AMQPS}/spc"},
+               {"name": "SPC_AMQP_CA_FILE", "value": f"{BROKER_CA_DIR}/ca.crt"},
                *env,
                {"name": "SPC_ADMIN_TOKENS_FILE", "value": f"{TOKENS_DIR}/admin-tokens"},
                {"name": "SPC_MIGRATE", "value": "false"}]  # the migration Job does it
@@ -82,7 +91,8 @@ def _container(service, command, port=None):
                                       "periodSeconds": 10, "failureThreshold": 6}
         container["startupProbe"] = {"httpGet": {"path": "/health/live", "port": "http"},
                                      "periodSeconds": 2, "failureThreshold": 60}
-        container["volumeMounts"].append({"name": "admin-tokens", "mountPath": TOKENS_DIR, "readOnly": True})
+        container["volumeMounts"] += [{"name": "admin-tokens", "mountPath": TOKENS_DIR, "readOnly": True},
+                                      {"name": "amqp-ca", "mountPath": BROKER_CA_DIR, "readOnly": True}]
     return container
 
 
@@ -90,7 +100,8 @@ def _pod(service, container, tokens):
     volumes = [{"name": "tmp", "emptyDir": {}},
                {"name": "db-ca", "secret": {"secretName": f"spc-{service}-db-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]
     if tokens:
-        volumes.append({"name": "admin-tokens", "secret": {"secretName": "spc-admin-tokens"}})
+        volumes += [{"name": "admin-tokens", "secret": {"secretName": "spc-admin-tokens"}},
+                    {"name": "amqp-ca", "secret": {"secretName": BROKER_TLS, "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]
     return {"serviceAccountName": "spc", "automountServiceAccountToken": False,
             "securityContext": _pod_security(), "containers": [container], "volumes": volumes}
 
@@ -126,7 +137,7 @@ def service_objects(service):
                   "ingress": [{"ports": [{"protocol": "TCP", "port": port}]}],  # staff tools, Prometheus
                   "egress": [
                       {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": BROKER}}}],
-                       "ports": [{"protocol": "TCP", "port": 5672}]},
+                       "ports": [{"protocol": "TCP", "port": AMQPS}]},
                       {"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": f"spc-{service}-db"}}}],
                        "ports": [{"protocol": "TCP", "port": 5432}]},
                       {"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
@@ -196,6 +207,8 @@ def rabbitmq():
             "spec": {"replicas": 3, "image": RABBITMQ_IMAGE,
                      "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
                      "persistence": {"storage": "10Gi"},
+                     # TLS only: AMQPS 5671 and the management API on 15671 (the secret: module docstring)
+                     "tls": {"secretName": BROKER_TLS, "caSecretName": BROKER_TLS, "disableNonTLSListeners": True},
                      "rabbitmq": {"additionalPlugins": ["rabbitmq_prometheus"],
                                   # the minority side of a partition pauses (docs/reliability.md)
                                   "additionalConfig": "prometheus.return_per_object_metrics = true\n"
@@ -247,7 +260,38 @@ def postgres():
             for service in SERVICE_NAMES]
 
 
-FILES = {"deploy/k8s/base/spc.yaml": base, "deploy/k8s/operators/rabbitmq.yaml": rabbitmq,
+# ---- production: cert-manager's certificate for the broker, the Ingress for the staff's HTTP ----
+ISSUER = {"name": "spc-issuer", "kind": "ClusterIssuer", "group": "cert-manager.io"}  # the operator's own
+PUBLIC_DOMAIN = "spc.example.gouv.fr"  # replaced by a kustomize patch of the operator's
+
+
+def production_tls():
+    nodes = f"{BROKER}-nodes"  # the operator's headless service: each node by name (failover lists)
+    names = [BROKER, f"{BROKER}.spc.svc", f"{BROKER}.spc.svc.cluster.local",
+             f"*.{nodes}.spc.svc", f"*.{nodes}.spc.svc.cluster.local", f"rabbitmq.{PUBLIC_DOMAIN}"]
+    broker = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": _meta(BROKER_TLS),
+              "spec": {"secretName": BROKER_TLS, "commonName": BROKER, "dnsNames": names,
+                       "duration": "2160h", "renewBefore": "720h",  # 90 days, renewed 30 days before
+                       "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                       "usages": ["server auth", "digital signature", "key encipherment"],
+                       "issuerRef": dict(ISSUER)}}
+    hosts = {service: f"{service}.{PUBLIC_DOMAIN}" for service in SERVICE_NAMES}
+    ingress = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+               "metadata": dict(_meta("spc"), annotations={
+                   # cert-manager makes spc-http-tls for the hosts below; the controller redirects http
+                   "cert-manager.io/cluster-issuer": ISSUER["name"],
+                   "nginx.ingress.kubernetes.io/ssl-redirect": "true"}),
+               "spec": {"tls": [{"hosts": list(hosts.values()), "secretName": "spc-http-tls"}],
+                        # each service on a host of its own: their paths overlap (/health, /services/...)
+                        "rules": [{"host": host, "http": {"paths": [{
+                            "path": "/", "pathType": "Prefix", "backend": {"service": {
+                                "name": f"spc-{service}", "port": {"number": spec(service).port}}}}]}}
+                                  for service, host in hosts.items()]}}
+    return [broker, ingress]
+
+
+FILES = {"deploy/k8s/base/spc.yaml": base,
+         "deploy/k8s/overlays/production/tls.yaml": production_tls, "deploy/k8s/operators/rabbitmq.yaml": rabbitmq,
          "deploy/k8s/operators/postgres.yaml": postgres,
          "deploy/k8s/components/urgent-lanes/urgent.yaml": urgent_lanes,
          "deploy/k8s/components/urgent-lanes/bulk.yaml": bulk_lanes}

@@ -1,68 +1,15 @@
-"""Certificates made by the tests (a CA of their own, server certificates it signs, with
-`cryptography`), and a PostgreSQL server of the machine's binaries that takes TLS connections
-only, with a password: what SPC's `sslmode=verify-full` is tested against
-(tests/integration/test_database_tls.py)."""
-import datetime
-import ipaddress
+"""Certificates made by the tests (a CA of their own and the certificates it signs: the
+`Authority` of spc/certificates.py, which `spc certificates` uses), and servers of the machine's
+binaries that take TLS connections only: a PostgreSQL (what `sslmode=verify-full` is tested
+against, tests/integration/test_database_tls.py) and a RabbitMQ node (AMQPS and x509 logins,
+tests/integration/test_broker_tls.py)."""
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
+from spc.certificates import Authority  # noqa: F401 (the tests' CA: the product's own code)
 from tests.faults.postgres_pair import _bindir, free_port, fresh_folder, run_postgres_binary
-
-
-def _name(common):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _pem_key(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-class Authority:
-    """A certificate authority of the test's own."""
-
-    def __init__(self, name="SPC test CA"):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        self.cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
-                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - datetime.timedelta(minutes=5))
-                     .not_valid_after(now + datetime.timedelta(days=2))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                     .sign(self.key, hashes.SHA256()))
-
-    def write(self, path):
-        Path(path).write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
-        return Path(path)
-
-    def issue(self, cert_path, key_path, dns=("localhost",), ips=(), common_name=None, client=False):
-        """A certificate for `dns` names and `ips` (and nothing else), with its key: a server's,
-        or (`client`) a client's, named `common_name` (RabbitMQ's x509 login takes that name)."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        names = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
-        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
-        builder = (x509.CertificateBuilder().subject_name(_name(common_name or (dns[0] if dns else ips[0])))
-                   .issuer_name(self.cert.subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
-        if names:
-            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-        cert = builder.sign(self.key, hashes.SHA256())
-        Path(cert_path).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        Path(key_path).write_bytes(_pem_key(key))
-        os.chmod(key_path, 0o600)
-        return Path(cert_path), Path(key_path)
 
 
 class TlsPostgres:

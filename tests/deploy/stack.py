@@ -10,13 +10,14 @@ import uuid
 from pathlib import Path
 
 from spc.client import free_ports
-from tests.support import Api, envelope, publish_inbound, tokens_of
+from tests.support import Api, envelope, tokens_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SPC = ("registry", "funding", "distribution", "audit")
-PORT_VARIABLES = ("SPC_AMQP_PORT", "SPC_MANAGEMENT_PORT", "SPC_REGISTRY_PORT", "SPC_FUNDING_PORT",
-                  "SPC_DISTRIBUTION_PORT", "SPC_AUDIT_PORT", "SPC_PROMETHEUS_PORT", "SPC_GRAFANA_PORT",
+PORT_VARIABLES = ("SPC_AMQPS_PORT", "SPC_MANAGEMENT_PORT", "SPC_REGISTRY_PORT", "SPC_FUNDING_PORT",
+                  "SPC_DISTRIBUTION_PORT", "SPC_AUDIT_PORT", "SPC_REGISTRY_HTTPS_PORT", "SPC_FUNDING_HTTPS_PORT",
+                  "SPC_DISTRIBUTION_HTTPS_PORT", "SPC_AUDIT_HTTPS_PORT", "SPC_PROMETHEUS_PORT", "SPC_GRAFANA_PORT",
                   "SPC_TEST_POSTGRES_PORT")
 
 
@@ -26,6 +27,28 @@ def run(command, timeout=300, check=True, **kwargs):
         raise AssertionError(f"{' '.join(map(str, command))} exited {done.returncode}:\n"
                              f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
+
+
+_HTTPS_GET = """
+import json, sys
+import requests
+url, headers, ca, user, password = json.loads(sys.argv[1])
+try:
+    r = requests.get(url, headers=headers, verify=ca, timeout=15, auth=(user, password) if user else None)
+    print(json.dumps({"status": r.status_code, "headers": dict(r.headers), "text": r.text}))
+except requests.exceptions.SSLError as exc:
+    print(json.dumps({"ssl_error": str(exc)}))
+"""
+
+
+def https_get(url, headers=None, ca=True, auth=None):
+    """GET over https from a process of its own: in this one, eventlet's green ssl (monkey-patched
+    after pytest's plugins imported ssl) cannot make a TLS context. {status, headers, text} or
+    {ssl_error}."""
+    import json
+    import sys
+    args = json.dumps([url, headers or {}, str(ca) if ca is not True else True, *(auth or (None, None))])
+    return json.loads(run([sys.executable, "-c", _HTTPS_GET, args], timeout=60).stdout)
 
 
 def standin_images():
@@ -53,6 +76,7 @@ class Stack:
         self.ports = free_ports(list(PORT_VARIABLES))
         self.env = self._dotenv()
         self.env.update(images, SPC_IMAGE=image, **{k: str(v) for k, v in self.ports.items()})
+        self.env["SPC_PUBLIC_HOST"] = "localhost,spc.test"  # the browser test reaches the proxy as spc.test
         if rabbitmq_image:
             self.env["SPC_RABBITMQ_IMAGE"] = rabbitmq_image
         self.write_env()
@@ -90,8 +114,17 @@ class Stack:
         assert done.returncode == 0, done.stderr.decode()[-2000:]
 
     def up(self, *services, timeout=300):
-        """`up -d` of `services` (default: everything but Grafana, which has no stand-in)."""
-        return self.compose("up", "-d", "--no-build", *(services or (*SPC, "prometheus")), timeout=timeout)
+        """`up -d` of `services` (default: everything but Grafana, which has no stand-in). From
+        here on, this process trusts the stack's CA for AMQPS (SPC_AMQP_CA_FILE), as an outside
+        publisher given deploy/certs/ca.crt does."""
+        if os.environ.get("SPC_AMQP_CA_FILE") != str(self.ca):
+            self._ca_before = os.environ.get("SPC_AMQP_CA_FILE")
+            os.environ["SPC_AMQP_CA_FILE"] = str(self.ca)
+        return self.compose("up", "-d", "--no-build", *(services or (*SPC, "proxy", "prometheus")), timeout=timeout)
+
+    @property
+    def ca(self):
+        return self.dir / "certs" / "ca.crt"
 
     def container(self, service):
         return self.compose("ps", "-q", service).stdout.strip()
@@ -125,6 +158,9 @@ class Stack:
         run(["docker", "kill", "-s", "KILL", self.container(service)])
 
     def down(self, volumes=False):
+        if volumes:  # the stack is gone for good: the CA this process trusted before, again
+            before = getattr(self, "_ca_before", None)
+            os.environ.pop("SPC_AMQP_CA_FILE", None) if before is None else os.environ.update(SPC_AMQP_CA_FILE=before)
         return self.compose("down", "--remove-orphans", *(["-v"] if volumes else []), "-t", "20", timeout=300)
 
     # ---- what an outside system or a staff tool uses ------------------------------------------
@@ -132,17 +168,21 @@ class Stack:
         return Api({s: self.ports[f"SPC_{s.upper()}_PORT"] for s in SPC}, self.tokens())
 
     def amqp(self, user):
+        """AMQPS to the name the broker's certificate carries (SPC_PUBLIC_HOST, localhost)."""
         from spc import definitions
         password = self.env[definitions.password_env(user)]
-        return f"amqp://{user}:{password}@127.0.0.1:{self.ports['SPC_AMQP_PORT']}/spc"
+        return f"amqps://{user}:{password}@localhost:{self.ports['SPC_AMQPS_PORT']}/spc"
+
+    def https(self, service):
+        return f"https://localhost:{self.ports[f'SPC_{service.upper()}_HTTPS_PORT']}"
 
     def management(self, path):
-        import requests
-        password = self.env["SPC_BROKER_PASSWORD_SPC_ADMIN"]
-        resp = requests.get(f"http://127.0.0.1:{self.ports['SPC_MANAGEMENT_PORT']}/api/{path}",
-                            auth=("spc-admin", password), timeout=15)
-        resp.raise_for_status()
-        return resp.json()
+        """The management API over https (TLS only), checked against the stack's CA."""
+        import json
+        answer = https_get(f"https://localhost:{self.ports['SPC_MANAGEMENT_PORT']}/api/{path}", ca=self.ca,
+                           auth=("spc-admin", self.env["SPC_BROKER_PASSWORD_SPC_ADMIN"]))
+        assert answer.get("status") == 200, answer
+        return json.loads(answer["text"])
 
     def db_url(self, service):
         password = self.env[f"SPC_DB_PASSWORD_{service.upper()}"]
@@ -162,21 +202,43 @@ class Stack:
 
 class Reports(threading.Thread):
     """Citizens' reports published by `ext-vox-usagers` while an operator works on the stack,
-    until stopped (bounded: at most 300 s). `sent`: those the broker confirmed; `errors`: those it did not."""
+    until stopped (bounded: at most 300 s), as a real publisher does: one connection (AMQPS, so a
+    connection each time would be a TLS handshake each time, and the user may hold 10), opened
+    again after a failure. `sent`: those the broker confirmed; `errors`: those it did not."""
 
     def __init__(self, st, sid):
         super().__init__(daemon=True)
         self.st, self.sid, self.stop, self.sent, self.errors = st, sid, threading.Event(), [], []
 
     def run(self):
-        deadline = time.monotonic() + 300
+        import json
+        import pika
+        from tests.support import pika_params
+        deadline, connection = time.monotonic() + 300, None
         while not self.stop.is_set() and time.monotonic() < deadline:
             event = envelope("usager.report_submitted", {"service_id": self.sid, "category": "other",
                                                          "text": f"report {uuid.uuid4().hex[:6]}"})
             try:
-                publish_inbound(self.st.amqp("ext-vox-usagers"), event, event["event_type"],
-                                message_id=event["event_id"])
+                if connection is None or connection.is_closed:
+                    connection = pika.BlockingConnection(pika_params(self.st.amqp("ext-vox-usagers")))
+                    channel = connection.channel()
+                    channel.confirm_delivery()
+                channel.basic_publish("spc.inbound", event["event_type"], json.dumps(event).encode(),
+                                      pika.BasicProperties(content_type="application/json", delivery_mode=2,
+                                                           message_id=event["event_id"], type=event["event_type"]),
+                                      mandatory=True)
                 self.sent.append((event["event_id"], event["event_type"]))
             except Exception as exc:  # noqa: BLE001 (counted: each test says how many it accepts)
                 self.errors.append(repr(exc))
+                connection = _closed(connection)
             time.sleep(0.05)
+        _closed(connection)
+
+
+def _closed(connection):
+    try:
+        if connection is not None and connection.is_open:
+            connection.close()
+    except Exception:  # noqa: BLE001 (already broken: nothing more to close)
+        pass
+    return None

@@ -2,14 +2,16 @@
 deprecated refused: the image, the containers turning healthy, the story through the published
 ports, kills and restarts, Prometheus, a wrong secret, rotations while events flow, and
 docs/deploy.md's backup and restore. The tests build on each other, in file order, on one stack."""
+import os
 import re
+import shutil
 import time
 import uuid
 
 import pytest
 import requests
 
-from tests.deploy.stack import SPC, Reports, Stack, run
+from tests.deploy.stack import SPC, Reports, Stack, https_get, run
 from tests.faults import story
 from tests.faults.ledger import Ledger
 from tests.support import envelope, publish_inbound, wait_for
@@ -79,6 +81,31 @@ def test_the_image_runs_as_uid_10001_with_no_compiler_and_no_source_tree(spc_ima
     print(f"\nimage {spc_image}: {size / 1e6:.0f} MB, {(size - int(base)) / 1e6:.0f} MB over its base")
 
 
+def test_the_image_carries_a_cyclonedx_sbom_of_every_python_package_it_installed(spc_image):
+    """The build writes /usr/share/spc/sbom.cdx.json (deploy/Dockerfile, stage sbom): CycloneDX,
+    SPC as the main component, and each package the image has, at the version installed, which
+    is the version constraints.txt pins."""
+    import json
+    from pathlib import Path
+    bom = json.loads(run(["docker", "run", "--rm", "--entrypoint", "cat", spc_image,
+                          "/usr/share/spc/sbom.cdx.json"]).stdout)
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.6")
+    assert bom["metadata"]["component"]["name"] == "service-public-citoyen"
+    listed = {c["name"].lower().replace("_", "-"): c["version"] for c in bom["components"]}
+    assert all(c["purl"].startswith("pkg:pypi/") for c in bom["components"])
+    installed = dict(line.split("==") for line in run(
+        ["docker", "run", "--rm", "--entrypoint", "python", spc_image, "-m", "pip", "list", "--format=freeze",
+         "--disable-pip-version-check"]).stdout.split() if "==" in line)
+    installed = {k.lower().replace("_", "-"): v for k, v in installed.items()}
+    installed.pop("service-public-citoyen", None)
+    assert listed == installed
+    pins = dict(line.split("==") for line in (Path(__file__).parents[2] / "constraints.txt").read_text().split()
+                if "==" in line)
+    pins = {k.lower().replace("_", "-"): v for k, v in pins.items()}
+    for name in ("nameko", "kombu", "pika", "psycopg", "sqlalchemy", "marshmallow", "pyjwt", "cryptography"):
+        assert listed[name] == pins[name], name
+
+
 def test_every_spc_container_turns_healthy_by_the_image_s_own_health_check(stack):
     for name in SPC:
         config = run(["docker", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", stack.container(name)]).stdout
@@ -107,6 +134,107 @@ def test_nothing_spc_declares_is_deprecated_in_rabbitmq_4(stack):
     assert not [p for p in stack.management("policies/spc") if any(k.startswith("ha-") for k in p["definition"])]
     for channel in stack.management("channels"):  # global QoS: a prefetch for the whole channel
         assert channel.get("global_prefetch_count", 0) == 0, channel
+
+
+# ---- TLS: the broker and the staff's HTTP ------------------------------------------------------
+def test_the_broker_listens_for_amqps_only_and_every_spc_connection_is_tls(stack):
+    listeners = stack.exec("rabbitmq", "rabbitmq-diagnostics", "-q", "listeners").stdout
+    protocols = set(re.findall(r"protocol: ([\w/]+)", listeners))
+    assert {"amqp/ssl", "https"} <= protocols, listeners
+    assert not protocols & {"amqp", "http"}, f"a clear-text listener: {listeners}"  # 15692 is http/prometheus
+    assert not stack.compose("port", "rabbitmq", "5672", check=False).stdout.strip()
+    users = {f"spc-{name}" for name in SPC}
+    connections = wait_for("the four services connected", lambda: (lambda c: c if users <= {x["user"] for x in c}
+                                                                   else None)(stack.management("connections")))
+    assert all(c["ssl"] and c["ssl_protocol"] in ("tlsv1.3", "tlsv1.2") for c in connections if c["user"] in users)
+
+
+def test_an_outside_publisher_uses_amqps_with_the_ca_and_is_refused_in_one_line_without_it(stack, tmp_path):
+    from tests.tls import Authority
+    event = envelope("counter.upserted", {"counter_id": "fs-tls", "name": "fs-tls", "commune_insee": "35238",
+                                          "department": "35", "address": ""}, producer="france-services-directory")
+    path = tmp_path / "event.json"
+    path.write_text(__import__("json").dumps(event))
+    other = Authority("Another CA").write(tmp_path / "other-ca.pem")
+    uri = stack.amqp("ext-france-services-directory")
+    refused = stack.spc("publish", str(path), check=False, AMQP_URI=uri, SPC_AMQP_CA_FILE=str(other))
+    assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "TLS certificate is refused" in refused.stderr and "SPC_AMQP_CA_FILE" in refused.stderr
+    assert stack.env["SPC_BROKER_PASSWORD_EXT_FRANCE_SERVICES_DIRECTORY"] not in refused.stderr
+    wrong_name = stack.spc("publish", str(path), check=False, SPC_AMQP_CA_FILE=str(stack.ca),
+                           AMQP_URI=uri.replace("@localhost:", "@127.0.0.1:"))  # a name the certificate lacks
+    assert wrong_name.returncode != 0 and "TLS certificate is refused" in wrong_name.stderr, wrong_name.stderr
+    sent = stack.spc("publish", str(path), AMQP_URI=uri, SPC_AMQP_CA_FILE=str(stack.ca))
+    assert "confirmed by the broker" in sent.stdout
+    STATE["inbound"].append((event["event_id"], event["event_type"]))
+    plain = stack.spc("publish", str(path), check=False, AMQP_URI=uri.replace("amqps://", "amqp://"))
+    assert plain.returncode != 0, "clear-text AMQP was accepted on the AMQPS port"
+
+
+def test_staff_reach_each_service_over_https_through_the_proxy_with_the_browser_headers(stack):
+    viewer = {"Authorization": f"Bearer {stack.tokens()['viewer']}"}
+    for name in SPC:
+        answer = https_get(f"{stack.https(name)}/standings", headers=viewer, ca=stack.ca)
+        assert answer.get("status") == 200, (name, answer)
+        assert answer["headers"]["Strict-Transport-Security"].startswith("max-age="), answer["headers"]
+        assert answer["headers"]["X-Content-Type-Options"] == "nosniff"
+        assert answer["headers"]["Referrer-Policy"] == "no-referrer"
+        direct = requests.get(f"http://127.0.0.1:{stack.ports[f'SPC_{name.upper()}_PORT']}/standings",
+                              headers=viewer, timeout=15)
+        assert direct.status_code == 200 and "Strict-Transport-Security" not in direct.headers
+        published = stack.compose("port", name, str(8000 + SPC.index(name) + 1)).stdout.strip()
+        assert published.startswith("127.0.0.1:"), f"{name}'s plain http is published beyond this machine: {published}"
+    plain = requests.get(stack.https("registry").replace("https://", "http://") + "/health/live", timeout=15)
+    assert plain.status_code == 400  # the proxy: plain HTTP sent to its https port
+    unknown_ca = https_get(f"{stack.https('registry')}/health/live")  # the system's CAs know not this one
+    assert "certificate verify failed" in unknown_ca.get("ssl_error", ""), unknown_ca
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true",
+                    reason="Debian's chromium is not installed (.ci/run installs it; in CI, its absence is a failure)")
+def test_a_browser_gets_the_security_headers_and_keeps_to_https_once_it_has_seen_hsts(stack, tmp_path):
+    """Headless Chromium (the catalogue page's browser), trusting the stack's CA (an NSS
+    database, certutil), opens a public page through the proxy by the name its certificate
+    carries (spc.test, mapped to this machine), then the same origin over http: its network log
+    shows the answer's headers as it received them, and the second request upgraded to https by
+    HSTS before anything went out in clear."""
+    assert CHROMIUM, "chromium is not installed: .ci/run installs Debian's package"
+    home = tmp_path / "home"
+    (home / ".pki/nssdb").mkdir(parents=True)
+    nssdb = f"sql:{home / '.pki/nssdb'}"
+    run(["certutil", "-d", nssdb, "-N", "--empty-password"])
+    run(["certutil", "-d", nssdb, "-A", "-t", "C,,", "-n", "spc-deployment-ca", "-i", str(stack.ca)])
+    origin = f"spc.test:{stack.ports['SPC_REGISTRY_HTTPS_PORT']}"
+    (tmp_path / "page.html").write_text(f"""<!doctype html><html><body>
+<iframe id="first" src="https://{origin}/public/services"></iframe>
+<script>document.getElementById("first").onload = function () {{
+  var again = document.createElement("iframe"); again.src = "http://{origin}/health/live";
+  document.body.appendChild(again); }};</script></body></html>""")
+    netlog = tmp_path / "net.json"
+    run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP spc.test 127.0.0.1",
+         f"--log-net-log={netlog}", "--net-log-capture-mode=IncludeSensitive", "--timeout=8000",
+         "--dump-dom", (tmp_path / "page.html").as_uri()], timeout=120, env=dict(os.environ, HOME=str(home)))
+    import json
+    log = json.loads(netlog.read_text())
+    names = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    requests_seen = {}  # source id -> [(event, params)]
+    for event in log["events"]:
+        requests_seen.setdefault(event["source"]["id"], []).append((names.get(event["type"]), event.get("params", {})))
+    first = next(e for e in requests_seen.values() if ("URL_REQUEST_START_JOB", {"url": f"https://{origin}/public/services"})
+                 in [(n, {k: v for k, v in p.items() if k == "url"}) for n, p in e])
+    headers = [h for n, p in first if n == "HTTP_TRANSACTION_READ_RESPONSE_HEADERS" for h in p["headers"]]
+    assert headers and headers[0].endswith("200 OK"), headers
+    assert "X-Content-Type-Options: nosniff" in headers and "Referrer-Policy: no-referrer" in headers
+    assert any(h.startswith("Strict-Transport-Security: max-age=") for h in headers), headers
+    again = next(e for e in requests_seen.values() if any(n == "URL_REQUEST_START_JOB" and p.get("url") == f"http://{origin}/health/live"
+                                                          for n, p in e))
+    assert ("URL_REQUEST_REDIRECT_JOB", {"reason": "HSTS"}) in again, again
+    assert any(n == "URL_REQUEST_START_JOB" and p.get("url") == f"https://{origin}/health/live" for n, p in again)
 
 
 # ---- the story, as staff and outside systems do it -------------------------------------------

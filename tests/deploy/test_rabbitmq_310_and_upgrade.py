@@ -43,7 +43,10 @@ def previous_image(tmp_path):
 def old_stack(spc_image, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("upgrade")
     old = previous_image(tmp)
-    st = Stack(tmp, old, rabbitmq_image=standin_images()["SPC_RABBITMQ_310_IMAGE"])
+    st = Stack(tmp, old, rabbitmq_image=standin_images()["SPC_RABBITMQ_310_IMAGE"],
+               overrides=("compose.from-cleartext.yaml", "rabbitmq-tls-transition.conf"))
+    st.env.update(SPC_CERTIFICATES_IMAGE=spc_image, SPC_AMQP_SCHEME="amqp", SPC_AMQP_INNER_PORT="5672")
+    st.write_env()
     start = time.monotonic()
     try:
         st.up()
@@ -84,8 +87,8 @@ def test_each_container_replaced_by_the_new_image_while_reports_flow_loses_nothi
     flow = Reports(st, sid)
     flow.start()
     try:
-        st.env["SPC_IMAGE"] = spc_image
-        st.write_env()
+        st.env.update(SPC_IMAGE=spc_image, SPC_AMQP_SCHEME="amqps", SPC_AMQP_INNER_PORT="5671")
+        st.write_env()  # the new image speaks TLS to the broker
         for name in SPC:  # docs/deploy.md, "Upgrades": the migration step first, then the service
             st.up("--no-deps", f"migrate-{name}")
             code = run(["docker", "wait", st.container(f"migrate-{name}")], timeout=120).stdout.strip()
@@ -101,6 +104,8 @@ def test_each_container_replaced_by_the_new_image_while_reports_flow_loses_nothi
     for name in SPC:
         image = run(["docker", "inspect", "-f", "{{.Config.Image}}", st.container(name)]).stdout.strip()
         assert image == spc_image, (name, image)
+    users = {c["user"]: c["ssl"] for c in st.management("connections") if c["user"].startswith("spc-")}
+    assert users == {f"spc-{name}": True for name in SPC} | ({"spc-admin": True} if "spc-admin" in users else {}), users
     STATE["inbound"] += flow.sent
     ledger = Ledger(st.db_urls())
     try:

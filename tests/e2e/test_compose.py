@@ -8,7 +8,9 @@ password or permission in the compose file fails here.
 
 Isolation from other tests (one shared broker and database server): the vhost, the broker users
 and the PostgreSQL roles and databases get a suffix of this test, applied the same way to the
-definitions, the init script and the environment; each service listens on a free port."""
+definitions, the init script and the environment; each service listens on a free port. The
+machine's broker speaks clear-text AMQP: the compose file's `amqps://…@rabbitmq:5671` becomes
+`amqp://…:5672` here, without the CA (TLS in the containers is tests/deploy/test_compose_stack.py's)."""
 import json
 import os
 import re
@@ -90,6 +92,7 @@ class World:
 
     def mapped(self, value):
         """A value of the compose file as it reads on this machine, under this test's suffix."""
+        value = re.sub(r"^amqps://(.*)@rabbitmq:5671/", r"amqp://\1@rabbitmq:5672/", value)
         value = value.replace("@rabbitmq:", f"@{self.host}:").replace("@postgres:", "@127.0.0.1:")
         value = re.sub(r"^amqp://([a-z-]+):", lambda m: f"amqp://{self.user(m.group(1))}:", value)
         value = re.sub(r"/spc$", f"/{self.vhost}", value)
@@ -98,7 +101,8 @@ class World:
         return value.replace("/run/secrets/spc_admin_tokens", str(self.tokens_file))
 
     def environment(self, name, port=None):
-        compose_env = {k: self.mapped(substituted(v, DOTENV)) for k, v in SERVICES[name].get("environment", {}).items()}
+        compose_env = {k: self.mapped(substituted(v, DOTENV)) for k, v in SERVICES[name].get("environment", {}).items()
+                       if k != "SPC_AMQP_CA_FILE"}
         env = dict(os.environ, SPC_DATA_DIR=str(self.tmp), SPC_BIND="127.0.0.1", **compose_env)
         if port:
             env[f"{name.upper()}_PORT"] = str(port)
@@ -151,7 +155,11 @@ def test_the_broker_loads_at_boot_the_file_the_definitions_container_writes():
 def test_each_spc_container_of_the_compose_file_has_its_port_its_health_check_and_a_migration_first():
     for name in ("registry", "funding", "distribution", "audit"):
         service = SERVICES[name]
-        assert service["ports"] == [f"${{SPC_{name.upper()}_PORT:-{spec(name).port}}}:{spec(name).port}"]
+        # plain http on this machine only; https through the proxy, to the same port
+        assert service["ports"] == [f"127.0.0.1:${{SPC_{name.upper()}_PORT:-{spec(name).port}}}:{spec(name).port}"]
+        https = spec(name).port + 440
+        assert f"${{SPC_{name.upper()}_HTTPS_PORT:-{https}}}:{https}" in SERVICES["proxy"]["ports"]
+        assert f"listen {https} ssl;\n    set $spc {name}:{spec(name).port};" in (DEPLOY / "proxy/spc.conf").read_text()
         assert service["environment"]["SPC_HEALTH_PORT"] == str(spec(name).port)
         assert service["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
         assert SERVICES[f"migrate-{name}"]["command"] == ["spc", "migrate", name]

@@ -37,6 +37,7 @@ def test_the_compose_file_is_valid_with_the_example_settings(tmp_path):
 def test_no_secret_is_committed():
     ignored = (DEPLOY.parent / ".gitignore").read_text().split()
     assert "deploy/.env" in ignored and "deploy/admin-tokens" in ignored
+    assert "deploy/certs/" in ignored  # the deployment's CA key and the servers' keys
     assert "change-me" in (DEPLOY / ".env.example").read_text()
 
 
@@ -103,6 +104,7 @@ def test_the_urgent_lanes_overlay_runs_each_service_twice_with_the_same_settings
         assert urgent["depends_on"] == base[name]["depends_on"] and "ports" not in urgent
         for key in ("image", "read_only", "tmpfs", "stop_grace_period", "secrets", "restart"):
             assert key in urgent, key
+        assert urgent["volumes"] == base[name]["volumes"]  # the broker's CA
     scrape = yaml.safe_load((DEPLOY / "prometheus/prometheus.lanes.yml").read_text())
     single = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
     targets = scrape["scrape_configs"][0]["static_configs"][0]["targets"]

@@ -40,6 +40,27 @@ def strict(schema):
 
 
 CRDS = crd_schemas()
+# cert-manager's CRDs are not vendored (deploy/k8s/crds/README.md): the fields of its v1
+# Certificate that SPC uses, as its API reference gives them (cert-manager.io/docs/reference/api-docs),
+# strict like the rest, so a misspelt field still fails here
+_STR, _STRS = {"type": "string"}, {"type": "array", "items": {"type": "string"}}
+CRDS[("cert-manager.io/v1", "Certificate")] = strict({
+    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": _STR, "kind": _STR, "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "spec": {"type": "object", "required": ["secretName", "issuerRef"], "properties": {
+            "secretName": _STR, "commonName": _STR, "dnsNames": _STRS, "ipAddresses": _STRS,
+            "duration": {"type": "string", "pattern": r"^\d+h$"}, "renewBefore": {"type": "string", "pattern": r"^\d+h$"},
+            "usages": {"type": "array", "items": {"enum": [
+                "signing", "digital signature", "content commitment", "key encipherment", "key agreement",
+                "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
+                "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system",
+                "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"]}},
+            "privateKey": {"type": "object", "properties": {
+                "algorithm": {"enum": ["RSA", "ECDSA", "Ed25519"]}, "size": {"type": "integer"},
+                "encoding": {"enum": ["PKCS1", "PKCS8"]}, "rotationPolicy": {"enum": ["Never", "Always"]}}},
+            "issuerRef": {"type": "object", "required": ["name"], "properties": {
+                "name": _STR, "kind": _STR, "group": _STR}}}}}})
 
 
 def rendered(overlay):
@@ -112,6 +133,41 @@ def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_databas
             targets = [rule["to"][0]["podSelector"]["matchLabels"] for rule in obj["spec"]["egress"]]
             assert targets == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
                                {"k8s-app": "kube-dns"}]
+
+
+def test_the_broker_speaks_tls_only_and_production_has_its_certificate_and_an_ingress_with_tls():
+    """TLS in Kubernetes: the RabbitmqCluster's non-TLS listeners off, every service connecting
+    with amqps:// to 5671 and checking the broker against the CA of the same secret, which
+    cert-manager's Certificate (production) names every way a client reaches a node by; the
+    staff's HTTP behind an Ingress ending TLS, the services trusting its X-Forwarded-*."""
+    for overlay in OVERLAYS:
+        objects = rendered(overlay)
+        (cluster,) = [o for o in objects if o["kind"] == "RabbitmqCluster"]
+        assert cluster["spec"]["tls"] == {"secretName": "spc-rabbitmq-tls", "caSecretName": "spc-rabbitmq-tls",
+                                          "disableNonTLSListeners": True}
+        for obj in objects:
+            if obj["kind"] == "Deployment":
+                pod = obj["spec"]["template"]["spec"]
+                env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+                assert env["AMQP_URI"].startswith("amqps://") and env["AMQP_URI"].endswith("@spc-rabbitmq:5671/spc")
+                mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+                volume = next(v for v in pod["volumes"] if v["name"] == mounts[env["SPC_AMQP_CA_FILE"].rsplit("/", 1)[0]])
+                assert volume["secret"] == {"secretName": "spc-rabbitmq-tls", "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+            if obj["kind"] == "NetworkPolicy":
+                assert obj["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 5671}]
+    prod = rendered("production")
+    (certificate,) = [o for o in prod if o["kind"] == "Certificate"]
+    assert certificate["spec"]["secretName"] == "spc-rabbitmq-tls"
+    assert {"spc-rabbitmq", "spc-rabbitmq.spc.svc", "*.spc-rabbitmq-nodes.spc.svc"} <= set(certificate["spec"]["dnsNames"])
+    (ingress,) = [o for o in prod if o["kind"] == "Ingress"]
+    assert ingress["spec"]["tls"][0]["secretName"] == "spc-http-tls"
+    backends = {r["host"].split(".")[0]: r["http"]["paths"][0]["backend"]["service"] for r in ingress["spec"]["rules"]}
+    assert backends == {s: {"name": f"spc-{s}", "port": {"number": p}} for s, p in (
+        ("registry", 8001), ("funding", 8002), ("distribution", 8003), ("audit", 8004))}
+    assert set(ingress["spec"]["tls"][0]["hosts"]) == {r["host"] for r in ingress["spec"]["rules"]}
+    (config,) = [o for o in prod if o["kind"] == "ConfigMap"]
+    assert config["data"]["SPC_TRUST_FORWARDED"] == "true"
+    assert "SPC_TRUST_FORWARDED" not in next(o for o in rendered("dev") if o["kind"] == "ConfigMap")["data"]
 
 
 def test_production_lanes_runs_each_service_s_urgent_lanes_in_deployments_of_their_own():
