@@ -3,10 +3,11 @@
 the HTTPS proxy), and what the tests make for theirs. With `cryptography` (already there for
 PyJWT): no crypto of ours, only X.509 building.
 
-Kept, not remade: a CA found in the folder signs what is missing, and a certificate that names
-what is asked, is signed by that CA and is valid for RENEW_BEFORE more is left as it is. So an
-operator may put a CA (or certificates) of their own PKI in the folder first, and running the
-command again (each `docker compose up`) renews only what is about to expire."""
+Kept, not remade: a CA found in the folder (ca.crt and ca.key, EC or RSA) signs what is missing,
+and a certificate with its key, naming what is asked and valid for RENEW_BEFORE more, is left as
+it is, whoever issued it. So an operator may put their PKI's CA, or its certificates and keys
+(with only its ca.crt), in the folder first; running the command again (each `docker compose
+up`) renews only what is about to expire, and says what it cannot."""
 import datetime
 import ipaddress
 import os
@@ -120,35 +121,62 @@ class Authority:
         os.chmod(cert_path, 0o644)
         return Path(cert_path), Path(key_path)
 
-    def still_good(self, cert_path, names):
-        """A certificate at `cert_path` that this CA signed, naming exactly `names`, valid for
-        RENEW_BEFORE more."""
-        try:
-            cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
-            self.key.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
-                                         ec.ECDSA(cert.signature_hash_algorithm))
-            sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        except Exception:  # unreadable, not signed by this CA, or without names: made again
+
+
+class CertificateError(ValueError):
+    """What `spc certificates` cannot do, in one line."""
+
+
+def _usable(cert_path, key_path, names=None, common_name=None):
+    """A certificate with its key, naming exactly `names` (a server's) or called `common_name` (a
+    client's), valid for RENEW_BEFORE more: whoever issued it, the deployment's CA or the
+    operator's PKI."""
+    try:
+        cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), None)
+        spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        if cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
             return False
-        named = {str(n.value) for n in sans}
-        return named == {str(n.value) for n in _alt_names(names)} and cert.not_valid_after_utc - _now() > RENEW_BEFORE
+        if names is not None:
+            sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            if {str(n.value) for n in sans} != {str(n.value) for n in _alt_names(names)}:
+                return False
+        if common_name is not None:
+            if [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] != [common_name]:
+                return False
+    except Exception:  # unreadable, without names, or a key of another kind: not usable
+        return False
+    return cert.not_valid_after_utc - _now() > RENEW_BEFORE
 
 
-def make(folder, servers, owners=None):
-    """The CA of `folder` and a certificate per server ({file stem: [names]}), each made only if
-    missing, foreign, naming other names or near its end; [(path, 'kept' | 'written')]."""
+def make(folder, servers, owners=None, clients=()):
+    """The CA of `folder`, a certificate per server ({file stem: [names]}) and per client (a
+    broker user's x509 login: NAME.crt for common name NAME), each made only if missing, naming
+    other names, without its key or near its end; [(path, 'kept' | 'written')]. A CA certificate
+    put there without its key (an operator's PKI) signs nothing: what it lacks is an error."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    authority, made = Authority.in_folder(folder)
+    if (folder / "ca.crt").exists() and not (folder / "ca.key").exists():
+        authority, made = None, False
+    else:
+        authority, made = Authority.in_folder(folder)
     done = [(folder / "ca.crt", "written" if made else "kept")]
-    for stem, names in servers.items():
+    wanted = [(stem, names, None) for stem, names in servers.items()] + [(name, None, name) for name in clients]
+    for stem, names, client in wanted:
         crt, key = folder / f"{stem}.crt", folder / f"{stem}.key"
         owner = (owners or {}).get(stem)
-        if not made and key.exists() and authority.still_good(crt, names):
+        if not made and _usable(crt, key, names, client):
             if owner is not None:
                 os.chown(key, *owner)
             done.append((crt, "kept"))
             continue
-        authority.issue(crt, key, dns=tuple(names), common_name=names[0], days=SERVER_DAYS, owner=owner)
+        if authority is None:
+            raise CertificateError(
+                f"{crt.name} is missing, names other hosts, does not match {key.name} or ends within 30 days, "
+                f"and there is no ca.key to sign a new one: put {crt.name} and {key.name} of your PKI in {folder}")
+        if client:
+            authority.issue(crt, key, dns=(), common_name=client, client=True, days=SERVER_DAYS, owner=owner)
+        else:
+            authority.issue(crt, key, dns=tuple(names), common_name=names[0], days=SERVER_DAYS, owner=owner)
         done.append((crt, "written"))
     return done

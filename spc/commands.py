@@ -6,6 +6,7 @@ missing or malformed file, a setting it cannot use, a port in use) end in one li
 `spc -v`) shows the traceback of every failure and the libraries' logs."""
 import logging
 import os
+import re
 import signal
 import sys
 
@@ -422,23 +423,33 @@ def _owner_spec(ctx, param, values):
               help="The folder of ca.crt, ca.key and each FILE.crt, FILE.key.")
 @click.option("--server", "servers", multiple=True, callback=_server_spec, metavar="FILE=NAME[,NAME...]",
               help="A server certificate FILE.crt for these host names (or IP addresses), and nothing else.")
+@click.option("--client", "clients", multiple=True, metavar="USER",
+              help="A client certificate USER.crt, common name USER: the broker user's x509 login.")
 @click.option("--owner", "owners", multiple=True, callback=_owner_spec, metavar="FILE=UID:GID",
               help="Give FILE.key to this user (the server that reads it; run as root).")
-def certificates_cmd(folder, servers, owners):
+def certificates_cmd(folder, servers, clients, owners):
     """A CA of the deployment's own and server certificates it signs, for TLS inside a compose
     deployment (deploy/compose.yaml runs it before the broker and the HTTPS proxy start).
 
     What is there is kept: a CA you put in the folder (ca.crt, ca.key) signs the rest, and a
-    certificate naming what is asked, signed by that CA and valid 30 days more, is left alone. So
-    running it again renews only what is near its end. Keys are written 0600.
+    certificate with its key, naming what is asked and valid 30 days more, is left alone whoever
+    issued it (your PKI's, with only its ca.crt in the folder). So running it again renews only
+    what is near its end. Keys are written 0600.
 
-    spc certificates --out deploy/certs --server rabbitmq=rabbitmq,broker.example.fr --owner rabbitmq=999:999"""
-    from .certificates import make
-    unknown = set(owners) - set(servers)
+    spc certificates --out deploy/certs --server rabbitmq=rabbitmq,broker.example.fr --owner rabbitmq=999:999
+
+    spc certificates --out deploy/certs --client ext-inspection   # its x509 login to the broker"""
+    from .certificates import CertificateError, make
+    unknown = set(owners) - set(servers) - set(clients)
     if unknown:
         _fail(f"--owner names no --server: {', '.join(sorted(unknown))}")
+    bad = [c for c in clients if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", c)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r}: a broker user's name (ext-inspection)", param_hint="--client")
     try:
-        done = make(folder, servers, owners)
+        done = make(folder, servers, owners, clients)
+    except CertificateError as exc:
+        _fail(str(exc))
     except (OSError, ValueError) as exc:
         _fail(f"cannot write the certificates in {folder}: {exc}")
     for path, what in done:

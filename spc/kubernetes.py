@@ -209,10 +209,16 @@ def rabbitmq():
                      "persistence": {"storage": "10Gi"},
                      # TLS only: AMQPS 5671 and the management API on 15671 (the secret: module docstring)
                      "tls": {"secretName": BROKER_TLS, "caSecretName": BROKER_TLS, "disableNonTLSListeners": True},
-                     "rabbitmq": {"additionalPlugins": ["rabbitmq_prometheus"],
-                                  # the minority side of a partition pauses (docs/reliability.md)
+                     "rabbitmq": {"additionalPlugins": ["rabbitmq_prometheus", "rabbitmq_auth_mechanism_ssl"],
+                                  # the minority side of a partition pauses (docs/reliability.md); an
+                                  # outside publisher may log in by its client certificate (x509, its
+                                  # common name the broker user; the operator checks it against ca.crt)
                                   "additionalConfig": "prometheus.return_per_object_metrics = true\n"
-                                                      "cluster_partition_handling = pause_minority\n"}}},
+                                                      "cluster_partition_handling = pause_minority\n"
+                                                      "auth_mechanisms.1 = PLAIN\n"
+                                                      "auth_mechanisms.2 = AMQPLAIN\n"
+                                                      "auth_mechanisms.3 = EXTERNAL\n"
+                                                      "ssl_cert_login_from = common_name\n"}}},
            _topology_object("Vhost", "spc", {"name": "spc"})]
     for e in doc["exchanges"]:
         out.append(_topology_object("Exchange", e["name"], {
@@ -281,7 +287,8 @@ def production_tls():
                    # cert-manager makes spc-http-tls for the hosts below; the controller redirects http
                    "cert-manager.io/cluster-issuer": ISSUER["name"],
                    "nginx.ingress.kubernetes.io/ssl-redirect": "true"}),
-               "spec": {"tls": [{"hosts": list(hosts.values()), "secretName": "spc-http-tls"}],
+               "spec": {"ingressClassName": "nginx",  # ingress-nginx: the annotation above is its
+                        "tls": [{"hosts": list(hosts.values()), "secretName": "spc-http-tls"}],
                         # each service on a host of its own: their paths overlap (/health, /services/...)
                         "rules": [{"host": host, "http": {"paths": [{
                             "path": "/", "pathType": "Prefix", "backend": {"service": {

@@ -30,10 +30,11 @@ class FunderIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 300), metadata={
         "description": "the funding body's name (État, a ministry, a collectivité, CAF, ...)"})
     siret = fields.String(load_default=None, validate=validate.Regexp(SIRET), metadata={
+        "format": "siret",
         "description": "the establishment's SIRET: 14 digits passing the Luhn check (La Poste's: digits "
                        "summing to a multiple of 5); give it or the siren"})
     siren = fields.String(load_default=None, validate=validate.Regexp(SIREN), metadata={
-        "description": "the body's SIREN: 9 digits passing the Luhn check, when no siret is given"})
+        "format": "siren", "description": "the body's SIREN: 9 digits passing the Luhn check, when no siret is given"})
 
     # what marshmallow's fields cannot say, merged into openapi.yaml (the domain checks it)
     openapi_extra = {"oneOf": [{"required": ["siret"], "properties": {"siret": {"type": "string"},

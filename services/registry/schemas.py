@@ -9,17 +9,23 @@ from spc.shared.staff import ActionOut
 
 from .domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, EMAIL, LEGAL_FORMS, NEEDS_SIREN, REGION, RNA, SIREN
 
+# the formats name what the pattern cannot check (a code of the COG, the Luhn check); fuzzers
+# learn them from tests/api/formats.py
 Department = fields.String(validate=validate.Regexp(DEPARTMENT), metadata={
+    "format": "cog-department",
     "description": "INSEE département code (COG: 01–95 without 20, 2A, 2B, 971–976; overseas collectivities "
                    "975, 977, 978, 984, 986–989); unknown codes are refused"})
 Commune = fields.String(validate=validate.Regexp(COMMUNE), metadata={
+    "format": "cog-commune",
     "description": "INSEE commune code (COG 2026: a current commune or a municipal arrondissement of Paris, "
                    "Lyon or Marseille); it must lie in one of the départements or régions given with it"})
-Region = fields.String(validate=validate.Regexp(REGION), metadata={"description": "INSEE région code (COG)"})
+Region = fields.String(validate=validate.Regexp(REGION), metadata={"format": "cog-region",
+                                                                  "description": "INSEE région code (COG)"})
 Text = fields.String(required=True, validate=validate.Length(1, 2000))
 Name = fields.String(required=True, validate=validate.Length(1, 200))
 Email = fields.String(validate=[validate.Length(3, 320), validate.Regexp(EMAIL)])
 Siren = fields.String(validate=validate.Regexp(SIREN), metadata={
+    "format": "siren",
     "description": "9 digits passing the Luhn check, not 000000000 (La Poste's 356000000 accepted)"})
 _COMMITMENT = {"type": "object", "additionalProperties": False, "required": ["principle", "text"],
                "properties": {"principle": {"type": "string", "enum": list(PRINCIPLES)},
@@ -139,7 +145,7 @@ class RegisterServiceIn(Schema):
         "description": "an association gives its RNA number or SIREN; cooperative, SCIC, SCOP, foundation, "
                        "company and public body their SIREN; an informal collective neither, and a referent"})
     siren = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SIREN),
-                          metadata={"description": "9 digits passing the Luhn check, not 000000000"})
+                          metadata={"format": "siren", "description": "9 digits passing the Luhn check, not 000000000"})
     rna = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(RNA),
                         metadata={"description": "RNA number: W and 9 digits (associations only)"})
     mission = fields.String(required=True, validate=validate.Length(1, 5000))

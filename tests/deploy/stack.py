@@ -15,7 +15,7 @@ from tests.support import Api, envelope, tokens_of
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SPC = ("registry", "funding", "distribution", "audit")
-PORT_VARIABLES = ("SPC_AMQPS_PORT", "SPC_MANAGEMENT_PORT", "SPC_REGISTRY_PORT", "SPC_FUNDING_PORT",
+PORT_VARIABLES = ("SPC_AMQPS_PORT", "SPC_AMQP_PORT", "SPC_MANAGEMENT_PORT", "SPC_REGISTRY_PORT", "SPC_FUNDING_PORT",
                   "SPC_DISTRIBUTION_PORT", "SPC_AUDIT_PORT", "SPC_REGISTRY_HTTPS_PORT", "SPC_FUNDING_HTTPS_PORT",
                   "SPC_DISTRIBUTION_HTTPS_PORT", "SPC_AUDIT_HTTPS_PORT", "SPC_PROMETHEUS_PORT", "SPC_GRAFANA_PORT",
                   "SPC_TEST_POSTGRES_PORT")
@@ -81,8 +81,9 @@ class Stack:
             self.env["SPC_RABBITMQ_IMAGE"] = rabbitmq_image
         self.write_env()
         self.files = [self.dir / "compose.yaml"]
-        for name in ("compose.test.yaml", *overrides):  # compose files, and the files they mount
-            shutil.copy(Path(__file__).parent / name, self.dir / name)
+        for name in ("compose.test.yaml", *overrides):  # compose files, and the files they mount:
+            if (Path(__file__).parent / name).exists():  # the tests' own, or deploy/'s (copied above)
+                shutil.copy(Path(__file__).parent / name, self.dir / name)
             if name.endswith(".yaml"):
                 self.files.append(self.dir / name)
 

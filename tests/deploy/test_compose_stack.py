@@ -171,6 +171,27 @@ def test_an_outside_publisher_uses_amqps_with_the_ca_and_is_refused_in_one_line_
     assert plain.returncode != 0, "clear-text AMQP was accepted on the AMQPS port"
 
 
+def test_an_outside_publisher_logs_in_by_its_client_certificate_as_docs_deploy_says(stack, tmp_path):
+    """docs/deploy.md, "TLS": `docker compose run --rm certificates spc certificates --out /certs
+    --client ext-france-services-directory`, then `spc publish` with that certificate and no user
+    in the URI (RabbitMQ's x509 login: EXTERNAL, the common name is the broker user)."""
+    stack.compose("run", "--rm", "certificates", "spc", "certificates", "--out", "/certs",
+                  "--client", "ext-france-services-directory")
+    crt, key = stack.dir / "certs/ext-france-services-directory.crt", stack.dir / "certs/ext-france-services-directory.key"
+    event = envelope("counter.upserted", {"counter_id": "fs-x509", "name": "fs-x509", "commune_insee": "35238",
+                                          "department": "35", "address": ""}, producer="france-services-directory")
+    path = tmp_path / "event.json"
+    path.write_text(__import__("json").dumps(event))
+    uri = f"amqps://localhost:{stack.ports['SPC_AMQPS_PORT']}/spc"
+    sent = stack.spc("publish", str(path), AMQP_URI=uri, SPC_AMQP_CA_FILE=str(stack.ca),
+                     SPC_AMQP_CERT_FILE=str(crt), SPC_AMQP_KEY_FILE=str(key))
+    assert "confirmed by the broker" in sent.stdout, sent.stdout + sent.stderr
+    STATE["inbound"].append((event["event_id"], event["event_type"]))
+    wait_for("the counter, published by certificate", lambda: any(
+        c["counter_id"] == "fs-x509" for c in stack.api().ok("GET", "distribution", "/counters?limit=200")["items"]),
+        timeout=30)
+
+
 def test_staff_reach_each_service_over_https_through_the_proxy_with_the_browser_headers(stack):
     viewer = {"Authorization": f"Bearer {stack.tokens()['viewer']}"}
     for name in SPC:

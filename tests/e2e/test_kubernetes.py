@@ -145,6 +145,9 @@ def test_the_broker_speaks_tls_only_and_production_has_its_certificate_and_an_in
         (cluster,) = [o for o in objects if o["kind"] == "RabbitmqCluster"]
         assert cluster["spec"]["tls"] == {"secretName": "spc-rabbitmq-tls", "caSecretName": "spc-rabbitmq-tls",
                                           "disableNonTLSListeners": True}
+        # x509 logins for outside publishers, as in compose (deploy/rabbitmq/tls.conf)
+        assert "rabbitmq_auth_mechanism_ssl" in cluster["spec"]["rabbitmq"]["additionalPlugins"]
+        assert "auth_mechanisms.3 = EXTERNAL" in cluster["spec"]["rabbitmq"]["additionalConfig"]
         for obj in objects:
             if obj["kind"] == "Deployment":
                 pod = obj["spec"]["template"]["spec"]
@@ -160,7 +163,7 @@ def test_the_broker_speaks_tls_only_and_production_has_its_certificate_and_an_in
     assert certificate["spec"]["secretName"] == "spc-rabbitmq-tls"
     assert {"spc-rabbitmq", "spc-rabbitmq.spc.svc", "*.spc-rabbitmq-nodes.spc.svc"} <= set(certificate["spec"]["dnsNames"])
     (ingress,) = [o for o in prod if o["kind"] == "Ingress"]
-    assert ingress["spec"]["tls"][0]["secretName"] == "spc-http-tls"
+    assert ingress["spec"]["tls"][0]["secretName"] == "spc-http-tls" and ingress["spec"]["ingressClassName"]
     backends = {r["host"].split(".")[0]: r["http"]["paths"][0]["backend"]["service"] for r in ingress["spec"]["rules"]}
     assert backends == {s: {"name": f"spc-{s}", "port": {"number": p}} for s, p in (
         ("registry", 8001), ("funding", 8002), ("distribution", 8003), ("audit", 8004))}

@@ -62,16 +62,55 @@ def test_a_second_run_keeps_everything_and_renews_only_what_changed_or_nears_its
     assert (tmp_path / "ca.key").read_bytes() == before["ca.key"]
 
 
-def test_a_ca_of_your_own_put_there_first_signs_the_rest_and_a_foreign_certificate_is_replaced(tmp_path):
-    own = Authority("Ministère — PKI de test", days=30)
-    own.write(tmp_path / "ca.crt")
+def test_a_ca_of_your_own_put_there_first_signs_the_rest_rsa_included(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from spc.certificates import _write_key
+    own = Authority("Ministère — PKI de test", days=30)
+    own.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # an RSA CA, self-signed again
+    from cryptography.hazmat.primitives import hashes
+    own.cert = (x509.CertificateBuilder().subject_name(own.cert.subject).issuer_name(own.cert.subject)
+                .public_key(own.key.public_key()).serial_number(1).not_valid_before(own.cert.not_valid_before_utc)
+                .not_valid_after(own.cert.not_valid_after_utc)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True).sign(own.key, hashes.SHA256()))
+    own.write(tmp_path / "ca.crt")
     _write_key(tmp_path / "ca.key", own.key)
-    Authority("Someone else").issue(tmp_path / "proxy.crt", tmp_path / "proxy.key", dns=("localhost",), days=90)
-    done = dict((p.name, what) for p, what in make(tmp_path, {"proxy": ["localhost"]}))
-    assert done == {"ca.crt": "kept", "proxy.crt": "written"}
+    assert dict((p.name, w) for p, w in make(tmp_path, {"proxy": ["localhost"]})) == {"ca.crt": "kept", "proxy.crt": "written"}
     cert = x509.load_pem_x509_certificate((tmp_path / "proxy.crt").read_bytes())
-    assert cert.issuer == own.cert.subject
+    cert.verify_directly_issued_by(own.cert)
+    # the next run keeps it (an RSA CA's signature is checked as well as an EC one's)
+    assert {w for _, w in make(tmp_path, {"proxy": ["localhost"]})} == {"kept"}
+
+
+def test_your_pki_s_certificates_are_kept_and_a_missing_one_without_ca_key_is_an_error(tmp_path):
+    pki = Authority("Ministère — PKI", days=400)
+    pki.write(tmp_path / "ca.crt")  # its certificate only: its key stays in the PKI
+    pki.issue(tmp_path / "rabbitmq.crt", tmp_path / "rabbitmq.key", dns=("rabbitmq", "mq.example.fr"), days=300)
+    public = Authority("A public CA", days=400)  # the proxy's certificate, from another (public) CA
+    public.issue(tmp_path / "proxy.crt", tmp_path / "proxy.key", dns=("spc.example.fr",), days=90)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    done = make(tmp_path, {"rabbitmq": ["rabbitmq", "mq.example.fr"], "proxy": ["spc.example.fr"]})
+    assert {w for _, w in done} == {"kept"}
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written, no ca.key made
+    import pytest
+    from spc.certificates import CertificateError
+    with pytest.raises(CertificateError, match="no ca.key to sign a new one: put proxy.crt and proxy.key"):
+        make(tmp_path, {"rabbitmq": ["rabbitmq", "mq.example.fr"], "proxy": ["spc.example.fr", "localhost"]})
+    assert (tmp_path / "ca.crt").read_bytes() == before["ca.crt"] and not (tmp_path / "ca.key").exists()
+
+
+def test_a_certificate_whose_key_is_not_its_own_is_made_again(tmp_path):
+    make(tmp_path, {"proxy": ["localhost"], "other": ["localhost"]})
+    (tmp_path / "proxy.key").write_bytes((tmp_path / "other.key").read_bytes())
+    assert dict((p.name, w) for p, w in make(tmp_path, {"proxy": ["localhost"]}))["proxy.crt"] == "written"
+
+
+def test_a_client_certificate_carries_the_broker_user_as_its_common_name(tmp_path):
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    make(tmp_path, {}, clients=["ext-inspection"])
+    cert = x509.load_pem_x509_certificate((tmp_path / "ext-inspection.crt").read_bytes())
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "ext-inspection"
+    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert {w for _, w in make(tmp_path, {}, clients=["ext-inspection"])} == {"kept"}
 
 
 def _spc(*args):
@@ -86,7 +125,8 @@ def test_the_command_says_what_it_wrote_and_refuses_a_malformed_option_in_one_li
                                         f"written: {tmp_path / 'certs' / 'proxy.crt'}"]
     for args, words in ((["--server", "proxy"], "FILE=NAME"), (["--server", "../x=a"], "FILE=NAME"),
                         (["--server", "proxy=a", "--owner", "proxy=root"], "FILE=UID:GID"),
-                        (["--server", "proxy=a", "--owner", "broker=1:1"], "--owner names no --server: broker")):
+                        (["--server", "proxy=a", "--owner", "broker=1:1"], "--owner names no --server: broker"),
+                        (["--client", "../etc"], "a broker user's name")):
         refused = _spc("--out", str(tmp_path / "other"), *args)
         assert refused.returncode != 0 and words in refused.stderr, (args, refused.stderr)
         assert "Traceback" not in refused.stderr
