@@ -188,7 +188,7 @@ def test_an_outside_publisher_logs_in_by_its_client_certificate_as_docs_deploy_s
     assert "confirmed by the broker" in sent.stdout, sent.stdout + sent.stderr
     STATE["inbound"].append((event["event_id"], event["event_type"]))
     wait_for("the counter, published by certificate", lambda: any(
-        c["counter_id"] == "fs-x509" for c in stack.api().ok("GET", "distribution", "/counters?limit=200")["items"]),
+        c["id"] == "fs-x509" for c in stack.api().ok("GET", "distribution", "/counters?limit=200")["items"]),
         timeout=30)
 
 
