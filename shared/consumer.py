@@ -106,7 +106,9 @@ class Lanes(SharedExtension):
 
 
 class DeadLetters(SharedExtension):
-    """Publishes rejected messages, untouched, to `spc.dead` with the reason in a header."""
+    """Publishes rejected messages, untouched, to `spc.dead` with the reason in a header, and
+    with `user_id` set to the service's broker login (which the broker checks): `spc dlq replay`
+    trusts a dead letter only from the queue's own consumer (docs/security.md)."""
 
     def setup(self):
         config = self.container.config
@@ -134,7 +136,8 @@ class DeadLetters(SharedExtension):
             "x-spc-rejected-at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
         self.publisher.publish_raw(body, topology.DEAD, queue.dead_letter_key, headers=headers,
-                                   message_id=message_id, type_=type_, content_type=content_type)
+                                   message_id=message_id, type_=type_, content_type=content_type,
+                                   signed=True)
 
 
 class DeadLetterSink(DependencyProvider):

@@ -4,7 +4,7 @@ import os
 import socket
 import ssl
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import amqp
 import eventlet
@@ -50,6 +50,20 @@ def tls_context(environ=None):
     return context
 
 
+def amqp_login(uri, ssl_options=None):
+    """The broker user a connection to `uri` logs in as, None where it cannot be told from the
+    URI (the embedded broker; a client certificate's login without a user in the URI, whose
+    name is the certificate's). Published as a message's `user_id`, which RabbitMQ refuses
+    unless it is the connection's own user: the broker's word on who published it."""
+    node = uri.split(";")[0].strip()
+    if not node.lower().startswith(("amqp://", "amqps://", "pyamqp://")):
+        return None
+    user = urlsplit(node).username
+    if user:
+        return unquote(user)
+    return None if (ssl_options or {}).get("certfile") else "guest"  # kombu's default login
+
+
 def amqp_connection(uri, heartbeat=30, on_blocked=None, on_unblocked=None, ssl_options=None):
     options = {"confirm_publish": True} if uri.startswith(("amqp", "pyamqp")) else {}
     if on_blocked is not None and options:  # RabbitMQ's connection.blocked / unblocked (py-amqp)
@@ -67,6 +81,7 @@ class Publisher:
     def __init__(self, uri, service=None, ssl_options=None):
         self.uri, self.service = uri, service  # `service`: whose queues it declares (topology.declare)
         self.ssl_options = ssl_options  # amqp_ssl(uri): the container's AMQP_SSL
+        self.login = amqp_login(uri, ssl_options)  # the `user_id` the broker lets it write
         self._lock = eventlet.semaphore.Semaphore(1)
         self._conn = None
         self._producer = None
@@ -94,9 +109,11 @@ class Publisher:
         return self._producer
 
     def publish_raw(self, body, exchange, routing_key, headers=None, message_id=None,
-                    type_=None, content_type="application/json"):
+                    type_=None, content_type="application/json", signed=False):
         """Publish and wait for the broker's confirm. A connection that went stale while idle is
-        replaced and the publish tried once more (a possible duplicate, which consumers absorb)."""
+        replaced and the publish tried once more (a possible duplicate, which consumers absorb).
+        `signed`: with `user_id` set to this connection's login, which the broker checks."""
+        extra = {"user_id": self.login} if signed and self.login else {}
         with self._lock:
             for attempt in (1, 2):
                 had_connection = self._producer is not None
@@ -104,7 +121,7 @@ class Publisher:
                     self._ensure().publish(
                         body, exchange=exchange, routing_key=routing_key, headers=headers or {},
                         message_id=message_id, type=type_, content_type=content_type,
-                        content_encoding="utf-8", delivery_mode=2, retry=False)
+                        content_encoding="utf-8", delivery_mode=2, retry=False, **extra)
                     return
                 except Exception:
                     self.close()

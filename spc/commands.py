@@ -265,13 +265,24 @@ def dlq_list(queue, limit):
               default="spc.inbound.dead", show_default=True)
 @click.option("--limit", default=1000, show_default=True)
 @click.option("--message-id", default=None, help="Replay only this message.")
-def dlq_replay(queue, limit, message_id):
+@click.option("--unverified", is_flag=True,
+              help="Also replay dead letters whose origin the broker does not vouch for (trust "
+                   "'unverified' in `spc dlq list`: dead-lettered by the broker itself, or before "
+                   "SPC signed its dead letters). Read them first.")
+def dlq_replay(queue, limit, message_id, unverified):
     """Put dead letters back on the queue that rejected them (fix the cause first: register the
     unknown service, upgrade the consumer...); a message that fails again comes back with its new
-    reason."""
+    reason. Only those the queue's own consumer dead-lettered, as the broker vouches (trust
+    'verified' in `spc dlq list`); a 'forged' one is never replayed."""
     from .operations import dlq_replay as replay
-    done = replay(_broker(), queue, limit, message_id)
+    done, kept = replay(_broker(), queue, limit, message_id, unverified=unverified)
     click.echo(f"{done} messages replayed")
+    if kept.get("unverified"):
+        click.echo(f"{kept['unverified']} unverified dead letters kept: read them with `spc dlq list`, "
+                   "then replay them with --unverified", err=True)
+    if kept.get("forged"):
+        click.echo(f"{kept['forged']} forged dead letters kept (written by another login than the "
+                   "queue's consumer, see `spc dlq list`): never replayed", err=True)
 
 
 @cli.command("reconcile")

@@ -162,8 +162,9 @@ def publish(amqp_uri, event, raw, exchange="spc.inbound"):
             conn.close()
 
 
-def dlq_messages(amqp_uri, queue, limit=100):
+def dlq_messages(amqp_uri, queue, limit=100, environ=None):
     """Peek at dead letters: got and then returned to the queue (nothing is lost)."""
+    logins = trusted_logins(amqp_uri, environ)
     conn = connect(amqp_uri)
     out = []
     try:
@@ -177,6 +178,8 @@ def dlq_messages(amqp_uri, queue, limit=100):
             out.append({"message_id": props.message_id, "type": props.type,
                         "reason": (props.headers or {}).get("x-spc-rejection"),
                         "queue": (props.headers or {}).get("x-spc-queue"),
+                        "dead_lettered_by": _dead_lettered_by(props),
+                        "trust": dead_letter_trust(props, logins),
                         "routing_key": (props.headers or {}).get("x-spc-original-routing-key"),
                         "size": len(body), "body": _excerpt(body)})
         for tag in tags:
@@ -197,6 +200,15 @@ def _excerpt(body, size=300):
     except (ValueError, UnicodeDecodeError):
         return f"[not JSON: {len(body)} bytes withheld]"
     return json.dumps(redacted(doc), ensure_ascii=False)[:size]
+
+
+def _dead_lettered_by(props):
+    """The login that dead-lettered it as the broker vouches (`user_id`), "broker" for the
+    broker's own dead-lettering (x-death: the delivery limit), else None."""
+    headers = props.headers or {}
+    if headers.get("x-spc-queue"):
+        return props.user_id
+    return "broker" if headers.get("x-death") else None
 
 
 def _origin_queue(props):
@@ -228,12 +240,54 @@ def _replayable(target, props, body):
     return event_type in queue.event_types
 
 
-def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
+VERIFIED, UNVERIFIED, FORGED = "verified", "unverified", "forged"
+
+
+def trusted_logins(amqp_uri, environ=None):
+    """{service: the broker logins trusted to dead-letter from its queues}: its own user as
+    deploy/rabbitmq/definitions.json names it (`spc-<service>`), the login of its
+    `<SERVICE>_AMQP_URI` where one is set, and the login replaying (the operator's; on a local
+    broker where every service logs in as guest, guest)."""
+    from spc.shared import events
+    from spc.shared.messaging import amqp_login, amqp_ssl
+    environ = os.environ if environ is None else environ
+    replaying = amqp_login(amqp_uri, amqp_ssl(amqp_uri, environ))
+    logins = {}
+    for service in events.SERVICES:
+        own = environ.get(f"{service.upper()}_AMQP_URI")
+        logins[service] = {f"spc-{service}", replaying, own and amqp_login(own, amqp_ssl(own, environ))} - {None, ""}
+    return logins
+
+
+def dead_letter_trust(props, logins):
+    """Who put a dead letter where it is, as far as the broker vouches for it. `verified`: SPC's
+    consumer of the queue it names (x-spc-queue) dead-lettered it, and the broker checked that
+    login (`user_id`, which RabbitMQ refuses unless it is the publisher's own). `forged`: it
+    names a queue, and the broker says another login wrote it: any SPC service's user may
+    publish to spc.dead, so a stolen one could address a forged event to another service's
+    queue. `unverified`: nothing vouches for its origin: dead-lettered by the broker itself (the
+    delivery limit: x-death), before SPC signed its dead letters, or by whoever left `user_id`
+    out."""
+    headers = props.headers or {}
+    if not headers.get("x-spc-queue") or not props.user_id:
+        return UNVERIFIED
+    from spc.shared import topology
+    try:
+        owner = topology.queue_named(headers["x-spc-queue"]).owner
+    except KeyError:
+        return FORGED
+    return VERIFIED if props.user_id in logins.get(owner, ()) else FORGED
+
+
+def dlq_replay(amqp_uri, queue, limit=1000, message_id=None, unverified=False, environ=None):
     """Put dead letters back on the queue that rejected them (through the default exchange, so
-    no other consumer sees them twice), confirmed, then ack them. `message_id` picks one. A
-    message that fails again comes back here with its new reason."""
+    no other consumer sees them twice), confirmed, then ack them. `message_id` picks one. Only
+    verified ones (dead_letter_trust), and unverified ones too when `unverified`; forged ones
+    never. A message that fails again comes back here with its new reason. Returns how many
+    were replayed and {trust: how many were kept for it}."""
+    logins = trusted_logins(amqp_uri, environ)
     conn = connect(amqp_uri)
-    replayed, skipped = 0, []
+    replayed, skipped, kept = 0, [], {}
     try:
         channel = conn.channel()
         channel.confirm_delivery()
@@ -243,6 +297,11 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
                 break
             target = _origin_queue(props)
             if (message_id is not None and props.message_id != message_id) or not _replayable(target, props, body):
+                skipped.append(method.delivery_tag)
+                continue
+            trust = dead_letter_trust(props, logins)
+            if trust == FORGED or (trust == UNVERIFIED and not unverified):
+                kept[trust] = kept.get(trust, 0) + 1
                 skipped.append(method.delivery_tag)
                 continue
             headers = {k: v for k, v in (props.headers or {}).items()
@@ -258,4 +317,4 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None):
     finally:
         if conn.is_open:
             conn.close()
-    return replayed
+    return replayed, kept

@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pika
 import pytest
@@ -368,3 +368,47 @@ def test_a_forged_dead_letter_is_never_replayed_outside_spc_or_into_a_queue_not_
         assert channel.basic_get("ext.payments.orders", auto_ack=True)[0] is None
     finally:
         conn.close()
+
+
+def test_a_dead_letter_is_replayed_only_from_the_consumer_of_its_queue_as_the_broker_vouches(broker):
+    """Stolen `spc-funding` credentials may dead-letter (publish to spc.dead), so may address a
+    forged `registry.service_reinstated` to distribution's queue. Signed with its own login (the
+    broker refuses any other `user_id`), it is `forged` and never replayed; unsigned, it is
+    `unverified` and waits for `--unverified`; the one distribution's consumer dead-lettered is
+    `verified` and replayed (docs/security.md)."""
+    import os
+    import subprocess
+    import sys
+    uri, vhost = broker
+    reinstated = envelope("registry.service_reinstated", {"service_id": "s", "version": 9}, producer="registry")
+
+    def dead_letter(message_id, user_id):
+        def act(channel):
+            channel.basic_publish("spc.dead", "events", json.dumps(reinstated).encode(), pika.BasicProperties(
+                delivery_mode=2, type="registry.service_reinstated", message_id=message_id, user_id=user_id,
+                headers={"x-spc-queue": "distribution.events", "x-spc-rejection": "unknown_service: s"}),
+                mandatory=True)
+        return act
+    funding, distribution = uri("spc-funding"), uri("spc-distribution")
+    real = {name: urlsplit(uri(name)).username for name in ("spc-funding", "spc-distribution")}
+    assert _refused(funding, dead_letter("signed-forgery", real["spc-funding"])) is None
+    assert _refused(funding, dead_letter("unsigned-forgery", None)) is None
+    assert _refused(funding, dead_letter("posing", real["spc-distribution"])) == 406  # the broker checks user_id
+    assert _refused(distribution, dead_letter("genuine", real["spc-distribution"])) is None
+    assert _queue_depth(vhost, "spc.events.dead", 3) == 3
+    # the services' logins as configured (these tests' users carry a suffix; deployment's are spc-<service>)
+    env = dict(os.environ, AMQP_URI=uri("spc-operator"), FUNDING_AMQP_URI=funding, DISTRIBUTION_AMQP_URI=distribution)
+    spc = lambda *args: subprocess.run([sys.executable, "-m", "spc.cli", "dlq", *args, "--queue", "spc.events.dead"],  # noqa: E731
+                                       capture_output=True, text=True, timeout=60, env=env)
+    listed = {m["message_id"]: m for m in map(json.loads, spc("list").stdout.splitlines())}
+    assert {k: (m["trust"], m["dead_lettered_by"]) for k, m in listed.items()} == {
+        "signed-forgery": ("forged", real["spc-funding"]), "unsigned-forgery": ("unverified", None),
+        "genuine": ("verified", real["spc-distribution"])}
+    replay = spc("replay")
+    assert replay.returncode == 0 and replay.stdout.strip() == "1 messages replayed", replay.stdout + replay.stderr
+    assert "1 unverified dead letters kept" in replay.stderr and "1 forged dead letters kept" in replay.stderr
+    assert _queue_depth(vhost, "distribution.events", 1) == 1
+    again = spc("replay", "--unverified")
+    assert again.stdout.strip() == "1 messages replayed" and "1 forged dead letters kept" in again.stderr
+    assert _queue_depth(vhost, "distribution.events", 2) == 2
+    assert [m["message_id"] for m in map(json.loads, spc("list").stdout.splitlines())] == ["signed-forgery"]

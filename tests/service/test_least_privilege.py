@@ -135,6 +135,8 @@ def test_a_service_holding_another_services_credentials_can_forge_nothing(confin
     dead = drain_queue(confined.guest, "spc.events.dead", wait=30)
     assert [props.headers["x-spc-rejection"] for props, _ in dead] == [
         "wrong_producer: registry.service_reinstated is produced by registry, not 'funding'"]
+    # signed by funding's login, checked by the broker: `spc dlq replay` trusts it to funding's queue only
+    assert [props.user_id for props, _ in dead] == [confined.users["spc-funding"]]
 
     # SPC is still running and confined; nothing was applied anywhere
     assert spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended"

@@ -107,3 +107,30 @@ def test_the_dead_letter_listing_shows_no_personal_text():
     body = json.dumps(env("usager.report_submitted", {"service_id": "s1", "category": "other", "text": WORDS}))
     assert "Léa" not in _excerpt(body.encode()) and "redacted" in _excerpt(body.encode())
     assert _excerpt(b"{" + WORDS.encode()) == f"[not JSON: {len(WORDS.encode()) + 1} bytes withheld]"
+
+
+@pytest.mark.parametrize("uri,ssl_options,login", [
+    ("amqp://spc-funding:pw@rabbitmq:5672/spc", None, "spc-funding"),
+    ("amqps://spc%2Dx%40y:pw@rabbitmq:5671/spc;amqps://other:pw@b:5671/spc", {}, "spc-x@y"),
+    ("amqp://rabbitmq:5672/", None, "guest"),  # kombu's default login
+    ("amqps://rabbitmq:5671/", {"certfile": "c.pem"}, None),  # x509: the certificate's name
+    ("memory://", None, None)])
+def test_a_publisher_signs_with_the_login_the_broker_will_check(uri, ssl_options, login):
+    from spc.shared.messaging import amqp_login
+    assert amqp_login(uri, ssl_options) == login
+
+
+def test_only_the_queues_own_consumer_is_trusted_to_have_dead_lettered_a_message():
+    from types import SimpleNamespace as Props
+    from spc.operations import dead_letter_trust, trusted_logins
+    logins = trusted_logins("amqp://spc-operator:pw@rabbitmq/spc", {"FUNDING_AMQP_URI": "amqp://fund-7:pw@r/spc"})
+    assert logins["funding"] == {"spc-funding", "fund-7", "spc-operator"}
+    assert logins["registry"] == {"spc-registry", "spc-operator"}
+    named = {"x-spc-queue": "distribution.events"}
+    assert dead_letter_trust(Props(headers=named, user_id="spc-distribution"), logins) == "verified"
+    assert dead_letter_trust(Props(headers=named, user_id="fund-7"), logins) == "forged"
+    assert dead_letter_trust(Props(headers={"x-spc-queue": "ext.payments.orders"}, user_id="spc-funding"),
+                             logins) == "forged"
+    assert dead_letter_trust(Props(headers=named, user_id=None), logins) == "unverified"
+    assert dead_letter_trust(Props(headers={"x-death": [{"queue": "funding.events"}]}, user_id="spc-registry"),
+                             logins) == "unverified"
