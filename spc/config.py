@@ -90,6 +90,18 @@ class Settings:
         return value
 
     @property
+    def identity_registry(self):
+        """The national registries' API the registry asks about declared identities
+        (SPC_IDENTITY_REGISTRY: a base URL, e.g. https://recherche-entreprises.api.gouv.fr), or None
+        (unset or `off`: nothing is asked, services stay `unverified`)."""
+        value = (self.environ.get("SPC_IDENTITY_REGISTRY") or "off").strip()
+        if value.lower() in ("off", "none", ""):
+            return None
+        if not value.lower().startswith(("https://", "http://")):
+            raise ConfigError(f"SPC_IDENTITY_REGISTRY must be an http(s) URL or off (got {value!r})")
+        return value
+
+    @property
     def unknown_service_window(self):
         """How long audit keeps a fact about a service it has not heard of (SPC_UNKNOWN_SERVICE_WINDOW)."""
         return self.seconds("SPC_UNKNOWN_SERVICE_WINDOW", 3600)
@@ -132,6 +144,8 @@ class Settings:
             "UNKNOWN_SERVICE_WINDOW": self.unknown_service_window,
             "RETENTION": self.retention,
             "PRUNE_SECONDS": self.seconds("SPC_PRUNE_SECONDS", 600),
+            "IDENTITY_RECHECK_SECONDS": self.seconds("SPC_IDENTITY_RECHECK_SECONDS", 300),
+            "IDENTITY_REGISTRY": self.identity_registry,
             "ENV": self.environ,
         }
 

@@ -42,3 +42,10 @@ class AmendmentNotPending(Conflict):
 
 class PactVersionNotFound(NotFound):
     """The service's pact has no such version; `details.versions` lists those it has."""
+
+
+class IdentityMismatch(Conflict):
+    """The national registries disagree with the declared identity (or know no unit with its
+    SIREN): an approval must state its reason (`{"reason": ...}`); `details.fields` says what
+    disagrees."""
+    code = "identity_mismatch"

@@ -5,7 +5,7 @@ from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import Rejection
 from spc.shared.lists import whole
 
-from .domain import commands
+from .domain import commands, identity
 from .domain.model import CitizenService
 from .domain.pact import Pact
 from .exceptions import AlreadyRegistered, PactVersionNotFound, ServiceNotFound
@@ -15,11 +15,18 @@ def _today(today):
     return today or utcnow().date()
 
 
-def register_service(uow, cmd: commands.RegisterService, today=None):
+def register_service(uow, cmd: commands.RegisterService, today=None, registries=None):
     """Register a citizen service with its pact (version 1); it starts `submitted`. The same
-    organisation registering the same name again is told the existing id (409)."""
+    organisation registering the same name again is told the existing id (409). `registries`
+    (the identity port): asked about the declared SIREN before the transaction; when it cannot
+    tell, the service is kept `unverified` and asked again later (`recheck_identities`)."""
+    found = None
+    if registries is not None and not cmd.pact.problems(_today(today)):
+        found = identity.check(registries, cmd.pact.legal_form, cmd.pact.siren, cmd.pact.rna)
     with uow:
         service = CitizenService.register(str(uuid.uuid4()), cmd.pact, cmd.actor, _today(today))
+        if found is not None:
+            service.record_identity(found, utcnow())
         uow.services.lock_organisation(service)
         existing = uow.services.same_organisation(service)
         if existing is not None:
@@ -36,7 +43,7 @@ def approve_service(uow, cmd: commands.ApproveService, today=None):
     """Approve a submitted service: it becomes `active`."""
     with uow:
         service = uow.services.get(cmd.service_id, for_update=True)
-        service.approve(_today(today))
+        service.approve(_today(today), cmd.reason)
         uow.commit()
         return view(service, _history(uow, service.id))
 
@@ -114,6 +121,29 @@ def expire_terms(uow, today=None, batch=100):
     return expired
 
 
+def recheck_identities(uow, registries, batch=20, every_seconds=3600):
+    """Ask the registries again about services still `unverified` (asked more than
+    `every_seconds` ago, or never), a few at a time: each answer is its own transaction, asked
+    outside any. Stops at the first the registries cannot answer (they are down or over their
+    limits: the next round tries again). Returns how many were settled."""
+    from datetime import timedelta
+    with uow:
+        due = [(s.id, s.legal_form, s.siren, s.rna) for s in
+               (uow.services.get(i) for i in uow.services.identity_unsettled(
+                   batch, utcnow() - timedelta(seconds=every_seconds)))]
+    settled = 0
+    for service_id, legal_form, siren, rna in due:
+        found = identity.check(registries, legal_form, siren, rna)
+        with uow:
+            service = uow.services.get(service_id, for_update=True)
+            service.record_identity(found, utcnow())
+            uow.commit()
+        if found.outcome == identity.UNVERIFIED:
+            break
+        settled += found.outcome != identity.UNVERIFIED
+    return settled
+
+
 def get_service(uow, service_id):
     with uow:
         return view(uow.services.get(service_id), _history(uow, service_id))
@@ -160,6 +190,8 @@ def view(service, history=None):
         "version": service.version, "open_violations": service.open_violations,
         "pact_version": service.pact_version, "pact_missing": pact.missing(),
         "term_ends_on": service.term_ends_on.isoformat() if service.term_ends_on else None,
+        "identity": {"outcome": service.identity_status, "fields": dict(service.identity_fields or {}),
+                     "source": service.identity_source or None, "checked_at": to_wire(service.identity_checked_at)},
         **({"history": history} if history is not None else {}),
     }
 

@@ -33,6 +33,11 @@ services = Table(
     Column("audit_version", Integer, nullable=False),
     Column("open_violations", Integer, nullable=False),
     Column("registered_by", String(300), nullable=False),
+    # what the national registries say of the declared identity (0006; domain/identity.py)
+    Column("identity_status", String(20), nullable=False, server_default="unverified", index=True),
+    Column("identity_fields", JSON, nullable=True),
+    Column("identity_source", String(200), nullable=True),
+    Column("identity_checked_at", DateTime, nullable=True),
     Index("ix_services_name_id", "name", "id"),
     Index("ix_services_status_name_id", "status", "name", "id"),
 )

@@ -95,6 +95,18 @@ class ServiceRepository(SqlRepository):
                                             CitizenService.status.in_((ACTIVE, SUSPENDED)))
             .order_by(CitizenService.id).limit(limit)).all()
 
+    def identity_unsettled(self, limit=100, before=None):
+        """Services with a SIREN whose identity the registries could not tell yet (`unverified`), least
+        recently asked first; `before`: only those last asked before then (or never)."""
+        query = select(CitizenService.id).where(CitizenService.identity_status == "unverified",
+                                                CitizenService.siren.is_not(None),
+                                                CitizenService.legal_form != "informal_collective")
+        if before is not None:
+            query = query.where((CitizenService.identity_checked_at.is_(None))
+                                | (CitizenService.identity_checked_at < before))
+        return self.session.scalars(query.order_by(CitizenService.identity_checked_at.nulls_first(),
+                                                   CitizenService.id).limit(limit)).all()
+
     # -- pact versions and amendments --------------------------------------------------------------
     def keep_version(self, service, amendment_id, actor, at):
         self.session.add(PactVersion.of(service, amendment_id, actor, at))

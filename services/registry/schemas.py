@@ -223,6 +223,24 @@ class TerritoriesOut(Schema):
     national = fields.Boolean()
 
 
+class IdentityOut(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(
+        ["verified", "mismatch", "not_found", "unverified", "not_applicable"]), metadata={
+        "description": "what the national registries say of the declared legal form, SIREN and RNA: verified; "
+                       "mismatch (`fields`); not_found; unverified (not asked yet, or they could not answer: "
+                       "asked again later); not_applicable (an informal collective)"})
+    fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields", attribute="fields",
+                          required=True, metadata={"description": "what disagrees, and what the registry says"})
+    source = fields.String(allow_none=True, metadata={"description": "the registry asked, or why none was"})
+    checked_at = fields.String(allow_none=True, metadata={"description": "when the registries were last asked"})
+
+
+class ApproveIn(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(0, 2000), metadata={
+        "description": "why approve although the registries disagree with the declared identity "
+                       "(required then: 409 identity_mismatch without it)"})
+
+
 class ServiceOut(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
@@ -244,6 +262,8 @@ class ServiceOut(Schema):
         "description": "what a complete pact still needs (empty when complete; a contract-v1 pact misses "
                        "its texts, governance, signatories and term)"})
     term_ends_on = fields.String(allow_none=True, metadata={"description": "end of the pact's term (date)"})
+    identity = fields.Nested(IdentityOut, metadata={"description": "the national registries' word on the "
+                                                                   "declared identity (added in 1.3)"})
     history = fields.List(fields.Nested(ActionOut), metadata={
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
 

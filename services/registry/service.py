@@ -1,6 +1,8 @@
 """The registry's nameko entrypoints: build a command from the call, run its use case."""
 from pathlib import Path
 
+from nameko.dependency_providers import Config
+
 from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
@@ -11,11 +13,12 @@ from spc.shared.timer import periodic
 from . import handlers
 from .domain import commands
 from .domain.pact import Pact, plain
-from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, IllegalTransition, InvalidPact,
-                         OpenViolations, PactVersionNotFound, ServiceNotFound, TermEnded)
+from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, IdentityMismatch, IllegalTransition,
+                         InvalidPact, OpenViolations, PactVersionNotFound, ServiceNotFound, TermEnded)
+from .registries import IdentityRegistriesProvider
 from .public import PublicRegistry
 from .repository import RegistryUnitOfWork
-from .schemas import (AmendmentIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
+from .schemas import (AmendmentIn, ApproveIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
                       RegisterServiceIn, RevokeIn, ServiceOut, ServicePage)
 
 
@@ -23,19 +26,23 @@ class RegistryService(PublicRegistry, SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
+    config = Config()
+    registries = IdentityRegistriesProvider()  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, response=ServiceOut, status=201,
          location="/services/{id}", errors=(InvalidPact, AlreadyRegistered),
          summary="Register a citizen service under its pact (status submitted)")
     def register(self, call):
         pact = Pact.from_dict(call.body)
-        return handlers.register_service(self.store.uow(call), commands.RegisterService(pact, call.by))
+        return handlers.register_service(self.store.uow(call), commands.RegisterService(pact, call.by),
+                                         registries=self.registries)
 
-    @api("POST", "/services/<string:service_id>/approve", role="registrar", response=ServiceOut,
-         errors=(ServiceNotFound, IllegalTransition, OpenViolations, TermEnded),
-         summary="Approve a submitted service (active)")
+    @api("POST", "/services/<string:service_id>/approve", role="registrar", body=ApproveIn, response=ServiceOut,
+         errors=(ServiceNotFound, IllegalTransition, OpenViolations, TermEnded, IdentityMismatch),
+         summary="Approve a submitted service (active); with a reason when the registries disagree with its identity")
     def approve(self, call, service_id):
-        return handlers.approve_service(self.store.uow(call), commands.ApproveService(service_id, call.by))
+        cmd = commands.ApproveService(service_id, call.by, call.body["reason"])
+        return handlers.approve_service(self.store.uow(call), cmd)
 
     @api("POST", "/services/<string:service_id>/revoke", role="registrar", body=RevokeIn, response=ServiceOut,
          errors=(ServiceNotFound, IllegalTransition),
@@ -87,6 +94,13 @@ class RegistryService(PublicRegistry, SpcService):
     @api("GET", "/services", query=ListQuery, response=ServicePage, summary="Services, filtered and paginated")
     def list_services(self, call):
         return handlers.list_services(self.store.uow(), **call.query)
+
+    @periodic(interval=300, config_key="IDENTITY_RECHECK_SECONDS")
+    def recheck_identities(self):
+        """Services still `unverified` are asked about again (SPC_IDENTITY_RECHECK_SECONDS)."""
+        if self.registries is not None:
+            handlers.recheck_identities(self.store.uow(), self.registries,
+                                        every_seconds=self.config["IDENTITY_RECHECK_SECONDS"])
 
     @periodic(interval=60)
     def expire_terms(self):

@@ -95,6 +95,32 @@ event("registry.amendment_rejected", description="An amendment was rejected; the
     type("AmendmentRejected", (AmendmentDecision,), {}))
 
 
+class IdentityChecked(Payload):
+    service_id = ServiceId(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(["verified", "mismatch", "not_found"]),
+                            metadata={"description": "verified; mismatch (`fields` says what disagrees); "
+                                                     "not_found (no unit with this SIREN)"})
+    fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields", load_default=dict,
+                          attribute="fields", metadata={
+                              "description": "for a mismatch or not_found: each declared field that "
+                                             "disagrees, with what the registry says"})
+    source = fields.String(required=True, metadata={"description": "the registry that answered"})
+    siren = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{9}$"))
+
+
+event("registry.identity_verified", description="The national registries confirm a service's declared identity: "
+      "the SIREN's unit exists, is active, has a legal nature of the declared legal form, and an association's "
+      "RNA number matches (API Recherche d'entreprises). Added in 1.3.",
+      example={"service_id": SID, "outcome": "verified", "fields": {}, "source": "recherche-entreprises",
+               "siren": "552100554"})(type("IdentityVerified", (IdentityChecked,), {}))
+event("registry.identity_mismatch", description="The national registries disagree with a service's declared "
+      "identity (`fields`), or know no unit with its SIREN (`not_found`): its approval needs a stated reason. "
+      "Added in 1.3.",
+      example={"service_id": SID, "outcome": "mismatch", "source": "recherche-entreprises", "siren": "552100554",
+               "fields": {"etat_administratif": "ceased (C): the unit is closed"}})(
+    type("IdentityMismatch", (IdentityChecked,), {}))
+
+
 # ---- funding ---------------------------------------------------------------------------------
 class TrancheOut(Payload):
     tranche_id = Id(required=True)

@@ -178,6 +178,13 @@ class FakeServices(FakeRepository):
         return sorted(s.id for s in self.rows.values()
                       if s.term_ends_on and s.term_ends_on < today and s.status in ("active", "suspended"))[:limit]
 
+    def identity_unsettled(self, limit=100, before=None):
+        rows = [s for s in self.rows.values() if s.identity_status == "unverified" and s.siren
+                and s.legal_form != "informal_collective"
+                and (before is None or s.identity_checked_at is None or s.identity_checked_at < before)]
+        rows.sort(key=lambda s: (s.identity_checked_at is not None, s.identity_checked_at or 0, s.id))
+        return [s.id for s in rows][:limit]
+
     def keep_version(self, service, amendment_id, actor, at):
         version = PactVersion.of(service, amendment_id, actor, at)
         self.versions[(service.id, version.version)] = version

@@ -14,6 +14,7 @@ class RegisterService:
 class ApproveService:
     service_id: str
     actor: str
+    reason: str | None = None  # required when the registries disagree with the declared identity
 
 
 @dataclass

@@ -41,3 +41,16 @@ class AmendmentDecided(Change):
     parts: list
     base_version: int
     reason: str
+
+
+@dataclass
+class IdentityChecked(Change):
+    """`registry.identity_verified` / `registry.identity_mismatch` (a mismatch or not_found): the
+    registries settled what they say of the service's declared identity."""
+    family = "registry.identity_"
+    change: str
+    service_id: str
+    outcome: str
+    fields: dict
+    source: str
+    siren: str | None = None

@@ -11,8 +11,9 @@ import unicodedata
 
 from spc.shared.domain import Aggregate
 
-from ..exceptions import AmendmentNotPending, IllegalTransition, InvalidPact, OpenViolations, TermEnded
-from . import events
+from ..exceptions import (AmendmentNotPending, IdentityMismatch, IllegalTransition, InvalidPact, OpenViolations,
+                          TermEnded)
+from . import events, identity
 from .pact import AMENDABLE, IDENTITY, Pact
 
 SUBMITTED, ACTIVE, SUSPENDED, REVOKED, EXPIRED = "submitted", "active", "suspended", "revoked", "expired"
@@ -42,6 +43,8 @@ class CitizenService(Aggregate):
         self.registered_by = registered_by
         self.status_reason = None
         self.suspended_since = self.suspension_principle = None
+        self.identity_status, self.identity_fields, self.identity_source = identity.UNVERIFIED, {}, ""
+        self.identity_checked_at = None
 
     @classmethod
     def register(cls, id, pact: Pact, actor="", today=None):
@@ -56,16 +59,42 @@ class CitizenService(Aggregate):
     def pact(self):
         return Pact.from_dict(self.pact_document)
 
+    # -- identity --------------------------------------------------------------------------------
+    def record_identity(self, check, at):
+        """What the registries said of the declared identity (domain/identity.py). A settled
+        outcome that differs from the one kept is published (`registry.identity_verified`, or
+        `registry.identity_mismatch` for a mismatch or not_found); `unverified` keeps any earlier
+        settled outcome and is asked again later."""
+        if check.outcome == identity.UNVERIFIED and self.identity_status in identity.SETTLED:
+            return False
+        changed = (check.outcome, check.fields) != (self.identity_status, self.identity_fields or {})
+        self.identity_status, self.identity_fields = check.outcome, dict(check.fields)
+        self.identity_source, self.identity_checked_at = check.source, at
+        if changed and check.outcome in (identity.VERIFIED, identity.MISMATCH, identity.NOT_FOUND):
+            self._record(events.IdentityChecked(
+                "verified" if check.outcome == identity.VERIFIED else "mismatch", self.id, check.outcome,
+                dict(check.fields), check.source, self.siren))
+        return changed
+
+    @property
+    def identity_doubted(self):
+        return self.identity_status in (identity.MISMATCH, identity.NOT_FOUND)
+
     # -- status ----------------------------------------------------------------------------------
-    def approve(self, today=None):
+    def approve(self, today=None, reason=None):
+        """`reason`: why a registrar approves although the registries disagree with the declared
+        identity (required then; kept as the status reason)."""
         self._require(SUBMITTED, action="approve")
+        if self.identity_doubted and not (reason or "").strip():
+            raise IdentityMismatch("the national registries disagree with the declared identity: approve with a "
+                                   "reason", {"identity": self.identity_status, "fields": self.identity_fields})
         if self.open_violations:
             raise OpenViolations("the service has open violations",
                                  {"open_violations": self.open_violations})
         if self._term_ended(today):
             raise TermEnded("the pact's term has ended: renew it by an amendment first",
                             {"ends_on": self.term_ends_on.isoformat()})
-        self._move(ACTIVE, "approved", None)
+        self._move(ACTIVE, "approved", reason.strip() if self.identity_doubted else None)
 
     def revoke(self, reason):
         if self.status == REVOKED:
