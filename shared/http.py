@@ -240,6 +240,7 @@ class JsonWebServer(WebServer):
 
 
 PUBLIC, ANY_ROLE = None, "any"
+FORM = "application/x-www-form-urlencoded"
 OPERATIONAL = ("/health/", "/metrics")  # public too, but probes: neither cached nor rate-limited
 
 
@@ -265,10 +266,11 @@ class JsonHttp(HttpRequestHandler):
     public = PublicReads()
 
     def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, response=None, summary="",
-                 status=200, errors=(), location=None, scoped=(), media_type=None, **kwargs):
+                 status=200, errors=(), location=None, scoped=(), media_type=None, form=False, **kwargs):
         kwargs.setdefault("expected_exceptions", (DomainError, ValidationError))
         self.role, self.body, self.query, self.summary, self.status = role, body, query, summary, status
         self.response, self.location, self.media_type = response, location, media_type
+        self.form = form  # the body may also come as an HTML form (a webhook that posts one)
         self.roles = (role,) if isinstance(role, str) else tuple(role or ())
         self.scoped = tuple(scoped)
         unknown = [r for r in self.scoped if r not in SCOPED_ROLES or SCOPED_ROLES[r] not in url]
@@ -377,6 +379,10 @@ class JsonHttp(HttpRequestHandler):
                                {"max_bytes": self.tokens.max_body})
         # eventlet's server reads a missing Content-Type as text/plain: it is refused like any other
         mimetype = request.mimetype
+        if self.form and mimetype == FORM:
+            data = request.form.to_dict()
+            check_text(data, "body")
+            return self._load(self.body, data)
         if mimetype != "application/json" and not mimetype.endswith("+json"):
             raise NotJson(f"send the body with Content-Type: application/json (this request's reads as "
                           f"{mimetype or 'none'}; a missing Content-Type reads as text/plain)")

@@ -102,6 +102,28 @@ class Settings:
         return value
 
     @property
+    def demarches_simplifiees(self):
+        """Applications from Démarches Simplifiées (docs/integrating.md): SPC_DS_TOKEN (an API
+        token of the démarches' administrator), SPC_DS_MAPPINGS (a folder of <démarche>.toml
+        mapping files), SPC_DS_WEBHOOK_SECRET (the secret in the webhook's URL, 32 characters
+        at least), SPC_DS_URL (DS's GraphQL endpoint). None without a token."""
+        token = (self.environ.get("SPC_DS_TOKEN") or "").strip()
+        if not token:
+            return None
+        mappings, secret = self.environ.get("SPC_DS_MAPPINGS"), self.environ.get("SPC_DS_WEBHOOK_SECRET") or ""
+        if not mappings or not os.path.isdir(mappings):
+            raise ConfigError(f"SPC_DS_MAPPINGS must name a folder of <démarche>.toml mapping files (got {mappings!r})")
+        if len(secret) < 32:
+            raise ConfigError("SPC_DS_WEBHOOK_SECRET must be at least 32 characters (the webhook's URL carries it)")
+        from spc.services.registry.demarches import load_mappings
+        try:
+            load_mappings(mappings)
+        except (ValueError, OSError) as exc:
+            raise ConfigError(str(exc)) from None
+        return {"token": token, "mappings": mappings, "secret": secret,
+                "url": self.environ.get("SPC_DS_URL") or "https://www.demarches-simplifiees.fr/api/v2/graphql"}
+
+    @property
     def unknown_service_window(self):
         """How long audit keeps a fact about a service it has not heard of (SPC_UNKNOWN_SERVICE_WINDOW)."""
         return self.seconds("SPC_UNKNOWN_SERVICE_WINDOW", 3600)
@@ -146,6 +168,8 @@ class Settings:
             "PRUNE_SECONDS": self.seconds("SPC_PRUNE_SECONDS", 600),
             "IDENTITY_RECHECK_SECONDS": self.seconds("SPC_IDENTITY_RECHECK_SECONDS", 300),
             "IDENTITY_REGISTRY": self.identity_registry,
+            "DS": self.demarches_simplifiees,
+            "DS_POLL_SECONDS": self.seconds("SPC_DS_POLL_SECONDS", 300),
             "ENV": self.environ,
         }
 

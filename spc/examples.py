@@ -13,9 +13,14 @@ EXAMPLE_IDS = {
     "amendment_id": "3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71",
     "counter_id": "FS-35-0042",  # as in counter.upserted's example (asyncapi.yaml)
     "report_id": "7d3e1f0a-2b4c-4d5e-8f60-718293a4b5c6",  # a citizen report audit keeps
+    "number": 1234567,  # a Démarches Simplifiées dossier's number
+    # nosec B105: a placeholder shown in openapi.yaml's example path, never a secret in use
+    "secret": "the-secret-of-SPC_DS_WEBHOOK_SECRET",  # nosec B105
 }
 
 BODIES = {
+    ("registry", "ds_webhook"): {"procedure_id": "4242", "dossier_id": EXAMPLE_IDS["number"], "state": "en_construction",
+                                 "updated_at": "2027-03-01T10:00:00+01:00"},
     ("registry", "register"): {
         "name": "Crèche parentale Les Petits Pas", "legal_form": "association", "rna": "W353012345",
         "mission": "Accueil de jeunes enfants géré par les parents, ouvert à toutes les familles.",

@@ -28,6 +28,7 @@ PUBLIC_HEADERS = {  # on a public read's answers (shared/public_reads.py)
     "Cache-Control": {"description": "`public, max-age=<SPC_PUBLIC_MAX_AGE>` (30 s by default)",
                       "schema": {"type": "string"}}}
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+_TYPED_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
 def operations():
@@ -84,8 +85,10 @@ def _operation(service, name, ep, shared):
           "x-spc-role": ep.role if ep.role is not None else "public"}
     if ep.scoped:
         op["x-spc-scoped"] = [f"{role}/<{SCOPED_ROLES[role]}>" for role in ep.scoped]
-    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"},
-               "example": EXAMPLE_IDS[p]} for p in _PARAM.findall(ep.url)]
+    params = [{"name": p, "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1} if converter == "int"
+               else {"type": "string"},
+               "example": EXAMPLE_IDS[p]} for converter, p in _TYPED_PARAM.findall(ep.url)]
     if ep.query is not None:
         params.append({"in": "query", "schema": ep.query})
     if ep.role is not PUBLIC:
@@ -111,6 +114,8 @@ def _operation(service, name, ep, shared):
             content["example"] = example
         op["requestBody"] = {"required": any(f.required for f in ep.body().fields.values()),
                              "content": {"application/json": content}}
+        if getattr(ep, "form", False):
+            op["requestBody"]["content"]["application/x-www-form-urlencoded"] = {"schema": ep.body}
     if name == "metrics_text":
         ok = {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
     elif ep.media_type:

@@ -4,11 +4,12 @@ answering `{results, total_results, page, per_page, total_pages}` with each unit
 `identifiant_association`, `est_ess`), the shapes of its published answers. It refuses a
 `per_page` over 25 (400), and can be told to answer 429 with `Retry-After`, fail (500), or be
 slow; it records each request's time."""
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_json import send_json
 
 
 def unit(siren, name="LES LUTINS", nature="9220", state="A", association=True, rna=None, ess=False):
@@ -33,27 +34,18 @@ class RegistriesServer:
                 if server.delay:
                     time.sleep(server.delay)
                 if url.path != "/search":
-                    return self._send(404, {"erreur": "not found"})
+                    return send_json(self, 404, {"erreur": "not found"})
                 if server.mode == "limited":
-                    return self._send(429, {"erreur": "Trop de requêtes"}, {"Retry-After": server.retry_after})
+                    return send_json(self, 429, {"erreur": "Trop de requêtes"}, {"Retry-After": server.retry_after})
                 if server.mode == "failing":
-                    return self._send(500, {"erreur": "Internal Server Error"})
+                    return send_json(self, 500, {"erreur": "Internal Server Error"})
                 per_page = int(query.get("per_page", 10))
                 if per_page > 25 or not query.get("q"):
-                    return self._send(400, {"erreur": "Veuillez indiquer un paramètre de recherche valide"})
+                    return send_json(self, 400, {"erreur": "Veuillez indiquer un paramètre de recherche valide"})
                 found = [u for s, u in server.units.items() if s == query["q"].strip()]
-                return self._send(200, {"results": found, "total_results": len(found), "page": 1,
+                return send_json(self, 200, {"results": found, "total_results": len(found), "page": 1,
                                         "per_page": per_page, "total_pages": 1 if found else 0})
 
-            def _send(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass

@@ -49,3 +49,18 @@ class IdentityMismatch(Conflict):
     SIREN): an approval must state its reason (`{"reason": ...}`); `details.fields` says what
     disagrees."""
     code = "identity_mismatch"
+
+
+class WebhookNotFound(NotFound):
+    """No Démarches Simplifiées webhook at this URL (the secret in it is not SPC_DS_WEBHOOK_SECRET,
+    or no démarche is read: SPC_DS_TOKEN unset)."""
+
+
+class DossierNotFound(NotFound):
+    """SPC has read no Démarches Simplifiées dossier with this number."""
+
+
+class DemarchesUnavailable(Conflict):
+    """Démarches Simplifiées could not be asked now (down, or over its limits): `details.retry_after`
+    says when to try again; polling will catch up by itself."""
+    code = "ds_unavailable"

@@ -6,6 +6,7 @@ from sqlalchemy.orm import registry
 from spc.shared.outbox import define_messaging_tables
 from spc.shared.staff import define_staff_tables
 
+from .domain.dossiers import DossierLink, SyncCursor
 from .domain.model import Amendment, CitizenService, PactVersion
 
 metadata = MetaData()
@@ -78,6 +79,26 @@ amendments = Table(
     Column("pact_version", Integer, nullable=True),
 )
 
+# Démarches Simplifiées (0007; domain/dossiers.py): each dossier read, and each démarche's cursor
+ds_dossiers = Table(
+    "ds_dossiers", metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("demarche", Integer, nullable=False),
+    Column("service_id", String(64), ForeignKey("services.id"), nullable=True, index=True),
+    Column("state", String(20), nullable=True),
+    Column("updated_at", String(40), nullable=True),
+    Column("problem", Text, nullable=True),
+    Column("seen_at", DateTime, nullable=False),
+)
+
+ds_cursors = Table(
+    "ds_cursors", metadata,
+    Column("demarche", Integer, primary_key=True, autoincrement=False),
+    Column("end_cursor", String(500), nullable=True),
+    Column("updated_since", String(40), nullable=True),
+    Column("deleted_since", String(40), nullable=True),
+)
+
 _mapper_registry = registry()
 _mapped = False
 
@@ -89,4 +110,6 @@ def start_mappers():
         _mapper_registry.map_imperatively(CitizenService, services)
         _mapper_registry.map_imperatively(PactVersion, pact_versions)
         _mapper_registry.map_imperatively(Amendment, amendments)
+        _mapper_registry.map_imperatively(DossierLink, ds_dossiers)
+        _mapper_registry.map_imperatively(SyncCursor, ds_cursors)
         _mapped = True

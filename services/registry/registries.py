@@ -7,13 +7,14 @@ limit per address), a timeout on every request, a 429's `Retry-After` honoured, 
 that stops asking for a while after repeated failures; every answer counted in
 `spc_registry_identity_lookups_total`."""
 import logging
-import threading
 import time
 
 import requests
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from spc.shared.metrics import MetricsHub
+
+from spc.shared.pacing import Pacer
 
 from .domain.identity import IdentityRegistries, RegistryUnavailable, UnitRecord
 
@@ -29,13 +30,12 @@ class RechercheEntreprises(IdentityRegistries):
     def __init__(self, base_url=PUBLIC_API, per_second=7.0, timeout=5.0, failures_to_open=5,
                  open_seconds=60.0, count=None, session=None, clock=time.monotonic, sleep=time.sleep):
         self.base_url = base_url.rstrip("/")
-        self.interval, self.timeout = 1.0 / per_second, timeout
+        self.timeout = timeout
         self.failures_to_open, self.open_seconds = failures_to_open, open_seconds
         self.count = count or (lambda result: None)
         self.session = session or requests.Session()
-        self.clock, self.sleep = clock, sleep
-        self._lock = threading.Lock()
-        self._next_slot = 0.0
+        self.clock = clock
+        self.pacer = Pacer(1.0 / per_second, clock, sleep)
         self._failures, self._open_until = 0, 0.0
 
     def unit(self, siren):
@@ -44,7 +44,7 @@ class RechercheEntreprises(IdentityRegistries):
             self.count("open")
             raise RegistryUnavailable(f"not asked: it failed just before (asked again in "
                                       f"{self._open_until - now:.0f} s)")
-        self._wait_for_slot()
+        self.pacer.wait()
         try:
             answer = self.session.get(f"{self.base_url}/search", params={"q": siren, "per_page": 5, "page": 1},
                                       timeout=self.timeout, headers={"Accept": "application/json"})
@@ -69,13 +69,6 @@ class RechercheEntreprises(IdentityRegistries):
         self.count("not_found")
         return None
 
-    def _wait_for_slot(self):
-        with self._lock:
-            now = self.clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self.interval
-        if slot > now:
-            self.sleep(slot - now)
 
     def _failed(self, why):
         self.count("failed")

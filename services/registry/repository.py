@@ -5,9 +5,10 @@ from sqlalchemy import and_, delete, exists, func, insert, or_, select, text
 
 from spc.shared.events import PRINCIPLES
 from spc.shared.geography import geography
-from spc.shared.persistence import SqlRepository, UnitOfWork
+from spc.shared.persistence import SqlRepository, UnitOfWork, first
 
 from . import orm
+from .domain.dossiers import DossierLink, SyncCursor
 from .domain.model import ACTIVE, SUSPENDED, Amendment, CitizenService, PactVersion
 from .exceptions import AmendmentNotFound, ServiceNotFound
 
@@ -142,6 +143,25 @@ class ServiceRepository(SqlRepository):
         return [{"service_id": r.id, "status": r.status, "version": r.version,
                  "audit_version": r.audit_version, "open_violations": r.open_violations}
                 for r in rows]
+
+    # -- Démarches Simplifiées ---------------------------------------------------------------------
+    def dossier(self, number, for_update=False):
+        return first(self.session, select(DossierLink).where(DossierLink.number == number), for_update)
+
+    def add_dossier(self, link):
+        self.session.add(link)
+
+    def parked_dossiers(self, limit=100):
+        return self.session.scalars(select(DossierLink).where(DossierLink.problem.is_not(None))
+                                    .order_by(DossierLink.number).limit(limit)).all()
+
+    def cursor(self, demarche):
+        """The démarche's sync cursor (a new one, added, the first time)."""
+        found = first(self.session, select(SyncCursor).where(SyncCursor.demarche == demarche), True)
+        if found is None:
+            found = SyncCursor(demarche)
+            self.session.add(found)
+        return found
 
     def by_status(self):
         return self._count_by_status(orm.services)

@@ -1,6 +1,6 @@
 """The registry's HTTP bodies, queries and answers. The pact's rules that a schema can say are
 said here too (so openapi.yaml shows them); the domain (domain/pact.py) checks them all."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from spc.shared.events import PRINCIPLES, SERVICE_STATUSES
 
@@ -377,3 +377,37 @@ class AmendmentOut(Schema):
 class AmendmentPage(ListShape):
     service_id = fields.String(required=True)
     items = fields.List(fields.Nested(AmendmentOut), required=True)
+
+
+class WebhookIn(Schema):
+    """What Démarches Simplifiées posts to a démarche's webhook (a form): a poke, never trusted
+    for content: the dossier is read again from DS's API."""
+    class Meta:
+        unknown = EXCLUDE
+
+    dossier_id = fields.Integer(required=True, strict=False, validate=validate.Range(1, 2**31 - 1),
+                                metadata={"description": "the dossier's number"})
+    procedure_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 40),
+                                 metadata={"description": "the démarche's number (not used: the dossier says it)"})
+    state = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 40))
+    updated_at = fields.String(load_default=None, allow_none=True, validate=validate.Length(0, 60))
+
+
+class DsDossierOut(Schema):
+    number = fields.Integer(required=True)
+    demarche = fields.Integer(required=True)
+    state = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+    service_id = fields.String(allow_none=True, metadata={"description": "the service it made (null: none yet)"})
+    problem = fields.String(allow_none=True, metadata={"description": "why it is parked (the champ at fault)"})
+
+
+class DsDossierPage(ListShape):
+    items = fields.List(fields.Nested(DsDossierOut), required=True)
+
+
+class DossierReadOut(Schema):
+    number = fields.Integer(required=True)
+    outcome = fields.String(required=True, metadata={
+        "description": "applied, unchanged, duplicate (that state and change were applied before), parked "
+                       "(see GET /ds/dossiers), or deferred (DS could not be asked: polling catches up)"})

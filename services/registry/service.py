@@ -1,4 +1,6 @@
 """The registry's nameko entrypoints: build a command from the call, run its use case."""
+import hmac
+import logging
 from pathlib import Path
 
 from nameko.dependency_providers import Config
@@ -6,20 +8,29 @@ from nameko.dependency_providers import Config
 from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
-from spc.shared.http import api
+from spc.shared.http import ANY_ROLE, PUBLIC, api
+from spc.shared.lists import whole
 from spc.shared.ops import SpcService
 from spc.shared.timer import periodic
 
-from . import handlers
+from . import ds_intake, handlers
+from .demarches import DemarchesProvider
+from .domain.dossiers import MalformedDossier
+from .ds_client import DsError, DsUnavailable
 from .domain import commands
 from .domain.pact import Pact, plain
-from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, IdentityMismatch, IllegalTransition,
-                         InvalidPact, OpenViolations, PactVersionNotFound, ServiceNotFound, TermEnded)
+from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, DemarchesUnavailable,
+                         DossierNotFound, IdentityMismatch, IllegalTransition, InvalidPact, OpenViolations,
+                         PactVersionNotFound, ServiceNotFound, TermEnded, WebhookNotFound)
 from .registries import IdentityRegistriesProvider
 from .public import PublicRegistry
 from .repository import RegistryUnitOfWork
-from .schemas import (AmendmentIn, ApproveIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
+from .schemas import (AmendmentIn, ApproveIn, DsDossierPage, DossierReadOut, WebhookIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
                       RegisterServiceIn, RevokeIn, ServiceOut, ServicePage)
+
+
+log = logging.getLogger(__name__)
+MAX_DOSSIER = 2**31 - 1  # DS numbers dossiers with 32-bit integers
 
 
 class RegistryService(PublicRegistry, SpcService):
@@ -27,7 +38,8 @@ class RegistryService(PublicRegistry, SpcService):
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
     config = Config()
-    registries = IdentityRegistriesProvider()  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
+    registries = IdentityRegistriesProvider()
+    ds = DemarchesProvider()  # Démarches Simplifiées (SPC_DS_*), or None  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, response=ServiceOut, status=201,
          location="/services/{id}", errors=(InvalidPact, AlreadyRegistered),
@@ -94,6 +106,59 @@ class RegistryService(PublicRegistry, SpcService):
     @api("GET", "/services", query=ListQuery, response=ServicePage, summary="Services, filtered and paginated")
     def list_services(self, call):
         return handlers.list_services(self.store.uow(), **call.query)
+
+    # -- applications from Démarches Simplifiées (ds_intake.py) -----------------------------------
+    @periodic(interval=300, config_key="DS_POLL_SECONDS")
+    def sync_demarches(self):
+        """Each démarche read (SPC_DS_MAPPINGS) is polled for what changed since its cursor."""
+        if self.ds is None:
+            return
+        for mapping in self.ds.mappings.values():
+            try:
+                counts = ds_intake.sync_demarche(self.store.uow(), self.ds.client, mapping, self.registries)
+            except DsUnavailable as exc:
+                log.warning("démarche %s not polled: %s", mapping.demarche, exc)
+                return
+            except DsError as exc:
+                log.error("démarche %s not polled: %s", mapping.demarche, exc)
+                continue
+            if counts:
+                log.info("démarche %s polled: %s", mapping.demarche, counts)
+
+    @api("POST", "/ds/webhook/<string:secret>", role=PUBLIC, body=WebhookIn, form=True, response=DossierReadOut,
+         status=202, errors=(WebhookNotFound,),
+         summary="Démarches Simplifiées' webhook: a poke to read that dossier again (the secret is in the URL)")
+    def ds_webhook(self, call, secret):
+        if self.ds is None or not hmac.compare_digest(secret.encode(), self.ds.secret.encode()):
+            raise WebhookNotFound("no webhook here")
+        number = call.body["dossier_id"]
+        try:
+            outcome = ds_intake.reread_dossier(self.store.uow(), self.ds.client, self.ds.mappings, number,
+                                               self.registries)
+        except (DsUnavailable, DsError, MalformedDossier) as exc:
+            log.warning("DS webhook for dossier %s: not read now (%s); polling will catch up", number, exc)
+            outcome = "deferred"
+        return {"number": number, "outcome": outcome}
+
+    @api("GET", "/ds/dossiers", role=ANY_ROLE, response=DsDossierPage,
+         summary="Démarches Simplifiées dossiers parked: each with the champ at fault")
+    def ds_parked(self, call):
+        return whole(ds_intake.parked(self.store.uow()))
+
+    @api("POST", "/ds/dossiers/<int:number>/retry", role="registrar", response=DossierReadOut,
+         errors=(DossierNotFound, DemarchesUnavailable),
+         summary="Read a parked dossier again from Démarches Simplifiées (its mapping or data fixed)")
+    def ds_retry(self, call, number):
+        if self.ds is None or number > MAX_DOSSIER or not ds_intake.known(self.store.uow(), number):
+            raise DossierNotFound(f"no dossier {number} was read", {"number": number})
+        try:
+            outcome = ds_intake.reread_dossier(self.store.uow(), self.ds.client, self.ds.mappings, number,
+                                               self.registries)
+        except DsUnavailable as exc:
+            raise DemarchesUnavailable(str(exc), {"retry_after": round(exc.retry_after)}) from None
+        except (DsError, MalformedDossier) as exc:
+            raise DemarchesUnavailable(str(exc), {"retry_after": 0}) from None
+        return {"number": number, "outcome": outcome}
 
     @periodic(interval=300, config_key="IDENTITY_RECHECK_SECONDS")
     def recheck_identities(self):

@@ -29,6 +29,11 @@ ROLES = {
     ("POST", "/services/{service_id}/amendments"): ("registrar", ()),
     ("POST", "/services/{service_id}/amendments/{amendment_id}/approve"): ("registrar", ()),
     ("POST", "/services/{service_id}/amendments/{amendment_id}/reject"): ("registrar", ()),
+    # applications from Démarches Simplifiées (README, "Admin API"): DS's webhook carries its
+    # secret in the URL; parked dossiers are read by any role, retried by the registrar
+    ("POST", "/ds/webhook/{secret}"): (PUBLIC, ()),
+    ("GET", "/ds/dossiers"): (ANY, ()),
+    ("POST", "/ds/dossiers/{number}/retry"): ("registrar", ()),
     ("GET", "/public/services"): (PUBLIC, ()),
     ("GET", "/public/services/{service_id}"): (PUBLIC, ()),
     # funding (§4: programmes, grants and releases by the funding officer)

@@ -19,6 +19,10 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("registry", "POST", "/services/{service_id}/amendments/{amendment_id}/approve"),  # (a new one, proposed again)
     ("registry", "GET", "/services/{service_id}/amendments"),
     ("registry", "GET", "/services/{service_id}/pact"),
+    # an application from Démarches Simplifiées (its dossier waits in the DS the tests run)
+    ("registry", "POST", "/ds/webhook/{secret}"),
+    ("registry", "GET", "/ds/dossiers"),
+    ("registry", "POST", "/ds/dossiers/{number}/retry"),
     ("funding", "POST", "/programmes"),
     ("funding", "GET", "/programmes"),
     ("funding", "GET", "/programmes/{programme_id}"),

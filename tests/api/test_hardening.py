@@ -11,6 +11,7 @@ import requests
 
 from spc import config
 from spc.runner import Cluster
+from tests.api.conftest import examples_demarche
 from tests.servers import AMQP_BASE, create_vhost, delete_vhost
 from tests.support import TOKENS, TOKENS_ENV, Api, metric, reserve_ports
 
@@ -23,8 +24,9 @@ def edge(tmp_path_factory):
     another's state): its own vhost, SQLite; no undeclared error answered."""
     vhost = create_vhost("spc_edge")
     ports = reserve_ports(list(config.SERVICE_NAMES))
+    ds, ds_env = examples_demarche(tmp_path_factory.mktemp("edge-ds"))
     env = {"AMQP_URI": f"{AMQP_BASE}/{vhost}", "SPC_DATA_DIR": str(tmp_path_factory.mktemp("edge")),
-           "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS": TOKENS_ENV,
+           "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS": TOKENS_ENV, **ds_env,
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
     cluster = Cluster(config.load(env), config.SERVICE_NAMES).start()
     api = Api(ports)
@@ -36,6 +38,7 @@ def edge(tmp_path_factory):
     finally:
         cluster.stop()
         delete_vhost(vhost)
+        ds.close()
 
 
 def raw_request(port, head, body=b"", read=65536):

@@ -178,6 +178,20 @@ class FakeServices(FakeRepository):
         return sorted(s.id for s in self.rows.values()
                       if s.term_ends_on and s.term_ends_on < today and s.status in ("active", "suspended"))[:limit]
 
+    def dossier(self, number, for_update=False):
+        return self.__dict__.setdefault("dossiers", {}).get(number)
+
+    def add_dossier(self, link):
+        self.__dict__.setdefault("dossiers", {})[link.number] = link
+
+    def parked_dossiers(self, limit=100):
+        return sorted((d for d in self.__dict__.get("dossiers", {}).values() if d.problem),
+                      key=lambda d: d.number)[:limit]
+
+    def cursor(self, demarche):
+        from spc.services.registry.domain.dossiers import SyncCursor
+        return self.__dict__.setdefault("cursors", {}).setdefault(demarche, SyncCursor(demarche))
+
     def identity_unsettled(self, limit=100, before=None):
         rows = [s for s in self.rows.values() if s.identity_status == "unverified" and s.siren
                 and s.legal_form != "informal_collective"

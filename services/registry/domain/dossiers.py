@@ -1,0 +1,171 @@
+"""Applications from Démarches Simplifiées (DS): what a dossier says, as SPC's registry reads it.
+
+A démarche's form changes between revisions, so a dossier's fields (DS calls them *champs*) are
+read through a **mapping per démarche and revision**: for each part of the pact, the id of the
+champ that holds it (a TOML file, docs/integrating.md "Applications from Démarches
+Simplifiées"). A dossier whose revision has no mapping, or whose champs do not make a pact, is
+`MalformedDossier`, naming the champ: it is parked for staff to see, never half applied.
+
+What each of DS's states means for the registry (`action`):
+- `en_construction`, `en_instruction`: the application is submitted (registered, or its pact
+  updated while it is not yet approved);
+- `accepte`: approved, attributed to the DS instructor who accepted it;
+- `refuse`, `sans_suite`: the submission is closed;
+- a dossier deleted in DS withdraws a submission that is not approved.
+"""
+from dataclasses import dataclass
+
+SUBMIT, APPROVE, CLOSE, WITHDRAW = "submit", "approve", "close", "withdraw"
+ACTIONS = {"en_construction": SUBMIT, "en_instruction": SUBMIT, "accepte": APPROVE, "refuse": CLOSE,
+           "sans_suite": CLOSE}
+# pact paths whose champ holds a list (DS's stringValue of a multiple choice: "a, b, c")
+LISTS = ("domains", "territories.departments", "territories.communes", "territories.regions")
+BOOLEANS = ("territories.national", "term.pilot")
+PRINCIPLE_TEXTS = "commitments."  # commitments.<principle> = the champ holding that principle's text
+
+
+class MalformedDossier(Exception):
+    """The dossier cannot be read as a pact; `field` names the champ (or the part) at fault."""
+
+    def __init__(self, field, why):
+        super().__init__(f"{field}: {why}")
+        self.field, self.why = field, why
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """What SPC reads of a DS dossier (API v2): its number, state, last change, the démarche and
+    revision it was filled in, the applicant's email, who decided it, and its champs by id."""
+    number: int
+    state: str
+    updated_at: str            # dateDerniereModification, as DS wrote it
+    demarche: int
+    revision: str
+    applicant: str = ""        # usager.email
+    decided_by: str = ""       # the last traitement's emailAgentTraitant
+    motivation: str = ""
+    champs: tuple = ()         # ((id, label, stringValue), ...)
+
+    def champ(self, champ_id):
+        for cid, label, value in self.champs:
+            if cid == champ_id:
+                return label, value
+        return None
+
+    @property
+    def key(self):
+        """What makes one delivery of this dossier the same as another (polled and poked at once)."""
+        return f"ds:{self.demarche}:{self.number}:{self.state}:{self.updated_at}"
+
+
+def action(state):
+    if state not in ACTIONS:
+        raise MalformedDossier("state", f"unknown dossier state {state!r}")
+    return ACTIONS[state]
+
+
+class Mapping:
+    """`revisions`: {revision id: {pact path: champ id}} for one démarche; a pact path is dotted
+    (`territories.departments`, `governance.responsible.email`, `governance.bodies.0.name`,
+    `commitments.neutrality` for that principle's text)."""
+
+    def __init__(self, demarche, revisions):
+        self.demarche, self.revisions = int(demarche), {str(k): dict(v) for k, v in revisions.items()}
+
+    @classmethod
+    def from_toml(cls, text, source="mapping"):
+        import tomllib
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{source}: not TOML ({exc})") from None
+        if not isinstance(doc.get("demarche"), int) or not isinstance(doc.get("revisions"), dict):
+            raise ValueError(f"{source}: needs `demarche = <number>` and a [revisions.\"<revision id>\"] table")
+        revisions = {}
+        for revision, table in doc["revisions"].items():
+            revisions[revision] = dict(_flatten(table))
+            bad = [p for p, c in revisions[revision].items() if not isinstance(c, str) or not c]
+            if bad:
+                raise ValueError(f"{source}: revision {revision}: {bad[0]} must name a champ id")
+        return cls(doc["demarche"], revisions)
+
+    def pact_body(self, dossier):
+        """The body of a registration (as POST /services takes it) from the dossier's champs."""
+        if dossier.revision not in self.revisions:
+            raise MalformedDossier("revision", f"no mapping for revision {dossier.revision} of démarche "
+                                               f"{dossier.demarche} (add it to the mapping file)")
+        body, texts = {}, {}
+        for path, champ_id in self.revisions[dossier.revision].items():
+            found = dossier.champ(champ_id)
+            value = (found[1] or "").strip() if found else ""
+            if not value:
+                continue
+            if path.startswith(PRINCIPLE_TEXTS):
+                texts[path[len(PRINCIPLE_TEXTS):]] = value
+                continue
+            if path in LISTS:
+                value = [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+            elif path in BOOLEANS:
+                value = value.lower() in ("true", "oui", "yes", "1")
+            _put(body, path, value)
+        if texts:
+            body["commitments"] = [{"principle": p, "text": t} for p, t in texts.items()]
+        body.setdefault("territories", {})
+        return body
+
+    def champ_of(self, dossier, pact_field):
+        """The champ (id and label) that holds a pact field named by an error, for the message."""
+        paths = self.revisions.get(dossier.revision, {})
+        top = pact_field.split(".")[0]
+        for path, champ_id in paths.items():
+            if path == pact_field or path.split(".")[0] == top:
+                found = dossier.champ(champ_id)
+                return f"champ {champ_id}" + (f" ({found[0]})" if found else "")
+        return pact_field
+
+
+def _flatten(table, prefix=""):
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, path + ".")
+        else:
+            yield path, value
+
+
+def _put(body, path, value):
+    parts = path.split(".")
+    node = body
+    for part, following in zip(parts, parts[1:]):
+        if isinstance(node, list):
+            index = int(part)
+            while len(node) <= index:
+                node.append({} if not following.isdigit() else [])
+            node = node[index]
+            continue
+        node = node.setdefault(part, [] if following.isdigit() else {})
+    last = parts[-1]
+    if isinstance(node, list):
+        index = int(last)
+        while len(node) <= index:
+            node.append(None)
+        node[index] = value
+    else:
+        node[last] = value
+
+
+class DossierLink:
+    """What the registry keeps of a DS dossier: the service it became (None while it is parked
+    before ever making one), its last state and change applied, and the problem that parks it."""
+
+    def __init__(self, number, demarche, service_id=None, state=None, updated_at=None, problem=None, seen_at=None):
+        self.number, self.demarche, self.service_id = number, demarche, service_id
+        self.state, self.updated_at, self.problem, self.seen_at = state, updated_at, problem, seen_at
+
+
+class SyncCursor:
+    """Where polling a démarche stands: DS's page cursor and the `updatedSince` it was read with."""
+
+    def __init__(self, demarche, end_cursor=None, updated_since=None, deleted_since=None):
+        self.demarche, self.end_cursor = demarche, end_cursor
+        self.updated_since, self.deleted_since = updated_since, deleted_since
