@@ -1,10 +1,10 @@
 """Applications from Démarches Simplifiées (issue 20), end to end: the registry polls DS's GraphQL
 API as the tests run it (tests/ds_server.py) and takes DS's webhook; each dossier becomes a
 registration, its acceptance an approval by the DS instructor, its refusal or deletion a closed
-submission; a malformed dossier is parked naming its champ, then applied once fixed; a webhook
+submission; a dossier on a new revision of the form is read by that revision's mapping, one on
+a revision not mapped is parked; a malformed dossier is parked naming its champ, then applied
+once fixed; a webhook
 and a poll of the same change give one effect; a 429 is waited out and nothing is lost."""
-import shutil
-
 import requests
 
 from tests.ds_dossiers import EXAMPLE, champs_of
@@ -13,14 +13,19 @@ from tests.pacts import full_pact
 from tests.support import EventTap, wait_for
 
 SECRET = "s3cr3t-" + "x" * 32
-SIREN_CHAMP = "Q2hhbXAtMTAz"
+SIREN_CHAMP, NAME_CHAMP, NEW_NAME_CHAMP = "Q2hhbXAtMTAz", "Q2hhbXAtMTAx", "Q2hhbXAtMjAx"
+REVISION_2 = "UHJvY2VkdXJlUmV2aXNpb24tMg=="
 
 
 def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(cluster_factory, amqp_uri, tmp_path):
     ds = DsServer(demarche=4242)
     mappings = tmp_path / "ds"
     mappings.mkdir()
-    shutil.copy(EXAMPLE, mappings / "4242.toml")
+    # the form's second revision moved the name to a new champ: the same file maps both
+    example = EXAMPLE.read_text(encoding="utf-8")
+    second = example[example.index('[revisions."'):].replace('UHJvY2VkdXJlUmV2aXNpb24tMQ==', REVISION_2).replace(
+        f'name = "{NAME_CHAMP}"', f'name = "{NEW_NAME_CHAMP}"')
+    (mappings / "4242.toml").write_text(example + "\n" + second, encoding="utf-8")
     tap = EventTap(amqp_uri, keys=("registry.#",))
     try:
         _, spc = cluster_factory(["registry"], SPC_DS_TOKEN=ds.token, SPC_DS_URL=ds.url, SPC_DS_MAPPINGS=str(mappings),
@@ -29,14 +34,19 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         bodies = {n: full_pact(name=f"Crèche {n}") for n in ("A", "B", "C", "D")}
         numbers = {n: ds.submit(champs_of(b)) for n, b in bodies.items() if n != "C"}
         numbers["C"] = ds.submit(dict(champs_of(bodies["C"]), **{SIREN_CHAMP: ("siren", "123456789")}))
+        bodies["E"] = full_pact(name="Crèche E")
+        renamed = {NEW_NAME_CHAMP if k == NAME_CHAMP else k: v for k, v in champs_of(bodies["E"]).items()}
+        numbers["E"] = ds.submit(renamed, revision=REVISION_2)
+        numbers["F"] = ds.submit(champs_of(full_pact(name="Crèche F")), revision="UmV2aXNpb24tOTk=")
 
         def service(name):
             items = spc.ok("GET", "registry", "/services?limit=100", "viewer")["items"]
             return next((s for s in items if s["name"] == f"Crèche {name}"), None)
-        wait_for("the dossiers registered", lambda: all(service(n) for n in "ABD"), timeout=30)
-        assert all(service(n)["status"] == "submitted" for n in "ABD") and service("C") is None
-        [parked] = spc.ok("GET", "registry", "/ds/dossiers", "registrar")["items"]
+        wait_for("the dossiers registered", lambda: all(service(n) for n in "ABDE"), timeout=30)
+        assert all(service(n)["status"] == "submitted" for n in "ABDE") and service("C") is None
+        parked, unknown = spc.ok("GET", "registry", "/ds/dossiers", "registrar")["items"]
         assert parked["number"] == numbers["C"] and parked["problem"].startswith(f"champ {SIREN_CHAMP} (siren)")
+        assert unknown["number"] == numbers["F"] and "no mapping for revision UmV2aXNpb24tOTk=" in unknown["problem"]
 
         # accepted in DS, no webhook (lost): polling applies it, attributed to the instructor
         ds.change(numbers["A"], state="en_instruction")
@@ -61,7 +71,7 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         ds.mode = "ok"
         wait_for("C registered", lambda: service("C") is not None, timeout=30)
         wait_for("D withdrawn", lambda: service("D")["status"] == "revoked", timeout=30)
-        assert spc.ok("GET", "registry", "/ds/dossiers", "registrar")["items"] == []
+        assert [d["number"] for d in spc.ok("GET", "registry", "/ds/dossiers", "registrar")["items"]] == [numbers["F"]]
 
         events = tap.drain(quiet=1.5)
         approved = [e for e in events if e["event_type"] == "registry.service_approved"]
