@@ -120,7 +120,11 @@ class Settings:
             load_mappings(mappings)
         except (ValueError, OSError) as exc:
             raise ConfigError(str(exc)) from None
-        return {"token": token, "mappings": mappings, "secret": secret,
+        write_back = (self.environ.get("SPC_DS_WRITE_BACK") or "false").strip().lower() in ("1", "true", "yes")
+        instructeur = (self.environ.get("SPC_DS_INSTRUCTEUR_ID") or "").strip()
+        if write_back and not instructeur:
+            raise ConfigError("SPC_DS_WRITE_BACK needs SPC_DS_INSTRUCTEUR_ID (the DS instructor the messages come from)")
+        return {"token": token, "mappings": mappings, "secret": secret, "write_back": instructeur if write_back else None,
                 "url": self.environ.get("SPC_DS_URL") or "https://www.demarches-simplifiees.fr/api/v2/graphql"}
 
     @property

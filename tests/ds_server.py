@@ -24,6 +24,13 @@ type Query {
   demarche(number: Int!): Demarche!
   dossier(number: Int!): Dossier!
 }
+type Mutation {
+  dossierEnvoyerMessage(input: DossierEnvoyerMessageInput!): DossierEnvoyerMessagePayload
+}
+input DossierEnvoyerMessageInput { dossierId: ID! instructeurId: ID! body: String! attachment: ID clientMutationId: String }
+type Message { id: ID! body: String! email: String! }
+type ValidationError { message: String! }
+type DossierEnvoyerMessagePayload { clientMutationId: String errors: [ValidationError!] message: Message }
 type Demarche {
   id: ID!
   number: Int!
@@ -65,9 +72,11 @@ class DsServer:
         self.demarche, self.token, self.revision = demarche, token, revision
         self.dossiers, self.deleted = {}, {}
         self.mode, self.requests, self.refused = "ok", [], 0  # refused: answers 429
+        self.messages = []  # (dossier number, instructeur id, body) sent with dossierEnvoyerMessage
+        self.instructeurs = {"SW5zdHJ1Y3RldXItNDI=": "instructeur@prefecture.gouv.fr"}
         self._clock = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
         self._numbers = itertools.count(1001)
-        query, demarche_type = QueryType(), ObjectType("Demarche")
+        query, demarche_type, mutation = QueryType(), ObjectType("Demarche"), ObjectType("Mutation")
         server = self
 
         @query.field("demarche")
@@ -102,6 +111,17 @@ class DsServer:
                                  "startCursor": None, "endCursor": end},
                     "nodes": [server._node(d) for d in chunk]}
 
+        @mutation.field("dossierEnvoyerMessage")
+        def resolve_message(_, info, input):
+            number = next((n for n in server.dossiers if _b64(f"Dossier-{n}") == input["dossierId"]), None)
+            if number is None:
+                return {"errors": [{"message": "Dossier not found"}], "message": None}
+            if input["instructeurId"] not in server.instructeurs:
+                return {"errors": [{"message": "Instructeur not found"}], "message": None}
+            server.messages.append((number, input["instructeurId"], input["body"]))
+            return {"errors": None, "message": {"id": _b64(f"Commentaire-{len(server.messages)}"),
+                                                "body": input["body"], "email": server.instructeurs[input["instructeurId"]]}}
+
         @demarche_type.field("deletedDossiers")
         def resolve_deleted(_, info, first=100, after=None, order="ASC", deletedSince=None):
             rows = sorted(server.deleted.values(), key=lambda d: d["dateSupression"])
@@ -115,7 +135,7 @@ class DsServer:
         def resolve_champ_type(obj, *_):
             return "TextChamp"
 
-        self.schema = make_executable_schema(SDL, query, demarche_type, champ_interface)
+        self.schema = make_executable_schema(SDL, query, demarche_type, mutation, champ_interface)
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):

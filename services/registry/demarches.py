@@ -29,13 +29,14 @@ class Demarches:
     client: DemarchesSimplifiees
     mappings: dict
     secret: str
+    write_back: str | None = None  # the DS instructor's id the messages come from; None: off
 
 
 class _Link(SharedExtension):
     def setup(self):
         ds = self.container.config.get("DS")
         self.link = None if not ds else Demarches(DemarchesSimplifiees(ds["token"], ds["url"]),
-                                                  load_mappings(ds["mappings"]), ds["secret"])
+                                                  load_mappings(ds["mappings"]), ds["secret"], ds.get("write_back"))
 
 
 class DemarchesProvider(DependencyProvider):

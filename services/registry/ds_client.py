@@ -40,6 +40,10 @@ query spcDeleted($demarche: Int!, $deletedSince: ISO8601DateTime) {
     deletedDossiers(deletedSince: $deletedSince, order: ASC) { nodes { id number state dateSupression } }
   }
 }"""
+SEND_MESSAGE = """
+mutation spcMessage($input: DossierEnvoyerMessageInput!) {
+  dossierEnvoyerMessage(input: $input) { message { id } errors { message } }
+}"""
 ONE = """
 query spcDossier($number: Int!) { dossier(number: $number) { %s } }""" % DOSSIER_FIELDS
 
@@ -87,6 +91,15 @@ class DemarchesSimplifiees:
     def dossier(self, number):
         return _dossier(self._ask(ONE, {"number": int(number)})["dossier"])
 
+    def send_message(self, dossier_id, instructeur_id, body):
+        """A message on the dossier, from that instructor (DS's `dossierEnvoyerMessage`)."""
+        answer = self._ask(SEND_MESSAGE, {"input": {"dossierId": dossier_id, "instructeurId": instructeur_id,
+                                                    "body": body}})["dossierEnvoyerMessage"]
+        if answer.get("errors"):
+            raise DsError("Démarches Simplifiées refused the message: "
+                          + "; ".join(str(e.get("message")) for e in answer["errors"])[:300])
+        return answer["message"]["id"]
+
     def _ask(self, query, variables):
         now = self.clock()
         if now < self._quiet_until:
@@ -130,4 +143,5 @@ def _dossier(node):
                    demarche=int(demarche.get("number") or 0), revision=str((demarche.get("revision") or {}).get("id")),
                    applicant=(node.get("usager") or {}).get("email") or "", decided_by=decided or "",
                    motivation=node.get("motivation") or "",
-                   champs=tuple((c["id"], c.get("label") or "", c.get("stringValue")) for c in node.get("champs") or []))
+                   champs=tuple((c["id"], c.get("label") or "", c.get("stringValue")) for c in node.get("champs") or []),
+                   id=str(node.get("id") or ""))

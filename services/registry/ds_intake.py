@@ -96,6 +96,7 @@ def apply_dossier(uow, dossier, mapping, registries=None, deleted=False):
             log.warning("DS dossier %s parked: %s", dossier.number, problem)
         link.problem = problem
         link.state, link.updated_at, link.seen_at = dossier.state, dossier.updated_at, now
+        link.ds_id = dossier.id or link.ds_id
         uow.commit()
         return outcome
 
@@ -201,6 +202,29 @@ def reread_dossier(uow, client, mappings, number, registries=None):
     if mapping is None:
         raise MalformedDossier("demarche", f"démarche {dossier.demarche} is not one SPC reads (SPC_DS_DEMARCHES)")
     return apply_dossier(uow, dossier, mapping, registries)
+
+
+def tell_applicants(uow, client, instructeur_id, limit=50):
+    """The write-back (SPC_DS_WRITE_BACK): each applicant whose service was suspended, or
+    reinstated after a suspension, since they were last told reads it on their dossier, sent
+    as the instructor `instructeur_id`. Marked told once DS took it: a crash in between sends it
+    again (DS keys no message), never loses it. Returns how many were sent; DS's errors stop
+    the round (the rest wait for the next)."""
+    due = []
+    with uow:
+        for link, service in uow.services.linked_dossiers(limit):
+            before = link.notified_status
+            message = link.news_for_applicant(service)
+            if message:  # told only once sent; a first look or an approval is marked now
+                due.append((link.number, link.ds_id, message, link.notified_status))
+                link.notified_status = before
+        uow.commit()
+    for number, ds_id, message, status in due:
+        client.send_message(ds_id, instructeur_id, message)
+        with uow:
+            uow.services.dossier(number, for_update=True).notified_status = status
+            uow.commit()
+    return len(due)
 
 
 def known(uow, number):

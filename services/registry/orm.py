@@ -89,6 +89,8 @@ ds_dossiers = Table(
     Column("updated_at", String(40), nullable=True),
     Column("problem", Text, nullable=True),
     Column("seen_at", DateTime, nullable=False),
+    Column("ds_id", String(200), nullable=True),           # its GraphQL id, for the write-back
+    Column("notified_status", String(20), nullable=True),  # the status the applicant was last told of
 )
 
 ds_cursors = Table(

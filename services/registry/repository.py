@@ -151,6 +151,16 @@ class ServiceRepository(SqlRepository):
     def add_dossier(self, link):
         self.session.add(link)
 
+    def linked_dossiers(self, limit=50):
+        """(dossier, its service) for dossiers whose service's status the applicant was not told
+        of, or not yet compared (the write-back), locked."""
+        rows = self.session.execute(
+            select(DossierLink, CitizenService).join(CitizenService, CitizenService.id == DossierLink.service_id)
+            .where(DossierLink.ds_id.is_not(None),
+                   (DossierLink.notified_status.is_(None)) | (DossierLink.notified_status != CitizenService.status))
+            .order_by(DossierLink.number).limit(limit).with_for_update(of=DossierLink)).all()
+        return [(link, service) for link, service in rows]
+
     def parked_dossiers(self, limit=100):
         return self.session.scalars(select(DossierLink).where(DossierLink.problem.is_not(None))
                                     .order_by(DossierLink.number).limit(limit)).all()

@@ -125,6 +125,19 @@ class RegistryService(PublicRegistry, SpcService):
             if counts:
                 log.info("démarche %s polled: %s", mapping.demarche, counts)
 
+    @periodic(interval=300, config_key="DS_POLL_SECONDS")
+    def tell_ds_applicants(self):
+        """The write-back (SPC_DS_WRITE_BACK): a suspension or a reinstatement, told on the dossier."""
+        if self.ds is None or not self.ds.write_back:
+            return
+        try:
+            sent = ds_intake.tell_applicants(self.store.uow(), self.ds.client, self.ds.write_back)
+        except (DsUnavailable, DsError) as exc:
+            log.warning("DS messages not sent now: %s", exc)
+            return
+        if sent:
+            log.info("%d messages sent to applicants on Démarches Simplifiées", sent)
+
     @api("POST", "/ds/webhook/<string:secret>", role=PUBLIC, body=WebhookIn, form=True, response=DossierReadOut,
          status=202, errors=(WebhookNotFound,),
          summary="Démarches Simplifiées' webhook: a poke to read that dossier again (the secret is in the URL)")

@@ -3,18 +3,20 @@ API as the tests run it (tests/ds_server.py) and takes DS's webhook; each dossie
 registration, its acceptance an approval by the DS instructor, its refusal or deletion a closed
 submission; a dossier on a new revision of the form is read by that revision's mapping, one on
 a revision not mapped is parked; a malformed dossier is parked naming its champ, then applied
-once fixed; a webhook
+once fixed; with the write-back on, the applicant reads a suspension and a reinstatement on the
+dossier; a webhook
 and a poll of the same change give one effect; a 429 is waited out and nothing is lost."""
 import requests
 
 from tests.ds_dossiers import EXAMPLE, champs_of
 from tests.ds_server import DsServer
 from tests.pacts import full_pact
-from tests.support import EventTap, wait_for
+from tests.support import EventTap, envelope, publish_inbound, wait_for
 
 SECRET = "s3cr3t-" + "x" * 32
 SIREN_CHAMP, NAME_CHAMP, NEW_NAME_CHAMP = "Q2hhbXAtMTAz", "Q2hhbXAtMTAx", "Q2hhbXAtMjAx"
 REVISION_2 = "UHJvY2VkdXJlUmV2aXNpb24tMg=="
+INSTRUCTEUR = "SW5zdHJ1Y3RldXItNDI="
 
 
 def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(cluster_factory, amqp_uri, tmp_path):
@@ -29,7 +31,8 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
     tap = EventTap(amqp_uri, keys=("registry.#",))
     try:
         _, spc = cluster_factory(["registry"], SPC_DS_TOKEN=ds.token, SPC_DS_URL=ds.url, SPC_DS_MAPPINGS=str(mappings),
-                                 SPC_DS_WEBHOOK_SECRET=SECRET, SPC_DS_POLL_SECONDS="1")
+                                 SPC_DS_WEBHOOK_SECRET=SECRET, SPC_DS_POLL_SECONDS="1",
+                                 SPC_DS_WRITE_BACK="true", SPC_DS_INSTRUCTEUR_ID=INSTRUCTEUR)
         base = f"http://127.0.0.1:{spc.ports['registry']}"
         bodies = {n: full_pact(name=f"Crèche {n}") for n in ("A", "B", "C", "D")}
         numbers = {n: ds.submit(champs_of(b)) for n, b in bodies.items() if n != "C"}
@@ -72,6 +75,16 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         wait_for("C registered", lambda: service("C") is not None, timeout=30)
         wait_for("D withdrawn", lambda: service("D")["status"] == "revoked", timeout=30)
         assert [d["number"] for d in spc.ok("GET", "registry", "/ds/dossiers", "registrar")["items"]] == [numbers["F"]]
+
+        # the write-back: A's applicant reads its suspension, then its reinstatement, once each
+        a = service("A")["id"]
+        for kind, version, open_violations in (("confirmed", 1, 1), ("resolved", 2, 0)):
+            publish_inbound(amqp_uri, envelope(f"audit.violation_{kind}", {
+                "finding_id": "f-1", "service_id": a, "open_violations": open_violations, "audit_version": version,
+                "principle": "neutrality"}, producer="audit"), f"audit.violation_{kind}", exchange="spc.events")
+            wait_for(f"the message after {kind}", lambda n=version: len(ds.messages) == n, timeout=30)
+        assert [(n, who) for n, who, _ in ds.messages] == [(numbers["A"], INSTRUCTEUR)] * 2
+        assert "est suspendu" in ds.messages[0][2] and "est rétabli" in ds.messages[1][2]
 
         events = tap.drain(quiet=1.5)
         approved = [e for e in events if e["event_type"] == "registry.service_approved"]

@@ -184,6 +184,11 @@ class FakeServices(FakeRepository):
     def add_dossier(self, link):
         self.__dict__.setdefault("dossiers", {})[link.number] = link
 
+    def linked_dossiers(self, limit=50):
+        links = sorted(self.__dict__.get("dossiers", {}).values(), key=lambda d: d.number)
+        return [(d, self.rows[d.service_id]) for d in links if d.ds_id and d.service_id
+                and d.notified_status != self.rows[d.service_id].status][:limit]
+
     def parked_dossiers(self, limit=100):
         return sorted((d for d in self.__dict__.get("dossiers", {}).values() if d.problem),
                       key=lambda d: d.number)[:limit]

@@ -58,3 +58,17 @@ def test_an_unknown_state_or_a_bad_mapping_file_is_said_clearly():
         Mapping.from_toml("revisions = 1", "x.toml")
     with pytest.raises(ValueError, match="must name a champ id"):
         Mapping.from_toml('demarche = 1\n[revisions."r"]\nname = 3', "x.toml")
+
+
+def test_the_applicant_is_told_of_a_suspension_and_of_the_reinstatement_after_it_only():
+    from types import SimpleNamespace as Service
+    from spc.services.registry.domain.dossiers import DossierLink
+    link = DossierLink(7, 4242, service_id="s", ds_id="RG9zc2llci03")
+    told = lambda status, reason=None: link.news_for_applicant(  # noqa: E731
+        Service(status=status, status_reason=reason, name="Les Lutins"))
+    assert told("submitted") is None  # the first look: nothing to tell
+    assert told("active") is None  # an approval is DS's own news
+    assert "est suspendu (a violation of neutrality is open)" in told("suspended", "a violation of neutrality is open")
+    assert told("suspended") is None  # told once
+    assert "est rétabli" in told("active")
+    assert told("revoked") is None and told("active") is None  # only a reinstatement after a suspension

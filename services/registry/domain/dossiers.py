@@ -45,6 +45,7 @@ class Dossier:
     decided_by: str = ""       # the last traitement's emailAgentTraitant
     motivation: str = ""
     champs: tuple = ()         # ((id, label, stringValue), ...)
+    id: str = ""               # its GraphQL id (what a mutation names it by)
 
     def champ(self, champ_id):
         for cid, label, value in self.champs:
@@ -158,9 +159,31 @@ class DossierLink:
     """What the registry keeps of a DS dossier: the service it became (None while it is parked
     before ever making one), its last state and change applied, and the problem that parks it."""
 
-    def __init__(self, number, demarche, service_id=None, state=None, updated_at=None, problem=None, seen_at=None):
-        self.number, self.demarche, self.service_id = number, demarche, service_id
+    def __init__(self, number, demarche, service_id=None, state=None, updated_at=None, problem=None, seen_at=None,
+                 ds_id=None):
+        self.number, self.demarche, self.service_id, self.ds_id = number, demarche, service_id, ds_id
         self.state, self.updated_at, self.problem, self.seen_at = state, updated_at, problem, seen_at
+        self.notified_status = None  # the service's status the applicant was last told of (write-back)
+
+    def news_for_applicant(self, service):
+        """The message the applicant should read on their dossier now (the write-back), or None:
+        a suspension, or a reinstatement after one, that they were not told of yet. Marks it told."""
+        status, told = service.status, self.notified_status
+        if told is None:  # linked before anything worth telling: start from where the service stands
+            self.notified_status = status
+            return None
+        if status == told or status not in ("suspended", "active"):
+            self.notified_status = status if status not in ("suspended", "active") else told
+            return None
+        self.notified_status = status
+        if status == "suspended":
+            because = service.status_reason or "une violation des principes du pacte est ouverte"
+            return (f"Le service « {service.name} » est suspendu ({because}) : son financement et sa diffusion "
+                    "dans les espaces France Services sont gelés jusqu'à la résolution de la violation.")
+        if told == "suspended":
+            return (f"Le service « {service.name} » est rétabli : plus aucune violation n'est ouverte ; son "
+                    "financement et sa diffusion reprennent.")
+        return None
 
 
 class SyncCursor:

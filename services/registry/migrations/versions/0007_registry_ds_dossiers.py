@@ -22,6 +22,8 @@ def upgrade():
         sa.Column("updated_at", sa.String(length=40), nullable=True),
         sa.Column("problem", sa.Text(), nullable=True),
         sa.Column("seen_at", sa.DateTime(), nullable=False),
+        sa.Column("ds_id", sa.String(length=200), nullable=True),
+        sa.Column("notified_status", sa.String(length=20), nullable=True),
         sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
         sa.PrimaryKeyConstraint("number"),
     )
