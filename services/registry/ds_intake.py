@@ -21,6 +21,7 @@ from .domain.pact import AMENDABLE, Pact
 from .exceptions import AlreadyRegistered, InvalidPact
 
 log = logging.getLogger(__name__)
+SINCE_EVER = "2000-01-01T00:00:00+00:00"  # the démarche's whole history, listed by last change
 NAMESPACE = uuid.UUID("6f1d3c1e-9b7a-5d2e-8f40-3a5b7c9d1e2f")  # uuid5 of a dossier's delivery key
 
 
@@ -170,6 +171,8 @@ def sync_demarche(uow, client, mapping, registries=None, pages=20):
     counts = {}
     with uow:
         cursor = uow.services.cursor(mapping.demarche)
+        # always with updatedSince: DS then lists by last change, where the cursor resumes
+        cursor.updated_since = cursor.updated_since or SINCE_EVER
         after, since, deleted_since = cursor.end_cursor, cursor.updated_since, cursor.deleted_since
         uow.commit()
     for _ in range(pages):
