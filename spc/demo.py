@@ -53,7 +53,19 @@ def run_demo(environ=None):
     tokens_file.write_text("".join(f"{r}/demo:{t}\n" for r, t in TOKENS.items()))
     env = {"SPC_DATA_DIR": data_dir, "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS_FILE": str(tokens_file),
            "SPC_REPORT_THRESHOLD": "3",  # three reports of one kind about one service open a minor finding
+           # the demo adds tokens to the file as it goes and polls until the services have read it:
+           # those polls are not guesses (the bound on failed logins: docs/security.md)
+           "SPC_AUTH_FAILURES_PER_MINUTE": "0",
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+    # Démarches Simplifiées beside it (spc/ds_standin.py), with one démarche SPC reads
+    from spc.ds_standin import Dossiers, StandIn
+    demarche = StandIn(Dossiers(DEMARCHE))
+    (Path(data_dir) / "ds").mkdir()
+    mapping, champs = form_of(application())
+    (Path(data_dir) / "ds" / f"{DEMARCHE}.toml").write_text(mapping, encoding="utf-8")
+    env.update(SPC_DS_TOKEN=demarche.token, SPC_DS_URL=demarche.url, SPC_DS_MAPPINGS=str(Path(data_dir) / "ds"),
+               SPC_DS_WEBHOOK_SECRET=uuid.uuid4().hex + uuid.uuid4().hex, SPC_DS_POLL_SECONDS="1",
+               SPC_DS_WRITE_BACK="true", SPC_DS_INSTRUCTEUR_ID=INSTRUCTEUR)
     settings = config.load(env)
     click.echo(f"Embedded run: in-process broker, SQLite databases in {data_dir}")
 
@@ -64,7 +76,9 @@ def run_demo(environ=None):
     with Cluster(settings).start():
         api = Api(ports, dict(TOKENS))
         api.tokens_file = tokens_file
+        api.demarche = (demarche.dossiers, champs)
         story(api, settings)
+    demarche.close()
     click.echo(click.style("\nThe story is complete.", fg="green", bold=True))
 
 
@@ -166,6 +180,8 @@ def story(api, settings):
 
     voices(api, sid, wider)
 
+    from_demarches(api, *api.demarche)
+
     step("Anyone can check, with no account: one public request")
     url = f"http://127.0.0.1:{api.ports['funding']}/public/services/{sid}/funding"
     public = api.call("GET", "funding", f"/public/services/{sid}/funding", None).json()
@@ -179,6 +195,73 @@ def story(api, settings):
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)
     click.echo(f"  {api.ask('GET', 'audit', '/journal/verify', 'auditor')}")
+
+
+DEMARCHE = 4242
+INSTRUCTEUR = "SW5zdHJ1Y3RldXItNDI="  # the DS instructor the messages to applicants come from
+
+
+def application(today=None):
+    """What an association fills in on Démarches Simplifiées: a full pact, in Ille-et-Vilaine."""
+    body = demo_pact(today)
+    body.update(name="Maison des aidants du pays de Saint-Malo", rna="W353004242",
+                mission="Accueil, écoute et répit pour les proches aidants de personnes âgées.",
+                domains=["aide aux aidants", "personnes âgées"], contact_email="contact@aidants-stmalo.example.org")
+    return body
+
+
+def form_of(body):
+    """The démarche's form for `body`: its mapping file (each part of the pact in a champ of its
+    own, as a démarche's administrator writes it: docs/integrating.md) and the champs an applicant
+    fills in ({champ id: (label, value)})."""
+    import base64
+    from spc.ds_standin import REVISION
+    leaves = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else key)
+        elif isinstance(node, list) and node and isinstance(node[0], dict) and path != "commitments":
+            for i, value in enumerate(node):
+                walk(value, f"{path}.{i}")
+        elif path == "commitments":
+            for c in node:
+                leaves.append((f"commitments.{c['principle']}", c["text"]))
+        elif node is not None:
+            leaves.append((path, ", ".join(node) if isinstance(node, list) else
+                           ("Oui" if node is True else "Non" if node is False else str(node))))
+    walk(body, "")
+    ids = {path: base64.b64encode(f"Champ-{101 + i}".encode()).decode() for i, (path, _) in enumerate(leaves)}
+    mapping = f'demarche = {DEMARCHE}\n\n[revisions."{REVISION}"]\n' + "".join(
+        f'"{path}" = "{ids[path]}"\n' for path, _ in leaves)
+    return mapping, {ids[path]: (path, value) for path, value in leaves}
+
+
+def from_demarches(api, dossiers, champs):
+    """Issue 20: an application through Démarches Simplifiées, to a funded and listed service."""
+    step("An association applies through Démarches Simplifiées; the registry reads the démarche")
+    number = dossiers.submit(champs, email="contact@aidants-stmalo.example.org")
+    name = champs[next(c for c, (path, _) in champs.items() if path == "name")][1]
+    found = wait_for("the application registered", lambda: next(
+        (s for s in api.ask("GET", "registry", "/services?limit=100")["items"] if s["name"] == name), None))
+    sid = found["id"]
+    click.echo(f"  dossier {number} → service {sid}: {found['status']} (read by polling, no one typed it)")
+    dossiers.change(number, state="en_instruction")
+    dossiers.change(number, state="accepte", instructeur="claire.le-goff@ille-et-vilaine.gouv.fr")
+    wait_for("the approval", lambda: api.ask("GET", "registry", f"/services/{sid}")["status"] == "active")
+    click.echo("  accepted in DS by claire.le-goff@ille-et-vilaine.gouv.fr → active (the approval is hers)")
+
+    step("It is funded and listed like any other")
+    prog = api.ask("POST", "funding", "/programmes", "funding_officer",
+                   {"name": "Aide aux aidants 2026", "budget_cents": 20_000_000})
+    wait_for("funding to know it", lambda: api.ask("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
+    grant = api.ask("POST", "funding", "/grants", "funding_officer", {
+        "programme_id": prog["id"], "service_id": sid,
+        "tranches": [{"amount_cents": 800_000, "due_date": "2026-03-01", "milestone": "opening"}]})
+    api.ask("POST", "funding", f"/tranches/{grant['tranches'][0]['id']}/release", "funding_officer")
+    listings = wait_for("its listings", lambda: _published(api, sid))
+    click.echo(f"  grant of {grant['total_cents'] / 100:.2f} € released; listed at {len(listings)} counters")
 
 
 def grant_token(api, role, label, secret):

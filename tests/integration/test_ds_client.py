@@ -27,6 +27,10 @@ def test_pages_of_a_hundred_with_a_cursor_then_only_what_changed_since(ds):
     changed = client.dossiers(4242, updated_since=since)
     assert [(d.number, d.state, d.decided_by) for d in changed.dossiers][-1] == (numbers[3], "accepte",
                                                                                  "paul@prefecture.gouv.fr")
+    # the last dossier read changes: it comes after the cursor kept (which holds where it stopped)
+    ds.change(numbers[-1], state="en_instruction")
+    assert [d.number for d in client.dossiers(4242, after=second.end_cursor, updated_since=since).dossiers] == [
+        numbers[3], numbers[-1]]
     ds.delete(numbers[0])
     assert [(d.number, d.state) for d in client.deleted_dossiers(4242)] == [(numbers[0], "en_construction")]
     assert client.dossier(numbers[3]).state == "accepte"
