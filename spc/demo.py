@@ -63,6 +63,11 @@ def run_demo(environ=None):
     (Path(data_dir) / "ds").mkdir()
     mapping, champs = form_of(application())
     (Path(data_dir) / "ds" / f"{DEMARCHE}.toml").write_text(mapping, encoding="utf-8")
+    # and API Recherche d'entreprises beside it too (spc/registries_standin.py), knowing that association
+    from spc.registries_standin import RegistriesServer, unit
+    registries = RegistriesServer([unit(APPLICANT_SIREN, name="MAISON DES AIDANTS DU PAYS DE SAINT-MALO",
+                                        rna="W353004242", ess=True)])
+    env.update(SPC_IDENTITY_REGISTRY=registries.url)
     env.update(SPC_DS_TOKEN=demarche.token, SPC_DS_URL=demarche.url, SPC_DS_MAPPINGS=str(Path(data_dir) / "ds"),
                SPC_DS_WEBHOOK_SECRET=uuid.uuid4().hex + uuid.uuid4().hex, SPC_DS_POLL_SECONDS="1",
                SPC_DS_WRITE_BACK="true", SPC_DS_INSTRUCTEUR_ID=INSTRUCTEUR)
@@ -79,6 +84,7 @@ def run_demo(environ=None):
         api.demarche = (demarche.dossiers, champs)
         story(api, settings)
     demarche.close()
+    registries.close()
     click.echo(click.style("\nThe story is complete.", fg="green", bold=True))
 
 
@@ -198,13 +204,14 @@ def story(api, settings):
 
 
 DEMARCHE = 4242
+APPLICANT_SIREN = "771000429"  # made up (a valid check digit); the registries' stand-in knows it
 INSTRUCTEUR = "SW5zdHJ1Y3RldXItNDI="  # the DS instructor the messages to applicants come from
 
 
 def application(today=None):
     """What an association fills in on Démarches Simplifiées: a full pact, in Ille-et-Vilaine."""
     body = demo_pact(today)
-    body.update(name="Maison des aidants du pays de Saint-Malo", rna="W353004242",
+    body.update(name="Maison des aidants du pays de Saint-Malo", rna="W353004242", siren=APPLICANT_SIREN,
                 mission="Accueil, écoute et répit pour les proches aidants de personnes âgées.",
                 domains=["aide aux aidants", "personnes âgées"], contact_email="contact@aidants-stmalo.example.org")
     return body
@@ -247,6 +254,9 @@ def from_demarches(api, dossiers, champs):
         (s for s in api.ask("GET", "registry", "/services?limit=100")["items"] if s["name"] == name), None))
     sid = found["id"]
     click.echo(f"  dossier {number} → service {sid}: {found['status']} (read by polling, no one typed it)")
+    identity = api.ask("GET", "registry", f"/services/{sid}")["identity"]
+    click.echo(f"  its SIREN and RNA checked against the national registries: {identity['outcome']} "
+               f"({identity['source']}, a stand-in here)")
     dossiers.change(number, state="en_instruction")
     dossiers.change(number, state="accepte", instructeur="claire.le-goff@ille-et-vilaine.gouv.fr")
     wait_for("the approval", lambda: api.ask("GET", "registry", f"/services/{sid}")["status"] == "active")

@@ -12,6 +12,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from spc.standin_http import send_json
+
 REVISION = "UHJvY2VkdXJlUmV2aXNpb24tMQ=="
 
 
@@ -111,8 +113,9 @@ class Dossiers:
 class StandIn:
     """`Dossiers` over HTTP at `url`, for the demo: SPC's four operations, by their names."""
 
-    def __init__(self, dossiers, token="demo-ds-token"):
-        self.dossiers, self.token = dossiers, token
+    def __init__(self, dossiers, token=None):
+        import secrets
+        self.dossiers, self.token = dossiers, token or secrets.token_hex(16)  # a token of this run's own
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -120,16 +123,9 @@ class StandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = json.loads(self.rfile.read(length) or b"{}")
                 if self.headers.get("Authorization") != f"Bearer {standin.token}":
-                    return self._send(403, {"errors": [{"message": "Without a token, only public queries"}]})
-                return self._send(200, standin.answer(request.get("query") or "", request.get("variables") or {}))
+                    return send_json(self, 403, {"errors": [{"message": "Without a token, only public queries"}]})
+                return send_json(self, 200, standin.answer(request.get("query") or "", request.get("variables") or {}))
 
-            def _send(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass

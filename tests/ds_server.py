@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ariadne import InterfaceType, ObjectType, QueryType, graphql_sync, make_executable_schema
 
 from spc.ds_standin import REVISION, Dossiers
-from tests.http_json import send_json
+from spc.standin_http import send_json
 
 SDL = """
 scalar ISO8601DateTime

@@ -21,6 +21,7 @@ def test_spc_demo_tells_the_whole_story_and_exits_0():
                  "the auditor checked and resolved",  # agents, citizens, the service (issue 12)
                  "one public request", "released 12000.00 €",  # anyone can check (issue 13)
                  "(read by polling, no one typed it)", "→ active (the approval is hers)",  # DS (issue 20)
+                 "checked against the national registries: verified",
                  "grant of 8000.00 € released; listed at",
                  "The story is complete."):
         assert line in result.stdout, line

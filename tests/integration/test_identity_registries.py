@@ -1,12 +1,12 @@
 """The identity port's adapter (services/registry/registries.py) against API Recherche
-d'entreprises as the tests run it (tests/registries_server.py), over real HTTP: each outcome,
+d'entreprises as the tests run it (spc/registries_standin.py), over real HTTP: each outcome,
 a 429's Retry-After honoured, a timeout, an outage opening the breaker, and its rate limit."""
 import pytest
 
 from spc.services.registry.domain import identity
 from spc.services.registry.domain.identity import RegistryUnavailable
 from spc.services.registry.registries import RechercheEntreprises
-from tests.registries_server import RegistriesServer, unit
+from spc.registries_standin import RegistriesServer, unit
 
 SIREN, CLOSED, COMPANY = "552100554", "732829320", "542107651"
 

@@ -1,4 +1,4 @@
-"""API Recherche d'entreprises as the tests run it: real HTTP, `GET /search?q=&page=&per_page=`
+"""API Recherche d'entreprises as `spc demo` and the tests run it: real HTTP, `GET /search?q=&page=&per_page=`
 answering `{results, total_results, page, per_page, total_pages}` with each unit's `siren`,
 `nom_complet`, `nature_juridique`, `etat_administratif` and `complements` (`est_association`,
 `identifiant_association`, `est_ess`), the shapes of its published answers. It refuses a
@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.http_json import send_json
+from spc.standin_http import send_json
 
 
 def unit(siren, name="LES LUTINS", nature="9220", state="A", association=True, rna=None, ess=False):

@@ -1,4 +1,4 @@
-"""What the tests' stand-ins for outside HTTP APIs share: a JSON answer."""
+"""What the stand-ins for outside HTTP APIs share (spc demo, the tests): a JSON answer."""
 import json
 
 
