@@ -102,6 +102,21 @@ class Settings:
         return value
 
     @property
+    def api_entreprise(self):
+        """API Entreprise, for associations known only by their RNA number: SPC_API_ENTREPRISE_TOKEN
+        and SPC_API_ENTREPRISE_RECIPIENT (the SIRET of the administration that holds the token,
+        which every call names), SPC_API_ENTREPRISE_URL. None without a token."""
+        token = (self.environ.get("SPC_API_ENTREPRISE_TOKEN") or "").strip()
+        if not token:
+            return None
+        recipient = (self.environ.get("SPC_API_ENTREPRISE_RECIPIENT") or "").strip()
+        if not (len(recipient) == 14 and recipient.isdigit()):
+            raise ConfigError("SPC_API_ENTREPRISE_RECIPIENT must be the 14-digit SIRET of the administration "
+                              f"that holds the token (got {recipient!r})")
+        return {"token": token, "recipient": recipient,
+                "url": self.environ.get("SPC_API_ENTREPRISE_URL") or "https://entreprise.api.gouv.fr"}
+
+    @property
     def demarches_simplifiees(self):
         """Applications from Démarches Simplifiées (docs/integrating.md): SPC_DS_TOKEN (an API
         token of the démarches' administrator), SPC_DS_MAPPINGS (a folder of <démarche>.toml
@@ -172,6 +187,7 @@ class Settings:
             "PRUNE_SECONDS": self.seconds("SPC_PRUNE_SECONDS", 600),
             "IDENTITY_RECHECK_SECONDS": self.seconds("SPC_IDENTITY_RECHECK_SECONDS", 300),
             "IDENTITY_REGISTRY": self.identity_registry,
+            "API_ENTREPRISE": self.api_entreprise,
             "DS": self.demarches_simplifiees,
             "DS_POLL_SECONDS": self.seconds("SPC_DS_POLL_SECONDS", 300),
             "ENV": self.environ,

@@ -19,9 +19,25 @@ def unit(siren, name="LES LUTINS", nature="9220", state="A", association=True, r
                             "est_entrepreneur_individuel": False}}
 
 
+RNA_PATH = "/v4/djepva/api-association/associations/open_data/"
+
+
+def association(rna, name="LES LUTINS", siren=None, nature="9220", active=True):
+    """API Entreprise's open-data answer for an association (its `data`)."""
+    return {"rna": rna, "ancien_id": None, "siren": siren, "nom": name, "sigle": None,
+            "reconnue_utilite_publique": False, "forme_juridique": {"code": nature, "libelle": "Association déclarée"},
+            "regime": "Loi 1901", "date_dissolution": None if active else "2024-06-30", "active": active,
+            "date_creation": "2012-09-01"}
+
+
 class RegistriesServer:
-    def __init__(self, units=()):
+    """API Recherche d'entreprises (`/search`) and, with a token, API Entreprise's associations
+    in open data (`/v4/djepva/api-association/associations/open_data/<rna>`, which needs
+    `Authorization: Bearer <token>` and a `recipient`)."""
+
+    def __init__(self, units=(), associations=(), token="api-entreprise-token"):
         self.units = {u["siren"]: u for u in units}
+        self.associations, self.token = {a["rna"]: a for a in associations}, token
         self.mode, self.retry_after, self.delay = "ok", "2", 0.0
         self.requests = []  # (monotonic time, query)
         server = self
@@ -33,6 +49,8 @@ class RegistriesServer:
                 server.requests.append((time.monotonic(), query))
                 if server.delay:
                     time.sleep(server.delay)
+                if url.path.startswith(RNA_PATH):
+                    return server._association(self, url.path[len(RNA_PATH):], query)
                 if url.path != "/search":
                     return send_json(self, 404, {"erreur": "not found"})
                 if server.mode == "limited":
@@ -53,6 +71,18 @@ class RegistriesServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _association(self, handler, rna, query):
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return send_json(handler, 401, {"errors": [{"code": "00101", "title": "Interdit"}]})
+        if not all(query.get(k) for k in ("context", "object", "recipient")):
+            return send_json(handler, 422, {"errors": [{"code": "00201", "title": "Entité non traitable",
+                                                        "detail": "context, object and recipient are required"}]})
+        if self.mode == "limited":
+            return send_json(handler, 429, {"errors": [{"title": "Too many requests"}]}, {"Retry-After": self.retry_after})
+        if rna not in self.associations:
+            return send_json(handler, 404, {"errors": [{"code": "04001", "title": "Entité non trouvée"}]})
+        return send_json(handler, 200, {"data": self.associations[rna], "links": {}, "meta": {}})
 
     def close(self):
         self.server.shutdown()

@@ -130,7 +130,7 @@ def recheck_identities(uow, registries, batch=20, every_seconds=3600):
     with uow:
         due = [(s.id, s.legal_form, s.siren, s.rna) for s in
                (uow.services.get(i) for i in uow.services.identity_unsettled(
-                   batch, utcnow() - timedelta(seconds=every_seconds)))]
+                   batch, utcnow() - timedelta(seconds=every_seconds), rna_only=registries.serves_rna))]
     settled = 0
     for service_id, legal_form, siren, rna in due:
         found = identity.check(registries, legal_form, siren, rna)

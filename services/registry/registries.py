@@ -21,6 +21,7 @@ from .domain.identity import IdentityRegistries, RegistryUnavailable, UnitRecord
 log = logging.getLogger(__name__)
 
 PUBLIC_API = "https://recherche-entreprises.api.gouv.fr"
+API_ENTREPRISE = "https://entreprise.api.gouv.fr"
 
 
 class RechercheEntreprises(IdentityRegistries):
@@ -97,14 +98,82 @@ def _record(result):
         rna=complements.get("identifiant_association") or None, ess=bool(complements.get("est_ess")))
 
 
+class ApiEntreprise(IdentityRegistries):
+    """An association by its RNA number, from API Entreprise (a token of an administration:
+    https://entreprise.api.gouv.fr; `recipient` is that administration's SIRET, which each call
+    names, with its context and object): `GET /v4/djepva/api-association/associations/open_data/<rna>`.
+    At most 250 requests a minute per token; 404: no such association."""
+    name = rna_name = "api-entreprise"
+    serves_rna = True
+
+    def __init__(self, token, recipient, base_url=API_ENTREPRISE, per_minute=250, timeout=5.0, count=None,
+                 session=None, clock=time.monotonic, sleep=time.sleep):
+        self.token, self.recipient, self.base_url = token, recipient, base_url.rstrip("/")
+        self.timeout, self.count = timeout, count or (lambda result: None)
+        self.session = session or requests.Session()
+        self.pacer = Pacer(60.0 / per_minute, clock, sleep)
+
+    def association(self, rna):
+        self.pacer.wait()
+        try:
+            answer = self.session.get(
+                f"{self.base_url}/v4/djepva/api-association/associations/open_data/{rna}", timeout=self.timeout,
+                params={"context": "SPC: registration of a citizen service", "object": f"identity check of {rna}",
+                        "recipient": self.recipient},
+                headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"})
+        except requests.RequestException as exc:
+            self.count("failed")
+            raise RegistryUnavailable(f"unreachable ({type(exc).__name__})") from None
+        if answer.status_code == 404:
+            self.count("not_found")
+            return None
+        if answer.status_code != 200:
+            self.count("limited" if answer.status_code == 429 else "failed")
+            raise RegistryUnavailable(f"answered {answer.status_code}")
+        try:
+            data = answer.json()["data"]
+            nature = str((data.get("forme_juridique") or {}).get("code") or "")
+            self.count("found")
+            return UnitRecord(siren=data.get("siren") or "", name=str(data.get("nom") or ""),
+                              active=bool(data.get("active")) and not data.get("date_dissolution"),
+                              legal_nature=nature, association=nature.startswith("92"), rna=data.get("rna"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.count("failed")
+            raise RegistryUnavailable("answered something that is not its JSON") from None
+
+
+class NationalRegistries(IdentityRegistries):
+    """Sirene (API Recherche d'entreprises) for a SIREN, the RNA (API Entreprise) for an
+    association known only by its RNA number: whichever are configured."""
+
+    def __init__(self, sirene=None, rna=None):
+        self.sirene, self.rna = sirene, rna
+        self.name = sirene.name if sirene else "recherche-entreprises"
+        self.rna_name = rna.rna_name if rna else "api-entreprise"
+        self.serves_rna = rna is not None
+
+    def unit(self, siren):
+        if self.sirene is None:
+            raise RegistryUnavailable("not configured (SPC_IDENTITY_REGISTRY)")
+        return self.sirene.unit(siren)
+
+    def association(self, rna):
+        if self.rna is None:
+            return super().association(rna)
+        return self.rna.association(rna)
+
+
 def from_config(config, count=None):
-    """The adapter the container's IDENTITY_REGISTRY names (SPC_IDENTITY_REGISTRY, a base URL
-    checked by spc.config), or None (unset or `off`)."""
-    base = config.get("IDENTITY_REGISTRY")
-    if not base:
+    """The registries the container's config names (IDENTITY_REGISTRY: a base URL checked by
+    spc.config; API_ENTREPRISE: its token and recipient), or None when neither is."""
+    base, entreprise = config.get("IDENTITY_REGISTRY"), config.get("API_ENTREPRISE")
+    if not base and not entreprise:
         return None
     timeout = float((config.get("ENV") or {}).get("SPC_IDENTITY_TIMEOUT") or 5)
-    return RechercheEntreprises(base, timeout=timeout, count=count)
+    sirene = RechercheEntreprises(base, timeout=timeout, count=count) if base else None
+    rna = ApiEntreprise(entreprise["token"], entreprise["recipient"], entreprise["url"], timeout=timeout,
+                        count=count) if entreprise else None
+    return NationalRegistries(sirene, rna)
 
 
 class _Registries(SharedExtension):

@@ -96,11 +96,14 @@ class ServiceRepository(SqlRepository):
                                             CitizenService.status.in_((ACTIVE, SUSPENDED)))
             .order_by(CitizenService.id).limit(limit)).all()
 
-    def identity_unsettled(self, limit=100, before=None):
-        """Services with a SIREN whose identity the registries could not tell yet (`unverified`), least
-        recently asked first; `before`: only those last asked before then (or never)."""
-        query = select(CitizenService.id).where(CitizenService.identity_status == "unverified",
-                                                CitizenService.siren.is_not(None),
+    def identity_unsettled(self, limit=100, before=None, rna_only=False):
+        """Services with a SIREN (and, `rna_only`, those known only by their RNA number) whose
+        identity the registries could not tell yet (`unverified`), least recently asked first;
+        `before`: only those last asked before then (or never)."""
+        identified = CitizenService.siren.is_not(None)
+        if rna_only:
+            identified = identified | CitizenService.rna.is_not(None)
+        query = select(CitizenService.id).where(CitizenService.identity_status == "unverified", identified,
                                                 CitizenService.legal_form != "informal_collective")
         if before is not None:
             query = query.where((CitizenService.identity_checked_at.is_(None))

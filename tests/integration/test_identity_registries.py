@@ -76,3 +76,24 @@ def test_at_most_seven_requests_a_second(api):
         client.unit(SIREN)
     times = [t for t, _ in api.requests]
     assert times[-1] - times[0] >= 14 / 7 - 0.05  # 15 requests: 14 intervals of 1/7 s at least
+
+
+def test_an_association_known_only_by_its_rna_is_checked_against_api_entreprise():
+    from spc.registries_standin import association
+    from spc.services.registry.registries import ApiEntreprise, NationalRegistries
+    server = RegistriesServer(associations=[association("W353012345"), association("W353099999", active=False)])
+    try:
+        counted = []
+        rna = ApiEntreprise(server.token, "13002526500013", server.url, count=counted.append)
+        registries = NationalRegistries(None, rna)
+        check = lambda r: identity.check(registries, "association", None, r)  # noqa: E731
+        assert (check("W353012345").outcome, check("W353012345").source) == ("verified", "api-entreprise")
+        assert check("W353099999").fields == {"etat_administratif": "ceased (C): the unit is closed"}
+        assert check("W353000000").outcome == "not_found"
+        assert {q["recipient"] for _, q in server.requests} == {"13002526500013"}
+        assert identity.check(registries, "association", SIREN, None).outcome == "unverified"  # no Sirene here
+        wrong = NationalRegistries(None, ApiEntreprise("not-the-token", "13002526500013", server.url))
+        assert identity.check(wrong, "association", None, "W353012345").outcome == "unverified"
+        assert counted == ["found", "found", "found", "not_found"]
+    finally:
+        server.close()

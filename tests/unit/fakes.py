@@ -197,8 +197,8 @@ class FakeServices(FakeRepository):
         from spc.services.registry.domain.dossiers import SyncCursor
         return self.__dict__.setdefault("cursors", {}).setdefault(demarche, SyncCursor(demarche))
 
-    def identity_unsettled(self, limit=100, before=None):
-        rows = [s for s in self.rows.values() if s.identity_status == "unverified" and s.siren
+    def identity_unsettled(self, limit=100, before=None, rna_only=False):
+        rows = [s for s in self.rows.values() if s.identity_status == "unverified" and (s.siren or rna_only and s.rna)
                 and s.legal_form != "informal_collective"
                 and (before is None or s.identity_checked_at is None or s.identity_checked_at < before)]
         rows.sort(key=lambda s: (s.identity_checked_at is not None, s.identity_checked_at or 0, s.id))

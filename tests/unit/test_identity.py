@@ -126,3 +126,23 @@ def test_a_settled_outcome_changes_when_the_registries_change_their_word_and_is_
     assert service.record_identity(identity.IdentityCheck("verified", {}, "test"), at) is False
     assert [(e.event_type, e.outcome) for e in service.pull_events()] == [  # the first went at registration
         ("registry.identity_mismatch", "mismatch"), ("registry.identity_verified", "verified")]
+
+
+def test_an_rna_only_association_is_asked_of_the_rna_where_a_registry_serves_it_and_rechecked_then():
+    class Rna(Registries):
+        serves_rna, rna_name = True, "test-rna"
+
+        def association(self, rna):
+            self.asked.append(rna)
+            if self.down:
+                raise RegistryUnavailable("answered 502")
+            return {"W353012345": CRECHE}.get(rna)
+    uow, registries = FakeRegistryUnitOfWork(), Rna(down=True)
+    sid = register(uow, registries, siren=None)["id"]
+    assert handlers.get_service(uow, sid)["identity"]["source"] == "test-rna: answered 502"
+    assert handlers.recheck_identities(uow, Registries(), every_seconds=0) == 0  # no RNA registry: not asked
+    registries.down = False
+    assert handlers.recheck_identities(uow, registries, every_seconds=0) == 1
+    assert handlers.get_service(uow, sid)["identity"]["outcome"] == "verified"
+    assert identity.check(registries, "association", None, "W353000000").fields == {
+        "rna": "no association with this RNA number in the RNA"}

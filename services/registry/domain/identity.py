@@ -66,12 +66,18 @@ class RegistryUnavailable(Exception):
 
 
 class IdentityRegistries:
-    """The port. `unit(siren)`: the UnitRecord, or None when no unit has that SIREN; raises
-    RegistryUnavailable when it cannot tell. `name`: how the check names its source."""
-    name = "registries"
+    """The port. `unit(siren)`: the UnitRecord, or None when no unit has that SIREN;
+    `association(rna)`: the same for an association known by its RNA number (only where
+    `serves_rna`: the RNA has associations Sirene does not list). Both raise
+    RegistryUnavailable when they cannot tell. `name`: how the check names its source."""
+    name = rna_name = "registries"
+    serves_rna = False
 
     def unit(self, siren):  # pragma: no cover - an interface
         raise NotImplementedError
+
+    def association(self, rna):
+        raise RegistryUnavailable("no registry configured for RNA numbers alone")
 
 
 def assess(legal_form, siren, rna, record, source=""):
@@ -100,10 +106,14 @@ def check(registries, legal_form, siren, rna):
     """Ask the registries about a declared identity; never raises for the registry's sake."""
     if legal_form == "informal_collective" or not (siren or rna):
         return IdentityCheck(NOT_APPLICABLE, {}, "")
-    if not siren:  # an association known only by its RNA number: Sirene does not list it
-        return IdentityCheck(UNVERIFIED, {}, "no registry configured for RNA numbers alone")
     try:
-        record = registries.unit(siren)
+        if siren:
+            record = registries.unit(siren)
+        else:  # an association known only by its RNA number: the RNA, where a registry serves it
+            record = registries.association(rna)
+            if record is None:
+                return IdentityCheck(NOT_FOUND, {"rna": "no association with this RNA number in the RNA"},
+                                     registries.rna_name)
     except RegistryUnavailable as exc:
-        return IdentityCheck(UNVERIFIED, {}, f"{registries.name}: {exc}")
-    return assess(legal_form, siren, rna, record, registries.name)
+        return IdentityCheck(UNVERIFIED, {}, f"{registries.name if siren else registries.rna_name}: {exc}")
+    return assess(legal_form, siren, rna, record, registries.name if siren else registries.rna_name)
