@@ -35,9 +35,11 @@ class RegistriesServer:
     in open data (`/v4/djepva/api-association/associations/open_data/<rna>`, which needs
     `Authorization: Bearer <token>` and a `recipient`)."""
 
-    def __init__(self, units=(), associations=(), token="api-entreprise-token"):
+    def __init__(self, units=(), associations=(), token=None):
+        import secrets
         self.units = {u["siren"]: u for u in units}
-        self.associations, self.token = {a["rna"]: a for a in associations}, token
+        self.associations = {a["rna"]: a for a in associations}
+        self.token = token or secrets.token_hex(16)  # a token of this run's own
         self.mode, self.retry_after, self.delay = "ok", "2", 0.0
         self.requests = []  # (monotonic time, query)
         server = self
