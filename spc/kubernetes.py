@@ -106,10 +106,33 @@ def _pod(service, container, tokens):
             "securityContext": _pod_security(), "containers": [container], "volumes": volumes}
 
 
+OUTSIDE = "spc-registry-outside"  # the registry's settings for outside APIs (DS, the national registries)
+DS_MAPPINGS_DIR = "/etc/spc/ds-mappings"
+# HTTPS to public APIs (Démarches Simplifiées, API Recherche d'entreprises, API Entreprise): anywhere
+# but the private ranges, where the cluster's own services are
+PUBLIC_HTTPS = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}],
+                "ports": [{"protocol": "TCP", "port": 443}]}
+
+
+def _outside(container, pod):
+    """The registry reads Démarches Simplifiées and asks the national registries when told to:
+    its settings from the optional ConfigMap and Secret `spc-registry-outside` (SPC_IDENTITY_REGISTRY,
+    SPC_DS_TOKEN, SPC_DS_WEBHOOK_SECRET, SPC_API_ENTREPRISE_TOKEN...), the démarches' mapping files
+    from the optional ConfigMap `spc-ds-mappings` (docs/integrating.md, docs/deploy.md)."""
+    container["envFrom"] += [{"configMapRef": {"name": OUTSIDE, "optional": True}},
+                             {"secretRef": {"name": OUTSIDE, "optional": True}}]
+    container["env"].append({"name": "SPC_DS_MAPPINGS", "value": DS_MAPPINGS_DIR})
+    container["volumeMounts"].append({"name": "ds-mappings", "mountPath": DS_MAPPINGS_DIR, "readOnly": True})
+    pod["volumes"].append({"name": "ds-mappings", "configMap": {"name": "spc-ds-mappings", "optional": True}})
+
+
 def service_objects(service):
     port, labels = spec(service).port, _labels(service, "service")
     selector = {"app.kubernetes.io/name": f"spc-{service}", "app.kubernetes.io/component": "service"}
-    pod = _pod(service, _container(service, ["spc", "run", service], port), tokens=True)
+    container = _container(service, ["spc", "run", service], port)
+    pod = _pod(service, container, tokens=True)
+    if service == "registry":
+        _outside(container, pod)
     pod["terminationGracePeriodSeconds"] = 60  # SIGTERM: in-flight messages finish first
     migration = _labels(service, "migration")
     return [
@@ -141,7 +164,8 @@ def service_objects(service):
                       {"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": f"spc-{service}-db"}}}],
                        "ports": [{"protocol": "TCP", "port": 5432}]},
                       {"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                       "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}},
+                       "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                      *([PUBLIC_HTTPS] if service == "registry" else [])]}},
     ]
 
 

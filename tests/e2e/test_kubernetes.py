@@ -120,7 +120,7 @@ def test_production_is_replicated_and_dev_is_small():
     assert not [o for o in dev if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
 
 
-def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_and_dns():
+def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_and_dns_the_registry_public_https_too():
     for obj in rendered("production"):
         if obj["kind"] == "Deployment":
             pod = obj["spec"]["template"]["spec"]
@@ -130,9 +130,21 @@ def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_databas
             assert container["resources"]["limits"] and container["resources"]["requests"]
         if obj["kind"] == "NetworkPolicy":
             service = obj["metadata"]["name"].removeprefix("spc-")
-            targets = [rule["to"][0]["podSelector"]["matchLabels"] for rule in obj["spec"]["egress"]]
-            assert targets == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
-                               {"k8s-app": "kube-dns"}]
+            targets = [rule["to"][0].get("podSelector", {}).get("matchLabels") or rule["to"][0]
+                       for rule in obj["spec"]["egress"]]
+            assert targets[:3] == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
+                                   {"k8s-app": "kube-dns"}]
+            # only the registry reaches outside, in HTTPS, to public addresses (DS, the registries' APIs)
+            assert targets[3:] == ([{"ipBlock": {"cidr": "0.0.0.0/0", "except": [
+                "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}] if service == "registry" else [])
+            if service == "registry":
+                assert obj["spec"]["egress"][3]["ports"] == [{"protocol": "TCP", "port": 443}]
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "spc-registry":
+            pod = obj["spec"]["template"]["spec"]
+            container = pod["containers"][0]
+            assert {"configMapRef": {"name": "spc-registry-outside", "optional": True}} in container["envFrom"]
+            assert {"secretRef": {"name": "spc-registry-outside", "optional": True}} in container["envFrom"]
+            assert {"name": "ds-mappings", "configMap": {"name": "spc-ds-mappings", "optional": True}} in pod["volumes"]
 
 
 def test_the_broker_speaks_tls_only_and_production_has_its_certificate_and_an_ingress_with_tls():
