@@ -60,7 +60,7 @@ class ServiceMetrics:
                                      "operation does not admit, or a client past its bound of failures",
                                      ["reason"], registry=r)
         self.identity_lookups = Counter(f"{p}_identity_lookups_total", "The registry's questions to the national "
-                                        "registries (API Recherche d'entreprises), by result: found, not_found, "
+                                        "registries (API Recherche d'entreprises, API Entreprise), by result: found, not_found, "
                                         "limited (429), failed (timeout, 5xx, refused), open (the breaker "
                                         "answered: not asked)", ["result"], registry=r)
         self.http_undeclared = Counter(f"{p}_http_undeclared_errors_total",

@@ -139,7 +139,16 @@ class Settings:
         instructeur = (self.environ.get("SPC_DS_INSTRUCTEUR_ID") or "").strip()
         if write_back and not instructeur:
             raise ConfigError("SPC_DS_WRITE_BACK needs SPC_DS_INSTRUCTEUR_ID (the DS instructor the messages come from)")
-        return {"token": token, "mappings": mappings, "secret": secret, "write_back": instructeur if write_back else None,
+        since = (self.environ.get("SPC_DS_SINCE") or "").strip() or None
+        if since:
+            from datetime import datetime
+            try:
+                datetime.fromisoformat(since)
+            except ValueError:
+                raise ConfigError(f"SPC_DS_SINCE must be an ISO 8601 date and time, e.g. 2027-01-01T00:00:00+01:00 "
+                                  f"(got {since!r})") from None
+        return {"token": token, "mappings": mappings, "secret": secret, "since": since,
+                "write_back": instructeur if write_back else None,
                 "url": self.environ.get("SPC_DS_URL") or "https://www.demarches-simplifiees.fr/api/v2/graphql"}
 
     @property
@@ -188,6 +197,7 @@ class Settings:
             "IDENTITY_RECHECK_SECONDS": self.seconds("SPC_IDENTITY_RECHECK_SECONDS", 300),
             "IDENTITY_REGISTRY": self.identity_registry,
             "API_ENTREPRISE": self.api_entreprise,
+            "IDENTITY_TIMEOUT": self.seconds("SPC_IDENTITY_TIMEOUT", 5),
             "DS": self.demarches_simplifiees,
             "DS_POLL_SECONDS": self.seconds("SPC_DS_POLL_SECONDS", 300),
             "ENV": self.environ,

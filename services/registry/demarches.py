@@ -30,13 +30,15 @@ class Demarches:
     mappings: dict
     secret: str
     write_back: str | None = None  # the DS instructor's id the messages come from; None: off
+    since: str | None = None       # dossiers changed before then are not read (SPC_DS_SINCE)
 
 
 class _Link(SharedExtension):
     def setup(self):
         ds = self.container.config.get("DS")
         self.link = None if not ds else Demarches(DemarchesSimplifiees(ds["token"], ds["url"]),
-                                                  load_mappings(ds["mappings"]), ds["secret"], ds.get("write_back"))
+                                                  load_mappings(ds["mappings"]), ds["secret"], ds.get("write_back"),
+                                                  ds.get("since"))
 
 
 class DemarchesProvider(DependencyProvider):

@@ -113,12 +113,14 @@ class DemarchesSimplifiees:
             raise self._wait(f"Démarches Simplifiées unreachable ({type(exc).__name__})") from None
         if answer.status_code == 429 or answer.status_code >= 500:
             raise self._wait(f"Démarches Simplifiées answered {answer.status_code}", answer.headers.get("Retry-After"))
+        if answer.status_code in (401, 403):
+            raise DsError(f"Démarches Simplifiées refused the token ({answer.status_code}): check SPC_DS_TOKEN")
+        if answer.status_code != 200:
+            raise DsError(f"Démarches Simplifiées answered {answer.status_code} at {self.url}: check SPC_DS_URL")
         try:
             doc = answer.json()
         except ValueError:
-            raise self._wait(f"Démarches Simplifiées answered {answer.status_code}, not JSON") from None
-        if answer.status_code in (401, 403):
-            raise DsError(f"Démarches Simplifiées refused the token ({answer.status_code}): check SPC_DS_TOKEN")
+            raise self._wait("Démarches Simplifiées answered 200, not JSON") from None
         if doc.get("errors"):
             raise DsError("Démarches Simplifiées: " + "; ".join(str(e.get("message")) for e in doc["errors"])[:500])
         self._backoff = 0.0

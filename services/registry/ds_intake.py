@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from spc.shared.clock import utcnow
+from spc.shared.errors import DomainError
 
 from .domain import identity
 from .domain.dossiers import (APPROVE, CLOSE, SUBMIT, WITHDRAW, DossierLink, MalformedDossier, action)
 from .domain.model import SUBMITTED, CitizenService
 from .domain.pact import AMENDABLE, Pact
+
+from .ds_client import DsError
 from .exceptions import AlreadyRegistered, InvalidPact
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,8 @@ def pact_of(dossier, mapping):
     try:
         loaded = RegisterServiceIn().load(body)
     except ValidationError as exc:
-        field = sorted(exc.messages)[0]
-        raise MalformedDossier(mapping.champ_of(dossier, field), f"{field}: {_first(exc.messages[field])}") from None
+        field, message = _first(exc.messages)
+        raise MalformedDossier(mapping.champ_of(dossier, field), f"{field}: {message}") from None
     pact = Pact.from_dict(loaded)
     problems = pact.problems(utcnow().date())
     if problems:
@@ -54,10 +57,14 @@ def pact_of(dossier, mapping):
     return pact
 
 
-def _first(message):
-    while isinstance(message, (list, dict)):
-        message = next(iter(message.values() if isinstance(message, dict) else message), "")
-    return str(message)
+def _first(messages, path=()):
+    """The first of marshmallow's messages, with its dotted path (`governance.bodies.0.name`)."""
+    if isinstance(messages, dict):
+        key = sorted(messages, key=str)[0]
+        return _first(messages[key], path + (str(key),))
+    if isinstance(messages, list) and messages and isinstance(messages[0], (dict, list)):
+        return _first(messages[0], path)
+    return ".".join(path), str(messages[0] if isinstance(messages, list) and messages else messages)
 
 
 def apply_dossier(uow, dossier, mapping, registries=None, deleted=False):
@@ -90,7 +97,7 @@ def apply_dossier(uow, dossier, mapping, registries=None, deleted=False):
         if problem is None:
             try:
                 outcome = _apply(uow, link, dossier, act, pact, found)
-            except (InvalidPact, AlreadyRegistered) as exc:
+            except DomainError as exc:  # the registry's rules refuse it (a pact, open violations, a term...)
                 problem = f"{exc.code}: {exc}" + (f" ({exc.details})" if exc.details else "")
         if problem is not None:
             uow.inbox.forget(delivery(key).event_id)  # fixed (mapping, data), the same change applies
@@ -115,6 +122,7 @@ def _apply(uow, link, dossier, act, pact, found):
     if act == APPROVE:
         if service.status != SUBMITTED:  # approved by hand already, or closed since
             return "unchanged"
+        _update(uow, service, dossier, pact)  # edited and accepted between two reads: the pact accepted
         reason = None
         if service.identity_doubted:
             reason = dossier.motivation or f"accepted in Démarches Simplifiées (dossier {dossier.number})"
@@ -150,6 +158,11 @@ def _update(uow, service, dossier, pact):
     if service.status != SUBMITTED:
         return "unchanged"
     new, current = pact.to_dict(), service.pact.to_dict()
+    fixed = sorted(part for part in set(new) | set(current) if part not in AMENDABLE
+                   and new.get(part) != current.get(part))
+    if fixed:  # what a registration fixes: not amendable
+        raise InvalidPact("the dossier changes what a registration fixes: have it closed in Démarches "
+                          "Simplifiées and filed again", {"fields": {part: "not amendable" for part in fixed}})
     changes = {part: new[part] for part in AMENDABLE if new.get(part) != current.get(part)}
     if not changes:
         return "unchanged"
@@ -163,16 +176,17 @@ def _update(uow, service, dossier, pact):
     return "applied"
 
 
-def sync_demarche(uow, client, mapping, registries=None, pages=20):
+def sync_demarche(uow, client, mapping, registries=None, pages=20, since=None):
     """Read what changed in the démarche since the cursor, a page (≤ 100 dossiers) at a time,
     applying each dossier and keeping the cursor after each page; then the dossiers deleted
     since. Returns {outcome: count}. The client's errors (DsUnavailable) stop the round where
-    it is: the cursor kept says where the next round starts."""
+    it is: the cursor kept says where the next round starts. `since` (SPC_DS_SINCE): where the
+    first round starts (default: the démarche's whole history)."""
     counts = {}
     with uow:
         cursor = uow.services.cursor(mapping.demarche)
         # always with updatedSince: DS then lists by last change, where the cursor resumes
-        cursor.updated_since = cursor.updated_since or SINCE_EVER
+        cursor.updated_since = cursor.updated_since or since or SINCE_EVER
         after, since, deleted_since = cursor.end_cursor, cursor.updated_since, cursor.deleted_since
         uow.commit()
     for _ in range(pages):
@@ -203,31 +217,46 @@ def reread_dossier(uow, client, mappings, number, registries=None):
     dossier = client.dossier(number)
     mapping = mappings.get(dossier.demarche)
     if mapping is None:
-        raise MalformedDossier("demarche", f"démarche {dossier.demarche} is not one SPC reads (SPC_DS_DEMARCHES)")
+        raise MalformedDossier("demarche", f"démarche {dossier.demarche} is not one SPC reads (no "
+                                           f"{dossier.demarche}.toml in SPC_DS_MAPPINGS)")
     return apply_dossier(uow, dossier, mapping, registries)
 
 
-def tell_applicants(uow, client, instructeur_id, limit=50):
+def tell_applicants(uow, client, instructeur_id, limit=50, claim_seconds=300):
     """The write-back (SPC_DS_WRITE_BACK): each applicant whose service was suspended, or
     reinstated after a suspension, since they were last told reads it on their dossier, sent
-    as the instructor `instructeur_id`. Marked told once DS took it: a crash in between sends it
-    again (DS keys no message), never loses it. Returns how many were sent; DS's errors stop
-    the round (the rest wait for the next)."""
-    due = []
+    as the instructor `instructeur_id`. Each message is claimed first (several registry
+    processes run this: one sends it, the others leave it for `claim_seconds`), marked told once
+    DS took it: a process that stops in between leaves the claim to lapse and the message to be
+    sent again, never lost. A message DS refuses is logged and tried again next round, without
+    holding the others back; DS unavailable ends the round. Returns how many were sent."""
+    from datetime import timedelta
+    due, now = [], utcnow()
     with uow:
         for link, service in uow.services.linked_dossiers(limit):
+            if link.notify_claimed_at is not None and link.notify_claimed_at > now - timedelta(seconds=claim_seconds):
+                continue  # another process is sending it
             before = link.notified_status
             message = link.news_for_applicant(service)
             if message:  # told only once sent; a first look or an approval is marked now
                 due.append((link.number, link.ds_id, message, link.notified_status))
-                link.notified_status = before
+                link.notified_status, link.notify_claimed_at = before, now
         uow.commit()
+    sent = 0
     for number, ds_id, message, status in due:
-        client.send_message(ds_id, instructeur_id, message)
+        try:
+            client.send_message(ds_id, instructeur_id, message)
+        except DsError as exc:
+            log.warning("DS refused the message on dossier %s (tried again next round): %s", number, exc)
+            status = None
         with uow:
-            uow.services.dossier(number, for_update=True).notified_status = status
+            link = uow.services.dossier(number, for_update=True)
+            link.notify_claimed_at = None
+            if status is not None:
+                link.notified_status = status
+                sent += 1
             uow.commit()
-    return len(due)
+    return sent
 
 
 def known(uow, number):

@@ -64,3 +64,10 @@ class DemarchesUnavailable(Conflict):
     """Démarches Simplifiées could not be asked now (down, or over its limits): `details.retry_after`
     says when to try again; polling will catch up by itself."""
     code = "ds_unavailable"
+
+
+class DemarchesRefused(Conflict):
+    """Démarches Simplifiées refused what SPC asked, or the dossier's démarche is not one SPC
+    reads: a setting to fix (SPC_DS_TOKEN, a <démarche>.toml in SPC_DS_MAPPINGS), not a moment to
+    wait out; the message says which."""
+    code = "ds_refused"

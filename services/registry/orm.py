@@ -91,6 +91,7 @@ ds_dossiers = Table(
     Column("seen_at", DateTime, nullable=False),
     Column("ds_id", String(200), nullable=True),           # its GraphQL id, for the write-back
     Column("notified_status", String(20), nullable=True),  # the status the applicant was last told of
+    Column("notify_claimed_at", DateTime, nullable=True),   # a process is sending the applicant a message
 )
 
 ds_cursors = Table(

@@ -169,7 +169,7 @@ def from_config(config, count=None):
     base, entreprise = config.get("IDENTITY_REGISTRY"), config.get("API_ENTREPRISE")
     if not base and not entreprise:
         return None
-    timeout = float((config.get("ENV") or {}).get("SPC_IDENTITY_TIMEOUT") or 5)
+    timeout = float(config.get("IDENTITY_TIMEOUT") or 5)  # SPC_IDENTITY_TIMEOUT, checked by spc.config
     sirene = RechercheEntreprises(base, timeout=timeout, count=count) if base else None
     rna = ApiEntreprise(entreprise["token"], entreprise["recipient"], entreprise["url"], timeout=timeout,
                         count=count) if entreprise else None

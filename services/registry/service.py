@@ -19,7 +19,8 @@ from .domain.dossiers import MalformedDossier
 from .ds_client import DsError, DsUnavailable
 from .domain import commands
 from .domain.pact import Pact, plain
-from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, DemarchesUnavailable,
+from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPending, DemarchesRefused,
+                         DemarchesUnavailable,
                          DossierNotFound, IdentityMismatch, IllegalTransition, InvalidPact, OpenViolations,
                          PactVersionNotFound, ServiceNotFound, TermEnded, WebhookNotFound)
 from .registries import IdentityRegistriesProvider
@@ -115,12 +116,16 @@ class RegistryService(PublicRegistry, SpcService):
             return
         for mapping in self.ds.mappings.values():
             try:
-                counts = ds_intake.sync_demarche(self.store.uow(), self.ds.client, mapping, self.registries)
+                counts = ds_intake.sync_demarche(self.store.uow(), self.ds.client, mapping, self.registries,
+                                                 since=self.ds.since)
             except DsUnavailable as exc:
                 log.warning("démarche %s not polled: %s", mapping.demarche, exc)
                 return
             except DsError as exc:
                 log.error("démarche %s not polled: %s", mapping.demarche, exc)
+                continue
+            except Exception:  # one démarche's trouble never stops the others
+                log.exception("démarche %s not polled", mapping.demarche)
                 continue
             if counts:
                 log.info("démarche %s polled: %s", mapping.demarche, counts)
@@ -148,8 +153,11 @@ class RegistryService(PublicRegistry, SpcService):
         try:
             outcome = ds_intake.reread_dossier(self.store.uow(), self.ds.client, self.ds.mappings, number,
                                                self.registries)
-        except (DsUnavailable, DsError, MalformedDossier) as exc:
+        except DsUnavailable as exc:
             log.warning("DS webhook for dossier %s: not read now (%s); polling will catch up", number, exc)
+            outcome = "deferred"
+        except (DsError, MalformedDossier) as exc:
+            log.error("DS webhook for dossier %s: cannot be read (%s)", number, exc)
             outcome = "deferred"
         return {"number": number, "outcome": outcome}
 
@@ -159,7 +167,7 @@ class RegistryService(PublicRegistry, SpcService):
         return whole(ds_intake.parked(self.store.uow()))
 
     @api("POST", "/ds/dossiers/<int:number>/retry", role="registrar", response=DossierReadOut,
-         errors=(DossierNotFound, DemarchesUnavailable),
+         errors=(DossierNotFound, DemarchesUnavailable, DemarchesRefused),
          summary="Read a parked dossier again from Démarches Simplifiées (its mapping or data fixed)")
     def ds_retry(self, call, number):
         if self.ds is None or number > MAX_DOSSIER or not ds_intake.known(self.store.uow(), number):
@@ -170,7 +178,7 @@ class RegistryService(PublicRegistry, SpcService):
         except DsUnavailable as exc:
             raise DemarchesUnavailable(str(exc), {"retry_after": round(exc.retry_after)}) from None
         except (DsError, MalformedDossier) as exc:
-            raise DemarchesUnavailable(str(exc), {"retry_after": 0}) from None
+            raise DemarchesRefused(str(exc)) from None
         return {"number": number, "outcome": outcome}
 
     @periodic(interval=300, config_key="IDENTITY_RECHECK_SECONDS")

@@ -10,7 +10,8 @@ from tests.pacts import full_pact
 
 def dossier(body, revision=REVISION, state="en_construction", **over):
     champs = tuple((cid, label, value) for cid, (label, value) in champs_of(body).items())
-    return Dossier(number=over.pop("number", 7), state=state, updated_at="2027-03-01T09:01:00+00:00",
+    return Dossier(number=over.pop("number", 7), state=state,
+                   updated_at=over.pop("updated_at", "2027-03-01T09:01:00+00:00"),
                    demarche=4242, revision=revision, champs=champs, **over)
 
 
@@ -72,3 +73,75 @@ def test_the_applicant_is_told_of_a_suspension_and_of_the_reinstatement_after_it
     assert told("suspended") is None  # told once
     assert "est rétabli" in told("active")
     assert told("revoked") is None and told("active") is None  # only a reinstatement after a suspension
+
+
+def test_an_error_names_the_champ_of_the_exact_part():
+    body = full_pact()
+    body["governance"]["responsible"]["email"] = "not-an-email"
+    with pytest.raises(MalformedDossier) as err:
+        ds_intake.pact_of(dossier(body), mapping())
+    assert err.value.field == "champ Q2hhbXAtMTI0 (governance › responsible › email)", err.value
+    assert err.value.why.startswith("governance.responsible.email: ")
+    m = mapping()
+    assert m.champ_of(dossier(full_pact()), "commitments.governance").startswith("champ Q2hhbXAtMTM3")
+    assert m.champ_of(dossier(full_pact()), "territories.communes").startswith("champ Q2hhbXAtMTA4")
+
+
+def _intake():
+    from tests.unit.fakes import FakeRegistryUnitOfWork
+    return FakeRegistryUnitOfWork()
+
+
+def test_a_rule_of_the_registry_parks_the_dossier_and_the_rest_goes_on():
+    uow, m = _intake(), mapping()
+    body = full_pact()
+    assert ds_intake.apply_dossier(uow, dossier(body), m) == "applied"
+    link = uow.services.dossier(7)
+    uow.services.get(link.service_id).open_violations = 1  # a violation reported before the acceptance
+    accepted = dossier(body, state="accepte", updated_at="2027-03-02T09:00:00+00:00")
+    assert ds_intake.apply_dossier(uow, accepted, m) == "parked"
+    assert link.problem.startswith("open_violations: ")
+    uow.services.get(link.service_id).open_violations = 0  # resolved: the same change applies on a retry
+    assert ds_intake.apply_dossier(uow, accepted, m) == "applied" and link.problem is None
+    renamed = dossier(dict(body, name="Autre nom"), number=8)
+    assert ds_intake.apply_dossier(uow, renamed, m) == "applied"
+    changed = dossier(dict(body, name="Encore un autre"), number=8, updated_at="2027-03-03T09:00:00+00:00")
+    assert ds_intake.apply_dossier(uow, changed, m) == "parked"
+    assert "not amendable" in uow.services.dossier(8).problem and "'name'" in uow.services.dossier(8).problem
+
+
+def test_a_dossier_edited_then_accepted_between_two_reads_is_approved_with_its_last_pact():
+    uow, m = _intake(), mapping()
+    body = full_pact()
+    ds_intake.apply_dossier(uow, dossier(body), m)
+    edited = dict(body, contact_email="nouveau@petitspas.example.org")
+    assert ds_intake.apply_dossier(uow, dossier(edited, state="accepte", updated_at="2027-03-02T09:00:00+00:00"),
+                                   m) == "applied"
+    service = uow.services.get(uow.services.dossier(7).service_id)
+    assert service.status == "active" and service.pact.contact_email == "nouveau@petitspas.example.org"
+
+
+def test_a_message_to_the_applicant_is_claimed_by_one_process_and_a_refused_one_holds_back_no_other():
+    from datetime import timedelta
+    from spc.services.registry.ds_client import DsError
+    from spc.shared.clock import utcnow
+    uow, m = _intake(), mapping()
+    for n in (7, 8):
+        ds_intake.apply_dossier(uow, dossier(full_pact(name=f"Crèche {n}"), number=n, id=f"RG9zc2llci0{n}"), m)
+    ds_intake.tell_applicants(uow, None, "i")  # the first look: nothing to tell
+    for n in (7, 8):
+        service = uow.services.get(uow.services.dossier(n).service_id)
+        service.status, service.status_reason = "suspended", "a violation is open"
+    sent = []
+
+    class Client:
+        def send_message(self, ds_id, instructeur, body):
+            if ds_id.endswith("7"):
+                raise DsError("instructeur not in the groupe")
+            sent.append(ds_id)
+    uow.services.dossier(8).notify_claimed_at = utcnow()  # another process is sending it
+    assert ds_intake.tell_applicants(uow, Client(), "i") == 0 and sent == []
+    uow.services.dossier(8).notify_claimed_at = utcnow() - timedelta(minutes=6)  # that process stopped
+    assert ds_intake.tell_applicants(uow, Client(), "i") == 1 and sent == ["RG9zc2llci08"]
+    assert uow.services.dossier(7).notified_status != "suspended"  # refused: told next round
+    assert ds_intake.tell_applicants(uow, Client(), "i") == 0 and sent == ["RG9zc2llci08"]

@@ -13,6 +13,7 @@ What each of DS's states means for the registry (`action`):
 - `refuse`, `sans_suite`: the submission is closed;
 - a dossier deleted in DS withdraws a submission that is not approved.
 """
+import os
 from dataclasses import dataclass
 
 SUBMIT, APPROVE, CLOSE, WITHDRAW = "submit", "approve", "close", "withdraw"
@@ -117,12 +118,14 @@ class Mapping:
     def champ_of(self, dossier, pact_field):
         """The champ (id and label) that holds a pact field named by an error, for the message."""
         paths = self.revisions.get(dossier.revision, {})
-        top = pact_field.split(".")[0]
-        for path, champ_id in paths.items():
-            if path == pact_field or path.split(".")[0] == top:
-                found = dossier.champ(champ_id)
-                return f"champ {champ_id}" + (f" ({found[0]})" if found else "")
-        return pact_field
+        related = [p for p in paths if p == pact_field or p.startswith(pact_field + ".")
+                   or pact_field.startswith(p + ".")]
+        related = related or [p for p in paths if p.split(".")[0] == pact_field.split(".")[0]]
+        if not related:
+            return pact_field
+        path = min(related, key=lambda p: (p != pact_field, -len(os.path.commonprefix([p, pact_field]))))
+        found = dossier.champ(paths[path])
+        return f"champ {paths[path]}" + (f" ({found[0]})" if found else "")
 
 
 def _flatten(table, prefix=""):
@@ -164,6 +167,7 @@ class DossierLink:
         self.number, self.demarche, self.service_id, self.ds_id = number, demarche, service_id, ds_id
         self.state, self.updated_at, self.problem, self.seen_at = state, updated_at, problem, seen_at
         self.notified_status = None  # the service's status the applicant was last told of (write-back)
+        self.notify_claimed_at = None  # when a process took the sending of a message to the applicant
 
     def news_for_applicant(self, service):
         """The message the applicant should read on their dossier now (the write-back), or None:

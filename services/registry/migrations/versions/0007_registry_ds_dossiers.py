@@ -24,6 +24,7 @@ def upgrade():
         sa.Column("seen_at", sa.DateTime(), nullable=False),
         sa.Column("ds_id", sa.String(length=200), nullable=True),
         sa.Column("notified_status", sa.String(length=20), nullable=True),
+        sa.Column("notify_claimed_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["service_id"], ["services.id"]),
         sa.PrimaryKeyConstraint("number"),
     )
