@@ -144,3 +144,25 @@ def test_a_token_of_the_file_is_never_sent_to_the_identity_provider_and_a_non_jw
     assert Issuer.asked == ["aaaaaaaa.bbbbbbbbbb.cccccccccc"]
     with pytest.raises(Unauthorized):  # without an issuer configured, a JWT is just an unknown token
         TokenAuth(parse_tokens(["viewer:file-token-0123"])).authenticate("Bearer aaaaaaaa.bbbbbbbbbb.cccccccccc")
+
+
+def test_staff_operations_take_json_only_and_a_form_only_where_declared():
+    """A form needs no CORS preflight, so a page elsewhere could post one with a staff member's
+    browser: only an operation that declares it (DS's webhook, public) reads a form."""
+    from types import SimpleNamespace
+
+    from marshmallow import Schema, fields
+    from werkzeug.test import EnvironBuilder
+
+    from spc.shared.http import NotJson
+
+    class Body(Schema):
+        dossier_id = fields.Integer(required=True)
+    request = EnvironBuilder(method="POST", data="dossier_id=7",
+                             content_type="application/x-www-form-urlencoded").get_request()
+    staff, webhook = JsonHttp("POST", "/x", role="registrar", body=Body), JsonHttp("POST", "/y", body=Body, form=True)
+    for ep in (staff, webhook):
+        ep.tokens = SimpleNamespace(max_body=1000)
+    with pytest.raises(NotJson):
+        staff._body(request)
+    assert webhook._body(request) == {"dossier_id": 7}
