@@ -71,8 +71,7 @@ class Dossiers:
                              "revision": {"id": d["revision"]}},
                 "usager": {"id": "VXNlci0x", "email": d["email"]},
                 "traitements": list(d["traitements"]),
-                "champs": [{"id": cid, "label": label, "stringValue": value, "value": value}
-                           for cid, (label, value) in d["champs"].items()]}
+                "champs": [_champ(cid, label, value) for cid, (label, value) in d["champs"].items()]}
 
     def page(self, first=100, after=None, updated_since=None, state=None):
         """A DossierConnection: by last change, from `updated_since`, after the cursor."""
@@ -108,6 +107,15 @@ class Dossiers:
         self.messages.append((number, instructeur_id, body))
         return {"errors": None, "message": {"id": b64(f"Commentaire-{len(self.messages)}"), "body": body,
                                             "email": self.instructeurs[instructeur_id]}}
+
+
+def _champ(cid, label, value):
+    """A champ as DS gives it: a text one (`value` a string), or a typed one (`value` a dict with
+    its `__typename`, `stringValue` and typed fields: DateChamp `date`, DepartementChamp
+    `departement {code, name}`, CommuneChamp `commune {code, name}`)."""
+    if isinstance(value, dict):
+        return {"id": cid, "label": label, **value}
+    return {"__typename": "TextChamp", "id": cid, "label": label, "stringValue": value, "value": value}
 
 
 class StandIn:

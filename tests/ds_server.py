@@ -45,8 +45,14 @@ type Revision { id: ID! }
 type DemarcheDescriptor { id: ID! number: Int! revision: Revision! }
 type Profile { id: ID! email: String! }
 type Traitement { id: ID! state: DossierState! emailAgentTraitant: String dateTraitement: ISO8601DateTime! motivation: String }
+scalar ISO8601Date
 interface Champ { id: ID! label: String! stringValue: String }
 type TextChamp implements Champ { id: ID! label: String! stringValue: String value: String }
+type DateChamp implements Champ { id: ID! label: String! stringValue: String date: ISO8601Date }
+type Departement { name: String! code: String! }
+type DepartementChamp implements Champ { id: ID! label: String! stringValue: String departement: Departement }
+type Commune { name: String! code: String! postalCode: String }
+type CommuneChamp implements Champ { id: ID! label: String! stringValue: String commune: Commune departement: Departement }
 type Dossier {
   id: ID!
   number: Int!
@@ -99,7 +105,7 @@ class DsServer:
 
         @champ_interface.type_resolver
         def resolve_champ_type(obj, *_):
-            return "TextChamp"
+            return obj.get("__typename", "TextChamp")
 
         self.schema = make_executable_schema(SDL, query, demarche_type, mutation, champ_interface)
 

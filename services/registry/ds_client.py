@@ -22,7 +22,12 @@ DOSSIER_FIELDS = """
   demarche { number revision { id } }
   usager { email }
   traitements { state emailAgentTraitant dateTraitement }
-  champs { id label stringValue }
+  champs {
+    id label stringValue
+    ... on DateChamp { date }
+    ... on DepartementChamp { departement { code } }
+    ... on CommuneChamp { commune { code } }
+  }
 """
 DOSSIERS = """
 query spcDossiers($demarche: Int!, $first: Int, $after: String, $updatedSince: ISO8601DateTime) {
@@ -145,5 +150,16 @@ def _dossier(node):
                    demarche=int(demarche.get("number") or 0), revision=str((demarche.get("revision") or {}).get("id")),
                    applicant=(node.get("usager") or {}).get("email") or "", decided_by=decided or "",
                    motivation=node.get("motivation") or "",
-                   champs=tuple((c["id"], c.get("label") or "", c.get("stringValue")) for c in node.get("champs") or []),
+                   champs=tuple((c["id"], c.get("label") or "", _value(c)) for c in node.get("champs") or []),
                    id=str(node.get("id") or ""))
+
+
+def _value(champ):
+    """A champ's value as the pact takes it: a date champ's ISO date, a département or commune
+    champ's code (their `stringValue` is text for people: "15 janvier 2027", "35 - Ille-et-Vilaine"),
+    else its `stringValue`."""
+    for typed in (champ.get("date"), (champ.get("departement") or {}).get("code"),
+                  (champ.get("commune") or {}).get("code")):
+        if typed:
+            return str(typed)
+    return champ.get("stringValue")

@@ -61,3 +61,17 @@ def test_at_most_four_hundred_requests_a_minute(ds):
     for _ in range(3):
         client.dossiers(4242)
     assert slept == [pytest.approx(0.15), pytest.approx(0.30)]  # 60 s / 400, queued behind each other
+
+
+def test_typed_champs_give_their_codes_and_iso_dates_not_the_text_for_people(ds):
+    client = DemarchesSimplifiees(ds.token, ds.url, per_minute=60_000)
+    number = ds.submit({
+        "Q2hhbXAtMQ==": ("Début", {"__typename": "DateChamp", "stringValue": "15 janvier 2027", "date": "2027-01-15"}),
+        "Q2hhbXAtMg==": ("Département", {"__typename": "DepartementChamp", "stringValue": "35 - Ille-et-Vilaine",
+                                          "departement": {"code": "35", "name": "Ille-et-Vilaine"}}),
+        "Q2hhbXAtMw==": ("Commune", {"__typename": "CommuneChamp", "stringValue": "Rennes (35000)",
+                                     "commune": {"code": "35238", "name": "Rennes"}}),
+        "Q2hhbXAtNA==": ("Nom", "Les Lutins")})
+    [dossier] = client.dossiers(4242).dossiers
+    assert dossier.number == number and [value for _, _, value in dossier.champs] == [
+        "2027-01-15", "35", "35238", "Les Lutins"]
