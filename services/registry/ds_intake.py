@@ -24,7 +24,8 @@ from .ds_client import DsError
 from .exceptions import AlreadyRegistered, InvalidPact
 
 log = logging.getLogger(__name__)
-SINCE_EVER = "2000-01-01T00:00:00+00:00"  # the démarche's whole history, listed by last change
+SINCE_EVER = "2000-01-01T00:00:00+00:00"
+LEASE_SECONDS = 600  # how long a process that stopped mid-round keeps others from polling  # the démarche's whole history, listed by last change
 NAMESPACE = uuid.UUID("6f1d3c1e-9b7a-5d2e-8f40-3a5b7c9d1e2f")  # uuid5 of a dossier's delivery key
 
 
@@ -182,13 +183,25 @@ def sync_demarche(uow, client, mapping, registries=None, pages=20, since=None):
     since. Returns {outcome: count}. The client's errors (DsUnavailable) stop the round where
     it is: the cursor kept says where the next round starts. `since` (SPC_DS_SINCE): where the
     first round starts (default: the démarche's whole history)."""
-    counts = {}
+    from datetime import timedelta
+    counts, lease = {}, timedelta(seconds=LEASE_SECONDS)
     with uow:
-        cursor = uow.services.cursor(mapping.demarche)
+        cursor = uow.services.cursor(mapping.demarche)  # locked: one process takes the round
+        if not cursor.take(utcnow(), lease):
+            return counts  # another registry process is polling it
         # always with updatedSince: DS then lists by last change, where the cursor resumes
         cursor.updated_since = cursor.updated_since or since or SINCE_EVER
         after, since, deleted_since = cursor.end_cursor, cursor.updated_since, cursor.deleted_since
         uow.commit()
+    try:
+        return _sync(uow, client, mapping, registries, pages, after, since, deleted_since, lease, counts)
+    finally:
+        with uow:
+            uow.services.cursor(mapping.demarche).polling_until = None
+            uow.commit()
+
+
+def _sync(uow, client, mapping, registries, pages, after, since, deleted_since, lease, counts):
     for _ in range(pages):
         page = client.dossiers(mapping.demarche, after=after, updated_since=since)
         for dossier in page.dossiers:
@@ -197,7 +210,8 @@ def sync_demarche(uow, client, mapping, registries=None, pages=20, since=None):
         if page.end_cursor:
             after = page.end_cursor
             with uow:
-                uow.services.cursor(mapping.demarche).end_cursor = after
+                cursor = uow.services.cursor(mapping.demarche)
+                cursor.end_cursor, cursor.polling_until = after, utcnow() + lease  # still at it
                 uow.commit()
         if not page.has_next:
             break

@@ -100,6 +100,7 @@ ds_cursors = Table(
     Column("end_cursor", String(500), nullable=True),
     Column("updated_since", String(40), nullable=True),
     Column("deleted_since", String(40), nullable=True),
+    Column("polling_until", DateTime, nullable=True),  # a registry process is polling it, until then
 )
 
 _mapper_registry = registry()

@@ -145,3 +145,24 @@ def test_a_message_to_the_applicant_is_claimed_by_one_process_and_a_refused_one_
     assert ds_intake.tell_applicants(uow, Client(), "i") == 1 and sent == ["RG9zc2llci08"]
     assert uow.services.dossier(7).notified_status != "suspended"  # refused: told next round
     assert ds_intake.tell_applicants(uow, Client(), "i") == 0 and sent == ["RG9zc2llci08"]
+
+
+def test_one_registry_process_polls_a_demarche_at_a_time_and_a_stopped_one_lapses():
+    from datetime import timedelta
+    from spc.services.registry.ds_client import Page
+    from spc.shared.clock import utcnow
+    uow, m, asked = _intake(), mapping(), []
+
+    class Client:
+        def dossiers(self, demarche, after=None, updated_since=None):
+            asked.append(after)
+            return Page([], False, None)
+
+        def deleted_dossiers(self, demarche, deleted_since=None):
+            return []
+    cursor = uow.services.cursor(4242)
+    cursor.polling_until = utcnow() + timedelta(minutes=5)  # another process polls it now
+    assert ds_intake.sync_demarche(uow, Client(), m) == {} and asked == []
+    cursor.polling_until = utcnow() - timedelta(seconds=1)  # it stopped: its lease lapsed
+    assert ds_intake.sync_demarche(uow, Client(), m) == {} and asked == [None]
+    assert cursor.polling_until is None  # released at the round's end

@@ -196,3 +196,11 @@ class SyncCursor:
     def __init__(self, demarche, end_cursor=None, updated_since=None, deleted_since=None):
         self.demarche, self.end_cursor = demarche, end_cursor
         self.updated_since, self.deleted_since = updated_since, deleted_since
+        self.polling_until = None  # a registry process polls the démarche until then (a lease)
+
+    def take(self, now, lease):
+        """One process polls a démarche at a time: the lease, unless another holds it still."""
+        if self.polling_until is not None and self.polling_until > now:
+            return False
+        self.polling_until = now + lease
+        return True

@@ -35,6 +35,7 @@ def upgrade():
         sa.Column("end_cursor", sa.String(length=500), nullable=True),
         sa.Column("updated_since", sa.String(length=40), nullable=True),
         sa.Column("deleted_since", sa.String(length=40), nullable=True),
+        sa.Column("polling_until", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("demarche"),
     )
 
