@@ -3,7 +3,8 @@ text, governance, signatories, term) and unique valid SIRENs."""
 import itertools
 from datetime import date, timedelta
 
-from spc.services.registry.domain.pact import Pact, luhn_valid
+from spc.services.registry.domain.pact import Pact
+from spc.shared.identifiers import luhn_valid
 from spc.shared.events import PRINCIPLES
 
 TEXTS = {

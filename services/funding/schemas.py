@@ -1,10 +1,10 @@
 """Funding's HTTP bodies and answers. Money is whole cents: fractions and strings are refused."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.identifiers import SIREN, SIRET
 from spc.shared.lists import ListShape
 from spc.shared.staff import ActionOut
 
-from .domain.funder import SIREN, SIRET
 from .domain.model import TRANCHE_STATUSES
 
 # An https:// URL, or a reference that does not begin like a URL (`name:`): what a public page may

@@ -7,18 +7,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from spc.shared.geography import geography
-
-LA_POSTE = "356000000"  # its SIRETs follow another rule (digits summing to a multiple of 5)
-
-
-def luhn_completed(digits):
-    """`digits` with the check digit that makes the whole pass the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (1 if i % 2 else 2)  # the check digit will take position 0
-        total += d - 9 if d > 9 else d
-    return digits + str((10 - total % 10) % 10)
-
+from spc.shared.identifiers import LA_POSTE, luhn_completed
 
 def _sirens():
     return (st.text("0123456789", min_size=8, max_size=8).map(luhn_completed)

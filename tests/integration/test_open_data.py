@@ -14,7 +14,7 @@ from spc.fleet import spec
 from spc.opendata.grants import SCHEMA_PATH
 from spc.services.funding import handlers as funding
 from spc.services.funding.domain import commands as funding_commands
-from spc.services.funding.domain.funder import luhn_valid
+from spc.shared.identifiers import luhn_valid
 from spc.services.registry import handlers as registry
 from spc.services.registry.domain import commands as registry_commands
 from spc.shared.clock import utcnow

@@ -264,3 +264,12 @@ def test_an_identity_registered_under_older_rules_does_not_block_amendments(uow)
     assert handlers.get_service(uow, "s-old")["territories"]["departments"] == ["35", "56"]
     with pytest.raises(InvalidRequest):  # a new problem still refuses the amendment
         amend(uow, "s-old", territories={"communes": ["99999"]})
+
+
+def test_siren_and_siret_are_one_rule_for_every_service():
+    from spc.shared.identifiers import luhn_completed, siren_problem, siret_problem
+    assert luhn_completed("73282932") == "732829320" and siren_problem("732829320") is None
+    assert siren_problem("732829321") == "fails the Luhn check (a digit is wrong)"
+    assert siren_problem("356000000") is None and siret_problem("35600000000048") is None  # La Poste's
+    assert siret_problem(luhn_completed("7328293200001")) is None
+    assert siret_problem("73282932100010").startswith("its first 9 digits are not a SIREN")

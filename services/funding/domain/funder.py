@@ -1,41 +1,11 @@
 """Who funds a programme: a public body named with its SIRET (an establishment, 14 digits) or its
 SIREN (the body, 9 digits), both checked with the Luhn key as INSEE issues them."""
-import re
 from dataclasses import asdict, dataclass
 from typing import Optional
 
+from spc.shared.identifiers import siren_problem, siret_problem
+
 from ..exceptions import InvalidFunder
-
-SIRET, SIREN = re.compile(r"^[0-9]{14}$"), re.compile(r"^[0-9]{9}$")
-LA_POSTE = "356000000"  # its establishments' SIRETs (but its head office's) have their digits sum to a multiple of 5
-
-
-def luhn_valid(digits):
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def siren_problem(siren):
-    """Why `siren` is no SIREN (None when it is one)."""
-    if not SIREN.fullmatch(siren):
-        return "must be 9 digits"
-    if siren == "000000000":
-        return "000000000 is not a SIREN"
-    return None if siren == LA_POSTE or luhn_valid(siren) else "fails the Luhn check (a digit is wrong)"
-
-
-def siret_problem(siret):
-    """Why `siret` is no SIRET (None when it is one): 14 digits, a valid SIREN first, Luhn."""
-    if not SIRET.fullmatch(siret):
-        return "must be 14 digits"
-    if siren_problem(siret[:9]):
-        return f"its first 9 digits are not a SIREN ({siren_problem(siret[:9])})"
-    if luhn_valid(siret) or (siret[:9] == LA_POSTE and sum(map(int, siret)) % 5 == 0):
-        return None
-    return "fails the Luhn check (a digit is wrong)"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import date
 
 from spc.shared.events import PRINCIPLES
 from spc.shared.geography import geography
+from spc.shared.identifiers import siren_problem
 
 LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "company",
                "public_body", "informal_collective")
@@ -31,29 +32,6 @@ RNA = re.compile(r"^W[0-9]{9}$")
 # no @, control character or space on either side (written out: \s differs between Python and
 # the JSON Schema regexes openapi.yaml readers use)
 EMAIL = re.compile(r"^[^@\x00-\x20\x7f-\xa0]+@[^@\x00-\x20\x7f-\xa0]+\.[^@\x00-\x20\x7f-\xa0]+$")
-LA_POSTE = "356000000"  # its establishments' SIRETs follow another rule; the SIREN is accepted as is
-
-
-def luhn_valid(digits):
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def siren_problem(siren):
-    """Why a SIREN is not valid (None when it is): 9 digits, not all zeros, Luhn (La Poste's
-    356000000 excepted)."""
-    if not SIREN.fullmatch(siren or ""):
-        return "must be 9 digits"
-    if siren == "000000000":
-        return "000000000 is not a SIREN"
-    if siren != LA_POSTE and not luhn_valid(siren):
-        return "fails the Luhn check (a digit is wrong)"
-    return None
 
 
 def siren_valid(siren):
