@@ -72,11 +72,12 @@ def to_bytes(event):
     return json.dumps(to_dict(event), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _first_error(messages, prefix=""):
+def first_error(messages, prefix=""):
+    """The first of marshmallow's messages, with its dotted path (`payload.territories.0`)."""
     key, value = next(iter(messages.items()))
     path = f"{prefix}{key}"
     if isinstance(value, dict):
-        return _first_error(value, path + ".")
+        return first_error(value, path + ".")
     return path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
@@ -127,7 +128,7 @@ def parse(raw, routing_key=None, accepted_types=None):
     try:
         env = _ENVELOPE.load(doc)
     except ValidationError as exc:
-        path, msg = _first_error(explain(EnvelopeSchema, exc.messages))
+        path, msg = first_error(explain(EnvelopeSchema, exc.messages))
         raise Rejection(f"schema_error:{path}", msg) from None
     etype, version = env["event_type"], env["schema_version"]
     if routing_key is not None and routing_key != etype:
@@ -144,7 +145,7 @@ def parse(raw, routing_key=None, accepted_types=None):
     try:
         payload = schema.load(env["payload"])
     except ValidationError as exc:
-        path, msg = _first_error(explain(schema, exc.messages))
+        path, msg = first_error(explain(schema, exc.messages))
         raise Rejection(f"schema_error:payload.{path}", msg) from None
     return Event(etype, payload, env["producer"], version, str(env["event_id"]),
                  env["occurred_at"], env["correlation_id"], env["actor"])

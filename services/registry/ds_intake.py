@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from spc.shared.clock import utcnow
+from spc.shared.envelope import first_error
 from spc.shared.errors import DomainError
+from spc.shared.explain import explain
 
 from .domain import identity
 from .domain.dossiers import (APPROVE, CLOSE, SUBMIT, WITHDRAW, DossierLink, MalformedDossier, action)
@@ -48,7 +50,7 @@ def pact_of(dossier, mapping):
     try:
         loaded = RegisterServiceIn().load(body)
     except ValidationError as exc:
-        field, message = _first(exc.messages)
+        field, message = first_error(explain(RegisterServiceIn, exc.messages))
         raise MalformedDossier(mapping.champ_of(dossier, field), f"{field}: {message}") from None
     pact = Pact.from_dict(loaded)
     problems = pact.problems(utcnow().date())
@@ -56,16 +58,6 @@ def pact_of(dossier, mapping):
         field = sorted(problems)[0]
         raise MalformedDossier(mapping.champ_of(dossier, field), f"{field}: {problems[field]}")
     return pact
-
-
-def _first(messages, path=()):
-    """The first of marshmallow's messages, with its dotted path (`governance.bodies.0.name`)."""
-    if isinstance(messages, dict):
-        key = sorted(messages, key=str)[0]
-        return _first(messages[key], path + (str(key),))
-    if isinstance(messages, list) and messages and isinstance(messages[0], (dict, list)):
-        return _first(messages[0], path)
-    return ".".join(path), str(messages[0] if isinstance(messages, list) and messages else messages)
 
 
 def apply_dossier(uow, dossier, mapping, registries=None, deleted=False):
