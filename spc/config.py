@@ -127,7 +127,8 @@ class Settings:
             return None
         mappings, secret = self.environ.get("SPC_DS_MAPPINGS"), self.environ.get("SPC_DS_WEBHOOK_SECRET") or ""
         if not mappings or not os.path.isdir(mappings):
-            raise ConfigError(f"SPC_DS_MAPPINGS must name a folder of <démarche>.toml mapping files (got {mappings!r})")
+            raise ConfigError("SPC_DS_MAPPINGS must name a folder of <démarche>.toml mapping files "
+                              + (f"(got {mappings!r}, not a folder)" if mappings else "(not set)"))
         if len(secret) < 32:
             raise ConfigError("SPC_DS_WEBHOOK_SECRET must be at least 32 characters (the webhook's URL carries it)")
         from spc.services.registry.demarches import load_mappings

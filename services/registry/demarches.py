@@ -16,6 +16,8 @@ def load_mappings(directory):
     mappings = {}
     for path in sorted(Path(directory).glob("*.toml")):
         mapping = Mapping.from_toml(path.read_text(encoding="utf-8"), str(path))
+        if path.stem.isdigit() and int(path.stem) != mapping.demarche:
+            raise ValueError(f"{path}: maps démarche {mapping.demarche}; name it {mapping.demarche}.toml")
         if mapping.demarche in mappings:
             raise ValueError(f"{path}: démarche {mapping.demarche} is mapped twice")
         mappings[mapping.demarche] = mapping

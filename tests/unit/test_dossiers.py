@@ -166,3 +166,14 @@ def test_one_registry_process_polls_a_demarche_at_a_time_and_a_stopped_one_lapse
     cursor.polling_until = utcnow() - timedelta(seconds=1)  # it stopped: its lease lapsed
     assert ds_intake.sync_demarche(uow, Client(), m) == {} and asked == [None]
     assert cursor.polling_until is None  # released at the round's end
+
+
+def test_a_mapping_that_names_no_part_of_a_pact_or_the_wrong_demarche_is_refused(tmp_path):
+    from spc.services.registry.demarches import load_mappings
+    with pytest.raises(ValueError, match="contact_mail is no part of a pact"):
+        Mapping.from_toml('demarche = 1\n[revisions."r"]\ncontact_mail = "c"', "x.toml")
+    with pytest.raises(ValueError, match="commitments.kindness is no part of a pact"):
+        Mapping.from_toml('demarche = 1\n[revisions."r"]\n"commitments.kindness" = "c"', "x.toml")
+    (tmp_path / "4243.toml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ValueError, match="maps démarche 4242; name it 4242.toml"):
+        load_mappings(tmp_path)

@@ -89,6 +89,10 @@ class Mapping:
             bad = [p for p, c in revisions[revision].items() if not isinstance(c, str) or not c]
             if bad:
                 raise ValueError(f"{source}: revision {revision}: {bad[0]} must name a champ id")
+            unknown = [p for p in revisions[revision] if not _pact_part(p)]
+            if unknown:
+                raise ValueError(f"{source}: revision {revision}: {unknown[0]} is no part of a pact "
+                                 "(POST /services' fields, or commitments.<principle>)")
         return cls(doc["demarche"], revisions)
 
     def pact_body(self, dossier):
@@ -126,6 +130,17 @@ class Mapping:
         path = min(related, key=lambda p: (p != pact_field, -len(os.path.commonprefix([p, pact_field]))))
         found = dossier.champ(paths[path])
         return f"champ {paths[path]}" + (f" ({found[0]})" if found else "")
+
+
+def _pact_part(path):
+    """Whether a mapped path names a part of a pact (its first part a field of the pact;
+    `commitments.<principle>` a principle)."""
+    from spc.shared.events import PRINCIPLES
+    from .pact import Pact
+    top, _, rest = path.partition(".")
+    if top == "commitments":
+        return rest in PRINCIPLES
+    return top in Pact.__dataclass_fields__
 
 
 def _flatten(table, prefix=""):
