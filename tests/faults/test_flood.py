@@ -5,7 +5,13 @@ published before a handful of violations. Each violation must suspend its servic
 funding and distribution while the report backlog still stands (it overtook the backlog: it
 travels on its own queue, with workers of its own, in every service on its path), and then the
 backlog must drain with nothing lost. The latency is printed here, never asserted: the figure,
-against its baseline, is `bench/`'s (bench/README.md)."""
+against its baseline, is `bench/`'s (bench/README.md).
+
+The flood is sized for the broker, not for SPC: right after a burst, RabbitMQ's quorum-queue log
+(one per node) is busy settling it, and a message published then may wait seconds in the broker
+before any consumer sees it (seen on CI, 2 cores: 7-9 s for the first violation, audit's confirm
+included; the next ones under a second). The backlog must outlast that stall, or the test proves
+nothing."""
 import json
 import random
 import time
@@ -19,7 +25,7 @@ from tests.faults import story
 from tests.faults.ledger import Ledger
 from tests.support import Fleet, envelope, wait_for
 
-REPORTS, COUNTERS, VIOLATIONS = 15000, 1000, 5
+REPORTS, COUNTERS, VIOLATIONS = 30000, 1000, 5
 
 
 def _flood(amqp_uri, sids):
@@ -34,6 +40,11 @@ def _flood(amqp_uri, sids):
     publish_confirmed(amqp_uri, "spc.inbound", [e["event_type"] for e in events],
                       [json.dumps(e).encode() for e in events])
     return [(e["event_id"], e["event_type"]) for e in events]
+
+
+def _reports_applied(ledger):
+    with ledger.engines["audit"].connect() as conn:
+        return conn.execute(select(func.count()).select_from(audit_orm.reports)).scalar()
 
 
 def _suspended_everywhere(api, sid):
@@ -55,18 +66,17 @@ def test_violations_overtake_a_flood_of_reports_and_counter_events_then_the_back
             story.funded(api, sid, tranches=1)
             wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
         inbound += _flood(amqp_uri, sids)
-        latencies = []
+        latencies, applied = [], []
         for sid in sids:
             started = time.monotonic()
             inbound.append(story.violation(amqp_uri, sid))
             wait_for(f"{sid} suspended everywhere", lambda: _suspended_everywhere(api, sid),
                      timeout=120, interval=0.01)
             latencies.append(time.monotonic() - started)
-        with ledger.engines["audit"].connect() as conn:
-            reports_applied = conn.execute(select(func.count()).select_from(audit_orm.reports)).scalar()
+            applied.append(_reports_applied(ledger))
         print(f"violation -> suspended everywhere, under the flood: {[round(x * 1000) for x in latencies]} ms; "
-              f"reports applied by then: {reports_applied} of {REPORTS}")
-        assert reports_applied < REPORTS, "the backlog drained first: the flood was too small to prove anything"
+              f"reports applied at each suspension: {applied} of {REPORTS}")
+        assert applied[-1] < REPORTS, "the backlog drained first: the flood was too small to prove anything"
         summary = ledger.check(inbound, timeout=600)
         assert summary["lost"] == 0
         with ledger.engines["audit"].connect() as conn:
