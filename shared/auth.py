@@ -26,6 +26,12 @@ class Actor:
         return f"{base} {self.subject}"[:200] if self.subject else base
 
     @property
+    def person(self):
+        """Who acts, whatever the token: the OIDC subject, else the token's label (else its role).
+        Two-person rules compare this: one person's two tokens are still one person."""
+        return self.subject or self.label or self.role
+
+    @property
     def scoped(self):
         return self.role in SCOPED_ROLES
 

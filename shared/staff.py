@@ -15,7 +15,8 @@ from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table
 from .clock import to_db, to_wire, utcnow
 
 # the payload fields that name what an event is about: its history is looked up by these ids
-SUBJECT_FIELDS = ("service_id", "programme_id", "grant_id", "tranche_id", "finding_id", "amendment_id")
+SUBJECT_FIELDS = ("service_id", "programme_id", "grant_id", "tranche_id", "finding_id", "amendment_id",
+                  "approval_id", "target_id")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -54,7 +55,7 @@ class ActionOut(Schema):
 
 
 def subjects(payload):
-    return [payload[f] for f in SUBJECT_FIELDS if isinstance(payload.get(f), str)]
+    return list(dict.fromkeys(payload[f] for f in SUBJECT_FIELDS if isinstance(payload.get(f), str)))
 
 
 def fingerprint(method, path, body):

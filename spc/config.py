@@ -172,6 +172,21 @@ class Settings:
                               "fact still waiting for its service would be applied twice")
         return policy
 
+    @property
+    def dual_control(self):
+        """Which amounts of money need two people (funding): SPC_DUAL_CONTROL_CENTS (unset or `off`:
+        none; 0: every amount; N: above N cents), a request waiting SPC_DUAL_CONTROL_EXPIRY_SECONDS
+        (a week by default) for its approval."""
+        from spc.services.funding.domain.approvals import WEEK, DualControl
+        raw = (self.environ.get("SPC_DUAL_CONTROL_CENTS") or "off").strip().lower()
+        expiry = self.seconds("SPC_DUAL_CONTROL_EXPIRY_SECONDS", WEEK)
+        if raw in ("off", "none", ""):
+            return DualControl(None, expiry)
+        threshold = _integer(self.environ, "SPC_DUAL_CONTROL_CENTS", None)
+        if threshold < 0:
+            raise ConfigError(f"SPC_DUAL_CONTROL_CENTS must be 0 or more cents, or off (got {threshold})")
+        return DualControl(threshold, expiry)
+
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
         return spec(service).open(url or database_url(service, self.environ), migrate)
@@ -201,6 +216,7 @@ class Settings:
             "IDENTITY_TIMEOUT": self.seconds("SPC_IDENTITY_TIMEOUT", 5),
             "DS": self.demarches_simplifiees,
             "DS_POLL_SECONDS": self.seconds("SPC_DS_POLL_SECONDS", 300),
+            "DUAL_CONTROL": self.dual_control,
             "ENV": self.environ,
         }
 

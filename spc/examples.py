@@ -9,6 +9,8 @@ EXAMPLE_IDS = {
     "service_id": SID,
     "programme_id": "0f9e3f7c-5d55-4a1a-9d0e-4b8a6e2f7a10",
     "tranche_id": "6b1d0c4e-2f0a-4d7b-8f38-1e5f0a9c3d21",
+    "grant_id": "9a4c6e1b-3d2f-4b8a-9c7e-5f1d0a2b3c44",
+    "approval_id": "e5b8d2a1-6c4f-4e9b-8a3d-2c1f7e0b9d55",
     "finding_id": "c2a7e9d4-8b3f-4e61-a5d2-7f0b9e1c4a32",
     "amendment_id": "3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71",
     "counter_id": "FS-35-0042",  # as in counter.upserted's example (asyncapi.yaml)
@@ -66,6 +68,14 @@ BODIES = {
     ("funding", "release_tranche"): {  # the first tranche falls due on 2027-01-15: early, with its reason
         "evidence": "https://petitspas.example.org/documents/pv-ouverture-2026-12.pdf",
         "reason": "La crèche a ouvert le 1er décembre 2026 : le premier versement couvre les salaires de décembre."},
+    ("funding", "revoke_grant"): {"reason": "La crèche a fermé le 30 juin 2027 (délibération n° 2027-112)."},
+    ("funding", "raise_budget"): {"budget_cents": 60_000_000,
+                                  "reason": "Décision modificative n° 2 du conseil municipal du 14 mars 2027."},
+    ("funding", "request_approval"): {
+        "action": "release", "target_id": EXAMPLE_IDS["tranche_id"],
+        "reason": "Jalon « ouverture » atteint : procès-verbal du conseil d'administration joint.",
+        "evidence": "https://petitspas.example.org/documents/pv-ouverture-2026-12.pdf"},
+    ("funding", "reject"): {"reason": "Le procès-verbal joint n'est pas signé."},
     ("audit", "record_finding"): {
         "service_id": SID, "principle": "no_ad_monetisation", "severity": "major",
         "summary": "Advertising sold on the parents' portal", "reported_by": "inspection-35",

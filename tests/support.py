@@ -184,8 +184,8 @@ class Fleet:
         import os
         self.ports = reserve_ports(list(db_urls))  # held while the fleet lives: no other fleet gets them
         self.log_dir = log_dir
-        self.env = dict(os.environ, AMQP_URI=amqp_uri, SPC_ADMIN_TOKENS=TOKENS_ENV,
-                        SPC_BIND="127.0.0.1", SPC_DATA_DIR=str(log_dir), **(env or {}))
+        self.env = {**os.environ, "AMQP_URI": amqp_uri, "SPC_ADMIN_TOKENS": TOKENS_ENV, "SPC_BIND": "127.0.0.1",
+                    "SPC_DATA_DIR": str(log_dir), **(env or {})}
         self.env.pop("SPC_FAILPOINTS", None)
         for name, url in db_urls.items():
             self.env[f"{name.upper()}_PORT"] = str(self.ports[name])

@@ -10,6 +10,14 @@ class TrancheNotFound(NotFound):
     """No tranche has this id."""
 
 
+class GrantNotFound(NotFound):
+    """No grant has this id."""
+
+
+class ApprovalNotFound(NotFound):
+    """No request for approval has this id."""
+
+
 class InvalidAmount(InvalidRequest):
     """A budget or an amount must be a positive integer number of cents; a grant needs a tranche."""
 
@@ -53,3 +61,34 @@ class FundingFrozen(Conflict):
 class TrancheCancelled(Conflict):
     """The tranche was cancelled when the service was revoked."""
     code = "tranche_cancelled"
+
+
+class NothingToRevoke(Conflict):
+    """Every tranche of the grant was released or cancelled already: nothing is left to revoke."""
+    code = "nothing_to_revoke"
+
+
+class DualControlRequired(Conflict):
+    """The amount is above SPC_DUAL_CONTROL_CENTS: one funding officer requests it
+    (`POST /approvals`), another approves it (`POST /approvals/{id}/approve`)."""
+    code = "dual_control_required"
+
+
+class ApprovalPending(Conflict):
+    """A request for the same change is already waiting for its approval (`details.approval_id`)."""
+    code = "approval_pending"
+
+
+class SameApprover(Conflict):
+    """The approval must come from another person than the request's (token label or OIDC subject)."""
+    code = "same_approver"
+
+
+class ApprovalNotPending(Conflict):
+    """The request was approved, rejected or expired already: it is answered once."""
+    code = "approval_not_pending"
+
+
+class ApprovalExpired(Conflict):
+    """The request waited longer than SPC_DUAL_CONTROL_EXPIRY_SECONDS: make a new one."""
+    code = "approval_expired"

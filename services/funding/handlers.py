@@ -6,9 +6,15 @@ from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 from spc.shared.lists import whole
 
+from sqlalchemy.exc import IntegrityError
+
 from .domain import commands
+from .domain.approvals import BUDGET_RAISE, RELEASE, REVOCATION, ApprovalRequest, DualControl
 from .domain.funder import Funder
 from .domain.model import TRANCHE_STATUSES, Programme
+from .exceptions import ApprovalPending, DualControlRequired
+
+OFF = DualControl()  # no amount needs two people (SPC_DUAL_CONTROL_CENTS unset)
 
 
 def _id():
@@ -42,18 +48,169 @@ def _award_grant(uow, cmd):
         return grant_view(grant, uow.staff_log.history([grant.id]))
 
 
-def release_tranche(uow, cmd: commands.ReleaseTranche, now=None):
+def release_tranche(uow, cmd: commands.ReleaseTranche, dual=OFF, now=None):
     """Release a tranche: the payment order, published once per tranche, ever; before its due
-    date only with a reason. `now` (UTC, naive) is the wall clock unless a test gives one."""
+    date only with a reason; above the dual-control amount, only through an approval.
+    `now` (UTC, naive) is the wall clock unless a test gives one."""
     with uow:
         service_id = uow.funding.service_of_tranche(cmd.tranche_id)
         account = uow.funding.account(service_id, for_update=True)
         now = now or utcnow()
-        tranche = account.release(cmd.tranche_id, cmd.actor, now, cmd.evidence, cmd.reason)
-        (order,) = uow.collect_new_events()  # the payment order, kept with its event's id
-        uow.funding.record_payment_order(tranche, order.event_id, now)
+        _single_step(dual, account.releasable(cmd.tranche_id, now, cmd.reason).amount_cents)
+        tranche = _release(uow, account, cmd.tranche_id, cmd.actor, now, cmd.evidence, cmd.reason)
         uow.commit()
         return tranche_view(tranche, uow.staff_log.history([tranche.id])[tranche.id])
+
+
+def _release(uow, account, tranche_id, actor, now, evidence, reason, approved_by=None):
+    tranche = account.release(tranche_id, actor, now, evidence, reason, approved_by)
+    (order,) = [e for e in uow.collect_new_events() if e.event_type == "funding.tranche_released"]
+    uow.funding.record_payment_order(tranche, order.event_id, now)  # kept with its event's id
+    return tranche
+
+
+def _single_step(dual, amount_cents):
+    if dual.required(amount_cents):
+        raise DualControlRequired(
+            f"{amount_cents} cents is above the amount one person may order ({dual.threshold_cents}): request "
+            "it (POST /approvals) for another funding officer to approve", dual.details(amount_cents))
+
+
+def revoke_grant(uow, cmd: commands.RevokeGrant, dual=OFF):
+    """Cancel what a grant still had to pay and give it back to its programme (what it paid
+    stays paid); above the dual-control amount, only through an approval."""
+    with uow:
+        service_id, programme_id = uow.funding.grant_parties(cmd.grant_id)
+        programme = uow.funding.programme(programme_id, for_update=True)  # programme, then account
+        account = uow.funding.account(service_id, for_update=True)
+        _single_step(dual, sum(t.amount_cents for t in account.revocable(cmd.grant_id)[1]))
+        grant = _revoke(account, programme, cmd.grant_id, cmd.actor, cmd.reason)
+        uow.commit()
+        return grant_view(grant, uow.staff_log.history([grant.id]))
+
+
+def _revoke(account, programme, grant_id, actor, reason, approved_by=None):
+    grant = account.revoke_grant(grant_id, actor, reason, approved_by)
+    for programme_id, cents in account.pull_returns().items():
+        if programme_id != programme.id:
+            raise RuntimeError(f"grant {grant_id} gives back to {programme_id}, not to its programme {programme.id}")
+        programme.give_back(cents)
+    return grant
+
+
+def raise_budget(uow, cmd: commands.RaiseBudget, dual=OFF):
+    """Raise a programme's budget envelope; above the dual-control amount (the raise), only
+    through an approval."""
+    with uow:
+        programme = uow.funding.programme(cmd.programme_id, for_update=True)
+        _single_step(dual, programme.raise_of(cmd.budget_cents))
+        programme.raise_budget(cmd.budget_cents, cmd.actor, cmd.reason)
+        uow.commit()
+        return _programme_answer(uow, programme)
+
+
+# -- two people for money (domain/approvals.py) ----------------------------------------------------
+# Locks are taken in one order everywhere: the programme, then the service's account, then the
+# request (a standing that voids a service's requests takes them in that order too).
+
+def request_approval(uow, cmd: commands.RequestApproval, dual=OFF, now=None):
+    """A change of money asked by one funding officer, checked now as it would be carried out
+    (a tranche already released, a frozen service, nothing left to revoke... are refused here),
+    waiting for another's approval. One pending request per tranche, grant or programme."""
+    now = now or utcnow()
+    with uow:
+        programme_id, service_id, amount = _lock_target(uow, cmd.action, cmd.target_id, now, cmd.reason,
+                                                        cmd.budget_cents)
+        waiting = uow.funding.pending_approval_of(cmd.target_id)
+        if waiting is not None and not uow.funding.approval(waiting, for_update=True).expire(now):
+            raise ApprovalPending("a request for this change is already waiting for its approval",
+                                  {"approval_id": waiting})
+        uow.flush()  # an expired request leaves the pending slot first
+        request = ApprovalRequest.open(
+            _id(), cmd.action, cmd.target_id, programme_id, service_id, amount, cmd.actor, cmd.person, now,
+            dual.expiry_seconds, cmd.reason, cmd.evidence if cmd.action == RELEASE else None,
+            cmd.budget_cents if cmd.action == BUDGET_RAISE else None)
+        uow.funding.add(request)
+        try:
+            uow.commit()
+        except IntegrityError:  # another request for it committed a moment ago (the partial unique index)
+            raise ApprovalPending("a request for this change is already waiting for its approval",
+                                  {"target_id": cmd.target_id}) from None
+        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+
+
+def _lock_target(uow, action, target_id, now, reason, budget_cents):
+    """Lock what the action changes and check it may change: (programme id, service id, amount)."""
+    if action == RELEASE:
+        service_id = uow.funding.service_of_tranche(target_id)
+        programme_id = uow.funding.programme_of_tranche(target_id)
+        account = uow.funding.account(service_id, for_update=True)
+        return programme_id, service_id, account.releasable(target_id, now, reason).amount_cents
+    if action == REVOCATION:
+        service_id, programme_id = uow.funding.grant_parties(target_id)
+        uow.funding.programme(programme_id, for_update=True)
+        account = uow.funding.account(service_id, for_update=True)
+        return programme_id, service_id, sum(t.amount_cents for t in account.revocable(target_id)[1])
+    programme = uow.funding.programme(target_id, for_update=True)
+    return programme.id, None, programme.raise_of(budget_cents)
+
+
+def approve(uow, cmd: commands.DecideApproval, now=None):
+    """Another person approves: the change is carried out now, both people named in its event
+    (`funding.tranche_released`: the payment order, once). It fails, and the request waits, if
+    the change may no longer be made (frozen, released, nothing left to revoke...)."""
+    now = now or utcnow()
+    with uow:
+        seen = uow.funding.approval(cmd.approval_id)
+        programme = (uow.funding.programme(seen.programme_id, for_update=True)
+                     if seen.action in (REVOCATION, BUDGET_RAISE) else None)
+        account = uow.funding.account(seen.service_id, for_update=True) if seen.service_id else None
+        request = uow.funding.approval(cmd.approval_id, for_update=True)
+        request.approve(cmd.actor, cmd.person, now)
+        if request.action == RELEASE:
+            _release(uow, account, request.target_id, request.requested_by, now, request.evidence, request.reason,
+                     approved_by=cmd.actor)
+        elif request.action == REVOCATION:
+            _revoke(account, programme, request.target_id, request.requested_by, request.reason,
+                    approved_by=cmd.actor)
+        else:
+            programme.raise_budget(request.budget_cents, request.requested_by, request.reason, approved_by=cmd.actor)
+        uow.commit()
+        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+
+
+def reject(uow, cmd: commands.DecideApproval, now=None):
+    """Any funding officer may turn a request down (its requester too: a withdrawal), with a reason."""
+    with uow:
+        request = uow.funding.approval(cmd.approval_id, for_update=True)
+        request.reject(cmd.actor, now or utcnow(), cmd.reason)
+        uow.commit()
+        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+
+
+def expire_approvals(uow, now=None):
+    """Requests left unanswered past their time: expired (`funding.<action>_expired`). Returns how many."""
+    now = now or utcnow()
+    with uow:
+        expired = [r for r in uow.funding.pending_approvals(expired_at=now) if r.expire(now)]
+        uow.commit()
+        return len(expired)
+
+
+def list_approvals(uow, status=None):
+    with uow:
+        return whole([approval_view(r) for r in uow.funding.approvals(status)])
+
+
+def get_approval(uow, approval_id):
+    with uow:
+        request = uow.funding.approval(approval_id)
+        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+
+
+def approval_view(request, history=None):
+    return {**({"history": history} if history is not None else {}),
+            "id": request.id, "action": request.action, **request.wire()}
 
 
 def on_service_standing(uow, event):
@@ -63,10 +220,15 @@ def on_service_standing(uow, event):
     # programmes before the account, as a grant locks them: a revocation gives back to them
     locked = uow.funding.programmes_of_service(p["service_id"], for_update=True) if p["status"] == "revoked" else {}
     account = uow.funding.account(p["service_id"], for_update=True, create=True)
-    account.apply_standing(p["status"], p["version"], p.get("reason"), to_db(event.occurred_at))
+    applied = account.apply_standing(p["status"], p["version"], p.get("reason"), to_db(event.occurred_at))
     for programme_id, cents in account.pull_returns().items():
         programme = locked.get(programme_id) or uow.funding.programme(programme_id, for_update=True)
         programme.give_back(cents)
+    if applied and (account.frozen or account.status == "revoked"):
+        # what a pending request rests on changed: it is turned down, never approved later
+        for request in uow.funding.pending_approvals(service_id=p["service_id"]):
+            request.void(utcnow(), f"the service is {account.status} (registry version {p['version']}"
+                                   f"{': ' + p['reason'] if p.get('reason') else ''})")
 
 
 EVENT_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
@@ -120,7 +282,7 @@ def tranche_view(t, history=None):
     return {**({"history": history} if history is not None else {}),
             "id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
             "due_date": t.due_date.isoformat(), "milestone": t.milestone, "status": t.status,
-            "released_by": t.released_by, "released_at": to_wire(t.released_at),
+            "released_by": t.released_by, "approved_by": t.approved_by, "released_at": to_wire(t.released_at),
             "release_evidence": t.release_evidence, "release_reason": t.release_reason}
 
 

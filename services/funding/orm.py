@@ -1,11 +1,12 @@
 """Funding's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
-from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Integer, MetaData, String,
+from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
                         Table, Text)
 from sqlalchemy.orm import registry, relationship
 
 from spc.shared.outbox import define_messaging_tables
 from spc.shared.staff import define_staff_tables
 
+from .domain.approvals import ApprovalRequest
 from .domain.model import FundingAccount, Grant, Programme, Tranche
 
 metadata = MetaData()
@@ -52,6 +53,7 @@ tranches = Table(
     Column("released_at", DateTime, nullable=True),
     Column("release_evidence", String(500), nullable=True),  # (0003)
     Column("release_reason", Text, nullable=True),
+    Column("approved_by", String(300), nullable=True),  # the second person (0006)
 )
 # One row per payment order, ever: the database itself refuses a second release of a tranche.
 payment_orders = Table(
@@ -61,6 +63,31 @@ payment_orders = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("released_at", DateTime, nullable=False),
 )
+
+# Changes of money waiting for a second person (0006; domain/approvals.py): at most one pending
+# per target, which the database itself holds to (a partial unique index).
+approval_requests = Table(
+    "approval_requests", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("action", String(30), nullable=False),
+    Column("target_id", String(64), nullable=False, index=True),
+    Column("programme_id", String(64), nullable=False),
+    Column("service_id", String(64), nullable=True, index=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("budget_cents", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("evidence", String(500), nullable=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("requested_by", String(300), nullable=False),
+    Column("requester", String(300), nullable=False),
+    Column("requested_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("decided_by", String(300), nullable=True),
+    Column("decided_at", DateTime, nullable=True),
+    Column("decision_reason", Text, nullable=True),
+)
+Index("ux_approval_requests_pending_target", approval_requests.c.target_id, unique=True,
+      sqlite_where=approval_requests.c.status == "pending", postgresql_where=approval_requests.c.status == "pending")
 
 _mapper_registry = registry()
 _mapped = False
@@ -73,6 +100,7 @@ def start_mappers():
     m = _mapper_registry.map_imperatively
     m(Programme, programmes)
     m(Tranche, tranches)
+    m(ApprovalRequest, approval_requests)
     m(Grant, grants, properties={"tranches": relationship(Tranche, order_by=tranches.c.due_date,
                                                           lazy="selectin")})
     m(FundingAccount, accounts, properties={

@@ -4,8 +4,9 @@ from sqlalchemy import func, insert, select
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
 
 from . import orm
-from .domain.model import FREEZING_STATUSES, FundingAccount, Programme, Tranche
-from .exceptions import ProgrammeNotFound, TrancheNotFound
+from .domain.approvals import PENDING, ApprovalRequest
+from .domain.model import FREEZING_STATUSES, FundingAccount, Grant, Programme, Tranche
+from .exceptions import ApprovalNotFound, GrantNotFound, ProgrammeNotFound, TrancheNotFound
 
 
 class FundingRepository(SqlRepository):
@@ -15,7 +16,7 @@ class FundingRepository(SqlRepository):
         found = first(self.session, query, for_update)
         if found is None:
             raise ProgrammeNotFound(f"no programme {programme_id}", {"programme_id": programme_id})
-        return found
+        return self._seen(found)  # a budget raise records its event
 
     def programmes(self):
         return self.session.scalars(select(Programme).order_by(Programme.name)).all()
@@ -49,6 +50,48 @@ class FundingRepository(SqlRepository):
         if service_id is None:
             raise TrancheNotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
         return service_id
+
+    def grant_parties(self, grant_id):
+        """(service id, programme id) of a grant."""
+        row = self.session.execute(select(Grant.service_id, Grant.programme_id).where(Grant.id == grant_id)).first()
+        if row is None:
+            raise GrantNotFound(f"no grant {grant_id}", {"grant_id": grant_id})
+        return tuple(row)
+
+    def programme_of_tranche(self, tranche_id):
+        found = self.session.scalar(select(Grant.programme_id).join(Tranche, Tranche.grant_id == Grant.id)
+                                    .where(Tranche.id == tranche_id))
+        if found is None:
+            raise TrancheNotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
+        return found
+
+    # -- requests for a second person's approval (domain/approvals.py) ----------------------------
+    def approval(self, approval_id, for_update=False):
+        query = select(ApprovalRequest).where(ApprovalRequest.id == approval_id)
+        found = first(self.session, query, for_update)
+        if found is None:
+            raise ApprovalNotFound(f"no request for approval {approval_id}", {"approval_id": approval_id})
+        return self._seen(found)
+
+    def approvals(self, status=None, limit=500):
+        query = select(ApprovalRequest).order_by(ApprovalRequest.requested_at.desc(), ApprovalRequest.id)
+        if status:
+            query = query.where(ApprovalRequest.status == status)
+        return self.session.scalars(query.limit(limit)).all()
+
+    def pending_approval_of(self, target_id):
+        return self.session.scalar(select(ApprovalRequest.id).where(
+            ApprovalRequest.target_id == target_id, ApprovalRequest.status == PENDING))
+
+    def pending_approvals(self, service_id=None, expired_at=None):
+        """Pending requests (locked): a service's, or those past their time at `expired_at`."""
+        query = select(ApprovalRequest).where(ApprovalRequest.status == PENDING).order_by(ApprovalRequest.id)
+        if service_id is not None:
+            query = query.where(ApprovalRequest.service_id == service_id)
+        if expired_at is not None:
+            query = query.where(ApprovalRequest.expires_at <= expired_at)
+        return self._seen_all(self.session.scalars(
+            query.with_for_update().execution_options(populate_existing=True)).all())
 
     def record_payment_order(self, tranche, event_id, at):
         self.session.execute(insert(orm.payment_orders).values(

@@ -5,6 +5,7 @@ from spc.shared.identifiers import SIREN, SIRET
 from spc.shared.lists import ListShape
 from spc.shared.staff import ActionOut
 
+from .domain.approvals import ACTIONS, APPROVAL_STATUSES
 from .domain.model import TRANCHE_STATUSES
 
 # An https:// URL, or a reference that does not begin like a URL (`name:`): what a public page may
@@ -120,7 +121,11 @@ class TrancheOut(Schema):
     due_date = fields.Date(required=True)
     milestone = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(TRANCHE_STATUSES))
-    released_by = fields.String(allow_none=True)
+    released_by = fields.String(allow_none=True, metadata={
+        "description": "who ordered the release (above SPC_DUAL_CONTROL_CENTS: who requested it)"})
+    approved_by = fields.String(allow_none=True, metadata={
+        "description": "the second person who approved the release above SPC_DUAL_CONTROL_CENTS; null when "
+                       "one person released it (added in 1.3)"})
     released_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     release_evidence = fields.String(allow_none=True, metadata={
         "description": "the milestone's evidence given with the release (added in 1.2)"})
@@ -147,3 +152,69 @@ class FundingOut(Schema):
     status = fields.String(required=True, metadata={
         "description": "the service's standing as funding knows it (`unknown` before it hears of it)"})
     grants = fields.List(fields.Nested(GrantOut), required=True)
+
+
+class GrantRevokeIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={
+        "description": "why the grant is revoked: recorded, in its event and history"})
+
+
+class BudgetIn(Schema):
+    budget_cents = Cents(required=True, validate=validate.Range(1, MAX_CENTS), metadata={
+        "description": "the new budget, above the current one"})
+    reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={
+        "description": "why (the decision that raises it): recorded"})
+
+
+class ApprovalIn(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS), metadata={
+        "description": "`release` a tranche, `grant_revocation` of a grant, `budget_raise` of a programme"})
+    target_id = fields.String(required=True, validate=validate.Length(1, 64), metadata={
+        "description": "the tranche's, the grant's or the programme's id"})
+    reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={
+        "description": "why: shown to the approver, recorded with the change (a release's `release_reason`)"})
+    evidence = fields.String(load_default=None, allow_none=True, validate=ReleaseIn().fields["evidence"].validate,
+                             metadata={"description": "a release's evidence, as in POST /tranches/{id}/release"})
+    budget_cents = Cents(load_default=None, allow_none=True, validate=validate.Range(1, MAX_CENTS), metadata={
+        "description": "a budget raise's new budget (required then, above the current one)"})
+
+
+class RejectIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 2000), metadata={
+        "description": "why it is turned down: told to the requester through the request's history"})
+
+
+class ApprovalQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(APPROVAL_STATUSES), metadata={
+        "description": "only the requests in this status (`pending`: what waits for a second person)"})
+
+
+class ApprovalOut(Schema):
+    id = fields.String(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    approval_id = fields.String(required=True, metadata={"description": "the same as `id`, as events carry it"})
+    target = fields.String(required=True, validate=validate.OneOf(["tranche", "grant", "programme"]))
+    target_id = fields.String(required=True)
+    programme_id = fields.String(required=True)
+    service_id = fields.String(required=True, allow_none=True, metadata={"description": "null for a budget"})
+    amount_cents = fields.Integer(required=True, metadata={
+        "description": "the tranche's amount, what the grant still had to pay, or the budget's raise"})
+    budget_cents = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "a budget raise's new budget; null otherwise"})
+    status = fields.String(required=True, validate=validate.OneOf(APPROVAL_STATUSES))
+    reason = fields.String(required=True)
+    evidence = fields.String(required=True, allow_none=True)
+    requested_by = fields.String(required=True)
+    requested_at = fields.String(required=True, metadata={"format": "date-time"})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    decided_by = fields.String(required=True, allow_none=True, metadata={
+        "description": "who approved or rejected it; `spc/funding` when the service's suspension, expiry or "
+                       "revocation voided it; null while pending or once expired"})
+    decided_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    decision_reason = fields.String(required=True, allow_none=True)
+    history = fields.List(fields.Nested(ActionOut), metadata={
+        "description": "who did what to it through the admin API, oldest first (single-resource answers)"})
+
+
+class ApprovalList(ListShape):
+    items = fields.List(fields.Nested(ApprovalOut), required=True)

@@ -193,7 +193,103 @@ class TrancheReleased(Payload):
     evidence = fields.String(load_default=None, allow_none=True, metadata={
         "description": "the milestone's evidence: an https:// URL or a reference (added in 1.2)"})
     reason = fields.String(load_default=None, allow_none=True, metadata={
-        "description": "why it was released before its due date (added in 1.2)"})
+        "description": "why it was released before its due date (added in 1.2); through an approval, the "
+                       "request's reason"})
+    approved_by = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "above SPC_DUAL_CONTROL_CENTS, the second person who approved the release "
+                       "(`released_by` requested it); null when one person released it (added in 1.3)"})
+
+
+@event("funding.grant_revoked",
+       description="A grant was revoked: what it still had to pay (its scheduled and frozen tranches) is "
+                   "cancelled and given back to its programme; what it paid stays paid. Above "
+                   "SPC_DUAL_CONTROL_CENTS, requested by one person (`revoked_by`) and approved by another "
+                   "(`approved_by`). Added in 1.3.",
+       example={"grant_id": "g-77", "programme_id": "p-2026-petite-enfance", "service_id": SID,
+                "cancelled_cents": 150000, "tranche_ids": ["t-2"],
+                "reason": "La crèche a fermé le 30 juin (délibération 2027-112)",
+                "revoked_by": "funding_officer/dreets-bretagne", "approved_by": "funding_officer/dreets-daf"})
+class GrantRevoked(Payload):
+    grant_id = Id(required=True)
+    programme_id = Id(required=True)
+    service_id = ServiceId(required=True)
+    cancelled_cents = fields.Integer(required=True, strict=True)
+    tranche_ids = fields.List(Id(), required=True)
+    reason = fields.String(required=True)
+    revoked_by = fields.String(required=True)
+    approved_by = fields.String(load_default=None, allow_none=True)
+
+
+@event("funding.budget_raised",
+       description="A programme's budget envelope was raised. Above SPC_DUAL_CONTROL_CENTS (the raise), "
+                   "requested by one person (`raised_by`) and approved by another (`approved_by`). Added in 1.3.",
+       example={"programme_id": "p-2026-petite-enfance", "from_cents": 50000000, "to_cents": 60000000,
+                "reason": "Décision modificative n° 2 du 14 mars 2027",
+                "raised_by": "funding_officer/dreets-bretagne", "approved_by": "funding_officer/dreets-daf"})
+class BudgetRaised(Payload):
+    programme_id = Id(required=True)
+    from_cents = fields.Integer(required=True, strict=True)
+    to_cents = fields.Integer(required=True, strict=True)
+    reason = fields.String(required=True)
+    raised_by = fields.String(required=True)
+    approved_by = fields.String(load_default=None, allow_none=True)
+
+
+class ApprovalChange(Payload):
+    """A change of money waiting for, or given, a second person's approval (two people for money)."""
+    approval_id = Id(required=True)
+    target = fields.String(required=True, validate=validate.OneOf(["tranche", "grant", "programme"]))
+    target_id = Id(required=True, metadata={"description": "the tranche, the grant or the programme"})
+    programme_id = Id(required=True)
+    service_id = ServiceId(load_default=None, allow_none=True, metadata={"description": "null for a budget"})
+    amount_cents = fields.Integer(required=True, strict=True, metadata={
+        "description": "the tranche's amount, what the grant still had to pay, or the budget's raise"})
+    budget_cents = fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
+        "description": "a budget raise's new budget; null otherwise"})
+    status = fields.String(required=True, validate=validate.OneOf(["pending", "approved", "rejected", "expired"]))
+    reason = fields.String(required=True)
+    evidence = fields.String(load_default=None, allow_none=True)
+    requested_by = fields.String(required=True)
+    requested_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    decided_by = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "who approved or rejected it (`spc/funding` when the service's suspension, expiry or "
+                       "revocation voided it); null while pending and when it expired"})
+    decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    decision_reason = fields.String(load_default=None, allow_none=True)
+
+
+_APPROVAL = {"approval_id": "a-31", "target": "tranche", "target_id": "t-2", "programme_id": "p-2026-petite-enfance",
+             "service_id": SID, "amount_cents": 1500000, "budget_cents": None, "status": "pending",
+             "reason": "Jalon « premier trimestre » atteint", "evidence": "PV-CA-2027-03",
+             "requested_by": "funding_officer/dreets-bretagne", "requested_at": "2027-04-02T09:30:00+00:00",
+             "expires_at": "2027-04-09T09:30:00+00:00", "decided_by": None, "decided_at": None,
+             "decision_reason": None}
+_DECIDED = {"decided_by": "funding_officer/dreets-daf", "decided_at": "2027-04-03T14:00:00+00:00"}
+_APPROVAL_CHANGES = {
+    "requested": ("was requested by one funding officer; it waits for another's approval", {}),
+    "approved": ("was approved by a second person and carried out in the same transaction (its own event "
+                 "follows: funding.tranche_released, funding.grant_revoked or funding.budget_raised)",
+                 {"status": "approved", **_DECIDED}),
+    "rejected": ("was turned down: by a funding officer (its requester too: a withdrawal), or by funding itself "
+                 "(`decided_by: spc/funding`) when the service was suspended, expired or revoked meanwhile",
+                 {"status": "rejected", **_DECIDED, "decision_reason": "Pièce justificative illisible"}),
+    "expired": ("was left unanswered past SPC_DUAL_CONTROL_EXPIRY_SECONDS", {"status": "expired",
+                                                                           "decided_at": "2027-04-09T09:30:00+00:00"}),
+}
+_APPROVAL_ACTIONS = {
+    "release": ("A tranche's release (the payment order) above SPC_DUAL_CONTROL_CENTS", {}),
+    "grant_revocation": ("A grant's revocation above SPC_DUAL_CONTROL_CENTS",
+                         {"target": "grant", "target_id": "g-77", "evidence": None}),
+    "budget_raise": ("A programme's budget raise above SPC_DUAL_CONTROL_CENTS",
+                     {"target": "programme", "target_id": "p-2026-petite-enfance", "service_id": None,
+                      "amount_cents": 10000000, "budget_cents": 60000000, "evidence": None}),
+}
+for _action, (_what, _shape) in _APPROVAL_ACTIONS.items():
+    for _change, (_how, _state) in _APPROVAL_CHANGES.items():
+        event(f"funding.{_action}_{_change}", description=f"{_what} {_how}. Added in 1.3.",
+              example={**_APPROVAL, **_shape, **_state})(
+            type(f"{_action.title().replace('_', '')}{_change.title()}", (ApprovalChange,), {}))
 
 
 class FundingStanding(Payload):

@@ -13,8 +13,9 @@ from spc.services.audit.domain.reports import NEW
 from spc.services.audit.exceptions import FindingNotFound, ReportNotFound
 from spc.services.distribution.domain.model import PUBLISHED, DistributedService
 from spc.services.distribution.exceptions import CounterNotFound
+from spc.services.funding.domain.approvals import PENDING, ApprovalRequest
 from spc.services.funding.domain.model import FundingAccount
-from spc.services.funding.exceptions import ProgrammeNotFound, TrancheNotFound
+from spc.services.funding.exceptions import ApprovalNotFound, GrantNotFound, ProgrammeNotFound, TrancheNotFound
 from spc.services.registry.domain.model import PactVersion
 from spc.services.registry.exceptions import AmendmentNotFound, ServiceNotFound
 from spc.services.registry.repository import tags_of
@@ -239,13 +240,46 @@ class FakeRegistryUnitOfWork(FakeUnitOfWork):
 class FakeFunding(FakeRepository):
     def __init__(self):
         super().__init__()
-        self.programmes_by_id, self.accounts, self.payment_orders = {}, {}, {}
+        self.programmes_by_id, self.accounts, self.payment_orders, self.requests = {}, {}, {}, {}
 
-    def add(self, programme):
-        self.programmes_by_id[programme.id] = self._seen(programme)  # its events are collected
+    def add(self, obj):
+        rows = self.requests if isinstance(obj, ApprovalRequest) else self.programmes_by_id
+        if isinstance(obj, ApprovalRequest) and obj.status == PENDING and self.pending_approval_of(obj.target_id):
+            raise AssertionError(f"a second pending request for {obj.target_id} (the SQL index refuses it)")
+        rows[obj.id] = self._seen(obj)  # its events are collected
+
+    def grant_parties(self, grant_id):
+        for account in self.accounts.values():
+            for grant in account.grants:
+                if grant.id == grant_id:
+                    return grant.service_id, grant.programme_id
+        raise GrantNotFound(f"no grant {grant_id}", {"grant_id": grant_id})
+
+    def programme_of_tranche(self, tranche_id):
+        for account in self.accounts.values():
+            for grant in account.grants:
+                if any(t.id == tranche_id for t in grant.tranches):
+                    return grant.programme_id
+        raise TrancheNotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
+
+    def approval(self, approval_id, for_update=False):
+        return self._seen(_get(self.requests, approval_id, ApprovalNotFound))
+
+    def approvals(self, status=None, limit=500):
+        found = sorted(self.requests.values(), key=lambda r: (r.requested_at, r.id), reverse=True)
+        return [r for r in found if status in (None, r.status)][:limit]
+
+    def pending_approval_of(self, target_id):
+        return next((r.id for r in self.requests.values() if r.target_id == target_id and r.status == PENDING),
+                    None)
+
+    def pending_approvals(self, service_id=None, expired_at=None):
+        return [self._seen(r) for r in sorted(self.requests.values(), key=lambda r: r.id)
+                if r.status == PENDING and service_id in (None, r.service_id)
+                and (expired_at is None or r.expires_at <= expired_at)]
 
     def programme(self, programme_id, for_update=False):
-        return _get(self.programmes_by_id, programme_id, ProgrammeNotFound)
+        return self._seen(_get(self.programmes_by_id, programme_id, ProgrammeNotFound))
 
     def programmes(self):
         return sorted(self.programmes_by_id.values(), key=lambda p: p.name)

@@ -10,8 +10,9 @@ from datetime import date
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
 
-from ..exceptions import (AlreadyReleased, FundingFrozen, InvalidAmount, OverBudget, ReleaseBeforeDueDate,
-                          ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
+from ..exceptions import (AlreadyReleased, FundingFrozen, GrantNotFound, InvalidAmount, NothingToRevoke, OverBudget,
+                          ReleaseBeforeDueDate, ServiceNotActive, ServiceNotActiveYet, TrancheCancelled,
+                          TrancheNotFound)
 from . import events
 from .funder import Funder
 
@@ -59,6 +60,20 @@ class Programme(Aggregate):
             raise ValueError(f"programme {self.id} cannot give back {amount_cents} of {self.committed_cents} committed")
         self.committed_cents -= amount_cents
 
+    def raise_of(self, to_cents):
+        """How much a new budget of `to_cents` adds (a budget is only ever raised here)."""
+        if not isinstance(to_cents, int) or isinstance(to_cents, bool) or to_cents <= self.budget_cents:
+            raise InvalidAmount("a new budget must be above the current one",
+                                {"budget_cents": self.budget_cents, "requested_cents": to_cents})
+        return to_cents - self.budget_cents
+
+    def raise_budget(self, to_cents, actor, reason, approved_by=None):
+        """The envelope grows to `to_cents` (`funding.budget_raised`, both people named)."""
+        raised_from = self.budget_cents
+        self.raise_of(to_cents)
+        self.budget_cents = to_cents
+        self._record(events.BudgetRaised(self.id, raised_from, to_cents, reason, actor, approved_by))
+
 
 class Tranche:
     def __init__(self, id, grant_id, service_id, amount_cents, due_date: date, milestone=""):
@@ -66,15 +81,19 @@ class Tranche:
         self.amount_cents, self.due_date, self.milestone = amount_cents, due_date, milestone
         self.status = SCHEDULED
         self.released_by = self.released_at = self.release_evidence = self.release_reason = None
+        self.approved_by = None
 
-    def release(self, actor, now, evidence, reason):
+    def check_due(self, now, reason):
         """On or after the due date (the UTC date of `now`), or earlier with a stated reason."""
         if now.date() < self.due_date and not (reason or "").strip():
             raise ReleaseBeforeDueDate(
                 f"the tranche is due on {self.due_date.isoformat()}: state a reason to release it earlier",
                 {"tranche_id": self.id, "due_date": self.due_date.isoformat(), "today": now.date().isoformat()})
+
+    def release(self, actor, now, evidence, reason, approved_by=None):
+        self.check_due(now, reason)
         self.status, self.released_by, self.released_at = RELEASED, actor, now
-        self.release_evidence, self.release_reason = evidence, reason
+        self.release_evidence, self.release_reason, self.approved_by = evidence, reason, approved_by
 
 
 class Grant:
@@ -126,8 +145,8 @@ class FundingAccount(Aggregate):
              "milestone": t.milestone} for t in tranches]))
         return grant
 
-    def release(self, tranche_id, actor, now, evidence=None, reason=None):
-        """The payment order for one tranche: who, when, on what evidence, why early if it is."""
+    def releasable(self, tranche_id, now, reason=None):
+        """The tranche, if it may be released now (with `reason` before its due date)."""
         tranche = self._tranche(tranche_id)
         if tranche.status == RELEASED:
             raise AlreadyReleased("the tranche was already released", {"tranche_id": tranche_id})
@@ -135,11 +154,38 @@ class FundingAccount(Aggregate):
             raise FundingFrozen("the service's funding is frozen", {"tranche_id": tranche_id})
         if tranche.status == CANCELLED:
             raise TrancheCancelled("the tranche was cancelled", {"tranche_id": tranche_id})
-        tranche.release(actor, now, evidence, reason)
+        tranche.check_due(now, reason)
+        return tranche
+
+    def release(self, tranche_id, actor, now, evidence=None, reason=None, approved_by=None):
+        """The payment order for one tranche: who, when, on what evidence, why early if it is;
+        above the dual-control amount, who approved it too."""
+        tranche = self.releasable(tranche_id, now, reason)
+        tranche.release(actor, now, evidence, reason, approved_by)
         self._record(events.TrancheReleased(
             tranche.id, tranche.grant_id, self.service_id, tranche.amount_cents, actor, to_wire(now),
-            tranche.due_date.isoformat(), evidence, reason))
+            tranche.due_date.isoformat(), evidence, reason, approved_by))
         return tranche
+
+    def revocable(self, grant_id):
+        """(the grant, what it still had to pay: its scheduled and frozen tranches)."""
+        grant = self._grant(grant_id)
+        unpaid = [t for t in grant.tranches if t.status in (SCHEDULED, FROZEN)]
+        if not unpaid:
+            raise NothingToRevoke("every tranche of the grant was released or cancelled already",
+                                  {"grant_id": grant_id})
+        return grant, unpaid
+
+    def revoke_grant(self, grant_id, actor, reason, approved_by=None):
+        """Cancel what the grant still had to pay; its programme gets it back (pull_returns)."""
+        grant, unpaid = self.revocable(grant_id)
+        for tranche in unpaid:
+            tranche.status = CANCELLED
+        self._give_back(unpaid)
+        self._record(events.GrantRevoked(grant.id, grant.programme_id, self.service_id,
+                                         sum(t.amount_cents for t in unpaid), [t.id for t in unpaid], reason,
+                                         actor, approved_by))
+        return grant
 
     def apply_standing(self, status, version, reason=None, at=None):
         """Follow the registry: suspended or expired freezes (once: expired then suspended stays
@@ -178,6 +224,12 @@ class FundingAccount(Aggregate):
         if change is not None:
             self._record(events.FundingChanged(change, self.service_id, self.version, [t.id for t in moved]))
         return moved
+
+    def _grant(self, grant_id):
+        for grant in self.grants:
+            if grant.id == grant_id:
+                return grant
+        raise GrantNotFound(f"grant {grant_id} is not this service's", {"grant_id": grant_id})
 
     def _tranche(self, tranche_id):
         for tranche in self.tranches:
