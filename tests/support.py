@@ -14,7 +14,10 @@ TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor":
           "viewer": "t-viewer", "distribution_officer": "t-distribution",
           # scoped (contract §4), their label "tests" naming a counter and a service that do not exist
           "counter_agent": "t-agent-elsewhere", "service": "t-service-elsewhere"}
-TOKENS_ENV = ",".join(f"{role}/tests:{token}" for role, token in TOKENS.items())
+# a second funding officer: two people for money (POST /approvals by one, approved by the other)
+SECOND_FUNDING_OFFICER = "t-funding-second"
+TOKENS_ENV = ",".join([*(f"{role}/tests:{token}" for role, token in TOKENS.items()),
+                       f"funding_officer/second:{SECOND_FUNDING_OFFICER}"])
 
 PACT = {"name": "Crèche parentale Les Lutins", "legal_form": "association", "rna": "W353012345",
         "mission": "Parent-run crèche", "domains": ["early_childhood"],

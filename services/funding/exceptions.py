@@ -92,3 +92,8 @@ class ApprovalNotPending(Conflict):
 class ApprovalExpired(Conflict):
     """The request waited longer than SPC_DUAL_CONTROL_EXPIRY_SECONDS: make a new one."""
     code = "approval_expired"
+
+
+class BudgetNotRaised(Conflict):
+    """A new budget must be above the programme's current one (it is only ever raised here)."""
+    code = "budget_not_raised"

@@ -13,7 +13,7 @@ from spc.shared.timer import periodic
 from . import handlers
 from .domain import commands
 from .domain.approvals import DualControl
-from .exceptions import (AlreadyReleased, ApprovalExpired, ApprovalNotFound, ApprovalNotPending, ApprovalPending,
+from .exceptions import (AlreadyReleased, ApprovalExpired, BudgetNotRaised, ApprovalNotFound, ApprovalNotPending, ApprovalPending,
                          DualControlRequired, FundingFrozen, GrantNotFound, InvalidAmount, InvalidFunder,
                          NothingToRevoke, OverBudget, ProgrammeNotFound, ReleaseBeforeDueDate, SameApprover,
                          ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
@@ -23,7 +23,7 @@ from .schemas import (ApprovalIn, ApprovalList, ApprovalOut, ApprovalQuery, Budg
                       ProgrammeIn, ProgrammeList, ProgrammeOut, RejectIn, ReleaseIn, GrantRevokeIn, TrancheOut)
 
 MONEY_REFUSALS = (AlreadyReleased, FundingFrozen, TrancheCancelled, ReleaseBeforeDueDate, NothingToRevoke,
-                  InvalidAmount)
+                  BudgetNotRaised)
 
 
 class FundingService(PublicFunding, SpcService):
@@ -80,7 +80,7 @@ class FundingService(PublicFunding, SpcService):
         return handlers.revoke_grant(self.store.uow(call), cmd, self.dual_control)
 
     @api("POST", "/programmes/<string:programme_id>/budget", role="funding_officer", body=BudgetIn,
-         response=ProgrammeOut, errors=(ProgrammeNotFound, InvalidAmount, DualControlRequired),
+         response=ProgrammeOut, errors=(ProgrammeNotFound, BudgetNotRaised, DualControlRequired),
          summary="Raise a programme's budget envelope; above SPC_DUAL_CONTROL_CENTS (the raise) only through "
                  "an approval")
     def raise_budget(self, call, programme_id):

@@ -5,7 +5,7 @@ import json
 
 from spc.examples import EXAMPLE_IDS
 from spc.shared.events import event_types
-from tests.support import envelope, publish_inbound, wait_for
+from tests.support import SECOND_FUNDING_OFFICER, envelope, publish_inbound, wait_for
 
 from .document import operations
 
@@ -29,6 +29,14 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("funding", "POST", "/grants"),
     ("funding", "POST", "/tranches/{tranche_id}/release"),
     ("funding", "GET", "/services/{service_id}/funding"),
+    # two people for money: a request for the second tranche, turned down; another, approved
+    ("funding", "POST", "/programmes/{programme_id}/budget"),
+    ("funding", "POST", "/approvals"),
+    ("funding", "GET", "/approvals"),
+    ("funding", "GET", "/approvals/{approval_id}"),
+    ("funding", "POST", "/approvals/{approval_id}/reject"),
+    ("funding", "POST", "/approvals/{approval_id}/approve"),  # (a budget raise, asked by a second officer)
+    ("funding", "POST", "/grants/{grant_id}/revoke"),  # (what the grant still had to pay: the second tranche)
     ("distribution", "GET", "/counters"),
     ("distribution", "GET", "/counters/{counter_id}/catalogue"),
     ("distribution", "GET", "/counters/{counter_id}/catalogue.html"),
@@ -89,6 +97,13 @@ def replay(api, amqp_uri):
                              body=_swap(proposed.op["requestBody"]["content"]["application/json"]["example"], ids))
             ids[EXAMPLE_IDS["amendment_id"]] = again.json()["id"]
             path = _swap(op.url_path(**EXAMPLE_IDS), ids)
+        if key == ("funding", "POST", "/approvals/{approval_id}/approve"):
+            asked = api.call("POST", "funding", "/approvals", role=None, body={
+                "action": "budget_raise", "target_id": ids[EXAMPLE_IDS["programme_id"]], "budget_cents": 70_000_000,
+                "reason": "Décision modificative n° 3"}, headers={"Authorization": f"Bearer {SECOND_FUNDING_OFFICER}"})
+            assert asked.status_code == 201, asked.text
+            ids[EXAMPLE_IDS["approval_id"]] = asked.json()["id"]
+            path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("audit", "GET", "/reports"):
             found = wait_for("the relayed report at audit", lambda: api.call("GET", "audit", path, role="auditor")
                              .json()["items"])
@@ -112,6 +127,12 @@ def replay(api, amqp_uri):
             ids[EXAMPLE_IDS["programme_id"]] = payload["id"]
         elif key == ("funding", "POST", "/grants"):
             ids[EXAMPLE_IDS["tranche_id"]] = payload["tranches"][0]["id"]
+            ids[EXAMPLE_IDS["grant_id"]] = payload["id"]
+            second_tranche = payload["tranches"][1]["id"]
+        elif key == ("funding", "POST", "/tranches/{tranche_id}/release"):
+            ids[EXAMPLE_IDS["tranche_id"]] = second_tranche  # released: what follows is about the second
+        elif key == ("funding", "POST", "/approvals"):
+            ids[EXAMPLE_IDS["approval_id"]] = payload["id"]
         elif key == ("audit", "POST", "/findings"):
             ids[EXAMPLE_IDS["finding_id"]] = payload["id"]
     return answers, {name: ids.get(placeholder, placeholder) for name, placeholder in EXAMPLE_IDS.items()}

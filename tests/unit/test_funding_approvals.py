@@ -89,7 +89,7 @@ def test_the_person_is_the_oidc_subject_whatever_the_token_else_the_label():
 def test_a_request_is_checked_as_it_would_be_carried_out_and_is_pending_once_per_target(uow):
     prog, grant = granted(uow)
     big = grant["tranches"][0]["id"]
-    refused("invalid_request", ask, uow, "budget_raise", prog["id"], budget_cents=1_000_000)  # not a raise
+    refused("budget_not_raised", ask, uow, "budget_raise", prog["id"], budget_cents=1_000_000)  # not a raise
     refused("not_found", ask, uow, "release", "nope")
     first = ask(uow, "release", big)
     err = refused("approval_pending", ask, uow, "release", big, by=BOB, person="bob")

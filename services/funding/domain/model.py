@@ -10,9 +10,9 @@ from datetime import date
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
 
-from ..exceptions import (AlreadyReleased, FundingFrozen, GrantNotFound, InvalidAmount, NothingToRevoke, OverBudget,
-                          ReleaseBeforeDueDate, ServiceNotActive, ServiceNotActiveYet, TrancheCancelled,
-                          TrancheNotFound)
+from ..exceptions import (AlreadyReleased, BudgetNotRaised, FundingFrozen, GrantNotFound, InvalidAmount,
+                          NothingToRevoke, OverBudget, ReleaseBeforeDueDate, ServiceNotActive, ServiceNotActiveYet,
+                          TrancheCancelled, TrancheNotFound)
 from . import events
 from .funder import Funder
 
@@ -63,7 +63,7 @@ class Programme(Aggregate):
     def raise_of(self, to_cents):
         """How much a new budget of `to_cents` adds (a budget is only ever raised here)."""
         if not isinstance(to_cents, int) or isinstance(to_cents, bool) or to_cents <= self.budget_cents:
-            raise InvalidAmount("a new budget must be above the current one",
+            raise BudgetNotRaised("a new budget must be above the current one",
                                 {"budget_cents": self.budget_cents, "requested_cents": to_cents})
         return to_cents - self.budget_cents
 
