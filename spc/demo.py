@@ -18,6 +18,8 @@ from spc.shared.messaging import Publisher
 DATA = Path(__file__).parent / "data" / "france-services-2024-08-01.csv"
 TOKENS = {"registrar": "demo-registrar", "funding_officer": "demo-funding",
           "auditor": "demo-auditor", "viewer": "demo-viewer"}
+SECOND_OFFICER = ("funding_officer/daf-35", "demo-funding-daf")  # the second person for money
+DUAL_CONTROL_CENTS = 1_000_000  # above 10,000 €, a payment takes two people
 
 
 class Api(StaffClient):
@@ -50,12 +52,14 @@ def run_demo(environ=None):
     data_dir = tempfile.mkdtemp(prefix="spc-demo-")
     ports = reserve_ports(list(config.SERVICE_NAMES))  # held while the demo runs
     tokens_file = Path(data_dir) / "admin-tokens"  # read again when it changes: scoped tokens come later
-    tokens_file.write_text("".join(f"{r}/demo:{t}\n" for r, t in TOKENS.items()))
+    tokens_file.write_text("".join(f"{r}/demo:{t}\n" for r, t in TOKENS.items())
+                           + "{}:{}\n".format(*SECOND_OFFICER))
     env = {"SPC_DATA_DIR": data_dir, "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS_FILE": str(tokens_file),
            "SPC_REPORT_THRESHOLD": "3",  # three reports of one kind about one service open a minor finding
            # the demo adds tokens to the file as it goes and polls until the services have read it:
            # those polls are not guesses (the bound on failed logins: docs/security.md)
            "SPC_AUTH_FAILURES_PER_MINUTE": "0",
+           "SPC_DUAL_CONTROL_CENTS": str(DUAL_CONTROL_CENTS),
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
     # Démarches Simplifiées beside it (spc/ds_standin.py), with one démarche SPC reads
     from spc.ds_standin import Dossiers, StandIn
@@ -128,7 +132,7 @@ def story(api, settings):
     listings = wait_for("listings", lambda: _published(api, sid))
     click.echo(f"  listed at {len(listings)} counters")
 
-    step("Funding: a programme, a grant in three tranches, the first one released")
+    step("Funding: a programme, a grant in three tranches, the first one released by two people")
     prog = api.ask("POST", "funding", "/programmes", "funding_officer",
                     {"name": "Petite enfance 2026", "budget_cents": 50_000_000})
     wait_for("funding to know the service", lambda: api.ask(
@@ -139,8 +143,25 @@ def story(api, settings):
             {"amount_cents": 1_200_000, "due_date": "2026-06-15", "milestone": "mid-year"},
             {"amount_cents": 600_000, "due_date": "2026-12-15", "milestone": "annual report"}]})
     first = grant["tranches"][0]["id"]
-    api.ask("POST", "funding", f"/tranches/{first}/release", "funding_officer")
-    click.echo(f"  grant of {grant['total_cents'] / 100:.2f} €; tranche 1 released (payment order sent)")
+    click.echo(f"  grant of {grant['total_cents'] / 100:.2f} €")
+    alone = api.ask("POST", "funding", f"/tranches/{first}/release", "funding_officer", expect=(409,))
+    click.echo(f"  tranche 1 (12,000 €) released by one officer: refused, {alone['error']['code']} "
+               f"(above SPC_DUAL_CONTROL_CENTS = {DUAL_CONTROL_CENTS / 100:,.0f} €)")
+    request = api.ask("POST", "funding", "/approvals", "funding_officer", {
+        "action": "release", "target_id": first, "reason": "Ouverture constatée le 15 janvier",
+        "evidence": "PV-CA-2026-01"})
+    click.echo(f"  requested by {request['requested_by']}: approval {request['id']} {request['status']}, "
+               f"expires {request['expires_at']}")
+    same = api.ask("POST", "funding", f"/approvals/{request['id']}/approve", "funding_officer", expect=(409,))
+    click.echo(f"  approved by the same person: refused, {same['error']['code']}")
+    second = api.call("POST", "funding", f"/approvals/{request['id']}/approve", None,
+                      headers={"Authorization": f"Bearer {SECOND_OFFICER[1]}"})
+    if second.status_code != 200:
+        raise click.ClickException(f"the second officer's approval → {second.status_code} {second.text}")
+    tranche = next(t for t in api.ask("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]
+                   if t["id"] == first)
+    click.echo(f"  approved by {tranche['approved_by']}: tranche 1 {tranche['status']} "
+               f"(payment order sent, naming {tranche['released_by']} and {tranche['approved_by']})")
 
     step("An inspection body reports a MAJOR breach of neutrality, over AMQP to spc.inbound")
     wait_for("audit to know the service", lambda: api.ask(
@@ -156,9 +177,9 @@ def story(api, settings):
                f"({time.monotonic() - started:.2f} s, no human step)")
     statuses = [t["status"] for t in api.ask("GET", "funding", f"/services/{sid}/funding")["grants"][0]["tranches"]]
     click.echo(f"  tranches: {statuses}")
-    refused = api.ask("POST", "funding", f"/tranches/{grant['tranches'][1]['id']}/release",
-                       "funding_officer", expect=(409,))
-    click.echo(f"  releasing tranche 2 now is refused: {refused['error']['code']}")
+    refused = api.ask("POST", "funding", "/approvals", "funding_officer", {
+        "action": "release", "target_id": grant["tranches"][1]["id"], "reason": "Bilan de mi-année"}, expect=(409,))
+    click.echo(f"  asking to release tranche 2 now is refused: {refused['error']['code']}")
 
     step("The auditor checks the remediation and resolves the finding")
     finding = api.ask("GET", "audit", f"/services/{sid}/findings")["findings"][0]
@@ -271,7 +292,8 @@ def from_demarches(api, dossiers, champs):
         "tranches": [{"amount_cents": 800_000, "due_date": "2026-03-01", "milestone": "opening"}]})
     api.ask("POST", "funding", f"/tranches/{grant['tranches'][0]['id']}/release", "funding_officer")
     listings = wait_for("its listings", lambda: _published(api, sid))
-    click.echo(f"  grant of {grant['total_cents'] / 100:.2f} € released; listed at {len(listings)} counters")
+    click.echo(f"  grant of {grant['total_cents'] / 100:.2f} € released by one officer (below "
+               f"{DUAL_CONTROL_CENTS / 100:,.0f} €); listed at {len(listings)} counters")
 
 
 def grant_token(api, role, label, secret):

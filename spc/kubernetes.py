@@ -176,7 +176,9 @@ def base():
          # nosec B104 B108: a pod listens on its own interfaces; /tmp/spc is its own emptyDir
          "data": {"SPC_BIND": "0.0.0.0", "SPC_DATA_DIR": "/tmp/spc", "SPC_MAX_WORKERS": "10",  # nosec B104 B108
                   "SPC_URGENT_WORKERS": "4", "SPC_HEARTBEAT": "30", "SPC_UNKNOWN_SERVICE_WINDOW": "3600",
-                  "SPC_LOG_FORMAT": "json"}},  # one JSON object per log line: docs/operations.md
+                  "SPC_LOG_FORMAT": "json",  # one JSON object per log line: docs/operations.md
+                  # two people for money above this many cents (funding; README, Configuration)
+                  "SPC_DUAL_CONTROL_CENTS": "off", "SPC_DUAL_CONTROL_EXPIRY_SECONDS": "604800"}},
     ]
     return shared + [obj for service in SERVICE_NAMES for obj in service_objects(service)]
 
