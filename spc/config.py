@@ -187,6 +187,20 @@ class Settings:
             raise ConfigError(f"SPC_DUAL_CONTROL_CENTS must be 0 or more cents, or off (got {threshold})")
         return DualControl(threshold, expiry)
 
+    @property
+    def smtp(self):
+        """The SMTP relay the registry e-mails reminders through (SPC_SMTP_URL, SPC_SMTP_FROM), or
+        None (unset: reminders are events and agenda entries only, no e-mail)."""
+        from spc.shared.smtp import Smtp, SmtpConfigError
+        url = (self.environ.get("SPC_SMTP_URL") or "").strip()
+        if not url:
+            return None
+        try:
+            return Smtp.from_url(url, (self.environ.get("SPC_SMTP_FROM") or "").strip() or "no-reply@localhost",
+                                 self.seconds("SPC_SMTP_TIMEOUT", 10))
+        except SmtpConfigError as exc:
+            raise ConfigError(str(exc)) from None
+
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
         return spec(service).open(url or database_url(service, self.environ), migrate)
@@ -217,6 +231,10 @@ class Settings:
             "DS": self.demarches_simplifiees,
             "DS_POLL_SECONDS": self.seconds("SPC_DS_POLL_SECONDS", 300),
             "DUAL_CONTROL": self.dual_control,
+            "REMINDER_SECONDS": self.seconds("SPC_REMINDER_SECONDS", 3600),
+            "REMINDER_DAYS": self.workers("SPC_REMINDER_DAYS", 14),
+            "SMTP": self.smtp,
+            "MAIL_SECONDS": self.seconds("SPC_MAIL_SECONDS", 10),
             "ENV": self.environ,
         }
 

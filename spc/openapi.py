@@ -78,10 +78,12 @@ def _errors(ep):
     return responses
 
 
-def _operation(service, name, ep, shared):
-    op = {"operationId": name if shared else f"{service}_{name}",
+def _operation(service, name, ep, shared, served_by=()):
+    """`served_by`: the services that serve the same operation, when several but not all do (the
+    agenda: registry, funding, audit, each its own deadlines)."""
+    op = {"operationId": name if shared or served_by else f"{service}_{name}",
           "summary": ep.summary or name.replace("_", " "),
-          "tags": ["every service"] if shared else [service],
+          "tags": ["every service"] if shared else list(served_by) or [service],
           "x-spc-role": ep.role if ep.role is not None else "public"}
     if ep.scoped:
         op["x-spc-scoped"] = [f"{role}/<{SCOPED_ROLES[role]}>" for role in ep.scoped]
@@ -209,26 +211,34 @@ def document():
     for service, name, ep in ops:
         services = seen[(ep.url, ep.method)]
         shared = len(services) == len(config.SERVICE_NAMES)
-        if shared and service != services[0]:
+        several = () if shared or len(services) == 1 else tuple(sorted(services, key=_order))
+        if len(services) > 1 and service != min(services, key=_order):
             continue
         path = openapi_path(ep.url)
-        entry = paths.setdefault(path, {"operations": {}, "services": set()})
-        entry["operations"][ep.method.lower()] = _operation(service, name, ep, shared)
+        entry = paths.setdefault(path, {"operations": {}, "services": set(), "several": set()})
+        entry["operations"][ep.method.lower()] = _operation(service, name, ep, shared, several)
         if not shared:
-            entry["services"].add(service)
+            entry["services"].update(services)
+            entry["several"].add(several)
     for path, entry in paths.items():
-        if len(entry["services"]) > 1:
-            raise ValueError(f"{path} is served by {entry['services']}: one path, one service")
+        if len(entry["services"]) > 1 and entry["several"] != {tuple(sorted(entry["services"], key=_order))}:
+            raise ValueError(f"{path} is served by {entry['services']}: one path, one service, unless every "
+                             "operation on it is the same one, served by each (a mixin's)")
         api.path(path=path, operations=entry["operations"])
     doc = api.to_dict()
     for name, extra in _extras(ep.body for _, _, ep in ops if ep.body is not None).items():
         doc["components"]["schemas"][name].update(extra)
     _no_nul(doc)
     for path, entry in paths.items():  # apispec has no argument for a path's servers
-        for s in entry["services"]:
+        if entry["services"]:
             doc["paths"][path]["servers"] = [{"url": f"http://localhost:{spec(s).port}",
-                                              "description": f"{s} (env {s.upper()}_PORT)"}]
+                                              "description": f"{s} (env {s.upper()}_PORT)"}
+                                             for s in sorted(entry["services"], key=_order)]
     return doc
+
+
+def _order(service):
+    return config.SERVICE_NAMES.index(service)
 
 
 NO_NUL = {"not": {"type": "string", "pattern": "\\u0000"}}  # SPC refuses text with U+0000 (400 invalid_text)

@@ -220,3 +220,9 @@ def holdings(uow):
     with uow:
         return {**{("findings", status): n for status, n, _ in uow.audit.findings_by_status()},
                 **{("reports", status): n for status, n, _ in uow.reports.by_status()}}
+
+
+def deadlines(uow, until, service_id=None):
+    """Audit's deadlines up to `until` (shared/reminders.py): open findings' remediation deadlines."""
+    from .domain.reminders import remediations
+    return remediations(uow.audit.open_deadlines(until, service_id))

@@ -3,6 +3,7 @@ from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, Me
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.reminders import define_reminder_table
 from spc.shared.staff import define_staff_tables
 
 from .domain.journal import JournalHead
@@ -12,6 +13,7 @@ from .domain.reports import CitizenReport
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
 staff_actions, idempotency_keys = define_staff_tables(metadata)
+reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/reminders.py)
 
 compliance = Table(
     "compliance", metadata,

@@ -1,5 +1,7 @@
 """Loading and saving audit's aggregates; the unit of work that groups them with the reports
 (report_store.py) and the journal (journal_store.py)."""
+from datetime import datetime, time, timedelta
+
 from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, insert_unless_taken
@@ -12,6 +14,9 @@ from .report_store import ReportRepository
 
 
 class AuditRepository(SqlRepository):
+    def open_deadlines(self, until, service_id=None):
+        return _open_deadlines(self.session, until, service_id)
+
     def compliance(self, service_id, for_update=False, create=False):
         query = select(Compliance).where(Compliance.service_id == service_id)
         return self._one(query, for_update, (lambda: Compliance(service_id)) if create else None)
@@ -105,6 +110,15 @@ class AuditRepository(SqlRepository):
             Finding.status == OPEN, Finding.is_violation.is_(False),
             Finding.remediation_deadline <= now).order_by(Finding.id)
             .with_for_update(skip_locked=True)).all()
+
+
+def _open_deadlines(session, until, service_id=None):
+    """Open findings whose remediation deadline falls on or before `until` (a service's only)."""
+    query = select(Finding).where(Finding.status == OPEN, Finding.remediation_deadline.is_not(None),
+                                  Finding.remediation_deadline < datetime.combine(until + timedelta(days=1), time()))
+    if service_id is not None:
+        query = query.where(Finding.service_id == service_id)
+    return session.scalars(query.order_by(Finding.remediation_deadline, Finding.id)).all()
 
 
 class AuditUnitOfWork(UnitOfWork):

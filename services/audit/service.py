@@ -8,10 +8,11 @@ from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply_once, consume_events
 from spc.shared.errors import Rejection
 from spc.shared.http import api
+from spc.shared.agenda_api import AgendaEndpoints
 from spc.shared.ops import SpcService
 from spc.shared.timer import Nudge, periodic
 
-from . import answers, dossier, handlers, journal_publication
+from . import answers, dossier, handlers, journal_publication, orm
 from .domain.commands import AnswerFinding, EscalateFinding, RecordFinding, ReportRemediationDone, ResolveFinding
 from .domain.model import UNKNOWN_SERVICE_WINDOW_SECONDS
 from .exceptions import (AlreadyAViolation, AlreadyResolved, FindingNotFound, NotAnswered, RemediationAlreadyReported,
@@ -26,7 +27,7 @@ BATCH = 200
 CHECKPOINT_TICK_SECONDS = 1  # how often a checkpoint's being due is checked
 
 
-class AuditService(ReportEntrypoints, SpcService):
+class AuditService(ReportEntrypoints, AgendaEndpoints, SpcService):
     spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
@@ -34,6 +35,7 @@ class AuditService(ReportEntrypoints, SpcService):
     config = Config()
     checkpoint_seconds = JournalCheckpointSetting()
     journaled = Nudge(backstop=1.0)  # the lanes journaled events: the chainer has work
+    deadlines_of, reminders_table = staticmethod(handlers.deadlines), orm.reminders_sent  # the agenda's
 
     @api("POST", "/findings", role="auditor", body=FindingIn, response=FindingOut, status=201,
          errors=(UnknownService, ReportNotFound, ReportAlreadyTriaged, ReportOfAnotherService),

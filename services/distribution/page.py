@@ -8,14 +8,8 @@ from html import escape
 
 from werkzeug.wrappers import Response
 
-PRINCIPLES_FR = {  # the pact's eight principles, as a visitor reads them
-    "continuity": "Continuité", "equality": "Égalité d'accès", "neutrality": "Neutralité",
-    "adaptability": "Adaptation aux besoins", "transparency": "Transparence",
-    "data_protection": "Protection des données", "no_ad_monetisation": "Ni publicité ni revente de données",
-    "governance": "Gouvernance partagée"}
-DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-             "octobre", "novembre", "décembre")
+from spc.shared.french import DAYS_FR, MONTHS_FR, PRINCIPLES_FR  # noqa: F401  (the page's words)
+
 FORMATS_FR = {"fixe": "accueil fixe", "fixe_antennes": "accueil fixe avec antennes", "multisites": "multisite",
               "bus": "bus France services", "itinerante": "France services itinérante"}
 TYPES_FR = {"principal": "structure principale", "antenne": "antenne"}

@@ -12,6 +12,7 @@ from .domain import commands
 from .domain.approvals import BUDGET_RAISE, RELEASE, REVOCATION, ApprovalRequest, DualControl
 from .domain.funder import Funder
 from .domain.model import TRANCHE_STATUSES, Programme
+from .domain.reminders import milestones
 from .exceptions import ApprovalPending, DualControlRequired
 
 OFF = DualControl()  # no amount needs two people (SPC_DUAL_CONTROL_CENTS unset)
@@ -298,3 +299,8 @@ def holdings(uow):
     with uow:
         rows = uow.funding.tranches_by_status()
         return {**{("tranches", s): n for s, n, _ in rows}, **{("tranche_cents", s): c or 0 for s, _, c in rows}}
+
+
+def deadlines(uow, until, service_id=None):
+    """Funding's deadlines up to `until` (shared/reminders.py): the scheduled tranches' milestones."""
+    return milestones(uow.funding.scheduled_tranches(until, service_id))

@@ -4,6 +4,7 @@ from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Index, I
 from sqlalchemy.orm import registry, relationship
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.reminders import define_reminder_table
 from spc.shared.staff import define_staff_tables
 
 from .domain.approvals import ApprovalRequest
@@ -12,6 +13,7 @@ from .domain.model import FundingAccount, Grant, Programme, Tranche
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
 staff_actions, idempotency_keys = define_staff_tables(metadata)
+reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/reminders.py)
 
 programmes = Table(
     "programmes", metadata,

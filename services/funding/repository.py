@@ -93,6 +93,13 @@ class FundingRepository(SqlRepository):
         return self._seen_all(self.session.scalars(
             query.with_for_update().execution_options(populate_existing=True)).all())
 
+    def scheduled_tranches(self, until, service_id=None):
+        """Scheduled tranches due on or before `until` (a service's only, when named)."""
+        query = select(Tranche).where(Tranche.status == "scheduled", Tranche.due_date <= until)
+        if service_id is not None:
+            query = query.where(Tranche.service_id == service_id)
+        return self.session.scalars(query.order_by(Tranche.due_date, Tranche.id)).all()
+
     def record_payment_order(self, tranche, event_id, at):
         self.session.execute(insert(orm.payment_orders).values(
             tranche_id=tranche.id, event_id=event_id, amount_cents=tranche.amount_cents, released_at=at))

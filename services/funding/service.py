@@ -7,10 +7,11 @@ from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api
+from spc.shared.agenda_api import AgendaEndpoints
 from spc.shared.ops import SpcService
 from spc.shared.timer import periodic
 
-from . import handlers
+from . import handlers, orm
 from .domain import commands
 from .domain.approvals import DualControl
 from .exceptions import (AlreadyReleased, ApprovalExpired, BudgetNotRaised, ApprovalNotFound, ApprovalNotPending, ApprovalPending,
@@ -26,11 +27,12 @@ MONEY_REFUSALS = (AlreadyReleased, FundingFrozen, TrancheCancelled, ReleaseBefor
                   BudgetNotRaised)
 
 
-class FundingService(PublicFunding, SpcService):
+class FundingService(PublicFunding, AgendaEndpoints, SpcService):
     spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
     config = Config()
+    deadlines_of, reminders_table = staticmethod(handlers.deadlines), orm.reminders_sent  # the agenda's
 
     @property
     def dual_control(self):

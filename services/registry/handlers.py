@@ -1,4 +1,5 @@
 """The registry's use cases: one transaction each, events committed with the change."""
+import logging
 import uuid
 
 from spc.shared.clock import to_db, to_wire, utcnow
@@ -9,6 +10,8 @@ from .domain import commands, identity
 from .domain.model import CitizenService
 from .domain.pact import Pact
 from .exceptions import AlreadyRegistered, PactVersionNotFound, ServiceNotFound
+
+log = logging.getLogger(__name__)
 
 
 def _today(today):
@@ -166,9 +169,25 @@ def on_audit_decision(uow, event):
                                  to_db(event.occurred_at))
 
 
+def on_reminder_due(uow, event):
+    """`*.reminder_due`: the service's contact is e-mailed (mail_outbox, in this transaction; the
+    mail relay sends it: mailer.py). A service with no contact address gets none."""
+    from .domain.mail import reminder_mail
+    p = event.payload
+    try:
+        service = uow.services.get(p["service_id"])
+    except ServiceNotFound:
+        log.warning("%s for service %s, which the registry does not know: no e-mail", event.event_type, p["service_id"])
+        return
+    to = service.pact.contact_email
+    if to:
+        uow.services.queue_mail(p["reminder_id"], service.id, reminder_mail(to, service.name, service.id, p))
+
+
 EVENT_HANDLERS = {
     "audit.violation_confirmed": on_audit_decision,
     "audit.violation_resolved": on_audit_decision,
+    **{f"{producer}.reminder_due": on_reminder_due for producer in ("registry", "funding", "audit")},
 }
 
 
@@ -227,3 +246,10 @@ def holdings(uow):
     """For the metrics: services by status."""
     with uow:
         return {("services", status): n for status, n, _ in uow.services.by_status()}
+
+
+def deadlines(uow, until, service_id=None):
+    """The registry's deadlines up to `until` (shared/reminders.py): pacts' terms, pilots' evaluations."""
+    from .domain.reminders import pact_deadlines
+    return [d for sid, status, term in uow.services.followed_terms(service_id)
+            for d in pact_deadlines(sid, status, term) if d.due_on <= until]

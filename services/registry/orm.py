@@ -4,6 +4,7 @@ from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import registry
 
 from spc.shared.outbox import define_messaging_tables
+from spc.shared.reminders import define_reminder_table
 from spc.shared.staff import define_staff_tables
 
 from .domain.dossiers import DossierLink, SyncCursor
@@ -12,6 +13,7 @@ from .domain.model import Amendment, CitizenService, PactVersion
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
 staff_actions, idempotency_keys = define_staff_tables(metadata)
+reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/reminders.py)
 
 services = Table(
     "services", metadata,
@@ -101,6 +103,25 @@ ds_cursors = Table(
     Column("updated_since", String(40), nullable=True),
     Column("deleted_since", String(40), nullable=True),
     Column("polling_until", DateTime, nullable=True),  # a registry process is polling it, until then
+)
+
+# E-mails to the services' contacts (their reminders), written in the transaction that took the
+# reminder and sent by the mail relay (mailer.py): none lost in a crash, each sent once per
+# reminder (`reminder_id` unique; a crash between the SMTP server's acceptance and `sent_at`
+# sends it again, with the same Message-ID)
+mail_outbox = Table(
+    "mail_outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reminder_id", String(120), nullable=False, unique=True),
+    Column("service_id", String(64), nullable=False, index=True),
+    Column("to_address", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("claimed_until", DateTime, nullable=True),
+    Column("sent_at", DateTime, nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
 )
 
 _mapper_registry = registry()

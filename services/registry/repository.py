@@ -5,6 +5,8 @@ from sqlalchemy import and_, delete, exists, func, insert, or_, select, text
 
 from spc.shared.events import PRINCIPLES
 from spc.shared.geography import geography
+from spc.shared.clock import utcnow
+from spc.shared.outbox import insert_new
 from spc.shared.persistence import SqlRepository, UnitOfWork, first
 
 from . import orm
@@ -30,6 +32,15 @@ def tags_of(pact):
 
 
 class ServiceRepository(SqlRepository):
+
+    def followed_terms(self, service_id=None):
+        return _followed_terms(self.session, service_id)
+
+    def queue_mail(self, reminder_id, service_id, mail):
+        """An e-mail for the mail relay (mailer.py), once per reminder."""
+        insert_new(self.session, orm.mail_outbox, [{
+            "reminder_id": reminder_id, "service_id": service_id, "to_address": mail.to, "subject": mail.subject,
+            "body": mail.body, "created_at": utcnow(), "attempts": 0}], "reminder_id")
 
     def get(self, service_id, for_update=False):
         service = self._one(select(CitizenService).where(CitizenService.id == service_id), for_update)
@@ -191,6 +202,15 @@ def _tag(kind, code):
 def _tagged(condition):
     t = orm.service_tags
     return exists().where(t.c.service_id == CitizenService.id, condition)
+
+
+def _followed_terms(session, service_id=None):
+    """(id, status, the pact's term) of the active and suspended services (a service's only)."""
+    s = orm.services
+    query = select(s.c.id, s.c.status, s.c.pact_document).where(s.c.status.in_((ACTIVE, SUSPENDED)))
+    if service_id is not None:
+        query = query.where(s.c.id == service_id)
+    return [(row.id, row.status, (row.pact_document or {}).get("term")) for row in session.execute(query)]
 
 
 class RegistryUnitOfWork(UnitOfWork):

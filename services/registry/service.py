@@ -10,10 +10,11 @@ from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import ANY_ROLE, PUBLIC, api
 from spc.shared.lists import whole
+from spc.shared.agenda_api import AgendaEndpoints
 from spc.shared.ops import SpcService
 from spc.shared.timer import periodic
 
-from . import ds_intake, handlers
+from . import ds_intake, handlers, mailer, orm
 from .demarches import DemarchesProvider
 from .domain.dossiers import MalformedDossier
 from .ds_client import DsError, DsUnavailable
@@ -34,13 +35,14 @@ log = logging.getLogger(__name__)
 MAX_DOSSIER = 2**31 - 1  # DS numbers dossiers with 32-bit integers
 
 
-class RegistryService(PublicRegistry, SpcService):
+class RegistryService(PublicRegistry, AgendaEndpoints, SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
     config = Config()
     registries = IdentityRegistriesProvider()
     ds = DemarchesProvider()  # Démarches Simplifiées (SPC_DS_*), or None  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
+    deadlines_of, reminders_table = staticmethod(handlers.deadlines), orm.reminders_sent  # the agenda's
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, response=ServiceOut, status=201,
          location="/services/{id}", errors=(InvalidPact, AlreadyRegistered),
@@ -187,6 +189,15 @@ class RegistryService(PublicRegistry, SpcService):
         if self.registries is not None:
             handlers.recheck_identities(self.store.uow(), self.registries,
                                         every_seconds=self.config["IDENTITY_RECHECK_SECONDS"])
+
+    @periodic(interval=10, config_key="MAIL_SECONDS")
+    def send_mail(self):
+        """The mail relay (mailer.py): reminders e-mailed to the services' contacts (SPC_SMTP_URL)."""
+        smtp = self.config.get("SMTP")
+        if smtp is not None:
+            sent, failed = mailer.send_pending(self.store.uow(), smtp)
+            if sent or failed:
+                log.info("mail relay: %d sent, %d not", sent, failed)
 
     @periodic(interval=60)
     def expire_terms(self):

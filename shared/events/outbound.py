@@ -443,3 +443,42 @@ class JournalCheckpoint(Payload):
     hash = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"), metadata={
         "description": "that entry's hash (SHA-256, lowercase hex)"})
     at = fields.AwareDateTime(required=True, metadata={"description": "when the checkpoint was taken"})
+
+
+# ---- reminders (shared/reminders.py) -----------------------------------------------------------
+class ReminderDue(Payload):
+    """A deadline crossed one of its thresholds: said once, ever (the reminder's id is its key)."""
+    reminder_id = fields.String(required=True, validate=validate.Length(1, 120), metadata={
+        "description": "`<kind>:<subject_id>:<due_on>`: one reminder per kind, subject and date, ever"})
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["milestone_due", "milestone_overdue", "term_ending_90", "term_ending_30", "evaluation_due",
+         "remediation_due", "remediation_overdue"]), metadata={
+        "description": "a tranche's milestone due within SPC_REMINDER_DAYS or overdue (its evidence missing); the "
+                       "pact's term ending within 90 or 30 days; a pilot's evaluation within SPC_REMINDER_DAYS; "
+                       "a finding's remediation deadline within 7 days or passed"})
+    deadline = fields.String(required=True, validate=validate.OneOf(
+        ["milestone", "term_end", "pilot_evaluation", "remediation"]))
+    service_id = ServiceId(required=True)
+    subject_id = Id(required=True, metadata={"description": "the tranche, the service (its pact) or the finding"})
+    due_on = fields.Date(required=True)
+    days_left = fields.Integer(required=True, strict=True, metadata={"description": "negative: overdue"})
+    title = fields.String(required=True, metadata={"description": "what falls due, in French (the e-mail's words)"})
+
+
+_REMINDER = {"reminder_id": "milestone_due:t-2:2027-07-01", "kind": "milestone_due", "deadline": "milestone",
+             "service_id": SID, "subject_id": "t-2", "due_on": "2027-07-01", "days_left": 14,
+             "title": "Jalon « mid-year report » : pièces attendues pour le versement de 15 000,00 €"}
+for _producer, _what, _example in (
+        ("registry", "the pact's term ending within 90 or 30 days, or a pilot's evaluation coming",
+         {"reminder_id": "term_ending_90:" + SID + ":2029-12-31", "kind": "term_ending_90", "deadline": "term_end",
+          "subject_id": SID, "due_on": "2029-12-31", "days_left": 90,
+          "title": "Fin du pacte le 31/12/2029 : renouvellement à préparer"}),
+        ("funding", "a tranche's milestone due within SPC_REMINDER_DAYS, or overdue with its evidence missing", {}),
+        ("audit", "a finding's remediation deadline within 7 days, or passed",
+         {"reminder_id": "remediation_due:" + FINDING + ":2027-02-01", "kind": "remediation_due",
+          "deadline": "remediation", "subject_id": FINDING, "due_on": "2027-02-01", "days_left": 7,
+          "title": "Constat « égalité d'accès » : remédiation attendue le 01/02/2027"})):
+    event(f"{_producer}.reminder_due", queues=["registry.events"],
+          description=f"A reminder: {_what}. Once per reminder, ever (across replicas and restarts). The registry "
+                      "e-mails it to the service's contact (SPC_SMTP_URL). Added in 1.3.",
+          example={**_REMINDER, **_example})(type(f"{_producer.title()}ReminderDue", (ReminderDue,), {}))
