@@ -2,6 +2,7 @@
 for a relay on a private network), `smtp+starttls://user:password@host:587` (STARTTLS, the
 certificate checked against the system's CAs), `smtps://user:password@host:465` (TLS from the
 first byte)."""
+import email.policy
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -9,6 +10,9 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
+# Headers on one line (up to SMTP's 998 characters): Python's folding of a long non-ASCII subject
+# into several encoded words loses a space where it cuts ("» :pièces"), seen here
+UNFOLDED = email.policy.SMTP.clone(max_line_length=998)
 SCHEMES = {"smtp": (25, "plain"), "smtp+starttls": (587, "starttls"), "smtps": (465, "tls")}
 
 
@@ -45,7 +49,7 @@ class Smtp:
     def send(self, to, subject, body, message_id):
         """Hand one message to the relay; raises smtplib's errors (SMTPRecipientsRefused: the
         address is refused for good, the others may pass on a retry)."""
-        message = EmailMessage()
+        message = EmailMessage(policy=UNFOLDED)
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message["Message-ID"], message["Date"] = message_id, formatdate(localtime=False)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-reply to it

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from spc.client import StaffClient, reserve_ports
+from spc.client import StaffClient, free_port, reserve_ports
 from spc.examples import request_example
 from spc.shared import envelope, topology
 from spc.shared.messaging import Publisher
@@ -75,6 +75,10 @@ def run_demo(environ=None):
     env.update(SPC_DS_TOKEN=demarche.token, SPC_DS_URL=demarche.url, SPC_DS_MAPPINGS=str(Path(data_dir) / "ds"),
                SPC_DS_WEBHOOK_SECRET=uuid.uuid4().hex + uuid.uuid4().hex, SPC_DS_POLL_SECONDS="1",
                SPC_DS_WRITE_BACK="true", SPC_DS_INSTRUCTEUR_ID=INSTRUCTEUR)
+    # and an SMTP server standing for the operator's relay: the reminders e-mailed to the services
+    mail = MailSink()
+    env.update(SPC_SMTP_URL=f"smtp://127.0.0.1:{mail.port}", SPC_SMTP_FROM="rappels@spc-demo.example.org",
+               SPC_REMINDER_SECONDS="1", SPC_MAIL_SECONDS="0.5")
     settings = config.load(env)
     click.echo(f"Embedded run: in-process broker, SQLite databases in {data_dir}")
 
@@ -86,7 +90,9 @@ def run_demo(environ=None):
         api = Api(ports, dict(TOKENS))
         api.tokens_file = tokens_file
         api.demarche = (demarche.dossiers, champs)
+        api.mail = mail
         story(api, settings)
+    mail.close()
     demarche.close()
     registries.close()
     click.echo(click.style("\nThe story is complete.", fg="green", bold=True))
@@ -219,6 +225,8 @@ def story(api, settings):
                f"/public/services/{sid}; the counters: http://127.0.0.1:{api.ports['distribution']}/public/counters; "
                f"open data: spc export registry / grants / journal (docs/open-data.md, docs/verify-journal.md)")
 
+    deadlines(api, sid)
+
     step("The audit journal's hash chain verifies")
     time.sleep(0.5)
     click.echo(f"  {api.ask('GET', 'audit', '/journal/verify', 'auditor')}")
@@ -294,6 +302,43 @@ def from_demarches(api, dossiers, champs):
     listings = wait_for("its listings", lambda: _published(api, sid))
     click.echo(f"  grant of {grant['total_cents'] / 100:.2f} € released by one officer (below "
                f"{DUAL_CONTROL_CENTS / 100:,.0f} €); listed at {len(listings)} counters")
+
+
+class MailSink:
+    """An SMTP server on a free local port (aiosmtpd) keeping what it receives: the demo's stand-in
+    for the operator's relay (SPC_SMTP_URL)."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.received, self.port = [], free_port()
+        self.server = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.server.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def close(self):
+        self.server.stop()
+
+
+def deadlines(api, sid):
+    step("Deadlines said before they pass: the crèche's agenda, and its reminders by e-mail")
+    agenda = api.ask("GET", "funding", f"/services/{sid}/agenda?within=30d")["items"]
+    for item in agenda:
+        click.echo(f"  funding agenda: {item['due_on']} ({item['days_left']:+d} days) {item['title']}")
+    term = api.ask("GET", "registry", f"/services/{sid}/agenda?within=999d")["items"]
+    for item in term:
+        click.echo(f"  registry agenda: {item['due_on']} {item['title']}")
+    contact = api.ask("GET", "registry", f"/services/{sid}/pact")["pact"]["contact_email"]
+    mails = wait_for("a reminder e-mail", lambda: [m for m in api.mail.received if m["To"] == contact], timeout=30)
+    click.echo(f"  {len(api.mail.received)} e-mails received by the SMTP relay (SPC_SMTP_URL); the first:")
+    first = mails[0]
+    click.echo(f"    To: {first['To']}\n    Subject: {first['Subject']}")
+    for line in first.get_content().strip().splitlines():
+        click.echo(f"    | {line}")
 
 
 def grant_token(api, role, label, secret):

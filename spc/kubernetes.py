@@ -112,12 +112,15 @@ DS_MAPPINGS_DIR = "/etc/spc/ds-mappings"
 # but the private ranges, where the cluster's own services are
 PUBLIC_HTTPS = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}],
                 "ports": [{"protocol": "TCP", "port": 443}]}
+# the operator's SMTP relay (SPC_SMTP_URL: the reminders' e-mails), wherever it stands
+SMTP_RELAY = {"ports": [{"protocol": "TCP", "port": port} for port in (25, 465, 587)]}
 
 
 def _outside(container, pod):
     """The registry reads Démarches Simplifiées and asks the national registries when told to:
     its settings from the optional ConfigMap and Secret `spc-registry-outside` (SPC_IDENTITY_REGISTRY,
-    SPC_DS_TOKEN, SPC_DS_WEBHOOK_SECRET, SPC_API_ENTREPRISE_TOKEN...), the démarches' mapping files
+    SPC_DS_TOKEN, SPC_DS_WEBHOOK_SECRET, SPC_API_ENTREPRISE_TOKEN, SPC_SMTP_URL, SPC_SMTP_FROM...), the
+    démarches' mapping files
     from the optional ConfigMap `spc-ds-mappings` (docs/integrating.md, docs/deploy.md)."""
     container["envFrom"] += [{"configMapRef": {"name": OUTSIDE, "optional": True}},
                              {"secretRef": {"name": OUTSIDE, "optional": True}}]
@@ -165,7 +168,7 @@ def service_objects(service):
                        "ports": [{"protocol": "TCP", "port": 5432}]},
                       {"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-                      *([PUBLIC_HTTPS] if service == "registry" else [])]}},
+                      *([PUBLIC_HTTPS, SMTP_RELAY] if service == "registry" else [])]}},
     ]
 
 
@@ -178,7 +181,9 @@ def base():
                   "SPC_URGENT_WORKERS": "4", "SPC_HEARTBEAT": "30", "SPC_UNKNOWN_SERVICE_WINDOW": "3600",
                   "SPC_LOG_FORMAT": "json",  # one JSON object per log line: docs/operations.md
                   # two people for money above this many cents (funding; README, Configuration)
-                  "SPC_DUAL_CONTROL_CENTS": "off", "SPC_DUAL_CONTROL_EXPIRY_SECONDS": "604800"}},
+                  "SPC_DUAL_CONTROL_CENTS": "off", "SPC_DUAL_CONTROL_EXPIRY_SECONDS": "604800",
+                  # deadlines reminded (registry, funding, audit): how often to check, how many days ahead
+                  "SPC_REMINDER_SECONDS": "3600", "SPC_REMINDER_DAYS": "14"}},
     ]
     return shared + [obj for service in SERVICE_NAMES for obj in service_objects(service)]
 

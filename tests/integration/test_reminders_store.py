@@ -104,3 +104,21 @@ def test_the_mail_relay_keeps_a_mail_while_smtp_is_away_then_sends_it_once(db_ur
         assert mailer.pending(database.uow()) == []
     finally:
         database.close()
+
+
+def test_a_long_french_subject_arrives_whole():
+    """Python's header folding cut a long non-ASCII subject into encoded words and lost a space
+    ("» :pièces", seen in the demo): the message is written unfolded."""
+    import email
+    import email.policy
+    inbox, port = _Inbox(), free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        subject = ("[Service Public Citoyen] Jalon « mid-year » : pièces attendues pour le versement de "
+                   "12\u202f000,00\u00a0€")
+        Smtp("127.0.0.1", port, "plain", "a@b.example").send("c@d.example", subject, "Texte é", "<x@y>")
+    finally:
+        server.stop()
+    message = email.message_from_bytes(inbox.received[0], policy=email.policy.default)
+    assert message["Subject"] == subject and message.get_content().strip() == "Texte é"

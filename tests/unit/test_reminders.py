@@ -113,3 +113,4 @@ def test_the_smtp_url_says_host_port_security_and_login():
     for url, sender in (("http://relay", "a@b"), ("smtp://", "a@b"), ("smtp://relay:x", "a@b"), ("smtp://relay", "no")):
         with pytest.raises(SmtpConfigError):
             Smtp.from_url(url, sender)
+
