@@ -73,6 +73,9 @@ ROLES = {
     ("POST", "/reports/{report_id}/dismiss"): ("auditor", ()),
     ("GET", "/services/{service_id}/findings"): (ANY, (SERVICE,)),
     ("GET", "/services/{service_id}/dossier"): (ANY, (SERVICE,)),
+    # the agenda (1.3), on registry, funding and audit, each its own deadlines; a service reads its own
+    ("GET", "/agenda"): (ANY, ()),
+    ("GET", "/services/{service_id}/agenda"): (ANY, (SERVICE,)),
     ("POST", "/services/{service_id}/findings/{finding_id}/answer"): ("auditor", (SERVICE,)),
     ("POST", "/services/{service_id}/findings/{finding_id}/done"): ("auditor", (SERVICE,)),
 }

@@ -60,6 +60,10 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("distribution", "GET", "/public/counters"),
     ("distribution", "GET", "/public/counters/{counter_id}/catalogue"),
     ("audit", "GET", "/journal/verify"),
+    # what falls due: the pact's term (registry), the milestones (funding), the remediations (audit)
+    ("registry", "GET", "/services/{service_id}/agenda"),
+    ("funding", "GET", "/services/{service_id}/agenda"),
+    ("audit", "GET", "/services/{service_id}/agenda"),
     ("registry", "POST", "/services/{service_id}/revoke"),
 ]
 
