@@ -141,6 +141,7 @@ class Call:
     # the unit of work whose commit waits for this call's answer (an Idempotency-Key: the change,
     # the key and the answer commit together; shared/persistence.UnitOfWork._commit)
     awaiting_answer: list = field(default_factory=list, compare=False, repr=False)
+    host: str = ""  # the request's Host (a public page links to another service's page on it)
 
     @property
     def by(self):
@@ -282,7 +283,7 @@ class JsonHttp(HttpRequestHandler):
     @property
     def public_read(self):
         """A public GET answering JSON (not a probe): cached and rate-limited (shared/public_reads.py)."""
-        return (self.role is PUBLIC and self.method == "GET" and self.media_type is None
+        return (self.role is PUBLIC and self.method == "GET" and self.media_type in (None, "text/html")
                 and not self.url.startswith(OPERATIONAL))
 
     # -- the request, before the worker ------------------------------------------------------
@@ -315,7 +316,7 @@ class JsonHttp(HttpRequestHandler):
             args = request.args.to_dict()
             check_text(args, "query")
             query = self.query().load(args)
-        return (Call(actor, body, query, correlation, idempotency),), request.path_values
+        return (Call(actor, body, query, correlation, idempotency, host=request.host),), request.path_values
 
     def _authenticate(self, request):
         """The request's actor from its bearer token. Failures are bounded per client

@@ -150,7 +150,10 @@ class PublicReads(SharedExtension):
         if not_modified(request.headers.get("If-None-Match"), etag):
             response = type(response)(status=304)
         response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = self.cache_control
+        # a public page says a suspension within a second: browsers revalidate it (a 304 while it
+        # is the same), where a JSON read may be kept SPC_PUBLIC_MAX_AGE
+        page = (response.mimetype or "") == "text/html"
+        response.headers["Cache-Control"] = f"public, max-age={min(self.max_age, 1)}" if page else self.cache_control
         return response
 
 

@@ -15,6 +15,7 @@ EXAMPLE_IDS = {
     "amendment_id": "3f1c2b9e-7a55-4c1d-9a3e-0b6d8f2e4c71",
     "counter_id": "FS-35-0042",  # as in counter.upserted's example (asyncapi.yaml)
     "report_id": "7d3e1f0a-2b4c-4d5e-8f60-718293a4b5c6",  # a citizen report audit keeps
+    "asset_path": "dsfr.min.css",  # a file of the State design system the public pages use
     "number": 1234567,  # a Démarches Simplifiées dossier's number
     # nosec B105: a placeholder shown in openapi.yaml's example path, never a secret in use
     "secret": "the-secret-of-SPC_DS_WEBHOOK_SECRET",  # nosec B105

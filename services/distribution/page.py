@@ -14,13 +14,14 @@ FORMATS_FR = {"fixe": "accueil fixe", "fixe_antennes": "accueil fixe avec antenn
               "bus": "bus France services", "itinerante": "France services itinérante"}
 TYPES_FR = {"principal": "structure principale", "antenne": "antenne"}
 OTHER_DOMAIN = "Autres services"
-HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'",
+HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+                                      "img-src 'self' data:",
            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 CSS = """
 @page { size: A4; margin: 12mm 12mm 14mm; }
 * { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10.5pt; line-height: 1.35;
+body { font-family: Marianne, "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10.5pt; line-height: 1.35;
        color: #161616; margin: 0 auto; max-width: 200mm; padding: 6mm 8mm; background: #fff; }
 header { border-bottom: 3px solid #000091; padding-bottom: 3mm; margin-bottom: 4mm; }
 .kicker { color: #000091; font-weight: bold; text-transform: uppercase; font-size: 8.5pt; margin: 0;
@@ -66,7 +67,10 @@ def render(catalogue, today=None):
     body = sections or "<p>Aucun service n'est proposé à ce guichet pour le moment.</p>"
     return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Services proposés — {e(counter['name'])}</title><style>{CSS}</style></head>\n"
+            f"<title>Services proposés — {e(counter['name'])}</title>"
+            # the State design system (DSFR, shared/pages.py), served by distribution at /public/dsfr;
+            # the page's own rules after it: A4 print, a compact layout an agent hands over
+            f'<link rel="stylesheet" href="/public/dsfr/dsfr.min.css"><style>{CSS}</style></head>\n'
             f"<body>{_counter(counter)}\n<main>{body}</main>\n"
             f"<footer><p>Un service ne tient pas ses engagements ? Dites-le à l'agent France services : "
             f"il transmet votre signalement aux contrôleurs du pacte.</p>"
@@ -139,7 +143,8 @@ def _service(s):
     refer = [f"<p>{e(s['referral'])}</p>" if s.get("referral") else "",
              f'<p>Contact : <a href="mailto:{e(s["contact_email"])}">{e(s["contact_email"])}</a></p>'
              if s.get("contact_email") else ""]
-    refer_block = f'<div class="refer"><h4>Orienter une personne</h4>{"".join(refer)}</div>' if any(refer) else ""
+    refer_block = (f'<div class="refer fr-callout"><h4 class="fr-callout__title">Orienter une personne</h4>'
+                   f'{"".join(refer)}</div>' if any(refer) else "")
     return (f'<article class="service"><h3>{e(s["name"])}</h3>{also}{mission}{refer_block}'
             f"{_commitments(s.get('commitments') or [])}</article>")
 

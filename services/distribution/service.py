@@ -6,6 +6,7 @@ from spc.shared.bootstrap import ServiceSpec
 from spc.shared.consumer import BULK, URGENT, apply_once, consume_events
 from spc.shared.http import api
 from spc.shared.ops import SpcService
+from spc.shared.pages import DesignSystemAssets
 
 from . import handlers, page
 from .exceptions import CounterNotFound, ServiceNotKnown
@@ -16,7 +17,7 @@ from .schemas import CatalogueOut, CounterPage, CounterQuery, ListingsOut, Relay
 AGENT = ("counter_agent",)  # a France Services agent, on its own counters (contract §4)
 
 
-class DistributionService(PublicDistribution, SpcService):
+class DistributionService(PublicDistribution, DesignSystemAssets, SpcService):
     spec = ServiceSpec("distribution", port=8003, unit_of_work=DistributionUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)

@@ -18,6 +18,7 @@ from .exceptions import (AlreadyReleased, ApprovalExpired, BudgetNotRaised, Appr
                          DualControlRequired, FundingFrozen, GrantNotFound, InvalidAmount, InvalidFunder,
                          NothingToRevoke, OverBudget, ProgrammeNotFound, ReleaseBeforeDueDate, SameApprover,
                          ServiceNotActive, ServiceNotActiveYet, TrancheCancelled, TrancheNotFound)
+from .pages import FundingPages
 from .public import PublicFunding
 from .repository import FundingUnitOfWork
 from .schemas import (ApprovalIn, ApprovalList, ApprovalOut, ApprovalQuery, BudgetIn, FundingOut, GrantIn, GrantOut,
@@ -27,7 +28,7 @@ MONEY_REFUSALS = (AlreadyReleased, FundingFrozen, TrancheCancelled, ReleaseBefor
                   BudgetNotRaised)
 
 
-class FundingService(PublicFunding, AgendaEndpoints, SpcService):
+class FundingService(PublicFunding, FundingPages, AgendaEndpoints, SpcService):
     spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)

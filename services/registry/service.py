@@ -25,6 +25,7 @@ from .exceptions import (AlreadyRegistered, AmendmentNotFound, AmendmentNotPendi
                          DossierNotFound, IdentityMismatch, IllegalTransition, InvalidPact, OpenViolations,
                          PactVersionNotFound, ServiceNotFound, TermEnded, WebhookNotFound)
 from .registries import IdentityRegistriesProvider
+from .pages import RegistryPages
 from .public import PublicRegistry
 from .repository import RegistryUnitOfWork
 from .schemas import (AmendmentIn, ApproveIn, DsDossierPage, DossierReadOut, WebhookIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 MAX_DOSSIER = 2**31 - 1  # DS numbers dossiers with 32-bit integers
 
 
-class RegistryService(PublicRegistry, AgendaEndpoints, SpcService):
+class RegistryService(PublicRegistry, RegistryPages, AgendaEndpoints, SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)

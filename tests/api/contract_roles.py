@@ -73,6 +73,11 @@ ROLES = {
     ("POST", "/reports/{report_id}/dismiss"): ("auditor", ()),
     ("GET", "/services/{service_id}/findings"): (ANY, (SERVICE,)),
     ("GET", "/services/{service_id}/dossier"): (ANY, (SERVICE,)),
+    # the public pages (1.3): French, the State design system, no token
+    ("GET", "/public/pages/services"): (PUBLIC, ()),
+    ("GET", "/public/pages/services/{service_id}"): (PUBLIC, ()),
+    ("GET", "/public/pages/services/{service_id}/funding"): (PUBLIC, ()),
+    ("GET", "/public/dsfr/{asset_path}"): (PUBLIC, ()),
     # the agenda (1.3), on registry, funding and audit, each its own deadlines; a service reads its own
     ("GET", "/agenda"): (ANY, ()),
     ("GET", "/services/{service_id}/agenda"): (ANY, (SERVICE,)),

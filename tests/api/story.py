@@ -59,6 +59,12 @@ STORY = [  # (service, method, path), in the order a newcomer would call them
     ("funding", "GET", "/public/programmes/{programme_id}"),
     ("distribution", "GET", "/public/counters"),
     ("distribution", "GET", "/public/counters/{counter_id}/catalogue"),
+    # the same, as pages anyone reads (French, the State design system) and the design system's files
+    ("registry", "GET", "/public/pages/services/{service_id}"),
+    ("funding", "GET", "/public/pages/services/{service_id}/funding"),
+    ("registry", "GET", "/public/dsfr/{asset_path}"),
+    ("funding", "GET", "/public/dsfr/{asset_path}"),
+    ("distribution", "GET", "/public/dsfr/{asset_path}"),
     ("audit", "GET", "/journal/verify"),
     # what falls due: the pact's term (registry), the milestones (funding), the remediations (audit)
     ("registry", "GET", "/services/{service_id}/agenda"),
