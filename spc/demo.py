@@ -221,9 +221,14 @@ def story(api, settings):
     click.echo(f"  GET {url}")
     click.echo(f"  → status {public['status']}; awarded {public['awarded_cents'] / 100:.2f} €, "
                f"released {public['released_cents'] / 100:.2f} €")
-    click.echo(f"  the pact and the standing in plain words: http://127.0.0.1:{api.ports['registry']}"
-               f"/public/services/{sid}; the counters: http://127.0.0.1:{api.ports['distribution']}/public/counters; "
-               f"open data: spc export registry / grants / journal (docs/open-data.md, docs/verify-journal.md)")
+    click.echo("  the same as pages anyone reads, in French, on the State design system (no token, no JavaScript):")
+    for what, service, path in (("the services in Ille-et-Vilaine", "registry", "/public/pages/services?departement=35"),
+                                ("the crèche: mission, commitments, standing", "registry", f"/public/pages/services/{sid}"),
+                                ("its money, tranche by tranche", "funding", f"/public/pages/services/{sid}/funding")):
+        page = api.call("GET", service, path, None)
+        click.echo(f"    {what}: http://127.0.0.1:{api.ports[service]}{path}  ({page.status_code}, "
+                   f"{len(page.content) // 1024} KiB)")
+    click.echo("  open data: spc export registry / grants / journal (docs/open-data.md, docs/verify-journal.md)")
 
     deadlines(api, sid)
 
