@@ -22,7 +22,12 @@ def test_spc_demo_tells_the_whole_story_and_exits_0():
                  "one public request", "released 12000.00 €",  # anyone can check (issue 13)
                  "(read by polling, no one typed it)", "→ active (the approval is hers)",  # DS (issue 20)
                  "checked against the national registries: verified",
-                 "grant of 8000.00 € released; listed at",
+                 "grant of 8000.00 € released by one officer",
+                 # issue 21: two people for money, a reminder e-mail, the public pages
+                 "refused, dual_control_required", "approved by the same person: refused, same_approver",
+                 "approved by funding_officer/daf-35: tranche 1 released",
+                 "e-mails received by the SMTP relay", "| Bonjour,",
+                 "/public/pages/services?departement=35  (200,", "/funding  (200,",
                  "The story is complete."):
         assert line in result.stdout, line
 
