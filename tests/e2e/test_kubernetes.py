@@ -120,7 +120,7 @@ def test_production_is_replicated_and_dev_is_small():
     assert not [o for o in dev if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
 
 
-def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_and_dns_the_registry_public_https_too():
+def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_and_dns_the_registry_public_https_and_smtp_too():
     for obj in rendered("production"):
         if obj["kind"] == "Deployment":
             pod = obj["spec"]["template"]["spec"]
@@ -131,7 +131,7 @@ def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_databas
         if obj["kind"] == "NetworkPolicy":
             service = obj["metadata"]["name"].removeprefix("spc-")
             targets = [rule["to"][0].get("podSelector", {}).get("matchLabels") or rule["to"][0]
-                       for rule in obj["spec"]["egress"]]
+                       for rule in obj["spec"]["egress"] if "to" in rule]
             assert targets[:3] == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
                                    {"k8s-app": "kube-dns"}]
             # only the registry reaches outside, in HTTPS, to public addresses (DS, the registries' APIs)
@@ -139,6 +139,10 @@ def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_databas
                 "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}] if service == "registry" else [])
             if service == "registry":
                 assert obj["spec"]["egress"][3]["ports"] == [{"protocol": "TCP", "port": 443}]
+                # and the operator's SMTP relay, wherever it stands (the reminders' e-mails)
+                assert obj["spec"]["egress"][4] == {"ports": [{"protocol": "TCP", "port": p} for p in (25, 465, 587)]}
+            else:
+                assert all("to" in rule for rule in obj["spec"]["egress"]), obj["spec"]["egress"]
         if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "spc-registry":
             pod = obj["spec"]["template"]["spec"]
             container = pod["containers"][0]
