@@ -122,3 +122,56 @@ def test_a_long_french_subject_arrives_whole():
         server.stop()
     message = email.message_from_bytes(inbox.received[0], policy=email.policy.default)
     assert message["Subject"] == subject and message.get_content().strip() == "Texte é"
+
+
+def test_audit_and_the_registry_find_their_deadlines_in_their_own_tables(db_url, tmp_path, request):
+    """Audit: an open minor finding's remediation deadline (7 days before, then passed); the
+    registry: a followed service's term and pilot evaluation, read from its pact document."""
+    from spc.services.audit import handlers as audit
+    from spc.services.audit import orm as audit_orm
+    from spc.services.audit.domain.commands import RecordFinding
+    from spc.services.registry import handlers as registry
+    from spc.services.registry import orm as registry_orm
+    from spc.services.registry.domain import commands as registry_commands
+    from spc.services.registry.domain.pact import Pact
+    from tests.pacts import full_pact
+
+    if db_url.startswith("postgresql"):  # a database each, as deployed
+        make = request.getfixturevalue("pg_url_factory")
+        audit_url, registry_url = make("spc_reminders_audit"), make("spc_reminders_registry")
+    else:
+        audit_url, registry_url = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'r.db'}"
+    audit_db, registry_db = spec("audit").open(audit_url), spec("registry").open(registry_url)
+    try:
+        apply_once(audit_db.uow(), standing("s1", "active", 2), audit.STANDING_HANDLERS["registry.service_approved"])
+        finding = audit.record_finding(audit_db.uow(), RecordFinding("s1", "transparency", "minor", "Comptes", "i-35"))
+        deadline = date.fromisoformat(finding["remediation_deadline"][:10])
+        check = dict(deadlines_of=audit.deadlines, event_type="audit.reminder_due", table=audit_orm.reminders_sent,
+                     notice_days=14)
+        assert send_due(audit_db.uow(), today=deadline - timedelta(days=8), **check) == 0
+        assert send_due(audit_db.uow(), today=deadline - timedelta(days=5), **check) == 1
+        assert send_due(audit_db.uow(), today=deadline - timedelta(days=4), **check) == 0
+        assert send_due(audit_db.uow(), today=deadline + timedelta(days=1), **check) == 1
+
+        today = date.today()
+        body = full_pact(term={"starts_on": (today - timedelta(days=300)).isoformat(),
+                               "ends_on": (today + timedelta(days=60)).isoformat(), "pilot": True,
+                               "evaluation_on": (today + timedelta(days=10)).isoformat()},
+                         signatories={**full_pact()["signatories"],
+                                      "signed_on": (today - timedelta(days=310)).isoformat()})
+        sid = registry.register_service(registry_db.uow(), registry_commands.RegisterService(
+            Pact.from_dict(body), "r/x"))["id"]
+        with registry_db.uow() as uow:
+            found = {d.kind: d.due_on for d in registry.deadlines(uow, today + timedelta(days=90))}
+        assert found == {}  # submitted, not approved: nothing is followed yet
+        registry.approve_service(registry_db.uow(), registry_commands.ApproveService(sid, "r/x"))
+        with registry_db.uow() as uow:
+            found = {d.kind: d.due_on for d in registry.deadlines(uow, today + timedelta(days=90))}
+        assert found == {"term_end": today + timedelta(days=60), "pilot_evaluation": today + timedelta(days=10)}
+        check = dict(deadlines_of=registry.deadlines, event_type="registry.reminder_due",
+                     table=registry_orm.reminders_sent, notice_days=14)
+        assert send_due(registry_db.uow(), **check) == 2  # the term within 90 days, the evaluation within 14
+        assert send_due(registry_db.uow(), **check) == 0
+    finally:
+        audit_db.close()
+        registry_db.close()
