@@ -166,3 +166,11 @@ def test_staff_operations_take_json_only_and_a_form_only_where_declared():
     with pytest.raises(NotJson):
         staff._body(request)
     assert webhook._body(request) == {"dossier_id": 7}
+
+
+def test_the_person_is_the_oidc_subject_else_the_label_else_the_role():
+    """Two-person rules compare people, not tokens (services/funding/domain/approvals.py)."""
+    assert Actor("funding_officer", "laptop", "u-42@https://idp.example").person == "u-42@https://idp.example"
+    assert Actor("funding_officer", "alice").person == Actor("auditor", "alice").person == "alice"
+    assert Actor("funding_officer", "").person == "funding_officer"
+    assert Actor("funding_officer", "alice").person != Actor("funding_officer", "bob").person

@@ -172,3 +172,87 @@ def test_a_rejection_answers_the_request_once_with_its_reason(uow):
     refused("approval_not_pending", decide, uow, request["id"])
     assert [r["id"] for r in handlers.list_approvals(uow, "rejected")["items"]] == [request["id"]]
     assert handlers.list_approvals(uow, "pending")["items"] == []
+
+
+# -- the domain's rules, one by one (each kills a mutant: tests/mutation) ---------------------------
+def _request(requester="alice", now=NOW, expiry=3600):
+    from spc.services.funding.domain.approvals import ApprovalRequest
+    return ApprovalRequest.open("a-1", "release", "t-1", "p-1", "s1", 100, f"funding_officer/{requester}", requester,
+                                now, expiry, "Jalon atteint")
+
+
+def test_a_request_waits_a_week_by_default_and_the_policy_cannot_be_changed_in_flight():
+    from dataclasses import FrozenInstanceError
+    assert DualControl().expiry_seconds == timedelta(days=7).total_seconds()
+    with pytest.raises(FrozenInstanceError):
+        DUAL.threshold_cents = 0
+
+
+def test_a_request_expires_at_its_time_exactly_and_only_while_pending():
+    at = NOW + timedelta(seconds=3600)
+    assert not _request().expired(at - timedelta(microseconds=1)) and _request().expired(at)
+    approved, rejected = _request(), _request()
+    approved.approve("funding_officer/bob", "bob", NOW)
+    rejected.reject("funding_officer/bob", NOW, "non")
+    assert not approved.expired(at) and not rejected.expired(at)
+    assert not approved.expire(at) and approved.status == "approved"
+
+
+def test_the_same_person_is_refused_whatever_string_names_her_and_anyone_else_approves():
+    request = _request(requester="bob")
+    with pytest.raises(DomainError) as err:
+        request.approve("funding_officer/bob-2", "".join(["b", "o", "b"]), NOW)  # equal, not the same object
+    assert err.value.code == "same_approver"
+    request.approve("funding_officer/alice", "alice", NOW)  # "alice" sorts before "bob": still another person
+    assert (request.status, request.decided_by) == ("approved", "funding_officer/alice")
+
+
+def test_funding_voids_only_a_pending_request():
+    pending, approved, rejected = _request(), _request(), _request()
+    approved.approve("funding_officer/bob", "bob", NOW)
+    rejected.reject("funding_officer/bob", NOW, "non")
+    assert pending.void(NOW, "suspendu") is True and (pending.status, pending.decided_by) == ("rejected", "spc/funding")
+    assert approved.void(NOW, "suspendu") is False and (approved.status, approved.decided_by) == (
+        "approved", "funding_officer/bob")
+    assert rejected.void(NOW, "suspendu") is False and (rejected.decided_by, rejected.decision_reason) == (
+        "funding_officer/bob", "non")
+
+
+def test_a_grant_is_found_by_its_own_id_whatever_the_order():
+    from spc.services.funding.domain.model import FundingAccount, Grant, Tranche
+    from datetime import date
+
+    def account(order):
+        acc = FundingAccount("s1", "active", 2)
+        acc.grants = [Grant(g, "p-1", "s1", [Tranche(f"t-{g}", g, "s1", 100, date(2027, 1, 1))]) for g in order]
+        return acc
+    for order, target in ((["g-1", "g-2"], "g-2"), (["g-2", "g-1"], "g-1")):
+        acc = account(order)
+        acc.revoke_grant("".join(target), "fo/x", "fermé")
+        assert {g.id: g.tranches[0].status for g in acc.grants} == {target: "cancelled", **{
+            g: "scheduled" for g in order if g != target}}
+
+
+def test_a_budget_is_only_raised_by_whole_cents_above_it():
+    from spc.services.funding.domain.model import Programme
+    programme = Programme("p-1", "P", 1_000_000)
+    assert programme.raise_of(2_500_000) == 1_500_000
+    for refused_amount in (1_000_000, 999_999, True, 2_500_000.0):
+        with pytest.raises(DomainError) as err:
+            programme.raise_of(refused_amount)
+        assert err.value.code == "budget_not_raised"
+
+
+def test_a_status_read_back_from_the_database_is_compared_by_value():
+    """A driver gives back a new string, not the module's constant: `is` would never match it."""
+    at = NOW + timedelta(seconds=3600)
+    for check in ("expired", "void", "approve"):
+        request = _request()
+        request.status = "".join(["pend", "ing"])
+        if check == "expired":
+            assert request.expired(at)
+        elif check == "void":
+            assert request.void(NOW, "suspendu") and request.status == "rejected"
+        else:
+            request.approve("funding_officer/bob", "bob", NOW)
+            assert request.status == "approved"
