@@ -128,5 +128,6 @@ def test_an_outside_consumer_receives_payment_orders_exactly_as_documented(spc, 
     assert released_at.endswith("+00:00")
     assert message["payload"] == {"tranche_id": tranche["id"], "grant_id": grant["id"], "service_id": sid,
                                   "amount_cents": 40_000, "released_by": "funding_officer/tests",
-                                  "due_date": "2099-01-01", "evidence": "CR-AG-2026-11", "reason": "opening advanced"}
+                                  "due_date": "2099-01-01", "evidence": "CR-AG-2026-11", "reason": "opening advanced",
+                                  "approved_by": None}  # (1.3: one person, below SPC_DUAL_CONTROL_CENTS)
     assert drain_queue(amqp_uri, queue, wait=2, expect=1) == []  # nothing else: only what it bound
