@@ -3,6 +3,7 @@ from marshmallow import fields, validate
 
 from .catalogue import (PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SEVERITIES, Department, Id, Insee, Payload,
                         ServiceId, event)
+from ..reminders import REMINDER_KINDS, RULES  # a reminder's kinds are the rules' own: one list
 from .inbound import SID
 
 FINDING = "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"
@@ -450,14 +451,11 @@ class ReminderDue(Payload):
     """A deadline crossed one of its thresholds: said once, ever (the reminder's id is its key)."""
     reminder_id = fields.String(required=True, validate=validate.Length(1, 120), metadata={
         "description": "`<kind>:<subject_id>:<due_on>`: one reminder per kind, subject and date, ever"})
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ["milestone_due", "milestone_overdue", "term_ending_90", "term_ending_30", "evaluation_due",
-         "remediation_due", "remediation_overdue"]), metadata={
+    kind = fields.String(required=True, validate=validate.OneOf(REMINDER_KINDS), metadata={
         "description": "a tranche's milestone due within SPC_REMINDER_DAYS or overdue (its evidence missing); the "
                        "pact's term ending within 90 or 30 days; a pilot's evaluation within SPC_REMINDER_DAYS; "
                        "a finding's remediation deadline within 7 days or passed"})
-    deadline = fields.String(required=True, validate=validate.OneOf(
-        ["milestone", "term_end", "pilot_evaluation", "remediation"]))
+    deadline = fields.String(required=True, validate=validate.OneOf(sorted(RULES)))
     service_id = ServiceId(required=True)
     subject_id = Id(required=True, metadata={"description": "the tranche, the service (its pact) or the finding"})
     due_on = fields.Date(required=True)
