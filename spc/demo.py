@@ -31,6 +31,11 @@ class Api(StaffClient):
         return resp.json()
 
 
+def _days(n):
+    """An ISO date `n` days from today: the demo's story happens today, whenever it is run."""
+    return (date.today() + timedelta(days=n)).isoformat()
+
+
 def wait_for(what, check, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -145,16 +150,17 @@ def story(api, settings):
         "GET", "funding", f"/services/{sid}/funding")["status"] == "active")
     grant = api.ask("POST", "funding", "/grants", "funding_officer", {
         "programme_id": prog["id"], "service_id": sid, "tranches": [
-            {"amount_cents": 1_200_000, "due_date": "2026-01-15", "milestone": "opening"},
-            {"amount_cents": 1_200_000, "due_date": "2026-06-15", "milestone": "mid-year"},
-            {"amount_cents": 600_000, "due_date": "2026-12-15", "milestone": "annual report"}]})
+            # due on the pact's first day, in ten days (reminded: SPC_REMINDER_DAYS), and in six months
+            {"amount_cents": 1_200_000, "due_date": _days(0), "milestone": "ouverture"},
+            {"amount_cents": 1_200_000, "due_date": _days(10), "milestone": "bilan du premier mois"},
+            {"amount_cents": 600_000, "due_date": _days(180), "milestone": "bilan de mi-année"}]})
     first = grant["tranches"][0]["id"]
     click.echo(f"  grant of {grant['total_cents'] / 100:.2f} €")
     alone = api.ask("POST", "funding", f"/tranches/{first}/release", "funding_officer", expect=(409,))
     click.echo(f"  tranche 1 (12,000 €) released by one officer: refused, {alone['error']['code']} "
                f"(above SPC_DUAL_CONTROL_CENTS = {DUAL_CONTROL_CENTS / 100:,.0f} €)")
     request = api.ask("POST", "funding", "/approvals", "funding_officer", {
-        "action": "release", "target_id": first, "reason": "Ouverture constatée le 15 janvier",
+        "action": "release", "target_id": first, "reason": f"Ouverture constatée le {_days(0)}",
         "evidence": "PV-CA-2026-01"})
     click.echo(f"  requested by {request['requested_by']}: approval {request['id']} {request['status']}, "
                f"expires {request['expires_at']}")
@@ -302,7 +308,7 @@ def from_demarches(api, dossiers, champs):
     wait_for("funding to know it", lambda: api.ask("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
     grant = api.ask("POST", "funding", "/grants", "funding_officer", {
         "programme_id": prog["id"], "service_id": sid,
-        "tranches": [{"amount_cents": 800_000, "due_date": "2026-03-01", "milestone": "opening"}]})
+        "tranches": [{"amount_cents": 800_000, "due_date": _days(0), "milestone": "ouverture"}]})
     api.ask("POST", "funding", f"/tranches/{grant['tranches'][0]['id']}/release", "funding_officer")
     listings = wait_for("its listings", lambda: _published(api, sid))
     click.echo(f"  grant of {grant['total_cents'] / 100:.2f} € released by one officer (below "
