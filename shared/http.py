@@ -20,6 +20,7 @@ from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, PathConverter
 from werkzeug.wrappers import Request, Response
 
 from . import failpoints
@@ -235,9 +236,23 @@ class JsonWsgiApp(WsgiApp):
         return provider.handle_request(request)(environ, start)
 
 
+class AnyPath(PathConverter):
+    """`<path:...>` matching any character, a line break too: werkzeug's own stops at one, and
+    such a name would get the generic not_found instead of the operation's own 404."""
+    regex = "[^/](?s:.*?)"
+
+
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def make_url_map(self):
+        url_map = Map(converters={"path": AnyPath})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
 
 
 PUBLIC, ANY_ROLE = None, "any"

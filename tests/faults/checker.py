@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from urllib.parse import unquote, urlparse
 
 import amqp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from spc.services.audit import orm as audit_orm
 from spc.services.distribution import orm as distribution_orm
@@ -205,6 +205,16 @@ class Observed:
     standing: dict  # service_id -> (registry status, funding status, published listings)
 
 
+def journaled():
+    """Every event id journaled: chained, or recorded and waiting to be (a copy recorded while its
+    original was being chained, dropped by the next chaining, not counted twice). One statement,
+    so one snapshot: read one table after the other, an event chained in between is in neither
+    (4 of 1,651 reports were, in a CI run of the partition test)."""
+    j, p = audit_orm.journal, audit_orm.journal_pending
+    waiting = select(p.c.event_id).where(~select(j.c.event_id).where(j.c.event_id == p.c.event_id).exists())
+    return union_all(select(j.c.event_id), waiting)
+
+
 def observe(db_urls):
     engines = {name: make_engine(url) for name, url in db_urls.items()}
     try:
@@ -214,9 +224,7 @@ def observe(db_urls):
 
         def counted(name, column, *where):
             return Counter(r[0] for r in rows(name, select(column).where(*where)))
-        journal = counted("audit", audit_orm.journal.c.event_id)
-        pending = counted("audit", audit_orm.journal_pending.c.event_id)
-        recorded = journal + pending  # journaled as received, chained a moment later
+        recorded = Counter(r[0] for r in rows("audit", journaled()))
         inbox = distribution_orm.processed_events
         effects = {
             VIOLATION: {"journal": recorded, "finding": counted(

@@ -103,6 +103,8 @@ def test_public_pages_are_french_dsfr_accessible_cached_and_say_a_suspension_wit
                         timeout=10).headers["Content-Type"] == "font/woff2"
     outside = requests.get(f"http://127.0.0.1:{ports['registry']}/public/dsfr/..%2F..%2Fpyproject.toml", timeout=10)
     assert outside.status_code == 404 and outside.json()["error"]["code"] == "asset_not_found"
+    odd = requests.get(f"http://127.0.0.1:{ports['registry']}/public/dsfr/%C3%9Cne%0A%02", timeout=10)  # a line break
+    assert odd.status_code == 404 and odd.json()["error"]["code"] == "asset_not_found", odd.text
 
     texts = {name: visible_text(chromium("--dump-dom", url, cwd=tmp_path)) for name, url in pages.items()}
     assert "Crèche parentale Les Petits Pas" in texts["services"] and "Petite enfance" in texts["services"]

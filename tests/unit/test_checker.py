@@ -2,10 +2,12 @@
 is reported, and a clean run is clean. The fault tests trust it, so it is checked here on
 made-up histories and outcomes."""
 from collections import Counter
+from datetime import datetime, timezone
 
 from tests.faults.checker import COUNTER, REPORT, VIOLATION, Observed, Op, Release, classify
 
 S1, S2 = "svc-1", "svc-2"
+_NOW = datetime(2026, 12, 5, tzinfo=timezone.utc)
 
 
 def observed(violations=(), reports=(), counters=(), journal=None, payments=None, released=None, standing=None):
@@ -67,3 +69,22 @@ def test_a_confirmed_violation_must_have_suspended_its_service_everywhere_and_no
     standing = {S1: ("suspended", "suspended", 1), S2: ("suspended", "active", 2)}
     report = classify(HISTORY, observed(["v1"], ["r1"], ["c1"], standing=standing), untouched=[S2])
     assert len(report.problems) == 2  # S1 still listed somewhere; S2 suspended by nobody's violation
+
+
+def test_the_journal_is_read_in_one_snapshot_a_copy_waiting_beside_its_chained_original_counted_once(tmp_path):
+    """An event is recorded in journal_pending, then moved to journal by the chainer: reading one
+    table after the other missed those moved in between (a false "lost" in a CI run)."""
+    from sqlalchemy import create_engine, insert
+
+    from spc.services.audit import orm as audit_orm
+    from tests.faults.checker import journaled
+    engine = create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
+    audit_orm.metadata.create_all(engine, tables=[audit_orm.journal, audit_orm.journal_pending])
+    common = {"event_type": "usager.report_submitted", "body": "{}", "service_id": S1}
+    with engine.begin() as conn:
+        conn.execute(insert(audit_orm.journal), [
+            {**common, "seq": n, "event_id": event_id, "prev_hash": "0", "hash": "0", "recorded_at": _NOW}
+            for n, event_id in ((1, "chained"), (2, "both"))])
+        conn.execute(insert(audit_orm.journal_pending), [
+            {**common, "event_id": event_id, "received_at": _NOW} for event_id in ("waiting", "both")])
+        assert Counter(r[0] for r in conn.execute(journaled())) == Counter(["chained", "both", "waiting"])
