@@ -24,13 +24,14 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
 
-from . import envelope, failpoints, topology
+from . import envelope, failpoints, topology, tracing
 from .errors import Rejection
 from .events import is_inbound
 from .messaging import Publisher
 from .metrics import MetricsHub
 from .clock import to_db, utcnow
 from .persistence import check_database
+from .tracing import CONTEXT_KEY, Traces
 
 log = logging.getLogger(__name__)
 events_log = logging.getLogger("spc.events")  # one line per handled event: docs/operations.md
@@ -189,6 +190,7 @@ class EventConsumer(Entrypoint):
     dead_letters = DeadLetters()
     lanes = Lanes()
     hub = MetricsHub()
+    traces = Traces()
 
     def __init__(self, queue, handlers=None, lane=BULK, batch=1, **kwargs):
         kwargs.setdefault("expected_exceptions", (Rejection,))
@@ -236,7 +238,9 @@ class EventConsumer(Entrypoint):
             routing_key = info.get("routing_key") if info.get("exchange") else None
             event = envelope.parse(message.body, routing_key, self.accepted_types)
         except Rejection as rejection:
-            self.reject(message, rejection)
+            span = self._span_of([message])
+            self.reject(message, rejection, span=span)
+            tracing.end(span, spc__outcome="dead_lettered", spc__reason=rejection.code.split(":")[0])
             return
         if failpoints.armed("consumer.received", self.queue.name):  # off in production
             eventlet.spawn_n(self._dispatch_after_failpoint, event, message)
@@ -293,16 +297,40 @@ class EventConsumer(Entrypoint):
         events = [event for event, _ in items]
         args = (events,) if self.batch > 1 else (events[0],)
         _watch(events)
+        span = self._span_of([message for _, message in items], events)
         try:
-            self.container.spawn_worker(self, args, {}, context_data={},
-                                        handle_result=partial(self.handle_result, items, batch, started))
+            self.container.spawn_worker(self, args, {}, context_data={CONTEXT_KEY: tracing.carrier_of(span)},
+                                        handle_result=partial(self.handle_result, items, batch, started, span))
         except ContainerBeingKilled:
+            tracing.end(span, spc__outcome="requeued")
             _outcomes(events)
             slots.release()
             if batch:
                 self._in_flight.release()
             for _, message in items:
                 self._settle(self.queue_consumer.requeue_message, message)
+
+    def _span_of(self, messages, events=None):
+        """The CONSUMER span of a worker applying `events` (None: traces off), the child of the
+        first message's context (W3C headers; none: a new trace), linked to the others'."""
+        tracer = self.traces.tracer
+        if tracer is None:
+            return None
+        carried = [tracing.carrier(m.headers) for m in messages]
+        info = messages[0].delivery_info or {}
+        if events:
+            attributes = tracing.process_attributes(self.queue.name, info.get("exchange"), info.get("routing_key"),
+                                                    events)
+        else:  # not parsed: what the publisher's properties say
+            props = messages[0].properties or {}
+            attributes = {"messaging.system": "rabbitmq", "messaging.operation.type": "process",
+                          "messaging.operation.name": "process", "messaging.destination.subscription.name":
+                          self.queue.name, "messaging.message.id": props.get("message_id"),
+                          "spc.event_type": props.get("type")}
+        if info.get("redelivered"):
+            attributes["messaging.rabbitmq.redelivered"] = True
+        return tracing.start_span(tracer, f"process {self.queue.name}", "CONSUMER", carried[0], attributes,
+                                  tracing.links_to(carried[1:]) if len(carried) > 1 else None)
 
     def _settle(self, action, message):
         """Ack or requeue. If the connection died under us (a lost heartbeat, a broker restart)
@@ -314,17 +342,19 @@ class EventConsumer(Entrypoint):
             log.warning("%s: could not settle a message (%r); the broker will redeliver it",
                         self.queue.name, exc)
 
-    def handle_result(self, items, batch, started, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, items, batch, started, span, worker_ctx, result=None, exc_info=None):
         elapsed = time.monotonic() - started
         outcomes = _outcomes([event for event, _ in items])
         self.lanes.slots[self.lane].release()
         if batch:
             self._in_flight.release()
+        if span is not None:
+            self._end_span(span, items, outcomes, exc_info)
         if exc_info is None:
             failpoints.fire("consumer.after_commit", self.queue.name)
             for _, message in items:
                 self._settle(self.queue_consumer.ack_message, message)
-            self._handled(items, outcomes, elapsed)
+            self._handled(items, outcomes, elapsed, span)
         elif len(items) > 1:  # try each on its own: only the culprit is retried or rejected
             log.info("%s: a batch of %d failed (%s); applying them one by one",
                      self.queue.name, len(items), exc_info[1])
@@ -336,17 +366,40 @@ class EventConsumer(Entrypoint):
             self.retry_later(items[0][1], exc_info[1], items[0][0], elapsed)
         return result, exc_info
 
-    def _handled(self, items, outcomes, elapsed):
+    def _end_span(self, span, items, outcomes, exc_info):
+        """spc.outcome: applied, duplicate (a batch: the counts of each), or what becomes of a
+        failure: tried one by one (a batch), dead_lettered, retried."""
+        if exc_info is None:
+            if len(items) == 1:
+                tracing.end(span, spc__outcome=outcomes[0])
+            else:
+                tracing.end(span, spc__outcome="applied", spc__applied=outcomes.count("applied"),
+                            spc__duplicates=outcomes.count("duplicate"))
+            return
+        error = exc_info[1]
+        if len(items) > 1:
+            outcome = "one_by_one"
+        elif isinstance(error, Rejection):
+            outcome = "dead_lettered"
+        else:
+            attempt = int((items[0][1].headers or {}).get("x-delivery-count", 0) or 0) + 1
+            outcome = "dead_lettered" if attempt >= MAX_ATTEMPTS else "retried"
+        tracing.end(span, None if isinstance(error, Rejection) else error, spc__outcome=outcome,
+                    spc__reason=error.code.split(":")[0] if isinstance(error, Rejection) else None)
+
+    def _handled(self, items, outcomes, elapsed, span=None):
         """Committed: the time each event took (a batch's time shared among its events) and one
         line per event (built only when spc.events logs at INFO)."""
         share, histogram = elapsed / len(items), self.hub.metrics.handler_seconds
+        exemplar = tracing.exemplar(span) if span is not None else None
         for event, _ in items:
-            histogram.labels(event.event_type).observe(share)
+            histogram.labels(event.event_type).observe(share, exemplar)
         if events_log.isEnabledFor(logging.INFO):
             size = {"batch_size": len(items)} if len(items) > 1 else {}
+            traced = _trace_fields(span)
             for (event, _), outcome in zip(items, outcomes):
                 log_event(outcome, event.event_id, event.event_type, event.correlation_id,
-                          self.queue.name, self.container.service_name, elapsed, **size)
+                          self.queue.name, self.container.service_name, elapsed, **size, **traced)
 
     def _log_message(self, outcome, message, event, elapsed, **more):
         """The line of a message that was not applied: its event, or what its properties say."""
@@ -370,7 +423,7 @@ class EventConsumer(Entrypoint):
         eventlet.sleep(backoff_seconds(attempt))
         self._settle(self.queue_consumer.requeue_message, message)
 
-    def reject(self, message, rejection, event=None, elapsed=None):
+    def reject(self, message, rejection, event=None, elapsed=None, span=None):
         log.warning("%s: dead-lettering message: %s", self.queue.name, rejection.header)
         reason = rejection.code.split(":")[0]
         try:
@@ -382,11 +435,17 @@ class EventConsumer(Entrypoint):
             self._settle(self.queue_consumer.requeue_message, message)
             return
         self.hub.metrics.dead_lettered.labels(self.queue.name, reason).inc()
-        self._log_message("dead_lettered", message, event, elapsed, reason=reason)
+        self._log_message("dead_lettered", message, event, elapsed, reason=reason, **_trace_fields(span))
         self._settle(self.queue_consumer.ack_message, message)
 
 
 consume_events = EventConsumer.decorator
+
+
+def _trace_fields(span):
+    """trace_id and span_id for a log line written outside the span's worker ({} without one)."""
+    found = tracing.ids_of(span) if span is not None else None
+    return {"trace_id": found[0], "span_id": found[1]} if found else {}
 
 
 def log_event(outcome, event_id, event_type, correlation_id, queue, service, elapsed=None, **more):
@@ -493,7 +552,8 @@ def _apply_batch(uow, events, apply_all, metrics, inbox):
         now = utcnow()
         for event in fresh:
             metrics.consumed.labels(event.event_type).inc()
-            metrics.delivery.labels(event.event_type).observe(max(0.0, (now - to_db(event.occurred_at)).total_seconds()))
+            metrics.delivery.labels(event.event_type).observe(
+                max(0.0, (now - to_db(event.occurred_at)).total_seconds()), tracing.exemplar())
     applied = {id(e) for e in fresh}
     _duplicates([e for e in events if id(e) not in applied], metrics)
     return len(fresh)

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, PathConverter
 from werkzeug.wrappers import Request, Response
 
-from . import failpoints
+from . import failpoints, tracing
 from .explain import explain
 from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
 from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
@@ -143,6 +143,7 @@ class Call:
     # the key and the answer commit together; shared/persistence.UnitOfWork._commit)
     awaiting_answer: list = field(default_factory=list, compare=False, repr=False)
     host: str = ""  # the request's Host (a public page links to another service's page on it)
+    accept: str = ""  # the request's Accept (/metrics answers OpenMetrics, with exemplars, to who asks)
 
     @property
     def by(self):
@@ -246,6 +247,15 @@ class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
+    def context_data_from_headers(self, request):
+        """nameko's, and the W3C headers of the request's span (JsonHttp.handle_request): the
+        worker makes it current in its greenthread (tracing.ActiveTrace)."""
+        data = super().context_data_from_headers(request)
+        carried = getattr(request, "spc_trace", None)
+        if carried:
+            data[tracing.CONTEXT_KEY] = carried
+        return data
+
     def make_url_map(self):
         url_map = Map(converters={"path": AnyPath})
         for provider in self._providers:
@@ -256,6 +266,7 @@ class JsonWebServer(WebServer):
 
 
 PUBLIC, ANY_ROLE = None, "any"
+ROUTE_VALUE = re.compile(r"<(?:[a-z]+:)?(\w+)>")  # /tranches/<tranche_id> -> /tranches/{tranche_id}
 FORM = "application/x-www-form-urlencoded"
 OPERATIONAL = ("/health/", "/metrics")  # public too, but probes: neither cached nor rate-limited
 
@@ -280,6 +291,7 @@ class JsonHttp(HttpRequestHandler):
     hub = MetricsHub()
     tokens = StaffTokens()
     public = PublicReads()
+    traces = tracing.Traces()
 
     def __init__(self, method, url, role=ANY_ROLE, body=None, query=None, response=None, summary="",
                  status=200, errors=(), location=None, scoped=(), media_type=None, form=False, **kwargs):
@@ -331,7 +343,8 @@ class JsonHttp(HttpRequestHandler):
             args = request.args.to_dict()
             check_text(args, "query")
             query = self.query().load(args)
-        return (Call(actor, body, query, correlation, idempotency, host=request.host),), request.path_values
+        return (Call(actor, body, query, correlation, idempotency, host=request.host,
+                      accept=request.headers.get("Accept", "")[:500]),), request.path_values
 
     def _authenticate(self, request):
         """The request's actor from its bearer token. Failures are bounded per client
@@ -428,26 +441,52 @@ class JsonHttp(HttpRequestHandler):
     # -- the answer --------------------------------------------------------------------------
     def handle_request(self, request):
         started = time.monotonic()
-        response = super().handle_request(request)
-        if self.public_read:
-            response = self.public.cached(request, response)
+        span = self._span_of(request)
+        request.spc_trace = tracing.carrier_of(span)
+        try:
+            response = super().handle_request(request)
+            if self.public_read:
+                response = self.public.cached(request, response)
+        except Exception as exc:
+            tracing.end(span, exc)
+            raise
         correlation = getattr(request, "correlation_id", None)
         if correlation:
             response.headers[CORRELATION_HEADER] = correlation
         metrics, elapsed = self.hub.metrics, time.monotonic() - started
         metrics.http.labels(request.method, str(response.status_code)).inc()
-        metrics.http_seconds.labels(request.method, self.url).observe(elapsed)
+        metrics.http_seconds.labels(request.method, self.url).observe(elapsed, tracing.exemplar(span) if span else None)
+        if span is not None:
+            if response.status_code >= 500:
+                from opentelemetry.trace import Status, StatusCode
+                span.set_status(Status(StatusCode.ERROR))
+            tracing.end(span, http__response__status_code=response.status_code, spc__correlation_id=correlation,
+                        error__type=str(response.status_code) if response.status_code >= 500 else None)
         # one line a request (probes and scrapes answered well: debug). The route, never the path's
         # values, the query, the body or a header (a token): docs/operations.md
         access, status = logging.getLogger("spc.http"), response.status_code
         level = logging.DEBUG if self.role is PUBLIC and status < 400 else logging.INFO
         if access.isEnabledFor(level):
+            traced = tracing.ids_of(span)
             access.log(level, "%s %s %s", request.method, self.url, status, extra={
                 "correlation_id": correlation, "method": request.method, "route": self.url,
                 "status": status, "duration_ms": round(elapsed * 1000, 1),
                 "service": self.container.service_name,
-                "actor": str(request.actor) if getattr(request, "actor", None) else None})
+                "actor": str(request.actor) if getattr(request, "actor", None) else None,
+                **({"trace_id": traced[0], "span_id": traced[1]} if traced else {})})
         return response
+
+    def _span_of(self, request):
+        """The SERVER span of a request (None: traces off, or a probe or a scrape), the child of
+        the client's own `traceparent` when it sends one."""
+        tracer = self.traces.tracer
+        if tracer is None or self.url.startswith(OPERATIONAL):
+            return None
+        route = ROUTE_VALUE.sub(r"{\1}", self.url)
+        return tracing.start_span(tracer, f"{request.method} {route}", "SERVER", tracing.carrier(request.headers), {
+            "http.request.method": request.method, "http.route": route, "url.path": request.path[:500],
+            "url.scheme": request.scheme, "server.address": request.host.split(":")[0][:253],
+            "spc.role": ",".join(self.roles) or ("public" if self.role is PUBLIC else "staff")})
 
     def response_from_result(self, result):
         if isinstance(result, Response):

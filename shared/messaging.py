@@ -130,13 +130,13 @@ class Publisher:
                     log.info("publisher connection was stale; reconnecting")
 
     def publish_many(self, messages, timeout=30.0):
-        """Publish `messages` (dicts: body, exchange, routing_key, message_id, type) and wait for
+        """Publish `messages` (dicts: body, exchange, routing_key, message_id, type, headers) and wait for
         the broker's confirms of all of them at once, instead of one round trip each. Returns
         how many of them, from the first, the broker confirmed; raises if it refused any (the
         caller keeps those rows and tries again)."""
         if not self.uri.startswith(("amqp", "pyamqp")):  # the embedded broker has no confirms
             for m in messages:
-                self.publish_raw(m["body"], m["exchange"], m["routing_key"],
+                self.publish_raw(m["body"], m["exchange"], m["routing_key"], headers=m.get("headers"),
                                  message_id=m.get("message_id"), type_=m.get("type"))
             return len(messages)
         with self._lock:
@@ -154,7 +154,7 @@ class Publisher:
             channel._basic_publish(amqp.Message(
                 m["body"], content_type="application/json", content_encoding="utf-8",
                 delivery_mode=2, message_id=m.get("message_id"), type=m.get("type"),
-                application_headers={}), exchange=m["exchange"], routing_key=m["routing_key"])
+                application_headers=m.get("headers") or {}), exchange=m["exchange"], routing_key=m["routing_key"])
             channel.next_tag += 1
             channel.unconfirmed.add(channel.next_tag - 1)
         failpoints.fire("relay.before_confirms")  # off in production

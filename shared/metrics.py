@@ -80,8 +80,13 @@ class ServiceMetrics:
         def _commit(conn):
             self.statements.labels(getattr(origin, "name", "other"), "commit").inc()
 
-    def render(self):
-        return generate_latest(self.registry).decode("utf-8")
+    def render(self, accept=""):
+        """(text, content type): Prometheus' text format, or OpenMetrics (with the exemplars naming
+        a trace: docs/operations.md, "Traces") when `accept` (the scraper's Accept) asks for it."""
+        if "application/openmetrics-text" in (accept or ""):
+            from prometheus_client.openmetrics import exposition
+            return exposition.generate_latest(self.registry).decode("utf-8"), exposition.CONTENT_TYPE_LATEST
+        return generate_latest(self.registry).decode("utf-8"), CONTENT_TYPE
 
 
 origin = threading.local()  # .name: who sends the statements of this (green)thread: consumer, relay

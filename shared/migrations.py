@@ -64,3 +64,19 @@ def create_inbox_age_index_v1(op):
 def drop_inbox_age_index_v1(op):
     with op.batch_alter_table("processed_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_processed_events_processed_at"))
+
+
+def add_outbox_trace_context_v1(op):
+    """For each service's migration that added them (0010_audit, 0007_distribution, 0008_funding,
+    0009_registry): the outbox row keeps the W3C trace context of the span that wrote it
+    (shared/tracing.py). Frozen."""
+    import sqlalchemy as sa
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("traceparent", sa.String(length=55), nullable=True))
+        batch_op.add_column(sa.Column("tracestate", sa.String(length=512), nullable=True))
+
+
+def drop_outbox_trace_context_v1(op):
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("tracestate")
+        batch_op.drop_column("traceparent")

@@ -6,8 +6,9 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from .http import PUBLIC, api, json_response
-from .metrics import CONTENT_TYPE, Metrics
+from .metrics import Metrics
 from .providers import BrokerCheck, Database
+from .tracing import ActiveTrace
 from .retention import Retention
 from .timer import periodic
 
@@ -88,10 +89,12 @@ class OperationalEndpoints:
                               "broker_blocked": self.store.broker_blocked(),
                               "relay_error": self.store.relay_error()}, status=status)
 
-    @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format)")
+    @api("GET", "/metrics", role=PUBLIC, summary="Prometheus metrics (text format; OpenMetrics, with "
+         "exemplars naming traces, when the Accept header asks for application/openmetrics-text)")
     def metrics_text(self, call):
         self.store.refresh_gauges(self.spec.holdings)
-        return Response(self.metrics.render(), content_type=CONTENT_TYPE)
+        text, content_type = self.metrics.render(call.accept)
+        return Response(text, content_type=content_type)
 
     @api("GET", "/standings", query=StandingsQuery, response=StandingsOut,
          summary="This service's view of each service's standing (read by spc reconcile)")
@@ -125,6 +128,7 @@ class SpcService(OperationalEndpoints):
     metrics = Metrics()
     broker_ok = BrokerCheck()
     retention = RetentionPolicy()
+    trace = ActiveTrace()  # the span of each worker's entrypoint, current in its greenthread
 
     @periodic(interval=PRUNE_SECONDS, config_key="PRUNE_SECONDS")  # SPC_PRUNE_SECONDS
     def prune(self):

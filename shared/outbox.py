@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from . import envelope, failpoints
+from . import envelope, failpoints, tracing
 from .clock import to_db, utcnow
 from .events.catalogue import INBOUND_EXCHANGE
 
@@ -36,6 +36,9 @@ def define_messaging_tables(metadata: MetaData):
         Column("published_at", DateTime, nullable=True, index=True),
         Column("claimed_until", DateTime, nullable=True),
         Column("claimed_by", String(100), nullable=True),
+        # the W3C context of the span that wrote it: the relay publishes it in that trace (tracing.py)
+        Column("traceparent", String(55), nullable=True),
+        Column("tracestate", String(512), nullable=True),
     )
     processed = Table(
         "processed_events", metadata,
@@ -63,9 +66,11 @@ class OutboxWriter:
         services, and a statement each was most of its transaction)."""
         if not events:
             return
+        carried = tracing.current_carrier()  # the span writing them, if traces are on
+        trace = {"traceparent": carried.get("traceparent"), "tracestate": carried.get("tracestate")}
         self.session.execute(insert(self.table), [dict(
             event_id=str(event.event_id), event_type=event.event_type, exchange=exchange or self.exchange,
-            body=envelope.to_bytes(event).decode("utf-8"), created_at=to_db(event.occurred_at))
+            body=envelope.to_bytes(event).decode("utf-8"), created_at=to_db(event.occurred_at), **trace)
             for event in events])
         self.added += len(events)
 
@@ -122,8 +127,9 @@ def insert_new(session, table, rows, key):
 class OutboxRelay:
     """Claims unsent rows for a while, publishes them in order with confirms, marks them sent."""
 
-    def __init__(self, engine, table, publisher, transaction_lock=None, batch=200):
+    def __init__(self, engine, table, publisher, transaction_lock=None, batch=200, tracer=None):
         self.engine, self.table, self.publisher = engine, table, publisher
+        self.tracer = tracer  # traces on: a `send` span for each event (tracing.py)
         self.lock = transaction_lock
         self.batch = batch
         self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
@@ -143,7 +149,8 @@ class OutboxRelay:
             rows = conn.execute(
                 update(t).where(and_(t.c.id.in_(oldest.scalar_subquery()), claimable))
                 .values(claimed_by=self.me, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-                .returning(t.c.id, t.c.event_id, t.c.event_type, t.c.exchange, t.c.body)).all()
+                .returning(t.c.id, t.c.event_id, t.c.event_type, t.c.exchange, t.c.body,
+                           t.c.traceparent, t.c.tracestate)).all()
         return sorted(rows, key=lambda row: row.id)  # RETURNING promises no order
 
     def drain_once(self):
@@ -151,12 +158,39 @@ class OutboxRelay:
         rows = self.claim()
         if not rows:
             return 0
-        self.publisher.publish_many([
-            {"body": row.body.encode("utf-8"), "exchange": row.exchange, "routing_key": row.event_type,
-             "message_id": row.event_id, "type": row.event_type} for row in rows])
+        spans = [self._send_span(row) for row in rows]
+        try:
+            self.publisher.publish_many([
+                {"body": row.body.encode("utf-8"), "exchange": row.exchange, "routing_key": row.event_type,
+                 "message_id": row.event_id, "type": row.event_type, "headers": self._headers(row, span)}
+                for row, span in zip(rows, spans)])
+        except Exception as exc:
+            for span in spans:
+                tracing.end(span, exc)
+            raise
+        for span in spans:
+            tracing.end(span)
         failpoints.fire("relay.after_publish")
         self.mark_published([row.id for row in rows])
         return len(rows)
+
+    def _send_span(self, row):
+        """A PRODUCER span, the child of the context that wrote the row (None: traces off)."""
+        if self.tracer is None:
+            return None
+        return tracing.start_span(self.tracer, f"send {row.exchange}", "PRODUCER", self._written_in(row),
+                                  tracing.publish_attributes(row.exchange, row.event_type, row.event_id,
+                                                             row.event_type))
+
+    @staticmethod
+    def _written_in(row):
+        return {name: value for name, value in (("traceparent", row.traceparent),
+                                                 ("tracestate", row.tracestate)) if value}
+
+    def _headers(self, row, span):
+        """The message's W3C headers: its send span's context, or (traces off here) the one the
+        row kept, passed on as it came."""
+        return tracing.carrier_of(span) if span is not None else self._written_in(row)
 
     def mark_published(self, ids):
         """Mark the rows sent. An inbound event a service relayed (unit_of_work.relay_inbound: a

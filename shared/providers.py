@@ -12,6 +12,7 @@ from .metrics import MetricsHub, set_origin
 from .bootstrap import ServiceDatabase
 from .outbox import OutboxRelay
 from .persistence import check_database, make_engine
+from .tracing import Traces, sql_spans
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Database(DependencyProvider):
     greenthread, woken after every commit that added events."""
 
     hub = MetricsHub()
+    traces = Traces()
 
     def __init__(self, relay_interval=1.0):
         self.relay_interval = relay_interval
@@ -90,6 +92,8 @@ class Database(DependencyProvider):
 
     def start(self):
         self.hub.metrics.count_statements(self.database.engine)  # (the hub is set up by now)
+        self.relay.tracer = self.traces.tracer  # traces on: a `send` span per event,
+        sql_spans(self.database.engine, self.traces.tracer)  # and one per statement
         self._running = True
         self._gt = self.container.spawn_managed_thread(self._relay_loop, identifier="outbox_relay")
 

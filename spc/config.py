@@ -201,6 +201,17 @@ class Settings:
         except SmtpConfigError as exc:
             raise ConfigError(str(exc)) from None
 
+    @property
+    def traces(self):
+        """Whether the standard OTEL_* variables ask for traces (OTEL_EXPORTER_OTLP_ENDPOINT...),
+        checked: SPC exports OTLP over HTTP only (shared/tracing.py)."""
+        from spc.shared.tracing import TracingSettingError, check_settings, wanted
+        try:
+            check_settings(self.environ)
+        except TracingSettingError as exc:
+            raise ConfigError(str(exc)) from None
+        return wanted(self.environ)
+
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
         return spec(service).open(url or database_url(service, self.environ), migrate)
@@ -235,6 +246,7 @@ class Settings:
             "REMINDER_DAYS": self.workers("SPC_REMINDER_DAYS", 14),
             "SMTP": self.smtp,
             "MAIL_SECONDS": self.seconds("SPC_MAIL_SECONDS", 10),
+            "TRACES": self.traces,  # read by shared/tracing.py from ENV; checked here, at start
             "ENV": self.environ,
         }
 

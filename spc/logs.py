@@ -6,6 +6,8 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from spc.shared import tracing
+
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -36,7 +38,8 @@ def _service_of(logger_name):
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, on one line: `ts` (ISO 8601, UTC, milliseconds), `level`,
     `logger`, `service` (from `extra=` or the logger's name, when known), `message`, then every
-    field passed with `extra=`, then `exc_info` / `stack_info` (as text) when there are any.
+    field passed with `extra=`, then `trace_id` and `span_id` (traces on, in a traced worker or
+    request), then `exc_info` / `stack_info` (as text) when there are any.
     A value JSON cannot hold is written as its str()."""
 
     def format(self, record):
@@ -50,6 +53,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES and key not in doc and not key.startswith("_"):
                 doc[key] = value
+        if "trace_id" not in doc:  # written in a traced worker: its span (shared/tracing.py)
+            traced = tracing.current_ids()
+            if traced:
+                doc["trace_id"], doc["span_id"] = traced
         if record.exc_info:
             doc["exc_info"] = self.formatException(record.exc_info)
         elif record.exc_text:

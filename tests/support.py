@@ -28,8 +28,8 @@ class Api(StaffClient):
     def __init__(self, ports, tokens=None):
         super().__init__(ports, TOKENS if tokens is None else tokens)
 
-    def ok(self, method, service, path, role="viewer", body=None):
-        resp = self.call(method, service, path, role, body)
+    def ok(self, method, service, path, role="viewer", body=None, headers=None):
+        resp = self.call(method, service, path, role, body, headers)
         assert resp.status_code in (200, 201), f"{method} {path}: {resp.status_code} {resp.text}"
         return resp.json()
 
@@ -106,8 +106,9 @@ def broker_refusal(uri, action):
             conn.close()
 
 
-def publish_inbound(amqp_uri, body, routing_key, message_id=None, exchange="spc.inbound"):
-    """Publish as an external system would: pika, confirms, persistent, message_id, type."""
+def publish_inbound(amqp_uri, body, routing_key, message_id=None, exchange="spc.inbound", headers=None):
+    """Publish as an external system would: pika, confirms, persistent, message_id, type (and
+    `headers`: a W3C `traceparent`...)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     conn = pika.BlockingConnection(pika_params(amqp_uri))
     try:
@@ -115,7 +116,7 @@ def publish_inbound(amqp_uri, body, routing_key, message_id=None, exchange="spc.
         channel.confirm_delivery()
         channel.basic_publish(exchange, routing_key, raw, pika.BasicProperties(
             content_type="application/json", delivery_mode=2, message_id=message_id,
-            type=routing_key), mandatory=True)
+            type=routing_key, headers=headers), mandatory=True)
     finally:
         conn.close()
 
