@@ -20,6 +20,7 @@ SIZES = {  # figure: (small, full) arguments
     "idle": ({"violations": 5}, {"violations": 60}),
     "apart": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "relay": ({"n": 500}, {"n": 10_000}),
+    "traces": ({"n": 300, "violations": 3}, {"n": 10_000, "violations": 40}),
     "replication": ({"violations": 5, "commits": 200}, {"violations": 40, "commits": 2000}),
     "retention": ({"seconds": 40, "per_second": 50, "horizon": 10, "prune_every": 5, "sample_every": 5},
                   {"seconds": 600, "per_second": 100, "horizon": 60, "prune_every": 10}),
@@ -32,6 +33,8 @@ GOALS = {"intake": "≥ 0.3 of the baseline", "journal": "≥ 0.3 of the baselin
          "apart": "p99 ≤ 100 ms with 1,000 other events/s, urgent lanes in processes of their own",
          "national": "reads p99 under 200 requests/s reported; a counter's move into the densest département < 100 ms",
          "relay": "confirms batched: faster than one confirm per message",
+         "traces": "traces on (every span exported over OTLP) cost no more than 10 % of the rate, "
+                   "and nothing with traces off (no endpoint)",
          "retention": "the inbox and the outbox level off (pruned); only the journal grows",
          "replication": "what synchronous replication costs a commit and a violation's path, against asynchronous"}
 
@@ -90,6 +93,21 @@ def _summarise(name, runs):
                     1000 * percentile(r[f"{mode}_latencies"], q) for r in runs)
         out["commit_p50_ratio"] = out["synchronous_commit_p50_ms"] / out["asynchronous_commit_p50_ms"]
         out["violation_p50_ratio"] = out["synchronous_violation_p50_ms"] / out["asynchronous_violation_p50_ms"]
+        return out
+    if name == "traces":
+        out = {}
+        for mode in ("off", "on"):
+            out[f"{mode}_journal_rate"] = statistics.median(r[mode]["journal_rate"] for r in runs)
+            out[f"{mode}_journal_ratio"] = statistics.median(r[mode]["journal_rate"] / r[mode]["journal_baseline"]
+                                                             for r in runs)
+            out[f"{mode}_journal_audit_cpu_ms_per_1000"] = statistics.median(
+                r[mode]["journal_audit_cpu_ms_per_1000"] for r in runs)
+            for q in (50, 99):
+                out[f"{mode}_idle_p{q}_ms"] = 1000 * statistics.median(
+                    percentile(r[mode]["idle_latencies"], q) for r in runs)
+            out[f"{mode}_spans"] = statistics.median(r[mode]["spans"] for r in runs)
+        out["on_to_off_journal_rate"] = out["on_journal_rate"] / out["off_journal_rate"]
+        out["on_to_off_idle_p50"] = out["on_idle_p50_ms"] / out["off_idle_p50_ms"]
         return out
     if name in ("latency", "idle", "apart"):
         every = [x for r in runs for x in r["latencies"]]
@@ -160,6 +178,10 @@ def _brief(name, run):
         return (f"{run['services']} services, {run['listings']} listings; move {run['counter_move_ms']['p50']:.0f} ms; "
                 f"services p99 {reads['services_by_department']['p99_ms']:.0f} ms, catalogue p99 "
                 f"{reads['counter_catalogue']['p99_ms']:.0f} ms at {reads['rate_req_s']:.0f} req/s")
+    if name == "traces":
+        return ", ".join(f"traces {mode}: journal {run[mode]['journal_rate']:.0f} events/s, idle p50 "
+                         f"{1000 * percentile(run[mode]['idle_latencies'], 50):.0f} ms, {run[mode]['spans']} spans"
+                         for mode in ("off", "on"))
     if name in ("latency", "idle", "apart"):
         ms = sorted(1000 * x for x in run["latencies"])
         return f"p50 {percentile(ms, 50):.0f} ms, max {ms[-1]:.0f} ms, baseline {run['baseline']:.0f} msg/s"

@@ -95,8 +95,8 @@ def intake(n):
                 **probe.report(before, n)}
 
 
-def journal(n):
-    with stack() as (amqp_uri, fleet, db):
+def journal(n, env=None):
+    with stack(env=env) as (amqp_uri, fleet, db):
         bodies = [_envelope("distribution.listing_published", {
             "service_id": str(uuid.uuid4()), "counter_ids": [f"fs-{i}"]}, "distribution")
             for i in range(n)]
@@ -179,9 +179,9 @@ def apart(violations, per_second):
     return latency(violations, per_second, apart=True)
 
 
-def latency(violations, per_second, apart=False, urls=None):
+def latency(violations, per_second, apart=False, urls=None, env=None):
     from tests.faults import story
-    with stack(urls) as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
+    with stack(urls, env) as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
         probe = Probe(fleet, SERVICES)
         if apart:
             (fleet.log_dir / "urgent").mkdir()
@@ -219,6 +219,28 @@ def latency(violations, per_second, apart=False, urls=None):
         baseline, baseline_cpu = baseline_cost(probe.broker, lambda: raw_rate(amqp_uri, 5000, 500), 5000)
         return {"latencies": latencies, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
                 "background_sent": background.sent, "events": events, **cost}
+
+
+def traces(n, violations):
+    """What traces cost: `journal` (n events) and `idle` (violations), each with traces off, then
+    on, every span exported over OTLP/HTTP to a receiver in this process (tests/otlp_receiver.py,
+    which decodes and keeps them, as a collector would take them), in the same run."""
+    from tests.otlp_receiver import Receiver
+    receiver = Receiver().start()
+    try:
+        out = {}
+        for mode, env in (("off", {}), ("on", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                                              "OTEL_BSP_SCHEDULE_DELAY": "500"})):
+            received = len(receiver.spans)
+            journaled, violated = journal(n, env), latency(violations, 0, env=env)
+            out[mode] = {"journal_rate": journaled["rate"], "journal_baseline": journaled["baseline"],
+                         "journal_audit_cpu_ms_per_1000": journaled["cpu_ms_per_1000"]["audit"],
+                         "idle_latencies": violated["latencies"],
+                         "idle_cpu_ms_per_1000": {s: violated["cpu_ms_per_1000"][s] for s in SERVICES},
+                         "spans": len(receiver.spans) - received}
+        return out
+    finally:
+        receiver.stop()
 
 
 def relay(n):

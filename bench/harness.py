@@ -48,13 +48,13 @@ def databases():
 
 
 @contextlib.contextmanager
-def stack(urls=None):
+def stack(urls=None, env=None):
     """(amqp_uri, fleet, db): the four services ready on a fresh vhost and fresh databases (or
-    the databases of `urls`, {service: URL})."""
+    the databases of `urls`, {service: URL}); `env`: more of the services' environment."""
     from tests.support import Fleet
     with vhost() as amqp_uri, (contextlib.nullcontext(urls) if urls else databases()) as urls, \
             tempfile.TemporaryDirectory() as tmp:
-        fleet = Fleet(amqp_uri, urls, Path(tmp))
+        fleet = Fleet(amqp_uri, urls, Path(tmp), env)
         db = Databases(urls)
         try:
             yield amqp_uri, fleet, db

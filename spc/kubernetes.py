@@ -73,10 +73,17 @@ def _container(service, command, port=None):
                {"name": "SPC_AMQP_CA_FILE", "value": f"{BROKER_CA_DIR}/ca.crt"},
                *env,
                {"name": "SPC_ADMIN_TOKENS_FILE", "value": f"{TOKENS_DIR}/admin-tokens"},
-               {"name": "SPC_MIGRATE", "value": "false"}]  # the migration Job does it
+               {"name": "SPC_MIGRATE", "value": "false"},  # the migration Job does it
+               # traces (docs/operations.md, "Traces"): each span names its pod; the collector's
+               # address and the sampling from the optional ConfigMap spc-otel (OTEL_EXPORTER_OTLP_ENDPOINT...)
+               {"name": "K8S_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+               {"name": "K8S_NAMESPACE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+               {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": "k8s.pod.name=$(K8S_POD_NAME),"
+                "k8s.namespace.name=$(K8S_NAMESPACE_NAME),service.instance.id=$(K8S_POD_NAME)"}]
     container = {
         "name": "spc", "image": "spc", "command": command, "env": env,
-        "envFrom": [{"configMapRef": {"name": "spc-config"}}],
+        "envFrom": [{"configMapRef": {"name": "spc-config"}}, *([{"configMapRef": {"name": OTEL, "optional": True}}]
+                                                               if port else [])],
         "resources": {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},
@@ -106,6 +113,7 @@ def _pod(service, container, tokens):
             "securityContext": _pod_security(), "containers": [container], "volumes": volumes}
 
 
+OTEL = "spc-otel"  # the OTEL_* settings, when the operator traces (optional)
 OUTSIDE = "spc-registry-outside"  # the registry's settings for outside APIs (DS, the national registries)
 DS_MAPPINGS_DIR = "/etc/spc/ds-mappings"
 # HTTPS to public APIs (Démarches Simplifiées, API Recherche d'entreprises, API Entreprise): anywhere
@@ -114,6 +122,8 @@ PUBLIC_HTTPS = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"
                 "ports": [{"protocol": "TCP", "port": 443}]}
 # the operator's SMTP relay (SPC_SMTP_URL: the reminders' e-mails), wherever it stands
 SMTP_RELAY = {"ports": [{"protocol": "TCP", "port": port} for port in (25, 465, 587)]}
+# an OpenTelemetry collector's OTLP/HTTP receiver (spc-otel: OTEL_EXPORTER_OTLP_ENDPOINT), wherever it stands
+OTLP_COLLECTOR = {"ports": [{"protocol": "TCP", "port": 4318}]}
 
 
 def _outside(container, pod):
@@ -168,7 +178,8 @@ def service_objects(service):
                        "ports": [{"protocol": "TCP", "port": 5432}]},
                       {"to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-                      *([PUBLIC_HTTPS, SMTP_RELAY] if service == "registry" else [])]}},
+                      *([PUBLIC_HTTPS, SMTP_RELAY] if service == "registry" else []),
+                      OTLP_COLLECTOR]}},
     ]
 
 

@@ -120,7 +120,7 @@ def test_production_is_replicated_and_dev_is_small():
     assert not [o for o in dev if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
 
 
-def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_and_dns_the_registry_public_https_and_smtp_too():
+def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_dns_a_trace_collector_the_registry_public_https_and_smtp_too():
     for obj in rendered("production"):
         if obj["kind"] == "Deployment":
             pod = obj["spec"]["template"]["spec"]
@@ -142,11 +142,17 @@ def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_databas
                 # and the operator's SMTP relay, wherever it stands (the reminders' e-mails)
                 assert obj["spec"]["egress"][4] == {"ports": [{"protocol": "TCP", "port": p} for p in (25, 465, 587)]}
             else:
-                assert all("to" in rule for rule in obj["spec"]["egress"]), obj["spec"]["egress"]
+                assert all("to" in rule for rule in obj["spec"]["egress"][:-1]), obj["spec"]["egress"]
+            # and, every service, an OpenTelemetry collector's OTLP/HTTP port (the traces: spc-otel)
+            assert obj["spec"]["egress"][-1] == {"ports": [{"protocol": "TCP", "port": 4318}]}
         if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "spc-registry":
             pod = obj["spec"]["template"]["spec"]
             container = pod["containers"][0]
             assert {"configMapRef": {"name": "spc-registry-outside", "optional": True}} in container["envFrom"]
+            assert {"configMapRef": {"name": "spc-otel", "optional": True}} in container["envFrom"]
+            env = {e["name"]: e for e in container["env"]}
+            assert env["K8S_POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+            assert "k8s.pod.name=$(K8S_POD_NAME)" in env["OTEL_RESOURCE_ATTRIBUTES"]["value"]
             assert {"secretRef": {"name": "spc-registry-outside", "optional": True}} in container["envFrom"]
             assert {"name": "ds-mappings", "configMap": {"name": "spc-ds-mappings", "optional": True}} in pod["volumes"]
 
