@@ -384,7 +384,7 @@ class EventConsumer(Entrypoint):
         else:
             attempt = int((items[0][1].headers or {}).get("x-delivery-count", 0) or 0) + 1
             outcome = "dead_lettered" if attempt >= MAX_ATTEMPTS else "retried"
-        tracing.end(span, None if isinstance(error, Rejection) else error, spc__outcome=outcome,
+        tracing.end(span, error, spc__outcome=outcome,
                     spc__reason=error.code.split(":")[0] if isinstance(error, Rejection) else None)
 
     def _handled(self, items, outcomes, elapsed, span=None):

@@ -92,6 +92,16 @@ def _amqp_channel(exchange):
                                   "autoDelete": False, "vhost": "spc"}}}
 
 
+# W3C trace context in the message's headers (docs/operations.md, "Traces"; added in 1.3): optional
+TRACE_HEADERS = {"type": "object", "properties": {
+    "traceparent": {"type": "string", "maxLength": 512, "description":
+                    "W3C trace context (`00-<trace id>-<span id>-<flags>`): an inbound event's publisher may "
+                    "send its own, SPC's events carry the span that sent them when traces are on. A malformed "
+                    "one is ignored (a new trace), never refused.",
+                    "examples": ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]},
+    "tracestate": {"type": "string", "maxLength": 512, "description": "W3C trace state, with traceparent"}}}
+
+
 def document():
     channels, operations, messages, schemas = {}, {}, {}, {}
     for entry in events.event_types():
@@ -108,6 +118,7 @@ def document():
             "summary": entry.description, "contentType": "application/json",
             "correlationId": {"location": "$message.payload#/correlation_id"},
             "payload": envelope_schema(event_type, version),
+            "headers": TRACE_HEADERS,
             "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
                                   "bindingVersion": "0.3.0"}},
             "examples": [{"name": f"{event_type}-example", "payload": example}],
