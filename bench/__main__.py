@@ -127,7 +127,8 @@ def _summarise(name, runs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(SIZES)} (default: all but {', '.join(sorted(BY_NAME_ONLY))})")
+    parser.add_argument("figures", nargs="*", metavar="FIGURE",
+                        help=f"any of {', '.join(SIZES)} (default: all but {', '.join(sorted(BY_NAME_ONLY))})")
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--fresh", action="store_true",
@@ -161,7 +162,8 @@ def main(argv=None):
                           args.out / f"{name}-{args.size}.svg",
                           "violation → suspended in registry, funding and distribution (ms)")
         print(json.dumps({name: report["figures"][name]["summary"]}, indent=1), flush=True)
-    (args.out / f"results-{args.size}{'' if args.driver == 'psycopg' else '-' + args.driver}.json").write_text(json.dumps(report, indent=1))
+    suffix = "" if args.driver == "psycopg" else f"-{args.driver}"
+    (args.out / f"results-{args.size}{suffix}.json").write_text(json.dumps(report, indent=1))
     return report
 
 

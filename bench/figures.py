@@ -195,7 +195,7 @@ def latency(violations, per_second, apart=False, urls=None, env=None):
         story.counters(amqp_uri)
         sids = [_service(fleet) for _ in range(violations)]
         for sid in sids:
-            wait_until(lambda: db.scalar("distribution", select(func.count()).select_from(
+            wait_until(lambda sid=sid: db.scalar("distribution", select(func.count()).select_from(
                 distribution_orm.listings).where(distribution_orm.listings.c.service_id == sid)) == 2, 60)
         background = Background(amqp_uri, sids, per_second)
         if per_second:

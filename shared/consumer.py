@@ -397,7 +397,7 @@ class EventConsumer(Entrypoint):
         if events_log.isEnabledFor(logging.INFO):
             size = {"batch_size": len(items)} if len(items) > 1 else {}
             traced = _trace_fields(span)
-            for (event, _), outcome in zip(items, outcomes):
+            for (event, _), outcome in zip(items, outcomes, strict=True):
                 log_event(outcome, event.event_id, event.event_type, event.correlation_id,
                           self.queue.name, self.container.service_name, elapsed, **size, **traced)
 

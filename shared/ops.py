@@ -71,9 +71,10 @@ class StandingsOut(Schema):
 
 class OperationalEndpoints:
     """Mixin for a nameko service class that has `store` (Database), `broker_ok` (BrokerCheck),
-    and `metrics` (Metrics) dependencies (staff auth is the entrypoint's: shared/http.py). The health and metrics endpoints need no
-    token; `/standings` (any role) is this service's view of every service's standing, read by
-    `spc reconcile`: the service's own read model, `spec.standings(uow, after, limit)`."""
+    and `metrics` (Metrics) dependencies (staff auth is the entrypoint's: shared/http.py). The
+    health and metrics endpoints need no token; `/standings` (any role) is this service's view of
+    every service's standing, read by `spc reconcile`: the service's own read model,
+    `spec.standings(uow, after, limit)`."""
 
     @api("GET", "/health/live", role=PUBLIC, response=LiveOut, summary="The process is alive")
     def health_live(self, call):

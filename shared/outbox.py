@@ -163,7 +163,7 @@ class OutboxRelay:
             self.publisher.publish_many([
                 {"body": row.body.encode("utf-8"), "exchange": row.exchange, "routing_key": row.event_type,
                  "message_id": row.event_id, "type": row.event_type, "headers": self._headers(row, span)}
-                for row, span in zip(rows, spans)])
+                for row, span in zip(rows, spans, strict=True)])
         except Exception as exc:
             for span in spans:
                 tracing.end(span, exc)

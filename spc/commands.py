@@ -76,7 +76,7 @@ def _preflight(settings, names):
         # said once here: each container's own log line saying it again is dropped
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: "no admin token configured" not in record.getMessage())
-    settings.lanes  # SPC_LANES: one of all, urgent, bulk (ConfigError: exit 2)
+    _ = settings.lanes  # SPC_LANES: one of all, urgent, bulk (ConfigError: exit 2)
     check_ports(settings, names)
     check_database_encodings(settings, names)
     if not settings.embedded:

@@ -200,7 +200,8 @@ def load(text, api):
     import requests
     parts = urlsplit(api)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LoadError(f"--load takes the management API's URL, e.g. http://guest:guest@127.0.0.1:15672 (got {parts.scheme or api!r})")
+        raise LoadError("--load takes the management API's URL, e.g. http://guest:guest@127.0.0.1:15672 "
+                        f"(got {parts.scheme or api!r})")
     auth = (parts.username or "guest", parts.password or "guest")
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
     url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") + "/api/definitions", "", ""))

@@ -214,8 +214,9 @@ def story(api, settings):
     wider = wait_for("listings in 56", lambda: (lambda found: found if len(found) > before else None)(
         _published(api, sid)))
     pact = api.ask("GET", "registry", f"/services/{sid}/pact")
+    status = api.ask("GET", "registry", f"/services/{sid}")["status"]
     click.echo(f"  pact version {pact['version']} (versions {[v['version'] for v in pact['versions']]}); "
-               f"listed at {len(wider)} counters (was {before}); status still {api.ask('GET', 'registry', f'/services/{sid}')['status']}")
+               f"listed at {len(wider)} counters (was {before}); status still {status}")
 
     voices(api, sid, wider)
 

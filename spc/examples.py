@@ -29,9 +29,11 @@ BODIES = {
         "mission": "Accueil de jeunes enfants géré par les parents, ouvert à toutes les familles.",
         "domains": ["petite enfance"], "territories": {"departments": ["35"], "communes": ["35238"]},
         "commitments": [
-            {"principle": "continuity", "text": "Ouverte 50 semaines par an, de 7 h 30 à 19 h ; un plan de remplacement couvre les absences."},
+            {"principle": "continuity",
+             "text": "Ouverte 50 semaines par an, de 7 h 30 à 19 h ; un plan de remplacement couvre les absences."},
             {"principle": "equality", "text": "Places attribuées par date de demande ; tarifs au barème CAF selon les revenus."},
-            {"principle": "neutrality", "text": "Aucun message politique ou religieux ; la charte est signée par l'équipe et les parents."},
+            {"principle": "neutrality",
+             "text": "Aucun message politique ou religieux ; la charte est signée par l'équipe et les parents."},
             {"principle": "adaptability", "text": "Horaires et activités revus chaque année avec les familles."},
             {"principle": "transparency", "text": "Comptes, tarifs et décisions du conseil publiés sur le site."},
             {"principle": "data_protection", "text": "Seules les données utiles à l'accueil sont gardées, deux ans au plus."},

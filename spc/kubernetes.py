@@ -67,7 +67,8 @@ def _container(service, command, port=None):
             "value": f"$(DB_URI)?sslmode=verify-full&sslrootcert={DB_CA_DIR}/ca.crt"}]
     if port:
         env = [{"name": "AMQP_USER", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "username"}}},
-               {"name": "AMQP_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "password"}}},
+               {"name": "AMQP_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": f"spc-{service}-credentials", "key": "password"}}},
                # AMQPS, the broker's certificate checked against the CA of its secret
                {"name": "AMQP_URI", "value": f"amqps://$(AMQP_USER):$(AMQP_PASSWORD)@{BROKER}:{AMQPS}/spc"},
                {"name": "SPC_AMQP_CA_FILE", "value": f"{BROKER_CA_DIR}/ca.crt"},
@@ -105,7 +106,8 @@ def _container(service, command, port=None):
 
 def _pod(service, container, tokens):
     volumes = [{"name": "tmp", "emptyDir": {}},
-               {"name": "db-ca", "secret": {"secretName": f"spc-{service}-db-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]
+               {"name": "db-ca", "secret": {"secretName": f"spc-{service}-db-ca",
+                                            "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]
     if tokens:
         volumes += [{"name": "admin-tokens", "secret": {"secretName": "spc-admin-tokens"}},
                     {"name": "amqp-ca", "secret": {"secretName": BROKER_TLS, "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]

@@ -165,8 +165,10 @@ def document():
             "\"message\", \"details\"}}` with a 4xx status: besides each operation's own, an unknown "
             "path answers 404 `not_found` and a method a path does not have 405 "
             "`method_not_allowed`. Bodies are JSON (`Content-Type: application/json`; 415 "
-            "otherwise, a missing Content-Type included) of at most 256 KiB by default (`SPC_MAX_BODY_BYTES`; 413 past it, before "
-            "the body is read). Text is UTF-8 without U+0000 (400 `invalid_text` otherwise). Every answer of an operation carries `X-Correlation-Id` (except the 400 for a malformed one). "
+            "otherwise, a missing Content-Type included) of at most 256 KiB by default "
+            "(`SPC_MAX_BODY_BYTES`; 413 past it, before the body is read). Text is UTF-8 without "
+            "U+0000 (400 `invalid_text` otherwise). Every answer of an operation carries "
+            "`X-Correlation-Id` (except the 400 for a malformed one). "
             "The operations under `/public/` need no token (`security: []`, `x-spc-role: public`) and show no "
             "personal data: each answer has a strong `ETag` and `Cache-Control: public, max-age=30` "
             "(`SPC_PUBLIC_MAX_AGE`), a current `If-None-Match` gets 304, and each client may make 120 "
@@ -185,8 +187,9 @@ def document():
             "catalogues with each service's commitments and referral, the printable "
             "`catalogue.html`, reports relayed from a counter; `/reports`, answers to findings, "
             "escalation, `/dossier`; a finding's `commitment`; a programme's funder and legal basis, a "
-            "release's evidence and reason; the public read API (`/public/services`, `/public/services/{service_id}` "
-            "and its `/funding`, `/public/programmes`, `/public/counters` and their catalogues). **Tightened** (issues 11 and 13 ask it; contract v1 bodies "
+            "release's evidence and reason; the public read API (`/public/services`, "
+            "`/public/services/{service_id}` and its `/funding`, `/public/programmes`, `/public/counters` "
+            "and their catalogues). **Tightened** (issues 11 and 13 ask it; contract v1 bodies "
             "otherwise still work): a pact's identifiers must agree with its legal form (an association "
             "gives its RNA number or SIREN, a company/cooperative/SCIC/SCOP/foundation/public body its "
             "SIREN), SIREN 000000000 and codes outside INSEE's COG 2026 are refused, a commune must lie "
@@ -206,7 +209,7 @@ def document():
         "type": "object", "required": ["code", "message", "details"], "properties": {
             "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}})
     ops, seen, paths = operations(), {}, {}
-    for service, name, ep in ops:
+    for service, _name, ep in ops:
         seen.setdefault((ep.url, ep.method), []).append(service)
     for service, name, ep in ops:
         services = seen[(ep.url, ep.method)]

@@ -124,7 +124,7 @@ def service_listings(uow, service_id):
         if service is None:
             raise ServiceNotKnown(f"no service {service_id} known to distribution", {"service_id": service_id})
         listings = uow.distribution.listings_of(service_id)
-        views = [{"counter_id": cid, "status": l.status} for cid, l in sorted(listings.items())]
+        views = [{"counter_id": cid, "status": listing.status} for cid, listing in sorted(listings.items())]
         return whole(views, service_id=service_id, status=service.status, listings=views)
 
 

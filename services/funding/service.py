@@ -129,7 +129,8 @@ class FundingService(PublicFunding, FundingPages, AgendaEndpoints, SpcService):
     def expire_approvals(self):
         handlers.expire_approvals(self.store.uow())
 
-    @api("GET", "/services/<string:service_id>/funding", response=FundingOut, summary="A service's funding: frozen or not, grants, tranches")
+    @api("GET", "/services/<string:service_id>/funding", response=FundingOut,
+         summary="A service's funding: frozen or not, grants, tranches")
     def service_funding(self, call, service_id):
         return handlers.service_funding(self.store.uow(), service_id)
 

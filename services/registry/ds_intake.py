@@ -26,8 +26,8 @@ from .ds_client import DsError
 from .exceptions import AlreadyRegistered, InvalidPact
 
 log = logging.getLogger(__name__)
-SINCE_EVER = "2000-01-01T00:00:00+00:00"
-LEASE_SECONDS = 600  # how long a process that stopped mid-round keeps others from polling  # the démarche's whole history, listed by last change
+SINCE_EVER = "2000-01-01T00:00:00+00:00"  # the démarche's whole history, listed by last change
+LEASE_SECONDS = 600  # how long a process that stopped mid-round keeps others from polling
 NAMESPACE = uuid.UUID("6f1d3c1e-9b7a-5d2e-8f40-3a5b7c9d1e2f")  # uuid5 of a dossier's delivery key
 
 

@@ -142,6 +142,7 @@ def service_page(view, money_url, json_url):
         LEGAL_FORMS_FR.get(view["legal_form"], view["legal_form"]),
         f"SIREN {view['siren']}" if view.get("siren") else None,
         f"RNA {view['rna']}" if view.get("rna") else None) if x)
+    signed = f", signée le {e(date_fr(date.fromisoformat(pact['signed_on'])))}" if pact.get("signed_on") else ""
     body = f"""<h1>{e(view['name'])}</h1>
 <div class="fr-mb-3w">{_badge(view['status'])}</div>
 <div class="fr-alert fr-alert--{alert_kind} fr-mb-4w"><h2 class="fr-alert__title">Situation</h2>
@@ -154,7 +155,7 @@ def service_page(view, money_url, json_url):
 <h2>Ses engagements</h2>
 <ul>{commitments or '<li>Pacte antérieur à la version 1.1 : engagements non détaillés.</li>'}</ul>
 <h2>Son pacte</h2>
-<p>Version {e(pact['version'])}{', signée le ' + e(date_fr(date.fromisoformat(pact['signed_on']))) if pact.get('signed_on') else ''}
+<p>Version {e(pact['version'])}{signed}
 {(' avec ' + e(counterpart['name'])) if counterpart else ''}{('. Durée : ' + e(' ; '.join(term))) if term else ''}.</p>
 <h2>Son financement public</h2>
 <p><a class="fr-link" href="{e(money_url)}">Ce que ce service a reçu d'argent public, tranche par tranche</a></p>

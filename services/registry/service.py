@@ -28,8 +28,8 @@ from .registries import IdentityRegistriesProvider
 from .pages import RegistryPages
 from .public import PublicRegistry
 from .repository import RegistryUnitOfWork
-from .schemas import (AmendmentIn, ApproveIn, DsDossierPage, DossierReadOut, WebhookIn, AmendmentOut, AmendmentPage, DecisionIn, ListQuery, PactOut, PactQuery,
-                      RegisterServiceIn, RevokeIn, ServiceOut, ServicePage)
+from .schemas import (AmendmentIn, AmendmentOut, AmendmentPage, ApproveIn, DecisionIn, DossierReadOut, DsDossierPage,
+                      ListQuery, PactOut, PactQuery, RegisterServiceIn, RevokeIn, ServiceOut, ServicePage, WebhookIn)
 
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ class RegistryService(PublicRegistry, RegistryPages, AgendaEndpoints, SpcService
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings)
     config = Config()
-    registries = IdentityRegistriesProvider()
-    ds = DemarchesProvider()  # Démarches Simplifiées (SPC_DS_*), or None  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
+    registries = IdentityRegistriesProvider()  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
+    ds = DemarchesProvider()  # Démarches Simplifiées (SPC_DS_*), or None
     deadlines_of, reminders_table = staticmethod(handlers.deadlines), orm.reminders_sent  # the agenda's
 
     @api("POST", "/services", role="registrar", body=RegisterServiceIn, response=ServiceOut, status=201,

@@ -2,7 +2,8 @@
 outbound events in outbound.py. Import from here: `from spc.shared import events`."""
 from . import inbound, outbound  # noqa: F401  (declaring the event types is importing them)
 from .catalogue import (COUNTER_FORMATS, COUNTER_TYPES, FIXED_FORMATS, OPENING_DAYS,  # noqa: F401
-                        PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SERVICES, SEVERITIES, EventType, entry, Payload, all_schemas, event_types, is_inbound, known_event_type,
+                        PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SERVICES, SEVERITIES, EventType, entry,
+                        Payload, all_schemas, event_types, is_inbound, known_event_type,
                         payload_schema, personal_fields, producer_of, redacted, routed_to)
 from .inbound import ViolationReported  # noqa: F401
 from .outbound import SERVICE_LIFECYCLE  # noqa: F401

@@ -67,7 +67,7 @@ _LIFECYCLE = [  # (name, status, example version, example reason, description)
 SERVICE_LIFECYCLE = tuple("registry.pact_amended" if name == "pact_amended" else f"registry.service_{name}"
                           for name, *_ in _LIFECYCLE)
 """The registry's lifecycle events: each carries the service's whole standing."""
-for (_name, _status, _version, _reason, _description), _type in zip(_LIFECYCLE, SERVICE_LIFECYCLE):
+for (_name, _status, _version, _reason, _description), _type in zip(_LIFECYCLE, SERVICE_LIFECYCLE, strict=True):
     event(_type, queues=STANDING_QUEUES, description=_description,
           example=dict(_SNAPSHOT, status=_status, version=_version, reason=_reason))(
         type("Service" + _name.title().replace("_", ""), (ServiceSnapshot,), {}))

@@ -100,7 +100,8 @@ def replay(api, amqp_uri):
         body = op.op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
         path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("distribution", "GET", "/counters/{counter_id}/catalogue"):
-            wait_for("the service listed at the counter", lambda: api.call("GET", op.service, path).json()["services"])
+            wait_for("the service listed at the counter",
+                     lambda op=op, path=path: api.call("GET", op.service, path).json()["services"])
         if key == ("registry", "POST", "/services/{service_id}/amendments/{amendment_id}/approve"):
             proposed = ops[("registry", "POST", "/services/{service_id}/amendments")]
             again = api.call("POST", "registry", _swap(proposed.url_path(**EXAMPLE_IDS), ids), role="registrar",
@@ -115,8 +116,8 @@ def replay(api, amqp_uri):
             ids[EXAMPLE_IDS["approval_id"]] = asked.json()["id"]
             path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("audit", "GET", "/reports"):
-            found = wait_for("the relayed report at audit", lambda: api.call("GET", "audit", path, role="auditor")
-                             .json()["items"])
+            found = wait_for("the relayed report at audit", lambda path=path: api.call(
+                "GET", "audit", path, role="auditor").json()["items"])
             ids[EXAMPLE_IDS["report_id"]] = found[0]["id"]
         if key == ("audit", "POST", "/findings/{finding_id}/escalate"):
             recorded = ops[("audit", "POST", "/findings")]

@@ -1,9 +1,10 @@
 """Cluster layer: SPC on a local three-node RabbitMQ cluster (scripts/rabbitmq-cluster, started by
 scripts/prepare beside the machine's broker), the services given the three nodes as a failover
 list; a node is killed, stopped or restarted for real. Every test runs on RabbitMQ 3.10 (the
-machine's rabbitmq-server) and on 4.0 (three containers of the trixie stand-in). Each test gets its own vhost on the cluster and its
-own databases; a node a test took down is brought back before the next test. On 4.0, CI runs three
-of the five tests (ON_4_0_IN_CI); SPC_CLUSTER_ALL=1 runs every test on both lines."""
+machine's rabbitmq-server) and on 4.0 (three containers of the trixie stand-in). Each test gets
+its own vhost on the cluster and its own databases; a node a test took down is brought back before
+the next test. On 4.0, CI runs three of the five tests (ON_4_0_IN_CI); SPC_CLUSTER_ALL=1 runs every
+test on both lines."""
 import os
 import subprocess
 import time

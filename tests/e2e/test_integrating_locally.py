@@ -45,7 +45,8 @@ def try_vhost():
 def test_an_integrator_tries_publishing_on_a_local_vhost_as_the_page_says(tmp_path, try_vhost):
     assert "spc definitions --vhost spc-try --passwords-from-env --load http://guest:guest@127.0.0.1:15672" in DOC
     secrets = {"SPC_BROKER_PASSWORD_EXT_INSPECTION": "pw-inspection-0123",
-               **{f"SPC_BROKER_PASSWORD_SPC_{s}": f"pw-{s.lower()}-4567" for s in ("REGISTRY", "FUNDING", "DISTRIBUTION", "AUDIT")}}
+               **{f"SPC_BROKER_PASSWORD_SPC_{s}": f"pw-{s.lower()}-4567"
+                  for s in ("REGISTRY", "FUNDING", "DISTRIBUTION", "AUDIT")}}
     env = dict(os.environ, **secrets)
     loaded = subprocess.run([sys.executable, "-m", "spc.cli", "definitions", "--vhost", try_vhost,
                              "--passwords-from-env", "--load", API], env=env, capture_output=True, text=True, timeout=120)

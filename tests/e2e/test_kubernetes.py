@@ -120,7 +120,7 @@ def test_production_is_replicated_and_dev_is_small():
     assert not [o for o in dev if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")]
 
 
-def test_each_service_pod_is_locked_down_and_reaches_only_the_broker_its_database_dns_a_trace_collector_the_registry_public_https_and_smtp_too():
+def test_each_service_pod_is_locked_down_reaching_only_broker_database_dns_trace_collector_registry_https_smtp():
     for obj in rendered("production"):
         if obj["kind"] == "Deployment":
             pod = obj["spec"]["template"]["spec"]

@@ -64,13 +64,13 @@ def test_violations_overtake_a_flood_of_reports_and_counter_events_then_the_back
         sids = [story.active_service(api) for _ in range(VIOLATIONS)]
         for sid in sids:
             story.funded(api, sid, tranches=1)
-            wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
+            wait_for("listings", lambda sid=sid: story.listing_statuses(api, sid) == {"published"})
         inbound += _flood(amqp_uri, sids)
         latencies, applied = [], []
         for sid in sids:
             started = time.monotonic()
             inbound.append(story.violation(amqp_uri, sid))
-            wait_for(f"{sid} suspended everywhere", lambda: _suspended_everywhere(api, sid),
+            wait_for(f"{sid} suspended everywhere", lambda sid=sid: _suspended_everywhere(api, sid),
                      timeout=120, interval=0.01)
             latencies.append(time.monotonic() - started)
             applied.append(_reports_applied(ledger))

@@ -107,7 +107,7 @@ def test_an_outside_publisher_logs_in_with_its_certificate(node, tmp_path):
     assert refused.returncode == 2 and "refused the login" in refused.stderr, refused.stderr
 
 
-def test_the_services_consume_and_relay_over_amqps(node, cluster_factory):
+def test_the_services_consume_and_relay_over_amqps(node, cluster_factory):  # noqa: F811 (the fixture)
     _, spc = cluster_factory(names=("funding",), AMQP_URI=node.uri(), SPC_AMQP_CA_FILE=str(node.ca))
     spc.ok("POST", "funding", "/programmes", "funding_officer", {"name": "TLS", "budget_cents": 100})
     wait_for("the event relayed over TLS", lambda: "audit.events\t0" not in node.ctl(

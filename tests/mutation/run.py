@@ -4,12 +4,13 @@
 
 cosmic-ray's operators make the mutants of each target (tests/mutation/targets.py); each mutant is
 applied to a copy of the checkout (never to the checkout itself: an interrupted run leaves nothing
-mutated behind, and edits made during a run do not reach it) and the target's tests run in it in a child forked from a warm parent, which
-has imported the third-party libraries once: about 0.3 s a mutant instead of 2 s for a fresh
-`pytest`. A mutant whose tests still pass *survives*. Every survivor must be listed, with one line
-saying why it cannot change behaviour, in tests/mutation/survivors.toml; the run exits 1 on a
-survivor not listed (a test no longer guards a promise, or new code came without its test) and,
-for the targets it ran in full, on a listed one that no longer survives (the list must stay true).
+mutated behind, and edits made during a run do not reach it) and the target's tests run in it in a
+child forked from a warm parent, which has imported the third-party libraries once: about 0.3 s a
+mutant instead of 2 s for a fresh `pytest`. A mutant whose tests still pass *survives*. Every
+survivor must be listed, with one line saying why it cannot change behaviour, in
+tests/mutation/survivors.toml; the run exits 1 on a survivor not listed (a test no longer guards a
+promise, or new code came without its test) and, for the targets it ran in full, on a listed one
+that no longer survives (the list must stay true).
 """
 import argparse
 import ast
@@ -225,7 +226,8 @@ def run_target(target, copies, logs, out):
     for mutant in mutants_of(target, paths[0]):
         mutated = mutate_code(original, cosmic_ray.plugins.get_operator(mutant.operator)(), mutant.occurrence)
         if mutated is not None:  # cosmic-ray may count a place it then does not change
-            pending.append((Mutant(**{**mutant.__dict__, **dict(zip(("was", "now"), changed_lines(original, mutated)))}),
+            was_now = dict(zip(("was", "now"), changed_lines(original, mutated), strict=True))
+            pending.append((Mutant(**{**mutant.__dict__, **was_now}),
                             mutated))
     result["mutants"] = total = len(pending)
     out(f"{target.name}: {total} mutants in {target.module} (tests pass in {took:.1f} s)")
@@ -340,7 +342,8 @@ def record_judged(results, listed, path=JUDGED):
              "# them after a run where every survivor is explained. tests/mutation/test_mutation.py runs a",
              "# target again only when its fingerprint (module, tests, declaration, listed survivors) changed.", ""]
     for name, v in sorted(judged.items()):
-        lines += [f"[{name}]"] + [f'{k} = {v[k]!r}'.replace("'", '"') for k in ("fingerprint", "judged_on", "mutants", "survived")] + [""]
+        keys = ("fingerprint", "judged_on", "mutants", "survived")
+        lines += [f"[{name}]"] + [f'{k} = {v[k]!r}'.replace("'", '"') for k in keys] + [""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -355,7 +358,7 @@ def report(results, new, stale, listed, seconds, quick):
                      f"{len(r['survivors'])} | {r['baseline']:.1f} s | {r['seconds']:.0f} s |")
     why = {(e["module"], e["definition"], e["operator"], e["was"], e["now"]): e["why"] for e in listed}
     lines += ["", "## Survivors, each explained (tests/mutation/survivors.toml)", ""]
-    for target, r in results.items():
+    for r in results.values():
         for m in r["survivors"]:
             lines.append(f"- `{m.module}` `{m.definition}` ({m.operator.removeprefix('core/')}): "
                          f"`{m.was}` → `{m.now}`: {why.get(m.key, '**not explained**')}")

@@ -110,9 +110,10 @@ def test_a_service_holding_another_services_credentials_can_forge_nothing(confin
                  ("spc-funding", "", "registry.events", resolved, "audit")]
     for user, exchange, event_type, payload, producer in forgeries:
         routing = event_type if exchange else "registry.events"
+        resolved_body = json.dumps(envelope("audit.violation_resolved", payload)).encode()
         act = publish(exchange, event_type, payload, producer) if exchange else (
-            lambda ch, b=json.dumps(envelope("audit.violation_resolved", payload)).encode():
-            ch.basic_publish("", routing, b, pika.BasicProperties(delivery_mode=2)))
+            lambda ch, b=resolved_body, routing=routing: ch.basic_publish("", routing, b,
+                                                                          pika.BasicProperties(delivery_mode=2)))
         assert attempt(uri(user), act) == 403, (user, exchange, event_type)
     # each reading another service's queue (the four), or its own queue bound to more
     for user, queue in (("spc-funding", "audit.compliance"), ("spc-distribution", "funding.events"),

@@ -19,7 +19,8 @@ def _operations():
                 # each path parameter by its name (an id no resource has), an integer one by a number
                 numbers = {p["name"] for p in op.get("parameters", []) if p.get("in") == "path"
                            and p.get("schema", {}).get("type") == "integer"}
-                filled = re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1) in numbers else m.group(1), path)
+                filled = re.sub(r"\{(\w+)\}", lambda m, numbers=numbers: "1" if m.group(1) in numbers else m.group(1),
+                                path)
                 for owner in owners:
                     yield owner, method.upper(), filled, op
 

@@ -90,7 +90,7 @@ def test_public_pages_are_french_dsfr_accessible_cached_and_say_a_suspension_wit
     }
     catalogue = f"http://127.0.0.1:{ports['distribution']}/counters/{counter}/catalogue.html"  # an agent's page
     import requests
-    for name, url in pages.items():
+    for url in pages.values():
         answer = requests.get(url, timeout=10)
         assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/html; charset=utf-8", answer.text
         assert answer.headers["Cache-Control"] == "public, max-age=1" and answer.headers["ETag"]

@@ -352,10 +352,10 @@ class FakeDistribution(FakeRepository):
         """Nothing to index: services_concerned_by asks each service."""
 
     def listings_of(self, service_id):
-        return {cid: l for (sid, cid), l in self.listings.items() if sid == service_id}
+        return {cid: listing for (sid, cid), listing in self.listings.items() if sid == service_id}
 
     def listings_at(self, counter_id):
-        return {sid: l for (sid, cid), l in self.listings.items() if cid == counter_id}
+        return {sid: listing for (sid, cid), listing in self.listings.items() if cid == counter_id}
 
     def lock_places(self, departments, national=False):
         """Nothing to serialise: one transaction at a time here."""
@@ -377,7 +377,7 @@ class FakeDistribution(FakeRepository):
         return rows[offset:offset + limit], len(rows)
 
     def catalogue(self, counter_id):
-        listed = [self.services[sid] for sid, l in self.listings_at(counter_id).items() if l.status == PUBLISHED]
+        listed = [self.services[sid] for sid, listing in self.listings_at(counter_id).items() if listing.status == PUBLISHED]
         return sorted(listed, key=lambda s: (s.name, s.service_id))
 
     def record_relay(self, relay):

@@ -22,18 +22,18 @@ def listed_at(territories, places):
     """The counters (commune, département) a service with `territories` is listed at."""
     at = [Counter(f"{commune}@{dep}", "France services", commune, dep) for commune, dep in places]
     created, _ = reconcile(service(**dict({"departments": ()}, **territories)), at, {})
-    return [l.counter_id.split("@")[0] for l in created]
+    return [listing.counter_id.split("@")[0] for listing in created]
 
 
 def test_an_active_service_is_listed_at_every_counter_of_its_departments():
     created, events = reconcile(service(), counters(), {})
-    assert sorted(l.counter_id for l in created) == ["a", "b"]
+    assert sorted(listing.counter_id for listing in created) == ["a", "b"]
     assert events[0].event_type == "distribution.listing_published" and events[0].counter_ids == ["a", "b"]
 
 
 def test_a_commune_in_the_territory_counts_too():
     created, _ = reconcile(service(departments=(), communes=("29019",)), counters(), {})
-    assert [l.counter_id for l in created] == ["c"]
+    assert [listing.counter_id for listing in created] == ["c"]
 
 
 def test_a_service_on_a_commune_is_listed_at_the_counters_of_its_canton_only():
@@ -87,11 +87,11 @@ def test_suspension_withdraws_every_listing_and_reinstatement_republishes():
     listings = {"a": Listing("s1", "a"), "b": Listing("s1", "b")}
     suspended = service("suspended", 3)
     _, events = reconcile(suspended, counters(), listings)
-    assert {l.status for l in listings.values()} == {"withdrawn"}
+    assert {listing.status for listing in listings.values()} == {"withdrawn"}
     assert events[0].event_type == "distribution.listing_withdrawn"
     suspended.apply_standing("Crèche", "active", 4, {"departments": ["35"]})
     created, events = reconcile(suspended, counters(), listings)
-    assert created == [] and {l.status for l in listings.values()} == {"published"}
+    assert created == [] and {listing.status for listing in listings.values()} == {"published"}
 
 
 def test_a_closed_counter_loses_its_listing():
@@ -118,7 +118,7 @@ def test_the_places_a_standing_change_locks_are_its_departements_or_the_whole_co
 def test_reconciling_twice_changes_nothing_the_second_time():
     listings = {}
     created, _ = reconcile(service(), counters(), listings)
-    listings = {l.counter_id: l for l in created}
+    listings = {listing.counter_id: listing for listing in created}
     assert reconcile(service(), counters(), listings) == ([], [])
 
 
@@ -166,7 +166,7 @@ def test_a_territory_that_does_not_say_national_is_not_national():
     s = DistributedService("s1")
     s.apply_standing("Crèche", "active", 1, {"departments": ["35"]})
     assert s.national is False
-    assert [l.counter_id for l in s.reconcile(counters(), {})] == ["a", "b"]
+    assert [listing.counter_id for listing in s.reconcile(counters(), {})] == ["a", "b"]
 
 
 def test_a_listing_already_withdrawn_is_not_withdrawn_again():

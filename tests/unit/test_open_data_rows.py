@@ -14,12 +14,15 @@ AWARDED = datetime(2026, 3, 2, 9, 30)
 
 def grant(*statuses):
     tranches = [Tranche(f"t{i}", "g1", "s1", 100_000 * (i + 1), date(2026 + i, 4, 1)) for i in range(len(statuses))]
-    for tranche, status in zip(tranches, statuses):
+    for tranche, status in zip(tranches, statuses, strict=True):
         tranche.status = status
     return Grant("g1", "p1", "s1", tranches)
 
 
-def programme(funder=Funder("ANCT", SIRET[:9], SIRET)):
+ANCT = Funder("ANCT", SIRET[:9], SIRET)
+
+
+def programme(funder=ANCT):
     return Programme("p1", "Petite enfance", 10_000_000, funder=funder)
 
 

@@ -155,7 +155,7 @@ def _flatten(table, prefix=""):
 def _put(body, path, value):
     parts = path.split(".")
     node = body
-    for part, following in zip(parts, parts[1:]):
+    for part, following in zip(parts, parts[1:], strict=False):  # each part with the one after it
         if isinstance(node, list):
             index = int(part)
             while len(node) <= index:

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001_audit
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:32:04.991267
 """
 from alembic import op

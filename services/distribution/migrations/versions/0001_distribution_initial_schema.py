@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001_distribution
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:31:11.925499
 """
 from alembic import op

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001_funding
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:30:30.129506
 """
 from alembic import op

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001_registry
-Revises: 
+Revises:
 Create Date: 2026-11-25 13:28:01.364372
 """
 from alembic import op
