@@ -3,6 +3,8 @@ RabbitMQ: an event written under a span keeps that span's W3C context on its row
 publishes it, later, in a `send` span that is the child of that context, and the message's
 headers name the send span. With traces off, a row written under no span has none, and a row
 that kept one (written by a process with traces on) passes it on as it came."""
+import amqp.exceptions
+import pytest
 from kombu import Connection
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -37,6 +39,21 @@ def test_an_event_written_under_a_span_is_published_in_its_trace(db, publisher, 
     assert send.attributes["messaging.rabbitmq.destination.routing_key"] == "funding.tranche_released"
     (props, _), = drain_queue(amqp_uri, tap.queue, wait=5, expect=1)
     assert props.headers["traceparent"].split("-")[1:3] == [f"{context.trace_id:032x}", f"{send.context.span_id:016x}"]
+
+
+def test_a_publish_that_fails_ends_its_send_spans_in_error_and_keeps_the_rows(db, publisher):  # noqa: F811
+    exporter = InMemorySpanExporter()
+    tracer = tracing.tracer_for("funding-test-outbox-down", exporter=exporter)
+    # an exchange the broker does not have: it closes the channel (404), the relay's publish fails
+    write(db, [Event("funding.tranche_released", {"n": i}, "funding") for i in range(2)], exchange="spc.nowhere")
+    outbox_relay = relay(db, publisher)
+    outbox_relay.tracer = tracer
+    with pytest.raises(amqp.exceptions.NotFound):
+        outbox_relay.drain()
+    tracing.flush("funding-test-outbox-down")
+    spans = exporter.get_finished_spans()
+    assert len(spans) == 2 and {s.status.status_code.name for s in spans} == {"ERROR"}
+    assert [r.published_at for r in rows(db)] == [None, None]
 
 
 def test_traces_off_no_context_is_made_and_a_kept_one_passes_on(db, publisher, amqp_uri):  # noqa: F811

@@ -24,7 +24,7 @@ AUDIT_UNIT = ("tests/unit/test_audit_domain.py", "tests/unit/test_audit_handlers
 PERSISTENCE = ("tests/integration/test_persistence.py", "-k", "not migrations")
 JOURNAL_DB = ("tests/integration/test_journal_store.py", "tests/integration/test_journal_append_only.py",
               "tests/integration/test_audit_lanes.py")
-INBOX_OUTBOX = ("tests/integration/test_inbox_outbox.py",) + PERSISTENCE
+INBOX_OUTBOX = ("tests/integration/test_inbox_outbox.py", "tests/integration/test_trace_context.py") + PERSISTENCE
 APPLY_ONCE = ("tests/integration/test_apply_once.py",) + PERSISTENCE
 
 TARGETS = (
