@@ -21,6 +21,16 @@ from functools import lru_cache
 from importlib import resources
 
 SOURCE = "INSEE, Code officiel géographique 2026 (Licence Ouverte), as packaged by datagouv/decoupage-administratif"
+# The shape of each code, the one rule every schema uses (a pact's, an inbound event's, the open
+# data's); whether a code of that shape exists is the COG's (Geography.check_*). Départements: 01–95,
+# 2A and 2B, 971–978 overseas and 984–989 (the collectivities); a commune: five digits, or 2A/2B
+# and three.
+DEPARTMENT_CODE = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$"
+COMMUNE_CODE = r"^([0-9]{5}|2[AB][0-9]{3})$"
+REGION_CODE = r"^[0-9]{2}$"
+# what an inbound event's département may look like (contract 1.0, before this rule): the COG then
+# refuses, naming it, a code of that shape that is no département (shared/events/catalogue.Department)
+CONTRACT_DEPARTMENT_SHAPE = r"^([0-9]{2}|2[AB]|97[0-9]|98[0-9])$"
 CURRENT, MUNICIPAL_ARRONDISSEMENT, FORMER = "commune", "arrondissement_municipal", "former_commune"
 
 

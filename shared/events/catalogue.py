@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..geography import COMMUNE_CODE, CONTRACT_DEPARTMENT_SHAPE
+
 PRINCIPLES = ("continuity", "equality", "neutrality", "adaptability", "transparency",
               "data_protection", "no_ad_monetisation", "governance")
 SEVERITIES = ("minor", "major", "critical")
@@ -159,11 +161,13 @@ Id = ServiceId
 
 def Insee(**kw):
     """An INSEE commune code (COG): five digits, or 2A/2B and three digits for Corsica."""
-    return fields.String(validate=validate.Regexp(r"^([0-9]{5}|2[AB][0-9]{3})$"),
+    return fields.String(validate=validate.Regexp(COMMUNE_CODE),
                          metadata={"description": "INSEE commune code: 5 digits, Corsica 2A…/2B…"}, **kw)
 
 
 def Department(**kw):
-    """A department code (COG): two digits, 2A/2B, or three digits overseas (97x, 98x)."""
-    return fields.String(validate=validate.Regexp(r"^([0-9]{2}|2[AB]|97[0-9]|98[0-9])$"),
+    """A department code's shape in the public contract (two digits, 2A/2B, 97x/98x), looser than
+    geography.DEPARTMENT_CODE: a code of that shape the COG does not know is refused naming it
+    (distribution's Geography.check_place), as contract 1.0 promised."""
+    return fields.String(validate=validate.Regexp(CONTRACT_DEPARTMENT_SHAPE),
                          metadata={"description": "department code: 2 digits, 2A/2B, 97x/98x overseas"}, **kw)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from spc.shared.events import PRINCIPLES
-from spc.shared.geography import geography
+from spc.shared.geography import COMMUNE_CODE, DEPARTMENT_CODE, REGION_CODE, geography
 from spc.shared.identifiers import siren_problem
 
 LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "company",
@@ -24,9 +24,9 @@ COUNTERPART_KINDS = ("state", "collectivite")
 AMENDABLE = ("territories", "commitments", "governance", "contact_email", "term", "signatories", "referral")
 IDENTITY = ("legal_form", "siren", "rna", "referent")  # fixed at registration: not amendable
 FULL_PARTS = ("governance", "signatories", "term")
-DEPARTMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[4-9])$")
-COMMUNE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
-REGION = re.compile(r"^[0-9]{2}$")
+DEPARTMENT = re.compile(DEPARTMENT_CODE)
+COMMUNE = re.compile(COMMUNE_CODE)
+REGION = re.compile(REGION_CODE)
 SIREN = re.compile(r"^[0-9]{9}$")
 RNA = re.compile(r"^W[0-9]{9}$")
 # no @, control character or space on either side (written out: \s differs between Python and
