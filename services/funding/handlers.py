@@ -44,7 +44,7 @@ def _award_grant(uow, cmd):
     with uow:
         programme = uow.funding.programme(cmd.programme_id, for_update=True)
         account = uow.funding.account(cmd.service_id, for_update=True, create=True)
-        grant = account.award(_id(), programme, cmd.tranches, _id)
+        grant = account.award(_id(), programme, cmd.tranches, _id, utcnow())
         uow.commit()
         return grant_view(grant, uow.staff_log.history([grant.id]))
 

@@ -41,6 +41,7 @@ grants = Table(
     Column("id", String(64), primary_key=True),
     Column("programme_id", String(64), ForeignKey("programmes.id"), nullable=False, index=True),
     Column("service_id", String(64), ForeignKey("accounts.service_id"), nullable=False, index=True),
+    Column("awarded_at", DateTime, nullable=True),  # null: awarded before 0009 with no event left to say when
 )
 tranches = Table(
     "tranches", metadata,

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from spc.services.funding import orm as funding_orm
 from spc.services.funding.domain.model import CANCELLED, Grant
 from spc.services.registry.domain.model import CitizenService
 
@@ -52,12 +51,11 @@ def export(funding_uow, registry_uow, folder, opener, today, warn):
                          for s in registry_uow.session.scalars(select(CitizenService))}
     with funding_uow:  # rows made inside: the session's objects are expired once it ends
         programmes = {p.id: p for p in funding_uow.funding.programmes()}
-        awarded = award_dates(funding_uow.session)
         rows, skipped = [], 0
         for grant in funding_uow.session.scalars(select(Grant).order_by(Grant.id)):
             try:
                 rows.append(scdl_row(grant, programmes[grant.programme_id], beneficiaries.get(grant.service_id),
-                                     awarded.get(grant.id), today))
+                                     grant.awarded_at, today))
             except NotPublishable as exc:
                 warn(f"grant {grant.id} skipped: {exc}")
                 skipped += 1
@@ -67,13 +65,6 @@ def export(funding_uow, registry_uow, folder, opener, today, warn):
                  f"{row['nomBeneficiaire']!r} has no RNA number and SPC knows no SIRET of it")
     return write_csv(opener, str(folder / CSV_NAME), header(), rows), skipped
 
-
-def award_dates(session):
-    """{grant id: when it was awarded (UTC, naive)}: the `funding.grant_awarded` events, kept in
-    funding's outbox, written in the transaction of the award."""
-    t = funding_orm.outbox
-    rows = session.execute(select(t.c.body, t.c.created_at).where(t.c.event_type == "funding.grant_awarded"))
-    return {json.loads(body)["payload"]["grant_id"]: at for body, at in rows}
 
 
 def _cut(text, limit=TEXT_LIMIT):
@@ -97,7 +88,8 @@ def scdl_row(grant, programme, beneficiary, awarded_at, today):
     if beneficiary is None:
         raise NotPublishable(f"its service {grant.service_id} is not in the registry's database")
     if awarded_at is None:
-        raise NotPublishable("its award (funding.grant_awarded) is not in funding's outbox: no dateConvention")
+        raise NotPublishable("its award date is not known (awarded before funding kept it, its "
+                             "funding.grant_awarded event since pruned): no dateConvention")
     kept = sorted((t for t in grant.tranches if t.status != CANCELLED), key=lambda t: t.due_date)
     if not kept:
         raise NotPublishable("every tranche was cancelled (the service was revoked): nothing is granted any more")

@@ -123,8 +123,11 @@ def test_the_registry_export_is_a_valid_data_package_without_personal_data(fille
     assert package["resources"][0]["schema"]["primaryKey"] == ["id"]
 
 
-def test_the_grants_export_is_valid_scdl_and_says_which_grants_it_left_out(filled, tmp_path):
+def test_the_grants_export_is_valid_scdl_and_says_which_grants_it_left_out(filled, databases, tmp_path):
     env, sids, grants = filled
+    funding = databases[0]["funding"]
+    with funding.engine.begin() as conn:  # the sent events pruned (shared/retention.py): the grants keep their dates
+        conn.execute(funding.uow().outbox_table.delete())
     result = _export("grants", tmp_path, env)
     assert result.exit_code == 0, result.output
     report = _scdl_report(tmp_path / "subventions.csv")

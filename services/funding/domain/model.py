@@ -97,9 +97,10 @@ class Tranche:
 
 
 class Grant:
-    def __init__(self, id, programme_id, service_id, tranches):
+    def __init__(self, id, programme_id, service_id, tranches, awarded_at=None):
         self.id, self.programme_id, self.service_id = id, programme_id, service_id
         self.tranches = tranches
+        self.awarded_at = awarded_at  # when it was awarded (UTC, naive): the open data's dateConvention
 
     @property
     def total_cents(self):
@@ -122,8 +123,9 @@ class FundingAccount(Aggregate):
     def tranches(self):
         return [t for g in self.grants for t in g.tranches]
 
-    def award(self, grant_id, programme: Programme, tranche_specs, new_id):
-        """Split a grant into tranches; the service must be active and the budget must hold."""
+    def award(self, grant_id, programme: Programme, tranche_specs, new_id, now=None):
+        """Split a grant into tranches; the service must be active and the budget must hold.
+        `now`: when (UTC, naive), kept with the grant."""
         if self.status in ("unknown", "submitted"):  # perhaps approved a moment ago
             raise ServiceNotActiveYet(f"the service is not active ({self.status}) as far as funding "
                                       "knows; if it was approved a moment ago, retry", {"status": self.status})
@@ -137,7 +139,7 @@ class FundingAccount(Aggregate):
                 raise InvalidAmount("amount_cents must be a positive integer", {"amount_cents": amount})
         tranches = [Tranche(new_id(), grant_id, self.service_id, s["amount_cents"], s["due_date"],
                             s.get("milestone", "")) for s in tranche_specs]
-        grant = Grant(grant_id, programme.id, self.service_id, tranches)
+        grant = Grant(grant_id, programme.id, self.service_id, tranches, now)
         programme.commit(grant.total_cents)
         self.grants.append(grant)
         self._record(events.GrantAwarded(grant.id, programme.id, self.service_id, grant.total_cents, [
