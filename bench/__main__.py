@@ -20,7 +20,7 @@ SIZES = {  # figure: (small, full) arguments
     "idle": ({"violations": 5}, {"violations": 60}),
     "apart": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "relay": ({"n": 500}, {"n": 10_000}),
-    "traces": ({"n": 300, "violations": 3}, {"n": 10_000, "violations": 40}),
+    "traces": ({"n": 200, "violations": 2}, {"n": 10_000, "violations": 40}),
     "replication": ({"violations": 5, "commits": 200}, {"violations": 40, "commits": 2000}),
     "retention": ({"seconds": 40, "per_second": 50, "horizon": 10, "prune_every": 5, "sample_every": 5},
                   {"seconds": 600, "per_second": 100, "horizon": 60, "prune_every": 10}),

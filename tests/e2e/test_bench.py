@@ -27,7 +27,7 @@ def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path)
         assert 0 < replication[f"{mode}_commit_p50_ms"] <= replication[f"{mode}_commit_p99_ms"]
         assert 0 < replication[f"{mode}_violation_p50_ms"]
     traces = report["figures"]["traces"]["summary"]  # off: not one span made; on: every hop's, received
-    assert traces["off_spans"] == 0 and traces["on_spans"] > 300
+    assert traces["off_spans"] == 0 and traces["on_spans"] > 100
     assert traces["off_journal_rate"] > 0 and traces["on_journal_rate"] > 0 and traces["on_idle_p50_ms"] > 0
     assert json.loads((tmp_path / "results-small.json").read_text())["size"] == "small"
     assert (tmp_path / "latency-small.svg").read_text().startswith("<svg")

@@ -5,7 +5,7 @@ nothing duplicated or unexpected, no tranche paid twice, every violated service 
 everywhere and every other one still active.
 
 - no fault: the checker's baseline (everything confirmed, everything applied);
-- a replica frozen (SIGSTOP, 60 s by default: SPC_FREEZE_SECONDS), then woken, while its twin
+- a replica frozen (SIGSTOP, 40 s by default: SPC_FREEZE_SECONDS), then woken, while its twin
   goes on: the broker gives the frozen process's unacknowledged messages to the twin after two
   missed heartbeats (SPC_HEARTBEAT, 5 s here); PostgreSQL ends the frozen process's open
   transaction after idle_in_transaction_session_timeout (shared/persistence.py), so the twin is
@@ -19,7 +19,8 @@ from tests.faults.checker import KINDS, Releases, Workload, by_service, observe,
 from tests.support import Fleet, metric, wait_for
 
 COUNTERS = (("fs-a", "35", "35238"), ("fs-b", "35", "35047"))
-FREEZE_SECONDS = float(os.environ.get("SPC_FREEZE_SECONDS", "60"))
+# longer than idle_in_transaction_session_timeout (30 s), so PostgreSQL ends its open transaction
+FREEZE_SECONDS = float(os.environ.get("SPC_FREEZE_SECONDS", "40"))
 SERVICES = ("registry", "funding", "distribution", "audit")
 
 

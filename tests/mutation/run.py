@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SURVIVORS = ROOT / "tests" / "mutation" / "survivors.toml"
-JUDGED = ROOT / "tests" / "mutation" / "judged.toml"  # the long targets' verdicts, by fingerprint
+JUDGED = ROOT / "tests" / "mutation" / "judged.toml"  # every target's last verdict, by fingerprint
 # the installed layout (pyproject's package-dir): spc, spc.services, spc.shared
 LAYOUT = {"spc": "spc", "spc/services": "services", "spc/shared": "shared"}
 # imported once by the warm parent, so that each child only imports SPC and its tests
@@ -338,7 +338,7 @@ def record_judged(results, listed, path=JUDGED):
     for target, r in results.items():
         judged[target.name] = {"fingerprint": fingerprint(target, listed), "judged_on": time.strftime("%Y-%m-%d"),
                                "mutants": r["mutants"], "survived": len(r["survivors"])}
-    lines = ["# The long (integration) targets' last verdicts: scripts/mutation --only NAME --record writes",
+    lines = ["# Each target's last verdict: scripts/mutation --only NAME --record (or --quick --record) writes",
              "# them after a run where every survivor is explained. tests/mutation/test_mutation.py runs a",
              "# target again only when its fingerprint (module, tests, declaration, listed survivors) changed.", ""]
     for name, v in sorted(judged.items()):
