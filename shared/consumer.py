@@ -396,7 +396,7 @@ class EventConsumer(Entrypoint):
             histogram.labels(event.event_type).observe(share, exemplar)
         if events_log.isEnabledFor(logging.INFO):
             size = {"batch_size": len(items)} if len(items) > 1 else {}
-            traced = _trace_fields(span)
+            traced = tracing.ids_fields(span) if span is not None else {}
             for (event, _), outcome in zip(items, outcomes, strict=True):
                 log_event(outcome, event.event_id, event.event_type, event.correlation_id,
                           self.queue.name, self.container.service_name, elapsed, **size, **traced)
@@ -435,17 +435,12 @@ class EventConsumer(Entrypoint):
             self._settle(self.queue_consumer.requeue_message, message)
             return
         self.hub.metrics.dead_lettered.labels(self.queue.name, reason).inc()
-        self._log_message("dead_lettered", message, event, elapsed, reason=reason, **_trace_fields(span))
+        self._log_message("dead_lettered", message, event, elapsed, reason=reason,
+                          **(tracing.ids_fields(span) if span is not None else {}))
         self._settle(self.queue_consumer.ack_message, message)
 
 
 consume_events = EventConsumer.decorator
-
-
-def _trace_fields(span):
-    """trace_id and span_id for a log line written outside the span's worker ({} without one)."""
-    found = tracing.ids_of(span) if span is not None else None
-    return {"trace_id": found[0], "span_id": found[1]} if found else {}
 
 
 def log_event(outcome, event_id, event_type, correlation_id, queue, service, elapsed=None, **more):

@@ -467,13 +467,12 @@ class JsonHttp(HttpRequestHandler):
         access, status = logging.getLogger("spc.http"), response.status_code
         level = logging.DEBUG if self.role is PUBLIC and status < 400 else logging.INFO
         if access.isEnabledFor(level):
-            traced = tracing.ids_of(span)
             access.log(level, "%s %s %s", request.method, self.url, status, extra={
                 "correlation_id": correlation, "method": request.method, "route": self.url,
                 "status": status, "duration_ms": round(elapsed * 1000, 1),
                 "service": self.container.service_name,
                 "actor": str(request.actor) if getattr(request, "actor", None) else None,
-                **({"trace_id": traced[0], "span_id": traced[1]} if traced else {})})
+                **(tracing.ids_fields(span) if span is not None else {})})
         return response
 
     def _span_of(self, request):

@@ -170,10 +170,16 @@ def ids_of(span):
     return f"{context.trace_id:032x}", f"{context.span_id:016x}"
 
 
+def ids_fields(span=None):
+    """{"trace_id", "span_id"} of `span` (else the current one), {} without one: a log line's
+    fields and a Prometheus exemplar's labels."""
+    found = ids_of(span) if span is not None else current_ids()
+    return {"trace_id": found[0], "span_id": found[1]} if found else {}
+
+
 def exemplar(span=None):
     """A Prometheus exemplar naming the trace (of `span`, else the current one), or None."""
-    found = ids_of(span) if span is not None else current_ids()
-    return {"trace_id": found[0], "span_id": found[1]} if found else None
+    return ids_fields(span) or None
 
 
 @contextmanager
