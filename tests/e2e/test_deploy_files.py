@@ -70,6 +70,22 @@ def test_the_services_log_one_json_object_a_line_under_compose_and_kubernetes():
     assert config["data"]["SPC_LOG_FORMAT"] == "json"
 
 
+def test_compose_passes_the_trace_settings_to_every_service_and_the_example_documents_them():
+    """docs/operations.md, "Traces": OTEL_EXPORTER_OTLP_ENDPOINT in deploy/.env reaches each service
+    (empty by default: no trace), and so do the sampler's settings, in both compose files."""
+    import yaml
+    from spc.config import SERVICE_NAMES
+    example = dict(line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    assert example["OTEL_EXPORTER_OTLP_ENDPOINT"] == "" and example["OTEL_TRACES_SAMPLER"]
+    for file, names in (("compose.yaml", SERVICE_NAMES), ("compose.lanes.yaml", [f"{n}-urgent" for n in SERVICE_NAMES])):
+        services = yaml.safe_load((DEPLOY / file).read_text())["services"]
+        for name in names:
+            env = services[name]["environment"]
+            assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-}", (file, name)
+            assert env["OTEL_TRACES_SAMPLER"].startswith("${OTEL_TRACES_SAMPLER:-"), (file, name)
+
+
 def test_compose_and_kubernetes_default_to_the_rabbitmq_line_the_deploy_tests_run_on():
     """Production's RabbitMQ is the line tests/deploy/test_compose_stack.py runs SPC on (4.0, every
     deprecated feature refused); 3.10 stays tried by tests/deploy/test_rabbitmq_310_and_upgrade.py."""
