@@ -11,12 +11,11 @@ import socket
 from datetime import timedelta
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, and_, case, delete,
-                        func, insert, or_, select, update)
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+                        func, or_, select, update)
 from sqlalchemy.exc import IntegrityError
 
 from . import envelope, failpoints, tracing
+from .bulk import among, insert_new, insert_rows
 from .clock import to_db, utcnow
 from .events.catalogue import INBOUND_EXCHANGE
 
@@ -62,13 +61,13 @@ class OutboxWriter:
 
     def add_many(self, events, exchange=None):
         """Several events, their rows in this order (the relay publishes by row id), in one
-        statement (an executemany: a counter moving into a dense département lists a thousand
+        statement (bulk.insert_rows: a counter moving into a dense département lists a thousand
         services, and a statement each was most of its transaction)."""
         if not events:
             return
         carried = tracing.current_carrier()  # the span writing them, if traces are on
         trace = {"traceparent": carried.get("traceparent"), "tracestate": carried.get("tracestate")}
-        self.session.execute(insert(self.table), [dict(
+        insert_rows(self.session, self.table, [dict(
             event_id=str(event.event_id), event_type=event.event_type, exchange=exchange or self.exchange,
             body=envelope.to_bytes(event).decode("utf-8"), created_at=to_db(event.occurred_at), **trace)
             for event in events])
@@ -88,14 +87,13 @@ class Inbox:
         """The ids among `event_ids` already recorded."""
         ids = [str(i) for i in event_ids]
         return {r[0] for r in self.session.execute(
-            select(self.table.c.event_id).where(self.table.c.event_id.in_(ids)))}
+            select(self.table.c.event_id).where(among(self.session, self.table.c.event_id, ids)))}
 
     def record(self, event):
         self.record_many([event])
 
     def record_many(self, events):
-        if events:  # one statement, many rows (executemany would be a round trip per row)
-            self.session.execute(insert(self.table).values(self._rows(events)))
+        insert_rows(self.session, self.table, self._rows(events))  # one statement, many rows
 
     def claim_many(self, events):
         """Record the ids of `events` not recorded yet, in one statement (`INSERT … ON CONFLICT
@@ -112,16 +110,6 @@ class Inbox:
     def forget(self, event_id):
         """Forget an event (it was dead-lettered after all): a replay of it will be applied."""
         self.session.execute(delete(self.table).where(self.table.c.event_id == str(event_id)))
-
-
-def insert_new(session, table, rows, key):
-    """Insert the `rows` whose `key` column is not taken, in one statement (`INSERT … ON CONFLICT
-    (key) DO NOTHING RETURNING key`, PostgreSQL and SQLite alike); returns the keys inserted."""
-    if not rows:
-        return set()
-    insert_ = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
-    statement = insert_(table).values(rows).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
-    return {row[0] for row in session.execute(statement)}
 
 
 class OutboxRelay:
@@ -242,4 +230,4 @@ class _Locked:
                 self.lock.release()
 
 
-__all__ = ["define_messaging_tables", "OutboxWriter", "Inbox", "OutboxRelay", "IntegrityError", "insert_new"]
+__all__ = ["define_messaging_tables", "OutboxWriter", "Inbox", "OutboxRelay", "IntegrityError"]

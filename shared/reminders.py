@@ -162,7 +162,7 @@ def record_due(uow, table, deadlines, today, notice_days, event_type):
     returns the events. A replica doing the same at the same moment writes none of them: the
     keys are inserted `ON CONFLICT DO NOTHING`, and only the rows this one inserted make events."""
     from .envelope import new_event
-    from .outbox import insert_new
+    from .bulk import insert_new
     events, rows = {}, []
     for key, kind, deadline in due_reminders(deadlines, today, notice_days):
         event = new_event(event_type, reminder_payload(key, kind, deadline, today), uow.producer)

@@ -3,7 +3,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared import envelope
 from spc.shared.clock import utcnow
-from spc.shared.outbox import insert_new
+from spc.shared.bulk import among, insert_new, insert_rows
 from spc.shared.persistence import insert_unless_taken
 from spc.shared.unit_of_work import Repository
 
@@ -27,13 +27,12 @@ class Journal(Repository):
         found = set()
         for table in (orm.journal_pending, orm.journal):
             found |= {r[0] for r in self.session.execute(
-                select(table.c.event_id).where(table.c.event_id.in_(ids)))}
+                select(table.c.event_id).where(among(self.session, table.c.event_id, ids)))}
         return found
 
     def record_many(self, events):
         """Personal data (a report's text) is left out of the body: journal.journaled."""
-        if events:
-            self.session.execute(insert(orm.journal_pending).values(self._pending_rows(events)))
+        insert_rows(self.session, orm.journal_pending, self._pending_rows(events))
 
     def claim_many(self, events):
         """Record the events neither chained nor pending yet; returns the ids recorded. Two
@@ -43,7 +42,7 @@ class Journal(Repository):
             return set()
         ids = [str(e.event_id) for e in events]
         chained = {r[0] for r in self.session.execute(
-            select(orm.journal.c.event_id).where(orm.journal.c.event_id.in_(ids)))}
+            select(orm.journal.c.event_id).where(among(self.session, orm.journal.c.event_id, ids)))}
         return insert_new(self.session, orm.journal_pending,
                           self._pending_rows([e for e in events if str(e.event_id) not in chained]), "event_id")
 
@@ -86,7 +85,7 @@ class Journal(Repository):
         # a copy recorded while its original was being chained (the recorder looked in the chain
         # before the chainer committed, then found no pending row to conflict with) is dropped
         chained = {r[0] for r in self.session.execute(
-            select(orm.journal.c.event_id).where(orm.journal.c.event_id.in_([r.event_id for r in rows])))}
+            select(orm.journal.c.event_id).where(among(self.session, orm.journal.c.event_id, [r.event_id for r in rows])))}
         entries, now = [], utcnow()
         for row in (r for r in rows if r.event_id not in chained):
             entry = journal.next_entry(seq, head, row.event_id, row.event_type, row.body)
@@ -94,9 +93,8 @@ class Journal(Repository):
             entries.append({"seq": entry.seq, "event_id": entry.event_id, "event_type": entry.event_type,
                             "body": entry.body, "prev_hash": entry.prev_hash, "hash": entry.hash,
                             "recorded_at": now, "service_id": row.service_id})
-        if entries:
-            self.session.execute(insert(orm.journal).values(entries))
-        self.session.execute(delete(p).where(p.c.id.in_([r.id for r in rows])))
+        insert_rows(self.session, orm.journal, entries)
+        self.session.execute(delete(p).where(among(self.session, p.c.id, [r.id for r in rows])))
         self.session.execute(update(orm.journal_head).where(orm.journal_head.c.id == 1)
                              .values(seq=seq, hash=head))
         return len(rows)

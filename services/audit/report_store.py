@@ -2,8 +2,9 @@
 counted for the threshold, their texts purged after the retention period."""
 from datetime import datetime, time
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
+from spc.shared.bulk import insert_rows
 from spc.shared.persistence import SqlRepository
 
 from . import orm
@@ -14,11 +15,10 @@ from .exceptions import ReportNotFound
 class ReportRepository(SqlRepository):
     def add_reports(self, reports):
         """Store many new citizen reports in one statement."""
-        if reports:
-            self.session.execute(insert(orm.reports).values([
+        insert_rows(self.session, orm.reports, [
                 {"id": r.id, "service_id": r.service_id, "category": r.category, "text": r.text,
                  "counter_id": r.counter_id, "created_at": r.created_at,
-                 "source_event_id": r.source_event_id, "status": r.status} for r in reports]))
+                 "source_event_id": r.source_event_id, "status": r.status} for r in reports])
 
     def get(self, report_id, for_update=False):
         found = self._one(select(CitizenReport).where(CitizenReport.id == report_id), for_update)

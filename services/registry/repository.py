@@ -6,7 +6,7 @@ from sqlalchemy import and_, delete, exists, func, insert, or_, select, text
 from spc.shared.events import PRINCIPLES
 from spc.shared.geography import geography
 from spc.shared.clock import utcnow
-from spc.shared.outbox import insert_new
+from spc.shared.bulk import insert_new
 from spc.shared.persistence import SqlRepository, UnitOfWork, first
 
 from . import orm
