@@ -59,9 +59,55 @@ class RawQueueConsumer(QueueConsumer):
 
     consuming = False
 
+    def setup(self):
+        super().setup()
+        # the delivery tags of the messages received and not yet settled, by channel: what a
+        # batch's single `basic.ack multiple` may cover (ack_messages)
+        self._unsettled = {}
+
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self.consuming = True
+        self._unsettled = {}  # a new channel: the old one's messages went back to the broker
         super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def handle_message(self, provider, body, message):
+        self._unsettled.setdefault(message.channel, set()).add(message.delivery_tag)
+        super().handle_message(provider, body, message)
+
+    def _settled(self, messages):
+        for message in messages:
+            self._unsettled.get(message.channel, set()).discard(message.delivery_tag)
+
+    def ack_message(self, message):
+        self._settled([message])
+        super().ack_message(message)
+
+    def requeue_message(self, message):
+        self._settled([message])
+        super().requeue_message(message)
+
+    def ack_messages(self, messages):
+        """Ack a batch: one `basic.ack` with `multiple` when the batch holds every message of its
+        channel still unsettled up to its last (a backlog's batches, nearly always), else one
+        each. `multiple` acks every tag up to the one given: never one another worker holds."""
+        channel = messages[0].channel
+        tags = {m.delivery_tag for m in messages}
+        unsettled = self._unsettled.get(channel, set())
+        if len(messages) > 1 and all(m.channel is channel for m in messages) and channel.connection \
+                and acks_only(tags, unsettled):
+            last = max(messages, key=lambda m: m.delivery_tag)
+            self._settled(messages)
+            last.ack(multiple=True)  # raises if the connection just died: EventConsumer._settle
+            return
+        for message in messages:
+            self.ack_message(message)
+
+
+def acks_only(tags, unsettled):
+    """Whether acking up to max(`tags`) with `multiple` settles the messages of `tags` and no
+    other: every unsettled tag up to that one is in `tags`."""
+    top = max(tags)
+    return tags <= unsettled and all(tag in tags for tag in unsettled if tag <= top)
 
     def on_connection_error(self, exc, interval):
         self.consuming = False
@@ -333,9 +379,10 @@ class EventConsumer(Entrypoint):
                                   tracing.links_to(carried[1:]) if len(carried) > 1 else None)
 
     def _settle(self, action, message):
-        """Ack or requeue. If the connection died under us (a lost heartbeat, a broker restart)
-        the broker already took the message back and will deliver it again: the inbox absorbs
-        that, so a failed ack is logged, never allowed to kill the service."""
+        """Ack or requeue (a message, or a batch's messages: ack_messages). If the connection died
+        under us (a lost heartbeat, a broker restart) the broker already took the messages back
+        and will deliver them again: the inbox absorbs that, so a failed ack is logged, never
+        allowed to kill the service."""
         try:
             action(message)
         except Exception as exc:
@@ -352,8 +399,7 @@ class EventConsumer(Entrypoint):
             self._end_span(span, items, outcomes, exc_info)
         if exc_info is None:
             failpoints.fire("consumer.after_commit", self.queue.name)
-            for _, message in items:
-                self._settle(self.queue_consumer.ack_message, message)
+            self._settle(self.queue_consumer.ack_messages, [message for _, message in items])
             self._handled(items, outcomes, elapsed, span)
         elif len(items) > 1:  # try each on its own: only the culprit is retried or rejected
             log.info("%s: a batch of %d failed (%s); applying them one by one",
