@@ -48,11 +48,13 @@ class EnvelopeSchema(Schema):
 _ENVELOPE = EnvelopeSchema()
 
 
-def new_event(event_type, payload, producer, correlation_id=None, version=1, actor=None):
-    """Build an outbound event; the payload is checked against its registered schema."""
+def new_event(event_type, payload, producer, correlation_id=None, version=1, actor=None, event_id=None):
+    """Build an outbound event; the payload is checked against its registered schema. `event_id`:
+    the id its aggregate gave it when it was recorded (shared/domain.py), else a new one."""
     schema = payload_schema(event_type, version)
     clean = schema.dump(schema.load(payload))
-    return Event(event_type, clean, producer, version, correlation_id=correlation_id, actor=actor)
+    more = {"event_id": event_id} if event_id is not None else {}
+    return Event(event_type, clean, producer, version, correlation_id=correlation_id, actor=actor, **more)
 
 
 def to_dict(event):

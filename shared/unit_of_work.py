@@ -64,10 +64,10 @@ class AbstractUnitOfWork:
         written = []
         for repository in self._repositories_seen:
             for aggregate in list(repository.seen.values()):
-                for domain_event in aggregate.pull_events():
+                for event_id, domain_event in aggregate.pull_recorded():
                     event = envelope.new_event(domain_event.event_type, asdict(domain_event),
                                                self.producer, correlation_id=self.correlation_id,
-                                               actor=self.actor)
+                                               actor=self.actor, event_id=event_id)
                     if self.call is not None and self.actor:
                         self.staff_log.add(event, self.actor)
                     written.append(event)

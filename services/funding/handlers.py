@@ -65,8 +65,8 @@ def release_tranche(uow, cmd: commands.ReleaseTranche, dual=OFF, now=None):
 
 def _release(uow, account, tranche_id, actor, now, evidence, reason, approved_by=None):
     tranche = account.release(tranche_id, actor, now, evidence, reason, approved_by)
-    (order,) = [e for e in uow.collect_new_events() if e.event_type == "funding.tranche_released"]
-    uow.funding.record_payment_order(tranche, order.event_id, now)  # kept with its event's id
+    order_id = account.pending_id("funding.tranche_released")  # the id its event will carry
+    uow.funding.record_payment_order(tranche, order_id, now)  # kept with its event's id
     return tranche
 
 

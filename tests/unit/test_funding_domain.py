@@ -74,6 +74,18 @@ def test_a_tranche_is_released_once_and_emits_one_payment_order():
     assert err.value.code == "already_released" and acc.pull_events() == []
 
 
+def test_a_recorded_event_has_its_id_before_it_is_collected():
+    """The payment order is kept with its event's id in the same transaction: the id is the
+    event's from the moment it is recorded, read without collecting (pending_id)."""
+    acc, _, grant = awarded()
+    acc.release(grant.tranches[0].id, "officer", NOW)
+    order_id = acc.pending_id("funding.tranche_released")
+    assert order_id and acc.pending_id("funding.funding_frozen") is None
+    [(event_id, event)] = acc.pull_recorded()
+    assert (event_id, event.event_type) == (order_id, "funding.tranche_released")
+    assert acc.pending_id("funding.tranche_released") is None
+
+
 @pytest.mark.parametrize("status", ["suspended", "expired"])
 def test_suspension_or_expiry_freezes_every_unreleased_tranche_and_release_is_refused(status):
     acc, _, grant = awarded()
