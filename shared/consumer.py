@@ -25,6 +25,7 @@ from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
 
 from . import envelope, failpoints, topology, tracing
+from .dispatch import BULK, URGENT, HandlersDoNotMatchBindings, check_handlers  # noqa: F401 (re-exported)
 from .errors import Rejection
 from .events import is_inbound
 from .messaging import Publisher
@@ -43,7 +44,6 @@ def backoff_seconds(attempt):
     return min(0.1 * 2 ** attempt, 15.0)
 
 
-URGENT, BULK = "urgent", "bulk"
 LANES = (URGENT, BULK)
 BATCHES_IN_FLIGHT = 2  # per batched queue: the others wait, and grow meanwhile
 LINGER = 0.005  # seconds a batch waits to fill once its first event is there
@@ -103,12 +103,6 @@ class RawQueueConsumer(QueueConsumer):
             self.ack_message(message)
 
 
-def acks_only(tags, unsettled):
-    """Whether acking up to max(`tags`) with `multiple` settles the messages of `tags` and no
-    other: every unsettled tag up to that one is in `tags`."""
-    top = max(tags)
-    return tags <= unsettled and all(tag in tags for tag in unsettled if tag <= top)
-
     def on_connection_error(self, exc, interval):
         self.consuming = False
         super().on_connection_error(exc, interval)
@@ -137,6 +131,13 @@ def acks_only(tags, unsettled):
             consumer.consume()
             self._consumers[provider] = consumer
         return self._consumers.values()
+
+
+def acks_only(tags, unsettled):
+    """Whether acking up to max(`tags`) with `multiple` settles the messages of `tags` and no
+    other: every unsettled tag up to that one is in `tags`."""
+    top = max(tags)
+    return tags <= unsettled and all(tag in tags for tag in unsettled if tag <= top)
 
 
 class Lanes(SharedExtension):
@@ -205,23 +206,6 @@ class DeadLetterSink(DependencyProvider):
             log_event("dead_lettered", message_id, type_, None, queue.name,
                       self.container.service_name, reason=rejection.code)
         return sink
-
-
-class HandlersDoNotMatchBindings(Exception):
-    """A consumer's handler table and its queue's bindings (from the event catalogue) differ."""
-
-
-def check_handlers(queue, handlers):
-    """Every type the catalogue routes to `queue` has a handler, and nothing else has one: a
-    mismatch fails when the service class is defined (at start-up, and in tests/unit), never as
-    a message retried and dead-lettered at run time."""
-    if handlers is None or queue.event_types is None:
-        return
-    missing, extra = queue.event_types - set(handlers), set(handlers) - queue.event_types
-    if missing or extra:
-        raise HandlersDoNotMatchBindings(
-            f"{queue.name}: routed here without a handler: {sorted(missing)}; handled but not "
-            f"routed here: {sorted(extra)} (see `queues=` in shared/events)")
 
 
 class EventConsumer(Entrypoint):
@@ -606,3 +590,17 @@ def _duplicates(events, metrics):
             _OUTCOME[id(event)] = "duplicate"
         if metrics is not None:
             metrics.duplicates.labels(event.event_type).inc()
+
+
+def entrypoint_for(consumes):
+    """The nameko entrypoint of a queue's declaration (shared/dispatch.Consumes), named
+    `consumes.entrypoint`: the worker applies the events once (apply_batch, then the declared
+    dispatch), then tells the service (`consumed`, a hook: audit's chainer is nudged)."""
+    def consume(service, events):
+        events = events if consumes.batch > 1 else [events]
+        apply_batch(service.store.uow(), events, consumes.apply, service.metrics, consumes.inbox)
+        service.consumed(consumes)
+
+    consume.__name__ = consume.__qualname__ = consumes.entrypoint
+    consume.__doc__ = f"Consumes {consumes.queue.name} ({consumes.lane} lane)."
+    return consume_events(consumes.queue, handlers=consumes.handlers, lane=consumes.lane, batch=consumes.batch)(consume)

@@ -5,6 +5,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from .consumer import entrypoint_for
 from .http import PUBLIC, api, json_response
 from .metrics import Metrics
 from .providers import BrokerCheck, Database
@@ -125,6 +126,11 @@ class SpcService(OperationalEndpoints):
         super().__init_subclass__(**kwargs)
         if cls.spec is not None:
             cls.name = cls.spec.name  # nameko's service name
+            for consumes in cls.spec.consumers:  # an entrypoint per queue, from its one declaration
+                setattr(cls, consumes.entrypoint, entrypoint_for(consumes))
+
+    def consumed(self, consumes):
+        """A worker applied what it took from the queue of `consumes` (committed): a hook."""
     store = Database()
     metrics = Metrics()
     broker_ok = BrokerCheck()

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from spc.shared import envelope, events, topology
 from spc.shared.clock import utcnow
+from spc.shared.dispatch import BULK, URGENT, Consumes, batched, dispatch
 from spc.shared.lists import whole
 from spc.shared.errors import KNOWN_WAIT_SECONDS, Rejection, until_known
 
@@ -111,8 +112,7 @@ def on_registry_event(uow, event):
         {"principle": c["principle"], "text": c.get("text")} for c in commitments], p["version"], utcnow())
     for fact in uow.audit.parked_for(p["service_id"]):
         uow.audit.unpark(fact)
-        parked = envelope.parse(fact.body.encode("utf-8"))
-        FACT_HANDLERS[parked.event_type](uow, parked)
+        apply_facts(uow, [envelope.parse(fact.body.encode("utf-8"))])  # as if it arrived now (journaled already)
 
 
 def _park(uow, event, queue):
@@ -120,29 +120,50 @@ def _park(uow, event, queue):
                               queue.name, envelope.to_bytes(event).decode("utf-8"), utcnow()))
 
 
-COMPLIANCE_HANDLERS = {"compliance.violation_reported": on_violation_reported}
-REPORT_HANDLERS = {"usager.report_submitted": on_report_submitted}
-FACT_HANDLERS = {**COMPLIANCE_HANDLERS, **REPORT_HANDLERS}
-STANDING_HANDLERS = {event_type: on_registry_event for event_type in events.SERVICE_LIFECYCLE}
+@batched
+def on_violations_reported(uow, events):
+    """compliance.violation_reported: journaled as received, then each a finding (or parked)."""
+    uow.journal.record_new(events)
+    for event in events:
+        on_violation_reported(uow, event)
 
 
-def apply_facts(uow, events, now=None):
-    """Inbound facts (the compliance and report lanes): journaled as received, then applied, or
-    parked until their service is known. Reports about known services (nearly all) are stored
-    together, without taking any lock a violation would wait on."""
+@batched
+def on_reports_submitted(uow, events, now=None):
+    """usager.report_submitted: journaled as received; the reports about known services (nearly
+    all) stored together, without taking any lock a violation would wait on; the others parked
+    (`now`: when they arrived, by default the clock's now)."""
     uow.journal.record_new(events)
     known = uow.audit.known_services({e.payload["service_id"] for e in events})
     reports = []
     for event in events:
-        if event.event_type == "usager.report_submitted" and event.payload["service_id"] in known:
+        if event.payload["service_id"] in known:
             reports.append(_citizen_report(event, now))
         else:
-            FACT_HANDLERS[event.event_type](uow, event)
+            on_report_submitted(uow, event)
     uow.reports.add_reports(reports)
 
 
-def journal_only(uow, events):
-    """The journal lane: `apply_batch(..., inbox="journal")` has recorded the events already."""
+# Inbound facts, by type: the compliance lane, the reports lane, and the queue of before the lanes
+FACTS = {"compliance.violation_reported": on_violations_reported,
+         "usager.report_submitted": on_reports_submitted}
+STANDING_HANDLERS = {event_type: on_registry_event for event_type in events.SERVICE_LIFECYCLE}
+BATCH = 200  # the bulk lanes' batch
+# every event on spc.events, journaled: the lane's inbox is the journal, with no other use case
+JOURNAL = Consumes(topology.AUDIT_JOURNAL, None, BULK, BATCH, inbox="journal")
+CONSUMERS = (
+    Consumes(topology.AUDIT_COMPLIANCE, {t: FACTS[t] for t in topology.AUDIT_COMPLIANCE.event_types}, URGENT),
+    Consumes(topology.AUDIT_STANDINGS, STANDING_HANDLERS, URGENT),
+    Consumes(topology.AUDIT_REPORTS, {t: FACTS[t] for t in topology.AUDIT_REPORTS.event_types}, BULK, BATCH),
+    JOURNAL,
+    # what a broker upgraded from before the lanes still holds in `audit.inbound`
+    Consumes(topology.RETIRED_AUDIT_INBOUND, FACTS, URGENT),
+)
+
+
+def apply_facts(uow, events):
+    """Inbound facts of any type, through the facts' one dispatch (a parked fact replayed, tests)."""
+    dispatch(FACTS, uow, events)
 
 
 def chain_journal(uow, batch=500):

@@ -5,7 +5,7 @@ from nameko.dependency_providers import Config
 
 from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
-from spc.shared.consumer import BULK, URGENT, DeadLetterSink, apply_batch, apply_once, consume_events
+from spc.shared.consumer import DeadLetterSink, consume_events
 from spc.shared.errors import Rejection
 from spc.shared.http import api
 from spc.shared.agenda_api import AgendaEndpoints
@@ -23,14 +23,13 @@ from .schemas import (AnswerIn, DossierOut, DossierQuery, EscalateIn, FindingIn,
 from .service_reports import ReportEntrypoints
 from .settings import JournalCheckpointSetting
 
-BATCH = 200
 CHECKPOINT_TICK_SECONDS = 1  # how often a checkpoint's being due is checked
 
 
 class AuditService(ReportEntrypoints, AgendaEndpoints, SpcService):
     spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
-                       holdings=handlers.holdings)
+                       holdings=handlers.holdings, consumers=handlers.CONSUMERS)
     dead_letter = DeadLetterSink()
     config = Config()
     checkpoint_seconds = JournalCheckpointSetting()
@@ -93,29 +92,8 @@ class AuditService(ReportEntrypoints, AgendaEndpoints, SpcService):
     def verify_journal(self, call):
         return handlers.verify_journal(self.store.uow())
 
-    @consume_events(topology.AUDIT_COMPLIANCE, handlers=handlers.COMPLIANCE_HANDLERS, lane=URGENT)
-    def on_violation(self, event):
-        apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
-        self.journaled.nudge()
-
-    @consume_events(topology.AUDIT_STANDINGS, handlers=handlers.STANDING_HANDLERS, lane=URGENT)
-    def on_standing(self, event):
-        apply_once(self.store.uow(), event, handlers.STANDING_HANDLERS[event.event_type], self.metrics)
-
-    @consume_events(topology.AUDIT_REPORTS, handlers=handlers.REPORT_HANDLERS, lane=BULK, batch=BATCH)
-    def on_reports(self, events):
-        apply_batch(self.store.uow(), events, handlers.apply_facts, self.metrics)
-        self.journaled.nudge()
-
-    @consume_events(topology.AUDIT_JOURNAL, lane=BULK, batch=BATCH)
-    def on_events(self, events):
-        apply_batch(self.store.uow(), events, handlers.journal_only, self.metrics, inbox="journal")
-        self.journaled.nudge()
-
-    @consume_events(topology.RETIRED_AUDIT_INBOUND, handlers=handlers.FACT_HANDLERS, lane=URGENT)
-    def on_retired_queue(self, event):
-        """What a broker upgraded from before the lanes still holds in `audit.inbound`."""
-        apply_batch(self.store.uow(), [event], handlers.apply_facts, self.metrics)
+    def consumed(self, consumes):
+        """The lanes journal what they take: the chainer has work."""
         self.journaled.nudge()
 
     @consume_events(topology.INBOUND_UNROUTED, handlers={})

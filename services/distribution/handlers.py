@@ -1,5 +1,6 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
-from spc.shared import events
+from spc.shared import events, topology
+from spc.shared.dispatch import BULK, URGENT, Consumes
 from spc.shared.lists import whole
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
@@ -69,6 +70,8 @@ def on_counter_closed(uow, event):
 
 STANDING_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
 COUNTER_HANDLERS = {"counter.upserted": on_counter_upserted, "counter.closed": on_counter_closed}
+CONSUMERS = (Consumes(topology.DISTRIBUTION_EVENTS, STANDING_HANDLERS, URGENT),
+             Consumes(topology.DISTRIBUTION_INBOUND, COUNTER_HANDLERS, BULK))
 
 
 def import_counters(uow, rows, batch=200, progress=None):

@@ -1,7 +1,8 @@
 """Funding's use cases: one transaction each, events committed with the change."""
 import uuid
 
-from spc.shared import events
+from spc.shared import events, topology
+from spc.shared.dispatch import URGENT, Consumes
 from spc.shared.clock import to_db, to_wire, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 from spc.shared.lists import whole
@@ -233,6 +234,7 @@ def on_service_standing(uow, event):
 
 
 EVENT_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
+CONSUMERS = (Consumes(topology.FUNDING_EVENTS, EVENT_HANDLERS, URGENT),)
 
 
 def service_funding(uow, service_id):

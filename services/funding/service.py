@@ -3,9 +3,7 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 
-from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
-from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import api
 from spc.shared.agenda_api import AgendaEndpoints
 from spc.shared.ops import SpcService
@@ -31,7 +29,7 @@ MONEY_REFUSALS = (AlreadyReleased, FundingFrozen, TrancheCancelled, ReleaseBefor
 class FundingService(PublicFunding, FundingPages, AgendaEndpoints, SpcService):
     spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
-                       holdings=handlers.holdings)
+                       holdings=handlers.holdings, consumers=handlers.CONSUMERS)
     config = Config()
     deadlines_of, reminders_table = staticmethod(handlers.deadlines), orm.reminders_sent  # the agenda's
 
@@ -133,7 +131,3 @@ class FundingService(PublicFunding, FundingPages, AgendaEndpoints, SpcService):
          summary="A service's funding: frozen or not, grants, tranches")
     def service_funding(self, call, service_id):
         return handlers.service_funding(self.store.uow(), service_id)
-
-    @consume_events(topology.FUNDING_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
-    def on_event(self, event):
-        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

@@ -2,7 +2,9 @@
 import logging
 import uuid
 
+from spc.shared import topology
 from spc.shared.clock import to_db, to_wire, utcnow
+from spc.shared.dispatch import URGENT, Consumes
 from spc.shared.errors import Rejection
 from spc.shared.lists import whole
 
@@ -189,6 +191,7 @@ EVENT_HANDLERS = {
     "audit.violation_resolved": on_audit_decision,
     **{f"{producer}.reminder_due": on_reminder_due for producer in ("registry", "funding", "audit")},
 }
+CONSUMERS = (Consumes(topology.REGISTRY_EVENTS, EVENT_HANDLERS, URGENT),)
 
 
 def _history(uow, subject_id):

@@ -5,9 +5,7 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 
-from spc.shared import topology
 from spc.shared.bootstrap import ServiceSpec
-from spc.shared.consumer import URGENT, apply_once, consume_events
 from spc.shared.http import ANY_ROLE, PUBLIC, api
 from spc.shared.lists import whole
 from spc.shared.agenda_api import AgendaEndpoints
@@ -39,7 +37,7 @@ MAX_DOSSIER = 2**31 - 1  # DS numbers dossiers with 32-bit integers
 class RegistryService(PublicRegistry, RegistryPages, AgendaEndpoints, SpcService):
     spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
-                       holdings=handlers.holdings)
+                       holdings=handlers.holdings, consumers=handlers.CONSUMERS)
     config = Config()
     registries = IdentityRegistriesProvider()  # the identity port's adapter (SPC_IDENTITY_REGISTRY), or None
     ds = DemarchesProvider()  # Démarches Simplifiées (SPC_DS_*), or None
@@ -203,7 +201,3 @@ class RegistryService(PublicRegistry, RegistryPages, AgendaEndpoints, SpcService
     @periodic(interval=60)
     def expire_terms(self):
         handlers.expire_terms(self.store.uow())
-
-    @consume_events(topology.REGISTRY_EVENTS, handlers=handlers.EVENT_HANDLERS, lane=URGENT)
-    def on_event(self, event):
-        apply_once(self.store.uow(), event, handlers.EVENT_HANDLERS[event.event_type], self.metrics)

@@ -36,7 +36,7 @@ def _journal_outbox(database):
     with database.engine.connect() as conn:
         bodies = [r.body for r in conn.execute(orm.outbox.select().order_by(orm.outbox.c.id))]
     events = [envelope.parse(b.encode("utf-8")) for b in bodies]
-    apply_batch(database.uow(), events, handlers.journal_only, inbox="journal")
+    apply_batch(database.uow(), events, handlers.JOURNAL.apply, inbox="journal")
 
 
 def journaled_audit_database(url):
@@ -46,7 +46,7 @@ def journaled_audit_database(url):
     try:
         approved = Event("registry.service_approved", {"service_id": SID, "status": "active", "version": 2,
                                                        "name": "Crèche « Les Lutins »"}, "registry")
-        apply_batch(database.uow(), [approved], handlers.journal_only, inbox="journal")
+        apply_batch(database.uow(), [approved], handlers.JOURNAL.apply, inbox="journal")
         apply_once(database.uow(), approved, handlers.on_registry_event)
         apply_batch(database.uow(), [
             Event("compliance.violation_reported", {"service_id": SID, "principle": "no_ad_monetisation",

@@ -87,7 +87,7 @@ def test_facts_past_the_window_are_dead_lettered_forgotten_by_the_inbox_and_thei
 
 def test_lanes_record_the_journal_and_the_chainer_extends_the_chain_in_order(uow):
     events = [_approved(f"s{i}") for i in range(7)]
-    assert apply_batch(uow(), events + events[:2], audit.journal_only, inbox="journal") == 7
+    assert apply_batch(uow(), events + events[:2], audit.JOURNAL.apply, inbox="journal") == 7
     apply_batch(uow(), [_violation("s0")], audit.apply_facts)  # an inbound fact is journaled too
     assert _count(uow, orm.journal_pending) == 8
     assert audit.chain_journal(uow(), batch=3) == 8
@@ -95,7 +95,7 @@ def test_lanes_record_the_journal_and_the_chainer_extends_the_chain_in_order(uow
     assert audit.verify_journal(uow()) == {"ok": True, "length": 8}
     chained = [r.event_id for r in _rows(uow, orm.journal)]
     assert chained[:7] == [str(e.event_id) for e in events]
-    assert apply_batch(uow(), events[:3], audit.journal_only, inbox="journal") == 0  # chained: seen
+    assert apply_batch(uow(), events[:3], audit.JOURNAL.apply, inbox="journal") == 0  # chained: seen
     body = _rows(uow, orm.journal, orm.journal.c.seq == 1)[0].body
     assert json.loads(body)["event_id"] == str(events[0].event_id)  # the whole envelope
 
@@ -107,7 +107,7 @@ def test_a_copy_recorded_while_its_original_was_chained_is_dropped_by_the_chaine
     every chaining after it with it)."""
     from sqlalchemy import insert
     events = [_approved(f"s{i}") for i in range(3)]
-    apply_batch(uow(), events, audit.journal_only, inbox="journal")
+    apply_batch(uow(), events, audit.JOURNAL.apply, inbox="journal")
     assert audit.chain_journal(uow()) == 3
     first = _rows(uow, orm.journal, orm.journal.c.seq == 1)[0]
     with uow() as unit:  # the copy, as the race leaves it
@@ -115,7 +115,7 @@ def test_a_copy_recorded_while_its_original_was_chained_is_dropped_by_the_chaine
             event_id=first.event_id, event_type=first.event_type, body=first.body, received_at=utcnow()))
         unit.commit()
     later = _approved("s9")
-    apply_batch(uow(), [later], audit.journal_only, inbox="journal")
+    apply_batch(uow(), [later], audit.JOURNAL.apply, inbox="journal")
     assert audit.chain_journal(uow()) == 2  # taken from pending: the copy dropped, the later one chained
     assert _count(uow, orm.journal_pending) == 0
     assert [r.event_id for r in _rows(uow, orm.journal)] == [str(e.event_id) for e in [*events, later]]

@@ -43,7 +43,7 @@ def _known(uow, sid="s1"):
 def _reports(uow, n, sid="s1", category="refused_access", at=None):
     events = [Event("usager.report_submitted", {"service_id": sid, "category": category, "text": SECRET,
                                                 "counter_id": "FS-35-0042"}, "vox") for _ in range(n)]
-    apply_batch(uow(), events, lambda u, evs: handlers.apply_facts(u, evs, now=at))
+    apply_batch(uow(), events, lambda u, evs: handlers.on_reports_submitted(u, evs, now=at))
     return events
 
 
@@ -141,7 +141,7 @@ def test_the_service_s_answer_and_the_dossier_from_the_database(audit_db):
     with uow() as u:  # audit's own events come back through spc.events to its journal lane
         events = [Event(r.event_type, json.loads(r.body)["payload"], "audit", event_id=r.event_id)
                   for r in u.session.execute(select(orm.outbox.c.event_type, orm.outbox.c.body, orm.outbox.c.event_id))]
-    apply_batch(uow(), events, handlers.journal_only, inbox="journal")
+    apply_batch(uow(), events, handlers.JOURNAL.apply, inbox="journal")
     handlers.chain_journal(uow())
     seen = dossier.dossier(uow(), "s1", Actor("auditor", "x"))
     assert seen["pact_versions"][0]["commitments"] == [{"principle": "equality", "text": "Same fees for all."}]

@@ -28,7 +28,7 @@ def audit_db(db_url):
 
 
 def _journal(database, events):
-    apply_batch(database.uow(), events, handlers.journal_only, inbox="journal")
+    apply_batch(database.uow(), events, handlers.JOURNAL.apply, inbox="journal")
     handlers.chain_journal(database.uow())
 
 

@@ -135,7 +135,7 @@ def test_the_deadline_escalation_is_the_same_step_without_an_auditor():
 def journal_everything(uow):
     """What audit published comes back through spc.events to its journal lane (as the relay and
     the broker would do it), and is chained."""
-    apply_batch(uow, list(uow.outbox.events), handlers.journal_only, inbox="journal")
+    apply_batch(uow, list(uow.outbox.events), handlers.JOURNAL.apply, inbox="journal")
     handlers.chain_journal(uow)
 
 

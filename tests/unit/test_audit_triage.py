@@ -36,7 +36,7 @@ def report(sid="s1", category="refused_access", text=SECRET, counter_id="FS-35-0
 
 def arrive(uow, *events, at=T0):
     """The reports arrive at `at` (the clock injected)."""
-    return apply_batch(uow, list(events), lambda u, evs: handlers.apply_facts(u, evs, now=at))
+    return apply_batch(uow, list(events), lambda u, evs: handlers.on_reports_submitted(u, evs, now=at))
 
 
 def ids(uow, **filters):
