@@ -137,3 +137,23 @@ def test_invalid_inbound_messages_are_dead_lettered_with_a_reason_and_the_consum
         "service_id": sid, "principle": "equality", "severity": "major", "summary": "still consuming",
         "reported_by": "y"}), "compliance.violation_reported")
     wait_for("suspension", lambda: spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended")
+
+
+def test_a_bad_message_in_a_batched_lane_is_dead_lettered_and_the_rest_are_applied(spc, amqp_uri):
+    """The reports lane takes its messages in batches, parsed where they arrive (take_inline): a
+    bad one among them is dead-lettered with its reason, the good ones around it are stored."""
+    sid = register_active(spc)
+
+    def report(i):
+        return envelope("usager.report_submitted", {"service_id": sid, "category": "other", "text": f"report {i}"})
+    bodies = [json.dumps(report(0)).encode(), b"{not json", json.dumps(report(1)).encode(),
+              json.dumps(envelope("usager.report_submitted", {"service_id": sid})).encode(),
+              json.dumps(report(2)).encode()]
+    for body in bodies:
+        publish_inbound(amqp_uri, body, "usager.report_submitted")
+    dead = drain_queue(amqp_uri, "spc.inbound.dead", wait=20, expect=2)
+    reasons = sorted(props.headers["x-spc-rejection"].split(":")[0] for props, _ in dead)
+    assert reasons == ["invalid_json", "schema_error"]
+    wait_for("the three good reports stored", lambda: sorted(
+        r["text"] for r in spc.ok("GET", "audit", f"/reports?service_id={sid}", "auditor")["items"]) == [
+            "report 0", "report 1", "report 2"])
