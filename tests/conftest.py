@@ -4,17 +4,38 @@
 - Tests that need RabbitMQ or PostgreSQL use the real servers, each test in its own vhost or
   database, created and removed here. A missing server is an error, never a skip.
 - Ids are unique per test, so tests never share state.
+- CI runs the suite in its short version (under 45 minutes); `SPC_TEST_FULL=1 ./scripts/test`
+  runs the full one: the variants marked `full_only` too (README, "Tests").
 """
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  (must run before anything imports socket or threading)
 
 
+import os  # noqa: E402
+
 import pytest  # noqa: E402
 import requests  # noqa: E402
 
 from tests.servers import (AMQP_BASE, PG_URL, RABBIT_API, create_vhost, delete_vhost,  # noqa: E402,F401
                            pg_admin as _pg_admin, unique)
+
+FULL = os.environ.get("SPC_TEST_FULL") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full_only: a long variant the full suite runs (SPC_TEST_FULL=1), "
+                                       "beside a shorter one CI runs")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without SPC_TEST_FULL=1, the `full_only` variants are deselected (counted as such)."""
+    if FULL:
+        return
+    left_out = [i for i in items if i.get_closest_marker("full_only")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if i not in left_out]
 
 
 @pytest.fixture

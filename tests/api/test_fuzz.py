@@ -20,7 +20,7 @@ from tests.support import TOKENS
 from .document import DOC, operations
 from .story import replay
 
-EXAMPLES = int(os.environ.get("SPC_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("SPC_FUZZ_EXAMPLES", "6"))
 # rules no JSON Schema can state, said in the field's description: a schema-valid body may still
 # be refused with a 400 naming the field
 # headers that frame the HTTP message itself rather than the API request: a generated

@@ -18,7 +18,7 @@ from tests.support import TOKENS
 from .story import replay
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = os.environ.get("SPC_FUZZ_EXAMPLES", "3")
+EXAMPLES = os.environ.get("SPC_FUZZ_EXAMPLES", "2")
 ROLES = {"registry": "registrar", "funding": "funding_officer", "distribution": "distribution_officer",
          "audit": "auditor"}
 

@@ -12,10 +12,10 @@ def db_urls(pg_url_factory):
     return {name: pg_url_factory(f"spc_fault_{name}") for name in SERVICE_NAMES}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=[pytest.param("sqlite", marks=pytest.mark.full_only), "postgresql"])
 def any_db_urls(request, tmp_path):
-    """A database per service, on SQLite and then on PostgreSQL (for the tests that must hold
-    on both)."""
+    """A database per service, on PostgreSQL and, in the full suite (SPC_TEST_FULL=1), on SQLite
+    too (for the tests that must hold on both: the embedded mode's database)."""
     if request.param == "sqlite":
         return {name: f"sqlite:///{tmp_path / f'{name}.db'}" for name in SERVICE_NAMES}
     make = request.getfixturevalue("pg_url_factory")

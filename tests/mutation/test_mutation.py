@@ -3,7 +3,11 @@ test, or listed in tests/mutation/survivors.toml with why they cannot change beh
 test, or new code in those modules without its test, leaves a survivor not listed, and this fails
 naming it (with the entry to add, if it is truly equivalent). Each target's verdict is recorded
 with a fingerprint of what it depends on (tests/mutation/judged.toml): a target whose module, tests,
-declaration or survivors changed runs again here; an unchanged one's verdict stands."""
+declaration or survivors changed runs again here; an unchanged one's verdict stands. A changed
+integration target (minutes to a quarter of an hour each) is not run again in CI's short suite: it
+fails there, asking for `scripts/mutation --only NAME --record` with the change; the full suite
+(SPC_TEST_FULL=1) runs it."""
+import os
 import subprocess
 import sys
 
@@ -26,6 +30,10 @@ def test_each_target_was_judged_on_its_current_code(target):
     if recorded is not None and recorded["fingerprint"] == fingerprint(target, load_survivors()):
         assert recorded["survived"] == sum(1 for e in load_survivors() if e["module"] == target.module)
         return
+    if not target.quick and os.environ.get("SPC_TEST_FULL") != "1":
+        pytest.fail(f"{target.name} changed since its verdict (tests/mutation/judged.toml): run "
+                    f"scripts/mutation --only {target.name} --record and commit judged.toml with the change "
+                    f"(an integration target is run again in the full suite only, SPC_TEST_FULL=1)")
     run = subprocess.run([sys.executable, "-m", "tests.mutation.run", "--only", target.name], cwd=ROOT,
                          capture_output=True, text=True, timeout=3500)
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
