@@ -47,7 +47,8 @@ def _as_json(rows):
 def _columns(rows):
     """The columns the rows name (every row names the same ones, as in a multi-row VALUES)."""
     columns = tuple(rows[0])
-    if any(len(row) != len(columns) for row in rows):
+    names = rows[0].keys()
+    if any(row.keys() != names for row in rows):
         raise ValueError("every row must name the same columns")
     return columns
 

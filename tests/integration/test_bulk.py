@@ -56,11 +56,17 @@ def test_taken_keys_are_skipped_and_not_returned(db):
             "e-0000", "e-0001", "e-0002", "e-0003", "e-0004"]
 
 
-def test_rows_must_name_the_same_columns(db):
-    rows = _rows(2)
-    del rows[1]["service_id"]
+@pytest.mark.parametrize("change", ["fewer", "more", "other"])
+def test_rows_must_name_the_same_columns(db, change):
+    rows = _rows(3)
+    if change in ("fewer", "other"):
+        del rows[2]["service_id"]
+    if change in ("more", "other"):
+        rows[2]["id"] = 7
     with db.engine.begin() as conn, pytest.raises(ValueError, match="same columns"):
         insert_rows(conn, _table(db), rows)
+    with db.engine.begin() as conn, pytest.raises(ValueError, match="same columns"):
+        insert_new(conn, _table(db), rows, "event_id")
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
