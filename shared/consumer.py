@@ -547,8 +547,10 @@ def apply_batch(uow, events, apply_all, metrics=None, inbox="inbox"):
             return _apply_batch(uow, events, apply_all, metrics, inbox)
         except DBAPIError as exc:
             # a connection cut mid-transaction (the server restarted, or failed over to its
-            # standby) is the database's outage too, even if a new connection already works
-            lost = exc.connection_invalidated
+            # standby) is the database's outage too, even if a new connection already works; so
+            # is a connection refused (no statement ran), even if the database answers again the
+            # instant after (checking then would take its return for a bug in the transaction)
+            lost = exc.connection_invalidated or exc.statement is None
             if (not lost and _reachable(uow.engine)) or time.monotonic() - started > HOLD_SECONDS:
                 raise
             attempt += 1
