@@ -42,7 +42,7 @@ class ServiceSpec:
     migrations: Path       # its alembic folder
     standings: Callable    # its read model behind GET /standings: (uow, after, limit) -> [dict]
     holdings: Callable     # what it holds now, for its metrics: (uow) -> {(kind, status): number}
-    consumers: tuple = ()  # the queues it consumes, each declared once (shared/consumer.Consumes)
+    consumers: tuple = ()  # the queues it consumes, each declared once (shared/dispatch.Consumes)
 
     def migrate(self, engine):
         """Bring the database to the latest schema (safe to run twice, and from several replicas)."""
