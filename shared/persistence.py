@@ -8,13 +8,14 @@ build: bench/README.md measured it against pg8000, the pure-Python driver, still
 query never stalls other workers (`cooperative_psycopg`).
 """
 import os
+import time
 from pathlib import Path
 
 import eventlet.event
 import orjson
 from sqlalchemy import create_engine, event, func, null, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .outbox import Inbox, OutboxWriter
@@ -70,6 +71,41 @@ def postgresql_url(url):
     return url
 
 
+PING_AFTER_REST_SECONDS = 1.0
+
+
+def ping_after_rest(engine):
+    """Ping a pooled connection on checkout only when it has rested in the pool a while.
+
+    A connection that sat idle may have been closed under it (the server restarted, failed over,
+    or ended an idle session); one handed back a moment ago is alive. `pool_pre_ping` pinged every
+    checkout: a round trip more in each transaction, three in each hop of a violation (the
+    consumer's transaction, the relay's claim and its mark; a tenth of a hop's CPU in a profile).
+    A ping that fails raises DisconnectionError, and the pool replaces the connection
+    (SQLAlchemy's pessimistic recipe). A connection that dies while in use fails its transaction
+    as before: SQLAlchemy then invalidates the whole pool, the consumer holds its messages and
+    tries again (docs/reliability.md). The pool is LIFO, so under any steady flow the same few
+    connections stay warm and are never pinged."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi_conn, record):
+        if record is not None:
+            record.info["spc_rested_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        rested_at = record.info.get("spc_rested_at")
+        if rested_at is None or time.monotonic() - rested_at < PING_AFTER_REST_SECONDS:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection did not answer its ping: {exc}") from exc
+
+    return engine
+
+
 def make_engine(url):
     url = make_url(url)
     if url.get_backend_name() == "postgresql":
@@ -86,10 +122,12 @@ def make_engine(url):
             if "options" not in url.query:  # libpq's startup options: no statement, no transaction
                 connect_args["options"] = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
         # JSON columns parsed by orjson (C): a catalogue reads two per service listed
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True,
-                             connect_args=connect_args, json_deserializer=orjson.loads)
+        return ping_after_rest(create_engine(url, pool_size=10, max_overflow=30, pool_use_lifo=True,
+                                             hide_parameters=True, connect_args=connect_args,
+                                             json_deserializer=orjson.loads))
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True)
+        return ping_after_rest(create_engine(url, pool_size=10, max_overflow=30, pool_use_lifo=True,
+                                             hide_parameters=True))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
