@@ -155,16 +155,24 @@ def main(argv=None):
             runs.append(getattr(figures, name)(**kwargs))
             print(f"{name} run {i + 1}/{args.runs} ({time.monotonic() - started:.0f} s): "
                   f"{_brief(name, runs[-1])}", flush=True)
-        report["figures"][name] = {"arguments": kwargs, "goal": GOALS[name],
+        report["figures"][name] = {"measured": time.strftime("%Y-%m-%d"), "arguments": kwargs, "goal": GOALS[name],
                                    "summary": summarise(name, runs), "runs": runs}
         if name in ("latency", "idle", "apart"):
             histogram.svg([x * 1000 for r in runs for x in r["latencies"]],
                           args.out / f"{name}-{args.size}.svg",
                           "violation → suspended in registry, funding and distribution (ms)")
         print(json.dumps({name: report["figures"][name]["summary"]}, indent=1), flush=True)
-    suffix = "" if args.driver == "psycopg" else f"-{args.driver}"
-    (args.out / f"results-{args.size}{suffix}.json").write_text(json.dumps(report, indent=1))
+        _write(args, report)  # after each figure: a later one failing loses nothing measured
     return report
+
+
+def _write(args, report):
+    """Into results-<size>[-<driver>].json, keeping the figures not run this time from the file
+    (each says the day it was measured)."""
+    suffix = "" if args.driver == "psycopg" else f"-{args.driver}"
+    path = args.out / f"results-{args.size}{suffix}.json"
+    kept = json.loads(path.read_text())["figures"] if path.exists() else {}
+    path.write_text(json.dumps(dict(report, figures={**kept, **report["figures"]}), indent=1))
 
 
 def _brief(name, run):

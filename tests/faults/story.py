@@ -16,7 +16,7 @@ def counters(amqp_uri, specs=(("fs-a", "35", "35238"), ("fs-b", "35", "35047")))
 
 def active_service(api, name=None, territories=None):
     sid = api.ok("POST", "registry", "/services", "registrar",
-                 dict(PACT, name=name or f"Crèche {uuid.uuid4().hex[:6]}",
+                 dict(PACT, name=name or f"Crèche {uuid.uuid4().hex[:12]}",
                       territories=territories or PACT["territories"]))["id"]
     api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
     return sid
