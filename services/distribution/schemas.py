@@ -1,6 +1,7 @@
 """Distribution's HTTP queries and answers."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.answers import Items
 from spc.shared.lists import ListShape, alias
 from spc.shared.events import COUNTER_FORMATS, COUNTER_TYPES, OPENING_DAYS, PRINCIPLES, REPORT_CATEGORIES
 
@@ -49,7 +50,7 @@ class CounterPage(Schema):
 
 class ListedCommitment(Schema):
     principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
-    text = fields.String(allow_none=True, metadata={"description": "the service's own text (null in a "
+    text = fields.String(allow_none=True, dump_default=None, metadata={"description": "the service's own text (null in a "
                                                                   "contract-v1 pact)"})
 
 
@@ -57,11 +58,11 @@ class ListedService(Schema):
     service_id = fields.String(required=True)
     name = fields.String(required=True)
     mission = fields.String(allow_none=True, metadata={"description": "(added in 1.1; null: not known yet)"})
-    domains = fields.List(fields.String(), metadata={"description": "(added in 1.1)"})
+    domains = Items(fields.String(), metadata={"description": "(added in 1.1)"})
     contact_email = fields.String(allow_none=True, metadata={"description": "(added in 1.1)"})
     referral = fields.String(allow_none=True, metadata={
         "description": "how an agent refers a person to the service (added in 1.1)"})
-    commitments = fields.List(fields.Nested(ListedCommitment), metadata={
+    commitments = Items(fields.Nested(ListedCommitment), metadata={
         "description": "what the service commits to under its pact, principle by principle (added in 1.1)"})
 
 
