@@ -1,7 +1,7 @@
 """Distribution's HTTP queries and answers."""
 from marshmallow import Schema, fields, validate
 
-from spc.shared.answers import Items
+from spc.shared.answers import Items, Records
 from spc.shared.lists import ListShape, alias
 from spc.shared.events import COUNTER_FORMATS, COUNTER_TYPES, OPENING_DAYS, PRINCIPLES, REPORT_CATEGORIES
 
@@ -50,7 +50,7 @@ class CounterPage(Schema):
 
 class ListedCommitment(Schema):
     principle = fields.String(required=True, validate=validate.OneOf(PRINCIPLES))
-    text = fields.String(allow_none=True, dump_default=None, metadata={"description": "the service's own text (null in a "
+    text = fields.String(allow_none=True, metadata={"description": "the service's own text (null in a "
                                                                   "contract-v1 pact)"})
 
 
@@ -62,7 +62,7 @@ class ListedService(Schema):
     contact_email = fields.String(allow_none=True, metadata={"description": "(added in 1.1)"})
     referral = fields.String(allow_none=True, metadata={
         "description": "how an agent refers a person to the service (added in 1.1)"})
-    commitments = Items(fields.Nested(ListedCommitment), metadata={
+    commitments = Records(ListedCommitment, metadata={
         "description": "what the service commits to under its pact, principle by principle (added in 1.1)"})
 
 
