@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from marshmallow import Schema, fields
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert, select, update
 
-from .clock import to_db, to_wire, utcnow
+from .answers import Moment
+from .clock import to_db, utcnow
 
 # the payload fields that name what an event is about: its history is looked up by these ids
 SUBJECT_FIELDS = ("service_id", "programme_id", "grant_id", "tranche_id", "finding_id", "amendment_id",
@@ -47,8 +48,8 @@ def define_staff_tables(metadata: MetaData):
 class ActionOut(Schema):
     """One staff action on a resource, as its `history` shows it."""
     action = fields.String(required=True, metadata={"description": "the event it caused (asyncapi.yaml)"})
-    by = fields.String(required=True, metadata={"description": "the admin token's `role/label`"})
-    at = fields.String(required=True, metadata={"format": "date-time"})
+    by = fields.String(required=True, attribute="actor", metadata={"description": "the admin token's `role/label`"})
+    at = Moment(required=True)
     correlation_id = fields.String(required=True, allow_none=True, metadata={
         "description": "the request's X-Correlation-Id: the same in every event it caused"})
     event_id = fields.String(required=True, metadata={"description": "the event, in the audit journal"})
@@ -84,18 +85,14 @@ class StaffLog:
             self.session.execute(insert(self.table), rows)
 
     def history(self, subject_ids):
-        """{subject id: [action, ...]} oldest first."""
+        """{subject id: [action, ...]} oldest first (rows: `action`, `actor`, `at`, `correlation_id`,
+        `event_id`; an answer dumps them with ActionOut)."""
         out = {s: [] for s in subject_ids}
         if subject_ids:
             t = self.table
             for r in self.session.execute(select(t).where(t.c.subject_id.in_(list(subject_ids))).order_by(t.c.id)):
-                out[r.subject_id].append(action_view(r.action, r.actor, r.at, r.correlation_id, r.event_id))
+                out[r.subject_id].append(r)
         return out
-
-
-def action_view(action, actor, at, correlation_id, event_id):
-    return {"action": action, "by": actor, "at": to_wire(at), "correlation_id": correlation_id,
-            "event_id": event_id}
 
 
 class IdempotencyKeys:

@@ -2,12 +2,12 @@
 of, the findings with their answers and deadlines, the citizen reports counted (their texts for
 auditors only), the decisions, and the journal entries about the service by sequence number."""
 import json
-
-from spc.shared.clock import to_wire
+from types import SimpleNamespace
 
 from .domain.commands import ReportFilter
 from .exceptions import ServiceNotKnown
-from .views import finding_view, report_view
+from .schemas import DossierOut
+from .views import findings_seen
 
 DECISIONS = ("audit.violation_confirmed", "audit.violation_resolved")
 REPORT_ITEMS = 500  # the newest, in an auditor's dossier; GET /reports pages through them all
@@ -19,25 +19,14 @@ def dossier(uow, service_id, reader, journal_after=0, journal_limit=500):
         compliance = uow.audit.compliance(service_id)
         if compliance is None or not compliance.known:
             raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
-        return {"service_id": service_id, "registry_status": compliance.registry_status,
-                "open_violations": compliance.open_violations, "audit_version": compliance.audit_version,
-                "pact_versions": [_pact_version(v) for v in uow.audit.pact_versions(service_id)],
-                "findings": _findings(uow, service_id, compliance),
-                "reports": _reports(uow, service_id, with_texts=reader is not None and reader.role == "auditor"),
-                "decisions": [_decision(e) for e in uow.journal.concerning(service_id, 0, 100_000, DECISIONS)],
-                "journal": _journal(uow, service_id, journal_after, journal_limit)}
-
-
-def _pact_version(v):
-    return {"pact_version": v["pact_version"], "commitments": v["commitments"],
-            "registry_version": v["registry_version"], "seen_at": to_wire(v["seen_at"])}
-
-
-def _findings(uow, service_id, compliance):
-    findings = uow.audit.findings_of(service_id)
-    ids = [f.id for f in findings]
-    histories, report_ids = uow.staff_log.history(ids), uow.reports.ids_by_finding(ids)
-    return [finding_view(f, compliance, histories, report_ids) for f in findings]
+        return DossierOut().dump({
+            "service_id": service_id, "registry_status": compliance.registry_status,
+            "open_violations": compliance.open_violations, "audit_version": compliance.audit_version,
+            "pact_versions": uow.audit.pact_versions(service_id),
+            "findings": findings_seen(uow, uow.audit.findings_of(service_id), compliance),
+            "reports": _reports(uow, service_id, with_texts=reader is not None and reader.role == "auditor"),
+            "decisions": [_decision(e) for e in uow.journal.concerning(service_id, 0, 100_000, DECISIONS)],
+            "journal": _journal(uow, service_id, journal_after, journal_limit)})
 
 
 def _reports(uow, service_id, with_texts):
@@ -48,8 +37,8 @@ def _reports(uow, service_id, with_texts):
     out = {"total": sum(by_status.values()), "by_category": by_category, "by_status": by_status}
     if with_texts:
         page, _ = uow.reports.search(ReportFilter(service_id=service_id, limit=REPORT_ITEMS))
-        out["items"] = [report_view(r) for r in page]
-    return out
+        out["items"] = page
+    return SimpleNamespace(**out)  # not a dict: its `items` method would stand for the texts left out
 
 
 def _decision(entry):
@@ -68,5 +57,5 @@ def _journal(uow, service_id, after, limit):
 
 
 def _entry(e):
-    return {"seq": e.seq, "event_id": e.event_id, "event_type": e.event_type,
-            "recorded_at": to_wire(e.recorded_at), "finding_id": json.loads(e.body)["payload"].get("finding_id")}
+    return {"seq": e.seq, "event_id": e.event_id, "event_type": e.event_type, "recorded_at": e.recorded_at,
+            "finding_id": json.loads(e.body)["payload"].get("finding_id")}

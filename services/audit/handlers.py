@@ -14,7 +14,8 @@ from .domain.model import Finding, ParkedFact
 from .domain.reports import CitizenReport
 from .exceptions import ServiceNotKnown, UnknownService
 from .reports import link_reports
-from .views import finding_answer, finding_view
+from .schemas import FindingsOut
+from .views import finding_answer, findings_seen
 
 
 def _compliance(uow, service_id):
@@ -222,11 +223,9 @@ def service_findings(uow, service_id):
         compliance = uow.audit.compliance(service_id)
         if compliance is None or not compliance.known:
             raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
-        findings = uow.audit.findings_of(service_id)
-        ids = [f.id for f in findings]
-        histories, report_ids = uow.staff_log.history(ids), uow.reports.ids_by_finding(ids)
-        views = [finding_view(f, compliance, histories, report_ids) for f in findings]
-        return whole(views, service_id=service_id, open_violations=compliance.open_violations, findings=views)
+        findings = findings_seen(uow, uow.audit.findings_of(service_id), compliance)
+        return FindingsOut().dump(whole(findings, service_id=service_id, open_violations=compliance.open_violations,
+                                        findings=findings))
 
 
 def standings(uow, after, limit):

@@ -9,15 +9,15 @@ from .domain.commands import DismissReport, ReportFilter
 from .domain.model import Finding
 from .domain.reports import CATEGORY_PRINCIPLES, THRESHOLD_ACTOR, ReportPolicy
 from .exceptions import ReportOfAnotherService
-from .views import report_view
+from .schemas import CitizenReportPage
+from .views import report_answer
 
 
 def list_reports(uow, query: ReportFilter):
     """GET /reports: newest first, with their texts (auditors only)."""
     with uow:
         page, total = uow.reports.search(query)
-        return {"items": [report_view(r) for r in page], "total": total,
-                "limit": query.limit, "offset": query.offset}
+        return CitizenReportPage().dump({"items": page, "total": total, "limit": query.limit, "offset": query.offset})
 
 
 def dismiss_report(uow, cmd: DismissReport):
@@ -26,7 +26,7 @@ def dismiss_report(uow, cmd: DismissReport):
         report = uow.reports.get(cmd.report_id, for_update=True)
         report.dismiss(cmd.reason, cmd.actor, utcnow())
         uow.commit()
-        return report_view(report)
+        return report_answer(report)
 
 
 def link_reports(uow, finding, report_ids, actor, now):

@@ -1,6 +1,7 @@
 """Audit's HTTP bodies and answers: a finding has the fields of compliance.violation_reported."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.answers import Moment
 from spc.shared.events import PRINCIPLES, REPORT_CATEGORIES, SEVERITIES, ViolationReported
 from spc.shared.lists import ListShape, alias
 from spc.shared.staff import ActionOut
@@ -56,19 +57,19 @@ class FindingCommitmentOut(Schema):
 
 
 class EscalationOut(Schema):
-    at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
-    by = fields.String(required=True, allow_none=True, metadata={
+    at = Moment(required=True, allow_none=True, attribute="escalated_at")
+    by = fields.String(required=True, allow_none=True, attribute="escalated_by", metadata={
         "description": "the auditor (`role/label`); null when the remediation deadline passed"})
-    reason = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True, attribute="escalation_reason")
 
 
 class FindingAnswerOut(Schema):
     plan = fields.String(required=True)
-    due_on = fields.String(required=True, metadata={"format": "date"})
+    due_on = fields.Date(required=True, attribute="plan_due_on")
     answered_by = fields.String(required=True)
-    answered_at = fields.String(required=True, metadata={"format": "date-time"})
-    done_at = fields.String(required=True, allow_none=True, metadata={
-        "format": "date-time", "description": "when the service reported it done (null until then)"})
+    answered_at = Moment(required=True)
+    done_at = Moment(required=True, allow_none=True, metadata={
+        "description": "when the service reported it done (null until then)"})
     done_by = fields.String(required=True, allow_none=True)
     done_note = fields.String(required=True, allow_none=True)
 
@@ -85,11 +86,11 @@ class FindingOut(Schema):
         "description": "major and critical findings are violations: the service is suspended while one is open"})
     escalated = fields.Boolean(required=True)
     status = fields.String(required=True, validate=validate.OneOf(FINDING_STATUSES))
-    created_at = fields.String(required=True, metadata={"format": "date-time"})
-    remediation_deadline = fields.String(allow_none=True, metadata={"format": "date-time"})
+    created_at = Moment(required=True)
+    remediation_deadline = Moment(allow_none=True)
     resolution = fields.String(allow_none=True)
     resolved_by = fields.String(allow_none=True)
-    resolved_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    resolved_at = Moment(allow_none=True)
     commitment = fields.Nested(FindingCommitmentOut, required=True, allow_none=True, metadata={
         "description": "the service's commitment to the finding's principle, from the newest pact audit "
                        "has heard of (null while audit does not know it)"})
@@ -137,13 +138,13 @@ class CitizenReportOut(Schema):
         "description": "the citizen's text: personal data, null once purged (SPC_REPORT_RETENTION_DAYS)"})
     counter_id = fields.String(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(REPORT_STATUSES))
-    created_at = fields.String(required=True, metadata={"format": "date-time", "description": "received"})
+    created_at = Moment(required=True, metadata={"description": "received"})
     finding_id = fields.String(required=True, allow_none=True)
     dismissal_reason = fields.String(required=True, allow_none=True)
     triaged_by = fields.String(required=True, allow_none=True)
-    triaged_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
-    purged_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
-    report_event_id = fields.String(required=True, allow_none=True, metadata={
+    triaged_at = Moment(required=True, allow_none=True)
+    purged_at = Moment(required=True, allow_none=True)
+    report_event_id = fields.String(required=True, allow_none=True, attribute="source_event_id", metadata={
         "description": "the `event_id` of the usager.report_submitted it came in"})
 
 
@@ -170,7 +171,7 @@ class AuditPactVersionOut(Schema):
     commitments = fields.List(fields.Nested(PactCommitmentOut), required=True)
     registry_version = fields.Integer(required=True, metadata={
         "description": "the registry standing's version audit first heard it in"})
-    seen_at = fields.String(required=True, metadata={"format": "date-time"})
+    seen_at = Moment(required=True)
 
 
 class ReportCountsOut(Schema):
@@ -197,7 +198,7 @@ class JournalEntryOut(Schema):
     seq = fields.Integer(required=True)
     event_id = fields.String(required=True)
     event_type = fields.String(required=True)
-    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    recorded_at = Moment(required=True)
     finding_id = fields.String(required=True, allow_none=True)
 
 

@@ -5,6 +5,7 @@ from spc.shared.lists import whole
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
+from .schemas import CatalogueOut, CounterPage, ListingsOut, RelayedReportOut
 
 
 def on_service_standing(uow, event):
@@ -89,19 +90,23 @@ def import_counters(uow, rows, batch=200, progress=None):
     return done
 
 
-def search_counters(uow, **query):
+def search_counters(uow, schema=CounterPage, **query):
+    """A page of counters, dumped with `schema` (the public one leaves out what names a person)."""
     with uow:
         rows, total = uow.distribution.search_counters(**query)
-        return {"items": [counter_view(c) for c in rows], "total": total,
-                "limit": query.get("limit", 50), "offset": query.get("offset", 0)}
+        return schema().dump({"items": rows, "total": total, "limit": query.get("limit", 50),
+                              "offset": query.get("offset", 0)})
 
 
-def counter_catalogue(uow, counter_id):
+def counter_catalogue(uow, counter_id, schema=CatalogueOut):
+    """The services listed at a counter now, and the counter, dumped with `schema` (the public one
+    leaves out what names a person)."""
     with uow:
         counter = uow.distribution.counter(counter_id)
         services = uow.distribution.catalogue(counter_id)
-        views = [listed_view(s) for s in services]
-        return whole(views, counter=counter_view(counter), services=views)
+        answer = schema().dump(whole(services, counter=counter))
+        answer["services"] = answer["items"]  # the alias, the same list: a national counter's is dumped once
+        return answer
 
 
 def relay_report(uow, counter_id, report):
@@ -117,8 +122,7 @@ def relay_report(uow, counter_id, report):
         uow.distribution.record_relay(RelayedReport(str(event.event_id), counter_id, uow.actor or "unknown",
                                                     event.occurred_at))
         uow.commit()
-    return {"event_id": str(event.event_id), "counter_id": counter_id, "service_id": report["service_id"],
-            "category": report["category"]}
+    return RelayedReportOut().dump(dict(report, event_id=str(event.event_id), counter_id=counter_id))
 
 
 def service_listings(uow, service_id):
@@ -128,20 +132,7 @@ def service_listings(uow, service_id):
             raise ServiceNotKnown(f"no service {service_id} known to distribution", {"service_id": service_id})
         listings = uow.distribution.listings_of(service_id)
         views = [{"counter_id": cid, "status": listing.status} for cid, listing in sorted(listings.items())]
-        return whole(views, service_id=service_id, status=service.status, listings=views)
-
-
-def counter_view(c):
-    return {"id": c.id, "name": c.name, "commune_insee": c.commune_insee, "department": c.department,
-            "address": c.address, "lat": c.lat, "lon": c.lon, "format": c.format, "open": c.open,
-            **{k: getattr(c, k) for k in Counter.DETAILS}}
-
-
-def listed_view(s):
-    """A service as a counter's catalogue shows it: what it does, how to refer a person, what it commits to."""
-    return {"service_id": s.service_id, "name": s.name, "mission": s.mission, "domains": list(s.domains or []),
-            "contact_email": s.contact_email, "referral": s.referral,
-            "commitments": [{"principle": c["principle"], "text": c.get("text")} for c in s.commitments or []]}
+        return ListingsOut().dump(whole(views, service_id=service_id, status=service.status, listings=views))
 
 
 def standings(uow, after, limit):

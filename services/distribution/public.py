@@ -4,7 +4,7 @@ name a person: a counter's e-mail, a service's contact e-mail and referral text.
 from marshmallow import Schema, fields
 
 from spc.shared.http import PUBLIC, api
-from spc.shared.lists import ListShape, alias, whole
+from spc.shared.lists import ListShape, alias
 
 from . import handlers
 from .exceptions import CounterNotFound
@@ -53,15 +53,8 @@ class PublicDistribution:
 
 
 def public_counters(uow, **query):
-    page = handlers.search_counters(uow, **query)
-    return dict(page, items=[_without(c, PRIVATE_COUNTER) for c in page["items"]])
+    return handlers.search_counters(uow, PublicCounterPage, **query)
 
 
 def public_catalogue(uow, counter_id):
-    catalogue = handlers.counter_catalogue(uow, counter_id)
-    views = [_without(s, PRIVATE_LISTED) for s in catalogue["items"]]
-    return whole(views, counter=_without(catalogue["counter"], PRIVATE_COUNTER), services=views)
-
-
-def _without(view, keys):
-    return {k: v for k, v in view.items() if k not in keys}
+    return handlers.counter_catalogue(uow, counter_id, PublicCatalogueOut)

@@ -1,6 +1,7 @@
 """Distribution's HTTP queries and answers."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.answers import Items, Records
 from spc.shared.lists import ListShape, alias
 from spc.shared.events import COUNTER_FORMATS, COUNTER_TYPES, OPENING_DAYS, PRINCIPLES, REPORT_CATEGORIES
 
@@ -57,11 +58,11 @@ class ListedService(Schema):
     service_id = fields.String(required=True)
     name = fields.String(required=True)
     mission = fields.String(allow_none=True, metadata={"description": "(added in 1.1; null: not known yet)"})
-    domains = fields.List(fields.String(), metadata={"description": "(added in 1.1)"})
+    domains = Items(fields.String(), metadata={"description": "(added in 1.1)"})
     contact_email = fields.String(allow_none=True, metadata={"description": "(added in 1.1)"})
     referral = fields.String(allow_none=True, metadata={
         "description": "how an agent refers a person to the service (added in 1.1)"})
-    commitments = fields.List(fields.Nested(ListedCommitment), metadata={
+    commitments = Records(ListedCommitment, metadata={
         "description": "what the service commits to under its pact, principle by principle (added in 1.1)"})
 
 

@@ -3,18 +3,20 @@ import uuid
 
 from spc.shared import events, topology
 from spc.shared.dispatch import URGENT, Consumes
-from spc.shared.clock import to_db, to_wire, utcnow
+from spc.shared.answers import Answer
+from spc.shared.clock import to_db, utcnow
 from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
 from spc.shared.lists import whole
 
 from sqlalchemy.exc import IntegrityError
 
 from .domain import commands
-from .domain.approvals import BUDGET_RAISE, RELEASE, REVOCATION, ApprovalRequest, DualControl
+from .domain.approvals import BUDGET_RAISE, RELEASE, REVOCATION, TARGETS, ApprovalRequest, DualControl
 from .domain.funder import Funder
 from .domain.model import TRANCHE_STATUSES, Programme
 from .domain.reminders import milestones
 from .exceptions import ApprovalPending, DualControlRequired
+from .schemas import ApprovalList, ApprovalOut, FundingOut, GrantOut, ProgrammeList, ProgrammeOut, TrancheOut
 
 OFF = DualControl()  # no amount needs two people (SPC_DUAL_CONTROL_CENTS unset)
 
@@ -47,7 +49,7 @@ def _award_grant(uow, cmd):
         account = uow.funding.account(cmd.service_id, for_update=True, create=True)
         grant = account.award(_id(), programme, cmd.tranches, _id, utcnow())
         uow.commit()
-        return grant_view(grant, uow.staff_log.history([grant.id]))
+        return grant_answer(grant, uow.staff_log.history([grant.id]))
 
 
 def release_tranche(uow, cmd: commands.ReleaseTranche, dual=OFF, now=None):
@@ -61,7 +63,7 @@ def release_tranche(uow, cmd: commands.ReleaseTranche, dual=OFF, now=None):
         _single_step(dual, account.releasable(cmd.tranche_id, now, cmd.reason).amount_cents)
         tranche = _release(uow, account, cmd.tranche_id, cmd.actor, now, cmd.evidence, cmd.reason)
         uow.commit()
-        return tranche_view(tranche, uow.staff_log.history([tranche.id])[tranche.id])
+        return TrancheOut().dump(Answer(tranche, history=uow.staff_log.history([tranche.id])[tranche.id]))
 
 
 def _release(uow, account, tranche_id, actor, now, evidence, reason, approved_by=None):
@@ -88,7 +90,7 @@ def revoke_grant(uow, cmd: commands.RevokeGrant, dual=OFF):
         _single_step(dual, sum(t.amount_cents for t in account.revocable(cmd.grant_id)[1]))
         grant = _revoke(account, programme, cmd.grant_id, cmd.actor, cmd.reason)
         uow.commit()
-        return grant_view(grant, uow.staff_log.history([grant.id]))
+        return grant_answer(grant, uow.staff_log.history([grant.id]))
 
 
 def _revoke(account, programme, grant_id, actor, reason, approved_by=None):
@@ -138,7 +140,7 @@ def request_approval(uow, cmd: commands.RequestApproval, dual=OFF, now=None):
         except IntegrityError:  # another request for it committed a moment ago (the partial unique index)
             raise ApprovalPending("a request for this change is already waiting for its approval",
                                   {"target_id": cmd.target_id}) from None
-        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+        return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 
 
 def _lock_target(uow, action, target_id, now, reason, budget_cents):
@@ -178,7 +180,7 @@ def approve(uow, cmd: commands.DecideApproval, now=None):
         else:
             programme.raise_budget(request.budget_cents, request.requested_by, request.reason, approved_by=cmd.actor)
         uow.commit()
-        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+        return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 
 
 def reject(uow, cmd: commands.DecideApproval, now=None):
@@ -187,7 +189,7 @@ def reject(uow, cmd: commands.DecideApproval, now=None):
         request = uow.funding.approval(cmd.approval_id, for_update=True)
         request.reject(cmd.actor, now or utcnow(), cmd.reason)
         uow.commit()
-        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+        return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 
 
 def expire_approvals(uow, now=None):
@@ -201,18 +203,21 @@ def expire_approvals(uow, now=None):
 
 def list_approvals(uow, status=None):
     with uow:
-        return whole([approval_view(r) for r in uow.funding.approvals(status)])
+        return ApprovalList().dump(whole([_approval(r) for r in uow.funding.approvals(status)]))
 
 
 def get_approval(uow, approval_id):
     with uow:
         request = uow.funding.approval(approval_id)
-        return approval_view(request, uow.staff_log.history([request.id])[request.id])
+        return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 
 
-def approval_view(request, history=None):
-    return {**({"history": history} if history is not None else {}),
-            "id": request.id, "action": request.action, **request.wire()}
+def approval_answer(request, history):
+    return ApprovalOut().dump(_approval(request, history=history))
+
+
+def _approval(request, **extra):
+    return Answer(request, approval_id=request.id, target=TARGETS[request.action], **extra)
 
 
 def on_service_standing(uow, event):
@@ -241,17 +246,16 @@ def service_funding(uow, service_id):
     with uow:
         account = uow.funding.account(service_id)
         if account is None:
-            return {"service_id": service_id, "frozen": False, "status": "unknown", "grants": []}
+            return FundingOut().dump({"service_id": service_id, "frozen": False, "status": "unknown", "grants": []})
         histories = uow.staff_log.history([g.id for g in account.grants])
-        return {"service_id": service_id, "frozen": account.frozen, "status": account.status,
-                "grants": [grant_view(g, histories) for g in account.grants]}
+        return FundingOut().dump(Answer(account, grants=[Answer(g, history=histories[g.id]) for g in account.grants]))
 
 
 def list_programmes(uow):
     with uow:
         programmes = uow.funding.programmes()
         cents = uow.funding.tranche_cents_by_programme([p.id for p in programmes])
-        return whole([programme_view(p, cents.get(p.id, {})) for p in programmes])
+        return ProgrammeList().dump(whole([programme_seen(p, cents.get(p.id, {})) for p in programmes]))
 
 
 def get_programme(uow, programme_id):
@@ -261,32 +265,19 @@ def get_programme(uow, programme_id):
 
 def _programme_answer(uow, programme):
     cents = uow.funding.tranche_cents_by_programme([programme.id]).get(programme.id, {})
-    return programme_view(programme, cents, uow.staff_log.history([programme.id])[programme.id])
+    history = uow.staff_log.history([programme.id])[programme.id]
+    return ProgrammeOut().dump(programme_seen(programme, cents, history=history))
 
 
-def programme_view(p, cents, history=None):
-    """`cents`: {tranche status: cents} of the programme's tranches. committed = released +
-    scheduled + frozen; budget = committed + available."""
-    return {**({"history": history} if history is not None else {}),
-            "id": p.id, "name": p.name, "funder": p.funder and p.funder.view(), "legal_basis": p.legal_basis,
-            "budget_cents": p.budget_cents, "committed_cents": p.committed_cents,
-            "available_cents": p.available_cents,
-            **{f"{status}_cents": cents.get(status, 0) for status in TRANCHE_STATUSES}}
+def programme_seen(p, cents, **extra):
+    """The programme as ProgrammeOut dumps it. `cents`: {tranche status: cents} of the programme's
+    tranches. committed = released + scheduled + frozen; budget = committed + available."""
+    return Answer(p, **{f"{status}_cents": cents.get(status, 0) for status in TRANCHE_STATUSES}, **extra)
 
 
-def grant_view(g, histories=None):
-    """`histories`: {grant id: who did what to it} when the answer shows them."""
-    return {**({"history": histories[g.id]} if histories is not None else {}),
-            "id": g.id, "programme_id": g.programme_id, "service_id": g.service_id,
-            "total_cents": g.total_cents, "tranches": [tranche_view(t) for t in g.tranches]}
-
-
-def tranche_view(t, history=None):
-    return {**({"history": history} if history is not None else {}),
-            "id": t.id, "grant_id": t.grant_id, "amount_cents": t.amount_cents,
-            "due_date": t.due_date.isoformat(), "milestone": t.milestone, "status": t.status,
-            "released_by": t.released_by, "approved_by": t.approved_by, "released_at": to_wire(t.released_at),
-            "release_evidence": t.release_evidence, "release_reason": t.release_reason}
+def grant_answer(grant, histories):
+    """`histories`: {grant id: who did what to it}."""
+    return GrantOut().dump(Answer(grant, history=histories[grant.id]))
 
 
 def standings(uow, after, limit):

@@ -7,7 +7,7 @@ no release reason or evidence text.
 and is it suspended?": `released_cents`, `status` and, while suspended, `suspended_since`."""
 from marshmallow import Schema, fields
 
-from spc.shared.clock import to_wire
+from spc.shared.answers import Answer, Moment
 from spc.shared.http import PUBLIC, api
 from spc.shared.lists import ListShape
 
@@ -29,16 +29,16 @@ class PublicProgrammeList(ListShape):
 class PublicTrancheOut(Schema):
     id = fields.String(required=True)
     amount_cents = fields.Integer(required=True)
-    due_date = fields.String(required=True, metadata={"format": "date"})
+    due_date = fields.Date(required=True)
     status = fields.String(required=True, metadata={"description": "`scheduled`, `released`, `frozen` or "
                                                                    "`cancelled`"})
-    released_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    released_at = Moment(required=True, allow_none=True)
 
 
 class PublicGrantOut(Schema):
     id = fields.String(required=True)
     programme_id = fields.String(required=True, metadata={"description": "GET /public/programmes/{programme_id}"})
-    awarded_cents = fields.Integer(required=True)
+    awarded_cents = fields.Integer(required=True, attribute="total_cents")
     tranches = fields.List(fields.Nested(PublicTrancheOut), required=True)
 
 
@@ -50,10 +50,10 @@ class PublicFundingOut(Schema):
     service_id = fields.String(required=True)
     status = fields.String(required=True, metadata={
         "description": "the service's standing, as funding follows the registry (`unknown` before it hears of it)"})
-    status_since = fields.String(required=True, allow_none=True, metadata={
-        "format": "date-time", "description": "when that status began (null: not recorded)"})
-    suspended_since = fields.String(required=True, allow_none=True, metadata={
-        "format": "date-time", "description": "while suspended: since when; null otherwise"})
+    status_since = Moment(required=True, allow_none=True, metadata={
+        "description": "when that status began (null: not recorded)"})
+    suspended_since = Moment(required=True, allow_none=True, metadata={
+        "description": "while suspended: since when; null otherwise"})
     reason = fields.String(required=True, allow_none=True, metadata={
         "description": "while frozen (suspended, expired): the registry's reason, e.g. `a violation of "
                        "neutrality is open (finding …)`; null otherwise"})
@@ -90,25 +90,22 @@ def public_programme(uow, programme_id):
     with uow:
         programme = uow.funding.programme(programme_id)
         cents = uow.funding.tranche_cents_by_programme([programme_id]).get(programme_id, {})
-        return handlers.programme_view(programme, cents)
+        return PublicProgrammeOut().dump(handlers.programme_seen(programme, cents))
 
 
 def public_funding(uow, service_id):
     with uow:
-        return public_funding_view(service_id, uow.funding.account(service_id))
+        return PublicFundingOut().dump(public_funding_seen(service_id, uow.funding.account(service_id)))
 
 
-def public_funding_view(service_id, account):
+def public_funding_seen(service_id, account):
+    """The service's funding as PublicFundingOut dumps it, with its sums."""
     grants = account.grants if account is not None else []
     status = account.status if account is not None else "unknown"
-    since = to_wire(account.status_since) if account is not None else None
+    since = account.status_since if account is not None else None
     frozen = status in FREEZING_STATUSES
     totals = {s: sum(t.amount_cents for g in grants for t in g.tranches if t.status == s) for s in TRANCHE_STATUSES}
-    return {"service_id": service_id, "status": status, "status_since": since,
-            "suspended_since": since if status == "suspended" else None,
-            "reason": account.status_reason if frozen else None, "frozen": frozen,
-            "awarded_cents": sum(totals.values()), **{f"{s}_cents": c for s, c in totals.items()},
-            "grants": [{"id": g.id, "programme_id": g.programme_id, "awarded_cents": g.total_cents,
-                        "tranches": [{"id": t.id, "amount_cents": t.amount_cents, "due_date": t.due_date.isoformat(),
-                                      "status": t.status, "released_at": to_wire(t.released_at)}
-                                     for t in g.tranches]} for g in grants]}
+    return Answer(account, service_id=service_id, status=status, status_since=since,
+                  suspended_since=since if status == "suspended" else None,
+                  reason=account.status_reason if frozen else None, frozen=frozen, grants=grants,
+                  awarded_cents=sum(totals.values()), **{f"{s}_cents": c for s, c in totals.items()})

@@ -1,6 +1,7 @@
 """Funding's HTTP bodies and answers. Money is whole cents: fractions and strings are refused."""
 from marshmallow import Schema, fields, validate
 
+from spc.shared.answers import Moment
 from spc.shared.identifiers import SIREN, SIRET
 from spc.shared.lists import ListShape
 from spc.shared.staff import ActionOut
@@ -126,7 +127,7 @@ class TrancheOut(Schema):
     approved_by = fields.String(allow_none=True, metadata={
         "description": "the second person who approved the release above SPC_DUAL_CONTROL_CENTS; null when "
                        "one person released it (added in 1.3)"})
-    released_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    released_at = Moment(allow_none=True)
     release_evidence = fields.String(allow_none=True, metadata={
         "description": "the milestone's evidence given with the release (added in 1.2)"})
     release_reason = fields.String(allow_none=True, metadata={
@@ -205,12 +206,12 @@ class ApprovalOut(Schema):
     reason = fields.String(required=True)
     evidence = fields.String(required=True, allow_none=True)
     requested_by = fields.String(required=True)
-    requested_at = fields.String(required=True, metadata={"format": "date-time"})
-    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    requested_at = Moment(required=True)
+    expires_at = Moment(required=True)
     decided_by = fields.String(required=True, allow_none=True, metadata={
         "description": "who approved or rejected it; `spc/funding` when the service's suspension, expiry or "
                        "revocation voided it; null while pending or once expired"})
-    decided_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    decided_at = Moment(required=True, allow_none=True)
     decision_reason = fields.String(required=True, allow_none=True)
     history = fields.List(fields.Nested(ActionOut), metadata={
         "description": "who did what to it through the admin API, oldest first (single-resource answers)"})

@@ -3,7 +3,8 @@ import logging
 import uuid
 
 from spc.shared import topology
-from spc.shared.clock import to_db, to_wire, utcnow
+from spc.shared.answers import Answer
+from spc.shared.clock import to_db, utcnow
 from spc.shared.dispatch import URGENT, Consumes
 from spc.shared.errors import Rejection
 from spc.shared.lists import whole
@@ -12,6 +13,7 @@ from .domain import commands, identity
 from .domain.model import CitizenService
 from .domain.pact import Pact
 from .exceptions import AlreadyRegistered, PactVersionNotFound, ServiceNotFound
+from .schemas import AmendmentOut, AmendmentPage, PactOut, ServiceOut, ServicePage
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def register_service(uow, cmd: commands.RegisterService, today=None, registries=
         uow.services.add(service)
         uow.services.keep_version(service, None, cmd.actor, utcnow())
         uow.commit()
-        return view(service, _history(uow, service.id))
+        return ServiceOut().dump(service_seen(service, history=_history(uow, service.id)))
 
 
 def approve_service(uow, cmd: commands.ApproveService, today=None):
@@ -50,7 +52,7 @@ def approve_service(uow, cmd: commands.ApproveService, today=None):
         service = uow.services.get(cmd.service_id, for_update=True)
         service.approve(_today(today), cmd.reason)
         uow.commit()
-        return view(service, _history(uow, service.id))
+        return ServiceOut().dump(service_seen(service, history=_history(uow, service.id)))
 
 
 def revoke_service(uow, cmd: commands.RevokeService):
@@ -59,7 +61,7 @@ def revoke_service(uow, cmd: commands.RevokeService):
         service = uow.services.get(cmd.service_id, for_update=True)
         service.revoke(cmd.reason or f"revoked by {cmd.actor}")
         uow.commit()
-        return view(service, _history(uow, service.id))
+        return ServiceOut().dump(service_seen(service, history=_history(uow, service.id)))
 
 
 def propose_amendment(uow, cmd: commands.ProposeAmendment, today=None):
@@ -70,7 +72,7 @@ def propose_amendment(uow, cmd: commands.ProposeAmendment, today=None):
                                               utcnow(), _today(today))
         uow.services.add_amendment(amendment)
         uow.commit()
-        return amendment_view(amendment, _history(uow, amendment.id))
+        return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
 
 
 def approve_amendment(uow, cmd: commands.DecideAmendment, today=None):
@@ -83,7 +85,7 @@ def approve_amendment(uow, cmd: commands.DecideAmendment, today=None):
         uow.services.index(service)
         uow.services.keep_version(service, amendment.id, cmd.actor, amendment.decided_at)
         uow.commit()
-        return amendment_view(amendment, _history(uow, amendment.id))
+        return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
 
 
 def reject_amendment(uow, cmd: commands.DecideAmendment):
@@ -92,13 +94,13 @@ def reject_amendment(uow, cmd: commands.DecideAmendment):
         amendment = uow.services.amendment(cmd.service_id, cmd.amendment_id, for_update=True)
         service.reject_amendment(amendment, cmd.actor, utcnow(), cmd.reason)
         uow.commit()
-        return amendment_view(amendment, _history(uow, amendment.id))
+        return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
 
 
 def list_amendments(uow, service_id):
     with uow:
         uow.services.get(service_id)
-        return whole([amendment_view(a) for a in uow.services.amendments(service_id)], service_id=service_id)
+        return AmendmentPage().dump(whole(uow.services.amendments(service_id), service_id=service_id))
 
 
 def get_pact(uow, service_id, version=None):
@@ -113,7 +115,7 @@ def get_pact(uow, service_id, version=None):
             raise PactVersionNotFound(f"service {service_id} has no pact version {wanted}",
                                       {"service_id": service_id, "version": wanted,
                                        "versions": [v.version for v in versions]})
-        return pact_view(service, chosen, versions)
+        return PactOut().dump(pact_seen(service, chosen, versions))
 
 
 def expire_terms(uow, today=None, batch=100):
@@ -151,13 +153,14 @@ def recheck_identities(uow, registries, batch=20, every_seconds=3600):
 
 def get_service(uow, service_id):
     with uow:
-        return view(uow.services.get(service_id), _history(uow, service_id))
+        return ServiceOut().dump(service_seen(uow.services.get(service_id), history=_history(uow, service_id)))
 
 
 def list_services(uow, limit=50, offset=0, **filters):
     with uow:
         rows, total = uow.services.list(limit=limit, offset=offset, **filters)
-        return {"items": [view(s) for s in rows], "total": total, "limit": limit, "offset": offset}
+        return ServicePage().dump({"items": [service_seen(s) for s in rows], "total": total, "limit": limit,
+                                   "offset": offset})
 
 
 def on_audit_decision(uow, event):
@@ -198,44 +201,23 @@ def _history(uow, subject_id):
     return uow.staff_log.history([subject_id])[subject_id]
 
 
-def view(service, history=None):
-    """The service as staff see it (contract v1 fields, plus the pact's version and what a
+def service_seen(service, **extra):
+    """The service as ServiceOut dumps it (contract v1 fields, plus the pact's version and what a
     complete pact still misses); `history`: who did what to it through the admin API (single
     resource answers only)."""
     pact = service.pact
-    return {
-        "id": service.id, "name": service.name, "legal_form": service.legal_form,
-        "siren": service.siren, "rna": service.rna, "mission": pact.mission,
-        "domains": list(pact.domains), "territories": pact.territories.as_dict(),
-        "commitments": list(pact.commitments), "contact_email": pact.contact_email,
-        "status": service.status, "status_reason": service.status_reason,
-        "version": service.version, "open_violations": service.open_violations,
-        "pact_version": service.pact_version, "pact_missing": pact.missing(),
-        "term_ends_on": service.term_ends_on.isoformat() if service.term_ends_on else None,
-        "identity": {"outcome": service.identity_status, "fields": dict(service.identity_fields or {}),
-                     "source": service.identity_source or None, "checked_at": to_wire(service.identity_checked_at)},
-        **({"history": history} if history is not None else {}),
-    }
+    return Answer(service, mission=pact.mission, domains=pact.domains, territories=pact.territories,
+                  commitments=list(pact.commitments), contact_email=pact.contact_email, pact_missing=pact.missing(),
+                  identity={"outcome": service.identity_status, "fields": dict(service.identity_fields or {}),
+                            "source": service.identity_source or None, "checked_at": service.identity_checked_at},
+                  **extra)
 
 
-def pact_view(service, chosen, versions):
-    document = dict(chosen.document)
-    pact = Pact.from_dict(document)
-    return {"service_id": service.id, "version": chosen.version, "current": chosen.version == service.pact_version,
-            "recorded_at": to_wire(chosen.recorded_at), "recorded_by": chosen.recorded_by,
-            "amendment_id": chosen.amendment_id, "complete": not pact.missing(), "missing": pact.missing(),
-            "pact": document,
-            "versions": [{"version": v.version, "amendment_id": v.amendment_id, "recorded_at": to_wire(v.recorded_at),
-                          "recorded_by": v.recorded_by} for v in versions]}
-
-
-def amendment_view(a, history=None):
-    return {"id": a.id, "service_id": a.service_id, "status": a.status, "changes": a.changes,
-            "reason": a.reason, "base_version": a.base_version, "pact_version": a.pact_version,
-            "proposed_by": a.proposed_by, "proposed_at": to_wire(a.proposed_at),
-            "decided_by": a.decided_by, "decided_at": to_wire(a.decided_at),
-            "decision_reason": a.decision_reason,
-            **({"history": history} if history is not None else {})}
+def pact_seen(service, chosen, versions):
+    """The pact version `chosen` as PactOut dumps it, with every version of the pact."""
+    missing = Pact.from_dict(dict(chosen.document)).missing()
+    return Answer(chosen, service_id=service.id, current=chosen.version == service.pact_version,
+                  complete=not missing, missing=missing, pact=dict(chosen.document), versions=versions)
 
 
 def standings(uow, after, limit):

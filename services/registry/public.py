@@ -5,7 +5,7 @@ data: no contact e-mail, no governance or signatory person, no referral text (it
 no staff history; of the signatories only the public counterpart's name and kind."""
 from marshmallow import Schema, fields, validate
 
-from spc.shared.clock import to_wire
+from spc.shared.answers import Answer, Moment
 from spc.shared.http import PUBLIC, api
 
 from .domain.model import EXPIRED, SUSPENDED
@@ -38,9 +38,9 @@ class PublicPactOut(Schema):
 
 
 class SuspensionOut(Schema):
-    since = fields.String(required=True, allow_none=True, metadata={
-        "format": "date-time", "description": "null for a suspension recorded before it was kept"})
-    principle = fields.String(required=True, allow_none=True, metadata={
+    since = Moment(required=True, allow_none=True, attribute="suspended_since", metadata={
+        "description": "null for a suspension recorded before it was kept"})
+    principle = fields.String(required=True, allow_none=True, attribute="suspension_principle", metadata={
         "description": "the principle of the violation that suspended the service"})
     open_violations = fields.Integer(required=True)
 
@@ -90,7 +90,8 @@ class PublicRegistry:
 def public_services(uow, limit=50, offset=0, status=None, **filters):
     with uow:
         rows, total = uow.services.list(status=status or LISTED, limit=limit, offset=offset, **filters)
-        return {"items": [public_view(s) for s in rows], "total": total, "limit": limit, "offset": offset}
+        return PublicServicePage().dump({"items": [public_seen(s) for s in rows], "total": total, "limit": limit,
+                                         "offset": offset})
 
 
 def public_service(uow, service_id):
@@ -98,29 +99,27 @@ def public_service(uow, service_id):
         service = uow.services.get(service_id)
         if service.status not in LISTED:
             raise ServiceNotFound(f"no service {service_id}", {"service_id": service_id})
-        return public_view(service)
+        return public_answer(service)
 
 
-def public_view(service):
+def public_answer(service):
+    """The service as the public sees it (PublicServiceOut)."""
+    return PublicServiceOut().dump(public_seen(service))
+
+
+def public_seen(service):
+    """The service as PublicServiceOut dumps it: its pact's public parts (of the signatories, the
+    public counterpart's name and kind only), its standing in words, its suspension."""
     pact = service.pact
     term, signatories = pact.term or {}, pact.signatories or {}
-    counterpart = signatories.get("public_counterpart")
-    suspended = service.status == SUSPENDED
-    return {
-        "id": service.id, "name": service.name, "legal_form": service.legal_form, "siren": service.siren,
-        "rna": service.rna, "mission": pact.mission, "domains": list(pact.domains),
-        "territories": pact.territories.as_dict(),
-        "commitments": [{"principle": p, "text": t} for p, t in pact.commitments.items()],
-        "pact": {"version": service.pact_version, "complete": not pact.missing(),
-                 "signed_on": signatories.get("signed_on"), "starts_on": term.get("starts_on"),
-                 "ends_on": term.get("ends_on"), "pilot": term.get("pilot"),
-                 "evaluation_on": term.get("evaluation_on"),
-                 "public_counterpart": {"name": counterpart["name"], "kind": counterpart["kind"]}
-                 if counterpart else None},
-        "status": service.status, "standing": standing_in_words(service),
-        "suspension": {"since": to_wire(service.suspended_since), "principle": service.suspension_principle,
-                       "open_violations": service.open_violations} if suspended else None,
-    }
+    return Answer(
+        service, mission=pact.mission, domains=pact.domains, territories=pact.territories,
+        commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()],
+        pact={"version": service.pact_version, "complete": not pact.missing(),
+              "signed_on": signatories.get("signed_on"), "starts_on": term.get("starts_on"),
+              "ends_on": term.get("ends_on"), "pilot": term.get("pilot"), "evaluation_on": term.get("evaluation_on"),
+              "public_counterpart": signatories.get("public_counterpart") or None},
+        standing=standing_in_words(service), suspension=service if service.status == SUSPENDED else None)
 
 
 def standing_in_words(service):

@@ -5,6 +5,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from spc.shared.events import PRINCIPLES, SERVICE_STATUSES
 
 from spc.shared.lists import ListShape
+from spc.shared.answers import Moment
 from spc.shared.staff import ActionOut
 
 from .domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, EMAIL, LEGAL_FORMS, NEEDS_SIREN, REGION, RNA, SIREN
@@ -232,7 +233,7 @@ class IdentityOut(Schema):
     fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields", attribute="fields",
                           required=True, metadata={"description": "what disagrees, and what the registry says"})
     source = fields.String(allow_none=True, metadata={"description": "the registry asked, or why none was"})
-    checked_at = fields.String(allow_none=True, metadata={"description": "when the registries were last asked"})
+    checked_at = Moment(allow_none=True, metadata={"description": "when the registries were last asked"})
 
 
 class ApproveIn(Schema):
@@ -261,7 +262,7 @@ class ServiceOut(Schema):
     pact_missing = fields.List(fields.String(), required=True, metadata={
         "description": "what a complete pact still needs (empty when complete; a contract-v1 pact misses "
                        "its texts, governance, signatories and term)"})
-    term_ends_on = fields.String(allow_none=True, metadata={"description": "end of the pact's term (date)"})
+    term_ends_on = fields.Date(allow_none=True, metadata={"description": "end of the pact's term (date)"})
     identity = fields.Nested(IdentityOut, metadata={"description": "the national registries' word on the "
                                                                    "declared identity (added in 1.3)"})
     history = fields.List(fields.Nested(ActionOut), metadata={
@@ -339,7 +340,7 @@ class PactDocumentOut(Schema):
 class PactVersionOut(Schema):
     version = fields.Integer(required=True)
     amendment_id = fields.String(allow_none=True, required=True)
-    recorded_at = fields.String(required=True)
+    recorded_at = Moment(required=True)
     recorded_by = fields.String(required=True)
 
 
@@ -347,7 +348,7 @@ class PactOut(Schema):
     service_id = fields.String(required=True)
     version = fields.Integer(required=True)
     current = fields.Boolean(required=True)
-    recorded_at = fields.String(required=True)
+    recorded_at = Moment(required=True)
     recorded_by = fields.String(required=True)
     amendment_id = fields.String(allow_none=True, required=True)
     complete = fields.Boolean(required=True)
@@ -367,9 +368,9 @@ class AmendmentOut(Schema):
     pact_version = fields.Integer(allow_none=True, required=True, metadata={
         "description": "the pact version it made, once approved"})
     proposed_by = fields.String(required=True)
-    proposed_at = fields.String(required=True)
+    proposed_at = Moment(required=True)
     decided_by = fields.String(allow_none=True, required=True)
-    decided_at = fields.String(allow_none=True, required=True)
+    decided_at = Moment(allow_none=True, required=True)
     decision_reason = fields.String(allow_none=True, required=True)
     history = fields.List(fields.Nested(ActionOut))
 

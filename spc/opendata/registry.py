@@ -10,7 +10,7 @@ import json
 
 from spc.services.registry.domain.model import SUSPENDED
 from spc.services.registry.domain.pact import COMMUNE, COUNTERPART_KINDS, DEPARTMENT, LEGAL_FORMS, REGION, RNA, SIREN
-from spc.services.registry.public import LISTED, public_view
+from spc.services.registry.public import LISTED, public_answer
 from spc.shared.events import PRINCIPLES
 
 from . import LICENCE, wire_moment, write_csv
@@ -96,7 +96,7 @@ def _flag(value):
 
 def row(service):
     """One service as a row of registry.csv."""
-    view = public_view(service)
+    view = public_answer(service)
     pact, places = view["pact"], view["territories"]
     counterpart = pact["public_counterpart"] or {}
     suspended = service.status == SUSPENDED

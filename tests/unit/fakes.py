@@ -21,7 +21,7 @@ from spc.services.registry.exceptions import AmendmentNotFound, ServiceNotFound
 from spc.services.registry.repository import tags_of
 from spc.shared.geography import geography
 from spc.shared import envelope, events
-from spc.shared.staff import action_view, subjects
+from spc.shared.staff import subjects
 from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
 
 
@@ -76,12 +76,22 @@ class FakeOutbox:
         return [e.event_type for e in self.events]
 
 
+@dataclass(frozen=True)
+class StaffAction:
+    """A row of `staff_actions`, as shared/staff.StaffLog.history gives it."""
+    action: str
+    actor: str
+    at: datetime
+    correlation_id: str
+    event_id: str
+
+
 class FakeStaffLog:
     def __init__(self):
-        self.actions = []  # (subject id, action view)
+        self.actions = []  # (subject id, StaffAction)
 
     def add(self, event, actor):
-        self.actions += [(s, action_view(event.event_type, actor, event.occurred_at, event.correlation_id,
+        self.actions += [(s, StaffAction(event.event_type, actor, event.occurred_at, event.correlation_id,
                                          str(event.event_id))) for s in subjects(event.payload)]
 
     def history(self, subject_ids):

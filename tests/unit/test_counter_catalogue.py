@@ -7,6 +7,7 @@ import pytest
 from marshmallow import ValidationError
 
 from spc.services.distribution import anct_csv, handlers, page
+from spc.services.distribution.schemas import CounterOut
 from spc.shared import events
 from spc.shared.consumer import apply_once
 from spc.shared.errors import NotFound
@@ -193,7 +194,7 @@ def test_the_page_says_the_counter_s_hours_and_the_service_s_commitments_in_fren
 
 
 def test_a_page_without_services_or_hours_says_so():
-    html = page.render({"counter": dict(handlers.counter_view(_bare_counter())), "services": []})
+    html = page.render({"counter": CounterOut().dump(_bare_counter()), "services": []})
     assert "Aucun service n'est proposé à ce guichet" in html and "Non communiqués." in html
 
 
