@@ -9,6 +9,7 @@ query never stalls other workers (`cooperative_psycopg`).
 """
 import os
 from pathlib import Path
+from types import ModuleType
 
 import eventlet.event
 import orjson
@@ -166,7 +167,7 @@ class UnitOfWork(AbstractUnitOfWork):
 
     outbox_table = None
     inbox_table = None
-    orm = None
+    orm: ModuleType | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
