@@ -2,6 +2,7 @@
 (registry, funding, audit). The service class says what its deadlines are (`deadlines_of`,
 its handlers') and where it remembers the reminders it sent (`reminders_table`, its ORM's)."""
 import logging
+from typing import Any, Callable
 
 from nameko.dependency_providers import Config
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 class AgendaEndpoints:
     config = Config()
-    deadlines_of = None  # staticmethod(handlers.deadlines): (uow, until, service_id) -> [Deadline]
+    deadlines_of: Callable[..., Any] | None = None  # staticmethod(handlers.deadlines): (uow, until, service_id) -> [Deadline]
     reminders_table = None
 
     @api("GET", "/agenda", query=AgendaQuery, response=AgendaOut,

@@ -1,12 +1,19 @@
 """Time in one place: UTC, stored naive in the databases, shown with an offset on the wire."""
 from datetime import datetime, timezone
+from typing import overload
 
 
-def utcnow():
+def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def to_wire(moment):
+@overload
+def to_wire(moment: datetime) -> str: ...
+@overload
+def to_wire(moment: None) -> None: ...
+
+
+def to_wire(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -14,7 +21,7 @@ def to_wire(moment):
     return moment.isoformat()
 
 
-def to_db(moment):
+def to_db(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment

@@ -1,6 +1,14 @@
 """What every aggregate shares, free of nameko and SQL: it records the domain events its changes
 cause; the unit of work that loaded it collects them at commit (shared/unit_of_work.py)."""
 import uuid
+from typing import Any, Protocol, Sequence
+
+
+class DomainEvent(Protocol):
+    """What an aggregate records: anything that names its wire type."""
+
+    @property
+    def event_type(self) -> str: ...
 
 
 class Aggregate:
@@ -9,22 +17,24 @@ class Aggregate:
     id it will carry on the wire): what must name it in the same transaction (a payment order
     kept with its event's id) reads it with `pending_id`, without collecting anything."""
 
-    def _record(self, event):
+    def _record(self, event: DomainEvent) -> str:
         """Record `event`; returns its id."""
         event_id = str(uuid.uuid4())
         self.__dict__.setdefault("_events", []).append((event_id, event))
         return event_id
 
-    def pending_id(self, event_type):
+    def pending_id(self, event_type: str) -> str | None:
         """The id of the last event of `event_type` recorded and not yet pulled (None if none)."""
-        found = [event_id for event_id, event in self.__dict__.get("_events", ()) if event.event_type == event_type]
+        recorded: Sequence[tuple[str, DomainEvent]] = self.__dict__.get("_events", ())
+        found = [event_id for event_id, event in recorded if event.event_type == event_type]
         return found[-1] if found else None
 
-    def pull_recorded(self):
+    def pull_recorded(self) -> list[tuple[str, Any]]:
         """(id, event) of each event recorded since the last pull, oldest first (and forget them)."""
-        return self.__dict__.pop("_events", [])
+        recorded: list[tuple[str, Any]] = self.__dict__.pop("_events", [])
+        return recorded
 
-    def pull_events(self):
+    def pull_events(self) -> list[Any]:
         """The events recorded since the last pull, oldest first (and forget them)."""
         return [event for _, event in self.pull_recorded()]
 
@@ -34,7 +44,8 @@ class Change:
     registry's `StandingChanged("approved", ...)` is `registry.service_approved`)."""
 
     family = ""
+    change: str  # (each subclass, a dataclass, has it as a field)
 
     @property
-    def event_type(self):
+    def event_type(self) -> str:
         return self.family + self.change

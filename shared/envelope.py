@@ -3,6 +3,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any, Collection, Iterator
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -16,7 +17,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class Event:
     event_type: str
-    payload: dict
+    payload: dict[str, Any]
     producer: str
     schema_version: int = 1
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -48,16 +49,17 @@ class EnvelopeSchema(Schema):
 _ENVELOPE = EnvelopeSchema()
 
 
-def new_event(event_type, payload, producer, correlation_id=None, version=1, actor=None, event_id=None):
+def new_event(event_type: str, payload: dict[str, Any], producer: str, correlation_id: str | None = None, version: int = 1,
+              actor: str | None = None, event_id: str | None = None) -> Event:
     """Build an outbound event; the payload is checked against its registered schema. `event_id`:
     the id its aggregate gave it when it was recorded (shared/domain.py), else a new one."""
     schema = payload_schema(event_type, version)
     clean = schema.dump(schema.load(payload))
-    more = {"event_id": event_id} if event_id is not None else {}
+    more: dict[str, Any] = {"event_id": event_id} if event_id is not None else {}
     return Event(event_type, clean, producer, version, correlation_id=correlation_id, actor=actor, **more)
 
 
-def to_dict(event):
+def to_dict(event: Event) -> dict[str, Any]:
     return {
         "event_id": str(event.event_id),
         "event_type": event.event_type,
@@ -70,11 +72,11 @@ def to_dict(event):
     }
 
 
-def to_bytes(event):
+def to_bytes(event: Event) -> bytes:
     return json.dumps(to_dict(event), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def first_error(messages, prefix=""):
+def first_error(messages: dict[Any, Any], prefix: str = "") -> tuple[str, str]:
     """The first of marshmallow's messages, with its dotted path (`payload.territories.0`)."""
     key, value = next(iter(messages.items()))
     path = f"{prefix}{key}"
@@ -83,7 +85,7 @@ def first_error(messages, prefix=""):
     return path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def _all_errors(messages, prefix=""):
+def _all_errors(messages: dict[Any, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
     for key, value in messages.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -92,11 +94,11 @@ def _all_errors(messages, prefix=""):
             yield path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-def schema_errors(doc):
+def schema_errors(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """Every schema error of an envelope document (`doc`, a dict) and of its payload, when its
     type and version are known: [(path, message)], [] when valid. Lists and objects given as
     something else say what they hold (shared/explain.py)."""
-    errors = []
+    errors: list[tuple[str, str]] = []
     try:
         env = _ENVELOPE.load(doc)
         etype, version = env["event_type"], env["schema_version"]
@@ -117,7 +119,8 @@ def schema_errors(doc):
     return errors
 
 
-def parse(raw, routing_key=None, accepted_types=None):
+def parse(raw: bytes | bytearray | str | None, routing_key: str | None = None,
+          accepted_types: Collection[str] | None = None) -> Event:
     """Parse raw message bytes into a validated Event, or raise Rejection with a contract reason code."""
     if raw is None or len(raw) > MAX_MESSAGE_BYTES:
         raise Rejection("too_large", f"message is larger than {MAX_MESSAGE_BYTES} bytes")

@@ -1,6 +1,9 @@
 """Error kinds shared by every service: domain errors (mapped once to HTTP in shared/http.py),
 rejections (to the dead-letter queue)."""
 import time
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -10,7 +13,7 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message, details=None):
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
@@ -53,7 +56,7 @@ class NotYetKnown(DomainError):
 KNOWN_WAIT_SECONDS = 3.0
 
 
-def until_known(use_case, wait_seconds=KNOWN_WAIT_SECONDS):
+def until_known(use_case: Callable[[], T], wait_seconds: float = KNOWN_WAIT_SECONDS) -> T:
     """Run `use_case()`; while it raises NotYetKnown, try again (a growing pause, up to
     `wait_seconds` in all), then let the error through."""
     deadline, pause = time.monotonic() + wait_seconds, 0.02
@@ -70,11 +73,11 @@ def until_known(use_case, wait_seconds=KNOWN_WAIT_SECONDS):
 class Rejection(Exception):
     """A message that can never be processed: it goes to the dead-letter queue with `reason`."""
 
-    def __init__(self, code, message=""):
+    def __init__(self, code: str, message: str = "") -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
         self.message = message
 
     @property
-    def header(self):
+    def header(self) -> str:
         return f"{self.code}: {self.message}"[:900] if self.message else self.code

@@ -3,6 +3,8 @@
 its refusals is a guess (issue 26). `explain(schema, messages)` names it, from the schema itself:
 "Not a valid list: a list of {principle, text}." A field may say it in its own words with
 `metadata={"item": "..."}` (what each element of the list is)."""
+from typing import Any
+
 from marshmallow import Schema, fields
 
 LIST_INVALID = fields.List.default_error_messages["invalid"]  # "Not a valid list."
@@ -13,20 +15,21 @@ SIMPLE = {fields.String: "strings", fields.Integer: "integers", fields.Float: "n
           fields.DateTime: "date-times (ISO 8601)", fields.Dict: "objects", fields.UUID: "UUIDs"}
 
 
-def _schema(nested):
+def _schema(nested: fields.Nested) -> Schema:
     schema = nested.schema
     return schema if isinstance(schema, Schema) else schema()
 
 
-def _names(nested):
+def _names(nested: fields.Nested) -> str:
     return "{" + ", ".join(f.data_key or name for name, f in _schema(nested).fields.items()
                            if not f.dump_only) + "}"
 
 
-def item(field):
+def item(field: fields.Field[Any]) -> str:
     """What one element of a list holds, in words."""
-    if field.metadata.get("item"):
-        return field.metadata["item"]
+    said: str | None = field.metadata.get("item")
+    if said:
+        return said
     if isinstance(field, fields.Nested):
         return _names(field)
     if isinstance(field, fields.List):
@@ -37,7 +40,7 @@ def item(field):
     return "values"
 
 
-def expected(field):
+def expected(field: fields.Field[Any]) -> str | None:
     if isinstance(field, fields.List):
         return f"a list of {item(field.inner)}"
     if isinstance(field, fields.Nested):
@@ -45,7 +48,7 @@ def expected(field):
     return None
 
 
-def _reworded(field, texts):
+def _reworded(field: fields.Field[Any], texts: list[Any]) -> list[Any]:
     said = expected(field)
     if said is None:
         return texts
@@ -54,7 +57,7 @@ def _reworded(field, texts):
             else t for t in texts]
 
 
-def _explain_field(field, found):
+def _explain_field(field: fields.Field[Any], found: Any) -> Any:
     if isinstance(found, list):
         return _reworded(field, found)
     if isinstance(found, dict):
@@ -71,7 +74,7 @@ def _explain_field(field, found):
     return found
 
 
-def explain(schema, messages):
+def explain(schema: Schema | type[Schema], messages: Any) -> Any:
     """`messages` (marshmallow's, for `schema`: a class or an instance) with each bare "Not a valid
     list." or "Invalid input type." saying what was expected; everything else as it was."""
     if not isinstance(messages, dict):

@@ -12,12 +12,12 @@ MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
              "octobre", "novembre", "décembre")
 
 
-def date_fr(day: date):
+def date_fr(day: date) -> str:
     """`1er juillet 2027`, `15 janvier 2027`."""
     return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
 
 
-def euros(cents):
+def euros(cents: int | str) -> str:
     """`15 000,00 €` (a narrow no-break space between thousands, as French typography has it)."""
     whole, rest = divmod(int(cents), 100)
     return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"

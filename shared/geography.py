@@ -19,6 +19,7 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Collection, Iterable, Iterator
 
 SOURCE = "INSEE, Code officiel géographique 2026 (Licence Ouverte), as packaged by datagouv/decoupage-administratif"
 # The shape of each code, the one rule every schema uses (a pact's, an inbound event's, the open
@@ -56,40 +57,40 @@ class Geography:
     """Lookups over the COG. Every `check_*` returns a list of problems (empty when fine), each
     naming the code at fault, so callers can say exactly what is wrong."""
 
-    def __init__(self, communes, departments, regions):
+    def __init__(self, communes: dict[str, Commune], departments: dict[str, Department], regions: dict[str, str]) -> None:
         self.communes, self.departments, self.regions = communes, departments, regions
-        self.departments_of_region = {}
+        self.departments_of_region: dict[str, list[str]] = {}
         for dep in departments.values():
             if dep.region:
                 self.departments_of_region.setdefault(dep.region, []).append(dep.code)
 
     # -- lookups --------------------------------------------------------------------------------
-    def commune(self, code):
+    def commune(self, code: str) -> Commune | None:
         return self.communes.get(code)
 
-    def area_of(self, commune_code):
+    def area_of(self, commune_code: str) -> str | None:
         """The area a commune is served in (see the module's docstring); None if unknown."""
         commune = self.communes.get(commune_code)
         return commune.area if commune else None
 
-    def department_of(self, commune_code):
+    def department_of(self, commune_code: str) -> str | None:
         commune = self.communes.get(commune_code)
         return commune.department if commune else None
 
-    def departments_in(self, regions):
+    def departments_in(self, regions: Iterable[str]) -> list[str]:
         return sorted({d for r in regions for d in self.departments_of_region.get(r, [])})
 
     # -- checks ---------------------------------------------------------------------------------
-    def check_departments(self, codes):
+    def check_departments(self, codes: Iterable[str]) -> list[str]:
         return [f"unknown département {c!r}" for c in codes if c not in self.departments]
 
-    def check_regions(self, codes):
+    def check_regions(self, codes: Iterable[str]) -> list[str]:
         return [f"unknown région {c!r}" for c in codes if c not in self.regions]
 
-    def check_communes(self, codes, departments=None):
+    def check_communes(self, codes: Iterable[str], departments: Collection[str] | None = None) -> list[str]:
         """Each commune must exist; with `departments` given (the pact's), each must lie in one of
         them when any is given alongside it."""
-        problems = []
+        problems: list[str] = []
         for code in codes:
             commune = self.communes.get(code)
             if commune is None:
@@ -101,7 +102,7 @@ class Geography:
                                 f"not in {', '.join(departments)}")
         return problems
 
-    def check_place(self, commune_code, department, mobile=False):
+    def check_place(self, commune_code: str, department: str, mobile: bool = False) -> list[str]:
         """A counter's place: a known commune (a former one is accepted: the ANCT file still uses
         some) lying in the département given with it. A `mobile` counter (a bus, an itinerant or
         multi-site one) may serve a département other than its base commune's: that département
@@ -117,7 +118,7 @@ class Geography:
         return []
 
 
-def _read(name):
+def _read(name: str) -> Iterator[dict[str, str]]:
     data = resources.files("spc").joinpath("data", "cog", name).read_bytes()
     if name.endswith(".gz"):
         data = gzip.decompress(data)
@@ -125,12 +126,12 @@ def _read(name):
 
 
 @lru_cache(maxsize=1)
-def geography():
+def geography() -> Geography:
     """The COG, loaded once."""
     regions = {r["REG"]: r["LIBELLE"] for r in _read("cog-regions.csv")}
     departments = {r["DEP"]: Department(r["DEP"], r["LIBELLE"], r["REG"]) for r in _read("cog-departements.csv")}
     rows = list(_read("cog-communes.csv.gz"))
-    current = {}
+    current: dict[str, Commune] = {}
     for r in rows:
         if r["TYPECOM"] == "COM":
             area = (f"canton:{r['CAN']}" if r["CAN"] else

@@ -8,7 +8,7 @@ SIREN, SIRET = re.compile(r"^[0-9]{9}$"), re.compile(r"^[0-9]{14}$")
 LA_POSTE = "356000000"
 
 
-def luhn_valid(digits):
+def luhn_valid(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch) * (2 if i % 2 else 1)
@@ -16,12 +16,12 @@ def luhn_valid(digits):
     return total % 10 == 0
 
 
-def luhn_completed(digits):
+def luhn_completed(digits: str) -> str:
     """`digits` with the check digit that makes the whole pass the Luhn check."""
     return next(digits + d for d in "0123456789" if luhn_valid(digits + d))
 
 
-def siren_problem(siren):
+def siren_problem(siren: str) -> str | None:
     """Why `siren` is no SIREN (None when it is one): 9 digits, not all zeros, Luhn (La Poste's
     356000000 excepted)."""
     if not SIREN.fullmatch(siren or ""):
@@ -31,7 +31,7 @@ def siren_problem(siren):
     return None if siren == LA_POSTE or luhn_valid(siren) else "fails the Luhn check (a digit is wrong)"
 
 
-def siret_problem(siret):
+def siret_problem(siret: str) -> str | None:
     """Why `siret` is no SIRET (None when it is one): 14 digits, a valid SIREN first, Luhn."""
     if not SIRET.fullmatch(siret or ""):
         return "must be 14 digits"

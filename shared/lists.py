@@ -4,10 +4,12 @@ its page; a whole list (a service's findings, a counter's catalogue) has `limit:
 and `total` = its length. `/standings` pages by cursor instead: `items` and `next`. The keys such
 a list had before 1.3 (`findings`, `listings`, `services`) are kept beside `items`, as aliases,
 until 2.0."""
+from typing import Any, Sequence
+
 from marshmallow import Schema, fields
 
 
-def whole(items, **rest):
+def whole(items: Sequence[Any], **rest: Any) -> dict[str, Any]:
     """A whole list in the common shape, with the answer's other fields (`rest`)."""
     return {**rest, "items": items, "total": len(items), "limit": None, "offset": 0}
 
@@ -20,7 +22,7 @@ class ListShape(Schema):
     offset = fields.Integer(required=True, metadata={"description": "where the page starts (0: the first)"})
 
 
-def alias(of, since="1.3"):
+def alias(of: str, since: str = "1.3") -> dict[str, Any]:
     """The metadata of a key kept beside `items` for the clients of before `since`."""
     return {"deprecated": True, "description": f"the same list as `items` (its key before {since}); "
                                                 f"kept until 2.0: read `items`. {of}".strip()}

@@ -1,5 +1,6 @@
 """`/health/live`, `/health/ready` and `/metrics`: every service class inherits these three."""
 import logging
+from typing import TYPE_CHECKING
 
 from marshmallow import INCLUDE, Schema, fields, validate
 from nameko.extensions import DependencyProvider
@@ -12,6 +13,9 @@ from .providers import BrokerCheck, Database
 from .tracing import ActiveTrace
 from .retention import Retention
 from .timer import periodic
+
+if TYPE_CHECKING:
+    from .bootstrap import ServiceSpec
 
 log = logging.getLogger(__name__)
 PRUNE_SECONDS = 600
@@ -120,7 +124,7 @@ class SpcService(OperationalEndpoints):
     bootstrap: shared/bootstrap.py), staff auth, metrics, readiness and the operational
     endpoints. A service sets `spec` (its name comes from it), then declares its entrypoints."""
 
-    spec = None
+    spec: "ServiceSpec | None" = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -10,6 +10,7 @@ query never stalls other workers (`cooperative_psycopg`).
 import os
 import time
 from pathlib import Path
+from types import ModuleType
 
 import eventlet.event
 import orjson
@@ -204,7 +205,7 @@ class UnitOfWork(AbstractUnitOfWork):
 
     outbox_table = None
     inbox_table = None
-    orm = None
+    orm: ModuleType | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

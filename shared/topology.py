@@ -79,7 +79,8 @@ INBOUND_DEAD = Queue("spc.inbound.dead", DEAD, routing_key="inbound", durable=Tr
                      queue_arguments={"x-queue-type": "quorum"})
 EVENTS_DEAD = Queue("spc.events.dead", DEAD, routing_key="events", durable=True,
                     queue_arguments={"x-queue-type": "quorum"})
-INBOUND_DEAD.owner = EVENTS_DEAD.owner = None  # the operators' (spc dlq): no service declares them
+# the operators' (spc dlq): no service declares them (kombu's Queue knows no `owner`: the ignore)
+INBOUND_DEAD.owner = EVENTS_DEAD.owner = None  # type: ignore[attr-defined]
 
 CONSUMER_QUEUES = [REGISTRY_EVENTS, FUNDING_EVENTS, DISTRIBUTION_EVENTS, DISTRIBUTION_INBOUND,
                    AUDIT_COMPLIANCE, AUDIT_STANDINGS, AUDIT_REPORTS, AUDIT_JOURNAL,

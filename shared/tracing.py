@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 from contextlib import contextmanager
+from typing import Any
 
 from nameko.extensions import DependencyProvider, SharedExtension
 
@@ -73,7 +74,7 @@ def check_settings(environ):
                                   "(a collector's OTLP/HTTP receiver, e.g. http://otel-collector:4318)")
 
 
-_PROVIDERS = {}
+_PROVIDERS: dict[tuple[str, object], Any] = {}  # (service, endpoint or exporter's id): its TracerProvider
 _LOCK = threading.Lock()
 
 

@@ -177,8 +177,9 @@ def approve(uow, cmd: commands.DecideApproval, now=None):
         elif request.action == REVOCATION:
             _revoke(account, programme, request.target_id, request.requested_by, request.reason,
                     approved_by=cmd.actor)
-        else:
-            programme.raise_budget(request.budget_cents, request.requested_by, request.reason, approved_by=cmd.actor)
+        else:  # a budget raise: its programme was loaded above (the ignore)
+            programme.raise_budget(request.budget_cents, request.requested_by, request.reason,  # type: ignore[union-attr]
+                                   approved_by=cmd.actor)
         uow.commit()
         return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 

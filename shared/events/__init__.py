@@ -7,3 +7,8 @@ from .catalogue import (COUNTER_FORMATS, COUNTER_TYPES, FIXED_FORMATS, OPENING_D
                         payload_schema, personal_fields, producer_of, redacted, routed_to)
 from .inbound import ViolationReported  # noqa: F401
 from .outbound import SERVICE_LIFECYCLE  # noqa: F401
+
+__all__ = ["COUNTER_FORMATS", "COUNTER_TYPES", "FIXED_FORMATS", "OPENING_DAYS", "PRINCIPLES", "REPORT_CATEGORIES",
+           "SERVICE_LIFECYCLE", "SERVICE_STATUSES", "SERVICES", "SEVERITIES", "EventType", "Payload", "ViolationReported",
+           "all_schemas", "entry", "event_types", "inbound", "is_inbound", "known_event_type", "outbound",
+           "payload_schema", "personal_fields", "producer_of", "redacted", "routed_to"]  # what the package exports

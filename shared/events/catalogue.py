@@ -8,10 +8,13 @@ service's handler table must handle exactly those), and the external systems all
 (inbound) or read (outbound) it (deploy/rabbitmq/definitions.json is generated from this).
 """
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, TypeVar
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..geography import COMMUNE_CODE, CONTRACT_DEPARTMENT_SHAPE
+
+S = TypeVar("S", bound=type[Schema])
 
 PRINCIPLES = ("continuity", "equality", "neutrality", "adaptability", "transparency",
               "data_protection", "no_ad_monetisation", "governance")
@@ -39,23 +42,23 @@ class EventType:
     schema: Schema
     inbound: bool
     description: str
-    example: dict
-    queues: tuple = ()           # SPC consumer queues it is routed to (besides the journal)
-    publishers: tuple = ()       # inbound: the external systems (broker users) that may publish it
-    readers: tuple = field(default=())  # outbound: the external systems that may bind a queue to it
-    relayed_by: tuple = ()       # inbound: the SPC services that may relay it (their producer name)
+    example: dict[str, Any]
+    queues: tuple[str, ...] = ()                  # SPC consumer queues it is routed to (besides the journal)
+    publishers: tuple[str, ...] = ()              # inbound: the external systems (broker users) that may publish it
+    readers: tuple[str, ...] = field(default=())  # outbound: the external systems that may bind a queue to it
+    relayed_by: tuple[str, ...] = ()              # inbound: the SPC services that may relay it (their producer name)
 
     @property
-    def exchange_name(self):
+    def exchange_name(self) -> str:
         return INBOUND_EXCHANGE if self.inbound else EVENTS_EXCHANGE
 
     @property
-    def producer(self):
+    def producer(self) -> str | None:
         """The SPC service that produces an outbound type (the first part of its name); None for
         an inbound type, which outside systems publish."""
         return None if self.inbound else self.name.split(".", 1)[0]
 
-    def refuses_producer(self, producer):
+    def refuses_producer(self, producer: str) -> str | None:
         """Why an event of this type may not come from `producer` (None when it may): an outbound
         type comes from its service only; an inbound one never claims to come from an SPC
         service, unless that service relays it."""
@@ -66,13 +69,14 @@ class EventType:
         return None
 
 
-_CATALOGUE = {}
+_CATALOGUE: dict[tuple[str, int], EventType] = {}
 
 
-def event(name, *, description, example, queues=(), publishers=(), readers=(), inbound=False,
-          version=1, relayed_by=()):
+def event(name: str, *, description: str, example: dict[str, Any], queues: Iterable[str] = (),
+          publishers: Iterable[str] = (), readers: Iterable[str] = (), inbound: bool = False, version: int = 1,
+          relayed_by: Iterable[str] = ()) -> Callable[[S], S]:
     """Class decorator: `cls` is the payload schema of event type `name` at `version`."""
-    def wrap(cls):
+    def wrap(cls: S) -> S:
         if (name, version) in _CATALOGUE:
             raise ValueError(f"{name} v{version} is declared twice")
         _CATALOGUE[(name, version)] = EventType(name, version, cls(), inbound, description, example,
@@ -82,12 +86,12 @@ def event(name, *, description, example, queues=(), publishers=(), readers=(), i
     return wrap
 
 
-def event_types():
+def event_types() -> list[EventType]:
     """Every declared (event type, version), sorted."""
     return [_CATALOGUE[key] for key in sorted(_CATALOGUE)]
 
 
-def personal_fields(event_type, version=1):
+def personal_fields(event_type: str, version: int = 1) -> tuple[str, ...]:
     """The payload fields of `event_type` that may hold personal data (`metadata={"personal":
     True}`): a citizen's report text. Known to be kept out of what operators list."""
     entry = _CATALOGUE.get((event_type, version))
@@ -96,7 +100,7 @@ def personal_fields(event_type, version=1):
     return tuple(name for name, f in entry.schema.fields.items() if f.metadata.get("personal"))
 
 
-def redacted(doc):
+def redacted(doc: Any) -> Any:
     """An envelope document (a dict) with its personal payload fields replaced by how long they
     were; anything else unchanged (a copy)."""
     if not isinstance(doc, dict) or "payload" not in doc:
@@ -113,32 +117,32 @@ def redacted(doc):
                               for k, v in payload.items()})
 
 
-def producer_of(event_type):
+def producer_of(event_type: str) -> str | None:
     """The SPC service that produces `event_type`, None if no SPC service does (inbound, unknown)."""
     return next((e.producer for e in event_types() if e.name == event_type and e.producer), None)
 
 
-def entry(event_type, version=1):
+def entry(event_type: str, version: int = 1) -> EventType:
     return _CATALOGUE[(event_type, version)]
 
 
-def payload_schema(event_type, version=1):
+def payload_schema(event_type: str, version: int = 1) -> Schema:
     return _CATALOGUE[(event_type, version)].schema
 
 
-def known_event_type(event_type):
+def known_event_type(event_type: str) -> bool:
     return any(name == event_type for name, _ in _CATALOGUE)
 
 
-def is_inbound(event_type):
+def is_inbound(event_type: str) -> bool:
     return any(e.inbound for e in event_types() if e.name == event_type)
 
 
-def all_schemas():
+def all_schemas() -> dict[tuple[str, int], Schema]:
     return {key: entry.schema for key, entry in _CATALOGUE.items()}
 
 
-def routed_to(queue_name):
+def routed_to(queue_name: str) -> list[str]:
     """The event types routed to an SPC queue, sorted."""
     return sorted({e.name for e in event_types() if queue_name in e.queues})
 
@@ -152,20 +156,20 @@ class Payload(Schema):
         unknown = EXCLUDE
 
 
-def ServiceId(**kw):
+def ServiceId(**kw: Any) -> fields.String:
     return fields.String(validate=validate.Length(1, 64), **kw)
 
 
 Id = ServiceId
 
 
-def Insee(**kw):
+def Insee(**kw: Any) -> fields.String:
     """An INSEE commune code (COG): five digits, or 2A/2B and three digits for Corsica."""
     return fields.String(validate=validate.Regexp(COMMUNE_CODE),
                          metadata={"description": "INSEE commune code: 5 digits, Corsica 2A…/2B…"}, **kw)
 
 
-def Department(**kw):
+def Department(**kw: Any) -> fields.String:
     """A department code's shape in the public contract (two digits, 2A/2B, 97x/98x), looser than
     geography.DEPARTMENT_CODE: a code of that shape the COG does not know is refused naming it
     (distribution's Geography.check_place), as contract 1.0 promised."""

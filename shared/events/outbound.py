@@ -1,4 +1,6 @@
 """Outbound events (contract §3): SPC's services publish them to `spc.events`."""
+from typing import Any
+
 from marshmallow import fields, validate
 
 from .catalogue import (PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SEVERITIES, Department, Id, Insee, Payload,
@@ -260,14 +262,16 @@ class ApprovalChange(Payload):
     decision_reason = fields.String(load_default=None, allow_none=True)
 
 
-_APPROVAL = {"approval_id": "a-31", "target": "tranche", "target_id": "t-2", "programme_id": "p-2026-petite-enfance",
-             "service_id": SID, "amount_cents": 1500000, "budget_cents": None, "status": "pending",
-             "reason": "Jalon « premier trimestre » atteint", "evidence": "PV-CA-2027-03",
-             "requested_by": "funding_officer/dreets-bretagne", "requested_at": "2027-04-02T09:30:00+00:00",
-             "expires_at": "2027-04-09T09:30:00+00:00", "decided_by": None, "decided_at": None,
-             "decision_reason": None}
+_APPROVAL: dict[str, Any] = {
+    "approval_id": "a-31", "target": "tranche", "target_id": "t-2", "programme_id": "p-2026-petite-enfance",
+    "service_id": SID, "amount_cents": 1500000, "budget_cents": None, "status": "pending",
+    "reason": "Jalon « premier trimestre » atteint", "evidence": "PV-CA-2027-03",
+    "requested_by": "funding_officer/dreets-bretagne", "requested_at": "2027-04-02T09:30:00+00:00",
+    "expires_at": "2027-04-09T09:30:00+00:00", "decided_by": None, "decided_at": None,
+    "decision_reason": None
+}
 _DECIDED = {"decided_by": "funding_officer/dreets-daf", "decided_at": "2027-04-03T14:00:00+00:00"}
-_APPROVAL_CHANGES = {
+_APPROVAL_CHANGES: dict[str, tuple[str, dict[str, Any]]] = {
     "requested": ("was requested by one funding officer; it waits for another's approval", {}),
     "approved": ("was approved by a second person and carried out in the same transaction (its own event "
                  "follows: funding.tranche_released, funding.grant_revoked or funding.budget_raised)",
@@ -278,7 +282,7 @@ _APPROVAL_CHANGES = {
     "expired": ("was left unanswered past SPC_DUAL_CONTROL_EXPIRY_SECONDS", {"status": "expired",
                                                                            "decided_at": "2027-04-09T09:30:00+00:00"}),
 }
-_APPROVAL_ACTIONS = {
+_APPROVAL_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "release": ("A tranche's release (the payment order) above SPC_DUAL_CONTROL_CENTS", {}),
     "grant_revocation": ("A grant's revocation above SPC_DUAL_CONTROL_CENTS",
                          {"target": "grant", "target_id": "g-77", "evidence": None}),

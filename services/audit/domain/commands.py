@@ -12,7 +12,7 @@ class RecordFinding:
     reported_by: str
     evidence_url: str | None = None
     source_event_id: str | None = None
-    report_ids: tuple = ()  # citizen reports the finding is made of (linked both ways)
+    report_ids: tuple[str, ...] = ()  # citizen reports the finding is made of (linked both ways)
 
 
 @dataclass

@@ -2,6 +2,9 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
+# Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
+from typing import Any, Iterable, Mapping, Optional
 
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
@@ -22,17 +25,17 @@ class Entry:
     hash: str
 
 
-def canonical(document):
+def canonical(document: Any) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 # Payload fields the journal never keeps: personal data, which an append-only chain could never
 # purge. The entry keeps the field, null (a value the event's schema never allows, so a reader
 # knows it was left out); the report itself keeps the text until its retention ends.
-PERSONAL_FIELDS = {"usager.report_submitted": ("text",)}
+PERSONAL_FIELDS: dict[Optional[str], tuple[str, ...]] = {"usager.report_submitted": ("text",)}
 
 
-def journaled(document):
+def journaled(document: Mapping[str, Any]) -> tuple[str, Optional[str]]:
     """(the body the journal keeps of an envelope `document`, the service it concerns or None)."""
     payload = document.get("payload") or {}
     personal = PERSONAL_FIELDS.get(document.get("event_type"), ())
@@ -42,18 +45,18 @@ def journaled(document):
     return canonical(document), service_id if isinstance(service_id, str) else None
 
 
-def entry_hash(seq, prev_hash, event_id, event_type, body):
+def entry_hash(seq: int, prev_hash: str, event_id: str, event_type: str, body: str) -> str:
     material = "\n".join([str(seq), prev_hash, event_id, event_type, body])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def next_entry(head_seq, head_hash, event_id, event_type, body):
+def next_entry(head_seq: int, head_hash: str, event_id: str, event_type: str, body: str) -> Entry:
     seq = head_seq + 1
     return Entry(seq, event_id, event_type, body, head_hash,
                  entry_hash(seq, head_hash, event_id, event_type, body))
 
 
-def verify(entries):
+def verify(entries: Iterable[Entry]) -> dict[str, Any]:
     """Recompute the chain; returns {"ok": True, "length": N} or {"ok": False, "first_bad_seq": K}."""
     prev, expected_seq, length = GENESIS, 1, 0
     for e in entries:
@@ -69,7 +72,7 @@ def verify(entries):
 EXPORTED = ("seq", "prev_hash", "event_id", "event_type", "body", "hash")
 
 
-def export_line(entry):
+def export_line(entry: Entry) -> str:
     """One entry as a line of the JSON Lines export (ASCII: anything else is escaped \\uXXXX, so
     the line has no character a reader could take for a line break; `body` is kept as the exact
     string that was hashed)."""
@@ -86,11 +89,12 @@ class JournalHead(Aggregate):
     (`moved`), so an idle journal publishes one checkpoint, not one per period forever. The period
     starts when the chain does (the head row is made with `checkpoint_at`)."""
 
-    def __init__(self, seq=0, hash=GENESIS, checkpoint_seq=0, checkpoint_at=None, id=1):
+    def __init__(self, seq: int = 0, hash: str = GENESIS, checkpoint_seq: int = 0, checkpoint_at: Optional[datetime] = None,
+                 id: int = 1) -> None:
         self.id, self.seq, self.hash = id, seq, hash
         self.checkpoint_seq, self.checkpoint_at = checkpoint_seq, checkpoint_at
 
-    def checkpoint(self, now, every_seconds, moved):
+    def checkpoint(self, now: datetime, every_seconds: float, moved: bool) -> bool:
         """Publish the head if it is due: the journal `moved` (by an event other than a checkpoint)
         after the last checkpoint, at least `every_seconds` after it. Returns whether it did."""
         waited = self.checkpoint_at is None or (now - self.checkpoint_at).total_seconds() >= every_seconds

@@ -6,7 +6,8 @@ deadline it escalates to a violation, as it does when an auditor escalates it. T
 a finding with a remediation plan and a date, then reports it done; an auditor resolves it. Each
 decision bumps the service's `audit_version`.
 """
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable, Mapping
 
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
@@ -20,9 +21,9 @@ OPEN, RESOLVED = "open", "resolved"
 
 
 class Finding:
-    def __init__(self, id, service_id, principle, severity, summary, reported_by, created_at,
-                 evidence_url=None, source_event_id=None, remediation_days=REMEDIATION_DAYS,
-                 threshold_category=None):
+    def __init__(self, id: str, service_id: str, principle: str, severity: str, summary: str, reported_by: str,
+                 created_at: datetime, evidence_url: str | None = None, source_event_id: str | None = None,
+                 remediation_days: int = REMEDIATION_DAYS, threshold_category: str | None = None) -> None:
         self.id, self.service_id = id, service_id
         self.principle, self.severity, self.summary = principle, severity, summary
         self.reported_by, self.evidence_url, self.source_event_id = reported_by, evidence_url, source_event_id
@@ -32,24 +33,38 @@ class Finding:
         # suspend a service: an auditor escalates it, or not)
         self.remediation_deadline = (None if self.is_violation or threshold_category
                                      else created_at + timedelta(days=remediation_days))
+        self.resolution: str | None
+        self.resolved_by: str | None
+        self.resolved_at: datetime | None
         self.status, self.resolution, self.resolved_by, self.resolved_at = OPEN, None, None, None
+        self.escalated_at: datetime | None
+        self.escalated_by: str | None
+        self.escalation_reason: str | None
         self.escalated, self.escalated_at, self.escalated_by, self.escalation_reason = False, None, None, None
         self.threshold_category = threshold_category  # set when the report threshold opened it
         # the service's answer: its remediation plan and date, then that it is done
+        self.plan: str | None
+        self.plan_due_on: date | None
+        self.answered_by: str | None
+        self.answered_at: datetime | None
         self.plan, self.plan_due_on, self.answered_by, self.answered_at = None, None, None, None
+        self.done_at: datetime | None
+        self.done_by: str | None
+        self.done_note: str | None
         self.done_at, self.done_by, self.done_note = None, None, None
 
 
 class Compliance(Aggregate):
     """A service's compliance aggregate: its open violations and the audit decision counter."""
 
-    def __init__(self, service_id, known=False, registry_status="unknown"):
+    def __init__(self, service_id: str, known: bool = False, registry_status: str = "unknown") -> None:
         self.service_id, self.known, self.registry_status = service_id, known, registry_status
         self.registry_version = 0
         self.open_violations, self.audit_version = 0, 0
-        self.commitments = None  # the pact's commitments, from the newest standing heard of
+        self.commitments: list[dict[str, Any]] | None = None  # the pact's commitments, from the newest standing heard of
 
-    def follow_registry(self, status, version, commitments=(), pact_version=1):
+    def follow_registry(self, status: str, version: int, commitments: Iterable[Mapping[str, Any]] = (),
+                        pact_version: int = 1) -> None:
         """The registry's standing of the service (status, any of them, and the pact's
         commitments), newest version wins (events may come in any order). Any registry event makes
         the service known to audit."""
@@ -59,19 +74,19 @@ class Compliance(Aggregate):
             self.commitments = [{"principle": c["principle"], "text": c.get("text"),
                                  "pact_version": pact_version} for c in commitments]
 
-    def commitment(self, principle):
+    def commitment(self, principle: str) -> dict[str, Any] | None:
         """The service's commitment to `principle` ({principle, text, pact_version}), or None
         while audit has not heard of it."""
         return next((c for c in self.commitments or () if c["principle"] == principle), None)
 
-    def record(self, finding: Finding):
+    def record(self, finding: Finding) -> None:
         self._record(events.FindingRecorded(finding.id, self.service_id, finding.principle,
                                             finding.severity, finding.is_violation,
                                             to_wire(finding.remediation_deadline)))
         if finding.is_violation:
             self._confirm(finding)
 
-    def escalate(self, finding: Finding, now):
+    def escalate(self, finding: Finding, now: datetime) -> bool:
         """A minor finding past its deadline and still open becomes a violation."""
         if (finding.status != OPEN or finding.is_violation or finding.remediation_deadline is None
                 or finding.remediation_deadline > now):
@@ -79,20 +94,20 @@ class Compliance(Aggregate):
         self._escalate(finding, now, None, "the remediation deadline passed")
         return True
 
-    def escalate_by(self, finding: Finding, reason, actor, now):
+    def escalate_by(self, finding: Finding, reason: str, actor: str, now: datetime) -> None:
         """An auditor makes an open minor finding a violation (the service is suspended)."""
         self._still_open(finding)
         if finding.is_violation:
             raise AlreadyAViolation("the finding is a violation already", {"finding_id": finding.id})
         self._escalate(finding, now, actor, reason)
 
-    def _escalate(self, finding, now, actor, reason):
+    def _escalate(self, finding: Finding, now: datetime, actor: str | None, reason: str) -> None:
         finding.is_violation, finding.escalated = True, True
         finding.escalated_at, finding.escalated_by, finding.escalation_reason = now, actor, reason
         self._record(events.FindingEscalated(finding.id, self.service_id, finding.severity, reason, actor))
         self._confirm(finding)
 
-    def answer(self, finding: Finding, plan, due_on, actor, now):
+    def answer(self, finding: Finding, plan: str, due_on: date, actor: str, now: datetime) -> None:
         """The service's remediation plan and the date it commits to. A new answer replaces the
         last one (the events keep both), and its remediation is to be reported done again."""
         self._still_open(finding)
@@ -100,7 +115,7 @@ class Compliance(Aggregate):
         finding.done_at, finding.done_by, finding.done_note = None, None, None
         self._record(events.FindingAnswered(finding.id, self.service_id, plan, due_on.isoformat(), actor))
 
-    def report_done(self, finding: Finding, note, actor, now):
+    def report_done(self, finding: Finding, note: str | None, actor: str, now: datetime) -> None:
         """The service says the remediation it planned is done; an auditor then resolves or escalates."""
         self._still_open(finding)
         if finding.answered_at is None:
@@ -112,11 +127,11 @@ class Compliance(Aggregate):
         self._record(events.RemediationReported(finding.id, self.service_id, actor, note))
 
     @staticmethod
-    def _still_open(finding):
+    def _still_open(finding: Finding) -> None:
         if finding.status == RESOLVED:
             raise AlreadyResolved("the finding is already resolved", {"finding_id": finding.id})
 
-    def resolve(self, finding: Finding, resolution, actor, now):
+    def resolve(self, finding: Finding, resolution: str, actor: str | None, now: datetime) -> None:
         self._still_open(finding)
         finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
             RESOLVED, resolution, actor, now)
@@ -124,10 +139,10 @@ class Compliance(Aggregate):
         if finding.is_violation:
             self._decide("resolved", finding, -1)
 
-    def _confirm(self, finding):
+    def _confirm(self, finding: Finding) -> None:
         self._decide("confirmed", finding, +1)
 
-    def _decide(self, change, finding, open_delta):
+    def _decide(self, change: str, finding: Finding, open_delta: int) -> None:
         """Each decision bumps `audit_version`, so consumers apply only the newest."""
         self.open_violations += open_delta
         self.audit_version += 1
@@ -144,9 +159,9 @@ class ParkedFact:
     fact waits, untouched, and is applied as soon as the service's registration arrives. Only if
     the window passes without it is the fact refused (dead-lettered `unknown_service`)."""
 
-    def __init__(self, event_id, service_id, event_type, queue, body, parked_at):
+    def __init__(self, event_id: str, service_id: str, event_type: str, queue: str, body: Any, parked_at: datetime) -> None:
         self.event_id, self.service_id, self.event_type = event_id, service_id, event_type
         self.queue, self.body, self.parked_at = queue, body, parked_at
 
-    def expired(self, now, window_seconds=UNKNOWN_SERVICE_WINDOW_SECONDS):
+    def expired(self, now: datetime, window_seconds: float = UNKNOWN_SERVICE_WINDOW_SECONDS) -> bool:
         return (now - self.parked_at).total_seconds() >= window_seconds

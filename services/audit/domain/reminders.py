@@ -1,12 +1,14 @@
 """Audit's deadlines: each open finding's remediation deadline (reminded 7 days before, and once
 passed): shared/reminders.py."""
+from typing import Iterable
+
 from spc.shared.french import PRINCIPLES_FR, date_fr
 from spc.shared.reminders import Deadline
 
-from .model import OPEN
+from .model import OPEN, Finding
 
 
-def remediations(findings):
+def remediations(findings: Iterable[Finding]) -> list[Deadline]:
     return [Deadline("remediation", f.service_id, f.id, f.remediation_deadline.date(),
                      f"Constat « {PRINCIPLES_FR.get(f.principle, f.principle)} » : remédiation attendue le "
                      f"{date_fr(f.remediation_deadline.date())}")

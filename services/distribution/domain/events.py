@@ -10,5 +10,5 @@ class ListingsChanged(Change):
     family = "distribution.listing_"
     change: str
     service_id: str
-    counter_ids: list
+    counter_ids: list[str]
     reason: str | None = None

@@ -17,6 +17,8 @@ those covering it.
 """
 from dataclasses import dataclass
 from datetime import datetime
+# Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
+from typing import Any, Iterable, Mapping, Optional
 
 from spc.shared.domain import Aggregate
 from spc.shared.geography import geography
@@ -27,16 +29,16 @@ PUBLISHED, WITHDRAWN = "published", "withdrawn"
 NATIONAL = "national"
 
 
-def department_of(commune_insee):
+def department_of(commune_insee: str) -> str:
     """The department of an INSEE commune code: 2 characters, 3 overseas (97x, 98x)."""
     return commune_insee[:3] if commune_insee.startswith(("97", "98")) else commune_insee[:2]
 
 
-def department_area(department):
+def department_area(department: str) -> str:
     return f"department:{department}"
 
 
-def area_of(commune_insee, department):
+def area_of(commune_insee: str, department: str) -> Optional[str]:
     """A counter's area: its commune's (COG); its whole département for a mobile counter based in
     another one (a bus of the Eure based in Rouen serves the Eure, not Rouen's canton), or for a
     code the COG does not know (a counter recorded before places were checked)."""
@@ -46,19 +48,20 @@ def area_of(commune_insee, department):
     return geo.area_of(commune_insee)
 
 
-def areas_served(territories):
+def areas_served(territories: Mapping[str, Any]) -> list[str]:
     """The area keys a territory (as in the registry's events) is listed in, sorted."""
     geo = geography()
     if territories.get("national"):
         return [NATIONAL]
     departments = set(territories.get("departments", ())) | set(geo.departments_in(territories.get("regions", ())))
     areas = {department_area(d) for d in departments}
-    areas |= {geo.area_of(c) for c in territories.get("communes", ())} - {None}  # unknown: nowhere
+    areas |= {area for c in territories.get("communes", ()) if (area := geo.area_of(c)) is not None}  # unknown: nowhere
     return sorted(areas)
 
 
-def places_touched(*territories):
+def places_touched(*territories: Mapping[str, Any]) -> tuple[list[str], bool]:
     """(départements, national) where the listings of these territories are: what to lock."""
+    departments: set[str]
     geo, departments, national = geography(), set(), False
     for t in territories:
         national = national or bool(t.get("national"))
@@ -74,8 +77,8 @@ class Counter:
 
     DETAILS = ("type", "email", "phone", "hours", "note")
 
-    def __init__(self, id, name, commune_insee, department, address="", lat=None, lon=None, format="fixe",
-                 **details):
+    def __init__(self, id: str, name: str, commune_insee: str, department: str, address: str = "",
+                 lat: Optional[float] = None, lon: Optional[float] = None, format: str = "fixe", **details: Any) -> None:
         self.id, self.name, self.address = id, name, address
         self.commune_insee, self.department = commune_insee, department
         self.area = area_of(commune_insee, department)
@@ -83,7 +86,8 @@ class Counter:
         self._set_details(details)
         self.open = True
 
-    def update(self, name, commune_insee, department, address="", lat=None, lon=None, format="fixe", **details):
+    def update(self, name: str, commune_insee: str, department: str, address: str = "", lat: Optional[float] = None,
+               lon: Optional[float] = None, format: str = "fixe", **details: Any) -> bool:
         """Returns whether the counter's place or opening changed (only then do listings)."""
         moved = (commune_insee, department, True) != (self.commune_insee, self.department, self.open)
         self.name, self.commune_insee, self.department = name, commune_insee, department
@@ -93,7 +97,7 @@ class Counter:
         self.open = True
         return moved
 
-    def _set_details(self, details):
+    def _set_details(self, details: Mapping[str, Any]) -> None:
         unknown = set(details) - set(self.DETAILS)
         if unknown:
             raise TypeError(f"unknown counter details {sorted(unknown)}")
@@ -112,7 +116,7 @@ class RelayedReport:
 
 
 class Listing:
-    def __init__(self, service_id, counter_id, status=PUBLISHED):
+    def __init__(self, service_id: str, counter_id: str, status: str = PUBLISHED) -> None:
         self.service_id, self.counter_id, self.status = service_id, counter_id, status
 
 
@@ -123,27 +127,35 @@ class DistributedService(Aggregate):
 
     PROFILE = ("mission", "domains", "contact_email", "referral", "commitments")
 
-    def __init__(self, service_id, name="", status="unknown", version=0):
+    def __init__(self, service_id: str, name: str = "", status: str = "unknown", version: int = 0) -> None:
         self.service_id, self.name, self.status, self.version = service_id, name, status, version
+        self.departments: list[str]
+        self.communes: list[str]
+        self.regions: list[str]
         self.departments, self.communes, self.regions, self.national = [], [], [], False
-        self.areas = []
-        self.mission = self.contact_email = self.referral = None
+        self.areas: list[str] = []
+        self.mission: Optional[str] = None
+        self.contact_email: Optional[str] = None
+        self.referral: Optional[str] = None
+        self.domains: list[str]
+        self.commitments: list[dict[str, Any]]
         self.domains, self.commitments = [], []
 
     @property
-    def listable(self):
+    def listable(self) -> bool:
         return self.status == "active"
 
     @property
-    def territories(self):
+    def territories(self) -> dict[str, Any]:
         return {"departments": self.departments, "communes": self.communes, "regions": self.regions,
                 "national": self.national}
 
-    def covers(self, counter):
+    def covers(self, counter: Counter) -> bool:
         return counter.open and bool({NATIONAL, department_area(counter.department), counter.area}
                                      & set(self.areas))
 
-    def apply_standing(self, name, status, version, territories, profile=None):
+    def apply_standing(self, name: str, status: str, version: int, territories: Mapping[str, Any],
+                       profile: Optional[Mapping[str, Any]] = None) -> bool:
         """Take a newer standing (`profile`: the PROFILE fields it carries); False if not newer."""
         if version <= self.version:
             return False
@@ -161,7 +173,7 @@ class DistributedService(Aggregate):
         self.areas = areas_served(territories)
         return True
 
-    def reconcile(self, counters, listings):
+    def reconcile(self, counters: Iterable[Counter], listings: Mapping[str, Listing]) -> list[Listing]:
         """Make `listings` (this service's, by counter id) match its standing over `counters`
         (the candidates in its territory); records what was published and withdrawn. Returns the
         new Listing objects."""
@@ -174,9 +186,12 @@ class DistributedService(Aggregate):
         return created
 
 
-def _reconcile(service, counters, listings):
+def _reconcile(service: DistributedService, counters: Iterable[Counter],
+               listings: Mapping[str, Listing]) -> tuple[list[Listing], list[str], list[str]]:
     wanted = {c.id for c in counters if service.listable and service.covers(c)}
-    created, published, withdrawn = [], [], []
+    created: list[Listing] = []
+    published: list[str] = []
+    withdrawn: list[str] = []
     for counter_id in sorted(wanted):
         listing = listings.get(counter_id)
         if listing is None:

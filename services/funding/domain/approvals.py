@@ -14,8 +14,9 @@ the role, or rejected by funding itself when the service is suspended, its pact 
 was revoked before the approval (the evidence it rests on is no longer what was checked).
 """
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Optional
+from datetime import datetime, timedelta
+# Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
+from typing import Any, Optional
 
 from spc.shared.clock import to_wire
 from spc.shared.domain import Aggregate
@@ -38,10 +39,10 @@ class DualControl:
     threshold_cents: Optional[int] = None  # None: off; 0: every amount
     expiry_seconds: float = WEEK
 
-    def required(self, amount_cents):
+    def required(self, amount_cents: int) -> bool:
         return self.threshold_cents is not None and amount_cents > self.threshold_cents
 
-    def details(self, amount_cents):
+    def details(self, amount_cents: int) -> dict[str, Any]:
         return {"amount_cents": amount_cents, "threshold_cents": self.threshold_cents}
 
 
@@ -51,26 +52,30 @@ class ApprovalRequest(Aggregate):
     `budget_cents`: the new budget a raise asks for."""
 
     @classmethod
-    def open(cls, id, action, target_id, programme_id, service_id, amount_cents, requested_by, requester,
-             now, expiry_seconds, reason, evidence=None, budget_cents=None):
+    def open(cls, id: str, action: str, target_id: str, programme_id: str, service_id: Optional[str], amount_cents: int,
+             requested_by: str, requester: str, now: datetime, expiry_seconds: float, reason: str,
+             evidence: Optional[str] = None, budget_cents: Optional[int] = None) -> "ApprovalRequest":
         request = cls(id, action, target_id, programme_id, service_id, amount_cents, requested_by, requester,
                       now, now + timedelta(seconds=expiry_seconds), reason, evidence, budget_cents)
         request._changed("requested")
         return request
 
-    def __init__(self, id, action, target_id, programme_id, service_id, amount_cents, requested_by, requester,
-                 requested_at, expires_at, reason, evidence=None, budget_cents=None):
+    def __init__(self, id: str, action: str, target_id: str, programme_id: str, service_id: Optional[str], amount_cents: int,
+                 requested_by: str, requester: str, requested_at: datetime, expires_at: datetime, reason: str,
+                 evidence: Optional[str] = None, budget_cents: Optional[int] = None) -> None:
         self.id, self.action, self.target_id = id, action, target_id
         self.programme_id, self.service_id, self.amount_cents = programme_id, service_id, amount_cents
         self.requested_by, self.requester, self.requested_at = requested_by, requester, requested_at
         self.expires_at, self.reason, self.evidence, self.budget_cents = expires_at, reason, evidence, budget_cents
         self.status = PENDING
-        self.decided_by = self.decided_at = self.decision_reason = None
+        self.decided_by: Optional[str] = None
+        self.decided_at: Optional[datetime] = None
+        self.decision_reason: Optional[str] = None
 
-    def expired(self, now):
+    def expired(self, now: datetime) -> bool:
         return self.status == PENDING and now >= self.expires_at
 
-    def approve(self, actor, person, now):
+    def approve(self, actor: str, person: str, now: datetime) -> None:
         """By someone else than the requester, while pending and not expired."""
         self._still_open(now)
         if person == self.requester:
@@ -78,11 +83,11 @@ class ApprovalRequest(Aggregate):
                                {"approval_id": self.id, "requested_by": self.requested_by})
         self._decide(APPROVED, actor, now, None)
 
-    def reject(self, actor, now, reason):
+    def reject(self, actor: str, now: datetime, reason: Optional[str]) -> None:
         self._still_open(now)
         self._decide(REJECTED, actor, now, reason)
 
-    def void(self, now, reason):
+    def void(self, now: datetime, reason: str) -> bool:
         """Funding's own rejection: what the request rests on changed (a suspension, an expiry of
         the pact, a revocation). Returns whether it was still pending."""
         if self.status != PENDING:
@@ -90,14 +95,14 @@ class ApprovalRequest(Aggregate):
         self._decide(REJECTED, FUNDING, now, reason)
         return True
 
-    def expire(self, now):
+    def expire(self, now: datetime) -> bool:
         """Past its time unanswered: expired (returns whether it was)."""
         if not self.expired(now):
             return False
         self._decide(EXPIRED, None, now, None)
         return True
 
-    def _still_open(self, now):
+    def _still_open(self, now: datetime) -> None:
         if self.status != PENDING:
             raise ApprovalNotPending(f"the request was {self.status} already",
                                      {"approval_id": self.id, "status": self.status})
@@ -105,14 +110,14 @@ class ApprovalRequest(Aggregate):
             raise ApprovalExpired(f"the request expired at {to_wire(self.expires_at)}",
                                   {"approval_id": self.id, "expires_at": to_wire(self.expires_at)})
 
-    def _decide(self, status, actor, now, reason):
+    def _decide(self, status: str, actor: Optional[str], now: datetime, reason: Optional[str]) -> None:
         self.status, self.decided_by, self.decided_at, self.decision_reason = status, actor, now, reason
         self._changed(status)
 
-    def _changed(self, change):
+    def _changed(self, change: str) -> None:
         self._record(events.ApprovalChanged(self.action, change, **self.wire()))
 
-    def wire(self):
+    def wire(self) -> dict[str, Any]:
         """The request as its events carry it (and the API shows it)."""
         return {"approval_id": self.id, "target": TARGETS[self.action], "target_id": self.target_id,
                 "programme_id": self.programme_id, "service_id": self.service_id,

@@ -1,6 +1,6 @@
 """What staff ask of funding."""
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass
@@ -8,7 +8,7 @@ class CreateProgramme:
     name: str
     budget_cents: int
     actor: str
-    funder: Optional[dict] = None  # {name, siret} or {name, siren}; None: not given (contract v1)
+    funder: Optional[dict[str, Any]] = None  # {name, siret} or {name, siren}; None: not given (contract v1)
     legal_basis: Optional[str] = None
 
 
@@ -16,7 +16,7 @@ class CreateProgramme:
 class AwardGrant:
     programme_id: str
     service_id: str
-    tranches: list
+    tranches: list[dict[str, Any]]
     actor: str
 
 

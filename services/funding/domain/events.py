@@ -1,6 +1,6 @@
 """Events funding records. `funding.tranche_released` is the payment order: once per tranche."""
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 from spc.shared.domain import Change
 
@@ -11,7 +11,7 @@ class ProgrammeOpened:
     programme_id: str
     name: str
     budget_cents: int
-    funder: Optional[dict] = None  # {name, siren, siret}; None: not given (contract v1)
+    funder: Optional[dict[str, Any]] = None  # {name, siren, siret}; None: not given (contract v1)
     legal_basis: Optional[str] = None
 
 
@@ -22,7 +22,7 @@ class GrantAwarded:
     programme_id: str
     service_id: str
     total_cents: int
-    tranches: list
+    tranches: list[dict[str, Any]]
 
 
 @dataclass
@@ -49,7 +49,7 @@ class GrantRevoked:
     programme_id: str
     service_id: str
     cancelled_cents: int
-    tranche_ids: list
+    tranche_ids: list[str]
     reason: str
     revoked_by: str
     approved_by: Optional[str] = None
@@ -90,7 +90,7 @@ class ApprovalChanged:
     decision_reason: Optional[str]
 
     @property
-    def event_type(self):
+    def event_type(self) -> str:
         return f"funding.{self.action}_{self.change}"
 
 
@@ -102,4 +102,4 @@ class FundingChanged(Change):
     change: str
     service_id: str
     version: int
-    tranche_ids: list
+    tranche_ids: list[str]

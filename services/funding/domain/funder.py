@@ -1,7 +1,7 @@
 """Who funds a programme: a public body named with its SIRET (an establishment, 14 digits) or its
 SIREN (the body, 9 digits), both checked with the Luhn key as INSEE issues them."""
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Any, Optional, cast
 
 from spc.shared.identifiers import siren_problem, siret_problem
 
@@ -16,9 +16,9 @@ class Funder:
     siret: Optional[str] = None
 
     @classmethod
-    def of(cls, name, siret=None, siren=None):
+    def of(cls, name: str | None, siret: str | None = None, siren: str | None = None) -> "Funder":
         """A funder from the request's `{name, siret}` or `{name, siren}`; InvalidFunder otherwise."""
-        problems = {}
+        problems: dict[str, str | None] = {}
         if not (name or "").strip():
             problems["funder.name"] = "the funder's name is required"
         if (siret is None) == (siren is None):
@@ -29,7 +29,8 @@ class Funder:
             problems["funder.siren"] = siren_problem(siren)
         if problems:
             raise InvalidFunder("the funder is not valid", {"fields": problems})
-        return cls(name.strip(), siret[:9] if siret else siren, siret)
+        # past the checks: a name, and a valid SIRET or else a valid SIREN (the casts)
+        return cls(cast(str, name).strip(), siret[:9] if siret else cast(str, siren), siret)
 
-    def view(self):
+    def view(self) -> dict[str, Any]:
         return asdict(self)

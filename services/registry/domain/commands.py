@@ -1,5 +1,6 @@
 """What staff and other services ask of the registry."""
 from dataclasses import dataclass
+from typing import Any
 
 from .pact import Pact
 
@@ -27,7 +28,7 @@ class RevokeService:
 @dataclass
 class ProposeAmendment:
     service_id: str
-    changes: dict  # a subset of pact.AMENDABLE, each part whole, as plain JSON
+    changes: dict[str, Any]  # a subset of pact.AMENDABLE, each part whole, as plain JSON
     reason: str
     actor: str
 

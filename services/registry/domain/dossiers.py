@@ -15,6 +15,11 @@ What each of DS's states means for the registry (`action`):
 """
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    from .model import CitizenService
 
 SUBMIT, APPROVE, CLOSE, WITHDRAW = "submit", "approve", "close", "withdraw"
 ACTIONS = {"en_construction": SUBMIT, "en_instruction": SUBMIT, "accepte": APPROVE, "refuse": CLOSE,
@@ -28,7 +33,7 @@ PRINCIPLE_TEXTS = "commitments."  # commitments.<principle> = the champ holding 
 class MalformedDossier(Exception):
     """The dossier cannot be read as a pact; `field` names the champ (or the part) at fault."""
 
-    def __init__(self, field, why):
+    def __init__(self, field: str, why: str) -> None:
         super().__init__(f"{field}: {why}")
         self.field, self.why = field, why
 
@@ -45,22 +50,22 @@ class Dossier:
     applicant: str = ""        # usager.email
     decided_by: str = ""       # the last traitement's emailAgentTraitant
     motivation: str = ""
-    champs: tuple = ()         # ((id, label, stringValue), ...)
+    champs: tuple[tuple[str, str, str | None], ...] = ()         # ((id, label, stringValue), ...)
     id: str = ""               # its GraphQL id (what a mutation names it by)
 
-    def champ(self, champ_id):
+    def champ(self, champ_id: str) -> tuple[str, str | None] | None:
         for cid, label, value in self.champs:
             if cid == champ_id:
                 return label, value
         return None
 
     @property
-    def key(self):
+    def key(self) -> str:
         """What makes one delivery of this dossier the same as another (polled and poked at once)."""
         return f"ds:{self.demarche}:{self.number}:{self.state}:{self.updated_at}"
 
 
-def action(state):
+def action(state: str) -> str:
     if state not in ACTIONS:
         raise MalformedDossier("state", f"unknown dossier state {state!r}")
     return ACTIONS[state]
@@ -71,11 +76,11 @@ class Mapping:
     (`territories.departments`, `governance.responsible.email`, `governance.bodies.0.name`,
     `commitments.neutrality` for that principle's text)."""
 
-    def __init__(self, demarche, revisions):
+    def __init__(self, demarche: int | str, revisions: dict[Any, Any]) -> None:
         self.demarche, self.revisions = int(demarche), {str(k): dict(v) for k, v in revisions.items()}
 
     @classmethod
-    def from_toml(cls, text, source="mapping"):
+    def from_toml(cls, text: str, source: str = "mapping") -> "Mapping":
         import tomllib
         try:
             doc = tomllib.loads(text)
@@ -83,7 +88,7 @@ class Mapping:
             raise ValueError(f"{source}: not TOML ({exc})") from None
         if not isinstance(doc.get("demarche"), int) or not isinstance(doc.get("revisions"), dict):
             raise ValueError(f"{source}: needs `demarche = <number>` and a [revisions.\"<revision id>\"] table")
-        revisions = {}
+        revisions: dict[str, dict[str, Any]] = {}
         for revision, table in doc["revisions"].items():
             revisions[revision] = dict(_flatten(table))
             bad = [p for p, c in revisions[revision].items() if not isinstance(c, str) or not c]
@@ -95,15 +100,16 @@ class Mapping:
                                  "(POST /services' fields, or commitments.<principle>)")
         return cls(doc["demarche"], revisions)
 
-    def pact_body(self, dossier):
+    def pact_body(self, dossier: Dossier) -> dict[str, Any]:
         """The body of a registration (as POST /services takes it) from the dossier's champs."""
         if dossier.revision not in self.revisions:
             raise MalformedDossier("revision", f"no mapping for revision {dossier.revision} of démarche "
                                                f"{dossier.demarche} (add it to the mapping file)")
-        body, texts = {}, {}
+        body: dict[str, Any] = {}
+        texts: dict[str, str] = {}
         for path, champ_id in self.revisions[dossier.revision].items():
             found = dossier.champ(champ_id)
-            value = (found[1] or "").strip() if found else ""
+            value: Any = (found[1] or "").strip() if found else ""
             if not value:
                 continue
             if path.startswith(PRINCIPLE_TEXTS):
@@ -119,7 +125,7 @@ class Mapping:
         body.setdefault("territories", {})
         return body
 
-    def champ_of(self, dossier, pact_field):
+    def champ_of(self, dossier: Dossier, pact_field: str) -> str:
         """The champ (id and label) that holds a pact field named by an error, for the message."""
         paths = self.revisions.get(dossier.revision, {})
         related = [p for p in paths if p == pact_field or p.startswith(pact_field + ".")
@@ -132,7 +138,7 @@ class Mapping:
         return f"champ {paths[path]}" + (f" ({found[0]})" if found else "")
 
 
-def _pact_part(path):
+def _pact_part(path: str) -> bool:
     """Whether a mapped path names a part of a pact (its first part a field of the pact;
     `commitments.<principle>` a principle)."""
     from spc.shared.events import PRINCIPLES
@@ -143,7 +149,7 @@ def _pact_part(path):
     return top in Pact.__dataclass_fields__
 
 
-def _flatten(table, prefix=""):
+def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in table.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -152,9 +158,9 @@ def _flatten(table, prefix=""):
             yield path, value
 
 
-def _put(body, path, value):
+def _put(body: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
-    node = body
+    node: Any = body
     for part, following in zip(parts, parts[1:], strict=False):  # each part with the one after it
         if isinstance(node, list):
             index = int(part)
@@ -177,14 +183,15 @@ class DossierLink:
     """What the registry keeps of a DS dossier: the service it became (None while it is parked
     before ever making one), its last state and change applied, and the problem that parks it."""
 
-    def __init__(self, number, demarche, service_id=None, state=None, updated_at=None, problem=None, seen_at=None,
-                 ds_id=None):
+    def __init__(self, number: int, demarche: int, service_id: str | None = None, state: str | None = None,
+                 updated_at: str | None = None, problem: str | None = None, seen_at: datetime | None = None,
+                 ds_id: str | None = None) -> None:
         self.number, self.demarche, self.service_id, self.ds_id = number, demarche, service_id, ds_id
         self.state, self.updated_at, self.problem, self.seen_at = state, updated_at, problem, seen_at
-        self.notified_status = None  # the service's status the applicant was last told of (write-back)
-        self.notify_claimed_at = None  # when a process took the sending of a message to the applicant
+        self.notified_status: str | None = None  # the service's status the applicant was last told of (write-back)
+        self.notify_claimed_at: datetime | None = None  # when a process took the sending of a message to the applicant
 
-    def news_for_applicant(self, service):
+    def news_for_applicant(self, service: "CitizenService") -> str | None:
         """The message the applicant should read on their dossier now (the write-back), or None:
         a suspension, or a reinstatement after one, that they were not told of yet. Marks it told."""
         status, told = service.status, self.notified_status
@@ -208,12 +215,13 @@ class DossierLink:
 class SyncCursor:
     """Where polling a démarche stands: DS's page cursor and the `updatedSince` it was read with."""
 
-    def __init__(self, demarche, end_cursor=None, updated_since=None, deleted_since=None):
+    def __init__(self, demarche: int, end_cursor: str | None = None, updated_since: str | None = None,
+                 deleted_since: str | None = None) -> None:
         self.demarche, self.end_cursor = demarche, end_cursor
         self.updated_since, self.deleted_since = updated_since, deleted_since
-        self.polling_until = None  # a registry process polls the démarche until then (a lease)
+        self.polling_until: datetime | None = None  # a registry process polls the démarche until then (a lease)
 
-    def take(self, now, lease):
+    def take(self, now: datetime, lease: timedelta) -> bool:
         """One process polls a démarche at a time: the lease, unless another holds it still."""
         if self.polling_until is not None and self.polling_until > now:
             return False

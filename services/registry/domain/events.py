@@ -1,5 +1,6 @@
 """Events the registry records; each carries the service's whole standing and its version."""
 from dataclasses import dataclass, field
+from typing import Any
 
 from spc.shared.domain import Change
 
@@ -15,18 +16,18 @@ class StandingChanged(Change):
     name: str
     status: str
     version: int
-    territories: dict
+    territories: dict[str, Any]
     reason: str | None = None
     pact_version: int = 1
-    commitments: list = field(default_factory=list)
+    commitments: list[dict[str, Any]] = field(default_factory=list)
     amendment_id: str | None = None
     mission: str | None = None
-    domains: list = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
     contact_email: str | None = None
     referral: str | None = None
 
     @property
-    def event_type(self):
+    def event_type(self) -> str:
         return "registry.pact_amended" if self.change == "pact_amended" else self.family + self.change
 
 
@@ -38,7 +39,7 @@ class AmendmentDecided(Change):
     change: str
     service_id: str
     amendment_id: str
-    parts: list
+    parts: list[str]
     base_version: int
     reason: str
 
@@ -51,6 +52,6 @@ class IdentityChecked(Change):
     change: str
     service_id: str
     outcome: str
-    fields: dict
+    fields: dict[str, str]
     source: str
     siren: str | None = None

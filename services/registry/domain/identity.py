@@ -16,6 +16,7 @@ decided here, with no I/O:
 - `not_applicable`: nothing to check (an informal collective has no identifier).
 """
 from dataclasses import dataclass, field
+from typing import Any
 
 VERIFIED, MISMATCH, NOT_FOUND, UNVERIFIED, NOT_APPLICABLE = (
     "verified", "mismatch", "not_found", "unverified", "not_applicable")
@@ -54,10 +55,10 @@ class UnitRecord:
 @dataclass(frozen=True)
 class IdentityCheck:
     outcome: str
-    fields: dict = field(default_factory=dict)  # for a mismatch: field -> what the registry says
+    fields: dict[str, str] = field(default_factory=dict)  # for a mismatch: field -> what the registry says
     source: str = ""                            # which registry answered, or why none did
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "fields": dict(self.fields), "source": self.source}
 
 
@@ -73,18 +74,19 @@ class IdentityRegistries:
     name = rna_name = "registries"
     serves_rna = False
 
-    def unit(self, siren):  # pragma: no cover - an interface
+    def unit(self, siren: str) -> UnitRecord | None:  # pragma: no cover - an interface
         raise NotImplementedError
 
-    def association(self, rna):
+    def association(self, rna: str | None) -> UnitRecord | None:
         raise RegistryUnavailable("no registry configured for RNA numbers alone")
 
 
-def assess(legal_form, siren, rna, record, source=""):
+def assess(legal_form: str, siren: str | None, rna: str | None, record: UnitRecord | None,
+           source: str = "") -> IdentityCheck:
     """The outcome of comparing a declared identity with `record` (None: not found)."""
     if record is None:
         return IdentityCheck(NOT_FOUND, {"siren": "no unit with this SIREN in Sirene"}, source)
-    fields = {}
+    fields: dict[str, str] = {}
     if not record.active:
         fields["etat_administratif"] = "ceased (C): the unit is closed"
     natures = NATURES.get(legal_form)
@@ -102,7 +104,7 @@ def assess(legal_form, siren, rna, record, source=""):
     return IdentityCheck(MISMATCH if fields else VERIFIED, fields, source)
 
 
-def check(registries, legal_form, siren, rna):
+def check(registries: IdentityRegistries, legal_form: str, siren: str | None, rna: str | None) -> IdentityCheck:
     """Ask the registries about a declared identity; never raises for the registry's sake."""
     if legal_form == "informal_collective" or not (siren or rna):
         return IdentityCheck(NOT_APPLICABLE, {}, "")

@@ -3,6 +3,7 @@ reminder and the service in, the message's subject and text out). The registry s
 holds the contact's address (the pact's `contact_email`)."""
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Mapping
 
 from spc.shared.french import date_fr
 
@@ -31,7 +32,7 @@ class Mail:
     body: str
 
 
-def when(days_left):
+def when(days_left: int) -> str:
     if days_left > 1:
         return f"dans {days_left} jours"
     if days_left == 1:
@@ -41,7 +42,7 @@ def when(days_left):
     return f"dépassée de {-days_left} jour{'s' if days_left < -1 else ''}"
 
 
-def reminder_mail(to, service_name, service_id, reminder):
+def reminder_mail(to: str, service_name: str, service_id: str, reminder: Mapping[str, Any]) -> Mail:
     """`reminder`: a `*.reminder_due` payload."""
     due_on = date.fromisoformat(reminder["due_on"]) if isinstance(reminder["due_on"], str) else reminder["due_on"]
     body = "\n".join([

@@ -10,6 +10,7 @@ completes it. As soon as one of the full pact's parts is given, all of them are 
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any, Iterable, Mapping
 
 from spc.shared.events import PRINCIPLES
 from spc.shared.geography import COMMUNE_CODE, DEPARTMENT_CODE, REGION_CODE, geography
@@ -34,20 +35,20 @@ RNA = re.compile(r"^W[0-9]{9}$")
 EMAIL = re.compile(r"^[^@\x00-\x20\x7f-\xa0]+@[^@\x00-\x20\x7f-\xa0]+\.[^@\x00-\x20\x7f-\xa0]+$")
 
 
-def siren_valid(siren):
+def siren_valid(siren: str) -> bool:
     return siren_problem(siren) is None
 
 
-def rna_valid(rna):
+def rna_valid(rna: str | None) -> bool:
     """An RNA number (répertoire national des associations) is W followed by 9 digits."""
     return bool(RNA.fullmatch(rna or ""))
 
 
-def department_valid(code):
+def department_valid(code: str) -> bool:
     return code in geography().departments
 
 
-def commune_valid(code):
+def commune_valid(code: str) -> bool:
     commune = geography().commune(code)
     return commune is not None and commune.kind != "former_commune"
 
@@ -56,12 +57,13 @@ def commune_valid(code):
 class Territories:
     """Where the service serves: départements, communes (INSEE codes), régions (each covers its
     départements) or the whole country."""
-    departments: list = field(default_factory=list)
-    communes: list = field(default_factory=list)
-    regions: list = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+    communes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
     national: bool = False
 
-    def problems(self):
+    def problems(self) -> dict[str, str]:
+        out: dict[str, str]
         out, geo = {}, geography()
         if not (self.departments or self.communes or self.regions or self.national):
             return {"territories": "at least one département, commune or région, or national scope, is required"}
@@ -75,17 +77,17 @@ class Territories:
             out["territories.communes"] = "; ".join(found)
         return out
 
-    def departments_covered(self):
+    def departments_covered(self) -> list[str]:
         """Every département covered whole (its own and its régions')."""
         return sorted(set(self.departments) | set(geography().departments_in(self.regions)))
 
-    def departments_touched(self):
+    def departments_touched(self) -> list[str]:
         """Every département where it serves, whole or in part."""
         geo = geography()
-        return sorted(set(self.departments_covered()) | {geo.department_of(c) for c in self.communes
-                                                          if geo.department_of(c)})
+        return sorted(set(self.departments_covered()) | {department for c in self.communes
+                                                          if (department := geo.department_of(c))})
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"departments": list(self.departments), "communes": list(self.communes),
                 "regions": list(self.regions), "national": bool(self.national)}
 
@@ -96,37 +98,37 @@ class Pact:
     legal_form: str
     mission: str
     contact_email: str
-    domains: list = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
     territories: Territories = field(default_factory=Territories)
-    commitments: dict = field(default_factory=dict)  # principle -> the service's text (None: v1)
+    commitments: dict[str, str | None] = field(default_factory=dict)  # principle -> the service's text (None: v1)
     siren: str | None = None
     rna: str | None = None
-    referent: dict | None = None     # {name, email}: an informal collective's
-    governance: dict | None = None   # {bodies, user_representation, responsible, data_protection_contact}
-    signatories: dict | None = None  # {legal_representative, public_counterpart, signed_on}
-    term: dict | None = None         # {starts_on, ends_on, pilot, evaluation_on}
-    referral: str | None = None      # how a counter agent refers a person to the service
+    referent: dict[str, Any] | None = None     # {name, email}: an informal collective's
+    governance: dict[str, Any] | None = None   # {bodies, user_representation, responsible, data_protection_contact}
+    signatories: dict[str, Any] | None = None  # {legal_representative, public_counterpart, signed_on}
+    term: dict[str, Any] | None = None         # {starts_on, ends_on, pilot, evaluation_on}
+    referral: str | None = None                # how a counter agent refers a person to the service
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: Mapping[str, Any]) -> "Pact":
         """A pact from its document (as stored, or as loaded by the HTTP schema)."""
-        data = plain(dict(data))
-        territories = data.pop("territories", None) or {}
-        commitments = data.pop("commitments", None)
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__},
+        document = plain(dict(data))
+        territories = document.pop("territories", None) or {}
+        commitments = document.pop("commitments", None)
+        return cls(**{k: v for k, v in document.items() if k in cls.__dataclass_fields__},
                    territories=Territories(**{k: territories.get(k, d) for k, d in
                                               (("departments", []), ("communes", []), ("regions", []),
                                                ("national", False))}),
                    commitments=commitments_of(commitments))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["territories"] = self.territories.as_dict()
         out["commitments"] = [{"principle": p, "text": t} for p, t in self.commitments.items()]
         return out
 
-    def amended(self, changes):
+    def amended(self, changes: Mapping[str, Any]) -> "Pact":
         """The pact with `changes` (a subset of AMENDABLE, each part replaced whole)."""
         unknown = set(changes) - set(AMENDABLE)
         if unknown:
@@ -137,24 +139,24 @@ class Pact:
 
     # -- reading ---------------------------------------------------------------------------------
     @property
-    def full(self):
+    def full(self) -> bool:
         return any(getattr(self, part) for part in FULL_PARTS) or any(self.commitments.values())
 
-    def missing(self):
+    def missing(self) -> list[str]:
         """What a complete pact would still need (empty for a complete one)."""
         out = [f"commitments.{p}" for p in PRINCIPLES if not self.commitments.get(p)]
         return out + [part for part in FULL_PARTS if not getattr(self, part)]
 
-    def ends_on(self):
+    def ends_on(self) -> date | None:
         return _date(self.term["ends_on"]) if self.term else None
 
-    def text_of(self, principle):
+    def text_of(self, principle: str) -> str | None:
         return self.commitments.get(principle)
 
     # -- rules -----------------------------------------------------------------------------------
-    def problems(self, today=None):
+    def problems(self, today: date | None = None) -> dict[str, str | None]:
         """Every rule the pact breaks, as {field: message}; empty when it is acceptable."""
-        out = {}
+        out: dict[str, str | None] = {}
         if self.legal_form not in LEGAL_FORMS:
             out["legal_form"] = f"must be one of {', '.join(LEGAL_FORMS)}"
         out.update(self._identity_problems())
@@ -175,8 +177,8 @@ class Pact:
             out.update(self._counterpart_problems())
         return out
 
-    def _identity_problems(self):
-        out = {}
+    def _identity_problems(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
         if self.siren is not None and siren_problem(self.siren):
             out["siren"] = siren_problem(self.siren)
         if self.rna is not None and not rna_valid(self.rna):
@@ -194,7 +196,8 @@ class Pact:
                 out["referent"] = "an informal collective names a referent (name and e-mail)"
         return out
 
-    def _term_problems(self, today):
+    def _term_problems(self, today: date | None) -> dict[str, str]:
+        out: dict[str, str]
         term, out = self.term or {}, {}
         if not term:
             return out
@@ -213,7 +216,7 @@ class Pact:
             out["signatories.signed_on"] = "must not be after the end of the term"
         return out
 
-    def _counterpart_problems(self):
+    def _counterpart_problems(self) -> dict[str, str | None]:
         counterpart = (self.signatories or {}).get("public_counterpart") or {}
         if not counterpart:
             return {}
@@ -231,12 +234,12 @@ class Pact:
         return {}
 
 
-def commitments_of(given):
+def commitments_of(given: Iterable[str | Mapping[str, Any]] | None) -> dict[str, str | None]:
     """The commitments as {principle: text}, in the principles' order, from either form: a list
     of names (contract v1) or of {principle, text}."""
     if given is None:
         return {p: None for p in PRINCIPLES}
-    out = {}
+    out: dict[str, str | None] = {}
     for item in given:
         principle, text = (item, None) if isinstance(item, str) else (item["principle"], item.get("text"))
         out[principle] = text
@@ -244,13 +247,13 @@ def commitments_of(given):
     return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
-def _date(value):
+def _date(value: date | str | None) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     """Dates as ISO strings, recursively: a pact's document is plain JSON."""
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}

@@ -1,6 +1,7 @@
 """The registry's deadlines: the end of each pact's term (reminded 90 and 30 days before), and a
 pilot's evaluation (reminded within SPC_REMINDER_DAYS): shared/reminders.py."""
 from datetime import date
+from typing import Any, Mapping
 
 from spc.shared.french import date_fr
 from spc.shared.reminders import Deadline
@@ -8,11 +9,11 @@ from spc.shared.reminders import Deadline
 FOLLOWED = ("active", "suspended")  # a revoked or expired service has no deadline left
 
 
-def pact_deadlines(service_id, status, term):
+def pact_deadlines(service_id: str, status: str, term: Mapping[str, Any] | None) -> list[Deadline]:
     """`term`: the pact's {starts_on, ends_on, pilot, evaluation_on} (ISO dates), or None."""
     if status not in FOLLOWED or not term:
         return []
-    out = []
+    out: list[Deadline] = []
     if term.get("ends_on"):
         ends = date.fromisoformat(term["ends_on"])
         out.append(Deadline("term_end", service_id, service_id, ends,
