@@ -21,6 +21,10 @@ class FundingRepository(SqlRepository):
     def programmes(self):
         return self.session.scalars(select(Programme).order_by(Programme.name)).all()
 
+    def grants(self):
+        """Every grant, by id (the open-data export of grants)."""
+        return self.session.scalars(select(Grant).order_by(Grant.id)).all()
+
     def programmes_of_service(self, service_id, for_update=False):
         """{id: programme} of the programmes that granted the service money, locked in id order."""
         query = select(Programme).where(Programme.id.in_(

@@ -187,6 +187,10 @@ class ServiceRepository(SqlRepository):
             self.session.add(found)
         return found
 
+    def every(self):
+        """Every service, in no order (the open-data exports read them all)."""
+        return self.session.scalars(select(CitizenService)).all()
+
     def by_status(self):
         return self._count_by_status(orm.services)
 

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
-
-from spc.services.funding.domain.model import CANCELLED, Grant
-from spc.services.registry.domain.model import CitizenService
+from spc.services.funding.domain.model import CANCELLED
 
 from . import write_csv
 
@@ -48,11 +45,11 @@ def export(funding_uow, registry_uow, folder, opener, today, warn):
     incomplete. Returns (written, skipped)."""
     with registry_uow:
         beneficiaries = {s.id: Beneficiary(s.name, s.siren, s.rna, s.pact.mission)
-                         for s in registry_uow.session.scalars(select(CitizenService))}
+                         for s in registry_uow.services.every()}
     with funding_uow:  # rows made inside: the session's objects are expired once it ends
         programmes = {p.id: p for p in funding_uow.funding.programmes()}
         rows, skipped = [], 0
-        for grant in funding_uow.session.scalars(select(Grant).order_by(Grant.id)):
+        for grant in funding_uow.funding.grants():
             try:
                 rows.append(scdl_row(grant, programmes[grant.programme_id], beneficiaries.get(grant.service_id),
                                      grant.awarded_at, today))
