@@ -15,7 +15,6 @@ from typing import Optional
 
 import orjson
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 from nameko.extensions import SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -23,10 +22,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, PathConverter
 from werkzeug.wrappers import Request, Response
 
-from . import failpoints, tracing
+from . import edge, tracing
 from .explain import explain
 from .auth import SCOPED_ROLES, STAFF_ROLES, Actor, TokenAuth, load_tokens
-from .staff import IDEMPOTENCY_HEADER, Idempotency, fingerprint
+from .edge import (IDEMPOTENCY_HEADER, Idempotency, IdempotencyKeyReused, IdempotentRequestInProgress, Replay,
+                   fingerprint)
 from .errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .metrics import MetricsHub
 from .oidc import OidcVerifier, ProviderUnavailable
@@ -102,20 +102,6 @@ class BadIdempotencyKey(InvalidRequest):
     code = "invalid_idempotency_key"
 
 
-class IdempotencyKeyReused(Conflict):
-    """This Idempotency-Key was used before by the same token for another request (another
-    path or body): nothing was done."""
-    code = "idempotency_key_reused"
-
-
-class IdempotentRequestInProgress(Conflict):
-    """A request with this Idempotency-Key was committed without its answer (only a version of SPC
-    before 2026-12-04 could: look at the resource; such keys go after
-    SPC_IDEMPOTENCY_RETENTION_HOURS); retry after Retry-After seconds."""
-    code = "idempotent_request_in_progress"
-    retry_after = 1
-
-
 class NotJson(InvalidRequest):
     """The body's Content-Type is not JSON (`application/json`)."""
     code = "unsupported_media_type"
@@ -140,7 +126,7 @@ class Call:
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     idempotency: Optional[Idempotency] = None
     # the unit of work whose commit waits for this call's answer (an Idempotency-Key: the change,
-    # the key and the answer commit together; shared/persistence.UnitOfWork._commit)
+    # the key and the answer commit together; shared/edge.py)
     awaiting_answer: list = field(default_factory=list, compare=False, repr=False)
     host: str = ""  # the request's Host (a public page links to another service's page on it)
     accept: str = ""  # the request's Accept (/metrics answers OpenMetrics, with exemplars, to who asks)
@@ -537,61 +523,20 @@ class Refusal:
     error: DomainError
 
 
-@dataclass(frozen=True)
-class Replay:
-    """The answer kept for an idempotency key, given again."""
-    answer: object
-    status: int
-
-
 def api(*args, **kwargs):
     """Declare an admin operation (see JsonHttp). The method runs with its refusals handed back
-    as results and, for a POST carrying an Idempotency-Key, at most once per key and token: a
-    retry gets the first answer (the key is claimed in the transaction of the change, so two
-    copies at the same moment cannot both commit: the loser is answered as a retry)."""
+    as results, through the staff edge (shared/edge.answer): a POST carrying an Idempotency-Key is
+    done at most once per key and token, a retry (or a copy sent at the same moment) getting the
+    first answer."""
     status = kwargs.get("status", 200)
 
     def decorate(method):
         @functools.wraps(method)
         def run(self, call, *a, **kw):
-            idem = call.idempotency
-            if idem is not None:
-                kept = self.store.uow().find_answer(call.by, idem.key)
-                if kept is not None:
-                    return _replay(kept, idem)
-            unfinished = []
             try:
-                try:
-                    result = method(self, call, *a, **kw)
-                finally:
-                    unfinished = list(call.awaiting_answer)
-                    call.awaiting_answer.clear()
-                if unfinished and not isinstance(result, (Response, Refusal)):
-                    failpoints.fire("http.before_answer")  # off in production
-                    unfinished.pop().finish(status, result)  # the change, its key and its answer: one commit
-                elif idem is not None and not isinstance(result, (Response, Refusal)):
-                    log.error("%s took an Idempotency-Key but its unit of work did not serve the call "
-                              "(store.uow().serve(call)): the key was not claimed", method.__name__)
+                return edge.answer(call, functools.partial(method, self, call, *a, **kw), status,
+                                   lambda: self.store.uow())
             except DomainError as exc:
                 return Refusal(exc)
-            except IntegrityError:
-                kept = self.store.uow().find_answer(call.by, idem.key) if idem is not None else None
-                if kept is None:
-                    raise
-                return _replay(kept, idem)
-            finally:
-                for unit in unfinished:  # the method failed, or refused, after its commit: none of it is kept
-                    unit.abandon()
-            return result
         return JsonHttp.decorator(*args, **kwargs)(run)
     return decorate
-
-
-def _replay(kept, idem):
-    if kept.fingerprint != idem.fingerprint:
-        return Refusal(IdempotencyKeyReused(f"{IDEMPOTENCY_HEADER} {idem.key} was used for another request",
-                                            {"idempotency_key": idem.key}))
-    if kept.status is None:
-        return Refusal(IdempotentRequestInProgress(f"the request with {IDEMPOTENCY_HEADER} {idem.key} "
-                                                   "is being handled", {"idempotency_key": idem.key}))
-    return Replay(json.loads(kept.answer), kept.status)

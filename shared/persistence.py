@@ -20,7 +20,6 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .outbox import Inbox, OutboxWriter
-from .staff import IdempotencyKeys, StaffLog
 from .unit_of_work import AbstractUnitOfWork, Repository
 
 
@@ -228,24 +227,19 @@ class UnitOfWork(AbstractUnitOfWork):
             self.session = Session(bind=self.engine, expire_on_commit=False)
             self.outbox = OutboxWriter(self.session, self.outbox_table)
             self.inbox = Inbox(self.session, self.inbox_table)
-            self.staff_log = StaffLog(self.session, self.orm.staff_actions)
             self._repositories(self.session)
         except Exception:
-            self._release()
+            self._unlock()
             raise
 
-    _awaiting_answer = False
-
     def _end(self):
-        if self._awaiting_answer:
-            return  # committed by finish(), once the call's answer is known (or abandoned)
         try:
             self.session.rollback()
             self.session.close()
         finally:
-            self._release()
+            self._unlock()
 
-    def _release(self):
+    def _unlock(self):
         if self.lock is not None:
             self.lock.release()
 
@@ -253,44 +247,10 @@ class UnitOfWork(AbstractUnitOfWork):
         """Attach this service's repositories."""
 
     def _commit(self):
-        if self.call is not None and self.call.idempotency is not None and not self._awaiting_answer:
-            # a staff request with an Idempotency-Key: the change and its key wait, in this open
-            # transaction, for the answer, so all three commit together (finish): a process that
-            # dies before then leaves nothing, and the retry is applied once; never a key whose
-            # answer was lost ("in progress" for ever)
-            self.session.flush()
-            self._awaiting_answer = True
-            self.call.awaiting_answer.append(self)
-            return
         self.session.commit()
         if self.outbox.added and self.on_commit is not None:
             self.on_commit()
         self.outbox.added = 0
-
-    def finish(self, status, answer):
-        """Keep the call's answer with its key, then commit the change, the key and the answer."""
-        try:
-            IdempotencyKeys(self.session, self.orm.idempotency_keys).keep_answer(
-                self.call.by, self.call.idempotency.key, status, answer)
-            self.session.commit()
-            if self.outbox.added and self.on_commit is not None:
-                self.on_commit()
-            self.outbox.added = 0
-        finally:
-            self.abandon()
-
-    def abandon(self):
-        """End a transaction left open for its answer: rolled back unless finish() committed it."""
-        self._awaiting_answer = False
-        self._end()
-
-    def _claim(self, actor, idempotency):
-        IdempotencyKeys(self.session, self.orm.idempotency_keys).claim(actor, idempotency)
-
-    def find_answer(self, actor, key):
-        """(fingerprint, status, answer) kept for a staff member's idempotency key, or None."""
-        with self:
-            return IdempotencyKeys(self.session, self.orm.idempotency_keys).find(actor, key)
 
     def rollback(self):
         self.session.rollback()

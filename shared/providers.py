@@ -6,6 +6,7 @@ import eventlet
 from eventlet.queue import LightQueue, Full, Empty
 from nameko.extensions import DependencyProvider
 
+from . import edge
 from .consumer import URGENT, RawQueueConsumer
 from .messaging import Publisher, amqp_connection
 from .metrics import MetricsHub, set_origin
@@ -25,9 +26,9 @@ class Store:
         self._p, self._urgent = provider, urgent
 
     def uow(self, call=None):
-        """A fresh unit of work; given the staff call it serves, attributed to it (shared/staff.py)."""
+        """A fresh unit of work; given the staff call it serves, that call's (shared/edge.serve)."""
         uow = self._p.database.uow(self._urgent)
-        return uow.serve(call) if call is not None else uow
+        return edge.serve(uow, call) if call is not None else uow
 
     def check(self):
         check_database(self._p.database.engine)

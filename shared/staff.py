@@ -1,13 +1,11 @@
-"""Who did what through the admin API: every state-changing staff request is attributed (the
-token's role and label, when, the request's correlation id) in the events it causes and in each
-service's `staff_actions`, which the resources show as their `history`; and a POST retried with
-the same `Idempotency-Key` is answered as the first time and changes nothing more.
+"""The staff tables, every service's (like the outbox): `staff_actions`, who did what through the
+admin API (the token's role and label, when, the request's correlation id), which the resources
+show as their `history`; and `idempotency_keys`, a staff request's key with its answer.
 
-The tables are every service's (like the outbox); the unit of work writes to them at commit, in
-the transaction of the change itself (shared/unit_of_work.py)."""
-import hashlib
+Each service's unit of work holds them as two repositories, `staff_log` and `idempotency_keys`
+(services/*/repository.py); shared/edge.py writes them in the transaction of the change itself,
+and the use cases read `staff_log.history`."""
 import json
-from dataclasses import dataclass
 
 from marshmallow import Schema, fields
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert, select, update
@@ -18,7 +16,6 @@ from .clock import to_db, utcnow
 # the payload fields that name what an event is about: its history is looked up by these ids
 SUBJECT_FIELDS = ("service_id", "programme_id", "grant_id", "tranche_id", "finding_id", "amendment_id",
                   "approval_id", "target_id")
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def define_staff_tables(metadata: MetaData):
@@ -59,28 +56,17 @@ def subjects(payload):
     return list(dict.fromkeys(payload[f] for f in SUBJECT_FIELDS if isinstance(payload.get(f), str)))
 
 
-def fingerprint(method, path, body):
-    """What makes two requests the same request: method, path and body (canonical JSON)."""
-    text = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    key: str
-    fingerprint: str
-
-
 class StaffLog:
     """`staff_actions` in the caller's transaction."""
 
     def __init__(self, session, table):
         self.session, self.table = session, table
 
-    def add(self, event, actor):
-        rows = [dict(subject_id=s, action=event.event_type, event_id=str(event.event_id), actor=actor,
+    def add_many(self, events):
+        """Log the attributed events (their `actor`), a row for each subject they name; one statement."""
+        rows = [dict(subject_id=s, action=event.event_type, event_id=str(event.event_id), actor=event.actor,
                      correlation_id=event.correlation_id, at=to_db(event.occurred_at))
-                for s in subjects(event.payload)]
+                for event in events if event.actor for s in subjects(event.payload)]
         if rows:
             self.session.execute(insert(self.table), rows)
 
@@ -97,7 +83,7 @@ class StaffLog:
 
 class IdempotencyKeys:
     """`idempotency_keys` in the caller's transaction: the key is claimed in the transaction of
-    the change (a copy committing at the same time fails), the answer kept just after."""
+    the change (a copy committing at the same time fails), its answer kept before it commits."""
 
     def __init__(self, session, table):
         self.session, self.table = session, table

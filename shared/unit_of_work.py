@@ -33,13 +33,20 @@ class Repository:
 class AbstractUnitOfWork:
     """`with uow: ...; uow.commit()`; leaving without commit rolls back. Subclasses open the
     transaction in `_begin` (attaching `inbox`, `outbox` and their repositories) and implement
-    `_commit`, `rollback`, `flush` and `_end`."""
+    `_commit`, `rollback`, `flush` and `_end`.
+
+    One extension point, for what must commit with the change though the use case does not know
+    of it (shared/edge.py is one): a participant `join`s the unit of work, sees the events each
+    collection wrote and is called before each commit, inside the transaction; there it may
+    `hold` the transaction open past `commit()`, to end it later with `release`."""
 
     producer = ""
-    correlation_id = None  # events written by this transaction carry it
-    actor = None  # and the staff member whose request caused them (role/label)
-    call = None  # the staff request this transaction serves: its actions are logged (shared/staff.py)
+    # the events' metadata (shared/envelope.py): every event this transaction writes carries them
+    correlation_id = None
+    actor = None  # and who caused them (`role/label`), or None
     urgent = False  # urgent work (violations, standings) goes first where writers queue (SQLite)
+    participants = ()
+    held = False
 
     def __enter__(self):
         self._begin()
@@ -49,13 +56,13 @@ class AbstractUnitOfWork:
         return self
 
     def __exit__(self, *exc):
-        self._end()
+        if not self.held:  # a held transaction is ended by its holder (release)
+            self._end()
 
-    def serve(self, call):
-        """This transaction serves a staff request (shared/http.Call): its events carry the
-        caller and the correlation id, each is logged in `staff_actions`, and an idempotency key
-        is claimed at commit."""
-        self.call, self.actor, self.correlation_id = call, call.by or None, call.correlation_id
+    def join(self, participant):
+        """`participant.collected(uow, events)` is called with the events of each collection and
+        `participant.committing(uow)` before each commit, both inside the transaction."""
+        self.participants = (*self.participants, participant)
         return self
 
     def collect_new_events(self):
@@ -65,13 +72,12 @@ class AbstractUnitOfWork:
         for repository in self._repositories_seen:
             for aggregate in list(repository.seen.values()):
                 for event_id, domain_event in aggregate.pull_recorded():
-                    event = envelope.new_event(domain_event.event_type, asdict(domain_event),
-                                               self.producer, correlation_id=self.correlation_id,
-                                               actor=self.actor, event_id=event_id)
-                    if self.call is not None and self.actor:
-                        self.staff_log.add(event, self.actor)
-                    written.append(event)
+                    written.append(envelope.new_event(domain_event.event_type, asdict(domain_event),
+                                                      self.producer, correlation_id=self.correlation_id,
+                                                      actor=self.actor, event_id=event_id))
         self.outbox.add_many(written)  # one statement for them all, in the order they were recorded
+        for participant in self.participants:
+            participant.collected(self, written)
         return written
 
     def relay_inbound(self, event_type, payload):
@@ -89,14 +95,24 @@ class AbstractUnitOfWork:
 
     def commit(self):
         self.collect_new_events()
-        if self.call is not None and self.call.idempotency is not None:
-            self._claim(self.call.by, self.call.idempotency)
-        self._commit()
+        for participant in self.participants:
+            participant.committing(self)
+        if not self.held:
+            self._commit()
 
-    def _claim(self, actor, idempotency):
-        """Record the idempotency key in this transaction (a copy of the request committing at
-        the same time fails)."""
-        raise NotImplementedError
+    def hold(self):
+        """(A participant, committing:) keep this transaction open past `commit()` and past the
+        end of its `with` block, until `release`."""
+        self.held = True
+
+    def release(self, commit):
+        """End a held transaction: commit it (with what was written since), or roll it back."""
+        try:
+            if commit:
+                self._commit()
+        finally:
+            self.held = False
+            self._end()
 
     def _begin(self):
         raise NotImplementedError

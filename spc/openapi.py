@@ -16,7 +16,7 @@ from spc.shared.errors import NotYetKnown
 from spc.shared.auth import SCOPED_ROLES
 from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, CORRELATION_ID, IDEMPOTENCY_KEY, PUBLIC, JsonHttp, http_status
 
-from spc.shared.staff import IDEMPOTENCY_HEADER
+from spc.shared.edge import IDEMPOTENCY_HEADER
 
 from .examples import EXAMPLE_IDS, request_example
 

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, insert_unless_taken
+from spc.shared.staff import IdempotencyKeys, StaffLog
 
 from . import orm
 from .domain.model import OPEN, Compliance, Finding, ParkedFact
@@ -125,6 +126,8 @@ class AuditUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
+        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
+        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
         self.audit = AuditRepository(session)
         self.reports = ReportRepository(session)
         self.journal = Journal(session)

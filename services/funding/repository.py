@@ -2,6 +2,7 @@
 from sqlalchemy import func, insert, select
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
+from spc.shared.staff import IdempotencyKeys, StaffLog
 
 from . import orm
 from .domain.approvals import PENDING, ApprovalRequest
@@ -121,5 +122,7 @@ class FundingUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
+        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
+        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
         self.funding = FundingRepository(session)
 

@@ -8,6 +8,7 @@ from spc.shared.geography import geography
 from spc.shared.clock import utcnow
 from spc.shared.bulk import insert_new
 from spc.shared.persistence import SqlRepository, UnitOfWork, first
+from spc.shared.staff import IdempotencyKeys, StaffLog
 
 from . import orm
 from .domain.dossiers import DossierLink, SyncCursor
@@ -221,4 +222,6 @@ class RegistryUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
+        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
+        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
         self.services = ServiceRepository(session)

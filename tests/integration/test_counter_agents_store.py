@@ -10,6 +10,7 @@ from sqlalchemy import select
 from spc.fleet import spec
 from spc.services.distribution import handlers, orm
 from spc.shared.auth import Actor
+from spc.shared.edge import serve
 from spc.shared.envelope import Event
 from spc.shared.http import Call
 from spc.shared.outbox import OutboxRelay
@@ -60,7 +61,7 @@ def test_the_counter_s_details_and_the_service_s_profile_come_back_from_the_data
 
 def test_a_relayed_report_is_written_for_spc_inbound_with_its_record_and_loses_its_body_once_sent(distribution):
     call = Call(Actor("counter_agent", "212"), correlation_id="corr-relay")
-    answer = handlers.relay_report(distribution.uow().serve(call), "212",
+    answer = handlers.relay_report(serve(distribution.uow(), call), "212",
                                    {"service_id": "s1", "category": "refused_access", "text": WORDS})
     with distribution.engine.connect() as conn:
         [row] = conn.execute(select(orm.outbox).where(orm.outbox.c.exchange == "spc.inbound")).all()

@@ -4,6 +4,7 @@ wrote to its outbox is in `uow.outbox.events` (wire events, as the relay would p
 
 They keep state across transactions and do not undo a transaction that raised: the rollback
 guarantees are tested on the real databases (tests/integration, tests/faults)."""
+import json
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -90,20 +91,44 @@ class FakeStaffLog:
     def __init__(self):
         self.actions = []  # (subject id, StaffAction)
 
-    def add(self, event, actor):
-        self.actions += [(s, StaffAction(event.event_type, actor, event.occurred_at, event.correlation_id,
-                                         str(event.event_id))) for s in subjects(event.payload)]
+    def add_many(self, events):
+        self.actions += [(s, StaffAction(event.event_type, event.actor, event.occurred_at, event.correlation_id,
+                                         str(event.event_id))) for event in events if event.actor
+                         for s in subjects(event.payload)]
 
     def history(self, subject_ids):
         return {s: [a for subject, a in self.actions if subject == s] for s in subject_ids}
+
+
+@dataclass
+class KeptKey:
+    fingerprint: str
+    status: int | None = None
+    answer: str | None = None
+
+
+class FakeIdempotencyKeys:
+    def __init__(self):
+        self.keys = {}  # (actor, key): KeptKey
+
+    def claim(self, actor, idem):
+        assert (actor, idem.key) not in self.keys
+        self.keys[(actor, idem.key)] = KeptKey(idem.fingerprint)
+
+    def find(self, actor, key):
+        return self.keys.get((actor, key))
+
+    def keep_answer(self, actor, key, status, answer):
+        kept = self.keys[(actor, key)]
+        kept.status, kept.answer = status, json.dumps(answer, default=str)
 
 
 class FakeUnitOfWork(AbstractUnitOfWork):
     producer = "test"
 
     def __init__(self):
-        self.inbox, self.outbox, self.staff_log = FakeInbox(), FakeOutbox(), FakeStaffLog()
-        self.claimed = {}
+        self.inbox, self.outbox = FakeInbox(), FakeOutbox()
+        self.staff_log, self.idempotency_keys = FakeStaffLog(), FakeIdempotencyKeys()
         self.commits = 0
 
     def _begin(self):
@@ -114,10 +139,6 @@ class FakeUnitOfWork(AbstractUnitOfWork):
 
     def _commit(self):
         self.commits += 1
-
-    def _claim(self, actor, idempotency):
-        assert (actor, idempotency.key) not in self.claimed
-        self.claimed[(actor, idempotency.key)] = idempotency
 
     def rollback(self):
         pass

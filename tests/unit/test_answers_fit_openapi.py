@@ -26,6 +26,7 @@ from spc.services.registry.domain import commands
 from spc.services.registry.domain.pact import Pact
 from spc.shared.auth import Actor
 from spc.shared.consumer import apply_once
+from spc.shared.edge import serve
 from spc.shared.http import Call, json_response
 from tests.pacts import full_pact
 from tests.unit import test_audit_handlers as audit_facts
@@ -65,7 +66,7 @@ def fits(method, path, answer):
 
 
 def staff(uow, role, label="x"):
-    return uow.serve(Call(Actor(role, label), correlation_id="corr-1"))
+    return serve(uow, Call(Actor(role, label), correlation_id="corr-1"))
 
 
 def test_the_registry_s_answers_are_the_document_s():

@@ -10,6 +10,7 @@ from spc.services.distribution import anct_csv, handlers, page
 from spc.services.distribution.schemas import CounterOut
 from spc.shared import events
 from spc.shared.consumer import apply_once
+from spc.shared.edge import serve
 from spc.shared.errors import NotFound
 from spc.shared.http import Call
 from spc.shared.auth import Actor
@@ -88,7 +89,7 @@ REPORT = {"service_id": "s1", "category": "refused_access", "text": "On m'a refu
 def test_a_relayed_report_goes_to_the_outbox_for_spc_inbound_with_the_counter(uow):
     follow(uow, standing("s1", **PROFILE))
     before = len(uow.outbox.events)
-    answer = handlers.relay_report(uow.serve(agent_call()), "212", dict(REPORT))
+    answer = handlers.relay_report(serve(uow, agent_call()), "212", dict(REPORT))
     [event], [exchange] = uow.outbox.events[before:], uow.outbox.exchanges[before:]
     assert (event.event_type, exchange) == ("usager.report_submitted", "spc.inbound")
     assert event.payload == dict(REPORT, counter_id="212")
@@ -100,7 +101,7 @@ def test_a_relayed_report_goes_to_the_outbox_for_spc_inbound_with_the_counter(uo
 
 def test_the_relay_is_recorded_without_the_text(uow):
     follow(uow, standing("s1", **PROFILE))
-    answer = handlers.relay_report(uow.serve(agent_call()), "212", dict(REPORT))
+    answer = handlers.relay_report(serve(uow, agent_call()), "212", dict(REPORT))
     [relay] = uow.distribution.relays
     assert (relay.event_id, relay.counter_id, relay.relayed_by) == (answer["event_id"], "212", "counter_agent/212")
     assert REPORT["text"] not in repr(relay)
@@ -109,7 +110,7 @@ def test_the_relay_is_recorded_without_the_text(uow):
 def test_a_report_about_a_service_not_listed_at_the_counter_is_relayed_too(uow):
     follow(uow, wire("registry.service_approved", {"service_id": "s29", "name": "Ailleurs", "status": "active",
                                                     "version": 2, "territories": {"departments": ["29"]}}))
-    handlers.relay_report(uow.serve(agent_call()), "212", dict(REPORT, service_id="s29"))
+    handlers.relay_report(serve(uow, agent_call()), "212", dict(REPORT, service_id="s29"))
     assert uow.outbox.events[-1].payload["service_id"] == "s29"
 
 
@@ -118,7 +119,7 @@ def test_a_report_naming_an_unknown_counter_or_service_is_refused_and_nothing_is
     follow(uow, standing("s1", **PROFILE))
     before = len(uow.outbox.events)
     with pytest.raises(NotFound):
-        handlers.relay_report(uow.serve(agent_call()), counter_id, dict(REPORT, service_id=service_id))
+        handlers.relay_report(serve(uow, agent_call()), counter_id, dict(REPORT, service_id=service_id))
     assert len(uow.outbox.events) == before and uow.distribution.relays == []
 
 
