@@ -34,6 +34,11 @@ def check_encoding(engine, service):
             f"(deploy/postgres/init-databases.sh does)")
 
 
+# each service's HTTP port unless `<NAME>_PORT` says otherwise (contract §5); read here by the
+# services' specs and by the public pages that link to another service (shared/pages.py)
+DEFAULT_PORTS = {"registry": 8001, "funding": 8002, "distribution": 8003, "audit": 8004}
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from werkzeug.wrappers import Response
 
+from .bootstrap import DEFAULT_PORTS
 from .errors import NotFound
 from .http import PUBLIC, api
 
@@ -61,8 +62,7 @@ def public_url(environ, service, request_host=None):
     configured = (environ.get(f"SPC_PUBLIC_URL_{service.upper()}") or "").rstrip("/")
     if configured:
         return configured
-    from spc.fleet import spec
-    port = environ.get(f"{service.upper()}_PORT") or spec(service).port
+    port = environ.get(f"{service.upper()}_PORT") or DEFAULT_PORTS[service]
     found = _HOST.fullmatch(request_host or "")
     return f"http://{found.group(1) if found else 'localhost'}:{port}"
 

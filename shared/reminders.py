@@ -10,78 +10,19 @@ moment inserts nothing and writes no event.
 
 The same deadlines, listed rather than announced, are the agenda (`GET /agenda?within=30d`,
 `GET /services/{id}/agenda`)."""
-import hashlib
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Column, Date, DateTime, Index, MetaData, String, Table
 
 from .clock import utcnow
+from .deadlines import HORIZON_DAYS, RULES, due_reminders, reminder_payload
 from .lists import ListShape, whole
 
 DEFAULT_WITHIN_DAYS = 30
 MAX_WITHIN_DAYS = 999
 _WITHIN = re.compile(r"^([0-9]{1,3})d?$")
-
-
-# When a deadline of each kind is reminded: (kind of reminder, lowest and highest days left).
-# `notice` stands for SPC_REMINDER_DAYS (14 by default).
-RULES = {
-    "milestone": (("milestone_overdue", None, -1), ("milestone_due", 0, "notice")),
-    "term_end": (("term_ending_30", 0, 30), ("term_ending_90", 31, 90)),
-    "pilot_evaluation": (("evaluation_due", None, "notice"),),
-    "remediation": (("remediation_overdue", None, -1), ("remediation_due", 0, 7)),
-}
-REMINDER_KINDS = tuple(kind for rules in RULES.values() for kind, _, _ in rules)
-
-
-def reminder_kind(deadline, today, notice_days):
-    """The reminder `deadline` calls for today, or None (too far ahead)."""
-    left = deadline.days_left(today)
-    for kind, low, high in RULES[deadline.kind]:
-        high = notice_days if high == "notice" else high
-        if (low is None or left >= low) and left <= high:
-            return kind
-    return None
-
-
-def due_reminders(deadlines, today, notice_days):
-    """[(reminder key, kind, deadline)] for what `today` calls for."""
-    out = []
-    for deadline in deadlines:
-        kind = reminder_kind(deadline, today, notice_days)
-        if kind is not None:
-            raw = f"{kind}:{deadline.subject_id}:{deadline.due_on.isoformat()}"
-            key = raw if len(raw) <= 120 else hashlib.sha256(raw.encode()).hexdigest()
-            out.append((key, kind, deadline))
-    return out
-
-
-def reminder_payload(key, kind, deadline, today):
-    return {"reminder_id": key, "kind": kind, "deadline": deadline.kind, "service_id": deadline.service_id,
-            "subject_id": deadline.subject_id, "due_on": deadline.due_on.isoformat(),
-            "days_left": deadline.days_left(today), "title": deadline.title}
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """One dated obligation of a service: `kind` (what, in the catalogue's words), `subject_id`
-    (the tranche, the service's pact, the finding), `due_on`; `title` says it in French, for the
-    agenda and the e-mail to the service."""
-    kind: str
-    service_id: str
-    subject_id: str
-    due_on: date
-    title: str
-
-    def days_left(self, today):
-        return (self.due_on - today).days
-
-    def view(self, today):
-        return {"kind": self.kind, "service_id": self.service_id, "subject_id": self.subject_id,
-                "due_on": self.due_on.isoformat(), "days_left": self.days_left(today), "title": self.title}
 
 
 def define_reminder_table(metadata: MetaData):
@@ -173,9 +114,6 @@ def record_due(uow, table, deadlines, today, notice_days, event_type):
     written = [events[key] for key in events if key in inserted]
     uow.outbox.add_many(written)
     return written
-
-
-HORIZON_DAYS = 90  # the farthest threshold of any rule (a term's 90 days)
 
 
 def agenda_answer(uow, deadlines_of, within, service_id=None, today=None):

@@ -4,7 +4,7 @@ from pathlib import Path
 from nameko.dependency_providers import Config
 
 from spc.shared import topology
-from spc.shared.bootstrap import ServiceSpec
+from spc.shared.bootstrap import DEFAULT_PORTS, ServiceSpec
 from spc.shared.consumer import DeadLetterSink, consume_events
 from spc.shared.errors import Rejection
 from spc.shared.http import api
@@ -27,7 +27,7 @@ CHECKPOINT_TICK_SECONDS = 1  # how often a checkpoint's being due is checked
 
 
 class AuditService(ReportEntrypoints, AgendaEndpoints, SpcService):
-    spec = ServiceSpec("audit", port=8004, unit_of_work=AuditUnitOfWork,
+    spec = ServiceSpec("audit", port=DEFAULT_PORTS["audit"], unit_of_work=AuditUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings, consumers=handlers.CONSUMERS)
     dead_letter = DeadLetterSink()

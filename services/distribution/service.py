@@ -1,7 +1,7 @@
 """Distribution's nameko entrypoints: run the use case the call names."""
 from pathlib import Path
 
-from spc.shared.bootstrap import ServiceSpec
+from spc.shared.bootstrap import DEFAULT_PORTS, ServiceSpec
 from spc.shared.http import api
 from spc.shared.ops import SpcService
 from spc.shared.pages import DesignSystemAssets
@@ -16,7 +16,7 @@ AGENT = ("counter_agent",)  # a France Services agent, on its own counters (cont
 
 
 class DistributionService(PublicDistribution, DesignSystemAssets, SpcService):
-    spec = ServiceSpec("distribution", port=8003, unit_of_work=DistributionUnitOfWork,
+    spec = ServiceSpec("distribution", port=DEFAULT_PORTS["distribution"], unit_of_work=DistributionUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings, consumers=handlers.CONSUMERS)
 

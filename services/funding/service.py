@@ -3,7 +3,7 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 
-from spc.shared.bootstrap import ServiceSpec
+from spc.shared.bootstrap import DEFAULT_PORTS, ServiceSpec
 from spc.shared.http import api
 from spc.shared.agenda_api import AgendaEndpoints
 from spc.shared.ops import SpcService
@@ -27,7 +27,7 @@ MONEY_REFUSALS = (AlreadyReleased, FundingFrozen, TrancheCancelled, ReleaseBefor
 
 
 class FundingService(PublicFunding, FundingPages, AgendaEndpoints, SpcService):
-    spec = ServiceSpec("funding", port=8002, unit_of_work=FundingUnitOfWork,
+    spec = ServiceSpec("funding", port=DEFAULT_PORTS["funding"], unit_of_work=FundingUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings, consumers=handlers.CONSUMERS)
     config = Config()

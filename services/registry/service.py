@@ -5,7 +5,7 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 
-from spc.shared.bootstrap import ServiceSpec
+from spc.shared.bootstrap import DEFAULT_PORTS, ServiceSpec
 from spc.shared.http import ANY_ROLE, PUBLIC, api
 from spc.shared.lists import whole
 from spc.shared.agenda_api import AgendaEndpoints
@@ -35,7 +35,7 @@ MAX_DOSSIER = 2**31 - 1  # DS numbers dossiers with 32-bit integers
 
 
 class RegistryService(PublicRegistry, RegistryPages, AgendaEndpoints, SpcService):
-    spec = ServiceSpec("registry", port=8001, unit_of_work=RegistryUnitOfWork,
+    spec = ServiceSpec("registry", port=DEFAULT_PORTS["registry"], unit_of_work=RegistryUnitOfWork,
                        migrations=Path(__file__).parent / "migrations", standings=handlers.standings,
                        holdings=handlers.holdings, consumers=handlers.CONSUMERS)
     config = Config()

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from .catalogue import (PRINCIPLES, REPORT_CATEGORIES, SERVICE_STATUSES, SEVERITIES, Department, Id, Insee, Payload,
                         ServiceId, event)
-from ..reminders import REMINDER_KINDS, RULES  # a reminder's kinds are the rules' own: one list
+from ..deadlines import REMINDER_KINDS, RULES  # a reminder's kinds are the rules' own: one list
 from .inbound import SID
 
 FINDING = "5b0c9d4e-6f1a-4a51-9d0e-3c7f7a2e9b11"

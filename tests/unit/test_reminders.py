@@ -10,7 +10,8 @@ from spc.services.audit.domain.reminders import remediations
 from spc.services.funding.domain.reminders import milestones
 from spc.services.registry.domain.mail import reminder_mail, when
 from spc.services.registry.domain.reminders import pact_deadlines
-from spc.shared.reminders import Deadline, agenda, due_reminders, reminder_kind, within_days
+from spc.shared.deadlines import Deadline, due_reminders, reminder_kind
+from spc.shared.reminders import agenda, within_days
 from spc.shared.smtp import Smtp, SmtpConfigError
 
 TODAY = date(2027, 3, 1)

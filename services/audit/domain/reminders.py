@@ -3,7 +3,7 @@ passed): shared/reminders.py."""
 from typing import Iterable
 
 from spc.shared.french import PRINCIPLES_FR, date_fr
-from spc.shared.reminders import Deadline
+from spc.shared.deadlines import Deadline
 
 from .model import OPEN, Finding
 

@@ -3,7 +3,7 @@
 from typing import Iterable
 
 from spc.shared.french import euros
-from spc.shared.reminders import Deadline
+from spc.shared.deadlines import Deadline
 
 from .model import SCHEDULED, Tranche
 

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from spc.shared.french import date_fr
-from spc.shared.reminders import Deadline
+from spc.shared.deadlines import Deadline
 
 FOLLOWED = ("active", "suspended")  # a revoked or expired service has no deadline left
 
