@@ -41,7 +41,7 @@ class Aggregate:
 
 class Change:
     """Base of a domain event that stands for a family of wire types: `family` + `change` (the
-    registry's `StandingChanged("approved", ...)` is `registry.service_approved`)."""
+    registry's `StandingChanged(change="approved", ...)` is `registry.service_approved`)."""
 
     family = ""
     change: str  # (each subclass, a dataclass, has it as a field)

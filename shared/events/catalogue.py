@@ -1,20 +1,24 @@
 """The event catalogue: each event type declared once, with everything that depends on it.
 
 An entry holds the versioned marshmallow payload schema (producers dump with it, consumers load
-with it), the description and example that asyncapi.yaml publishes, the direction (inbound:
+with it), the domain event it is made from (outbound: one `@domain_event` dataclass, whose fields
+carry their wire form, declares both the event an aggregate records and its payload schema), the
+description and example that asyncapi.yaml publishes, the direction (inbound:
 other systems publish it to `spc.inbound`; outbound: an SPC service publishes it to
 `spc.events`), the SPC queues it is routed to (shared/topology.py binds exactly those, each
 service's handler table must handle exactly those), and the external systems allowed to publish
 (inbound) or read (outbound) it (deploy/rabbitmq/definitions.json is generated from this).
 """
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar, dataclass_transform, overload
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..geography import COMMUNE_CODE, CONTRACT_DEPARTMENT_SHAPE
 
-S = TypeVar("S", bound=type[Schema])
+S = TypeVar("S", bound=type)
+T = TypeVar("T")
 
 PRINCIPLES = ("continuity", "equality", "neutrality", "adaptability", "transparency",
               "data_protection", "no_ad_monetisation", "governance")
@@ -47,6 +51,7 @@ class EventType:
     publishers: tuple[str, ...] = ()              # inbound: the external systems (broker users) that may publish it
     readers: tuple[str, ...] = field(default=())  # outbound: the external systems that may bind a queue to it
     relayed_by: tuple[str, ...] = ()              # inbound: the SPC services that may relay it (their producer name)
+    declaration: type | None = None               # outbound: the domain event (a @domain_event dataclass)
 
     @property
     def exchange_name(self) -> str:
@@ -72,16 +77,84 @@ class EventType:
 _CATALOGUE: dict[tuple[str, int], EventType] = {}
 
 
+@overload
+def wire(spec: fields.Field[Any], *, default: T) -> T: ...
+@overload
+def wire(spec: fields.Field[Any], *, default_factory: Callable[[], T]) -> T: ...
+@overload
+def wire(spec: fields.Field[Any]) -> Any: ...
+def wire(spec: fields.Field[Any], *, default: Any = dataclasses.MISSING,
+         default_factory: Any = dataclasses.MISSING) -> Any:
+    """A field of a `@domain_event` with its wire form, the marshmallow field `spec` (validators,
+    description, load_default...): `amount_cents: int = wire(fields.Integer(required=True, strict=True))`.
+    A `default` (or `default_factory`) is the domain's, and must be the wire's `load_default`."""
+    return dataclasses.field(default=default, default_factory=default_factory, metadata={"wire": spec})
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(wire,))
+def domain_event(cls: S) -> S:
+    """Class decorator: `cls` is a domain event, a dataclass built by keyword, whose `wire(...)`
+    fields are its payload, in their order (a field without `wire`, a family's `change`, is not
+    on the wire). `@event` makes its payload schema from it."""
+    dataclasses.dataclass(kw_only=True)(cls)
+    return cls
+
+
+# the names a declared field of a schema may not take (a Schema's own attributes): such a field
+# is declared as `<name>_`, its wire field saying `data_key="<name>", attribute="<name>"`
+_SCHEMA_NAMES = frozenset(dir(Schema)) | frozenset(vars(Schema()))
+
+
+def payload_of(declaration: Any, name: str) -> type[Schema]:
+    """The payload schema of event type `name`, made from the `@domain_event` `declaration`: its
+    `wire` fields, in their order; each default checked against the wire's."""
+    declared: dict[str, Any] = {}
+    for f in dataclasses.fields(declaration):
+        spec = f.metadata.get("wire")
+        if spec is None:
+            continue
+        where = f"{declaration.__name__}.{f.name}"
+        if f.default_factory is not dataclasses.MISSING:
+            agrees = f.default_factory is spec.load_default
+        elif f.default is not dataclasses.MISSING:
+            agrees = f.default == spec.load_default and not callable(spec.load_default)
+        else:
+            agrees = True  # no default: the domain always says it
+        if not agrees or (spec.required and (f.default, f.default_factory) != (dataclasses.MISSING,) * 2):
+            raise TypeError(f"{where}: its default is not the wire's load_default")
+        key = f.name
+        if key in _SCHEMA_NAMES:
+            if (spec.data_key, spec.attribute) != (f.name, f.name):
+                raise TypeError(f"{where}: a Schema's own name; its wire field needs data_key and attribute")
+            key += "_"
+        declared[key] = spec
+    title = "".join(part.title() for part in name.split(".", 1)[1].split("_"))
+    schema: type[Schema] = type(title, (Payload,), {"__module__": declaration.__module__, **declared})
+    return schema
+
+
 def event(name: str, *, description: str, example: dict[str, Any], queues: Iterable[str] = (),
           publishers: Iterable[str] = (), readers: Iterable[str] = (), inbound: bool = False, version: int = 1,
           relayed_by: Iterable[str] = ()) -> Callable[[S], S]:
-    """Class decorator: `cls` is the payload schema of event type `name` at `version`."""
+    """Class decorator: `cls` is the payload schema of event type `name` at `version`, or (an
+    outbound type) the `@domain_event` its payload schema is made from. A domain event declaring
+    `event_type: ClassVar[str]` without a value gets `name`; a family's (several types, one
+    dataclass) says its own."""
     def wrap(cls: S) -> S:
         if (name, version) in _CATALOGUE:
             raise ValueError(f"{name} v{version} is declared twice")
-        _CATALOGUE[(name, version)] = EventType(name, version, cls(), inbound, description, example,
+        declaration: Any = None if issubclass(cls, Schema) else cls
+        if declaration is not None:
+            if inbound:
+                raise ValueError(f"{name}: an inbound type has no domain event, only its schema")
+            if getattr(declaration, "event_type", None) is None:
+                declaration.event_type = name
+            elif isinstance(declaration.event_type, str) and declaration.event_type != name:
+                raise ValueError(f"{declaration.__name__} is {declaration.event_type}, not {name}")
+        schema = cls if declaration is None else payload_of(declaration, name)
+        _CATALOGUE[(name, version)] = EventType(name, version, schema(), inbound, description, example,
                                                 tuple(queues), tuple(publishers), tuple(readers),
-                                                tuple(relayed_by))
+                                                tuple(relayed_by), declaration)
         return cls
     return wrap
 

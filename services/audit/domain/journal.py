@@ -101,5 +101,5 @@ class JournalHead(Aggregate):
         if not (waited and moved and self.seq > self.checkpoint_seq):
             return False
         self.checkpoint_seq, self.checkpoint_at = self.seq, now
-        self._record(JournalCheckpoint(self.seq, self.hash, to_wire(now)))
+        self._record(JournalCheckpoint(seq=self.seq, hash=self.hash, at=to_wire(now)))
         return True

@@ -80,9 +80,10 @@ class Compliance(Aggregate):
         return next((c for c in self.commitments or () if c["principle"] == principle), None)
 
     def record(self, finding: Finding) -> None:
-        self._record(events.FindingRecorded(finding.id, self.service_id, finding.principle,
-                                            finding.severity, finding.is_violation,
-                                            to_wire(finding.remediation_deadline)))
+        self._record(events.FindingRecorded(finding_id=finding.id, service_id=self.service_id,
+                                            principle=finding.principle, severity=finding.severity,
+                                            is_violation=finding.is_violation,
+                                            remediation_deadline=to_wire(finding.remediation_deadline)))
         if finding.is_violation:
             self._confirm(finding)
 
@@ -104,7 +105,8 @@ class Compliance(Aggregate):
     def _escalate(self, finding: Finding, now: datetime, actor: str | None, reason: str) -> None:
         finding.is_violation, finding.escalated = True, True
         finding.escalated_at, finding.escalated_by, finding.escalation_reason = now, actor, reason
-        self._record(events.FindingEscalated(finding.id, self.service_id, finding.severity, reason, actor))
+        self._record(events.FindingEscalated(finding_id=finding.id, service_id=self.service_id,
+                                             severity=finding.severity, reason=reason, escalated_by=actor))
         self._confirm(finding)
 
     def answer(self, finding: Finding, plan: str, due_on: date, actor: str, now: datetime) -> None:
@@ -113,7 +115,8 @@ class Compliance(Aggregate):
         self._still_open(finding)
         finding.plan, finding.plan_due_on, finding.answered_by, finding.answered_at = plan, due_on, actor, now
         finding.done_at, finding.done_by, finding.done_note = None, None, None
-        self._record(events.FindingAnswered(finding.id, self.service_id, plan, due_on.isoformat(), actor))
+        self._record(events.FindingAnswered(finding_id=finding.id, service_id=self.service_id, plan=plan,
+                                            due_on=due_on.isoformat(), answered_by=actor))
 
     def report_done(self, finding: Finding, note: str | None, actor: str, now: datetime) -> None:
         """The service says the remediation it planned is done; an auditor then resolves or escalates."""
@@ -124,7 +127,8 @@ class Compliance(Aggregate):
             raise RemediationAlreadyReported("the remediation was reported done already",
                                              {"finding_id": finding.id, "done_at": to_wire(finding.done_at)})
         finding.done_at, finding.done_by, finding.done_note = now, actor, note
-        self._record(events.RemediationReported(finding.id, self.service_id, actor, note))
+        self._record(events.RemediationReported(finding_id=finding.id, service_id=self.service_id,
+                                                reported_by=actor, note=note))
 
     @staticmethod
     def _still_open(finding: Finding) -> None:
@@ -135,7 +139,8 @@ class Compliance(Aggregate):
         self._still_open(finding)
         finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
             RESOLVED, resolution, actor, now)
-        self._record(events.FindingResolved(finding.id, self.service_id, finding.is_violation, actor or ""))
+        self._record(events.FindingResolved(finding_id=finding.id, service_id=self.service_id,
+                                            is_violation=finding.is_violation, resolved_by=actor or ""))
         if finding.is_violation:
             self._decide("resolved", finding, -1)
 
@@ -146,8 +151,9 @@ class Compliance(Aggregate):
         """Each decision bumps `audit_version`, so consumers apply only the newest."""
         self.open_violations += open_delta
         self.audit_version += 1
-        self._record(events.ViolationDecided(change, finding.id, self.service_id, self.open_violations,
-                                             self.audit_version, finding.principle))
+        self._record(events.ViolationDecided(change=change, finding_id=finding.id, service_id=self.service_id,
+                                             open_violations=self.open_violations,
+                                             audit_version=self.audit_version, principle=finding.principle))
 
 
 UNKNOWN_SERVICE_WINDOW_SECONDS = 3600

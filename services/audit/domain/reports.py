@@ -82,5 +82,6 @@ class CitizenReport(Aggregate):
                                        {"report_id": self.id, "status": self.status, "finding_id": self.finding_id})
         self.status, self.triaged_by, self.triaged_at = outcome, actor, now
         self.dismissal_reason, self.finding_id = reason, finding_id
-        self._record(events.ReportTriaged(self.id, self.service_id, self.category, outcome, self.finding_id,
-                                          self.counter_id, self.source_event_id))
+        self._record(events.ReportTriaged(report_id=self.id, service_id=self.service_id, category=self.category,
+                                          outcome=outcome, finding_id=self.finding_id, counter_id=self.counter_id,
+                                          report_event_id=self.source_event_id))

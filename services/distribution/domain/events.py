@@ -1,14 +1,5 @@
-"""Events distribution records: listings published at or withdrawn from counters."""
-from dataclasses import dataclass
+"""Events distribution records (listings published at or withdrawn from counters): declared once,
+with their wire form, in the public contract (shared/events/outbound.py); built by keyword."""
+from spc.shared.events.outbound import ListingsChanged
 
-from spc.shared.domain import Change
-
-
-@dataclass
-class ListingsChanged(Change):
-    """`distribution.listing_<change>` (published, withdrawn): the counters concerned."""
-    family = "distribution.listing_"
-    change: str
-    service_id: str
-    counter_ids: list[str]
-    reason: str | None = None
+__all__ = ["ListingsChanged"]

@@ -180,9 +180,11 @@ class DistributedService(Aggregate):
         created, published, withdrawn = _reconcile(self, counters, listings)
         reason = f"service {self.status} (version {self.version})"
         if published:
-            self._record(events.ListingsChanged("published", self.service_id, published, reason))
+            self._record(events.ListingsChanged(change="published", service_id=self.service_id,
+                                                counter_ids=published, reason=reason))
         if withdrawn:
-            self._record(events.ListingsChanged("withdrawn", self.service_id, withdrawn, reason))
+            self._record(events.ListingsChanged(change="withdrawn", service_id=self.service_id,
+                                                counter_ids=withdrawn, reason=reason))
         return created
 
 

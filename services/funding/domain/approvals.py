@@ -115,7 +115,7 @@ class ApprovalRequest(Aggregate):
         self._changed(status)
 
     def _changed(self, change: str) -> None:
-        self._record(events.ApprovalChanged(self.action, change, **self.wire()))
+        self._record(events.ApprovalChanged(action=self.action, change=change, **self.wire()))
 
     def wire(self) -> dict[str, Any]:
         """The request as its events carry it (and the API shows it)."""

@@ -31,7 +31,8 @@ class Programme(Aggregate):
         (`funding.programme_opened`); a programme opened without them records them as missing."""
         programme = cls(id, name, budget_cents, funder=funder, legal_basis=legal_basis)
         # a Funder is always true: `funder and` is None or its view (the ignore)
-        programme._record(events.ProgrammeOpened(id, name, budget_cents, funder and funder.view(), legal_basis))  # type: ignore[arg-type]
+        programme._record(events.ProgrammeOpened(programme_id=id, name=name, budget_cents=budget_cents,
+                                                 funder=funder and funder.view(), legal_basis=legal_basis))  # type: ignore[arg-type]
         return programme
 
     def __init__(self, id: str, name: str, budget_cents: int, committed_cents: int = 0, funder: Optional[Funder] = None,
@@ -81,7 +82,8 @@ class Programme(Aggregate):
         raised_from = self.budget_cents
         self.raise_of(to_cents)
         self.budget_cents = to_cents
-        self._record(events.BudgetRaised(self.id, raised_from, to_cents, reason, actor, approved_by))
+        self._record(events.BudgetRaised(programme_id=self.id, from_cents=raised_from, to_cents=to_cents, reason=reason,
+                                         raised_by=actor, approved_by=approved_by))
 
 
 class Tranche:
@@ -159,7 +161,8 @@ class FundingAccount(Aggregate):
         grant = Grant(grant_id, programme.id, self.service_id, tranches, now)
         programme.commit(grant.total_cents)
         self.grants.append(grant)
-        self._record(events.GrantAwarded(grant.id, programme.id, self.service_id, grant.total_cents, [
+        self._record(events.GrantAwarded(grant_id=grant.id, programme_id=programme.id, service_id=self.service_id,
+                                         total_cents=grant.total_cents, tranches=[
             {"tranche_id": t.id, "amount_cents": t.amount_cents, "due_date": t.due_date.isoformat(),
              "milestone": t.milestone} for t in tranches]))
         return grant
@@ -183,8 +186,9 @@ class FundingAccount(Aggregate):
         tranche = self.releasable(tranche_id, now, reason)
         tranche.release(actor, now, evidence, reason, approved_by)
         self._record(events.TrancheReleased(
-            tranche.id, tranche.grant_id, self.service_id, tranche.amount_cents, actor, to_wire(now),
-            tranche.due_date.isoformat(), evidence, reason, approved_by))
+            tranche_id=tranche.id, grant_id=tranche.grant_id, service_id=self.service_id,
+            amount_cents=tranche.amount_cents, released_by=actor, released_at=to_wire(now),
+            due_date=tranche.due_date.isoformat(), evidence=evidence, reason=reason, approved_by=approved_by))
         return tranche
 
     def revocable(self, grant_id: str) -> tuple[Grant, list[Tranche]]:
@@ -202,9 +206,10 @@ class FundingAccount(Aggregate):
         for tranche in unpaid:
             tranche.status = CANCELLED
         self._give_back(unpaid)
-        self._record(events.GrantRevoked(grant.id, grant.programme_id, self.service_id,
-                                         sum(t.amount_cents for t in unpaid), [t.id for t in unpaid], reason,
-                                         actor, approved_by))
+        self._record(events.GrantRevoked(grant_id=grant.id, programme_id=grant.programme_id, service_id=self.service_id,
+                                         cancelled_cents=sum(t.amount_cents for t in unpaid),
+                                         tranche_ids=[t.id for t in unpaid], reason=reason, revoked_by=actor,
+                                         approved_by=approved_by))
         return grant
 
     def apply_standing(self, status: str, version: int, reason: Optional[str] = None, at: Optional[datetime] = None) -> bool:
@@ -243,7 +248,8 @@ class FundingAccount(Aggregate):
         for tranche in moved:
             tranche.status = to_status
         if change is not None:
-            self._record(events.FundingChanged(change, self.service_id, self.version, [t.id for t in moved]))
+            self._record(events.FundingChanged(change=change, service_id=self.service_id, version=self.version,
+                                               tranche_ids=[t.id for t in moved]))
         return moved
 
     def _grant(self, grant_id: str) -> Grant:

@@ -77,8 +77,8 @@ class CitizenService(Aggregate):
         self.identity_source, self.identity_checked_at = check.source, at
         if changed and check.outcome in (identity.VERIFIED, identity.MISMATCH, identity.NOT_FOUND):
             self._record(events.IdentityChecked(
-                "verified" if check.outcome == identity.VERIFIED else "mismatch", self.id, check.outcome,
-                dict(check.fields), check.source, self.siren))
+                change="verified" if check.outcome == identity.VERIFIED else "mismatch", service_id=self.id,
+                outcome=check.outcome, fields=dict(check.fields), source=check.source, siren=self.siren))
         return changed
 
     @property
@@ -144,14 +144,15 @@ class CitizenService(Aggregate):
                                     {"status": self.status, "action": "amend"})
         self._amended_pact(changes, today)
         amendment = Amendment(amendment_id, self.id, changes, reason, actor, at, self.pact_version)
-        self._record(events.AmendmentDecided("proposed", self.id, amendment_id, sorted(changes),
-                                             self.pact_version, reason))
+        self._record(events.AmendmentDecided(change="proposed", service_id=self.id, amendment_id=amendment_id,
+                                             parts=sorted(changes), base_version=self.pact_version, reason=reason))
         return amendment
 
     def reject_amendment(self, amendment: "Amendment", actor: str, at: datetime, reason: Optional[str]) -> None:
         amendment.reject(actor, at, reason)
-        self._record(events.AmendmentDecided("rejected", self.id, amendment.id, sorted(amendment.changes),
-                                             amendment.base_version, reason or f"rejected by {actor}"))
+        self._record(events.AmendmentDecided(change="rejected", service_id=self.id, amendment_id=amendment.id,
+                                             parts=sorted(amendment.changes), base_version=amendment.base_version,
+                                             reason=reason or f"rejected by {actor}"))
 
     def approve_amendment(self, amendment: "Amendment", actor: str, at: datetime, today: Optional[date] = None) -> None:
         """The amendment becomes the pact's next version; the new standing goes out as
@@ -211,8 +212,8 @@ class CitizenService(Aggregate):
     def _record_standing(self, change: str, reason: Optional[str] = None, amendment_id: Optional[str] = None) -> None:
         pact = self.pact
         self._record(events.StandingChanged(
-            change, self.id, self.name, self.status, self.version, pact.territories.as_dict(), reason,
-            pact_version=self.pact_version, amendment_id=amendment_id,
+            change=change, service_id=self.id, name=self.name, status=self.status, version=self.version,
+            territories=pact.territories.as_dict(), reason=reason, pact_version=self.pact_version, amendment_id=amendment_id,
             commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()],
             mission=pact.mission, domains=list(pact.domains), contact_email=pact.contact_email,
             referral=pact.referral))
