@@ -124,3 +124,73 @@ def test_an_import_within_the_rules_passes(monkeypatch, source, path):
     target = ROOT / path
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source if self == target else Path.open(self).read())
     assert list(broken_rules(target)) == []
+
+
+# ---- the diagram of docs/architecture.md, checked against the imports -------------------------
+# What each module of a service is, by its file name (a new module must be placed here: the test
+# below names it). The diagram's arrows are the imports between these kinds, over the four services.
+KINDS = {
+    "service.py": "entrypoints", "service_reports.py": "entrypoints", "public.py": "entrypoints",
+    "pages.py": "entrypoints", "page.py": "entrypoints", "settings.py": "entrypoints",
+    "handlers.py": "use cases", "ds_intake.py": "use cases", "answers.py": "use cases",
+    "dossier.py": "use cases", "reports.py": "use cases", "journal_publication.py": "use cases",
+    "views.py": "use cases",
+    "schemas.py": "schemas",
+    "exceptions.py": "domain",
+    "repository.py": "storage", "orm.py": "storage", "journal_store.py": "storage", "report_store.py": "storage",
+    "registries.py": "adapters", "ds_client.py": "adapters", "demarches.py": "adapters", "mailer.py": "adapters",
+    "anct_csv.py": "adapters",
+}
+NODES = {"entrypoints": "service.py & co: nameko entrypoints, HTTP, pages",
+         "use cases": "handlers.py & co: use cases, one transaction each",
+         "schemas": "schemas.py: HTTP bodies and answers",
+         "domain": "domain/, exceptions.py: the rules, pure",
+         "storage": "repository.py, orm.py: SQLAlchemy",
+         "adapters": "adapters of outside systems",
+         "core": "shared/, the pure core: envelope, events, domain base",
+         "plumbing": "shared/, the plumbing: SQL, messaging, HTTP",
+         "tools": "spc/: CLI, runtime, generators"}
+MARK = "<!-- the diagram below is checked by tests/unit/test_layers.py: an arrow is an import -->"
+
+
+def kind_of(module):
+    parts = module.split(".")
+    if parts[:2] == ["spc", "services"] and len(parts) > 3:
+        if parts[3] == "domain":
+            return "domain"
+        return KINDS.get(parts[3] + ".py", f"unplaced: {module}")
+    if within(module, CORE):
+        return "core"
+    if within(module, ["spc.shared"]):
+        return "plumbing"
+    if within(module, ["spc"]) and module != "spc" and not within(module, ["spc.services"]):
+        return "tools"
+    return None
+
+
+def diagram():
+    edges = set()
+    for path in product_files():
+        source = kind_of(module_name(path))
+        for _, imported in imports(path):
+            target = kind_of(imported)
+            if source and target and source != target and not source.startswith("unplaced"):
+                edges.add((source, target))
+    names = {kind: kind.replace(" ", "_") for kind in NODES}
+    lines = ["```mermaid", "flowchart TD"]
+    lines += [f'  {names[k]}["{label}"]' for k, label in NODES.items()]
+    lines += [f"  {names[a]} --> {names[b]}" for a, b in sorted(edges, key=lambda e: (list(NODES).index(e[0]), list(NODES).index(e[1])))]
+    return "\n".join(lines + ["```"])
+
+
+def test_every_service_module_is_placed_in_the_diagram():
+    unplaced = sorted({kind_of(module_name(p)) for p in product_files()} - set(NODES) - {None})
+    assert not unplaced, f"add them to KINDS: {unplaced}"
+
+
+def test_the_architecture_diagram_is_the_imports():
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    assert MARK in doc, f"docs/architecture.md lacks the diagram's mark: {MARK}"
+    shown = doc.split(MARK, 1)[1].split("```", 2)
+    shown = "```" + shown[1] + "```"
+    assert shown.strip() == diagram(), f"docs/architecture.md's diagram is stale; the imports draw:\n{diagram()}"
