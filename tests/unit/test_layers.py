@@ -179,7 +179,8 @@ def diagram():
     names = {kind: kind.replace(" ", "_") for kind in NODES}
     lines = ["```mermaid", "flowchart TD"]
     lines += [f'  {names[k]}["{label}"]' for k, label in NODES.items()]
-    lines += [f"  {names[a]} --> {names[b]}" for a, b in sorted(edges, key=lambda e: (list(NODES).index(e[0]), list(NODES).index(e[1])))]
+    order = list(NODES)
+    lines += [f"  {names[a]} --> {names[b]}" for a, b in sorted(edges, key=lambda e: (order.index(e[0]), order.index(e[1])))]
     return "\n".join(lines + ["```"])
 
 
