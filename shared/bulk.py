@@ -7,13 +7,19 @@ one JSON array (made by orjson, in C) read by `json_to_recordset`: the statement
 every batch, compiled once, and its one parameter costs a string's dump (arrays, one per column,
 cost more: psycopg dumps arrays in Python). A list of keys travels as one array for `= ANY(...)`.
 SQLite (the embedded mode) keeps the multi-row `VALUES`: the same rows, the same order.
+Datetimes are stored naive, in UTC (SPC's columns are `timestamp without time zone`:
+shared/clock.to_db): an aware one is converted first, as PostgreSQL would drop an offset written
+in JSON and SQLite keep the wall time.
 """
 import functools
+from datetime import datetime
 
 import orjson
 from sqlalchemy import any_, bindparam, insert, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .clock import to_db
 
 
 def _postgresql(session):
@@ -44,6 +50,14 @@ def _as_json(rows):
     return {"rows": orjson.dumps(rows).decode("utf-8")}
 
 
+def _in_utc(rows):
+    """`rows`, with every aware datetime made naive UTC (the same rows when none is aware)."""
+    if not any(isinstance(value, datetime) and value.tzinfo is not None for row in rows for value in row.values()):
+        return rows
+    return [{name: to_db(value) if isinstance(value, datetime) else value for name, value in row.items()}
+            for row in rows]
+
+
 def _columns(rows):
     """The columns the rows name (every row names the same ones, as in a multi-row VALUES)."""
     columns = tuple(rows[0])
@@ -57,7 +71,7 @@ def insert_rows(session, table, rows):
     """Insert `rows` (dicts naming the same columns), in this order, in one statement."""
     if not rows:
         return
-    columns = _columns(rows)
+    columns, rows = _columns(rows), _in_utc(rows)
     if _postgresql(session):
         session.execute(_json_insert(table, columns, None), _as_json(rows))
     else:
@@ -70,7 +84,7 @@ def insert_new(session, table, rows, key):
     transaction is inserting at the same moment waits for it, then is skipped if it committed."""
     if not rows:
         return set()
-    columns = _columns(rows)
+    columns, rows = _columns(rows), _in_utc(rows)
     if _postgresql(session):
         found = session.execute(_json_insert(table, columns, key), _as_json(rows))
     else:

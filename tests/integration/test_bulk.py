@@ -1,8 +1,9 @@
 """Rows in bulk (shared/bulk.py) on SQLite and PostgreSQL: the rows land as given, in the order
 given (ids from the sequence follow it), with their datetimes, texts and empty values intact; a
 taken key is skipped and not returned; the statement's text is the same whatever the batch's
-size (compiled once); `among` finds the same rows as `IN`."""
-from datetime import datetime
+size (compiled once); `among` finds the same rows as `IN`; an aware datetime is stored as its UTC
+moment, naive, like every other."""
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event as sa_event
@@ -42,6 +43,24 @@ def test_rows_land_as_given_in_order(db):
                                     table.c.service_id).order_by(table.c.id)).all()
     assert [tuple(r) for r in found] == [(r["event_id"], r["event_type"], r["body"], r["received_at"], r["service_id"])
                                          for r in rows]
+
+
+@pytest.mark.parametrize("insert", ["rows", "new"])
+def test_an_aware_datetime_is_stored_as_its_moment_in_utc(db, insert):
+    table = _table(db)
+    paris = timezone(timedelta(hours=2))
+    rows = _rows(2)
+    rows[0]["received_at"] = datetime(2026, 7, 14, 11, 30, tzinfo=paris)
+    rows[1]["received_at"] = datetime(2026, 7, 14, 9, 45, tzinfo=timezone.utc)
+    with db.engine.begin() as conn:
+        if insert == "rows":
+            insert_rows(conn, table, rows)
+        else:
+            insert_new(conn, table, rows, "event_id")
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(table.c.received_at).order_by(table.c.id)).scalars().all()
+    assert stored == [datetime(2026, 7, 14, 9, 30), datetime(2026, 7, 14, 9, 45)]
+    assert rows[0]["received_at"].tzinfo is paris  # the caller's rows are left as they were
 
 
 def test_taken_keys_are_skipped_and_not_returned(db):
