@@ -81,6 +81,13 @@ class StaffLog:
         return out
 
 
+def attach_staff_tables(uow, session):
+    """Give a service's unit of work its staff tables' repositories (`staff_log`,
+    `idempotency_keys`), which shared/edge.py writes and answers read (a history)."""
+    uow.staff_log = StaffLog(session, uow.orm.staff_actions)
+    uow.idempotency_keys = IdempotencyKeys(session, uow.orm.idempotency_keys)
+
+
 class IdempotencyKeys:
     """`idempotency_keys` in the caller's transaction: the key is claimed in the transaction of
     the change (a copy committing at the same time fails), its answer kept before it commits."""

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import delete, func, insert, select, update
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, insert_unless_taken
-from spc.shared.staff import IdempotencyKeys, StaffLog
+from spc.shared.staff import attach_staff_tables
 
 from . import orm
 from .domain.model import OPEN, Compliance, Finding, ParkedFact
@@ -126,8 +126,7 @@ class AuditUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
-        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
+        attach_staff_tables(self, session)  # shared/edge.py's
         self.audit = AuditRepository(session)
         self.reports = ReportRepository(session)
         self.journal = Journal(session)

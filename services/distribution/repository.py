@@ -5,7 +5,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text
 
 from spc.shared.clock import to_db
 from spc.shared.persistence import SqlRepository, UnitOfWork, standings_page
-from spc.shared.staff import IdempotencyKeys, StaffLog
+from spc.shared.staff import attach_staff_tables
 
 from . import orm
 from .domain.model import NATIONAL, PUBLISHED, Counter, DistributedService, Listing, department_area
@@ -158,7 +158,6 @@ class DistributionUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
-        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
+        attach_staff_tables(self, session)  # shared/edge.py's
         self.distribution = DistributionRepository(session)
 

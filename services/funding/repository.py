@@ -2,7 +2,7 @@
 from sqlalchemy import func, insert, select
 
 from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
-from spc.shared.staff import IdempotencyKeys, StaffLog
+from spc.shared.staff import attach_staff_tables
 
 from . import orm
 from .domain.approvals import PENDING, ApprovalRequest
@@ -122,7 +122,6 @@ class FundingUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
-        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
+        attach_staff_tables(self, session)  # shared/edge.py's
         self.funding = FundingRepository(session)
 

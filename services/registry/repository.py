@@ -8,7 +8,7 @@ from spc.shared.geography import geography
 from spc.shared.clock import utcnow
 from spc.shared.bulk import insert_new
 from spc.shared.persistence import SqlRepository, UnitOfWork, first
-from spc.shared.staff import IdempotencyKeys, StaffLog
+from spc.shared.staff import attach_staff_tables
 
 from . import orm
 from .domain.dossiers import DossierLink, SyncCursor
@@ -222,6 +222,5 @@ class RegistryUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        self.staff_log = StaffLog(session, orm.staff_actions)  # the staff tables: shared/edge.py
-        self.idempotency_keys = IdempotencyKeys(session, orm.idempotency_keys)
+        attach_staff_tables(self, session)  # shared/edge.py's
         self.services = ServiceRepository(session)
