@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from spc.services.audit import orm as audit_orm
 from spc.services.distribution import orm as distribution_orm
 from spc.services.funding import orm as funding_orm
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.registry import orm as registry_orm
 from tests.support import Fleet
 

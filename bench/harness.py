@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from spc.config import SERVICE_NAMES
+from spc.runtime.config import SERVICE_NAMES
 from spc.shared.persistence import make_engine
 from tests.servers import AMQP_BASE, PG_URL, create_vhost, delete_vhost, pg_admin, unique
 
@@ -75,7 +75,7 @@ class Databases:
         return self.scalar(service, select(func.count()).select_from(table))
 
     def migrate(self, service):
-        from spc.fleet import spec
+        from spc.runtime.fleet import spec
         spec(service).migrate(self.engines[service])
 
     def close(self):

@@ -21,7 +21,7 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.distribution import anct_csv
 from spc.services.distribution import handlers as distribution
 from spc.services.distribution import orm as distribution_orm

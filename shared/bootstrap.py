@@ -2,7 +2,7 @@
 nameko class (services/<name>/service.py). The nameko database provider, `spc run/up/demo/
 migrate`, the CLI commands that open a service's database and the tests all start a service
 from its spec, so engine, lock, migrations and unit of work are put together in this one place.
-`spc/fleet.py` lists the services."""
+`spc/runtime/fleet.py` lists the services."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable

@@ -22,7 +22,7 @@ PRUNE_SECONDS = 600
 
 
 class RetentionPolicy(DependencyProvider):
-    """The retention policy from the config (`RETENTION`, spc.config; the defaults otherwise)."""
+    """The retention policy from the config (`RETENTION`, spc.runtime.config; the defaults otherwise)."""
 
     def setup(self):
         self.policy = self.container.config.get("RETENTION") or Retention()

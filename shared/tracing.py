@@ -56,7 +56,7 @@ def _endpoint(environ):
 
 
 def check_settings(environ):
-    """The OTEL_* settings SPC can honour, else TracingSettingError saying why (spc.config)."""
+    """The OTEL_* settings SPC can honour, else TracingSettingError saying why (spc.runtime.config)."""
     if not wanted(environ):
         return
     protocol = (environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")

@@ -12,9 +12,9 @@ import sys
 
 import click
 
-from . import config
+from spc.runtime import config
 from .errors import EXIT_FAILED, debug_asked, describe, mask_url
-from .logs import BadLogFormat, configure as configure_logging, log_format
+from spc.runtime.logs import BadLogFormat, configure as configure_logging, log_format
 
 _SERVING = {"up", "run"}  # their logs are the services' logs (INFO); other commands log warnings
 
@@ -98,7 +98,7 @@ def _check_broker(uri):
 
 def _serve(settings, names):
     import eventlet
-    from .runner import Cluster
+    from spc.runtime.runner import Cluster
 
     cluster = Cluster(settings, names).start(quiet=not _debug())
     stopping = eventlet.event.Event()

@@ -17,7 +17,7 @@ import re
 
 from spc.shared import events, topology
 
-from .config import SERVICE_NAMES
+from spc.runtime.config import SERVICE_NAMES
 
 VHOST = "spc"
 RABBIT_VERSION = "3.10.8"

@@ -51,8 +51,8 @@ def step(text):
 
 
 def run_demo(environ=None):
-    from spc import config
-    from spc.runner import Cluster
+    from spc.runtime import config
+    from spc.runtime.runner import Cluster
 
     data_dir = tempfile.mkdtemp(prefix="spc-demo-")
     ports = reserve_ports(list(config.SERVICE_NAMES))  # held while the demo runs

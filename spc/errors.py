@@ -52,7 +52,7 @@ def describe(exc):
 
     from spc.shared.bootstrap import DatabaseNotUtf8, SchemaNotReady
 
-    from .config import ConfigError
+    from spc.runtime.config import ConfigError
     from .operations import BrokerError
     if isinstance(exc, (CliError, ConfigError, BrokerError, SchemaNotReady, DatabaseNotUtf8)):
         return str(exc)

@@ -2,7 +2,7 @@
 writes them, tests/unit/test_generated.py fails when they are stale, and
 tests/e2e/test_kubernetes.py renders every overlay and validates each object offline.
 
-- `base/spc.yaml`: per service (spc/fleet.py) a Deployment, its Service, a migration Job, a
+- `base/spc.yaml`: per service (spc/runtime/fleet.py) a Deployment, its Service, a migration Job, a
   PodDisruptionBudget, a HorizontalPodAutoscaler and a NetworkPolicy (its pods reach only the
   broker, their own database and DNS); the shared ConfigMap and ServiceAccount.
 - `operators/rabbitmq.yaml`: a RabbitmqCluster (RabbitMQ Cluster Operator) and, for the Messaging
@@ -27,7 +27,7 @@ import re
 import yaml
 
 from . import definitions
-from .fleet import SERVICE_NAMES, spec
+from spc.runtime.fleet import SERVICE_NAMES, spec
 
 PART_OF = {"app.kubernetes.io/part-of": "spc"}
 BROKER = "spc-rabbitmq"

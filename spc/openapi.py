@@ -10,8 +10,8 @@ from apispec import APISpec
 from marshmallow import fields
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from spc import config
-from spc.fleet import service_class, spec
+from spc.runtime import config
+from spc.runtime.fleet import service_class, spec
 from spc.shared.errors import NotYetKnown
 from spc.shared.auth import SCOPED_ROLES
 from spc.shared.http import ANY_ROLE, CORRELATION_HEADER, CORRELATION_ID, IDEMPOTENCY_KEY, PUBLIC, JsonHttp, http_status

@@ -1,5 +1,5 @@
 """The registry's link to Démarches Simplifiées, built once per container from the config
-(SPC_DS_*, checked by spc.config): the GraphQL client, the mapping of each démarche read
+(SPC_DS_*, checked by spc.runtime.config): the GraphQL client, the mapping of each démarche read
 (one TOML file per démarche in SPC_DS_MAPPINGS, domain/dossiers.Mapping), and the webhook's
 secret. None when SPC_DS_TOKEN is unset: no démarche is read."""
 from dataclasses import dataclass

@@ -165,11 +165,11 @@ class NationalRegistries(IdentityRegistries):
 
 def from_config(config, count=None):
     """The registries the container's config names (IDENTITY_REGISTRY: a base URL checked by
-    spc.config; API_ENTREPRISE: its token and recipient), or None when neither is."""
+    spc.runtime.config; API_ENTREPRISE: its token and recipient), or None when neither is."""
     base, entreprise = config.get("IDENTITY_REGISTRY"), config.get("API_ENTREPRISE")
     if not base and not entreprise:
         return None
-    timeout = float(config.get("IDENTITY_TIMEOUT") or 5)  # SPC_IDENTITY_TIMEOUT, checked by spc.config
+    timeout = float(config.get("IDENTITY_TIMEOUT") or 5)  # SPC_IDENTITY_TIMEOUT, checked by spc.runtime.config
     sirene = RechercheEntreprises(base, timeout=timeout, count=count) if base else None
     rna = ApiEntreprise(entreprise["token"], entreprise["recipient"], entreprise["url"], timeout=timeout,
                         count=count) if entreprise else None

@@ -3,7 +3,7 @@ RabbitMQ (a vhost per test) and PostgreSQL (a database per service), driven as s
 the document alone. The service layer's fixtures (cluster_factory) start them."""
 import pytest
 
-from spc import config
+from spc.runtime import config
 from tests.service.conftest import cluster_factory  # noqa: F401  (the fixture, for this layer too)
 
 

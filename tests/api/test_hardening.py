@@ -9,8 +9,8 @@ import socket
 import pytest
 import requests
 
-from spc import config
-from spc.runner import Cluster
+from spc.runtime import config
+from spc.runtime.runner import Cluster
 from tests.api.conftest import examples_demarche
 from tests.servers import AMQP_BASE, create_vhost, delete_vhost
 from tests.support import TOKENS, TOKENS_ENV, Api, metric, reserve_ports

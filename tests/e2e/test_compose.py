@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from spc import definitions
 from spc.client import reserve_ports
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.shared.persistence import make_engine
 from tests.faults import story
 from tests.servers import AMQP_BASE, PG_URL, RABBIT_API, pg_admin

@@ -44,7 +44,7 @@ def test_no_secret_is_committed():
 def test_every_spc_metric_the_dashboard_plots_is_one_the_services_export():
     import json
     import re
-    from spc.config import SERVICE_NAMES
+    from spc.runtime.config import SERVICE_NAMES
     from spc.shared.metrics import ServiceMetrics
     exported = set()
     for service in SERVICE_NAMES:
@@ -61,7 +61,7 @@ def test_every_spc_metric_the_dashboard_plots_is_one_the_services_export():
 
 def test_the_services_log_one_json_object_a_line_under_compose_and_kubernetes():
     import yaml
-    from spc.config import SERVICE_NAMES
+    from spc.runtime.config import SERVICE_NAMES
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     for name in SERVICE_NAMES:
         assert compose["services"][name]["environment"]["SPC_LOG_FORMAT"] == "json", name
@@ -74,7 +74,7 @@ def test_compose_passes_the_trace_settings_to_every_service_and_the_example_docu
     """docs/operations.md, "Traces": OTEL_EXPORTER_OTLP_ENDPOINT in deploy/.env reaches each service
     (empty by default: no trace), and so do the sampler's settings, in both compose files."""
     import yaml
-    from spc.config import SERVICE_NAMES
+    from spc.runtime.config import SERVICE_NAMES
     example = dict(line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines()
                    if line and not line.startswith("#"))
     assert example["OTEL_EXPORTER_OTLP_ENDPOINT"] == "" and example["OTEL_TRACES_SAMPLER"]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from spc.config import SERVICE_NAMES
+from spc.runtime.config import SERVICE_NAMES
 from tests.pacts import TEXTS, full_pact
 from tests.support import TOKENS_ENV, Api, envelope, publish_inbound, reserve_ports, stop_processes, wait_for
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.audit import handlers, orm
 from spc.shared import envelope
 from spc.shared.consumer import apply_batch, apply_once

@@ -3,7 +3,7 @@ separate processes or in-process clusters, faults injected for real (SIGKILL, br
 database refusing connections) or at failpoints (shared/failpoints.py)."""
 import pytest
 
-from spc.config import SERVICE_NAMES
+from spc.runtime.config import SERVICE_NAMES
 from tests.support import EventTap
 
 

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from spc.config import SERVICE_NAMES
+from spc.runtime.config import SERVICE_NAMES
 from tests.faults.checker import Releases, Workload, by_service, classify, observe, run_report, violable_split
 from tests.faults.postgres_pair import PostgresPair
 from tests.faults.test_checked_faults import scene

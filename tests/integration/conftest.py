@@ -2,7 +2,7 @@
 the real RabbitMQ where the outbox relay publishes. No nameko containers here."""
 import pytest
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import eventlet
 import pytest
 from sqlalchemy import func, insert, select
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.audit import answers, dossier, handlers, orm, reports
 from spc.services.audit.domain.commands import AnswerFinding, DismissReport, RecordFinding, ReportFilter
 from spc.services.audit.domain.reports import ReportPolicy

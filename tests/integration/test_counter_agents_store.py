@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.distribution import handlers, orm
 from spc.shared.auth import Actor
 from spc.shared.edge import serve

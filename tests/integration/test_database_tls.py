@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from spc import config
+from spc.runtime import config
 from tests.tls import Authority, TlsPostgres
 
 PASSWORD = "Db-s3cret-9f2c41"

@@ -7,7 +7,7 @@ import eventlet
 import pytest
 from sqlalchemy import text
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.distribution import handlers
 from spc.shared.envelope import Event
 from spc.shared.migrations import upgrade

@@ -8,7 +8,7 @@ import eventlet
 import pytest
 from sqlalchemy import func, select
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.funding import handlers, orm
 from spc.services.funding.domain.commands import CreateProgramme
 from spc.shared import edge, failpoints

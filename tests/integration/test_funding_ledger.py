@@ -3,7 +3,7 @@
 before it while keeping existing programmes, with their funder and legal basis missing."""
 from sqlalchemy import text
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.funding import handlers
 from spc.shared.migrations import upgrade
 from spc.shared.persistence import make_engine

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from spc.commands import cli
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.opendata.grants import SCHEMA_PATH
 from spc.services.funding import handlers as funding
 from spc.services.funding.domain import commands as funding_commands

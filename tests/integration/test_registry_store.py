@@ -6,7 +6,7 @@ import os
 import pytest
 from sqlalchemy import event, text
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.registry import handlers
 from spc.services.registry.domain import commands
 from spc.services.registry.domain.model import CitizenService

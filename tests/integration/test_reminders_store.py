@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.funding import handlers as funding
 from spc.services.funding import orm as funding_orm
 from spc.services.funding.domain import commands

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.shared.clock import utcnow
 from spc.shared.outbox import Inbox
 from spc.shared.persistence import make_engine

@@ -3,8 +3,8 @@ test) and SQLite or PostgreSQL; driven over HTTP and AMQP like their users do.""
 import pytest
 import requests
 
-from spc import config
-from spc.runner import Cluster
+from spc.runtime import config
+from spc.runtime.runner import Cluster
 from tests.support import TOKENS_ENV, Api, metric, reserve_ports
 
 

@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from spc.logs import JsonFormatter
+from spc.runtime.logs import JsonFormatter
 from tests.support import PACT, TOKENS, envelope, metric, publish_inbound, wait_for
 
 

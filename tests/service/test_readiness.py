@@ -7,7 +7,7 @@ import eventlet
 import pika
 import requests
 
-from spc import config
+from spc.runtime import config
 from tests.support import pika_params, reserve_ports
 
 

@@ -6,7 +6,7 @@ finding escalated by an auditor suspends the service."""
 import json
 import logging
 
-from spc.logs import JsonFormatter
+from spc.runtime.logs import JsonFormatter
 from tests.support import PACT, EventTap, envelope, publish_inbound, wait_for
 
 SECRET = "Mme Morel, née le 3 mars 1961, refusée au guichet"

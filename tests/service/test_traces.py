@@ -152,7 +152,7 @@ def test_a_violation_from_outside_is_one_trace_through_the_four_services(cluster
 def test_log_lines_written_in_a_traced_worker_carry_its_trace_and_span(cluster_factory, amqp_uri, receiver, capsys):
     """The JSON formatter (SPC_LOG_FORMAT=json) adds trace_id and span_id to a line written in a
     traced worker; the spc.events line of each handled event carries its span's."""
-    from spc.logs import JsonFormatter
+    from spc.runtime.logs import JsonFormatter
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.getLogger("spc.events").addHandler(handler)

@@ -4,8 +4,8 @@ receives, or the service class cannot even be defined."""
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from spc import config
-from spc.fleet import service_class
+from spc.runtime import config
+from spc.runtime.fleet import service_class
 from spc.shared import events, topology
 from spc.shared.consumer import EventConsumer, HandlersDoNotMatchBindings, check_handlers
 

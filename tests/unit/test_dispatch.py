@@ -4,8 +4,8 @@ match its queue's bindings is refused when it is made; every service's consumers
 declarations, one entrypoint each."""
 import pytest
 
-from spc import config
-from spc.fleet import service_class
+from spc.runtime import config
+from spc.runtime.fleet import service_class
 from spc.shared import topology
 from spc.shared.dispatch import URGENT, Consumes, HandlersDoNotMatchBindings, batched, dispatch
 from spc.shared.envelope import Event

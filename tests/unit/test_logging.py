@@ -1,4 +1,4 @@
-"""SPC_LOG_FORMAT=json: one JSON object per record, on one line (spc/logs.py)."""
+"""SPC_LOG_FORMAT=json: one JSON object per record, on one line (spc/runtime/logs.py)."""
 import io
 import json
 import logging
@@ -6,7 +6,7 @@ import logging
 import pytest
 from click.testing import CliRunner
 
-from spc.logs import BadLogFormat, JsonFormatter, handler, log_format
+from spc.runtime.logs import BadLogFormat, JsonFormatter, handler, log_format
 
 
 def record(name="spc.http", level=logging.INFO, msg="%s %s %s", args=("POST", "/programmes", 201),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spc.config import SERVICE_NAMES
+from spc.runtime.config import SERVICE_NAMES
 from spc.shared.metrics import ServiceMetrics
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 what SPC cannot honour is refused at start with the reason, and with no endpoint nothing is made."""
 import pytest
 
-from spc import config
+from spc.runtime import config
 from spc.shared import tracing
 
 

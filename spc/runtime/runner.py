@@ -6,7 +6,7 @@ from nameko.runners import ServiceRunner
 
 from .fleet import SERVICE_NAMES, service_class
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("spc.runner")  # its records keep their logger name
 
 
 class Cluster:
@@ -26,7 +26,7 @@ class Cluster:
         print the traceback of each greenthread the failure kills on its way up (the exception
         still reaches the caller)."""
         from eventlet import debug
-        from .preflight import listen_error
+        from spc.preflight import listen_error
         if quiet:
             debug.hub_exceptions(False)
         try:

@@ -25,4 +25,4 @@ class Transport(memory.Transport):
 
 
 def register():
-    TRANSPORT_ALIASES["spcmem"] = "spc.embedded:Transport"
+    TRANSPORT_ALIASES["spcmem"] = "spc.runtime.embedded:Transport"
