@@ -6,7 +6,7 @@ checked against these bindings when it starts) and deploy/rabbitmq/definitions.j
 by `spc definitions`) cannot drift apart.
 
 Each queue has an owner, the service that consumes it. A service declares its own queues and
-binds them; its broker user may configure those only (least privilege: spc/definitions.py). It
+binds them; its broker user may configure those only (least privilege: spc/generate/definitions.py). It
 checks that everything else exists before it publishes or consumes: an event published to a topic
 exchange with no bound queue is confirmed and lost (nameko and kombu publish with
 mandatory=False). With deploy/rabbitmq/definitions.json loaded, as in deployment, everything

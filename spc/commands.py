@@ -312,7 +312,7 @@ def reconcile_cmd(wait, token):
 @cli.command("asyncapi")
 def asyncapi_cmd():
     """Print the AsyncAPI 3 document of every event, generated from the code (asyncapi.yaml)."""
-    from .asyncapi import render
+    from spc.generate.asyncapi import render
     logging.getLogger().setLevel(logging.WARNING)
     click.echo(render(), nl=False)
 
@@ -320,14 +320,14 @@ def asyncapi_cmd():
 @cli.command("openapi")
 def openapi_cmd():
     """Print the OpenAPI 3.1 document of the admin HTTP APIs, generated from the code (openapi.yaml)."""
-    from .openapi import render
+    from spc.generate.openapi import render
     logging.getLogger().setLevel(logging.WARNING)
     click.echo(render(), nl=False)
 
 
 def generated():
     """{file from the repository root: its new text from its old text}: what the code writes."""
-    from . import asyncapi, definitions, docs, kubernetes, openapi
+    from spc.generate import asyncapi, definitions, docs, kubernetes, openapi
     made = {"asyncapi.yaml": lambda old: asyncapi.render(), "openapi.yaml": lambda old: openapi.render(),
             "deploy/rabbitmq/definitions.json": lambda old: definitions.render(),
             "docs/integrating.md": lambda old: docs.with_examples(docs.with_outbound(docs.with_table(old)))}
@@ -382,7 +382,7 @@ def definitions_cmd(passwords_from_env, out, vhost, api):
     --load http://guest:guest@127.0.0.1:15672"""
     import json
     import os
-    from .definitions import LoadError, load, password_env, render
+    from spc.generate.definitions import LoadError, load, password_env, render
     logging.getLogger().setLevel(logging.WARNING)
     text = render(os.environ if passwords_from_env else None, vhost)
     if api is not None:

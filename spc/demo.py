@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from spc.client import StaffClient, free_port, reserve_ports
-from spc.examples import request_example
+from spc.generate.examples import request_example
 from spc.shared import envelope, topology
 from spc.shared.messaging import Publisher
 

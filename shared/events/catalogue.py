@@ -35,7 +35,7 @@ OPENING_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "di
 
 INBOUND_EXCHANGE, EVENTS_EXCHANGE = "spc.inbound", "spc.events"  # (shared/topology.py declares them)
 # SPC's services: each produces the outbound types named after it (`funding.tranche_released`:
-# funding), and its broker user may publish those only (spc/definitions.py).
+# funding), and its broker user may publish those only (spc/generate/definitions.py).
 SERVICES = ("registry", "funding", "distribution", "audit")
 
 

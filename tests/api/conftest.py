@@ -17,7 +17,7 @@ def examples_demarche(folder):
     (EXAMPLE_IDS["number"]), and the registry's settings to read it (never polled: the examples'
     webhook reads it). Returns (the server, the settings)."""
     import shutil
-    from spc.examples import EXAMPLE_IDS
+    from spc.generate.examples import EXAMPLE_IDS
     from tests.ds_dossiers import EXAMPLE, champs_of
     from tests.ds_server import DsServer
     from tests.pacts import full_pact

@@ -1,9 +1,9 @@
 """Replays the example request of every operation in openapi.yaml, in the order of the story the
-examples tell (spc/examples.py), putting in the ids the system gives out. Returns what each
+examples tell (spc/generate/examples.py), putting in the ids the system gives out. Returns what each
 answer was, and the real ids, for the tests that need a populated system."""
 import json
 
-from spc.examples import EXAMPLE_IDS
+from spc.generate.examples import EXAMPLE_IDS
 from spc.shared.events import event_types
 from tests.support import SECOND_FUNDING_OFFICER, envelope, publish_inbound, wait_for
 

@@ -170,7 +170,7 @@ class Stack:
 
     def amqp(self, user):
         """AMQPS to the name the broker's certificate carries (SPC_PUBLIC_HOST, localhost)."""
-        from spc import definitions
+        from spc.generate import definitions
         password = self.env[definitions.password_env(user)]
         return f"amqps://{user}:{password}@localhost:{self.ports['SPC_AMQPS_PORT']}/spc"
 

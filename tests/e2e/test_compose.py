@@ -25,7 +25,7 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from spc import definitions
+from spc.generate import definitions
 from spc.client import reserve_ports
 from spc.runtime.fleet import spec
 from spc.shared.persistence import make_engine

@@ -91,7 +91,7 @@ def test_compose_and_kubernetes_default_to_the_rabbitmq_line_the_deploy_tests_ru
     deprecated feature refused); 3.10 stays tried by tests/deploy/test_rabbitmq_310_and_upgrade.py."""
     import re
     import yaml
-    from spc.kubernetes import RABBITMQ_IMAGE
+    from spc.generate.kubernetes import RABBITMQ_IMAGE
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     assert compose["services"]["rabbitmq"]["image"] == "${SPC_RABBITMQ_IMAGE:-%s}" % RABBITMQ_IMAGE
     cluster, = [o for o in yaml.safe_load_all((DEPLOY / "k8s/operators/rabbitmq.yaml").read_text())

@@ -91,7 +91,7 @@ def test_every_object_of_the_overlay_is_valid(overlay):
 
 
 def test_the_operators_objects_say_what_the_broker_definitions_say():
-    from spc import definitions
+    from spc.generate import definitions
     doc, objects = definitions.document(), rendered("production")
     queues = {o["spec"]["name"]: o["spec"] for o in objects if o["kind"] == "Queue"}
     assert set(queues) == {q["name"] for q in doc["queues"]}

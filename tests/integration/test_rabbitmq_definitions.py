@@ -13,7 +13,7 @@ import pytest
 import requests
 from kombu import Connection
 
-from spc.definitions import render
+from spc.generate.definitions import render
 from spc.shared import events, topology
 from tests.conftest import AMQP_BASE, RABBIT_API
 from tests.servers import ConfinedVhost
@@ -264,7 +264,7 @@ def test_the_brokers_delivery_limit_dead_letters_a_message_that_keeps_coming_bac
 
 def test_passwords_from_the_environment_are_hashed_as_the_broker_checks_them():
     """What compose loads at boot: `spc definitions --passwords-from-env`; a service logs in."""
-    from spc.definitions import password_env, with_passwords
+    from spc.generate.definitions import password_env, with_passwords
     tag = uuid.uuid4().hex[:8]
     vhost, user = f"spc_pw_{tag}", f"spc-funding-{tag}"
     doc = {"users": [dict(u, name=user) for u in DEFINITIONS["users"] if u["name"] == "spc-funding"],

@@ -17,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from spc.examples import BODIES
+from spc.generate.examples import BODIES
 from spc.services.distribution import anct_csv
 from tests.pacts import full_pact
 from tests.support import TOKENS_ENV, EventTap, envelope, publish_inbound, wait_for

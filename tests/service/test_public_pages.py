@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from spc.examples import request_example
+from spc.generate.examples import request_example
 from tests.support import wait_for
 from tests.faults import story
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from marshmallow import fields, validate
 
-from spc.asyncapi import render
+from spc.generate.asyncapi import render
 from spc.shared import envelope, events, topology
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
@@ -17,7 +17,7 @@ MESSAGES = DOC["components"]["messages"]
 SCHEMAS = DOC["components"]["schemas"]
 CODE = events.all_schemas()
 
-TYPES = [  # marshmallow field class -> JSON type, most specific first (independent of spc.asyncapi)
+TYPES = [  # marshmallow field class -> JSON type, most specific first (independent of spc.generate.asyncapi)
     (fields.Nested, "object"), (fields.List, "array"), (fields.Boolean, "boolean"),
     (fields.Integer, "integer"), (fields.Float, "number"), (fields.String, "string"),
     (fields.Date, "string"), (fields.DateTime, "string"), (fields.Dict, "object"),

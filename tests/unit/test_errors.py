@@ -6,7 +6,7 @@ import inspect
 import pytest
 
 from spc.runtime import config
-from spc.openapi import operations
+from spc.generate.openapi import operations
 from spc.shared.errors import Conflict, DomainError, InvalidRequest, NotFound, NotYetKnown
 from spc.shared.http import http_status
 

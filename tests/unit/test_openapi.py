@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 from openapi_spec_validator import validate
 
-from spc.openapi import operations, render
+from spc.generate.openapi import operations, render
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 DOC = yaml.safe_load(DOC_PATH.read_text())
@@ -44,7 +44,7 @@ def test_the_contract_minimum_endpoints_are_there():
 def _valid(component, body):
     """Whether `body` is valid by openapi.yaml's component schema (its $refs resolved in the document)."""
     from jsonschema import Draft202012Validator
-    from spc.openapi import document
+    from spc.generate.openapi import document
     doc = document()
     return Draft202012Validator({"$ref": f"#/components/schemas/{component}",
                                  "components": doc["components"]}).is_valid(body)

@@ -1,6 +1,6 @@
 """What `spc generate` writes into the prose: the table of inbound event types in
 docs/integrating.md (from the event catalogue, between the markers below) and the request bodies
-shown in the docs and kept in docs/examples/ (from spc/examples.py, the bodies openapi.yaml
+shown in the docs and kept in docs/examples/ (from spc/generate/examples.py, the bodies openapi.yaml
 carries). tests/unit/test_generated.py fails when any is stale."""
 import json
 import re
@@ -68,7 +68,7 @@ def with_table(text):
     return f"{head}{BEGIN}\n{inbound_table()}\n{END}{tail}"
 
 
-# -- request bodies in the prose: the examples openapi.yaml carries (spc/examples.py) ----------
+# -- request bodies in the prose: the examples openapi.yaml carries (spc/generate/examples.py) ----------
 # A block `<!-- example: SERVICE OPERATION (spc generate) -->` followed by a ```json fence gets the
 # operation's example body; docs/examples/ holds the same bodies as files, for `curl -d @FILE`.
 EXAMPLE = re.compile(r"(<!-- example: (\w+) (\w+) \(spc generate\) -->\n```json\n)(.*?)(^```)", re.S | re.M)
@@ -79,7 +79,7 @@ DOCS_WITH_EXAMPLES = ("README.md", "docs/pact.md", "docs/funding.md", "docs/audi
 def example_json(service, operation):
     body = request_example(service, operation)
     if body is None:
-        raise KeyError(f"no example body for {service} {operation} in spc/examples.py")
+        raise KeyError(f"no example body for {service} {operation} in spc/generate/examples.py")
     return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 
 
