@@ -66,14 +66,14 @@ def run_demo(environ=None):
            "SPC_AUTH_FAILURES_PER_MINUTE": "0",
            "SPC_DUAL_CONTROL_CENTS": str(DUAL_CONTROL_CENTS),
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
-    # Démarches Simplifiées beside it (spc/ds_standin.py), with one démarche SPC reads
-    from spc.ds_standin import Dossiers, StandIn
+    # Démarches Simplifiées beside it (spc/standins/ds.py), with one démarche SPC reads
+    from spc.standins.ds import Dossiers, StandIn
     demarche = StandIn(Dossiers(DEMARCHE))
     (Path(data_dir) / "ds").mkdir()
     mapping, champs = form_of(application())
     (Path(data_dir) / "ds" / f"{DEMARCHE}.toml").write_text(mapping, encoding="utf-8")
-    # and API Recherche d'entreprises beside it too (spc/registries_standin.py), knowing that association
-    from spc.registries_standin import RegistriesServer, unit
+    # and API Recherche d'entreprises beside it too (spc/standins/registries.py), knowing that association
+    from spc.standins.registries import RegistriesServer, unit
     registries = RegistriesServer([unit(APPLICANT_SIREN, name="MAISON DES AIDANTS DU PAYS DE SAINT-MALO",
                                         rna="W353004242", ess=True)])
     env.update(SPC_IDENTITY_REGISTRY=registries.url)
@@ -263,7 +263,7 @@ def form_of(body):
     own, as a démarche's administrator writes it: docs/integrating.md) and the champs an applicant
     fills in ({champ id: (label, value)})."""
     import base64
-    from spc.ds_standin import REVISION
+    from spc.standins.ds import REVISION
     leaves = []
 
     def walk(node, path):

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ariadne import InterfaceType, ObjectType, QueryType, graphql_sync, make_executable_schema
 
-from spc.ds_standin import REVISION, Dossiers
-from spc.standin_http import send_json
+from spc.standins.ds import REVISION, Dossiers
+from spc.standins.http import send_json
 
 SDL = """
 scalar ISO8601DateTime
@@ -68,7 +68,7 @@ type Dossier {
 
 
 class DsServer:
-    """DS's GraphQL API over `Dossiers` (spc/ds_standin.py: what DS keeps); `submit`, `change`,
+    """DS's GraphQL API over `Dossiers` (spc/standins/ds.py: what DS keeps); `submit`, `change`,
     `delete` act as applicants and instructors do, `messages` holds what SPC sent."""
 
     def __init__(self, demarche=4242, token="ds-token", revision=REVISION):

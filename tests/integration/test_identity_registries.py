@@ -1,12 +1,12 @@
 """The identity port's adapter (services/registry/registries.py) against API Recherche
-d'entreprises as the tests run it (spc/registries_standin.py), over real HTTP: each outcome,
+d'entreprises as the tests run it (spc/standins/registries.py), over real HTTP: each outcome,
 a 429's Retry-After honoured, a timeout, an outage opening the breaker, and its rate limit."""
 import pytest
 
 from spc.services.registry.domain import identity
 from spc.services.registry.domain.identity import RegistryUnavailable
 from spc.services.registry.registries import RechercheEntreprises
-from spc.registries_standin import RegistriesServer, unit
+from spc.standins.registries import RegistriesServer, unit
 
 SIREN, CLOSED, COMPANY = "552100554", "732829320", "542107651"
 
@@ -79,7 +79,7 @@ def test_at_most_seven_requests_a_second(api):
 
 
 def test_an_association_known_only_by_its_rna_is_checked_against_api_entreprise():
-    from spc.registries_standin import association
+    from spc.standins.registries import association
     from spc.services.registry.registries import ApiEntreprise, NationalRegistries
     server = RegistriesServer(associations=[association("W353012345"), association("W353099999", active=False)])
     try:

@@ -1,9 +1,9 @@
 """Identity checks at registration (issue 20), end to end: the registry service asks API
-Recherche d'entreprises as the tests run it (spc/registries_standin.py) over HTTP, keeps and
+Recherche d'entreprises as the tests run it (spc/standins/registries.py) over HTTP, keeps and
 shows the outcome, publishes it on spc.events, refuses to approve a mismatch without a reason,
 and, the API down at registration, accepts the service `unverified` and settles it later."""
 from tests.pacts import full_pact
-from spc.registries_standin import RegistriesServer, unit
+from spc.standins.registries import RegistriesServer, unit
 from tests.support import EventTap, metric, wait_for
 
 

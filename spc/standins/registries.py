@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from spc.standin_http import send_json
+from spc.standins.http import send_json
 
 
 def unit(siren, name="LES LUTINS", nature="9220", state="A", association=True, rna=None, ess=False):

@@ -12,7 +12,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from spc.standin_http import send_json
+from spc.standins.http import send_json
 
 REVISION = "UHJvY2VkdXJlUmV2aXNpb24tMQ=="
 
