@@ -32,7 +32,7 @@ from spc.services.registry.exceptions import InvalidPact
 from spc.shared import envelope
 from spc.shared.clock import utcnow
 from spc.shared.consumer import apply_batch
-from spc.local import COUNTERS
+from spc.cli.local import COUNTERS
 
 from .harness import databases, percentile, vhost
 

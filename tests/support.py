@@ -8,7 +8,7 @@ import requests
 
 from spc.shared import events
 
-from spc.client import StaffClient, free_port, free_ports, reserve_ports  # noqa: F401  (free_port(s): for the fixtures)
+from spc.cli.client import StaffClient, free_port, free_ports, reserve_ports  # noqa: F401  (free_port(s): for the fixtures)
 
 TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor": "t-auditor",
           "viewer": "t-viewer", "distribution_officer": "t-distribution",
@@ -86,7 +86,7 @@ def envelope(event_type, payload, version=1, event_id=None, producer=None):
 
 def pika_params(amqp_uri):
     """One URI or a failover list (`;`), as SPC takes AMQP_URI."""
-    from spc.operations import pika_parameters
+    from spc.cli.operations import pika_parameters
     return pika_parameters(amqp_uri)
 
 

@@ -1,5 +1,5 @@
 """Certificates made by the tests (a CA of their own and the certificates it signs: the
-`Authority` of spc/certificates.py, which `spc certificates` uses), and servers of the machine's
+`Authority` of spc/cli/certificates.py, which `spc certificates` uses), and servers of the machine's
 binaries that take TLS connections only: a PostgreSQL (what `sslmode=verify-full` is tested
 against, tests/integration/test_database_tls.py) and a RabbitMQ node (AMQPS and x509 logins,
 tests/integration/test_broker_tls.py)."""
@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from spc.certificates import Authority  # noqa: F401 (the tests' CA: the product's own code)
+from spc.cli.certificates import Authority  # noqa: F401 (the tests' CA: the product's own code)
 from tests.faults.postgres_pair import _bindir, free_port, fresh_folder, run_postgres_binary
 
 

@@ -15,9 +15,8 @@ import json
 import os
 import re
 
-from spc.shared import events, topology
-
 from spc.runtime.config import SERVICE_NAMES
+from spc.shared import events, topology
 
 VHOST = "spc"
 RABBIT_VERSION = "3.10.8"

@@ -26,8 +26,9 @@ import re
 
 import yaml
 
-from . import definitions
 from spc.runtime.fleet import SERVICE_NAMES, spec
+
+from . import definitions
 
 PART_OF = {"app.kubernetes.io/part-of": "spc"}
 BROKER = "spc-rabbitmq"

@@ -22,11 +22,11 @@ class Cluster:
 
     def start(self, quiet=False):
         """Start every service; if one fails, kill those started and raise (a port that cannot be
-        bound as ListenError: one line, see spc/preflight.py). `quiet`: eventlet's hub does not
+        bound as ListenError: one line, see spc/cli/preflight.py). `quiet`: eventlet's hub does not
         print the traceback of each greenthread the failure kills on its way up (the exception
         still reaches the caller)."""
         from eventlet import debug
-        from spc.preflight import listen_error
+        from spc.cli.preflight import listen_error
         if quiet:
             debug.hub_exceptions(False)
         try:

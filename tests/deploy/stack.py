@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from spc.client import free_ports
+from spc.cli.client import free_ports
 from tests.support import Api, envelope, tokens_of
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from spc.client import free_port, reserve_ports
+from spc.cli.client import free_port, reserve_ports
 from tests.support import envelope, wait_for
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -142,7 +142,7 @@ def test_spc_run_with_an_inbox_kept_less_than_the_unknown_service_window_refuses
 def test_a_bind_that_fails_after_the_check_is_one_line_too(tmp_path, busy_port):
     """The port taken between the check and the bind: the container's failure, not its traceback."""
     _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AUDIT_PORT=str(busy_port))
-    script = ("import sys, spc.preflight; spc.preflight.check_ports = lambda *a: None; "
+    script = ("import sys, spc.cli.preflight; spc.cli.preflight.check_ports = lambda *a: None; "
               "sys.argv = ['spc', 'up']; from spc.cli import main; main()")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, env=env)

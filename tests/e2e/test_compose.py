@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from spc.generate import definitions
-from spc.client import reserve_ports
+from spc.cli.client import reserve_ports
 from spc.runtime.fleet import spec
 from spc.shared.persistence import make_engine
 from tests.faults import story

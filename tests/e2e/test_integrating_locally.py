@@ -85,7 +85,7 @@ def test_an_integrator_tries_publishing_on_a_local_vhost_as_the_page_says(tmp_pa
     assert refused.returncode != 0 and "ACCESS_REFUSED" in refused.stderr, refused.stderr
 
     # step 3 as written: SPC there, each service as its own confined user; audit takes the violation
-    from spc.local import ensure_local_tokens
+    from spc.cli.local import ensure_local_tokens
     from tests.e2e.test_cli_errors import service_env
     from tests.e2e.test_spc_up_local import ready
     ensure_local_tokens({"SPC_DATA_DIR": str(tmp_path / "var")})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from spc.client import reserve_ports
+from spc.cli.client import reserve_ports
 from tests.e2e.test_cli_errors import clean_env
 from tests.e2e.test_spc_up_local import ready
 

@@ -21,7 +21,7 @@ class OwnBroker:
         import uuid
         from pathlib import Path
 
-        from spc.client import free_ports
+        from spc.cli.client import free_ports
         self.node = f"spcfault{uuid.uuid4().hex[:8]}@localhost"
         ports = free_ports(["amqp", "dist"])
         self.dir = Path(f"/tmp/{self.node.split('@')[0]}")

@@ -9,7 +9,7 @@ import frictionless
 import pytest
 from click.testing import CliRunner
 
-from spc.commands import cli
+from spc.cli.commands import cli
 from spc.runtime.fleet import spec
 from spc.opendata.grants import SCHEMA_PATH
 from spc.services.funding import handlers as funding

@@ -8,7 +8,7 @@ import eventlet
 import pytest
 import requests
 
-from spc.client import free_port, reserve_ports
+from spc.cli.client import free_port, reserve_ports
 
 
 def test_fleets_reserved_at_once_never_share_a_port_and_nothing_else_is_given_one():

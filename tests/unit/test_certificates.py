@@ -1,4 +1,4 @@
-"""`spc certificates` (spc/certificates.py): the CA and server certificates compose's TLS runs on.
+"""`spc certificates` (spc/cli/certificates.py): the CA and server certificates compose's TLS runs on.
 What is there is kept; what is missing, foreign, misnamed or near its end is made again."""
 import os
 import ssl
@@ -7,7 +7,7 @@ import sys
 
 from cryptography import x509
 
-from spc.certificates import Authority, make
+from spc.cli.certificates import Authority, make
 
 
 def _names(path):
@@ -64,7 +64,7 @@ def test_a_second_run_keeps_everything_and_renews_only_what_changed_or_nears_its
 
 def test_a_ca_of_your_own_put_there_first_signs_the_rest_rsa_included(tmp_path):
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from spc.certificates import _write_key
+    from spc.cli.certificates import _write_key
     own = Authority("Ministère — PKI de test", days=30)
     own.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # an RSA CA, self-signed again
     from cryptography.hazmat.primitives import hashes
@@ -92,7 +92,7 @@ def test_your_pki_s_certificates_are_kept_and_a_missing_one_without_ca_key_is_an
     assert {w for _, w in done} == {"kept"}
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written, no ca.key made
     import pytest
-    from spc.certificates import CertificateError
+    from spc.cli.certificates import CertificateError
     with pytest.raises(CertificateError, match="no ca.key to sign a new one: put proxy.crt and proxy.key"):
         make(tmp_path, {"rabbitmq": ["rabbitmq", "mq.example.fr"], "proxy": ["spc.example.fr", "localhost"]})
     assert (tmp_path / "ca.crt").read_bytes() == before["ca.crt"] and not (tmp_path / "ca.key").exists()

@@ -103,7 +103,7 @@ def test_a_rejection_names_the_field_never_its_words():
 
 
 def test_the_dead_letter_listing_shows_no_personal_text():
-    from spc.operations import _excerpt
+    from spc.cli.operations import _excerpt
     body = json.dumps(env("usager.report_submitted", {"service_id": "s1", "category": "other", "text": WORDS}))
     assert "Léa" not in _excerpt(body.encode()) and "redacted" in _excerpt(body.encode())
     assert _excerpt(b"{" + WORDS.encode()) == f"[not JSON: {len(WORDS.encode()) + 1} bytes withheld]"
@@ -122,7 +122,7 @@ def test_a_publisher_signs_with_the_login_the_broker_will_check(uri, ssl_options
 
 def test_only_the_queues_own_consumer_is_trusted_to_have_dead_lettered_a_message():
     from types import SimpleNamespace as Props
-    from spc.operations import dead_letter_trust, trusted_logins
+    from spc.cli.operations import dead_letter_trust, trusted_logins
     logins = trusted_logins("amqp://spc-operator:pw@rabbitmq/spc", {"FUNDING_AMQP_URI": "amqp://fund-7:pw@r/spc"})
     assert logins["funding"] == {"spc-funding", "fund-7", "spc-operator"}
     assert logins["registry"] == {"spc-registry", "spc-operator"}

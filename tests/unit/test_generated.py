@@ -5,7 +5,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from spc.commands import cli
+from spc.cli.commands import cli
 from spc.shared import events
 
 ROOT = Path(__file__).resolve().parents[2]

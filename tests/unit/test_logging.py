@@ -66,7 +66,7 @@ def test_the_format_setting():
 
 
 def test_a_bad_format_stops_the_cli_in_one_line():
-    from spc.commands import cli
+    from spc.cli.commands import cli
     result = CliRunner().invoke(cli, ["openapi"], env={"SPC_LOG_FORMAT": "logfmt"}, prog_name="spc")
     assert result.exit_code == 2
     assert result.output.strip() == "spc: SPC_LOG_FORMAT must be one of text, json, not 'logfmt'"

@@ -1,5 +1,5 @@
 """`spc reconcile`'s comparison: each rule fails when the views disagree."""
-from spc.reconcile import compare
+from spc.cli.reconcile import compare
 
 
 def views(registry=None, funding=None, distribution=None, audit=None):

@@ -30,7 +30,3 @@ def main():
         _dump_greenlets_on_sigusr1()
     from .commands import cli
     cli(prog_name="spc")
-
-
-if __name__ == "__main__":
-    main()

@@ -50,9 +50,9 @@ def describe(exc):
     """The one line for an expected failure, or None for a bug (which keeps its traceback)."""
     import sqlalchemy.exc
 
+    from spc.runtime.config import ConfigError
     from spc.shared.bootstrap import DatabaseNotUtf8, SchemaNotReady
 
-    from spc.runtime.config import ConfigError
     from .operations import BrokerError
     if isinstance(exc, (CliError, ConfigError, BrokerError, SchemaNotReady, DatabaseNotUtf8)):
         return str(exc)

@@ -13,8 +13,9 @@ import sys
 import click
 
 from spc.runtime import config
-from .errors import EXIT_FAILED, debug_asked, describe, mask_url
 from spc.runtime.logs import BadLogFormat, configure as configure_logging, log_format
+
+from .errors import EXIT_FAILED, debug_asked, describe, mask_url
 
 _SERVING = {"up", "run"}  # their logs are the services' logs (INFO); other commands log warnings
 

@@ -11,7 +11,7 @@ from .errors import CliError
 
 TOKENS_FILE = "admin-tokens"  # under SPC_DATA_DIR
 LABEL = "local"
-COUNTERS = Path(__file__).parent / "data" / "france-services-2024-08-01.csv"
+COUNTERS = Path(__file__).parent.parent / "data" / "france-services-2024-08-01.csv"
 
 
 def data_dir(environ):

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from spc.client import StaffClient, free_port, reserve_ports
+from spc.cli.client import StaffClient, free_port, reserve_ports
 from spc.generate.examples import request_example
 from spc.shared import envelope, topology
 from spc.shared.messaging import Publisher
 
-DATA = Path(__file__).parent / "data" / "france-services-2024-08-01.csv"
+DATA = Path(__file__).parent.parent / "data" / "france-services-2024-08-01.csv"
 TOKENS = {"registrar": "demo-registrar", "funding_officer": "demo-funding",
           "auditor": "demo-auditor", "viewer": "demo-viewer"}
 SECOND_OFFICER = ("funding_officer/daf-35", "demo-funding-daf")  # the second person for money
