@@ -143,7 +143,7 @@ class StaffTokens(SharedExtension):
 
     def setup(self):
         self.environ = environ = self.container.config.get("ENV", os.environ)
-        self.oidc = OidcVerifier.from_environ(environ)  # OidcConfigError: spc/preflight.py says it first
+        self.oidc = OidcVerifier.from_environ(environ)  # OidcConfigError: spc/cli/preflight.py says it first
         self._auth = TokenAuth(load_tokens(environ), self.oidc)
         self._file_stamp, self._checked_at = self._stamp(), time.monotonic()
         self.max_body = int(environ.get("SPC_MAX_BODY_BYTES") or MAX_BODY_BYTES)
