@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from . import failpoints
-from .errors import Conflict
+from .errors import Conflict, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,14 @@ def answer(call, run, status, new_uow):
     except IntegrityError:  # a copy committed first: its claim stood, and its answer with it
         kept = _kept(new_uow, call) if idem is not None else None
         if kept is None:
+            raise
+        return _replay(kept, idem)
+    except DomainError:
+        # a copy that committed first may have changed what this one found (it waited on the
+        # copy's row locks, then found the service registered, the request pending...): the
+        # copy's answer is this request's answer; a refusal with no answer kept stands
+        kept = _kept(new_uow, call) if idem is not None else None
+        if kept is None or kept.status is None:
             raise
         return _replay(kept, idem)
 

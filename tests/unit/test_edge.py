@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from spc.services.funding import handlers
 from spc.services.funding.domain.commands import CreateProgramme
+from spc.services.funding.exceptions import ProgrammeNotFound
 from spc.shared import edge
 from spc.shared.auth import Actor
 from spc.shared.edge import Idempotency, IdempotencyKeyReused, Replay, fingerprint, serve
@@ -57,6 +58,33 @@ def test_with_a_key_the_change_commits_only_with_its_answer_and_a_retry_gets_tha
     with pytest.raises(IdempotencyKeyReused):
         edge.answer(staff_call("key-0001", dict(BODY, budget_cents=5)), lambda: pytest.fail("run"), 201, lambda: uow)
     assert len(uow.outbox.events) == 1
+
+
+def test_a_copy_refused_because_the_first_copy_committed_is_answered_as_a_retry():
+    """Two copies at once: the second waited on the first's row locks, then found its effect (an
+    `AlreadyRegistered`, an `ApprovalPending`) and refused; the first's kept answer is its answer."""
+    uow, first_call = FakeFundingUnitOfWork(), staff_call("key-0005")
+    first = edge.answer(first_call, lambda: create(serve(uow, first_call), first_call), 201, lambda: uow)
+
+    def found_the_first_copy_s_effect():
+        raise ProgrammeNotFound("refused: what the first copy changed", {})
+    again = edge.answer(staff_call("key-0005"), found_the_first_copy_s_effect, 201, _after_the_first_looked(uow))
+    assert isinstance(again, Replay) and again.answer["id"] == first["id"]
+    with pytest.raises(ProgrammeNotFound):  # no answer kept for this key: the refusal stands
+        edge.answer(staff_call("key-0006"), found_the_first_copy_s_effect, 201, lambda: uow)
+    with pytest.raises(ProgrammeNotFound):  # no key: a refusal is a refusal
+        edge.answer(staff_call(), found_the_first_copy_s_effect, 201, lambda: uow)
+
+
+def _after_the_first_looked(uow):
+    """new_uow for a copy that looked its key up before the first copy committed: its first look
+    finds nothing, the next ones what the first copy kept."""
+    looks = []
+
+    def new_uow():
+        looks.append(1)
+        return FakeFundingUnitOfWork() if len(looks) == 1 else uow
+    return new_uow
 
 
 def held_run(uow, call, then):
