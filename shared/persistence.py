@@ -82,8 +82,9 @@ def ping_after_rest(engine):
     checkout: a round trip more in each transaction, three in each hop of a violation (the
     consumer's transaction, the relay's claim and its mark; a tenth of a hop's CPU in a profile).
     A ping that fails raises DisconnectionError, and the pool replaces the connection
-    (SQLAlchemy's pessimistic recipe). A connection that dies while in use fails its transaction
-    as before: SQLAlchemy then invalidates the whole pool, the consumer holds its messages and
+    (SQLAlchemy's pessimistic recipe). A connection that dies while in use, or that had rested
+    under a second when the server went, fails its transaction (`pool_pre_ping` hid the latter):
+    SQLAlchemy then invalidates the whole pool, the consumer holds its messages and
     tries again (docs/reliability.md). The pool is LIFO, so under any steady flow the same few
     connections stay warm and are never pinged."""
     dialect = engine.dialect
