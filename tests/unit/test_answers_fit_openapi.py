@@ -4,11 +4,9 @@ out, named below), each of its type. The answers are the dumps of the `*Out` sch
 operations declare; this holds the code to the document, key by key, on in-memory units of work."""
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 
 from spc.services.audit import answers, dossier, reports
 from spc.services.audit import handlers as audit
@@ -28,12 +26,12 @@ from spc.shared.auth import Actor
 from spc.shared.consumer import apply_once
 from spc.shared.edge import serve
 from spc.shared.http import Call, json_response
+from tests.api.document import DOC  # openapi.yaml as its readers use it
 from tests.pacts import full_pact
 from tests.unit import test_audit_handlers as audit_facts
 from tests.unit.fakes import (FakeAuditUnitOfWork, FakeDistributionUnitOfWork, FakeFundingUnitOfWork,
                               FakeRegistryUnitOfWork, standing, wire)
 
-DOC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
 # what an answer may leave out: a resource's history shows in single-resource answers only; the
 # dossier's report texts are for auditors; the journal check says one of its two; a person's
 # role, e-mail and phone, a counterpart's SIREN and COG, an evaluation date, as the pact gives them
