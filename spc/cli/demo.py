@@ -2,6 +2,7 @@
 import copy
 import getpass
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -51,10 +52,17 @@ def step(text):
 
 
 def run_demo(environ=None):
+    data_dir = tempfile.mkdtemp(prefix="spc-demo-")
+    try:
+        _run_demo_in(data_dir)
+    finally:  # its databases, tokens and mapping: nothing of a demo stays behind
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _run_demo_in(data_dir):
     from spc.runtime import config
     from spc.runtime.runner import Cluster
 
-    data_dir = tempfile.mkdtemp(prefix="spc-demo-")
     ports = reserve_ports(list(config.SERVICE_NAMES))  # held while the demo runs
     tokens_file = Path(data_dir) / "admin-tokens"  # read again when it changes: scoped tokens come later
     tokens_file.write_text("".join(f"{r}/demo:{t}\n" for r, t in TOKENS.items())
@@ -85,7 +93,7 @@ def run_demo(environ=None):
     env.update(SPC_SMTP_URL=f"smtp://127.0.0.1:{mail.port}", SPC_SMTP_FROM="rappels@spc-demo.example.org",
                SPC_REMINDER_SECONDS="1", SPC_MAIL_SECONDS="0.5")
     settings = config.load(env)
-    click.echo(f"Embedded run: in-process broker, SQLite databases in {data_dir}")
+    click.echo(f"Embedded run: in-process broker, SQLite databases in {data_dir} (removed at the end)")
 
     step("Distribution loads the France Services network (ANCT, 2024-08-01)")
     imported = import_counters_into(settings, DATA)

@@ -12,9 +12,11 @@ def spc(*args, env=None, timeout=180):
                           timeout=timeout, env=dict(os.environ, **(env or {})))
 
 
-def test_spc_demo_tells_the_whole_story_and_exits_0():
-    result = spc("demo")
+def test_spc_demo_tells_the_whole_story_and_exits_0(tmp_path):
+    result = spc("demo", env={"TMPDIR": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SQLite databases in {tmp_path}" in result.stdout
+    assert list(tmp_path.glob("spc-demo-*")) == []  # its databases, tokens and mapping removed
     for line in ("suspended", "frozen", "withdrawn", "funding_frozen", "reinstated", "'ok': True",
                  "signed on", "no_ad_monetisation", "pact version 2 (versions [1, 2])",  # the pact (issue 11)
                  "three reports of refused access relayed", "a minor finding opened by itself",
