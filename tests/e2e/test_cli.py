@@ -28,7 +28,7 @@ def test_spc_demo_tells_the_whole_story_and_exits_0(tmp_path):
                  # issue 21: two people for money, a reminder e-mail, the public pages
                  "refused, dual_control_required", "approved by the same person: refused, same_approver",
                  "approved by funding_officer/daf-35: tranche 1 released",
-                 "e-mails received by the SMTP relay", "| Bonjour,",
+                 "e-mails received by the SMTP relay", "| Bonjour,", "funding agenda: ",
                  "/public/pages/services?departement=35  (200,", "/funding  (200,",
                  "The story is complete."):
         assert line in result.stdout, line
