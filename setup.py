@@ -1,4 +1,5 @@
 """Maps the repository folders onto the single import name `spc` (see pyproject.toml)."""
+
 from setuptools import find_packages, setup
 
 ROOTS = {"spc": "spc", "spc.shared": "shared", "spc.services": "services"}

@@ -2,6 +2,7 @@
 messages of the same size published to one quorum queue with publisher confirms (up to 1,000
 in flight, pika's asynchronous connection), then consumed with manual acks (prefetch 100).
 Messages per second for the whole round trip."""
+
 import time
 import uuid
 
@@ -39,8 +40,12 @@ def publish_confirmed(amqp_uri, exchange, routing_key, bodies, in_flight=1000):
     def pump():
         channel = state["channel"]
         while state["sent"] < len(bodies) and len(state["outstanding"]) < in_flight:
-            channel.basic_publish(exchange, routing_key if isinstance(routing_key, str)
-                                  else routing_key[state["sent"]], bodies[state["sent"]], PROPS)
+            channel.basic_publish(
+                exchange,
+                routing_key if isinstance(routing_key, str) else routing_key[state["sent"]],
+                bodies[state["sent"]],
+                PROPS,
+            )
             state["sent"] += 1
             state["outstanding"].add(state["sent"])
         if state["sent"] == len(bodies) and not state["outstanding"]:
@@ -57,8 +62,9 @@ def publish_confirmed(amqp_uri, exchange, routing_key, bodies, in_flight=1000):
             state["floor"] = method.delivery_tag + 1
         pump()
 
-    connection = pika.SelectConnection(pika.URLParameters(amqp_uri), on_open_callback=on_open,
-                                       on_close_callback=lambda c, reason: c.ioloop.stop())
+    connection = pika.SelectConnection(
+        pika.URLParameters(amqp_uri), on_open_callback=on_open, on_close_callback=lambda c, reason: c.ioloop.stop()
+    )
     connection.ioloop.start()
     if state["error"] or state["outstanding"] or state["sent"] < len(bodies):
         raise RuntimeError(f"publishing failed: {state['error'] or 'connection closed early'}")
@@ -74,6 +80,7 @@ def _consume(channel, queue, n):
             ch.basic_ack(method.delivery_tag, multiple=True)
         if got == n:
             ch.stop_consuming()
+
     channel.basic_qos(prefetch_count=100)
     channel.basic_consume(queue, on_message)
     channel.start_consuming()

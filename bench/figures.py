@@ -6,6 +6,7 @@
 - `latency`: violation published → suspended in registry, frozen in funding and withdrawn in
   distribution (read in their databases), while other events flow at a steady rate.
 """
+
 import contextlib
 from datetime import datetime, timezone
 import json
@@ -32,18 +33,27 @@ __all__ = ["intake", "journal", "latency", "idle", "apart", "relay", "national"]
 
 
 def _envelope(event_type, payload, producer="bench"):
-    return json.dumps({"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1,
-                       "occurred_at": datetime.now(timezone.utc).isoformat(), "producer": producer,
-                       "payload": payload}).encode()
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "event_type": event_type,
+            "schema_version": 1,
+            "occurred_at": datetime.now(timezone.utc).isoformat(),
+            "producer": producer,
+            "payload": payload,
+        }
+    ).encode()
 
 
 def _report(sid, i):
-    return _envelope("usager.report_submitted", {"service_id": sid, "category": "other",
-                                                 "text": f"Report {i}: the desk was closed " * 4})
+    return _envelope(
+        "usager.report_submitted", {"service_id": sid, "category": "other", "text": f"Report {i}: the desk was closed " * 4}
+    )
 
 
 def _service(fleet):
     from tests.faults import story
+
     return story.active_service(fleet.api)
 
 
@@ -73,8 +83,7 @@ def _from_backlog(amqp_uri, fleet, exchange, routing_key, bodies, count, probe):
     applying them: (rate, baseline, the baseline's cost, audit at its start as a probe snapshot)."""
     startup = _startup_cpu(fleet, "audit")
     publish_confirmed(amqp_uri, exchange, routing_key, bodies)
-    baseline, baseline_cpu = baseline_cost(probe.broker, lambda: raw_rate(amqp_uri, len(bodies), len(bodies[0])),
-                                           len(bodies))
+    baseline, baseline_cpu = baseline_cost(probe.broker, lambda: raw_rate(amqp_uri, len(bodies), len(bodies[0])), len(bodies))
     before = probe.restarted("audit", startup)
     fleet.start("audit", wait=False)
     rate = _rate_while_applied(count, len(bodies), 600, time.monotonic())
@@ -88,27 +97,34 @@ def intake(n):
         wait_until(lambda: fleet.api.call("GET", "audit", f"/services/{sid}/findings").status_code == 200, 30)
         probe = Probe(fleet, ["audit"])
         rate, baseline, baseline_cpu, before = _from_backlog(
-            amqp_uri, fleet, "spc.inbound", "usager.report_submitted", [_report(sid, i) for i in range(n)],
-            lambda: db.count("audit", audit_orm.reports), probe)
+            amqp_uri,
+            fleet,
+            "spc.inbound",
+            "usager.report_submitted",
+            [_report(sid, i) for i in range(n)],
+            lambda: db.count("audit", audit_orm.reports),
+            probe,
+        )
         wait_until(lambda: (db.scalar("audit", select(audit_orm.journal_head.c.seq)) or 0) >= n, 600, 0.05)
-        return {"rate": rate, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
-                **probe.report(before, n)}
+        return {"rate": rate, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu, **probe.report(before, n)}
 
 
 def journal(n, env=None):
     with stack(env=env) as (amqp_uri, fleet, db):
-        bodies = [_envelope("distribution.listing_published", {
-            "service_id": str(uuid.uuid4()), "counter_ids": [f"fs-{i}"]}, "distribution")
-            for i in range(n)]
+        bodies = [
+            _envelope(
+                "distribution.listing_published", {"service_id": str(uuid.uuid4()), "counter_ids": [f"fs-{i}"]}, "distribution"
+            )
+            for i in range(n)
+        ]
         fleet.start("audit")
         probe = Probe(fleet, ["audit"])
         head = select(audit_orm.journal_head.c.seq)
         rate, baseline, baseline_cpu, before = _from_backlog(
-            amqp_uri, fleet, "spc.events", "distribution.listing_published", bodies,
-            lambda: db.scalar("audit", head) or 0, probe)
+            amqp_uri, fleet, "spc.events", "distribution.listing_published", bodies, lambda: db.scalar("audit", head) or 0, probe
+        )
         wait_until(lambda: (db.scalar("audit", head) or 0) >= n, 600, 0.05)
-        return {"rate": rate, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
-                **probe.report(before, n)}
+        return {"rate": rate, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu, **probe.report(before, n)}
 
 
 class Background(threading.Thread):
@@ -129,9 +145,18 @@ class Background(threading.Thread):
             for i in range(per_tick):
                 if i % 5 == 4:  # a fifth are counter updates
                     keys.append("counter.upserted")
-                    bodies.append(_envelope("counter.upserted", {
-                        "counter_id": f"bg-{random.randrange(50)}", "name": f"Espace {random.random()}",
-                        "commune_insee": "35238", "department": "35", "address": ""}))
+                    bodies.append(
+                        _envelope(
+                            "counter.upserted",
+                            {
+                                "counter_id": f"bg-{random.randrange(50)}",
+                                "name": f"Espace {random.random()}",
+                                "commune_insee": "35238",
+                                "department": "35",
+                                "address": "",
+                            },
+                        )
+                    )
                 else:
                     keys.append("usager.report_submitted")
                     bodies.append(_report(random.choice(self.sids), self.sent + i))
@@ -152,8 +177,12 @@ def _suspended_everywhere(db, sid):
     pending = [
         ("registry", select(r.c.status).where(r.c.id == sid), lambda v: v == "suspended"),
         ("funding", select(f.c.status).where(f.c.service_id == sid), lambda v: v == "suspended"),
-        ("distribution", select(func.count()).select_from(d).where(
-            d.c.service_id == sid, d.c.status == "published"), lambda v: not v)]
+        (
+            "distribution",
+            select(func.count()).select_from(d).where(d.c.service_id == sid, d.c.status == "published"),
+            lambda v: not v,
+        ),
+    ]
 
     def check():
         while pending:
@@ -162,6 +191,7 @@ def _suspended_everywhere(db, sid):
                 return False
             pending.pop(0)
         return True
+
     return check
 
 
@@ -181,6 +211,7 @@ def apart(violations, per_second):
 
 def latency(violations, per_second, apart=False, urls=None, env=None):
     from tests.faults import story
+
     with stack(urls, env) as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
         probe = Probe(fleet, SERVICES)
         if apart:
@@ -195,8 +226,18 @@ def latency(violations, per_second, apart=False, urls=None, env=None):
         story.counters(amqp_uri)
         sids = [_service(fleet) for _ in range(violations)]
         for sid in sids:
-            wait_until(lambda sid=sid: db.scalar("distribution", select(func.count()).select_from(
-                distribution_orm.listings).where(distribution_orm.listings.c.service_id == sid)) == 2, 60)
+            wait_until(
+                lambda sid=sid: (
+                    db.scalar(
+                        "distribution",
+                        select(func.count())
+                        .select_from(distribution_orm.listings)
+                        .where(distribution_orm.listings.c.service_id == sid),
+                    )
+                    == 2
+                ),
+                60,
+            )
         background = Background(amqp_uri, sids, per_second)
         if per_second:
             background.start()
@@ -204,9 +245,16 @@ def latency(violations, per_second, apart=False, urls=None, env=None):
         latencies, before, sent_before = [], probe.snapshot(), background.sent
         try:
             for sid in sids:
-                body = _envelope("compliance.violation_reported", {
-                    "service_id": sid, "principle": "neutrality", "severity": "major",
-                    "summary": "Partisan leaflets at the desk", "reported_by": "bench"})
+                body = _envelope(
+                    "compliance.violation_reported",
+                    {
+                        "service_id": sid,
+                        "principle": "neutrality",
+                        "severity": "major",
+                        "summary": "Partisan leaflets at the desk",
+                        "reported_by": "bench",
+                    },
+                )
                 started = time.monotonic()
                 publish_confirmed(amqp_uri, "spc.inbound", "compliance.violation_reported", [body])
                 latencies.append(wait_until(_suspended_everywhere(db, sid), 60, 0.002) - started)
@@ -217,8 +265,14 @@ def latency(violations, per_second, apart=False, urls=None, env=None):
         events = background.sent - sent_before + len(sids)
         cost = probe.report(before, events)
         baseline, baseline_cpu = baseline_cost(probe.broker, lambda: raw_rate(amqp_uri, 5000, 500), 5000)
-        return {"latencies": latencies, "baseline": baseline, "baseline_cpu_ms_per_1000": baseline_cpu,
-                "background_sent": background.sent, "events": events, **cost}
+        return {
+            "latencies": latencies,
+            "baseline": baseline,
+            "baseline_cpu_ms_per_1000": baseline_cpu,
+            "background_sent": background.sent,
+            "events": events,
+            **cost,
+        }
 
 
 def traces(n, violations):
@@ -226,18 +280,24 @@ def traces(n, violations):
     on, every span exported over OTLP/HTTP to a receiver in this process (tests/otlp_receiver.py,
     which decodes and keeps them, as a collector would take them), in the same run."""
     from tests.otlp_receiver import Receiver
+
     receiver = Receiver().start()
     try:
         out = {}
-        for mode, env in (("off", {}), ("on", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-                                              "OTEL_BSP_SCHEDULE_DELAY": "500"})):
+        for mode, env in (
+            ("off", {}),
+            ("on", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "500"}),
+        ):
             received = len(receiver.spans)
             journaled, violated = journal(n, env), latency(violations, 0, env=env)
-            out[mode] = {"journal_rate": journaled["rate"], "journal_baseline": journaled["baseline"],
-                         "journal_audit_cpu_ms_per_1000": journaled["cpu_ms_per_1000"]["audit"],
-                         "idle_latencies": violated["latencies"],
-                         "idle_cpu_ms_per_1000": {s: violated["cpu_ms_per_1000"][s] for s in SERVICES},
-                         "spans": len(receiver.spans) - received}
+            out[mode] = {
+                "journal_rate": journaled["rate"],
+                "journal_baseline": journaled["baseline"],
+                "journal_audit_cpu_ms_per_1000": journaled["cpu_ms_per_1000"]["audit"],
+                "idle_latencies": violated["latencies"],
+                "idle_cpu_ms_per_1000": {s: violated["cpu_ms_per_1000"][s] for s in SERVICES},
+                "spans": len(receiver.spans) - received,
+            }
         return out
     finally:
         receiver.stop()
@@ -247,8 +307,9 @@ def relay(n):
     """The outbox relay's publishing step, before and after batching confirms: n messages
     published one confirm at a time (`publish_raw`, as the relay did) and all confirms awaited
     together (`publish_many`, as it does), on the same broker, same size."""
-    from spc.shared.messaging import Publisher
+    from spc.shared.messaging.broker import Publisher
     from .harness import vhost
+
     body = _envelope("distribution.listing_published", {"service_id": str(uuid.uuid4()), "counter_ids": ["x"]})
     with vhost() as amqp_uri:
         publisher = Publisher(amqp_uri)
@@ -259,8 +320,12 @@ def relay(n):
             one_by_one = n / (time.monotonic() - started)
             started = time.monotonic()
             for chunk in range(0, n, 200):  # the relay's batch
-                publisher.publish_many([{"body": body, "exchange": "spc.events", "routing_key": "bench.noise",
-                                         "message_id": str(uuid.uuid4())} for _ in range(min(200, n - chunk))])
+                publisher.publish_many(
+                    [
+                        {"body": body, "exchange": "spc.events", "routing_key": "bench.noise", "message_id": str(uuid.uuid4())}
+                        for _ in range(min(200, n - chunk))
+                    ]
+                )
             batched = n / (time.monotonic() - started)
         finally:
             publisher.close()
@@ -276,10 +341,10 @@ def replication(violations, commits):
     turn) and `idle`'s path, a violation until suspended in registry, funding and distribution
     (each hop commits at least once). The baseline is asynchronous, measured in the same run."""
     from tests.faults.postgres_pair import PostgresPair
+
     out = {}
     for mode, synchronous in (("asynchronous", False), ("synchronous", True)):
-        pair = PostgresPair(f"/tmp/spc-bench-pair-{uuid.uuid4().hex[:8]}", synchronous=synchronous,
-                            fsync=True).start()
+        pair = PostgresPair(f"/tmp/spc-bench-pair-{uuid.uuid4().hex[:8]}", synchronous=synchronous, fsync=True).start()
         try:
             for name in SERVICES:
                 pair.create_database(f"spc_{name}")
@@ -293,7 +358,8 @@ def replication(violations, commits):
 
 def _commit_latencies(url, commits):
     import psycopg
-    from spc.shared.persistence import postgresql_url
+    from spc.shared.sql.persistence import postgresql_url
+
     dsn = postgresql_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_commits (i integer)")
@@ -313,9 +379,14 @@ def retention(seconds, per_second, horizon, prune_every, sample_every=10):
     outbox level off near `per_second` × (`horizon` + `prune_every`) events, while audit's
     journal, which is never pruned, keeps growing."""
     days = str(horizon / 86400)
-    env = {"SPC_INBOX_RETENTION_DAYS": days, "SPC_OUTBOX_RETENTION_DAYS": days,
-           "SPC_UNKNOWN_SERVICE_WINDOW": str(horizon / 2), "SPC_PRUNE_SECONDS": str(prune_every)}
+    env = {
+        "SPC_INBOX_RETENTION_DAYS": days,
+        "SPC_OUTBOX_RETENTION_DAYS": days,
+        "SPC_UNKNOWN_SERVICE_WINDOW": str(horizon / 2),
+        "SPC_PRUNE_SECONDS": str(prune_every),
+    }
     from tests.faults import story
+
     with stack() as (amqp_uri, fleet, db):
         fleet.start(**env)
         story.counters(amqp_uri)
@@ -326,8 +397,11 @@ def retention(seconds, per_second, horizon, prune_every, sample_every=10):
         try:
             while time.monotonic() - started < seconds:
                 time.sleep(sample_every)
-                sample = {"at_s": round(time.monotonic() - started, 1), "sent": background.sent,
-                          "journal": db.count("audit", audit_orm.journal)}
+                sample = {
+                    "at_s": round(time.monotonic() - started, 1),
+                    "sent": background.sent,
+                    "journal": db.count("audit", audit_orm.journal),
+                }
                 for name in SERVICES:
                     orm = spec(name).unit_of_work.orm
                     sample[f"{name}_inbox"] = db.count(name, orm.processed_events)

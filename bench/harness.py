@@ -1,6 +1,7 @@
 """What every benchmark needs: a fresh vhost on the real RabbitMQ, fresh PostgreSQL databases,
 the four services as `spc run` processes (tests.support.Fleet), and direct reads of their
 databases (to time effects without adding HTTP load)."""
+
 import contextlib
 import tempfile
 import time
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from spc.runtime.config import SERVICE_NAMES
-from spc.shared.persistence import make_engine
+from spc.shared.sql.persistence import make_engine
 from tests.servers import AMQP_BASE, PG_URL, create_vhost, delete_vhost, pg_admin, unique
 
 
@@ -19,7 +20,8 @@ def vhost():
     name = create_vhost("spc_bench")
     uri = f"{AMQP_BASE}/{name}"
     from kombu import Connection
-    from spc.shared import topology
+    from spc.shared.messaging import topology
+
     with Connection(uri) as conn:  # as a service would, so what we publish before one starts is kept
         topology.declare_all(conn.default_channel)
     try:
@@ -52,8 +54,8 @@ def stack(urls=None, env=None):
     """(amqp_uri, fleet, db): the four services ready on a fresh vhost and fresh databases (or
     the databases of `urls`, {service: URL}); `env`: more of the services' environment."""
     from tests.support import Fleet
-    with vhost() as amqp_uri, (contextlib.nullcontext(urls) if urls else databases()) as urls, \
-            tempfile.TemporaryDirectory() as tmp:
+
+    with vhost() as amqp_uri, contextlib.nullcontext(urls) if urls else databases() as urls, tempfile.TemporaryDirectory() as tmp:
         fleet = Fleet(amqp_uri, urls, Path(tmp), env)
         db = Databases(urls)
         try:
@@ -76,6 +78,7 @@ class Databases:
 
     def migrate(self, service):
         from spc.runtime.fleet import spec
+
         spec(service).migrate(self.engines[service])
 
     def close(self):

@@ -1,4 +1,5 @@
 """A latency histogram as a small standalone SVG (no plotting library needed)."""
+
 from html import escape
 
 
@@ -13,16 +14,18 @@ def svg(values, path, title, bins=30, width=640, height=320):
     peak = max(counts)
     left, bottom, plot_w, plot_h = 50, height - 40, width - 70, height - 80
     bar_w = plot_w / bins
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'font-family="sans-serif" font-size="11">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="13">{escape(title)}</text>',
-             f'<line x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}" stroke="black"/>',
-             f'<line x1="{left}" y1="{bottom}" x2="{left}" y2="{bottom - plot_h}" stroke="black"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="13">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}" stroke="black"/>',
+        f'<line x1="{left}" y1="{bottom}" x2="{left}" y2="{bottom - plot_h}" stroke="black"/>',
+    ]
     for i, c in enumerate(counts):
         h = plot_h * c / peak
-        parts.append(f'<rect x="{left + i * bar_w + 1:.1f}" y="{bottom - h:.1f}" width="{bar_w - 2:.1f}" '
-                     f'height="{h:.1f}" fill="#3b6ea5"/>')
+        parts.append(
+            f'<rect x="{left + i * bar_w + 1:.1f}" y="{bottom - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" fill="#3b6ea5"/>'
+        )
     for i in range(0, bins + 1, max(1, bins // 6)):
         x = left + i * bar_w
         parts.append(f'<text x="{x:.1f}" y="{bottom + 15}" text-anchor="middle">{i * step:.0f}</text>')

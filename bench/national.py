@@ -12,6 +12,7 @@ Then registry and distribution run as `spc run` processes and a load loop asks `
 /services?department=` and `GET /counters/{id}/catalogue` at a steady rate (p50/p99 of each), and
 a counter moving into the département with the most listings is timed as distribution applies it
 (`upsert_counter` in its transaction, as the consumer runs it)."""
+
 import random
 import statistics
 import threading
@@ -29,9 +30,9 @@ from spc.services.registry import orm as registry_orm
 from spc.services.registry.domain.model import CitizenService
 from spc.services.registry.domain.pact import Pact
 from spc.services.registry.exceptions import InvalidPact
-from spc.shared import envelope
-from spc.shared.clock import utcnow
-from spc.shared.consumer import apply_batch
+from spc.shared.core import envelope
+from spc.shared.core.clock import utcnow
+from spc.shared.messaging.consumer import apply_batch
 from spc.cli.local import COUNTERS
 
 from .harness import databases, percentile, vhost
@@ -51,9 +52,17 @@ def territory(rng, counters):
 
 
 def registered(i, territories, today):
-    pact = Pact.from_dict({"name": f"Service citoyen {i}", "legal_form": "association",
-                           "mission": "Aide aux démarches", "contact_email": f"contact{i}@example.org",
-                           "domains": ["digital_inclusion"], "rna": f"W{i:09d}", "territories": territories})
+    pact = Pact.from_dict(
+        {
+            "name": f"Service citoyen {i}",
+            "legal_form": "association",
+            "mission": "Aide aux démarches",
+            "contact_email": f"contact{i}@example.org",
+            "domains": ["digital_inclusion"],
+            "rna": f"W{i:09d}",
+            "territories": territories,
+        }
+    )
     return CitizenService.register(str(uuid.uuid4()), pact, "registrar/bench", today)
 
 
@@ -78,8 +87,12 @@ def load_registry(database, n, counters, rng, progress=None):
 def approved_events(database, after=0, limit=BATCH):
     t = spec("registry").unit_of_work.outbox_table
     with database.engine.connect() as conn:
-        rows = conn.execute(select(t.c.id, t.c.body).where(t.c.id > after, t.c.event_type == "registry.service_approved")
-                            .order_by(t.c.id).limit(limit)).all()
+        rows = conn.execute(
+            select(t.c.id, t.c.body)
+            .where(t.c.id > after, t.c.event_type == "registry.service_approved")
+            .order_by(t.c.id)
+            .limit(limit)
+        ).all()
     return rows[-1].id if rows else after, [envelope.parse(r.body.encode(), "registry.service_approved") for r in rows]
 
 
@@ -90,8 +103,7 @@ def load_distribution(registry_db, database, counters, progress=None):
         after, events = approved_events(registry_db, after)
         if not events:
             return done
-        apply_batch(database.uow(), events,
-                    lambda uow, fresh: [distribution.on_service_standing(uow, e) for e in fresh])
+        apply_batch(database.uow(), events, lambda uow, fresh: [distribution.on_service_standing(uow, e) for e in fresh])
         done += len(events)
         if progress:
             progress(done)
@@ -100,10 +112,14 @@ def load_distribution(registry_db, database, counters, progress=None):
 def densest_department(database):
     listings, counters = distribution_orm.listings, distribution_orm.counters
     with database.engine.connect() as conn:
-        return conn.execute(select(counters.c.department, func.count())
-                            .select_from(listings.join(counters, listings.c.counter_id == counters.c.id))
-                            .where(listings.c.status == "published")
-                            .group_by(counters.c.department).order_by(func.count().desc()).limit(1)).one()
+        return conn.execute(
+            select(counters.c.department, func.count())
+            .select_from(listings.join(counters, listings.c.counter_id == counters.c.id))
+            .where(listings.c.status == "published")
+            .group_by(counters.c.department)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
 
 
 def time_counter_moves(database, counters, department, moves):
@@ -145,7 +161,8 @@ def load_loop(api, departments, counter_ids, per_second, seconds, rng):
             took = time.perf_counter() - started
             with lock:
                 (latencies[what] if response.status_code == 200 else errors).append(
-                    took if response.status_code == 200 else (path, response.status_code))
+                    took if response.status_code == 200 else (path, response.status_code)
+                )
             next_at += threads * interval
 
     pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
@@ -157,8 +174,10 @@ def load_loop(api, departments, counter_ids, per_second, seconds, rng):
     elapsed = time.monotonic() - started
     if errors:
         raise AssertionError(f"{len(errors)} reads failed, e.g. {errors[:3]}")
-    return {what: {"requests": len(ms), "p50_ms": 1000 * percentile(ms, 50), "p99_ms": 1000 * percentile(ms, 99)}
-            for what, ms in latencies.items()} | {"rate_req_s": sum(map(len, latencies.values())) / elapsed}
+    return {
+        what: {"requests": len(ms), "p50_ms": 1000 * percentile(ms, 50), "p99_ms": 1000 * percentile(ms, 99)}
+        for what, ms in latencies.items()
+    } | {"rate_req_s": sum(map(len, latencies.values())) / elapsed}
 
 
 def _template_names(services, seed):
@@ -172,6 +191,7 @@ def _from_template(admin, urls, templates):
     """Copy each kept template into the run's fresh database (CREATE DATABASE … TEMPLATE): seconds
     instead of the load. False if they are not all there."""
     from sqlalchemy.engine import make_url
+
     have = {r[0] for r in admin.run("SELECT datname FROM pg_database")}
     if not set(templates.values()) <= have:
         return False
@@ -184,6 +204,7 @@ def _from_template(admin, urls, templates):
 
 def _keep_as_template(admin, urls, templates):
     from sqlalchemy.engine import make_url
+
     for name, template in templates.items():
         admin.run(f'DROP DATABASE IF EXISTS "{template}"')
         admin.run(f'CREATE DATABASE "{template}" TEMPLATE "{make_url(urls[name]).database}"')
@@ -199,6 +220,7 @@ def national(services, per_second=200, seconds=30, moves=20, seed=19, reuse=None
 
     from tests.servers import pg_admin
     from tests.support import Fleet
+
     rng = random.Random(seed)
     counters, _ = anct_csv.read_counters_file(COUNTERS)
     templates = _template_names(services, seed)
@@ -246,14 +268,23 @@ def national(services, per_second=200, seconds=30, moves=20, seed=19, reuse=None
         fleet = Fleet(amqp_uri, {"registry": urls["registry"], "distribution": urls["distribution"]}, Path(tmp))
         try:
             fleet.start("registry", "distribution")
-            reads = load_loop(fleet.api, sorted({c["department"] for c in counters}),
-                              [c["counter_id"] for c in counters], per_second, seconds, rng)
+            reads = load_loop(
+                fleet.api,
+                sorted({c["department"] for c in counters}),
+                [c["counter_id"] for c in counters],
+                per_second,
+                seconds,
+                rng,
+            )
         finally:
             fleet.close()
-    return {"services": registered, "counters": len(counters), "listings": listings,
-            "load_seconds": {"registry": round(loaded_registry, 1), "total": round(loaded, 1),
-                             "copied_from_template": bool(copied)},
-            "densest_department": {"department": department, "published_listings": dense},
-            "counter_move_ms": {"p50": 1000 * statistics.median(moves_s), "max": 1000 * max(moves_s),
-                                "runs": len(moves_s)},
-            "reads": reads, "asked_req_s": per_second}
+    return {
+        "services": registered,
+        "counters": len(counters),
+        "listings": listings,
+        "load_seconds": {"registry": round(loaded_registry, 1), "total": round(loaded, 1), "copied_from_template": bool(copied)},
+        "densest_department": {"department": department, "published_listings": dense},
+        "counter_move_ms": {"p50": 1000 * statistics.median(moves_s), "max": 1000 * max(moves_s), "runs": len(moves_s)},
+        "reads": reads,
+        "asked_req_s": per_second,
+    }

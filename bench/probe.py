@@ -6,6 +6,7 @@ process that waits for a busy core is slower but uses no more CPU.
 Also the broker's CPU (the machine's RabbitMQ, as `rabbitmqctl` names its process) and
 PostgreSQL's (every `postgres` process alive at the second snapshot, from the first or from its
 start: the services' pooled connections live through a figure)."""
+
 import os
 import subprocess
 
@@ -40,8 +41,7 @@ def _pids_named(name):
 def broker_pid():
     """The machine's RabbitMQ (its Erlang VM), or None when it is elsewhere or cannot be asked."""
     try:
-        out = subprocess.run(["rabbitmqctl", "-q", "eval", "os:getpid()."], capture_output=True, text=True,
-                             timeout=30)
+        out = subprocess.run(["rabbitmqctl", "-q", "eval", "os:getpid()."], capture_output=True, text=True, timeout=30)
         return int(out.stdout.strip().strip('"')) if out.returncode == 0 else None
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return None
@@ -68,8 +68,9 @@ def service_counts(metrics_text):
 
 def _per(counts, was, origin, events):
     """Statements of `origin` per event since `was`: (statements, commits, {kind: per event})."""
-    kinds = {kind: (n - was["statements"].get((o, kind), 0.0)) / events
-             for (o, kind), n in counts["statements"].items() if o == origin}
+    kinds = {
+        kind: (n - was["statements"].get((o, kind), 0.0)) / events for (o, kind), n in counts["statements"].items() if o == origin
+    }
     kinds = {k: round(v, 3) for k, v in sorted(kinds.items()) if v > 0}
     return round(sum(v for k, v in kinds.items() if k != "commit"), 2), kinds.get("commit", 0.0), kinds
 
@@ -105,8 +106,10 @@ class Probe:
         """A snapshot as `name` stood at its start: CPU `startup_cpu` (what a start costs it,
         measured on a restart with nothing queued), nothing counted; the others as they stand."""
         shot = self.snapshot_without(name)
-        shot["cpu"][name], shot["counts"][name] = startup_cpu, {"statements": {}, "consumed": 0.0, "published": 0.0,
-                                                                   "delivery": {}}
+        shot["cpu"][name], shot["counts"][name] = (
+            startup_cpu,
+            {"statements": {}, "consumed": 0.0, "published": 0.0, "delivery": {}},
+        )
         return shot
 
     def snapshot_without(self, name):
@@ -120,13 +123,14 @@ class Probe:
         """What happened since `before`, for `events` events of the figure."""
         after = self.snapshot()
         per_1000 = 1000.0 / max(events, 1)
-        cpu = {name: 1000 * (after["cpu"][name] - was) * per_1000  # ms per 1,000 events
-               for name, was in before["cpu"].items()
-               if was is not None and after["cpu"].get(name) is not None}
+        cpu = {
+            name: 1000 * (after["cpu"][name] - was) * per_1000  # ms per 1,000 events
+            for name, was in before["cpu"].items()
+            if was is not None and after["cpu"].get(name) is not None
+        }
         # a backend that started meanwhile (a restarted service's connections) counts from zero;
         # one that ended meanwhile is lost (the services' pooled connections live on)
-        postgres = sum(now - (before["postgres"].get(pid) or 0.0) for pid, now in after["postgres"].items()
-                       if now is not None)
+        postgres = sum(now - (before["postgres"].get(pid) or 0.0) for pid, now in after["postgres"].items() if now is not None)
         cpu["postgresql"] = 1000 * postgres * per_1000
         statements = {}
         for name in self.services:
@@ -135,14 +139,17 @@ class Probe:
             if consumed <= 0:
                 continue
             per_event, commits, kinds = _per(now, was, "consumer", consumed)
-            statements[name] = {"events": consumed, "per_event": per_event, "commits_per_event": commits,
-                                "by_kind": kinds}
+            statements[name] = {"events": consumed, "per_event": per_event, "commits_per_event": commits, "by_kind": kinds}
             if published > 0:
                 relay, relay_commits, relay_kinds = _per(now, was, "relay", published)
-                statements[name].update(relayed=published, relay_per_event=relay,
-                                        relay_commits_per_event=relay_commits, relay_by_kind=relay_kinds)
-        return {"cpu_ms_per_1000": {k: round(v, 1) for k, v in cpu.items()}, "statements": statements,
-                "hops_ms": self._hops(before, after)}
+                statements[name].update(
+                    relayed=published, relay_per_event=relay, relay_commits_per_event=relay_commits, relay_by_kind=relay_kinds
+                )
+        return {
+            "cpu_ms_per_1000": {k: round(v, 1) for k, v in cpu.items()},
+            "statements": statements,
+            "hops_ms": self._hops(before, after),
+        }
 
     def _hops(self, before, after):
         """Each hop's mean time, by service and event type: from the moment the event was written

@@ -7,6 +7,7 @@
 - CI runs the suite in its short version (under 45 minutes); `SPC_TEST_FULL=1 ./scripts/test`
   runs the full one: the variants marked `full_only` too (README, "Tests").
 """
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402  (must run before anything imports socket or threading)
@@ -17,15 +18,23 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
 
-from tests.servers import (AMQP_BASE, PG_URL, RABBIT_API, create_vhost, delete_vhost,  # noqa: E402,F401
-                           pg_admin as _pg_admin, unique)
+from tests.servers import (  # noqa: E402
+    AMQP_BASE,
+    PG_URL,
+    RABBIT_API,
+    create_vhost,
+    delete_vhost,  # noqa: E402,F401
+    pg_admin as _pg_admin,
+    unique,
+)
 
 FULL = os.environ.get("SPC_TEST_FULL") == "1"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "full_only: a long variant the full suite runs (SPC_TEST_FULL=1), "
-                                       "beside a shorter one CI runs")
+    config.addinivalue_line(
+        "markers", "full_only: a long variant the full suite runs (SPC_TEST_FULL=1), beside a shorter one CI runs"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -99,6 +108,7 @@ def fleet(broker_uri, db_urls, tmp_path):
     """The four services as processes on `db_urls` (each layer says which), not started: call
     fleet.start()."""
     from tests.support import Fleet
+
     fleet = Fleet(broker_uri, db_urls, tmp_path)
     try:
         yield fleet
@@ -111,6 +121,7 @@ def fleet(broker_uri, db_urls, tmp_path):
 def ledger(db_urls):
     """Reads the services' databases after a fault: nothing lost, no effect twice."""
     from tests.faults.ledger import Ledger
+
     ledger = Ledger(db_urls)
     yield ledger
     ledger.close()

@@ -1,5 +1,6 @@
 """Test dossiers: a pact body (tests/pacts.full_pact) written into DS champs through the example
 mapping (deploy/ds/mapping.example.toml), as an applicant would fill in the démarche's form."""
+
 import tomllib
 from pathlib import Path
 

@@ -5,6 +5,7 @@ demarche.deletedDossiers; dossier(number); champs with `id`, `label`, `stringVal
 en_construction, en_instruction, accepte, refuse, sans_suite). It checks the bearer token,
 can answer 429, and counts requests. Dossiers are kept as DS would: `change()` bumps a
 dossier's `dateDerniereModification`."""
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -3,11 +3,12 @@ in tests/unit, SQLite and PostgreSQL in tests/integration): programmes, grants, 
 and early, a suspension freezing, a reinstatement, revocations, a grant from money given back.
 After every step `reconciled` checks every programme's totals, from its own view and from the
 services' tranches."""
+
 from datetime import date, datetime
 
 from spc.services.funding import handlers
 from spc.services.funding.domain import commands
-from spc.shared.consumer import apply_once
+from spc.shared.messaging.consumer import apply_once
 from tests.unit.fakes import standing
 
 NOW = datetime(2027, 3, 1, 9, 30)  # the clock every release is given
@@ -30,7 +31,8 @@ def reconciled(new_uow):
         assert p["budget_cents"] == p["committed_cents"] + p["available_cents"], p
         assert p["committed_cents"] == p["released_cents"] + p["scheduled_cents"] + p["frozen_cents"], p
         assert {s: p[f"{s}_cents"] for s in ("scheduled", "released", "frozen", "cancelled")} == {
-            s: from_tranches[p["id"]].get(s, 0) for s in ("scheduled", "released", "frozen", "cancelled")}, p
+            s: from_tranches[p["id"]].get(s, 0) for s in ("scheduled", "released", "frozen", "cancelled")
+        }, p
     return {p["name"]: (p["committed_cents"], p["available_cents"]) for p in programmes}
 
 
@@ -46,16 +48,25 @@ def walk(new_uow):
         apply_once(new_uow(), event, handlers.EVENT_HANDLERS[event.event_type])
 
     def grant(programme, service_id, *tranches):
-        return handlers.award_grant(new_uow(), commands.AwardGrant(programme["id"], service_id, [
-            {"amount_cents": cents, "due_date": due, "milestone": f"m{i}"} for i, (cents, due) in enumerate(tranches)],
-            "funding_officer/ledger"))["tranches"]
+        return handlers.award_grant(
+            new_uow(),
+            commands.AwardGrant(
+                programme["id"],
+                service_id,
+                [{"amount_cents": cents, "due_date": due, "milestone": f"m{i}"} for i, (cents, due) in enumerate(tranches)],
+                "funding_officer/ledger",
+            ),
+        )["tranches"]
 
     def release(tranche, evidence=None, reason=None):
-        return handlers.release_tranche(new_uow(), commands.ReleaseTranche(
-            tranche["id"], "funding_officer/ledger", evidence, reason), now=NOW)
+        return handlers.release_tranche(
+            new_uow(), commands.ReleaseTranche(tranche["id"], "funding_officer/ledger", evidence, reason), now=NOW
+        )
 
-    a = handlers.create_programme(new_uow(), commands.CreateProgramme(
-        "A petite enfance", 1_000_000, "funding_officer/ledger", RENNES, "Délibération 2026-0412"))
+    a = handlers.create_programme(
+        new_uow(),
+        commands.CreateProgramme("A petite enfance", 1_000_000, "funding_officer/ledger", RENNES, "Délibération 2026-0412"),
+    )
     b = handlers.create_programme(new_uow(), commands.CreateProgramme("B contract v1", 500_000, "funding_officer/ledger"))
     step("programmes opened")
     for service_id in SERVICES:

@@ -2,6 +2,7 @@
 (PyJWT, keys from cryptography): it serves its discovery document and its key set (JWKS) over
 real HTTP, and signs access tokens as Keycloak or ProConnect would. It can rotate its keys, sign
 with a key it does not publish, and counts how often its key set is fetched."""
+
 import json
 import threading
 import time
@@ -17,7 +18,7 @@ AUDIENCE = "spc-admin-api"
 
 class Provider:
     def __init__(self, realm="spc"):
-        self.keys = {}       # kid -> (alg, private key)
+        self.keys = {}  # kid -> (alg, private key)
         self.published = []  # the kids its JWKS lists
         self.jwks_fetches = 0
         provider = self
@@ -25,8 +26,11 @@ class Provider:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 if self.path.endswith("/.well-known/openid-configuration"):
-                    body = {"issuer": provider.issuer, "jwks_uri": provider.issuer + "/protocol/openid-connect/certs",
-                            "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
+                    body = {
+                        "issuer": provider.issuer,
+                        "jwks_uri": provider.issuer + "/protocol/openid-connect/certs",
+                        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+                    }
                 elif self.path.endswith("/protocol/openid-connect/certs"):
                     provider.jwks_fetches += 1
                     body = {"keys": [provider._jwk(kid) for kid in provider.published]}
@@ -51,8 +55,11 @@ class Provider:
 
     def add_key(self, alg="RS256", publish=True):
         kid = uuid.uuid4().hex[:12]
-        private = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if alg == "RS256"
-                   else ec.generate_private_key(ec.SECP256R1()))
+        private = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if alg == "RS256"
+            else ec.generate_private_key(ec.SECP256R1())
+        )
         self.keys[kid] = (alg, private)
         if publish:
             self.published.append(kid)
@@ -74,8 +81,15 @@ class Provider:
         kid = kid or self.kid
         alg, private = self.keys[kid]
         now = int(time.time())
-        body = {"iss": self.issuer, "aud": AUDIENCE, "sub": "f2b7c3e0-marie", "iat": now, "exp": now + lifetime,
-                "groups": ["spc-registrars"], "preferred_username": "marie"}
+        body = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": "f2b7c3e0-marie",
+            "iat": now,
+            "exp": now + lifetime,
+            "groups": ["spc-registrars"],
+            "preferred_username": "marie",
+        }
         body.update(claims)
         body = {k: v for k, v in body.items() if v is not None}
         return jwt.encode(body, private, algorithm=alg, headers={"kid": kid})

@@ -2,14 +2,14 @@
 with an ExportTraceServiceRequest (protobuf, gzip or not), answered with an empty
 ExportTraceServiceResponse. The spans it received are kept for the test to read, and drawn as a
 waterfall (SVG) for docs/operations.md."""
+
 import gzip
 import threading
 from dataclasses import dataclass, field
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (ExportTraceServiceRequest,
-                                                                      ExportTraceServiceResponse)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
 
 KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
 
@@ -78,11 +78,21 @@ class Receiver:
             resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
             for scope_spans in resource_spans.scope_spans:
                 for s in scope_spans.spans:
-                    spans.append(Span(
-                        resource.get("service.name", ""), s.trace_id.hex(), s.span_id.hex(), s.parent_span_id.hex(),
-                        s.name, KINDS.get(s.kind, str(s.kind)), s.start_time_unix_nano, s.end_time_unix_nano,
-                        {a.key: _value(a.value) for a in s.attributes}, s.status.code,
-                        [(link.trace_id.hex(), link.span_id.hex()) for link in s.links]))
+                    spans.append(
+                        Span(
+                            resource.get("service.name", ""),
+                            s.trace_id.hex(),
+                            s.span_id.hex(),
+                            s.parent_span_id.hex(),
+                            s.name,
+                            KINDS.get(s.kind, str(s.kind)),
+                            s.start_time_unix_nano,
+                            s.end_time_unix_nano,
+                            {a.key: _value(a.value) for a in s.attributes},
+                            s.status.code,
+                            [(link.trace_id.hex(), link.span_id.hex()) for link in s.links],
+                        )
+                    )
         with self._lock:
             self.requests += 1
             self.spans.extend(spans)
@@ -113,20 +123,22 @@ def waterfall_svg(spans, title, width=1100):
         rows.append((span, depth))
         for child in by_parent.get(span.span_id, []):
             walk(child, depth + 1)
+
     for root in sorted((s for s in spans if s.parent_id not in ids), key=lambda s: s.start):
         walk(root, 0)
     start, end = min(s.start for s in spans), max(s.end for s in spans)
     total = max(end - start, 1)
-    colours = {"spc-audit": "#6a6af4", "spc-registry": "#009081", "spc-funding": "#c3992a",
-               "spc-distribution": "#ce614a"}
+    colours = {"spc-audit": "#6a6af4", "spc-registry": "#009081", "spc-funding": "#c3992a", "spc-distribution": "#ce614a"}
     label_w, row_h, top = 430, 18, 46
     bar_w = width - label_w - 20
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + row_h * len(rows) + 30}" '
-           'font-family="DejaVu Sans, sans-serif" font-size="11">',
-           '<rect width="100%" height="100%" fill="#ffffff"/>',
-           f'<text x="10" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-           f'<text x="10" y="36" fill="#555">{len(rows)} spans, {total / 1e6:.1f} ms in all; '
-           'colour: service (audit, registry, funding, distribution)</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + row_h * len(rows) + 30}" '
+        'font-family="DejaVu Sans, sans-serif" font-size="11">',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        f'<text x="10" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+        f'<text x="10" y="36" fill="#555">{len(rows)} spans, {total / 1e6:.1f} ms in all; '
+        "colour: service (audit, registry, funding, distribution)</text>",
+    ]
     for n, (span, depth) in enumerate(rows):
         y = top + n * row_h
         x = label_w + bar_w * (span.start - start) / total
@@ -134,7 +146,7 @@ def waterfall_svg(spans, title, width=1100):
         colour = colours.get(span.service, "#888")
         name = f"{span.service.removeprefix('spc-')}: {span.name}"
         if len(name) > 58 - depth:
-            name = name[:55 - depth] + "…"
+            name = name[: 55 - depth] + "…"
         out.append(f'<text x="{10 + depth * 10}" y="{y + 12}">{escape(name)}</text>')
         failed = ' stroke="#c00" stroke-width="2"' if span.status == 2 else ""
         out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}"{failed}/>')

@@ -1,11 +1,12 @@
 """Pacts for the tests, with real identifiers and codes: a full pact (every principle with its
 text, governance, signatories, term) and unique valid SIRENs."""
+
 import itertools
 from datetime import date, timedelta
 
 from spc.services.registry.domain.pact import Pact
-from spc.shared.identifiers import luhn_valid
-from spc.shared.events import PRINCIPLES
+from spc.shared.core.identifiers import luhn_valid
+from spc.shared.core.events import PRINCIPLES
 
 TEXTS = {
     "continuity": "Open 50 weeks a year, 7:30–19:00; a replacement plan covers staff absences.",
@@ -23,7 +24,9 @@ def pact_of(fields):
     """A domain Pact from test keyword fields; `departments`/`communes` go into `territories`."""
     fields = dict(fields)
     territories = fields.pop("territories", None) or {
-        "departments": fields.pop("departments", []), "communes": fields.pop("communes", [])}
+        "departments": fields.pop("departments", []),
+        "communes": fields.pop("communes", []),
+    }
     fields.pop("departments", None), fields.pop("communes", None)
     return Pact.from_dict(dict(fields, territories=territories))
 
@@ -42,26 +45,38 @@ def full_pact(today=None, **over):
     """The body of POST /services for a full pact (a company-free association by default)."""
     today = today or date.today()
     body = {
-        "name": "Crèche parentale Les Petits Pas", "legal_form": "association", "rna": "W353012345",
+        "name": "Crèche parentale Les Petits Pas",
+        "legal_form": "association",
+        "rna": "W353012345",
         "siren": next(_SIRENS),
         "mission": "Accueil de jeunes enfants géré par les parents, ouvert à toutes les familles.",
-        "domains": ["petite enfance"], "territories": {"departments": ["35"]},
+        "domains": ["petite enfance"],
+        "territories": {"departments": ["35"]},
         "commitments": [{"principle": p, "text": TEXTS[p]} for p in PRINCIPLES],
         "contact_email": "bureau@petitspas.example.org",
         "governance": {
-            "bodies": [{"name": "Assemblée générale", "how_chosen": "every family using the crèche is a member"},
-                       {"name": "Conseil d'administration", "how_chosen": "elected each year by the assembly"}],
+            "bodies": [
+                {"name": "Assemblée générale", "how_chosen": "every family using the crèche is a member"},
+                {"name": "Conseil d'administration", "how_chosen": "elected each year by the assembly"},
+            ],
             "user_representation": "Two seats on the board are kept for families with a child on the waiting list.",
             "responsible": {"name": "Claire Martin", "role": "présidente", "email": "presidence@petitspas.example.org"},
-            "data_protection_contact": {"name": "Yann Le Goff", "email": "dpo@petitspas.example.org"}},
+            "data_protection_contact": {"name": "Yann Le Goff", "email": "dpo@petitspas.example.org"},
+        },
         "signatories": {
-            "legal_representative": {"name": "Claire Martin", "role": "présidente",
-                                     "email": "presidence@petitspas.example.org"},
-            "public_counterpart": {"name": "Préfecture d'Ille-et-Vilaine (ministère de l'Intérieur)", "kind": "state",
-                                  "siren": "110044013"},
-            "signed_on": (today - timedelta(days=10)).isoformat()},
-        "term": {"starts_on": (today - timedelta(days=1)).isoformat(),
-                 "ends_on": (today + timedelta(days=3 * 365)).isoformat(), "pilot": False},
+            "legal_representative": {"name": "Claire Martin", "role": "présidente", "email": "presidence@petitspas.example.org"},
+            "public_counterpart": {
+                "name": "Préfecture d'Ille-et-Vilaine (ministère de l'Intérieur)",
+                "kind": "state",
+                "siren": "110044013",
+            },
+            "signed_on": (today - timedelta(days=10)).isoformat(),
+        },
+        "term": {
+            "starts_on": (today - timedelta(days=1)).isoformat(),
+            "ends_on": (today + timedelta(days=3 * 365)).isoformat(),
+            "pilot": False,
+        },
     }
     body.update(over)
     return body

@@ -1,6 +1,7 @@
 """Where the real RabbitMQ and PostgreSQL are, and how to get a fresh vhost or database on them.
 Shared by the test fixtures (conftest.py) and the benchmarks (bench/), so it must not
 monkey-patch anything: importing it is free of side effects."""
+
 import os
 import uuid
 
@@ -19,8 +20,9 @@ def create_vhost(prefix):
     """A fresh vhost where guest may do anything; returns its name (raises if the API is away)."""
     vhost = unique(prefix)
     requests.put(f"{RABBIT_API}/vhosts/{vhost}", timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{vhost}/guest", timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    requests.put(
+        f"{RABBIT_API}/permissions/{vhost}/guest", timeout=10, json={"configure": ".*", "write": ".*", "read": ".*"}
+    ).raise_for_status()
     return vhost
 
 
@@ -32,10 +34,15 @@ def pg_admin():
     """A connection to the server's `postgres` database, to create and drop databases."""
     import pg8000.native
     from sqlalchemy.engine import make_url
+
     url = make_url(PG_URL)
-    return pg8000.native.Connection(url.username or "postgres", host=url.host or "127.0.0.1",
-                                    port=url.port or 5432, database="postgres",
-                                    password=url.password)
+    return pg8000.native.Connection(
+        url.username or "postgres",
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        database="postgres",
+        password=url.password,
+    )
 
 
 def refuse_connections(url, refuse):
@@ -59,11 +66,13 @@ class ConfinedVhost:
     def __init__(self, prefix="spc_defs"):
         import json
         from pathlib import Path
+
         self.vhost = unique(prefix)
         tag = self.vhost.rsplit("_", 1)[1][:8]
         text = (Path(__file__).resolve().parents[1] / "deploy/rabbitmq/definitions.json").read_text()
-        doc = json.loads(text.replace('"vhost": "spc"', f'"vhost": "{self.vhost}"').replace(
-            '"name": "spc"', f'"name": "{self.vhost}"'))
+        doc = json.loads(
+            text.replace('"vhost": "spc"', f'"vhost": "{self.vhost}"').replace('"name": "spc"', f'"name": "{self.vhost}"')
+        )
         self.users = {}
         for section in ("users", "permissions", "topic_permissions"):
             for item in doc[section]:
@@ -72,10 +81,10 @@ class ConfinedVhost:
         self.definitions = doc
         requests.post(f"{RABBIT_API}/definitions", json=doc, timeout=30).raise_for_status()
         for real in self.users.values():
-            requests.put(f"{RABBIT_API}/users/{real}", json={"password": "pw-" + real, "tags": ""},
-                         timeout=10).raise_for_status()
-        requests.put(f"{RABBIT_API}/permissions/{self.vhost}/guest", timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+            requests.put(f"{RABBIT_API}/users/{real}", json={"password": "pw-" + real, "tags": ""}, timeout=10).raise_for_status()
+        requests.put(
+            f"{RABBIT_API}/permissions/{self.vhost}/guest", timeout=10, json={"configure": ".*", "write": ".*", "read": ".*"}
+        ).raise_for_status()
         self.guest = f"{AMQP_BASE}/{self.vhost}"
 
     def uri(self, user):

@@ -1,4 +1,5 @@
 """Helpers shared by the service, e2e and fault layers: HTTP calls, waiting, AMQP taps."""
+
 import json
 import time
 import uuid
@@ -6,22 +7,35 @@ import uuid
 import pika
 import requests
 
-from spc.shared import events
+from spc.shared.core import events
 
 from spc.cli.client import StaffClient, free_port, free_ports, reserve_ports  # noqa: F401  (free_port(s): for the fixtures)
 
-TOKENS = {"registrar": "t-registrar", "funding_officer": "t-funding", "auditor": "t-auditor",
-          "viewer": "t-viewer", "distribution_officer": "t-distribution",
-          # scoped (contract §4), their label "tests" naming a counter and a service that do not exist
-          "counter_agent": "t-agent-elsewhere", "service": "t-service-elsewhere"}
+TOKENS = {
+    "registrar": "t-registrar",
+    "funding_officer": "t-funding",
+    "auditor": "t-auditor",
+    "viewer": "t-viewer",
+    "distribution_officer": "t-distribution",
+    # scoped (contract §4), their label "tests" naming a counter and a service that do not exist
+    "counter_agent": "t-agent-elsewhere",
+    "service": "t-service-elsewhere",
+}
 # a second funding officer: two people for money (POST /approvals by one, approved by the other)
 SECOND_FUNDING_OFFICER = "t-funding-second"
-TOKENS_ENV = ",".join([*(f"{role}/tests:{token}" for role, token in TOKENS.items()),
-                       f"funding_officer/second:{SECOND_FUNDING_OFFICER}"])
+TOKENS_ENV = ",".join(
+    [*(f"{role}/tests:{token}" for role, token in TOKENS.items()), f"funding_officer/second:{SECOND_FUNDING_OFFICER}"]
+)
 
-PACT = {"name": "Crèche parentale Les Lutins", "legal_form": "association", "rna": "W353012345",
-        "mission": "Parent-run crèche", "domains": ["early_childhood"],
-        "territories": {"departments": ["35"]}, "contact_email": "bureau@lutins.example.org"}
+PACT = {
+    "name": "Crèche parentale Les Lutins",
+    "legal_form": "association",
+    "rna": "W353012345",
+    "mission": "Parent-run crèche",
+    "domains": ["early_childhood"],
+    "territories": {"departments": ["35"]},
+    "contact_email": "bureau@lutins.example.org",
+}
 
 
 class Api(StaffClient):
@@ -63,14 +77,15 @@ def await_lock_waiters(engine, count, what):
     """Wait until `count` sessions of this PostgreSQL database wait on a lock: the proof that
     racing replicas met, where a sleep would only hope so."""
     from sqlalchemy import text
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                 "AND wait_event_type = 'Lock'")
+
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
 
     def waiting():
         with engine.connect() as conn:
             found = conn.execute(query).scalar()
         assert found >= count, f"{found} waiting"
         return True
+
     wait_for(what, waiting, timeout=30)
 
 
@@ -79,14 +94,20 @@ def envelope(event_type, payload, version=1, event_id=None, producer=None):
     outbound type (consumers refuse any other), from "test-suite" for an inbound one."""
     if producer is None:
         producer = events.producer_of(event_type) or "test-suite"
-    return {"event_id": event_id or str(uuid.uuid4()), "event_type": event_type,
-            "schema_version": version, "occurred_at": "2026-11-25T10:00:00+01:00",
-            "producer": producer, "payload": payload}
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": version,
+        "occurred_at": "2026-11-25T10:00:00+01:00",
+        "producer": producer,
+        "payload": payload,
+    }
 
 
 def pika_params(amqp_uri):
     """One URI or a failover list (`;`), as SPC takes AMQP_URI."""
     from spc.cli.operations import pika_parameters
+
     return pika_parameters(amqp_uri)
 
 
@@ -114,9 +135,15 @@ def publish_inbound(amqp_uri, body, routing_key, message_id=None, exchange="spc.
     try:
         channel = conn.channel()
         channel.confirm_delivery()
-        channel.basic_publish(exchange, routing_key, raw, pika.BasicProperties(
-            content_type="application/json", delivery_mode=2, message_id=message_id,
-            type=routing_key, headers=headers), mandatory=True)
+        channel.basic_publish(
+            exchange,
+            routing_key,
+            raw,
+            pika.BasicProperties(
+                content_type="application/json", delivery_mode=2, message_id=message_id, type=routing_key, headers=headers
+            ),
+            mandatory=True,
+        )
     finally:
         conn.close()
 
@@ -186,10 +213,17 @@ class Fleet:
 
     def __init__(self, amqp_uri, db_urls, log_dir, env=None):
         import os
+
         self.ports = reserve_ports(list(db_urls))  # held while the fleet lives: no other fleet gets them
         self.log_dir = log_dir
-        self.env = {**os.environ, "AMQP_URI": amqp_uri, "SPC_ADMIN_TOKENS": TOKENS_ENV, "SPC_BIND": "127.0.0.1",
-                    "SPC_DATA_DIR": str(log_dir), **(env or {})}
+        self.env = {
+            **os.environ,
+            "AMQP_URI": amqp_uri,
+            "SPC_ADMIN_TOKENS": TOKENS_ENV,
+            "SPC_BIND": "127.0.0.1",
+            "SPC_DATA_DIR": str(log_dir),
+            **(env or {}),
+        }
         self.env.pop("SPC_FAILPOINTS", None)
         for name, url in db_urls.items():
             self.env[f"{name.upper()}_PORT"] = str(self.ports[name])
@@ -200,24 +234,28 @@ class Fleet:
     def start(self, *names, wait=True, **extra_env):
         import subprocess
         import sys
+
         for name in names or tuple(self.db_urls):
             self.starts[name] = self.starts.get(name, 0) + 1
             log = open(self.log_dir / f"{name}.{self.starts[name]}.log", "w")
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "spc.cli", "run", name], env=dict(self.env, **extra_env),
-                stdout=log, stderr=subprocess.STDOUT)
+                [sys.executable, "-m", "spc.cli", "run", name],
+                env=dict(self.env, **extra_env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         if wait:
             for name in names or tuple(self.db_urls):
                 self.wait_ready(name)
         return self
 
     def wait_ready(self, name, timeout=60):
-        wait_for(f"{name} ready", lambda: self.api.call("GET", name, "/health/ready", None)
-                 .status_code == 200, timeout=timeout)
+        wait_for(f"{name} ready", lambda: self.api.call("GET", name, "/health/ready", None).status_code == 200, timeout=timeout)
 
     def stop(self, name, timeout=20):
         import signal
         import subprocess
+
         proc = self.procs.pop(name)
         proc.send_signal(signal.SIGTERM)
         try:
@@ -248,6 +286,7 @@ class Fleet:
         graceful stop takes a few seconds per service, in parallel rather than in turn."""
         import signal
         import subprocess
+
         procs, self.procs = self.procs, {}
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
@@ -265,8 +304,10 @@ class Fleet:
 def rabbit_queue(amqp_uri, queue):
     """The management API's view of a queue (messages ready, unacknowledged...)."""
     from urllib.parse import quote, urlparse
+
     vhost = urlparse(amqp_uri).path.lstrip("/")
     from tests.servers import RABBIT_API
+
     resp = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}", timeout=10)
     resp.raise_for_status()
     return resp.json()
@@ -275,10 +316,14 @@ def rabbit_queue(amqp_uri, queue):
 def metric(api, service, name, **labels):
     """The sum of a service's /metrics samples of that name and labels (0.0 when absent)."""
     from prometheus_client.parser import text_string_to_metric_families
+
     text = api.call("GET", service, "/metrics", None).text
-    return sum(sample.value for family in text_string_to_metric_families(text)
-               for sample in family.samples
-               if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()))
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def stop_processes(procs, log_dir, tail=3000):
@@ -286,6 +331,7 @@ def stop_processes(procs, log_dir, tail=3000):
     import signal
     import subprocess
     import sys
+
     for proc in procs.values():
         proc.send_signal(signal.SIGTERM)
     for name, proc in procs.items():

@@ -3,6 +3,7 @@
 binaries that take TLS connections only: a PostgreSQL (what `sslmode=verify-full` is tested
 against, tests/integration/test_database_tls.py) and a RabbitMQ node (AMQPS and x509 logins,
 tests/integration/test_broker_tls.py)."""
+
 import os
 import shutil
 import subprocess
@@ -32,16 +33,28 @@ class TlsPostgres:
             for path in (cert, key):
                 shutil.chown(path, "postgres", "postgres")
         with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{self.base}'\nssl = on\nfsync = off\n"
-                       "password_encryption = 'scram-sha-256'\n")
+            conf.write(
+                f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.base}'\nssl = on\nfsync = off\n"
+                "password_encryption = 'scram-sha-256'\n"
+            )
         (self.data / "pg_hba.conf").write_text(
-            "local all postgres trust\n"
-            "hostssl all all 127.0.0.1/32 scram-sha-256\n"
-            "host all all 127.0.0.1/32 reject\n")
+            "local all postgres trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 reject\n"
+        )
         self._run("pg_ctl", "-D", self.data, "-l", self.base / "server.log", "-w", "-t", "60", "start")
-        self._run("psql", "-h", self.base, "-p", self.port, "-U", "postgres", "-c",
-                  f"CREATE ROLE spc LOGIN PASSWORD '{self.password}'", "-c", "CREATE DATABASE spc OWNER spc")
+        self._run(
+            "psql",
+            "-h",
+            self.base,
+            "-p",
+            self.port,
+            "-U",
+            "postgres",
+            "-c",
+            f"CREATE ROLE spc LOGIN PASSWORD '{self.password}'",
+            "-c",
+            "CREATE DATABASE spc OWNER spc",
+        )
         return self
 
     def stop(self):
@@ -50,8 +63,7 @@ class TlsPostgres:
         shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, ca, host="localhost", password=None, sslmode="verify-full"):
-        return (f"postgresql://spc:{password or self.password}@{host}:{self.port}/spc"
-                f"?sslmode={sslmode}&sslrootcert={ca}")
+        return f"postgresql://spc:{password or self.password}@{host}:{self.port}/spc?sslmode={sslmode}&sslrootcert={ca}"
 
 
 class TlsRabbit:
@@ -67,15 +79,21 @@ class TlsRabbit:
         self.port, self.dist_port = free_port(), free_port()
 
     def _env(self):
-        return dict(os.environ, RABBITMQ_NODENAME=self.NODE, RABBITMQ_DIST_PORT=str(self.dist_port),
-                    RABBITMQ_MNESIA_BASE=str(self.base / "mnesia"), RABBITMQ_LOG_BASE=str(self.base / "log"),
-                    RABBITMQ_PID_FILE=str(self.base / "pid"),
-                    RABBITMQ_ENABLED_PLUGINS_FILE=str(self.base / "enabled_plugins"),
-                    RABBITMQ_CONFIG_FILE=str(self.base / "rabbitmq.conf"))
+        return dict(
+            os.environ,
+            RABBITMQ_NODENAME=self.NODE,
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            RABBITMQ_MNESIA_BASE=str(self.base / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.base / "log"),
+            RABBITMQ_PID_FILE=str(self.base / "pid"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.base / "enabled_plugins"),
+            RABBITMQ_CONFIG_FILE=str(self.base / "rabbitmq.conf"),
+        )
 
     def ctl(self, *args):
-        return subprocess.run(["rabbitmqctl", "-q", "-n", self.NODE, *args], env=self._env(),
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            ["rabbitmqctl", "-q", "-n", self.NODE, *args], env=self._env(), capture_output=True, text=True, timeout=120
+        )
 
     def start(self):
         """Start the node (one of that name left running by an interrupted run is stopped
@@ -101,14 +119,22 @@ class TlsRabbit:
             f"ssl_options.cacertfile = {ca}\nssl_options.certfile = {cert}\nssl_options.keyfile = {key}\n"
             "ssl_options.verify = verify_peer\nssl_options.fail_if_no_peer_cert = false\n"
             "auth_mechanisms.1 = PLAIN\nauth_mechanisms.2 = AMQPLAIN\nauth_mechanisms.3 = EXTERNAL\n"
-            "ssl_cert_login_from = common_name\n")
+            "ssl_cert_login_from = common_name\n"
+        )
         if os.geteuid() == 0:
             subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", str(self.base)], check=True)
             os.chmod(self.base, 0o755)
         # not piped: the detached node would die writing to a pipe closed behind it
-        subprocess.run(["rabbitmq-server", "-detached"], env=self._env(), check=True, timeout=60,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["rabbitmq-server", "-detached"],
+            env=self._env(),
+            check=True,
+            timeout=60,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import time
+
         deadline = time.monotonic() + 90
         while True:  # the node registers with epmd a few seconds after -detached returns
             waited = self.ctl("await_startup", "--timeout", "90")
@@ -126,5 +152,6 @@ class TlsRabbit:
 
     def uri(self, user="guest", password="guest", host="localhost", vhost="/"):
         from urllib.parse import quote
+
         credentials = f"{user}:{password}@" if user else ""
         return f"amqps://{credentials}{host}:{self.port}/{quote(vhost, safe='')}"

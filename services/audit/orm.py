@@ -1,10 +1,11 @@
 """Audit's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
+
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
-from spc.shared.outbox import define_messaging_tables
-from spc.shared.reminders import define_reminder_table
-from spc.shared.staff import define_staff_tables
+from spc.shared.sql.outbox import define_messaging_tables
+from spc.shared.sql.reminders import define_reminder_table
+from spc.shared.sql.staff import define_staff_tables
 
 from .domain.journal import JournalHead
 from .domain.model import Compliance, Finding, ParkedFact
@@ -13,10 +14,11 @@ from .domain.reports import CitizenReport
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
 staff_actions, idempotency_keys = define_staff_tables(metadata)
-reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/reminders.py)
+reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/sql/reminders.py)
 
 compliance = Table(
-    "compliance", metadata,
+    "compliance",
+    metadata,
     Column("service_id", String(64), primary_key=True),
     Column("known", Boolean, nullable=False),
     Column("registry_status", String(20), nullable=False),
@@ -28,7 +30,8 @@ compliance = Table(
     Column("commitments", JSON, nullable=True),
 )
 findings = Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("service_id", String(64), nullable=False, index=True),
     Column("principle", String(40), nullable=False),
@@ -60,7 +63,8 @@ findings = Table(
 )
 # Citizen reports. `text` is personal data: null once purged (`purged_at`), the rest is kept.
 reports = Table(
-    "reports", metadata,
+    "reports",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("service_id", String(64), nullable=False, index=True),
     Column("category", String(30), nullable=False),
@@ -78,7 +82,8 @@ reports = Table(
 )
 # The pact versions audit has heard of (registry standings carry the pact's version and commitments)
 pact_versions = Table(
-    "pact_versions", metadata,
+    "pact_versions",
+    metadata,
     Column("service_id", String(64), primary_key=True),
     Column("pact_version", Integer, primary_key=True, autoincrement=False),
     Column("commitments", JSON, nullable=False),
@@ -86,7 +91,8 @@ pact_versions = Table(
     Column("seen_at", DateTime, nullable=False),
 )
 journal = Table(
-    "journal", metadata,
+    "journal",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_type", String(100), nullable=False),
@@ -101,7 +107,8 @@ journal = Table(
 # Events received but not yet chained: lanes add them without touching the chain's head, and
 # one chainer at a time appends them to the chain in batches (handlers.chain_journal).
 journal_pending = Table(
-    "journal_pending", metadata,
+    "journal_pending",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_type", String(100), nullable=False),
@@ -111,7 +118,8 @@ journal_pending = Table(
 )
 # Facts about a service audit has not heard of yet, kept until the registry's event arrives
 parked_facts = Table(
-    "parked_facts", metadata,
+    "parked_facts",
+    metadata,
     Column("event_id", String(36), primary_key=True),
     Column("service_id", String(64), nullable=False, index=True),
     Column("event_type", String(100), nullable=False),
@@ -121,7 +129,8 @@ parked_facts = Table(
 )
 # The chain's head, and the last checkpoint published of it (audit.journal_checkpoint).
 journal_head = Table(
-    "journal_head", metadata,
+    "journal_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),

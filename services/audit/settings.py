@@ -1,13 +1,17 @@
 """Audit's settings from the environment, read when the container starts (never at import)."""
+
 import os
 
 from nameko.extensions import DependencyProvider
 
 from .domain.reports import ReportPolicy
-from .journal_publication import DEFAULT_CHECKPOINT_SECONDS
+from .handlers import DEFAULT_CHECKPOINT_SECONDS
 
-REPORT_SETTINGS = {"threshold": "SPC_REPORT_THRESHOLD", "window_days": "SPC_REPORT_WINDOW_DAYS",
-                   "retention_days": "SPC_REPORT_RETENTION_DAYS"}
+REPORT_SETTINGS = {
+    "threshold": "SPC_REPORT_THRESHOLD",
+    "window_days": "SPC_REPORT_WINDOW_DAYS",
+    "retention_days": "SPC_REPORT_RETENTION_DAYS",
+}
 
 
 def report_policy(environ):

@@ -13,19 +13,25 @@ antenne), `mail` as `email`, `telephone` as `phone`, `h_lundi` … `h_samedi` as
 no day at all, unknown) and `commentaire` as `note`. Some fields hold newlines (an address, a
 remark): every text is put on one line. `code_postal` and `lib_com` are in the address already;
 `prise_rdv`, `groupe_fs` and `labellisation_fs` are not kept."""
+
 import csv
 import io
 import re
 
 from marshmallow import ValidationError
 
-from spc.shared.events import payload_schema
+from spc.shared.core.events import payload_schema
 
 REQUIRED_COLUMNS = {"id_fs", "insee_dep", "lib_fs", "adresse", "insee_com", "latitude", "longitude"}
 
 
-ANCT_FORMATS = {"Fixe": "fixe", "Fixe_antenne(s)": "fixe_antennes", "Multisites": "multisites",
-                "Bus_équivalent": "bus", "Itinérante": "itinerante"}  # the labels of the 2024-08-01 file
+ANCT_FORMATS = {
+    "Fixe": "fixe",
+    "Fixe_antenne(s)": "fixe_antennes",
+    "Multisites": "multisites",
+    "Bus_équivalent": "bus",
+    "Itinérante": "itinerante",
+}  # the labels of the 2024-08-01 file
 
 
 ANCT_TYPES = {"Principal": "principal", "Antenne": "antenne"}
@@ -62,9 +68,13 @@ def _hours(row):
 
 def _details(row):
     """The record beyond the place: type, e-mail, phone, hours, remark (absent when empty)."""
-    details = {"type": ANCT_TYPES.get(_line(row.get("type_fs")), _line(row.get("type_fs"))),
-               "email": _line(row.get("mail")), "phone": _line(row.get("telephone")),
-               "hours": _hours(row), "note": (_line(row.get("commentaire")) or "")[:500] or None}
+    details = {
+        "type": ANCT_TYPES.get(_line(row.get("type_fs")), _line(row.get("type_fs"))),
+        "email": _line(row.get("mail")),
+        "phone": _line(row.get("telephone")),
+        "hours": _hours(row),
+        "note": (_line(row.get("commentaire")) or "")[:500] or None,
+    }
     return {k: v for k, v in details.items() if v is not None}
 
 
@@ -77,12 +87,21 @@ def read_counters(stream):
     schema = payload_schema("counter.upserted")
     counters, problems = [], []
     for row in reader:
-        address = " ".join(filter(None, map(_line, (row.get("adresse"), row.get("complement_adresse"),
-                                                      row.get("code_postal"), row.get("lib_com")))))
-        candidate = {"counter_id": (row.get("id_fs") or "").strip(), "name": (row.get("lib_fs") or "").strip(),
-                     "commune_insee": (row.get("insee_com") or "").strip(),
-                     "department": (row.get("insee_dep") or "").strip(), "address": address[:500],
-                     "lat": _float(row.get("latitude")), "lon": _float(row.get("longitude")), **_details(row)}
+        address = " ".join(
+            filter(
+                None, map(_line, (row.get("adresse"), row.get("complement_adresse"), row.get("code_postal"), row.get("lib_com")))
+            )
+        )
+        candidate = {
+            "counter_id": (row.get("id_fs") or "").strip(),
+            "name": (row.get("lib_fs") or "").strip(),
+            "commune_insee": (row.get("insee_com") or "").strip(),
+            "department": (row.get("insee_dep") or "").strip(),
+            "address": address[:500],
+            "lat": _float(row.get("latitude")),
+            "lon": _float(row.get("longitude")),
+            **_details(row),
+        }
         label = (row.get("format_fs") or "").strip()
         if label:
             candidate["format"] = ANCT_FORMATS.get(label, label)

@@ -1,5 +1,6 @@
 """Distribution's error catalogue: what its use cases refuse, each with its stable code."""
-from spc.shared.errors import NotFound
+
+from spc.shared.core.errors import NotFound
 
 
 class CounterNotFound(NotFound):

@@ -1,7 +1,9 @@
 """Distribution's use cases: one transaction each, events committed with the change."""
-from spc.shared import events, topology
-from spc.shared.dispatch import BULK, URGENT, Consumes
-from spc.shared.lists import whole
+
+from spc.shared.core import events
+from spc.shared.messaging import topology
+from spc.shared.core.dispatch import BULK, URGENT, Consumes
+from spc.shared.core.lists import whole
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
@@ -30,8 +32,9 @@ def upsert_counter(uow, data):
     repo = uow.distribution
     counter = repo.counter(data["counter_id"], required=False)
     repo.lock_counter_places([data["department"]] + ([counter.department] if counter else []))
-    fields = {k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon", "format",
-                                       *Counter.DETAILS)}
+    fields = {
+        k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon", "format", *Counter.DETAILS)
+    }
     fields["address"], fields["format"] = fields["address"] or "", fields["format"] or "fixe"
     if counter is None:
         counter = Counter(data["counter_id"], **fields)
@@ -71,8 +74,10 @@ def on_counter_closed(uow, event):
 
 STANDING_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
 COUNTER_HANDLERS = {"counter.upserted": on_counter_upserted, "counter.closed": on_counter_closed}
-CONSUMERS = (Consumes(topology.DISTRIBUTION_EVENTS, STANDING_HANDLERS, URGENT),
-             Consumes(topology.DISTRIBUTION_INBOUND, COUNTER_HANDLERS, BULK))
+CONSUMERS = (
+    Consumes(topology.DISTRIBUTION_EVENTS, STANDING_HANDLERS, URGENT),
+    Consumes(topology.DISTRIBUTION_INBOUND, COUNTER_HANDLERS, BULK),
+)
 
 
 def import_counters(uow, rows, batch=200, progress=None):
@@ -80,13 +85,13 @@ def import_counters(uow, rows, batch=200, progress=None):
     done = 0
     for start in range(0, len(rows), batch):
         with uow:  # the batch's départements locked at once, in order (see lock_places)
-            uow.distribution.lock_counter_places({row["department"] for row in rows[start:start + batch]})
-            for row in rows[start:start + batch]:
+            uow.distribution.lock_counter_places({row["department"] for row in rows[start : start + batch]})
+            for row in rows[start : start + batch]:
                 upsert_counter(uow, row)
             uow.commit()
-        done += len(rows[start:start + batch])
+        done += len(rows[start : start + batch])
         if progress:
-            progress(len(rows[start:start + batch]))
+            progress(len(rows[start : start + batch]))
     return done
 
 
@@ -94,8 +99,7 @@ def search_counters(uow, schema=CounterPage, **query):
     """A page of counters, dumped with `schema` (the public one leaves out what names a person)."""
     with uow:
         rows, total = uow.distribution.search_counters(**query)
-        return schema().dump({"items": rows, "total": total, "limit": query.get("limit", 50),
-                              "offset": query.get("offset", 0)})
+        return schema().dump({"items": rows, "total": total, "limit": query.get("limit", 50), "offset": query.get("offset", 0)})
 
 
 def counter_catalogue(uow, counter_id, schema=CatalogueOut):
@@ -116,11 +120,11 @@ def relay_report(uow, counter_id, report):
     with uow:
         uow.distribution.counter(counter_id)
         if uow.distribution.service(report["service_id"]) is None:
-            raise ServiceNotKnown(f"no service {report['service_id']} known to distribution",
-                                  {"service_id": report["service_id"]})
+            raise ServiceNotKnown(
+                f"no service {report['service_id']} known to distribution", {"service_id": report["service_id"]}
+            )
         event = uow.relay_inbound("usager.report_submitted", dict(report, counter_id=counter_id))
-        uow.distribution.record_relay(RelayedReport(str(event.event_id), counter_id, uow.actor or "unknown",
-                                                    event.occurred_at))
+        uow.distribution.record_relay(RelayedReport(str(event.event_id), counter_id, uow.actor or "unknown", event.occurred_at))
         uow.commit()
     return RelayedReportOut().dump(dict(report, event_id=str(event.event_id), counter_id=counter_id))
 

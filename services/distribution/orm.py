@@ -1,9 +1,10 @@
 """Distribution's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
+
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
-from spc.shared.outbox import define_messaging_tables
-from spc.shared.staff import define_staff_tables
+from spc.shared.sql.outbox import define_messaging_tables
+from spc.shared.sql.staff import define_staff_tables
 
 from .domain.model import Counter, DistributedService, Listing
 
@@ -12,7 +13,8 @@ outbox, processed_events = define_messaging_tables(metadata)
 staff_actions, idempotency_keys = define_staff_tables(metadata)
 
 counters = Table(
-    "counters", metadata,
+    "counters",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("commune_insee", String(5), nullable=False, index=True),
@@ -31,7 +33,8 @@ counters = Table(
     Column("note", String(500), nullable=True),
 )
 services = Table(
-    "services", metadata,
+    "services",
+    metadata,
     Column("service_id", String(64), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("status", String(20), nullable=False, index=True),
@@ -49,13 +52,15 @@ services = Table(
     Column("commitments", JSON, nullable=True),  # [{"principle", "text"}]
 )
 service_areas = Table(  # the same areas, one row each: which services a counter's change concerns
-    "service_areas", metadata,
+    "service_areas",
+    metadata,
     Column("service_id", String(64), primary_key=True),
     Column("area", String(24), primary_key=True),
     Index("ix_service_areas_area", "area"),
 )
 listings = Table(
-    "listings", metadata,
+    "listings",
+    metadata,
     Column("service_id", String(64), primary_key=True),
     Column("counter_id", String(64), primary_key=True),
     Column("status", String(20), nullable=False),
@@ -63,7 +68,8 @@ listings = Table(
 )
 
 relayed_reports = Table(  # who relayed a visitor's report from which counter, when: never its text
-    "relayed_reports", metadata,
+    "relayed_reports",
+    metadata,
     Column("event_id", String(36), primary_key=True),  # the usager.report_submitted it became
     Column("counter_id", String(64), nullable=False, index=True),
     Column("relayed_by", String(200), nullable=False),

@@ -3,20 +3,28 @@ a France Services agent prints or shows a visitor. The counter (address, hours, 
 then by domain each service listed there now: its mission, how to refer a person, what it
 commits to. Plain HTML and CSS (A4 print rules), no JavaScript, every text escaped. Built from the
 catalogue's JSON view (handlers.counter_catalogue), so both always say the same."""
+
 from datetime import date
 from html import escape
 
 from werkzeug.wrappers import Response
 
-from spc.shared.french import DAYS_FR, MONTHS_FR, PRINCIPLES_FR  # noqa: F401  (the page's words)
+from spc.shared.core.french import DAYS_FR, MONTHS_FR, PRINCIPLES_FR  # noqa: F401  (the page's words)
 
-FORMATS_FR = {"fixe": "accueil fixe", "fixe_antennes": "accueil fixe avec antennes", "multisites": "multisite",
-              "bus": "bus France services", "itinerante": "France services itinérante"}
+FORMATS_FR = {
+    "fixe": "accueil fixe",
+    "fixe_antennes": "accueil fixe avec antennes",
+    "multisites": "multisite",
+    "bus": "bus France services",
+    "itinerante": "France services itinérante",
+}
 TYPES_FR = {"principal": "structure principale", "antenne": "antenne"}
 OTHER_DOMAIN = "Autres services"
-HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
-                                      "img-src 'self' data:",
-           "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; font-src 'self'; img-src 'self' data:",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 
 CSS = """
 @page { size: A4; margin: 12mm 12mm 14mm; }
@@ -65,17 +73,19 @@ def render(catalogue, today=None):
     today = today or date.today()
     sections = "".join(_domain(name, listed) for name, listed in by_domain(services))
     body = sections or "<p>Aucun service n'est proposé à ce guichet pour le moment.</p>"
-    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Services proposés — {e(counter['name'])}</title>"
-            # the State design system (DSFR, shared/pages.py), served by distribution at /public/dsfr;
-            # the page's own rules after it: A4 print, a compact layout an agent hands over
-            f'<link rel="stylesheet" href="/public/dsfr/dsfr.min.css"><style>{CSS}</style></head>\n'
-            f"<body>{_counter(counter)}\n<main>{body}</main>\n"
-            f"<footer><p>Un service ne tient pas ses engagements ? Dites-le à l'agent France services : "
-            f"il transmet votre signalement aux contrôleurs du pacte.</p>"
-            f"<p>{len(services)} service{'s' if len(services) > 1 else ''} — état au {_date(today)}.</p>"
-            f"</footer></body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Services proposés — {e(counter['name'])}</title>"
+        # the State design system (DSFR, shared/web/pages.py), served by distribution at /public/dsfr;
+        # the page's own rules after it: A4 print, a compact layout an agent hands over
+        f'<link rel="stylesheet" href="/public/dsfr/dsfr.min.css"><style>{CSS}</style></head>\n'
+        f"<body>{_counter(counter)}\n<main>{body}</main>\n"
+        f"<footer><p>Un service ne tient pas ses engagements ? Dites-le à l'agent France services : "
+        f"il transmet votre signalement aux contrôleurs du pacte.</p>"
+        f"<p>{len(services)} service{'s' if len(services) > 1 else ''} — état au {_date(today)}.</p>"
+        f"</footer></body></html>\n"
+    )
 
 
 def by_domain(services):
@@ -99,15 +109,19 @@ def _heading(domain):
 
 def _counter(c):
     kind = ", ".join(x for x in (TYPES_FR.get(c.get("type")), FORMATS_FR.get(c.get("format"))) if x)
-    lines = [f"<p>{e(c['address'])}</p>" if c.get("address") else "",
-             f"<p>Téléphone : {e(c['phone'])}</p>" if c.get("phone") else "",
-             f"<p>Courriel : {e(c['email'])}</p>" if c.get("email") else "",
-             f"<p>France services — {e(kind)}</p>" if kind else "",
-             "" if c.get("open", True) else "<p><strong>Ce guichet est fermé.</strong></p>"]
+    lines = [
+        f"<p>{e(c['address'])}</p>" if c.get("address") else "",
+        f"<p>Téléphone : {e(c['phone'])}</p>" if c.get("phone") else "",
+        f"<p>Courriel : {e(c['email'])}</p>" if c.get("email") else "",
+        f"<p>France services — {e(kind)}</p>" if kind else "",
+        "" if c.get("open", True) else "<p><strong>Ce guichet est fermé.</strong></p>",
+    ]
     note = f'<p class="note">{e(c["note"])}</p>' if c.get("note") else ""
-    return (f'<header><p class="kicker">France services · services publics citoyens</p>'
-            f"<h1>{e(c['name'])}</h1><div class=\"counter\"><div class=\"where\">{''.join(lines)}</div>"
-            f"<div><h4>Horaires d'ouverture</h4>{_hours(c.get('hours'))}{note}</div></div></header>")
+    return (
+        f'<header><p class="kicker">France services · services publics citoyens</p>'
+        f'<h1>{e(c["name"])}</h1><div class="counter"><div class="where">{"".join(lines)}</div>'
+        f"<div><h4>Horaires d'ouverture</h4>{_hours(c.get('hours'))}{note}</div></div></header>"
+    )
 
 
 def _hours(hours):
@@ -123,7 +137,7 @@ def _hours(hours):
 
 
 def _slot(slot):
-    """"09:00-12:30" → "9 h – 12 h 30"."""
+    """ "09:00-12:30" → "9 h – 12 h 30"."""
     return " – ".join(_time(t) for t in slot.split("-", 1))
 
 
@@ -133,30 +147,39 @@ def _time(hhmm):
 
 
 def _domain(name, services):
-    return f'<section><h2>{e(name)}</h2>{"".join(_service(s) for s in services)}</section>'
+    return f"<section><h2>{e(name)}</h2>{''.join(_service(s) for s in services)}</section>"
 
 
 def _service(s):
     others = (s.get("domains") or [])[1:]
     also = f'<p class="closed">Aussi : {e(", ".join(_heading(d) for d in others))}</p>' if others else ""
     mission = f"<p>{e(s['mission'])}</p>" if s.get("mission") else ""
-    refer = [f"<p>{e(s['referral'])}</p>" if s.get("referral") else "",
-             f'<p>Contact : <a href="mailto:{e(s["contact_email"])}">{e(s["contact_email"])}</a></p>'
-             if s.get("contact_email") else ""]
-    refer_block = (f'<div class="refer fr-callout"><h4 class="fr-callout__title">Orienter une personne</h4>'
-                   f'{"".join(refer)}</div>' if any(refer) else "")
-    return (f'<article class="service"><h3>{e(s["name"])}</h3>{also}{mission}{refer_block}'
-            f"{_commitments(s.get('commitments') or [])}</article>")
+    refer = [
+        f"<p>{e(s['referral'])}</p>" if s.get("referral") else "",
+        f'<p>Contact : <a href="mailto:{e(s["contact_email"])}">{e(s["contact_email"])}</a></p>'
+        if s.get("contact_email")
+        else "",
+    ]
+    refer_block = (
+        f'<div class="refer fr-callout"><h4 class="fr-callout__title">Orienter une personne</h4>{"".join(refer)}</div>'
+        if any(refer)
+        else ""
+    )
+    return (
+        f'<article class="service"><h3>{e(s["name"])}</h3>{also}{mission}{refer_block}'
+        f"{_commitments(s.get('commitments') or [])}</article>"
+    )
 
 
 def _commitments(commitments):
     if not commitments:
         return ""
     order = list(PRINCIPLES_FR)
-    rows = "".join(f"<dt>{e(PRINCIPLES_FR.get(c['principle'], c['principle']))}</dt>"
-                   f"<dd>{e(c['text']) if c.get('text') else 'engagement pris, sans précision'}</dd>"
-                   for c in sorted(commitments, key=lambda c: order.index(c["principle"])
-                                   if c["principle"] in order else len(order)))
+    rows = "".join(
+        f"<dt>{e(PRINCIPLES_FR.get(c['principle'], c['principle']))}</dt>"
+        f"<dd>{e(c['text']) if c.get('text') else 'engagement pris, sans précision'}</dd>"
+        for c in sorted(commitments, key=lambda c: order.index(c["principle"]) if c["principle"] in order else len(order))
+    )
     return f"<h4>Ses engagements</h4><dl>{rows}</dl>"
 
 

@@ -1,11 +1,12 @@
 """Loading and saving distribution's aggregates; the unit of work that groups them."""
+
 import zlib
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 
-from spc.shared.clock import to_db
-from spc.shared.persistence import SqlRepository, UnitOfWork, standings_page
-from spc.shared.staff import attach_staff_tables
+from spc.shared.core.clock import to_db
+from spc.shared.sql.persistence import SqlRepository, UnitOfWork, standings_page
+from spc.shared.sql.staff import attach_staff_tables
 
 from . import orm
 from .domain.model import NATIONAL, PUBLISHED, Counter, DistributedService, Listing, department_area
@@ -39,8 +40,7 @@ class DistributionRepository(SqlRepository):
         if not service.areas:
             return []
         departments = [a.split(":", 1)[1] for a in service.areas if a.startswith("department:")]
-        return self.session.scalars(query.where(or_(Counter.department.in_(departments),
-                                                    Counter.area.in_(service.areas)))).all()
+        return self.session.scalars(query.where(or_(Counter.department.in_(departments), Counter.area.in_(service.areas)))).all()
 
     def index(self, service, indexed=None):
         """Rewrite the service's service_areas rows from its areas, unless they are still the
@@ -87,8 +87,7 @@ class DistributionRepository(SqlRepository):
             if (name, shared) in self._locked or (name, False) in self._locked:
                 continue
             function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-            self.session.execute(text(f"SELECT {function}(:k)"),
-                                 {"k": zlib.crc32(f"spc.distribution.{name}".encode())})
+            self.session.execute(text(f"SELECT {function}(:k)"), {"k": zlib.crc32(f"spc.distribution.{name}".encode())})
             self._locked.add((name, shared))
 
     def services_concerned_by(self, counter):
@@ -96,14 +95,20 @@ class DistributionRepository(SqlRepository):
         active, or are listed there (to reconcile them): one query on service_areas' index. The
         caller holds the counter's locks (lock_counter_places)."""
         t = orm.service_areas
-        serving = select(t.c.service_id).where(t.c.area.in_(
-            [NATIONAL, department_area(counter.department), counter.area]))
+        serving = select(t.c.service_id).where(t.c.area.in_([NATIONAL, department_area(counter.department), counter.area]))
         listed = select(Listing.service_id).where(Listing.counter_id == counter.id)
-        return self._seen_all(self.session.scalars(
-            select(DistributedService).where(or_(
-                and_(DistributedService.status == "active", DistributedService.service_id.in_(serving)),
-                DistributedService.service_id.in_(listed)))
-            .order_by(DistributedService.service_id)).all())
+        return self._seen_all(
+            self.session.scalars(
+                select(DistributedService)
+                .where(
+                    or_(
+                        and_(DistributedService.status == "active", DistributedService.service_id.in_(serving)),
+                        DistributedService.service_id.in_(listed),
+                    )
+                )
+                .order_by(DistributedService.service_id)
+            ).all()
+        )
 
     def listings_at(self, counter_id):
         rows = self.session.scalars(select(Listing).where(Listing.counter_id == counter_id)).all()
@@ -112,8 +117,7 @@ class DistributionRepository(SqlRepository):
     def listing(self, service_id, counter_id):
         return self.session.get(Listing, (service_id, counter_id))
 
-    def search_counters(self, department=None, commune=None, q=None, include_closed=False,
-                        limit=50, offset=0):
+    def search_counters(self, department=None, commune=None, q=None, include_closed=False, limit=50, offset=0):
         query = select(Counter)
         if not include_closed:
             query = query.where(Counter.open.is_(True))
@@ -124,8 +128,9 @@ class DistributionRepository(SqlRepository):
         if q:
             query = query.where(Counter.name.ilike(f"%{q}%"))
         total = self.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = self.session.scalars(query.order_by(Counter.department, Counter.name, Counter.id)
-                                    .limit(limit).offset(offset)).all()
+        rows = self.session.scalars(
+            query.order_by(Counter.department, Counter.name, Counter.id).limit(limit).offset(offset)
+        ).all()
         return rows, total
 
     def catalogue(self, counter_id):
@@ -134,30 +139,35 @@ class DistributionRepository(SqlRepository):
         each whole service, its territory's JSON with it, was most of the answer's time)."""
         s, listings = orm.services, orm.listings
         return self.session.execute(
-            select(s.c.service_id, s.c.name, s.c.mission, s.c.domains, s.c.contact_email, s.c.referral,
-                   s.c.commitments)
+            select(s.c.service_id, s.c.name, s.c.mission, s.c.domains, s.c.contact_email, s.c.referral, s.c.commitments)
             .join(listings, listings.c.service_id == s.c.service_id)
             .where(listings.c.counter_id == counter_id, listings.c.status == PUBLISHED)
-            .order_by(s.c.name, s.c.service_id)).all()
+            .order_by(s.c.name, s.c.service_id)
+        ).all()
 
     def record_relay(self, relay):
-        self.session.execute(insert(orm.relayed_reports).values(
-            event_id=relay.event_id, counter_id=relay.counter_id, relayed_by=relay.relayed_by,
-            relayed_at=to_db(relay.relayed_at)))
+        self.session.execute(
+            insert(orm.relayed_reports).values(
+                event_id=relay.event_id,
+                counter_id=relay.counter_id,
+                relayed_by=relay.relayed_by,
+                relayed_at=to_db(relay.relayed_at),
+            )
+        )
 
     def listings_by_status(self):
         return self._count_by_status(orm.listings)
 
     def standings(self, after, limit):
         """Each service's standing with its listings counted by status."""
-        return [dict(row, listings=counts) for row, counts in
-                standings_page(self.session, orm.services, orm.listings, after, limit)]
+        return [
+            dict(row, listings=counts) for row, counts in standings_page(self.session, orm.services, orm.listings, after, limit)
+        ]
 
 
 class DistributionUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        attach_staff_tables(self, session)  # shared/edge.py's
+        attach_staff_tables(self, session)  # shared/web/edge.py's
         self.distribution = DistributionRepository(session)
-

@@ -1,12 +1,14 @@
 """Funding's use cases: one transaction each, events committed with the change."""
+
 import uuid
 
-from spc.shared import events, topology
-from spc.shared.dispatch import URGENT, Consumes
-from spc.shared.answers import Answer
-from spc.shared.clock import to_db, utcnow
-from spc.shared.errors import KNOWN_WAIT_SECONDS, until_known
-from spc.shared.lists import whole
+from spc.shared.core import events
+from spc.shared.messaging import topology
+from spc.shared.core.dispatch import URGENT, Consumes
+from spc.shared.core.answers import Answer
+from spc.shared.core.clock import to_db, utcnow
+from spc.shared.core.errors import KNOWN_WAIT_SECONDS, until_known
+from spc.shared.core.lists import whole
 
 from sqlalchemy.exc import IntegrityError
 
@@ -77,7 +79,9 @@ def _single_step(dual, amount_cents):
     if dual.required(amount_cents):
         raise DualControlRequired(
             f"{amount_cents} cents is above the amount one person may order ({dual.threshold_cents}): request "
-            "it (POST /approvals) for another funding officer to approve", dual.details(amount_cents))
+            "it (POST /approvals) for another funding officer to approve",
+            dual.details(amount_cents),
+        )
 
 
 def revoke_grant(uow, cmd: commands.RevokeGrant, dual=OFF):
@@ -117,29 +121,40 @@ def raise_budget(uow, cmd: commands.RaiseBudget, dual=OFF):
 # Locks are taken in one order everywhere: the programme, then the service's account, then the
 # request (a standing that voids a service's requests takes them in that order too).
 
+
 def request_approval(uow, cmd: commands.RequestApproval, dual=OFF, now=None):
     """A change of money asked by one funding officer, checked now as it would be carried out
     (a tranche already released, a frozen service, nothing left to revoke... are refused here),
     waiting for another's approval. One pending request per tranche, grant or programme."""
     now = now or utcnow()
     with uow:
-        programme_id, service_id, amount = _lock_target(uow, cmd.action, cmd.target_id, now, cmd.reason,
-                                                        cmd.budget_cents)
+        programme_id, service_id, amount = _lock_target(uow, cmd.action, cmd.target_id, now, cmd.reason, cmd.budget_cents)
         waiting = uow.funding.pending_approval_of(cmd.target_id)
         if waiting is not None and not uow.funding.approval(waiting, for_update=True).expire(now):
-            raise ApprovalPending("a request for this change is already waiting for its approval",
-                                  {"approval_id": waiting})
+            raise ApprovalPending("a request for this change is already waiting for its approval", {"approval_id": waiting})
         uow.flush()  # an expired request leaves the pending slot first
         request = ApprovalRequest.open(
-            _id(), cmd.action, cmd.target_id, programme_id, service_id, amount, cmd.actor, cmd.person, now,
-            dual.expiry_seconds, cmd.reason, cmd.evidence if cmd.action == RELEASE else None,
-            cmd.budget_cents if cmd.action == BUDGET_RAISE else None)
+            _id(),
+            cmd.action,
+            cmd.target_id,
+            programme_id,
+            service_id,
+            amount,
+            cmd.actor,
+            cmd.person,
+            now,
+            dual.expiry_seconds,
+            cmd.reason,
+            cmd.evidence if cmd.action == RELEASE else None,
+            cmd.budget_cents if cmd.action == BUDGET_RAISE else None,
+        )
         uow.funding.add(request)
         try:
             uow.commit()
         except IntegrityError:  # another request for it committed a moment ago (the partial unique index)
-            raise ApprovalPending("a request for this change is already waiting for its approval",
-                                  {"target_id": cmd.target_id}) from None
+            raise ApprovalPending(
+                "a request for this change is already waiting for its approval", {"target_id": cmd.target_id}
+            ) from None
         return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 
 
@@ -166,20 +181,32 @@ def approve(uow, cmd: commands.DecideApproval, now=None):
     now = now or utcnow()
     with uow:
         seen = uow.funding.approval(cmd.approval_id)
-        programme = (uow.funding.programme(seen.programme_id, for_update=True)
-                     if seen.action in (REVOCATION, BUDGET_RAISE) else None)
+        programme = (
+            uow.funding.programme(seen.programme_id, for_update=True) if seen.action in (REVOCATION, BUDGET_RAISE) else None
+        )
         account = uow.funding.account(seen.service_id, for_update=True) if seen.service_id else None
         request = uow.funding.approval(cmd.approval_id, for_update=True)
         request.approve(cmd.actor, cmd.person, now)
         if request.action == RELEASE:
-            _release(uow, account, request.target_id, request.requested_by, now, request.evidence, request.reason,
-                     approved_by=cmd.actor)
+            _release(
+                uow,
+                account,
+                request.target_id,
+                request.requested_by,
+                now,
+                request.evidence,
+                request.reason,
+                approved_by=cmd.actor,
+            )
         elif request.action == REVOCATION:
-            _revoke(account, programme, request.target_id, request.requested_by, request.reason,
-                    approved_by=cmd.actor)
+            _revoke(account, programme, request.target_id, request.requested_by, request.reason, approved_by=cmd.actor)
         else:  # a budget raise: its programme was loaded above (the ignore)
-            programme.raise_budget(request.budget_cents, request.requested_by, request.reason,  # type: ignore[union-attr]
-                                   approved_by=cmd.actor)
+            programme.raise_budget(  # type: ignore[union-attr]
+                request.budget_cents,
+                request.requested_by,
+                request.reason,
+                approved_by=cmd.actor,
+            )
         uow.commit()
         return approval_answer(request, uow.staff_log.history([request.id])[request.id])
 
@@ -235,8 +262,11 @@ def on_service_standing(uow, event):
     if applied and (account.frozen or account.status == "revoked"):
         # what a pending request rests on changed: it is turned down, never approved later
         for request in uow.funding.pending_approvals(service_id=p["service_id"]):
-            request.void(utcnow(), f"the service is {account.status} (registry version {p['version']}"
-                                   f"{': ' + p['reason'] if p.get('reason') else ''})")
+            request.void(
+                utcnow(),
+                f"the service is {account.status} (registry version {p['version']}"
+                f"{': ' + p['reason'] if p.get('reason') else ''})",
+            )
 
 
 EVENT_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}
@@ -296,5 +326,5 @@ def holdings(uow):
 
 
 def deadlines(uow, until, service_id=None):
-    """Funding's deadlines up to `until` (shared/reminders.py): the scheduled tranches' milestones."""
+    """Funding's deadlines up to `until` (shared/sql/reminders.py): the scheduled tranches' milestones."""
     return milestones(uow.funding.scheduled_tranches(until, service_id))

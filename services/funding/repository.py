@@ -1,8 +1,9 @@
 """Loading and saving funding's aggregates; the unit of work that groups them."""
+
 from sqlalchemy import func, insert, select
 
-from spc.shared.persistence import SqlRepository, UnitOfWork, first, standings_page
-from spc.shared.staff import attach_staff_tables
+from spc.shared.sql.persistence import SqlRepository, UnitOfWork, first, standings_page
+from spc.shared.sql.staff import attach_staff_tables
 
 from . import orm
 from .domain.approvals import PENDING, ApprovalRequest
@@ -11,7 +12,6 @@ from .exceptions import ApprovalNotFound, GrantNotFound, ProgrammeNotFound, Tran
 
 
 class FundingRepository(SqlRepository):
-
     def programme(self, programme_id, for_update=False):
         query = select(Programme).where(Programme.id == programme_id)
         found = first(self.session, query, for_update)
@@ -28,8 +28,11 @@ class FundingRepository(SqlRepository):
 
     def programmes_of_service(self, service_id, for_update=False):
         """{id: programme} of the programmes that granted the service money, locked in id order."""
-        query = select(Programme).where(Programme.id.in_(
-            select(orm.grants.c.programme_id).where(orm.grants.c.service_id == service_id))).order_by(Programme.id)
+        query = (
+            select(Programme)
+            .where(Programme.id.in_(select(orm.grants.c.programme_id).where(orm.grants.c.service_id == service_id)))
+            .order_by(Programme.id)
+        )
         if for_update:
             query = query.with_for_update().execution_options(populate_existing=True)
         return {p.id: p for p in self.session.scalars(query)}
@@ -38,8 +41,11 @@ class FundingRepository(SqlRepository):
         """{programme id: {tranche status: cents}}, one query."""
         t, g = orm.tranches, orm.grants
         rows = self.session.execute(
-            select(g.c.programme_id, t.c.status, func.sum(t.c.amount_cents)).join(g, t.c.grant_id == g.c.id)
-            .where(g.c.programme_id.in_(programme_ids)).group_by(g.c.programme_id, t.c.status)).all()
+            select(g.c.programme_id, t.c.status, func.sum(t.c.amount_cents))
+            .join(g, t.c.grant_id == g.c.id)
+            .where(g.c.programme_id.in_(programme_ids))
+            .group_by(g.c.programme_id, t.c.status)
+        ).all()
         out = {}
         for programme_id, status, cents in rows:
             out.setdefault(programme_id, {})[status] = int(cents)
@@ -64,8 +70,9 @@ class FundingRepository(SqlRepository):
         return tuple(row)
 
     def programme_of_tranche(self, tranche_id):
-        found = self.session.scalar(select(Grant.programme_id).join(Tranche, Tranche.grant_id == Grant.id)
-                                    .where(Tranche.id == tranche_id))
+        found = self.session.scalar(
+            select(Grant.programme_id).join(Tranche, Tranche.grant_id == Grant.id).where(Tranche.id == tranche_id)
+        )
         if found is None:
             raise TrancheNotFound(f"no tranche {tranche_id}", {"tranche_id": tranche_id})
         return found
@@ -85,8 +92,9 @@ class FundingRepository(SqlRepository):
         return self.session.scalars(query.limit(limit)).all()
 
     def pending_approval_of(self, target_id):
-        return self.session.scalar(select(ApprovalRequest.id).where(
-            ApprovalRequest.target_id == target_id, ApprovalRequest.status == PENDING))
+        return self.session.scalar(
+            select(ApprovalRequest.id).where(ApprovalRequest.target_id == target_id, ApprovalRequest.status == PENDING)
+        )
 
     def pending_approvals(self, service_id=None, expired_at=None):
         """Pending requests (locked): a service's, or those past their time at `expired_at`."""
@@ -95,8 +103,7 @@ class FundingRepository(SqlRepository):
             query = query.where(ApprovalRequest.service_id == service_id)
         if expired_at is not None:
             query = query.where(ApprovalRequest.expires_at <= expired_at)
-        return self._seen_all(self.session.scalars(
-            query.with_for_update().execution_options(populate_existing=True)).all())
+        return self._seen_all(self.session.scalars(query.with_for_update().execution_options(populate_existing=True)).all())
 
     def scheduled_tranches(self, until, service_id=None):
         """Scheduled tranches due on or before `until` (a service's only, when named)."""
@@ -106,22 +113,26 @@ class FundingRepository(SqlRepository):
         return self.session.scalars(query.order_by(Tranche.due_date, Tranche.id)).all()
 
     def record_payment_order(self, tranche, event_id, at):
-        self.session.execute(insert(orm.payment_orders).values(
-            tranche_id=tranche.id, event_id=event_id, amount_cents=tranche.amount_cents, released_at=at))
+        self.session.execute(
+            insert(orm.payment_orders).values(
+                tranche_id=tranche.id, event_id=event_id, amount_cents=tranche.amount_cents, released_at=at
+            )
+        )
 
     def tranches_by_status(self):
         return self._count_by_status(orm.tranches, amount="amount_cents")
 
     def standings(self, after, limit):
         """Each account's standing with its tranches counted by status."""
-        return [dict(row, frozen=row["status"] in FREEZING_STATUSES, tranches=counts) for row, counts in
-                standings_page(self.session, orm.accounts, orm.tranches, after, limit)]
+        return [
+            dict(row, frozen=row["status"] in FREEZING_STATUSES, tranches=counts)
+            for row, counts in standings_page(self.session, orm.accounts, orm.tranches, after, limit)
+        ]
 
 
 class FundingUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        attach_staff_tables(self, session)  # shared/edge.py's
+        attach_staff_tables(self, session)  # shared/web/edge.py's
         self.funding = FundingRepository(session)
-

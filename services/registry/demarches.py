@@ -2,6 +2,7 @@
 (SPC_DS_*, checked by spc.runtime.config): the GraphQL client, the mapping of each démarche read
 (one TOML file per démarche in SPC_DS_MAPPINGS, domain/dossiers.Mapping), and the webhook's
 secret. None when SPC_DS_TOKEN is unset: no démarche is read."""
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,15 +33,23 @@ class Demarches:
     mappings: dict
     secret: str
     write_back: str | None = None  # the DS instructor's id the messages come from; None: off
-    since: str | None = None       # dossiers changed before then are not read (SPC_DS_SINCE)
+    since: str | None = None  # dossiers changed before then are not read (SPC_DS_SINCE)
 
 
 class _Link(SharedExtension):
     def setup(self):
         ds = self.container.config.get("DS")
-        self.link = None if not ds else Demarches(DemarchesSimplifiees(ds["token"], ds["url"]),
-                                                  load_mappings(ds["mappings"]), ds["secret"], ds.get("write_back"),
-                                                  ds.get("since"))
+        self.link = (
+            None
+            if not ds
+            else Demarches(
+                DemarchesSimplifiees(ds["token"], ds["url"]),
+                load_mappings(ds["mappings"]),
+                ds["secret"],
+                ds.get("write_back"),
+                ds.get("since"),
+            )
+        )
 
 
 class DemarchesProvider(DependencyProvider):

@@ -6,19 +6,20 @@ once, it has one effect. What cannot be read as a pact is parked with its reason
 
 The registry runs this itself (its `sync_demarches` timer and `POST /ds/webhook/<secret>`),
 configured by SPC_DS_* (docs/integrating.md, "Applications from Démarches Simplifiées")."""
+
 import logging
 import uuid
 from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
-from spc.shared.clock import utcnow
-from spc.shared.envelope import first_error
-from spc.shared.errors import DomainError
-from spc.shared.explain import explain
+from spc.shared.core.clock import utcnow
+from spc.shared.core.envelope import first_error
+from spc.shared.core.errors import DomainError
+from spc.shared.core.explain import explain
 
 from .domain import identity
-from .domain.dossiers import (APPROVE, CLOSE, SUBMIT, WITHDRAW, DossierLink, MalformedDossier, action)
+from .domain.dossiers import APPROVE, CLOSE, SUBMIT, WITHDRAW, DossierLink, MalformedDossier, action
 from .domain.model import SUBMITTED, CitizenService
 from .domain.pact import AMENDABLE, Pact
 
@@ -34,6 +35,7 @@ NAMESPACE = uuid.UUID("6f1d3c1e-9b7a-5d2e-8f40-3a5b7c9d1e2f")  # uuid5 of a doss
 @dataclass(frozen=True)
 class Delivery:
     """A dossier's state at one moment, as the inbox records it."""
+
     event_id: str
     event_type: str = "ds.dossier"
 
@@ -46,6 +48,7 @@ def pact_of(dossier, mapping):
     """The pact a dossier makes, checked as POST /services checks a body; MalformedDossier
     names the champ at fault."""
     from .schemas import RegisterServiceIn
+
     body = mapping.pact_body(dossier)
     try:
         loaded = RegisterServiceIn().load(body)
@@ -123,8 +126,10 @@ def _apply(uow, link, dossier, act, pact, found):
         return "applied"
     if act in (CLOSE, WITHDRAW) and service.status == SUBMITTED:
         what = "deleted" if act == WITHDRAW else dossier.state
-        service.revoke(f"{what} in Démarches Simplifiées (dossier {dossier.number})"
-                       + (f": {dossier.motivation}" if dossier.motivation else ""))
+        service.revoke(
+            f"{what} in Démarches Simplifiées (dossier {dossier.number})"
+            + (f": {dossier.motivation}" if dossier.motivation else "")
+        )
         return "applied"
     return "unchanged"
 
@@ -134,8 +139,9 @@ def _register(uow, link, dossier, pact, found):
     uow.services.lock_organisation(service)
     existing = uow.services.same_organisation(service)
     if existing is not None:
-        raise AlreadyRegistered(f"{existing.siren or existing.rna} already registered {existing.name!r}",
-                                {"service_id": existing.id})
+        raise AlreadyRegistered(
+            f"{existing.siren or existing.rna} already registered {existing.name!r}", {"service_id": existing.id}
+        )
     if found is not None:
         service.record_identity(found, utcnow())
     uow.services.add(service)
@@ -151,17 +157,19 @@ def _update(uow, service, dossier, pact):
     if service.status != SUBMITTED:
         return "unchanged"
     new, current = pact.to_dict(), service.pact.to_dict()
-    fixed = sorted(part for part in set(new) | set(current) if part not in AMENDABLE
-                   and new.get(part) != current.get(part))
+    fixed = sorted(part for part in set(new) | set(current) if part not in AMENDABLE and new.get(part) != current.get(part))
     if fixed:  # what a registration fixes: not amendable
-        raise InvalidPact("the dossier changes what a registration fixes: have it closed in Démarches "
-                          "Simplifiées and filed again", {"fields": {part: "not amendable" for part in fixed}})
+        raise InvalidPact(
+            "the dossier changes what a registration fixes: have it closed in Démarches Simplifiées and filed again",
+            {"fields": {part: "not amendable" for part in fixed}},
+        )
     changes = {part: new[part] for part in AMENDABLE if new.get(part) != current.get(part)}
     if not changes:
         return "unchanged"
     at = utcnow()
-    amendment = service.propose_amendment(str(uuid.uuid4()), changes, f"dossier {dossier.number} changed in "
-                                          "Démarches Simplifiées", uow.actor, at, at.date())
+    amendment = service.propose_amendment(
+        str(uuid.uuid4()), changes, f"dossier {dossier.number} changed in Démarches Simplifiées", uow.actor, at, at.date()
+    )
     uow.services.add_amendment(amendment)
     service.approve_amendment(amendment, uow.actor, at, at.date())
     uow.services.index(service)
@@ -176,6 +184,7 @@ def sync_demarche(uow, client, mapping, registries=None, pages=20, since=None):
     it is: the cursor kept says where the next round starts. `since` (SPC_DS_SINCE): where the
     first round starts (default: the démarche's whole history)."""
     from datetime import timedelta
+
     counts, lease = {}, timedelta(seconds=LEASE_SECONDS)
     with uow:
         cursor = uow.services.cursor(mapping.demarche)  # locked: one process takes the round
@@ -223,8 +232,9 @@ def reread_dossier(uow, client, mappings, number, registries=None):
     dossier = client.dossier(number)
     mapping = mappings.get(dossier.demarche)
     if mapping is None:
-        raise MalformedDossier("demarche", f"démarche {dossier.demarche} is not one SPC reads (no "
-                                           f"{dossier.demarche}.toml in SPC_DS_MAPPINGS)")
+        raise MalformedDossier(
+            "demarche", f"démarche {dossier.demarche} is not one SPC reads (no {dossier.demarche}.toml in SPC_DS_MAPPINGS)"
+        )
     return apply_dossier(uow, dossier, mapping, registries)
 
 
@@ -237,6 +247,7 @@ def tell_applicants(uow, client, instructeur_id, limit=50, claim_seconds=300):
     sent again, never lost. A message DS refuses is logged and tried again next round, without
     holding the others back; DS unavailable ends the round. Returns how many were sent."""
     from datetime import timedelta
+
     due, now = [], utcnow()
     with uow:
         for link, service in uow.services.linked_dossiers(limit):
@@ -272,5 +283,14 @@ def known(uow, number):
 
 def parked(uow, limit=100):
     with uow:
-        return [{"number": d.number, "demarche": d.demarche, "state": d.state, "updated_at": d.updated_at,
-                 "service_id": d.service_id, "problem": d.problem} for d in uow.services.parked_dossiers(limit)]
+        return [
+            {
+                "number": d.number,
+                "demarche": d.demarche,
+                "state": d.state,
+                "updated_at": d.updated_at,
+                "service_id": d.service_id,
+                "problem": d.problem,
+            }
+            for d in uow.services.parked_dossiers(limit)
+        ]

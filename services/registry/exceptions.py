@@ -1,5 +1,6 @@
 """The registry's error catalogue: what its use cases refuse, each with its stable code."""
-from spc.shared.errors import Conflict, InvalidRequest, NotFound
+
+from spc.shared.core.errors import Conflict, InvalidRequest, NotFound
 
 
 class ServiceNotFound(NotFound):
@@ -12,22 +13,26 @@ class InvalidPact(InvalidRequest):
 
 class IllegalTransition(Conflict):
     """The service's status does not allow this change (e.g. approving an active service)."""
+
     code = "illegal_transition"
 
 
 class OpenViolations(Conflict):
     """The service has open violations: it cannot be approved until they are resolved."""
+
     code = "open_violations"
 
 
 class TermEnded(Conflict):
     """The pact's term has ended: renew it (an amendment with a later `term.ends_on`) first."""
+
     code = "term_ended"
 
 
 class AlreadyRegistered(Conflict):
     """The same organisation (SIREN or RNA) already registered a service of this name;
     `details.service_id` is its id."""
+
     code = "already_registered"
 
 
@@ -37,6 +42,7 @@ class AmendmentNotFound(NotFound):
 
 class AmendmentNotPending(Conflict):
     """The amendment was already approved or rejected."""
+
     code = "amendment_decided"
 
 
@@ -48,6 +54,7 @@ class IdentityMismatch(Conflict):
     """The national registries disagree with the declared identity (or know no unit with its
     SIREN): an approval must state its reason (`{"reason": ...}`); `details.fields` says what
     disagrees."""
+
     code = "identity_mismatch"
 
 
@@ -63,6 +70,7 @@ class DossierNotFound(NotFound):
 class DemarchesUnavailable(Conflict):
     """Démarches Simplifiées could not be asked now (down, or over its limits): `details.retry_after`
     says when to try again; polling will catch up by itself."""
+
     code = "ds_unavailable"
 
 
@@ -70,4 +78,5 @@ class DemarchesRefused(Conflict):
     """Démarches Simplifiées refused what SPC asked, or the dossier's démarche is not one SPC
     reads: a setting to fix (SPC_DS_TOKEN, a <démarche>.toml in SPC_DS_MAPPINGS), not a moment to
     wait out; the message says which."""
+
     code = "ds_refused"

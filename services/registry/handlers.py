@@ -1,13 +1,14 @@
 """The registry's use cases: one transaction each, events committed with the change."""
+
 import logging
 import uuid
 
-from spc.shared import topology
-from spc.shared.answers import Answer
-from spc.shared.clock import to_db, utcnow
-from spc.shared.dispatch import URGENT, Consumes
-from spc.shared.errors import Rejection
-from spc.shared.lists import whole
+from spc.shared.messaging import topology
+from spc.shared.core.answers import Answer
+from spc.shared.core.clock import to_db, utcnow
+from spc.shared.core.dispatch import URGENT, Consumes
+from spc.shared.core.errors import Rejection
+from spc.shared.core.lists import whole
 
 from .domain import commands, identity
 from .domain.model import CitizenService
@@ -39,7 +40,8 @@ def register_service(uow, cmd: commands.RegisterService, today=None, registries=
         if existing is not None:
             raise AlreadyRegistered(
                 f"{existing.siren or existing.rna} already registered {existing.name!r}",
-                {"service_id": existing.id, "siren": existing.siren, "rna": existing.rna})
+                {"service_id": existing.id, "siren": existing.siren, "rna": existing.rna},
+            )
         uow.services.add(service)
         uow.services.keep_version(service, None, cmd.actor, utcnow())
         uow.commit()
@@ -68,8 +70,7 @@ def propose_amendment(uow, cmd: commands.ProposeAmendment, today=None):
     """A registrar proposes a change to a service's pact (checked now, effective when approved)."""
     with uow:
         service = uow.services.get(cmd.service_id, for_update=True)
-        amendment = service.propose_amendment(str(uuid.uuid4()), cmd.changes, cmd.reason, cmd.actor,
-                                              utcnow(), _today(today))
+        amendment = service.propose_amendment(str(uuid.uuid4()), cmd.changes, cmd.reason, cmd.actor, utcnow(), _today(today))
         uow.services.add_amendment(amendment)
         uow.commit()
         return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
@@ -112,9 +113,10 @@ def get_pact(uow, service_id, version=None):
         wanted = version or service.pact_version
         chosen = next((v for v in versions if v.version == wanted), None)
         if chosen is None:
-            raise PactVersionNotFound(f"service {service_id} has no pact version {wanted}",
-                                      {"service_id": service_id, "version": wanted,
-                                       "versions": [v.version for v in versions]})
+            raise PactVersionNotFound(
+                f"service {service_id} has no pact version {wanted}",
+                {"service_id": service_id, "version": wanted, "versions": [v.version for v in versions]},
+            )
         return PactOut().dump(pact_seen(service, chosen, versions))
 
 
@@ -134,10 +136,17 @@ def recheck_identities(uow, registries, batch=20, every_seconds=3600):
     outside any. Stops at the first the registries cannot answer (they are down or over their
     limits: the next round tries again). Returns how many were settled."""
     from datetime import timedelta
+
     with uow:
-        due = [(s.id, s.legal_form, s.siren, s.rna) for s in
-               (uow.services.get(i) for i in uow.services.identity_unsettled(
-                   batch, utcnow() - timedelta(seconds=every_seconds), rna_only=registries.serves_rna))]
+        due = [
+            (s.id, s.legal_form, s.siren, s.rna)
+            for s in (
+                uow.services.get(i)
+                for i in uow.services.identity_unsettled(
+                    batch, utcnow() - timedelta(seconds=every_seconds), rna_only=registries.serves_rna
+                )
+            )
+        ]
     settled = 0
     for service_id, legal_form, siren, rna in due:
         found = identity.check(registries, legal_form, siren, rna)
@@ -159,8 +168,7 @@ def get_service(uow, service_id):
 def list_services(uow, limit=50, offset=0, **filters):
     with uow:
         rows, total = uow.services.list(limit=limit, offset=offset, **filters)
-        return ServicePage().dump({"items": [service_seen(s) for s in rows], "total": total, "limit": limit,
-                                   "offset": offset})
+        return ServicePage().dump({"items": [service_seen(s) for s in rows], "total": total, "limit": limit, "offset": offset})
 
 
 def on_audit_decision(uow, event):
@@ -170,14 +178,16 @@ def on_audit_decision(uow, event):
         service = uow.services.get(p["service_id"], for_update=True)
     except ServiceNotFound:
         raise Rejection("unknown_service", f"no service {p['service_id']}") from None
-    service.apply_audit_decision(p["audit_version"], p["open_violations"], p["finding_id"], p.get("principle"),
-                                 to_db(event.occurred_at))
+    service.apply_audit_decision(
+        p["audit_version"], p["open_violations"], p["finding_id"], p.get("principle"), to_db(event.occurred_at)
+    )
 
 
 def on_reminder_due(uow, event):
     """`*.reminder_due`: the service's contact is e-mailed (mail_outbox, in this transaction; the
     mail relay sends it: mailer.py). A service with no contact address gets none."""
     from .domain.mail import reminder_mail
+
     p = event.payload
     try:
         service = uow.services.get(p["service_id"])
@@ -206,18 +216,36 @@ def service_seen(service, **extra):
     complete pact still misses); `history`: who did what to it through the admin API (single
     resource answers only)."""
     pact = service.pact
-    return Answer(service, mission=pact.mission, domains=pact.domains, territories=pact.territories,
-                  commitments=list(pact.commitments), contact_email=pact.contact_email, pact_missing=pact.missing(),
-                  identity={"outcome": service.identity_status, "fields": dict(service.identity_fields or {}),
-                            "source": service.identity_source or None, "checked_at": service.identity_checked_at},
-                  **extra)
+    return Answer(
+        service,
+        mission=pact.mission,
+        domains=pact.domains,
+        territories=pact.territories,
+        commitments=list(pact.commitments),
+        contact_email=pact.contact_email,
+        pact_missing=pact.missing(),
+        identity={
+            "outcome": service.identity_status,
+            "fields": dict(service.identity_fields or {}),
+            "source": service.identity_source or None,
+            "checked_at": service.identity_checked_at,
+        },
+        **extra,
+    )
 
 
 def pact_seen(service, chosen, versions):
     """The pact version `chosen` as PactOut dumps it, with every version of the pact."""
     missing = Pact.from_dict(dict(chosen.document)).missing()
-    return Answer(chosen, service_id=service.id, current=chosen.version == service.pact_version,
-                  complete=not missing, missing=missing, pact=dict(chosen.document), versions=versions)
+    return Answer(
+        chosen,
+        service_id=service.id,
+        current=chosen.version == service.pact_version,
+        complete=not missing,
+        missing=missing,
+        pact=dict(chosen.document),
+        versions=versions,
+    )
 
 
 def standings(uow, after, limit):
@@ -234,7 +262,12 @@ def holdings(uow):
 
 
 def deadlines(uow, until, service_id=None):
-    """The registry's deadlines up to `until` (shared/reminders.py): pacts' terms, pilots' evaluations."""
+    """The registry's deadlines up to `until` (shared/sql/reminders.py): pacts' terms, pilots' evaluations."""
     from .domain.reminders import pact_deadlines
-    return [d for sid, status, term in uow.services.followed_terms(service_id)
-            for d in pact_deadlines(sid, status, term) if d.due_on <= until]
+
+    return [
+        d
+        for sid, status, term in uow.services.followed_terms(service_id)
+        for d in pact_deadlines(sid, status, term)
+        if d.due_on <= until
+    ]

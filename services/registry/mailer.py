@@ -2,6 +2,7 @@
 handed to the SMTP relay, a few at a time, each claimed for a minute first (two registry
 replicas never send one at once). An address the relay refuses for good is given up
 (`last_error`); any other failure leaves the mail for the next round, up to MAX_ATTEMPTS."""
+
 import hashlib
 import logging
 import smtplib
@@ -9,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from spc.shared.clock import utcnow
+from spc.shared.core.clock import utcnow
 
 from . import orm
 
@@ -29,13 +30,19 @@ def send_pending(uow, smtp, batch=20, now=None):
     now = now or utcnow()
     m = orm.mail_outbox
     with uow:
-        claimable = and_(m.c.sent_at.is_(None), m.c.attempts < MAX_ATTEMPTS, m.c.created_at > now - MAX_AGE,
-                         or_(m.c.claimed_until.is_(None), m.c.claimed_until < now))
+        claimable = and_(
+            m.c.sent_at.is_(None),
+            m.c.attempts < MAX_ATTEMPTS,
+            m.c.created_at > now - MAX_AGE,
+            or_(m.c.claimed_until.is_(None), m.c.claimed_until < now),
+        )
         oldest = select(m.c.id).where(claimable).order_by(m.c.id).limit(batch)
         rows = uow.session.execute(
-            update(m).where(and_(m.c.id.in_(oldest.scalar_subquery()), claimable))
+            update(m)
+            .where(and_(m.c.id.in_(oldest.scalar_subquery()), claimable))
             .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=m.c.attempts + 1)
-            .returning(m.c.id, m.c.reminder_id, m.c.to_address, m.c.subject, m.c.body)).all()
+            .returning(m.c.id, m.c.reminder_id, m.c.to_address, m.c.subject, m.c.body)
+        ).all()
         uow.commit()
     sent = failed = 0
     for row in sorted(rows, key=lambda r: r.id):

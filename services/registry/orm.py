@@ -1,11 +1,11 @@
 """The registry's tables, mapped onto the pure domain classes (SQLAlchemy 2, imperative)."""
-from sqlalchemy import (JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text)
+
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.orm import registry
 
-from spc.shared.outbox import define_messaging_tables
-from spc.shared.reminders import define_reminder_table
-from spc.shared.staff import define_staff_tables
+from spc.shared.sql.outbox import define_messaging_tables
+from spc.shared.sql.reminders import define_reminder_table
+from spc.shared.sql.staff import define_staff_tables
 
 from .domain.dossiers import DossierLink, SyncCursor
 from .domain.model import Amendment, CitizenService, PactVersion
@@ -13,10 +13,11 @@ from .domain.model import Amendment, CitizenService, PactVersion
 metadata = MetaData()
 outbox, processed_events = define_messaging_tables(metadata)
 staff_actions, idempotency_keys = define_staff_tables(metadata)
-reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/reminders.py)
+reminders_sent = define_reminder_table(metadata)  # each reminder once, ever (shared/sql/reminders.py)
 
 services = Table(
-    "services", metadata,
+    "services",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("name_key", String(300), nullable=False),
@@ -48,7 +49,8 @@ services = Table(
 # where each service serves, as the list filters on it, one row per (service, kind, code):
 # `department` (covered whole), `touches` (served whole or in part), `commune`, `national`
 service_tags = Table(
-    "service_tags", metadata,
+    "service_tags",
+    metadata,
     Column("service_id", String(64), ForeignKey("services.id"), primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("code", String(40), primary_key=True),
@@ -56,7 +58,8 @@ service_tags = Table(
 )
 
 pact_versions = Table(
-    "pact_versions", metadata,
+    "pact_versions",
+    metadata,
     Column("service_id", String(64), ForeignKey("services.id"), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("document", JSON, nullable=False),
@@ -66,7 +69,8 @@ pact_versions = Table(
 )
 
 amendments = Table(
-    "amendments", metadata,
+    "amendments",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("service_id", String(64), ForeignKey("services.id"), nullable=False, index=True),
     Column("changes", JSON, nullable=False),
@@ -83,7 +87,8 @@ amendments = Table(
 
 # Démarches Simplifiées (0007; domain/dossiers.py): each dossier read, and each démarche's cursor
 ds_dossiers = Table(
-    "ds_dossiers", metadata,
+    "ds_dossiers",
+    metadata,
     Column("number", Integer, primary_key=True, autoincrement=False),
     Column("demarche", Integer, nullable=False),
     Column("service_id", String(64), ForeignKey("services.id"), nullable=True, index=True),
@@ -91,13 +96,14 @@ ds_dossiers = Table(
     Column("updated_at", String(40), nullable=True),
     Column("problem", Text, nullable=True),
     Column("seen_at", DateTime, nullable=False),
-    Column("ds_id", String(200), nullable=True),           # its GraphQL id, for the write-back
+    Column("ds_id", String(200), nullable=True),  # its GraphQL id, for the write-back
     Column("notified_status", String(20), nullable=True),  # the status the applicant was last told of
-    Column("notify_claimed_at", DateTime, nullable=True),   # a process is sending the applicant a message
+    Column("notify_claimed_at", DateTime, nullable=True),  # a process is sending the applicant a message
 )
 
 ds_cursors = Table(
-    "ds_cursors", metadata,
+    "ds_cursors",
+    metadata,
     Column("demarche", Integer, primary_key=True, autoincrement=False),
     Column("end_cursor", String(500), nullable=True),
     Column("updated_since", String(40), nullable=True),
@@ -110,7 +116,8 @@ ds_cursors = Table(
 # reminder (`reminder_id` unique; a crash between the SMTP server's acceptance and `sent_at`
 # sends it again, with the same Message-ID)
 mail_outbox = Table(
-    "mail_outbox", metadata,
+    "mail_outbox",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("reminder_id", String(120), nullable=False, unique=True),
     Column("service_id", String(64), nullable=False, index=True),

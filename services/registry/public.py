@@ -1,12 +1,13 @@
-"""The registry's public read API (no token; shared/public_reads.py caches and bounds it): the
+"""The registry's public read API (no token; shared/web/public_reads.py caches and bounds it): the
 services that hold a pact (approved at least once: a `submitted` one is not shown), with what
 their pact commits them to, where, for how long, and their standing in plain words. No personal
 data: no contact e-mail, no governance or signatory person, no referral text (it may name one),
 no staff history; of the signatories only the public counterpart's name and kind."""
+
 from marshmallow import Schema, fields, validate
 
-from spc.shared.answers import Answer, Moment
-from spc.shared.http import PUBLIC, api
+from spc.shared.core.answers import Answer, Moment
+from spc.shared.web.http import PUBLIC, api
 
 from .domain.model import EXPIRED, SUSPENDED
 from .exceptions import ServiceNotFound
@@ -26,22 +27,36 @@ class PublicCounterpartOut(Schema):
 
 class PublicPactOut(Schema):
     version = fields.Integer(required=True, metadata={"description": "the pact's current version"})
-    complete = fields.Boolean(required=True, metadata={
-        "description": "false for a contract-v1 pact (no commitment texts, governance, signatories or term)"})
+    complete = fields.Boolean(
+        required=True,
+        metadata={"description": "false for a contract-v1 pact (no commitment texts, governance, signatories or term)"},
+    )
     signed_on = fields.String(required=True, allow_none=True)
     starts_on = fields.String(required=True, allow_none=True)
     ends_on = fields.String(required=True, allow_none=True)
     pilot = fields.Boolean(required=True, allow_none=True, metadata={"description": "an expérimentation"})
     evaluation_on = fields.String(required=True, allow_none=True)
-    public_counterpart = fields.Nested(PublicCounterpartOut, required=True, allow_none=True, metadata={
-        "description": "the State administration or collectivité that signed the pact"})
+    public_counterpart = fields.Nested(
+        PublicCounterpartOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the State administration or collectivité that signed the pact"},
+    )
 
 
 class SuspensionOut(Schema):
-    since = Moment(required=True, allow_none=True, attribute="suspended_since", metadata={
-        "description": "null for a suspension recorded before it was kept"})
-    principle = fields.String(required=True, allow_none=True, attribute="suspension_principle", metadata={
-        "description": "the principle of the violation that suspended the service"})
+    since = Moment(
+        required=True,
+        allow_none=True,
+        attribute="suspended_since",
+        metadata={"description": "null for a suspension recorded before it was kept"},
+    )
+    principle = fields.String(
+        required=True,
+        allow_none=True,
+        attribute="suspension_principle",
+        metadata={"description": "the principle of the violation that suspended the service"},
+    )
     open_violations = fields.Integer(required=True)
 
 
@@ -54,15 +69,25 @@ class PublicServiceOut(Schema):
     mission = fields.String(required=True)
     domains = fields.List(fields.String(), required=True)
     territories = fields.Nested(TerritoriesOut, required=True)
-    commitments = fields.List(fields.Nested(CommitmentOut), required=True, metadata={
-        "description": "each principle with the service's own text (null in a contract-v1 pact)"})
+    commitments = fields.List(
+        fields.Nested(CommitmentOut),
+        required=True,
+        metadata={"description": "each principle with the service's own text (null in a contract-v1 pact)"},
+    )
     pact = fields.Nested(PublicPactOut, required=True)
     status = fields.String(required=True, validate=validate.OneOf(LISTED))
-    standing = fields.String(required=True, metadata={
-        "description": "the status in plain words, e.g. `suspended since 2026-11-20: a violation of "
-                       "neutrality is open`"})
-    suspension = fields.Nested(SuspensionOut, required=True, allow_none=True, metadata={
-        "description": "while suspended: since when, and the principle at stake; null otherwise"})
+    standing = fields.String(
+        required=True,
+        metadata={
+            "description": "the status in plain words, e.g. `suspended since 2026-11-20: a violation of neutrality is open`"
+        },
+    )
+    suspension = fields.Nested(
+        SuspensionOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "while suspended: since when, and the principle at stake; null otherwise"},
+    )
 
 
 class PublicServicePage(Schema):
@@ -75,14 +100,25 @@ class PublicServicePage(Schema):
 class PublicRegistry:
     """The registry's public entrypoints (mixed into RegistryService)."""
 
-    @api("GET", "/public/services", role=PUBLIC, query=PublicServiceQuery, response=PublicServicePage,
-         summary="Public: the services holding a pact, filtered and paginated (no token)")
+    @api(
+        "GET",
+        "/public/services",
+        role=PUBLIC,
+        query=PublicServiceQuery,
+        response=PublicServicePage,
+        summary="Public: the services holding a pact, filtered and paginated (no token)",
+    )
     def public_services(self, call):
         return public_services(self.store.uow(), **call.query)
 
-    @api("GET", "/public/services/<string:service_id>", role=PUBLIC, response=PublicServiceOut,
-         errors=(ServiceNotFound,),
-         summary="Public: a service, what its pact commits it to, and its standing in plain words (no token)")
+    @api(
+        "GET",
+        "/public/services/<string:service_id>",
+        role=PUBLIC,
+        response=PublicServiceOut,
+        errors=(ServiceNotFound,),
+        summary="Public: a service, what its pact commits it to, and its standing in plain words (no token)",
+    )
     def public_service(self, call, service_id):
         return public_service(self.store.uow(), service_id)
 
@@ -90,8 +126,9 @@ class PublicRegistry:
 def public_services(uow, limit=50, offset=0, status=None, **filters):
     with uow:
         rows, total = uow.services.list(status=status or LISTED, limit=limit, offset=offset, **filters)
-        return PublicServicePage().dump({"items": [public_seen(s) for s in rows], "total": total, "limit": limit,
-                                         "offset": offset})
+        return PublicServicePage().dump(
+            {"items": [public_seen(s) for s in rows], "total": total, "limit": limit, "offset": offset}
+        )
 
 
 def public_service(uow, service_id):
@@ -113,13 +150,24 @@ def public_seen(service):
     pact = service.pact
     term, signatories = pact.term or {}, pact.signatories or {}
     return Answer(
-        service, mission=pact.mission, domains=pact.domains, territories=pact.territories,
+        service,
+        mission=pact.mission,
+        domains=pact.domains,
+        territories=pact.territories,
         commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()],
-        pact={"version": service.pact_version, "complete": not pact.missing(),
-              "signed_on": signatories.get("signed_on"), "starts_on": term.get("starts_on"),
-              "ends_on": term.get("ends_on"), "pilot": term.get("pilot"), "evaluation_on": term.get("evaluation_on"),
-              "public_counterpart": signatories.get("public_counterpart") or None},
-        standing=standing_in_words(service), suspension=service if service.status == SUSPENDED else None)
+        pact={
+            "version": service.pact_version,
+            "complete": not pact.missing(),
+            "signed_on": signatories.get("signed_on"),
+            "starts_on": term.get("starts_on"),
+            "ends_on": term.get("ends_on"),
+            "pilot": term.get("pilot"),
+            "evaluation_on": term.get("evaluation_on"),
+            "public_counterpart": signatories.get("public_counterpart") or None,
+        },
+        standing=standing_in_words(service),
+        suspension=service if service.status == SUSPENDED else None,
+    )
 
 
 def standing_in_words(service):

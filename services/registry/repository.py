@@ -1,14 +1,15 @@
 """Loading and saving the registry's aggregates; the unit of work that groups them."""
+
 import zlib
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, text
 
-from spc.shared.events import PRINCIPLES
-from spc.shared.geography import geography
-from spc.shared.clock import utcnow
-from spc.shared.bulk import insert_new
-from spc.shared.persistence import SqlRepository, UnitOfWork, first
-from spc.shared.staff import attach_staff_tables
+from spc.shared.core.events import PRINCIPLES
+from spc.shared.core.geography import geography
+from spc.shared.core.clock import utcnow
+from spc.shared.sql.bulk import insert_new
+from spc.shared.sql.persistence import SqlRepository, UnitOfWork, first
+from spc.shared.sql.staff import attach_staff_tables
 
 from . import orm
 from .domain.dossiers import DossierLink, SyncCursor
@@ -33,15 +34,27 @@ def tags_of(pact):
 
 
 class ServiceRepository(SqlRepository):
-
     def followed_terms(self, service_id=None):
         return _followed_terms(self.session, service_id)
 
     def queue_mail(self, reminder_id, service_id, mail):
         """An e-mail for the mail relay (mailer.py), once per reminder."""
-        insert_new(self.session, orm.mail_outbox, [{
-            "reminder_id": reminder_id, "service_id": service_id, "to_address": mail.to, "subject": mail.subject,
-            "body": mail.body, "created_at": utcnow(), "attempts": 0}], "reminder_id")
+        insert_new(
+            self.session,
+            orm.mail_outbox,
+            [
+                {
+                    "reminder_id": reminder_id,
+                    "service_id": service_id,
+                    "to_address": mail.to,
+                    "subject": mail.subject,
+                    "body": mail.body,
+                    "created_at": utcnow(),
+                    "attempts": 0,
+                }
+            ],
+            "reminder_id",
+        )
 
     def get(self, service_id, for_update=False):
         service = self._one(select(CitizenService).where(CitizenService.id == service_id), for_update)
@@ -60,8 +73,7 @@ class ServiceRepository(SqlRepository):
         service.principles = principles_mask(service.pact)
         t = orm.service_tags
         self.session.execute(delete(t).where(t.c.service_id == service.id))
-        self.session.execute(insert(t), [{"service_id": service.id, "kind": k, "code": c}
-                                         for k, c in tags_of(service.pact)])
+        self.session.execute(insert(t), [{"service_id": service.id, "kind": k, "code": c} for k, c in tags_of(service.pact)])
 
     def same_organisation(self, service):
         """A service the same organisation (SIREN or RNA) registered under the same name."""
@@ -69,8 +81,9 @@ class ServiceRepository(SqlRepository):
         clauses = [column == value for column, value in ids if value]
         if not clauses:
             return None
-        return self.session.scalars(select(CitizenService).where(
-            CitizenService.name_key == service.name_key, or_(*clauses)).limit(1)).first()
+        return self.session.scalars(
+            select(CitizenService).where(CitizenService.name_key == service.name_key, or_(*clauses)).limit(1)
+        ).first()
 
     def lock_organisation(self, service):
         """PostgreSQL: serialise the registrations of one organisation (so two concurrent copies
@@ -78,8 +91,9 @@ class ServiceRepository(SqlRepository):
         if self.session.get_bind().dialect.name != "postgresql":
             return
         for value in sorted(v for v in (service.siren, service.rna) if v):
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                 {"k": zlib.crc32(f"spc.registry.organisation:{value}".encode())})
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"spc.registry.organisation:{value}".encode())}
+            )
 
     def list(self, status=None, department=None, commune=None, principle=None, limit=50, offset=0):
         """One page, filtered and ordered in SQL (each filter an indexed EXISTS on service_tags);
@@ -98,15 +112,16 @@ class ServiceRepository(SqlRepository):
         if principle:
             query = query.where(CitizenService.principles.op("&")(1 << PRINCIPLES.index(principle)) != 0)
         total = self.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = self.session.scalars(query.order_by(CitizenService.name, CitizenService.id)
-                                    .limit(limit).offset(offset)).all()
+        rows = self.session.scalars(query.order_by(CitizenService.name, CitizenService.id).limit(limit).offset(offset)).all()
         return rows, total
 
     def due_to_expire(self, today, limit=100):
         return self.session.scalars(
-            select(CitizenService.id).where(CitizenService.term_ends_on < today,
-                                            CitizenService.status.in_((ACTIVE, SUSPENDED)))
-            .order_by(CitizenService.id).limit(limit)).all()
+            select(CitizenService.id)
+            .where(CitizenService.term_ends_on < today, CitizenService.status.in_((ACTIVE, SUSPENDED)))
+            .order_by(CitizenService.id)
+            .limit(limit)
+        ).all()
 
     def identity_unsettled(self, limit=100, before=None, rna_only=False):
         """Services with a SIREN (and, `rna_only`, those known only by their RNA number) whose
@@ -115,13 +130,14 @@ class ServiceRepository(SqlRepository):
         identified = CitizenService.siren.is_not(None)
         if rna_only:
             identified = identified | CitizenService.rna.is_not(None)
-        query = select(CitizenService.id).where(CitizenService.identity_status == "unverified", identified,
-                                                CitizenService.legal_form != "informal_collective")
+        query = select(CitizenService.id).where(
+            CitizenService.identity_status == "unverified", identified, CitizenService.legal_form != "informal_collective"
+        )
         if before is not None:
-            query = query.where((CitizenService.identity_checked_at.is_(None))
-                                | (CitizenService.identity_checked_at < before))
-        return self.session.scalars(query.order_by(CitizenService.identity_checked_at.nulls_first(),
-                                                   CitizenService.id).limit(limit)).all()
+            query = query.where((CitizenService.identity_checked_at.is_(None)) | (CitizenService.identity_checked_at < before))
+        return self.session.scalars(
+            query.order_by(CitizenService.identity_checked_at.nulls_first(), CitizenService.id).limit(limit)
+        ).all()
 
     # -- pact versions and amendments --------------------------------------------------------------
     def keep_version(self, service, amendment_id, actor, at):
@@ -131,8 +147,9 @@ class ServiceRepository(SqlRepository):
         return self.session.get(PactVersion, (service_id, version))
 
     def pact_versions(self, service_id):
-        return self.session.scalars(select(PactVersion).where(PactVersion.service_id == service_id)
-                                    .order_by(PactVersion.version)).all()
+        return self.session.scalars(
+            select(PactVersion).where(PactVersion.service_id == service_id).order_by(PactVersion.version)
+        ).all()
 
     def add_amendment(self, amendment):
         self.session.add(amendment)
@@ -141,23 +158,35 @@ class ServiceRepository(SqlRepository):
         query = select(Amendment).where(Amendment.id == amendment_id, Amendment.service_id == service_id)
         found = self._one(query, for_update)
         if found is None:
-            raise AmendmentNotFound(f"service {service_id} has no amendment {amendment_id}",
-                                    {"service_id": service_id, "amendment_id": amendment_id})
+            raise AmendmentNotFound(
+                f"service {service_id} has no amendment {amendment_id}", {"service_id": service_id, "amendment_id": amendment_id}
+            )
         return found
 
     def amendments(self, service_id):
-        return self.session.scalars(select(Amendment).where(Amendment.service_id == service_id)
-                                    .order_by(Amendment.proposed_at, Amendment.id)).all()
+        return self.session.scalars(
+            select(Amendment).where(Amendment.service_id == service_id).order_by(Amendment.proposed_at, Amendment.id)
+        ).all()
 
     # -- read models -----------------------------------------------------------------------------
     def standings(self, after, limit):
         t = orm.services
         rows = self.session.execute(
             select(t.c.id, t.c.status, t.c.version, t.c.audit_version, t.c.open_violations)
-            .where(t.c.id > after).order_by(t.c.id).limit(limit))
-        return [{"service_id": r.id, "status": r.status, "version": r.version,
-                 "audit_version": r.audit_version, "open_violations": r.open_violations}
-                for r in rows]
+            .where(t.c.id > after)
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        return [
+            {
+                "service_id": r.id,
+                "status": r.status,
+                "version": r.version,
+                "audit_version": r.audit_version,
+                "open_violations": r.open_violations,
+            }
+            for r in rows
+        ]
 
     # -- Démarches Simplifiées ---------------------------------------------------------------------
     def dossier(self, number, for_update=False):
@@ -170,15 +199,22 @@ class ServiceRepository(SqlRepository):
         """(dossier, its service) for dossiers whose service's status the applicant was not told
         of, or not yet compared (the write-back), locked."""
         rows = self.session.execute(
-            select(DossierLink, CitizenService).join(CitizenService, CitizenService.id == DossierLink.service_id)
-            .where(DossierLink.ds_id.is_not(None),
-                   (DossierLink.notified_status.is_(None)) | (DossierLink.notified_status != CitizenService.status))
-            .order_by(DossierLink.number).limit(limit).with_for_update(of=DossierLink)).all()
+            select(DossierLink, CitizenService)
+            .join(CitizenService, CitizenService.id == DossierLink.service_id)
+            .where(
+                DossierLink.ds_id.is_not(None),
+                (DossierLink.notified_status.is_(None)) | (DossierLink.notified_status != CitizenService.status),
+            )
+            .order_by(DossierLink.number)
+            .limit(limit)
+            .with_for_update(of=DossierLink)
+        ).all()
         return [(link, service) for link, service in rows]
 
     def parked_dossiers(self, limit=100):
-        return self.session.scalars(select(DossierLink).where(DossierLink.problem.is_not(None))
-                                    .order_by(DossierLink.number).limit(limit)).all()
+        return self.session.scalars(
+            select(DossierLink).where(DossierLink.problem.is_not(None)).order_by(DossierLink.number).limit(limit)
+        ).all()
 
     def cursor(self, demarche):
         """The démarche's sync cursor (a new one, added, the first time)."""
@@ -222,5 +258,5 @@ class RegistryUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
-        attach_staff_tables(self, session)  # shared/edge.py's
+        attach_staff_tables(self, session)  # shared/web/edge.py's
         self.services = ServiceRepository(session)

@@ -1,4 +1,5 @@
 """`spc`: run SPC's services, tell its story, and operate it (contract §5)."""
+
 import sys
 
 _GREEN = {"up", "run", "demo"}
@@ -18,15 +19,19 @@ def _dump_greenlets_on_sigusr1():
             if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
                 sys.stderr.write(f"--- greenlet {obj!r}\n" + "".join(traceback.format_stack(obj.gr_frame)))
         sys.stderr.flush()
+
     signal.signal(signal.SIGUSR1, dump)
 
 
 def main():
     import warnings
+
     warnings.filterwarnings("ignore", message="\nEventlet is deprecated")  # known; see stack notes
     if len(sys.argv) > 1 and sys.argv[1] in _GREEN:
         import eventlet
+
         eventlet.monkey_patch()  # before anything opens a socket: nameko runs on eventlet
         _dump_greenlets_on_sigusr1()
     from .commands import cli
+
     cli(prog_name="spc")

@@ -8,6 +8,7 @@ and a certificate with its key, naming what is asked and valid for RENEW_BEFORE 
 it is, whoever issued it. So an operator may put their PKI's CA, or its certificates and keys
 (with only its ca.crt), in the folder first; running the command again (each `docker compose
 up`) renews only what is about to expire, and says what it cannot."""
+
 import datetime
 import ipaddress
 import os
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_DAYS = 3650
-SERVER_DAYS = 397            # what browsers accept for a server certificate
+SERVER_DAYS = 397  # what browsers accept for a server certificate
 RENEW_BEFORE = datetime.timedelta(days=30)
 
 
@@ -32,8 +33,7 @@ def _name(common):
 
 
 def _pem_key(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
 def _write_key(path, key, owner=None):
@@ -68,16 +68,31 @@ class Authority:
             return
         self.key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
-        self.cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
-                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - datetime.timedelta(minutes=5))
-                     .not_valid_after(now + datetime.timedelta(days=days))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                     .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                                  content_commitment=False, key_encipherment=False,
-                                                  data_encipherment=False, key_agreement=False,
-                                                  encipher_only=False, decipher_only=False), critical=True)
-                     .sign(self.key, hashes.SHA256()))
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(name))
+            .issuer_name(_name(name))
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
 
     @classmethod
     def in_folder(cls, folder, name="SPC deployment CA"):
@@ -97,8 +112,7 @@ class Authority:
         os.chmod(path, 0o644)
         return Path(path)
 
-    def issue(self, cert_path, key_path, dns=("localhost",), ips=(), common_name=None, client=False,
-              days=1, owner=None):
+    def issue(self, cert_path, key_path, dns=("localhost",), ips=(), common_name=None, client=False, days=1, owner=None):
         """A certificate for the `dns` names and `ips` (and nothing else), with its key: a
         server's, or (`client`) a client's, named `common_name` (RabbitMQ's x509 login takes
         that name). The key is 0600, given to `owner` (uid, gid) if set."""
@@ -106,13 +120,17 @@ class Authority:
         now = _now()
         names = _alt_names([*dns, *ips])
         usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
-        builder = (x509.CertificateBuilder().subject_name(_name(common_name or [*dns, *ips][0]))
-                   .issuer_name(self.cert.subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=days))
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name or [*dns, *ips][0]))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        )
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())
@@ -120,7 +138,6 @@ class Authority:
         Path(cert_path).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         os.chmod(cert_path, 0o644)
         return Path(cert_path), Path(key_path)
-
 
 
 class CertificateError(ValueError):
@@ -173,7 +190,8 @@ def make(folder, servers, owners=None, clients=()):
         if authority is None:
             raise CertificateError(
                 f"{crt.name} is missing, names other hosts, does not match {key.name} or ends within 30 days, "
-                f"and there is no ca.key to sign a new one: put {crt.name} and {key.name} of your PKI in {folder}")
+                f"and there is no ca.key to sign a new one: put {crt.name} and {key.name} of your PKI in {folder}"
+            )
         if client:
             authority.issue(crt, key, dns=(), common_name=client, client=True, days=SERVER_DAYS, owner=owner)
         else:

@@ -1,5 +1,6 @@
 """A small client of the services' admin HTTP APIs, as staff tools call them (one bearer token
 per role); used by `spc demo` and the tests."""
+
 import socket
 
 import requests
@@ -63,5 +64,6 @@ class StaffClient:
     def call(self, method, service, path, role="viewer", body=None, headers=None):
         """The raw answer of `service` (role None: no token)."""
         headers = {**({"Authorization": f"Bearer {self.tokens[role]}"} if role else {}), **(headers or {})}
-        return requests.request(method, f"http://{self.host}:{self.ports[service]}{path}", json=body,
-                                headers=headers, timeout=self.timeout)
+        return requests.request(
+            method, f"http://{self.host}:{self.ports[service]}{path}", json=body, headers=headers, timeout=self.timeout
+        )

@@ -1,12 +1,13 @@
 """Opening a service's database for a CLI command, with failures in one line that names the
 database (its password masked)."""
+
 from pathlib import Path
 
 import sqlalchemy.exc
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from spc.shared.persistence import make_engine
+from spc.shared.sql.persistence import make_engine
 
 from .errors import CliError, database_reason, mask_url
 
@@ -30,15 +31,19 @@ def open_database(settings, service, url, must_exist=False):
     where = mask_url(url)
     path = _sqlite_file(url)
     if must_exist and path is not None and not path.is_file():
-        raise CliError(f"{service}'s database does not exist: no file {path} (has {service} run "
-                       f"here? set SPC_DATA_DIR or {service.upper()}_DATABASE_URL)")
+        raise CliError(
+            f"{service}'s database does not exist: no file {path} (has {service} run "
+            f"here? set SPC_DATA_DIR or {service.upper()}_DATABASE_URL)"
+        )
     try:
         if must_exist:
             engine = make_engine(url)
             try:
                 if not has_schema(engine, service):
-                    raise CliError(f"{service}'s database at {where} has no schema yet ({service} "
-                                   f"has never run against it, or it is another database)")
+                    raise CliError(
+                        f"{service}'s database at {where} has no schema yet ({service} "
+                        f"has never run against it, or it is another database)"
+                    )
             finally:
                 engine.dispose()
         return settings.open_database(service, url=url)
@@ -48,4 +53,3 @@ def open_database(settings, service, url, must_exist=False):
         raise CliError(f"{service.upper()}_DATABASE_URL: {exc}") from None
     except ImportError as exc:  # a URL naming a driver that is not installed
         raise CliError(f"cannot use {service}'s database at {where}: {exc}") from None
-

@@ -1,6 +1,7 @@
 """What the command line says when it cannot do its job: one line on stderr and exit code 2,
 never a traceback or a library's log (a traceback stays for real bugs, and for everything when
 SPC_DEBUG=1 or `spc -v`)."""
+
 import os
 from urllib.parse import urlsplit, urlunsplit
 
@@ -13,8 +14,11 @@ class CliError(Exception):
 
 def debug_asked(environ=os.environ, verbose=False):
     """SPC_DEBUG=1, SPC_LOG_LEVEL=DEBUG or `spc -v`: show library logs and tracebacks."""
-    return (verbose or environ.get("SPC_DEBUG", "").lower() not in ("", "0", "false", "no")
-            or environ.get("SPC_LOG_LEVEL", "").upper() == "DEBUG")
+    return (
+        verbose
+        or environ.get("SPC_DEBUG", "").lower() not in ("", "0", "false", "no")
+        or environ.get("SPC_LOG_LEVEL", "").upper() == "DEBUG"
+    )
 
 
 def mask_url(url):
@@ -51,17 +55,18 @@ def describe(exc):
     import sqlalchemy.exc
 
     from spc.runtime.config import ConfigError
-    from spc.shared.bootstrap import DatabaseNotUtf8, SchemaNotReady
+    from spc.shared.sql.bootstrap import DatabaseNotUtf8, SchemaNotReady
 
     from .operations import BrokerError
+
     if isinstance(exc, (CliError, ConfigError, BrokerError, SchemaNotReady, DatabaseNotUtf8)):
         return str(exc)
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
         return f"database error: {database_reason(exc)}"
     try:
         import pika.exceptions
-        if isinstance(exc, (pika.exceptions.ChannelClosedByBroker,
-                            pika.exceptions.ConnectionClosedByBroker)):
+
+        if isinstance(exc, (pika.exceptions.ChannelClosedByBroker, pika.exceptions.ConnectionClosedByBroker)):
             return f"the broker refused: {exc.reply_code} {exc.reply_text}"
         if isinstance(exc, pika.exceptions.AMQPError):
             return f"broker error: {type(exc).__name__} {exc}".strip().splitlines()[0]

@@ -1,11 +1,12 @@
 """What `spc up` makes ready on a developer's machine, so that SPC can be used at once: staff
 tokens of its own (embedded mode only, when none are configured) and the France Services
 counters bundled with SPC (when distribution has none). Production modes configure both."""
+
 import os
 import secrets
 from pathlib import Path
 
-from spc.shared.auth import STAFF_ROLES, parse_tokens
+from spc.shared.web.auth import STAFF_ROLES, parse_tokens
 
 from .errors import CliError
 
@@ -30,8 +31,10 @@ def ensure_local_tokens(environ):
     if path.exists():
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Staff tokens made by `spc up` for this machine only (one per role; `spc token ROLE`",
-             "# prints one). Lines are role/label:token; add or remove lines while SPC runs."]
+    lines = [
+        "# Staff tokens made by `spc up` for this machine only (one per role; `spc token ROLE`",
+        "# prints one). Lines are role/label:token; add or remove lines while SPC runs.",
+    ]
     lines += [f"{role}/{LABEL}:{secrets.token_hex(20)}" for role in STAFF_ROLES]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -47,8 +50,10 @@ def token_for(environ, role):
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         where = "SPC_ADMIN_TOKENS_FILE" if environ.get("SPC_ADMIN_TOKENS_FILE") else "SPC_DATA_DIR"
-        raise CliError(f"no tokens file at {path} ({where}): `spc up` makes one the first time it "
-                       f"runs embedded ({exc.strerror.lower() if exc.strerror else exc})") from None
+        raise CliError(
+            f"no tokens file at {path} ({where}): `spc up` makes one the first time it "
+            f"runs embedded ({exc.strerror.lower() if exc.strerror else exc})"
+        ) from None
     try:
         parse_tokens(lines)
     except ValueError as exc:
@@ -66,6 +71,7 @@ def load_bundled_counters(settings):
     from spc.services.distribution import handlers
 
     from .demo import import_counters_into
+
     database = settings.open_database("distribution")
     try:
         present = handlers.search_counters(database.uow(), include_closed=True, limit=1)["total"]

@@ -1,12 +1,13 @@
 """Operator commands that talk to RabbitMQ directly: the reference publisher and the DLQ."""
+
 import json
 import os
 import uuid
 
 import pika
 
-from spc.shared import envelope
-from spc.shared.errors import Rejection
+from spc.shared.core import envelope
+from spc.shared.core.errors import Rejection
 
 DEAD_LETTER_QUEUES = ("spc.inbound.dead", "spc.events.dead")
 
@@ -44,8 +45,9 @@ def load_event_file(path):
     except Rejection as rejection:
         errors = envelope.schema_errors(doc) if rejection.code.startswith("schema_error") else []
         if len(errors) > 1:  # every one at once, not the first of several tries
-            raise PublishError(f"{path}: {len(errors)} schema errors: "
-                               + "; ".join(f"{where}: {what}" for where, what in errors)) from None
+            raise PublishError(
+                f"{path}: {len(errors)} schema errors: " + "; ".join(f"{where}: {what}" for where, what in errors)
+            ) from None
         raise PublishError(f"{path}: {rejection.header}") from None
     return event, raw
 
@@ -57,7 +59,8 @@ def pika_parameters(amqp_uri, environ=None):
     (SPC_AMQP_CERT_FILE, SPC_AMQP_KEY_FILE) and no user in the URI, RabbitMQ's x509 login
     (EXTERNAL: the broker user named by the certificate)."""
     from urllib.parse import urlsplit
-    from spc.shared.messaging import tls_context
+    from spc.shared.messaging.broker import tls_context
+
     environ = os.environ if environ is None else environ
     params = []
     for uri in (u.strip() for u in amqp_uri.split(";")):
@@ -81,11 +84,14 @@ def connect(amqp_uri):
     """A pika BlockingConnection to AMQP_URI (its nodes in order); BrokerError in one line, the
     password masked, if no node lets us in."""
     from .errors import mask_url
+
     try:
         params = pika_parameters(amqp_uri)
     except OSError as exc:  # the TLS files (ssl.SSLError is an OSError too)
-        raise BrokerRefused(f"the TLS files cannot be used ({(exc.strerror or _first_line(exc)).lower()}): "
-                            "SPC_AMQP_CA_FILE, SPC_AMQP_CERT_FILE, SPC_AMQP_KEY_FILE") from None
+        raise BrokerRefused(
+            f"the TLS files cannot be used ({(exc.strerror or _first_line(exc)).lower()}): "
+            "SPC_AMQP_CA_FILE, SPC_AMQP_CERT_FILE, SPC_AMQP_KEY_FILE"
+        ) from None
     except Exception as exc:  # pika's own words on what it could not parse; never the URI itself
         raise BrokerError(f"AMQP_URI is not a valid AMQP URI ({type(exc).__name__})") from None
     if not params:
@@ -96,14 +102,17 @@ def connect(amqp_uri):
     except (pika.exceptions.ProbableAuthenticationError, pika.exceptions.AuthenticationError):
         raise BrokerRefused(f"the broker refused the login (ACCESS_REFUSED) at {where}") from None
     except pika.exceptions.ProbableAccessDeniedError:
-        raise BrokerRefused(f"the broker refused access to the virtual host at {where} (no such vhost, "
-                          "or the user has no permission on it)") from None
+        raise BrokerRefused(
+            f"the broker refused access to the virtual host at {where} (no such vhost, or the user has no permission on it)"
+        ) from None
     except (pika.exceptions.AMQPConnectionError, OSError) as exc:
         untrusted = _certificate_error(exc)
         if untrusted is not None:
-            raise BrokerRefused(f"the broker's TLS certificate is refused at {where}: {untrusted} "
-                                "(SPC_AMQP_CA_FILE names the CA to trust; the URI's host must be a "
-                                "name the certificate carries)") from None
+            raise BrokerRefused(
+                f"the broker's TLS certificate is refused at {where}: {untrusted} "
+                "(SPC_AMQP_CA_FILE names the CA to trust; the URI's host must be a "
+                "name the certificate carries)"
+            ) from None
         reason = _socket_reason(exc)
         raise BrokerError(f"cannot reach the broker at {where}" + (f": {reason}" if reason else "")) from None
 
@@ -111,6 +120,7 @@ def connect(amqp_uri):
 def _certificate_error(exc):
     """What TLS said when the broker's certificate was refused (None if it was not that)."""
     import ssl
+
     seen = 0
     while exc is not None and seen < 6:
         if isinstance(exc, ssl.SSLCertVerificationError):
@@ -146,9 +156,15 @@ def publish(amqp_uri, event, raw, exchange="spc.inbound"):
     try:
         channel = conn.channel()
         channel.confirm_delivery()
-        channel.basic_publish(exchange, event.event_type, raw, pika.BasicProperties(
-            content_type="application/json", delivery_mode=2, message_id=str(event.event_id),
-            type=event.event_type), mandatory=True)
+        channel.basic_publish(
+            exchange,
+            event.event_type,
+            raw,
+            pika.BasicProperties(
+                content_type="application/json", delivery_mode=2, message_id=str(event.event_id), type=event.event_type
+            ),
+            mandatory=True,
+        )
     except pika.exceptions.UnroutableError:
         raise PublishError("the broker could not route the event (is SPC's topology declared?)") from None
     except pika.exceptions.NackError:
@@ -175,13 +191,19 @@ def dlq_messages(amqp_uri, queue, limit=100, environ=None):
             if method is None:
                 break
             tags.append(method.delivery_tag)
-            out.append({"message_id": props.message_id, "type": props.type,
-                        "reason": (props.headers or {}).get("x-spc-rejection"),
-                        "queue": (props.headers or {}).get("x-spc-queue"),
-                        "dead_lettered_by": _dead_lettered_by(props),
-                        "trust": dead_letter_trust(props, logins),
-                        "routing_key": (props.headers or {}).get("x-spc-original-routing-key"),
-                        "size": len(body), "body": _excerpt(body)})
+            out.append(
+                {
+                    "message_id": props.message_id,
+                    "type": props.type,
+                    "reason": (props.headers or {}).get("x-spc-rejection"),
+                    "queue": (props.headers or {}).get("x-spc-queue"),
+                    "dead_lettered_by": _dead_lettered_by(props),
+                    "trust": dead_letter_trust(props, logins),
+                    "routing_key": (props.headers or {}).get("x-spc-original-routing-key"),
+                    "size": len(body),
+                    "body": _excerpt(body),
+                }
+            )
         for tag in tags:
             channel.basic_nack(tag, requeue=True)
     finally:
@@ -194,7 +216,8 @@ def _excerpt(body, size=300):
     """What `spc dlq list` shows of a dead letter's body: its first `size` characters, a citizen's
     words and other personal fields withheld (catalogue.redacted). A body that is not JSON shows
     no text at all: it cannot be told what it holds."""
-    from spc.shared.events import redacted
+    from spc.shared.core.events import redacted
+
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -224,7 +247,8 @@ def _replayable(target, props, body):
     """Only into one of SPC's consumer queues, and only a type that queue takes: a dead letter's
     headers are written by whoever published it to spc.dead (each SPC service may), so they must
     not steer a replay elsewhere, e.g. into an outside consumer's queue (docs/security.md)."""
-    from spc.shared import topology
+    from spc.shared.messaging import topology
+
     try:
         queue = topology.queue_named(target or "")
     except KeyError:
@@ -248,8 +272,9 @@ def trusted_logins(amqp_uri, environ=None):
     deploy/rabbitmq/definitions.json names it (`spc-<service>`), the login of its
     `<SERVICE>_AMQP_URI` where one is set, and the login replaying (the operator's; on a local
     broker where every service logs in as guest, guest)."""
-    from spc.shared import events
-    from spc.shared.messaging import amqp_login, amqp_ssl
+    from spc.shared.core import events
+    from spc.shared.messaging.broker import amqp_login, amqp_ssl
+
     environ = os.environ if environ is None else environ
     replaying = amqp_login(amqp_uri, amqp_ssl(amqp_uri, environ))
     logins = {}
@@ -271,7 +296,8 @@ def dead_letter_trust(props, logins):
     headers = props.headers or {}
     if not headers.get("x-spc-queue") or not props.user_id:
         return UNVERIFIED
-    from spc.shared import topology
+    from spc.shared.messaging import topology
+
     try:
         owner = topology.queue_named(headers["x-spc-queue"]).owner
     except KeyError:
@@ -304,12 +330,21 @@ def dlq_replay(amqp_uri, queue, limit=1000, message_id=None, unverified=False, e
                 kept[trust] = kept.get(trust, 0) + 1
                 skipped.append(method.delivery_tag)
                 continue
-            headers = {k: v for k, v in (props.headers or {}).items()
-                       if not k.startswith("x-spc-") and k != "x-death"}
+            headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-spc-") and k != "x-death"}
             headers["x-spc-replayed-from"] = queue
-            channel.basic_publish("", target, body, pika.BasicProperties(
-                content_type=props.content_type, delivery_mode=2, message_id=props.message_id,
-                type=props.type, headers=headers), mandatory=True)
+            channel.basic_publish(
+                "",
+                target,
+                body,
+                pika.BasicProperties(
+                    content_type=props.content_type,
+                    delivery_mode=2,
+                    message_id=props.message_id,
+                    type=props.type,
+                    headers=headers,
+                ),
+                mandatory=True,
+            )
             channel.basic_ack(method.delivery_tag)
             replayed += 1
         for tag in skipped:

@@ -1,15 +1,15 @@
 """Checks `spc up` and `spc run` make before starting any service, so that a wrong setting is one
 line on stderr (exit 2) rather than a container dying in a page of tracebacks."""
+
 import errno
 import os
 import socket
 
-from spc.shared.auth import parse_tokens
+from spc.shared.web.auth import parse_tokens
 
 from .errors import CliError
 
-NO_TOKENS = ("WARNING: no admin token configured (SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE): "
-             "every staff endpoint will answer 401")
+NO_TOKENS = "WARNING: no admin token configured (SPC_ADMIN_TOKENS / SPC_ADMIN_TOKENS_FILE): every staff endpoint will answer 401"
 
 
 def _check_entries(lines, where):
@@ -31,8 +31,7 @@ def check_admin_tokens(environ):
     """None when staff tokens are configured and all readable; the warning to print when none is
     (the services still start: their health and metrics need no token); CliError on a malformed
     entry or an unreadable file."""
-    count = _check_entries(environ.get("SPC_ADMIN_TOKENS", "").split(","),
-                           lambda n: f"SPC_ADMIN_TOKENS entry {n}")
+    count = _check_entries(environ.get("SPC_ADMIN_TOKENS", "").split(","), lambda n: f"SPC_ADMIN_TOKENS entry {n}")
     path = environ.get("SPC_ADMIN_TOKENS_FILE")
     if path:
         try:
@@ -42,7 +41,8 @@ def check_admin_tokens(environ):
             reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
             raise CliError(f"SPC_ADMIN_TOKENS_FILE: cannot read {path}: {reason}") from None
         count += _check_entries(lines, lambda n: f"SPC_ADMIN_TOKENS_FILE {path} line {n}")
-    from spc.shared.oidc import OidcConfigError, OidcVerifier
+    from spc.shared.web.oidc import OidcConfigError, OidcVerifier
+
     try:
         oidc = OidcVerifier.from_environ(environ)
     except OidcConfigError as exc:
@@ -73,8 +73,7 @@ def check_ports(settings, names):
     for name in dict.fromkeys(names):
         port = settings.port(name)
         if port in seen:
-            raise ListenError(name, host, port, f"{seen[port]} is given the same port "
-                                                f"({seen[port].upper()}_PORT)")
+            raise ListenError(name, host, port, f"{seen[port]} is given the same port ({seen[port].upper()}_PORT)")
         seen[port] = name
         if port == 0:
             continue
@@ -104,8 +103,9 @@ def check_database_encodings(settings, names):
     database not reachable yet is left to the service, which waits for it."""
     import sqlalchemy.exc
 
-    from spc.shared.bootstrap import check_encoding
-    from spc.shared.persistence import make_engine
+    from spc.shared.sql.bootstrap import check_encoding
+    from spc.shared.sql.persistence import make_engine
+
     for name in dict.fromkeys(names):
         url = settings.database_url(name, create_dir=False)
         if not url.startswith("postgresql"):

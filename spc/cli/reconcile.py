@@ -5,6 +5,7 @@ is the reference for a service's status and version; funding, distribution and a
 caught up with it, and their own state must follow from it. `compare` is pure: it takes the four
 views and returns the disagreements.
 """
+
 import time
 
 import requests
@@ -24,8 +25,7 @@ def compare(views):
     for sid, ref in sorted(registry.items()):
         status, version = ref["status"], ref["version"]
         if status == "active" and ref["open_violations"] > 0:
-            found.append(disagreement(sid, "registry", "active_with_open_violations",
-                                      open_violations=ref["open_violations"]))
+            found.append(disagreement(sid, "registry", "active_with_open_violations", open_violations=ref["open_violations"]))
         if status == "suspended" and ref["open_violations"] == 0:
             found.append(disagreement(sid, "registry", "suspended_without_violation"))
         for name, view in (("funding", funding), ("distribution", distribution), ("audit", audit)):
@@ -33,29 +33,41 @@ def compare(views):
             if mine is None:
                 found.append(disagreement(sid, name, "missing", registry=f"{status} v{version}"))
             elif (mine["status"], mine["version"]) != (status, version):
-                found.append(disagreement(sid, name, "standing_differs",
-                                          registry=f"{status} v{version}",
-                                          seen=f"{mine['status']} v{mine['version']}"))
+                found.append(
+                    disagreement(
+                        sid,
+                        name,
+                        "standing_differs",
+                        registry=f"{status} v{version}",
+                        seen=f"{mine['status']} v{mine['version']}",
+                    )
+                )
         account = funding.get(sid)
         if account is not None:
             tranches = account.get("tranches", {})
             if status in ("suspended", "revoked") and tranches.get("scheduled", 0):
-                found.append(disagreement(sid, "funding", "scheduled_tranches_while_" + status,
-                                          scheduled=tranches["scheduled"]))
+                found.append(disagreement(sid, "funding", "scheduled_tranches_while_" + status, scheduled=tranches["scheduled"]))
             if status == "active" and tranches.get("frozen", 0):
-                found.append(disagreement(sid, "funding", "frozen_tranches_while_active",
-                                          frozen=tranches["frozen"]))
+                found.append(disagreement(sid, "funding", "frozen_tranches_while_active", frozen=tranches["frozen"]))
         listed = distribution.get(sid)
         if listed is not None and status != "active" and listed.get("listings", {}).get("published", 0):
-            found.append(disagreement(sid, "distribution", "published_while_" + status,
-                                      published=listed["listings"]["published"]))
+            found.append(
+                disagreement(sid, "distribution", "published_while_" + status, published=listed["listings"]["published"])
+            )
         decisions = audit.get(sid)
         if decisions is not None and (decisions["audit_version"], decisions["open_violations"]) != (
-                ref["audit_version"], ref["open_violations"]):
-            found.append(disagreement(sid, "audit", "decisions_differ",
-                                      registry=f"audit v{ref['audit_version']}, {ref['open_violations']} open",
-                                      audit=f"audit v{decisions['audit_version']}, "
-                                            f"{decisions['open_violations']} open"))
+            ref["audit_version"],
+            ref["open_violations"],
+        ):
+            found.append(
+                disagreement(
+                    sid,
+                    "audit",
+                    "decisions_differ",
+                    registry=f"audit v{ref['audit_version']}, {ref['open_violations']} open",
+                    audit=f"audit v{decisions['audit_version']}, {decisions['open_violations']} open",
+                )
+            )
     for name in ("funding", "distribution", "audit"):
         for sid in sorted(set(views[name]) - set(registry)):
             found.append(disagreement(sid, name, "unknown_to_registry"))
@@ -72,12 +84,13 @@ class StandingsClient:
     def view(self, name):
         items, after = {}, ""
         while True:
-            resp = self.session.get(f"{self.urls[name]}/standings",
-                                    params={"after": after, "limit": 1000}, timeout=self.timeout)
+            resp = self.session.get(f"{self.urls[name]}/standings", params={"after": after, "limit": 1000}, timeout=self.timeout)
             if resp.status_code == 401:
                 said = "no token given" if "Authorization" not in self.session.headers else "the token was refused"
-                raise ReconcileError(f"{name}: GET /standings answered 401 ({said}): set SPC_TOKEN "
-                                     f"(or --token) to a staff token, any role (spc up's own: SPC_TOKEN=$(spc token viewer))")
+                raise ReconcileError(
+                    f"{name}: GET /standings answered 401 ({said}): set SPC_TOKEN "
+                    f"(or --token) to a staff token, any role (spc up's own: SPC_TOKEN=$(spc token viewer))"
+                )
             if resp.status_code != 200:
                 raise ReconcileError(f"{name}: GET /standings answered {resp.status_code}: {resp.text[:300]}")
             page = resp.json()

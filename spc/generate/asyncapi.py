@@ -1,18 +1,21 @@
-"""Builds `asyncapi.yaml` (AsyncAPI 3.0) from the event catalogue (shared/events): one document,
+"""Builds `asyncapi.yaml` (AsyncAPI 3.0) from the event catalogue (shared/core/events): one document,
 written by `spc asyncapi`, committed at the repository root, and checked against the code by
 tests/unit/test_asyncapi.py.
 
 The payload schemas are converted from marshmallow here; descriptions and examples come from
 each event's declaration. Every example is validated against the code's schema by the tests.
 """
+
 from datetime import datetime, timedelta, timezone
 
 from marshmallow import fields, validate
 
-from spc.shared import envelope, events, topology
+from spc.shared.core import envelope, events
+from spc.shared.messaging import topology
 
 VERSION = "1.2.0"  # 1.1: the pact; 1.2: agents, citizens' reports, the service's own voice (extensions only)
 EXAMPLE_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+
 
 # ---- marshmallow -> JSON Schema ----------------------------------------------------------------
 def field_schema(field):
@@ -87,19 +90,30 @@ def _camel(event_type, action):
 
 
 def _amqp_channel(exchange):
-    return {"amqp": {"is": "routingKey", "bindingVersion": "0.3.0",
-                     "exchange": {"name": exchange.name, "type": exchange.type, "durable": True,
-                                  "autoDelete": False, "vhost": "spc"}}}
+    return {
+        "amqp": {
+            "is": "routingKey",
+            "bindingVersion": "0.3.0",
+            "exchange": {"name": exchange.name, "type": exchange.type, "durable": True, "autoDelete": False, "vhost": "spc"},
+        }
+    }
 
 
 # W3C trace context in the message's headers (docs/operations.md, "Traces"; added in 1.3): optional
-TRACE_HEADERS = {"type": "object", "properties": {
-    "traceparent": {"type": "string", "maxLength": 512, "description":
-                    "W3C trace context (`00-<trace id>-<span id>-<flags>`): an inbound event's publisher may "
-                    "send its own, SPC's events carry the span that sent them when traces are on. A malformed "
-                    "one is ignored (a new trace), never refused.",
-                    "examples": ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]},
-    "tracestate": {"type": "string", "maxLength": 512, "description": "W3C trace state, with traceparent"}}}
+TRACE_HEADERS = {
+    "type": "object",
+    "properties": {
+        "traceparent": {
+            "type": "string",
+            "maxLength": 512,
+            "description": "W3C trace context (`00-<trace id>-<span id>-<flags>`): an inbound event's publisher may "
+            "send its own, SPC's events carry the span that sent them when traces are on. A malformed "
+            "one is ignored (a new trace), never refused.",
+            "examples": ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
+        },
+        "tracestate": {"type": "string", "maxLength": 512, "description": "W3C trace state, with traceparent"},
+    },
+}
 
 
 def document():
@@ -110,39 +124,57 @@ def document():
         key = f"{event_type}.v{version}"
         channel_id = f"{exchange.name}.{event_type}"
         schemas[key] = object_schema(schema)
-        example = envelope.to_dict(envelope.Event(
-            event_type, entry.example, "inspection-35" if inbound else event_type.split(".")[0],
-            version, "3f1e0a52-5c1d-4a8e-9a57-2f4c1b6e8d90", EXAMPLE_TIME))
+        example = envelope.to_dict(
+            envelope.Event(
+                event_type,
+                entry.example,
+                "inspection-35" if inbound else event_type.split(".")[0],
+                version,
+                "3f1e0a52-5c1d-4a8e-9a57-2f4c1b6e8d90",
+                EXAMPLE_TIME,
+            )
+        )
         messages[key] = {
-            "name": event_type, "title": f"{event_type} (schema_version {version})",
-            "summary": entry.description, "contentType": "application/json",
+            "name": event_type,
+            "title": f"{event_type} (schema_version {version})",
+            "summary": entry.description,
+            "contentType": "application/json",
             "correlationId": {"location": "$message.payload#/correlation_id"},
             "payload": envelope_schema(event_type, version),
             "headers": TRACE_HEADERS,
-            "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
-                                  "bindingVersion": "0.3.0"}},
+            "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type, "bindingVersion": "0.3.0"}},
             "examples": [{"name": f"{event_type}-example", "payload": example}],
             "x-spc-direction": "inbound" if inbound else "outbound",
         }
-        channels.setdefault(channel_id, {
-            "address": event_type,
-            "title": f"{exchange.name}, routing key {event_type}",
-            "description": entry.description,
-            "messages": {},
-            "bindings": _amqp_channel(exchange),
-        })["messages"][key] = {"$ref": f"#/components/messages/{key}"}
+        channels.setdefault(
+            channel_id,
+            {
+                "address": event_type,
+                "title": f"{exchange.name}, routing key {event_type}",
+                "description": entry.description,
+                "messages": {},
+                "bindings": _amqp_channel(exchange),
+            },
+        )["messages"][key] = {"$ref": f"#/components/messages/{key}"}
         action = "receive" if inbound else "send"  # from SPC's side
-        operations.setdefault(_camel(event_type, action), {
-            "action": action, "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": ("Other systems publish, SPC consumes: " if inbound else
-                        "SPC publishes, anyone allowed may bind a queue: ") + event_type,
-            "messages": [],
-            "bindings": {"amqp": {"deliveryMode": 2, "ack": True, "bindingVersion": "0.3.0"}},
-        })["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{key}"})
+        operations.setdefault(
+            _camel(event_type, action),
+            {
+                "action": action,
+                "channel": {"$ref": f"#/channels/{channel_id}"},
+                "summary": (
+                    "Other systems publish, SPC consumes: " if inbound else "SPC publishes, anyone allowed may bind a queue: "
+                )
+                + event_type,
+                "messages": [],
+                "bindings": {"amqp": {"deliveryMode": 2, "ack": True, "bindingVersion": "0.3.0"}},
+            },
+        )["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{key}"})
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": "Service Public Citoyen events", "version": VERSION,
+            "title": "Service Public Citoyen events",
+            "version": VERSION,
             "description": (
                 "The events other systems publish into SPC (exchange `spc.inbound`) and the events SPC "
                 "publishes (exchange `spc.events`), both topic exchanges with routing key = `event_type`. "
@@ -160,14 +192,20 @@ def document():
                 "`funder` and `legal_basis` in `funding.programme_opened`; `released_at`, `due_date`, "
                 "`evidence`, `reason` in `funding.tranche_released`. Not only additions: since 1.1 a "
                 "`counter.upserted` whose commune is not in INSEE's COG 2026, or (for a fixed counter) "
-                "not in its `department`, is dead-lettered (`schema_error`) where 1.0 took it."),
+                "not in its `department`, is dead-lettered (`schema_error`) where 1.0 took it."
+            ),
             "license": {"name": "EUPL-1.2"},
         },
         "defaultContentType": "application/json",
-        "servers": {"production": {
-            "host": "rabbitmq.spc.example.gouv.fr:5671", "protocol": "amqps", "protocolVersion": "0.9.1",
-            "pathname": "/spc",
-            "description": "RabbitMQ, vhost `spc`; each external system has its own user (deploy/rabbitmq/)."}},
+        "servers": {
+            "production": {
+                "host": "rabbitmq.spc.example.gouv.fr:5671",
+                "protocol": "amqps",
+                "protocolVersion": "0.9.1",
+                "pathname": "/spc",
+                "description": "RabbitMQ, vhost `spc`; each external system has its own user (deploy/rabbitmq/).",
+            }
+        },
         "channels": channels,
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},
@@ -176,6 +214,9 @@ def document():
 
 def render():
     import yaml
-    header = ("# Generated by `spc asyncapi > asyncapi.yaml` from the event catalogue (shared/events).\n"
-              "# tests/unit/test_asyncapi.py fails when this file and the code disagree.\n")
+
+    header = (
+        "# Generated by `spc asyncapi > asyncapi.yaml` from the event catalogue (shared/core/events).\n"
+        "# tests/unit/test_asyncapi.py fails when this file and the code disagree.\n"
+    )
     return header + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)

@@ -1,5 +1,5 @@
 """Builds `deploy/rabbitmq/definitions.json` (RabbitMQ's definitions format) from the code: the
-topology (shared/topology.py), one user per SPC service, the operator, and the external systems
+topology (shared/messaging/topology.py), one user per SPC service, the operator, and the external systems
 the event catalogue names as publishers (inbound) or readers (outbound) of each event type.
 Written by `spc definitions`; tests/integration/test_rabbitmq_definitions.py fails when the
 committed file differs, and loads it into the real broker to try each user's rights.
@@ -9,6 +9,7 @@ deploy time, deploy/rabbitmq/README.md). `spc definitions --passwords-from-env` 
 of each user whose password is in `SPC_BROKER_PASSWORD_<USER>` (`spc-registry`:
 `SPC_BROKER_PASSWORD_SPC_REGISTRY`): what compose loads at the broker's boot.
 """
+
 import base64
 import hashlib
 import json
@@ -16,16 +17,19 @@ import os
 import re
 
 from spc.runtime.config import SERVICE_NAMES
-from spc.shared import events, topology
+from spc.shared.core import events
+from spc.shared.messaging import topology
 
 VHOST = "spc"
 RABBIT_VERSION = "3.10.8"
 EXTERNAL_LIMITS = {"max-connections": 10, "max-channels": 20}  # one system never starves the rest
 # Back-pressure on inbound queues (docs/integrating.md): past its bound a queue refuses new
 # publishes (the publisher's confirm is a nack), so one flooding system delays only its own type.
-BOUNDS = [("spc-compliance-bound", [topology.AUDIT_COMPLIANCE], 100_000),
-          ("spc-inbound-bounds", [topology.AUDIT_REPORTS, topology.DISTRIBUTION_INBOUND], 200_000),
-          ("spc-dead-letters", topology.DEAD_LETTER_QUEUES, 1_000_000)]
+BOUNDS = [
+    ("spc-compliance-bound", [topology.AUDIT_COMPLIANCE], 100_000),
+    ("spc-inbound-bounds", [topology.AUDIT_REPORTS, topology.DISTRIBUTION_INBOUND], 200_000),
+    ("spc-dead-letters", topology.DEAD_LETTER_QUEUES, 1_000_000),
+]
 # A dead letter is kept 30 days, then dropped by the broker: it may hold a citizen's words
 # (docs/security.md), and the alerts say it is there within the hour (docs/operations.md)
 DEAD_LETTER_DAYS = 30
@@ -46,10 +50,18 @@ def _any_of(names):
     return "^(" + "|".join(re.escape(n) for n in names) + ")$"
 
 
+# nosec B105: an empty hash is no password: nobody logs in until one is set at deploy time
+NO_PASSWORD_HASH = ""  # nosec B105
+
+
 def _user(name, limits=None):
-    # nosec B105: an empty hash is no password: nobody logs in until one is set at deploy time
-    return {"name": name, "password_hash": "", "hashing_algorithm": "rabbit_password_hashing_sha256",  # nosec B105
-            "tags": "", "limits": limits or {}}
+    return {
+        "name": name,
+        "password_hash": NO_PASSWORD_HASH,
+        "hashing_algorithm": "rabbit_password_hashing_sha256",
+        "tags": "",
+        "limits": limits or {},
+    }
 
 
 def _permission(user, configure, write, read):
@@ -88,17 +100,20 @@ def service_rights(service):
     produced = sorted(e.name for e in events.event_types() if e.producer == service)
     relayed = sorted(e.name for e in events.event_types() if service in e.relayed_by)
     writes = [topology.EVENTS.name, topology.DEAD.name] + ([topology.INBOUND.name] if relayed else [])
-    permission = _permission(user, _any_of(queues), _any_of(queues + writes),
-                             _any_of(queues + [e for e in sorted(keys) if e not in queues]))
+    permission = _permission(
+        user, _any_of(queues), _any_of(queues + writes), _any_of(queues + [e for e in sorted(keys) if e not in queues])
+    )
 
     def bound(exchange):  # the keys it may bind from `exchange` (topic read)
         return _any_of(sorted(keys[exchange])) if exchange in keys else "^$"
+
     dead_keys = sorted({q.dead_letter_key for q in topology.CONSUMER_QUEUES})
-    topics = [_topic(user, topology.EVENTS.name, _any_of(produced), bound(topology.EVENTS.name)),
-              _topic(user, topology.DEAD.name, _any_of(dead_keys), "^$")]
+    topics = [
+        _topic(user, topology.EVENTS.name, _any_of(produced), bound(topology.EVENTS.name)),
+        _topic(user, topology.DEAD.name, _any_of(dead_keys), "^$"),
+    ]
     if relayed or topology.INBOUND.name in keys:
-        topics.append(_topic(user, topology.INBOUND.name, _any_of(relayed) if relayed else "^$",
-                             bound(topology.INBOUND.name)))
+        topics.append(_topic(user, topology.INBOUND.name, _any_of(relayed) if relayed else "^$", bound(topology.INBOUND.name)))
     return permission, topics
 
 
@@ -112,9 +127,14 @@ def _access():
         permission, own_topics = service_rights(name)
         permissions.append(permission)
         topics += own_topics
-    permissions.append(_permission(
-        "spc-operator", "^$", _any_of(["amq.default", topology.INBOUND.name, topology.UNROUTED.name]),
-        _any_of([q.name for q in topology.DEAD_LETTER_QUEUES])))
+    permissions.append(
+        _permission(
+            "spc-operator",
+            "^$",
+            _any_of(["amq.default", topology.INBOUND.name, topology.UNROUTED.name]),
+            _any_of([q.name for q in topology.DEAD_LETTER_QUEUES]),
+        )
+    )
     for user, (writes, reads) in external_systems().items():
         users.append(_user(user, EXTERNAL_LIMITS))
         own_queues = re.escape(user.replace("-", ".", 1) + ".") + ".*"  # ext-payments: ext.payments.*
@@ -129,37 +149,66 @@ def _access():
             write.append(own_queues)
             read += [re.escape(topology.EVENTS.name), own_queues]
             topics.append(_topic(user, topology.EVENTS.name, "^$", _any_of(reads)))
-        permissions.append(_permission(user, *(f"^({'|'.join(p)})$" if p else "^$"
-                                               for p in (configure, write, read))))
+        permissions.append(_permission(user, *(f"^({'|'.join(p)})$" if p else "^$" for p in (configure, write, read))))
     return users, permissions, topics
 
 
 def _queue(q):
-    return {"name": q.name, "vhost": VHOST, "durable": True, "auto_delete": False,
-            "arguments": dict(q.queue_arguments or {})}
+    return {"name": q.name, "vhost": VHOST, "durable": True, "auto_delete": False, "arguments": dict(q.queue_arguments or {})}
 
 
 def document():
     users, permissions, topics = _access()
     queues = topology.CONSUMER_QUEUES + topology.DEAD_LETTER_QUEUES
-    bindings = [(b.exchange.name, q.name, b.routing_key) for q in topology.CONSUMER_QUEUES
-                for b in q.bindings] + [(q.exchange.name, q.name, q.routing_key)
-                                        for q in topology.DEAD_LETTER_QUEUES]
+    bindings = [(b.exchange.name, q.name, b.routing_key) for q in topology.CONSUMER_QUEUES for b in q.bindings] + [
+        (q.exchange.name, q.name, q.routing_key) for q in topology.DEAD_LETTER_QUEUES
+    ]
     return {
-        "rabbit_version": RABBIT_VERSION, "rabbitmq_version": RABBIT_VERSION,
+        "rabbit_version": RABBIT_VERSION,
+        "rabbitmq_version": RABBIT_VERSION,
         "vhosts": [{"name": VHOST}],
-        "users": users, "permissions": permissions, "topic_permissions": topics,
-        "policies": [{"vhost": VHOST, "name": name, "pattern": _any_of([q.name for q in bounded]),
-                      "apply-to": "queues", "priority": 0,
-                      "definition": {"max-length": bound, "overflow": "reject-publish",
-                                     **({"message-ttl": TTL[name]} if name in TTL else {})}}
-                     for name, bounded, bound in BOUNDS],
-        "exchanges": [{"name": e.name, "vhost": VHOST, "type": e.type, "durable": True,
-                       "auto_delete": False, "internal": False, "arguments": dict(e.arguments or {})}
-                      for e in topology.EXCHANGES],
+        "users": users,
+        "permissions": permissions,
+        "topic_permissions": topics,
+        "policies": [
+            {
+                "vhost": VHOST,
+                "name": name,
+                "pattern": _any_of([q.name for q in bounded]),
+                "apply-to": "queues",
+                "priority": 0,
+                "definition": {
+                    "max-length": bound,
+                    "overflow": "reject-publish",
+                    **({"message-ttl": TTL[name]} if name in TTL else {}),
+                },
+            }
+            for name, bounded, bound in BOUNDS
+        ],
+        "exchanges": [
+            {
+                "name": e.name,
+                "vhost": VHOST,
+                "type": e.type,
+                "durable": True,
+                "auto_delete": False,
+                "internal": False,
+                "arguments": dict(e.arguments or {}),
+            }
+            for e in topology.EXCHANGES
+        ],
         "queues": [_queue(q) for q in queues],
-        "bindings": [{"source": source, "vhost": VHOST, "destination": queue, "destination_type": "queue",
-                      "routing_key": key, "arguments": {}} for source, queue, key in sorted(set(bindings))],
+        "bindings": [
+            {
+                "source": source,
+                "vhost": VHOST,
+                "destination": queue,
+                "destination_type": "queue",
+                "routing_key": key,
+                "arguments": {},
+            }
+            for source, queue, key in sorted(set(bindings))
+        ],
     }
 
 
@@ -197,21 +246,24 @@ def load(text, api):
     from urllib.parse import urlsplit, urlunsplit
 
     import requests
+
     parts = urlsplit(api)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LoadError("--load takes the management API's URL, e.g. http://guest:guest@127.0.0.1:15672 "
-                        f"(got {parts.scheme or api!r})")
+        raise LoadError(
+            f"--load takes the management API's URL, e.g. http://guest:guest@127.0.0.1:15672 (got {parts.scheme or api!r})"
+        )
     auth = (parts.username or "guest", parts.password or "guest")
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
     url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") + "/api/definitions", "", ""))
     try:
-        resp = requests.post(url, data=text.encode("utf-8"), auth=auth, timeout=60,
-                             headers={"Content-Type": "application/json"})
+        resp = requests.post(url, data=text.encode("utf-8"), auth=auth, timeout=60, headers={"Content-Type": "application/json"})
     except requests.RequestException as exc:
-        raise LoadError(f"the management API at {netloc} cannot be reached ({type(exc).__name__}); is the "
-                        f"rabbitmq_management plugin enabled?") from None
+        raise LoadError(
+            f"the management API at {netloc} cannot be reached ({type(exc).__name__}); is the rabbitmq_management plugin enabled?"
+        ) from None
     if resp.status_code in (401, 403):
-        raise LoadError(f"the management API at {netloc} refused user {auth[0]!r} ({resp.status_code}): an "
-                        f"administrator is needed")
+        raise LoadError(
+            f"the management API at {netloc} refused user {auth[0]!r} ({resp.status_code}): an administrator is needed"
+        )
     if resp.status_code >= 300:
         raise LoadError(f"the management API at {netloc} refused the definitions: {resp.status_code} {resp.text[:300]}")

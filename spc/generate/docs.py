@@ -2,10 +2,11 @@
 docs/integrating.md (from the event catalogue, between the markers below) and the request bodies
 shown in the docs and kept in docs/examples/ (from spc/generate/examples.py, the bodies openapi.yaml
 carries). tests/unit/test_generated.py fails when any is stale."""
+
 import json
 import re
 
-from spc.shared import events
+from spc.shared.core import events
 
 from .asyncapi import field_schema
 from .examples import BODIES, request_example
@@ -30,13 +31,11 @@ def _field(name, field):
 
 
 def inbound_table():
-    rows = ["| routing key | payload (required in **bold**) | what SPC does | who may publish |",
-            "|---|---|---|---|"]
+    rows = ["| routing key | payload (required in **bold**) | what SPC does | who may publish |", "|---|---|---|---|"]
     for entry in events.event_types():
         if entry.inbound:
             payload = ", ".join(_field(n, f) for n, f in entry.schema.fields.items())
-            rows.append(f"| `{entry.name}` | {payload} | {entry.description} | "
-                        f"{', '.join(f'`{p}`' for p in entry.publishers)} |")
+            rows.append(f"| `{entry.name}` | {payload} | {entry.description} | {', '.join(f'`{p}`' for p in entry.publishers)} |")
     return "\n".join(rows)
 
 
@@ -72,8 +71,7 @@ def with_table(text):
 # A block `<!-- example: SERVICE OPERATION (spc generate) -->` followed by a ```json fence gets the
 # operation's example body; docs/examples/ holds the same bodies as files, for `curl -d @FILE`.
 EXAMPLE = re.compile(r"(<!-- example: (\w+) (\w+) \(spc generate\) -->\n```json\n)(.*?)(^```)", re.S | re.M)
-DOCS_WITH_EXAMPLES = ("README.md", "docs/pact.md", "docs/funding.md", "docs/audit.md",
-                      "docs/counter-agents.md")
+DOCS_WITH_EXAMPLES = ("README.md", "docs/pact.md", "docs/funding.md", "docs/audit.md", "docs/counter-agents.md")
 
 
 def example_json(service, operation):
@@ -90,5 +88,4 @@ def with_examples(text):
 
 def example_files():
     """{path: (service, operation)}: every example body, as docs/examples/SERVICE-OPERATION.json."""
-    return {f"docs/examples/{service}-{operation.replace('_', '-')}.json": (service, operation)
-            for service, operation in BODIES}
+    return {f"docs/examples/{service}-{operation.replace('_', '-')}.json": (service, operation) for service, operation in BODIES}

@@ -3,7 +3,8 @@ register a crèche in Rennes, approve it, fund it, see it listed at the counter,
 violation (the service is suspended), resolve it. Ids in the examples are placeholders for those
 the system gives out: tests/service/test_openapi_examples.py replays every example in order,
 putting in the real ids, and checks each answer is the documented success."""
-from spc.shared.events.inbound import SID
+
+from spc.shared.core.events.inbound import SID
 
 EXAMPLE_IDS = {
     "service_id": SID,
@@ -22,76 +23,111 @@ EXAMPLE_IDS = {
 }
 
 BODIES = {
-    ("registry", "ds_webhook"): {"procedure_id": "4242", "dossier_id": EXAMPLE_IDS["number"], "state": "en_construction",
-                                 "updated_at": "2027-03-01T10:00:00+01:00"},
+    ("registry", "ds_webhook"): {
+        "procedure_id": "4242",
+        "dossier_id": EXAMPLE_IDS["number"],
+        "state": "en_construction",
+        "updated_at": "2027-03-01T10:00:00+01:00",
+    },
     ("registry", "register"): {
-        "name": "Crèche parentale Les Petits Pas", "legal_form": "association", "rna": "W353012345",
+        "name": "Crèche parentale Les Petits Pas",
+        "legal_form": "association",
+        "rna": "W353012345",
         "mission": "Accueil de jeunes enfants géré par les parents, ouvert à toutes les familles.",
-        "domains": ["petite enfance"], "territories": {"departments": ["35"], "communes": ["35238"]},
+        "domains": ["petite enfance"],
+        "territories": {"departments": ["35"], "communes": ["35238"]},
         "commitments": [
-            {"principle": "continuity",
-             "text": "Ouverte 50 semaines par an, de 7 h 30 à 19 h ; un plan de remplacement couvre les absences."},
+            {
+                "principle": "continuity",
+                "text": "Ouverte 50 semaines par an, de 7 h 30 à 19 h ; un plan de remplacement couvre les absences.",
+            },
             {"principle": "equality", "text": "Places attribuées par date de demande ; tarifs au barème CAF selon les revenus."},
-            {"principle": "neutrality",
-             "text": "Aucun message politique ou religieux ; la charte est signée par l'équipe et les parents."},
+            {
+                "principle": "neutrality",
+                "text": "Aucun message politique ou religieux ; la charte est signée par l'équipe et les parents.",
+            },
             {"principle": "adaptability", "text": "Horaires et activités revus chaque année avec les familles."},
             {"principle": "transparency", "text": "Comptes, tarifs et décisions du conseil publiés sur le site."},
             {"principle": "data_protection", "text": "Seules les données utiles à l'accueil sont gardées, deux ans au plus."},
             {"principle": "no_ad_monetisation", "text": "Aucune publicité ; aucune donnée des familles n'est vendue ni prêtée."},
-            {"principle": "governance", "text": "L'assemblée générale des parents élit le conseil chaque année."}],
+            {"principle": "governance", "text": "L'assemblée générale des parents élit le conseil chaque année."},
+        ],
         "contact_email": "bureau@petitspas.example.org",
         "governance": {
-            "bodies": [{"name": "Assemblée générale", "how_chosen": "toutes les familles accueillies en sont membres"},
-                       {"name": "Conseil d'administration", "how_chosen": "élu chaque année par l'assemblée générale"}],
+            "bodies": [
+                {"name": "Assemblée générale", "how_chosen": "toutes les familles accueillies en sont membres"},
+                {"name": "Conseil d'administration", "how_chosen": "élu chaque année par l'assemblée générale"},
+            ],
             "user_representation": "Deux sièges du conseil sont réservés aux familles en liste d'attente.",
             "responsible": {"name": "Claire Martin", "role": "présidente", "email": "presidence@petitspas.example.org"},
-            "data_protection_contact": {"name": "Yann Le Goff", "email": "dpo@petitspas.example.org"}},
+            "data_protection_contact": {"name": "Yann Le Goff", "email": "dpo@petitspas.example.org"},
+        },
         "signatories": {
-            "legal_representative": {"name": "Claire Martin", "role": "présidente",
-                                     "email": "presidence@petitspas.example.org"},
+            "legal_representative": {"name": "Claire Martin", "role": "présidente", "email": "presidence@petitspas.example.org"},
             "public_counterpart": {"name": "Ville de Rennes", "kind": "collectivite", "cog": "35238"},
-            "signed_on": "2026-12-15"},
+            "signed_on": "2026-12-15",
+        },
         "term": {"starts_on": "2027-01-01", "ends_on": "2029-12-31", "pilot": True, "evaluation_on": "2028-06-30"},
         "referral": "Appeler le 02 99 00 00 00 (lun.–ven., 9 h–12 h) ou écrire à inscriptions@petitspas.example.org ; "
-                    "venir avec le carnet de santé de l'enfant."},
+        "venir avec le carnet de santé de l'enfant.",
+    },
     ("registry", "propose_amendment"): {
         "territories": {"departments": ["35", "56"], "communes": ["35238"]},
-        "reason": "Le conseil départemental du Morbihan rejoint le pacte (délibération du 2027-03-02)."},
+        "reason": "Le conseil départemental du Morbihan rejoint le pacte (délibération du 2027-03-02).",
+    },
     ("registry", "reject_amendment"): {"reason": "La délibération du Morbihan n'est pas encore publiée."},
     ("registry", "revoke"): {"reason": "The association was dissolved (general assembly of 2026-11-20)."},
     ("funding", "create_programme"): {
-        "name": "Petite enfance 2027 — Ille-et-Vilaine", "budget_cents": 50_000_000,
+        "name": "Petite enfance 2027 — Ille-et-Vilaine",
+        "budget_cents": 50_000_000,
         "funder": {"name": "Ville de Rennes", "siret": "21350238800019"},
-        "legal_basis": "Délibération du conseil municipal de Rennes n° 2026-0412 du 12 octobre 2026 "
-                       "(accueil du jeune enfant)"},
+        "legal_basis": "Délibération du conseil municipal de Rennes n° 2026-0412 du 12 octobre 2026 (accueil du jeune enfant)",
+    },
     ("funding", "award_grant"): {
-        "programme_id": EXAMPLE_IDS["programme_id"], "service_id": SID,
-        "tranches": [{"amount_cents": 1_500_000, "due_date": "2027-01-15", "milestone": "opening"},
-                     {"amount_cents": 1_500_000, "due_date": "2027-07-01", "milestone": "mid-year report"}]},
+        "programme_id": EXAMPLE_IDS["programme_id"],
+        "service_id": SID,
+        "tranches": [
+            {"amount_cents": 1_500_000, "due_date": "2027-01-15", "milestone": "opening"},
+            {"amount_cents": 1_500_000, "due_date": "2027-07-01", "milestone": "mid-year report"},
+        ],
+    },
     ("funding", "release_tranche"): {  # the first tranche falls due on 2027-01-15: early, with its reason
         "evidence": "https://petitspas.example.org/documents/pv-ouverture-2026-12.pdf",
-        "reason": "La crèche a ouvert le 1er décembre 2026 : le premier versement couvre les salaires de décembre."},
+        "reason": "La crèche a ouvert le 1er décembre 2026 : le premier versement couvre les salaires de décembre.",
+    },
     ("funding", "revoke_grant"): {"reason": "La crèche a fermé le 30 juin 2027 (délibération n° 2027-112)."},
-    ("funding", "raise_budget"): {"budget_cents": 60_000_000,
-                                  "reason": "Décision modificative n° 2 du conseil municipal du 14 mars 2027."},
+    ("funding", "raise_budget"): {
+        "budget_cents": 60_000_000,
+        "reason": "Décision modificative n° 2 du conseil municipal du 14 mars 2027.",
+    },
     ("funding", "request_approval"): {
-        "action": "release", "target_id": EXAMPLE_IDS["tranche_id"],
+        "action": "release",
+        "target_id": EXAMPLE_IDS["tranche_id"],
         "reason": "Jalon « ouverture » atteint : procès-verbal du conseil d'administration joint.",
-        "evidence": "https://petitspas.example.org/documents/pv-ouverture-2026-12.pdf"},
+        "evidence": "https://petitspas.example.org/documents/pv-ouverture-2026-12.pdf",
+    },
     ("funding", "reject"): {"reason": "Le procès-verbal joint n'est pas signé."},
     ("audit", "record_finding"): {
-        "service_id": SID, "principle": "no_ad_monetisation", "severity": "major",
-        "summary": "Advertising sold on the parents' portal", "reported_by": "inspection-35",
-        "evidence_url": "https://inspection.example.org/reports/2026-118"},
+        "service_id": SID,
+        "principle": "no_ad_monetisation",
+        "severity": "major",
+        "summary": "Advertising sold on the parents' portal",
+        "reported_by": "inspection-35",
+        "evidence_url": "https://inspection.example.org/reports/2026-118",
+    },
     ("audit", "resolve_finding"): {"resolution": "The advertising was removed; checked on 2026-12-02."},
     ("audit", "dismiss_report"): {"reason": "Le service n'était pas concerné : la famille visait une autre crèche."},
-    ("audit", "answer_finding"): {"plan": "La liste d'attente et ses règles seront publiées sur le portail des parents.",
-                                  "due_on": "2027-01-15"},
+    ("audit", "answer_finding"): {
+        "plan": "La liste d'attente et ses règles seront publiées sur le portail des parents.",
+        "due_on": "2027-01-15",
+    },
     ("audit", "report_remediation_done"): {"note": "Publiée le 2027-01-10 : https://petitspas.example.org/liste-attente"},
     ("audit", "escalate_finding"): {"reason": "La liste d'attente n'est toujours pas publiée."},
     ("distribution", "relay_report"): {
-        "service_id": SID, "category": "refused_access",
-        "text": "On a refusé d'inscrire mon fils sans me donner de raison, alors qu'il restait des places."},
+        "service_id": SID,
+        "category": "refused_access",
+        "text": "On a refusé d'inscrire mon fils sans me donner de raison, alors qu'il restait des places.",
+    },
 }
 
 

@@ -3,10 +3,14 @@
 Package); `grants`: the grants in the SCDL "Subventions" format. Each reads a service's database
 through its unit of work, read-only, in one transaction; the caller (`spc export`) opens the
 databases and the files (`opener(path)`: a text file replaced only once complete)."""
+
 import csv
 
-LICENCE = {"name": "etalab-2.0", "title": "Licence Ouverte / Open Licence version 2.0",
-           "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}
+LICENCE = {
+    "name": "etalab-2.0",
+    "title": "Licence Ouverte / Open Licence version 2.0",
+    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+}
 
 
 def write_csv(opener, path, header, rows):

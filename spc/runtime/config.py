@@ -1,12 +1,14 @@
 """Configuration from the environment (contract §5), read when a command runs, never at import."""
+
 import os
 from dataclasses import dataclass
 
-from spc.shared.persistence import database_url
-from spc.shared.retention import Retention, RetentionError
+from spc.shared.sql.persistence import database_url
+from spc.shared.sql.retention import Retention, RetentionError
 
 from . import embedded
 from .fleet import SERVICE_NAMES, spec  # noqa: F401  (config.SERVICE_NAMES: the names, for the CLI)
+
 HTTP_WORKERS = 10  # room in each container's worker pool for admin HTTP requests
 LANE_CHOICES = {"all": ("urgent", "bulk"), "urgent": ("urgent",), "bulk": ("bulk",)}  # SPC_LANES
 
@@ -47,10 +49,11 @@ class Settings:
         return self.environ.get(f"{service.upper()}_AMQP_URI") or self.amqp_uri
 
     def amqp_ssl(self, service):
-        """TLS to the broker for an amqps:// URI (shared/messaging.amqp_ssl); a file named by
+        """TLS to the broker for an amqps:// URI (shared/messaging/broker.amqp_ssl); a file named by
         SPC_AMQP_CA_FILE, SPC_AMQP_CERT_FILE or SPC_AMQP_KEY_FILE that cannot be read is a
         ConfigError, said before anything starts."""
-        from spc.shared.messaging import TLS_FILES, amqp_ssl
+        from spc.shared.messaging.broker import TLS_FILES, amqp_ssl
+
         for name in TLS_FILES:
             path = self.environ.get(name)
             if path and not os.access(path, os.R_OK):
@@ -111,10 +114,15 @@ class Settings:
             return None
         recipient = (self.environ.get("SPC_API_ENTREPRISE_RECIPIENT") or "").strip()
         if not (len(recipient) == 14 and recipient.isdigit()):
-            raise ConfigError("SPC_API_ENTREPRISE_RECIPIENT must be the 14-digit SIRET of the administration "
-                              f"that holds the token (got {recipient!r})")
-        return {"token": token, "recipient": recipient,
-                "url": self.environ.get("SPC_API_ENTREPRISE_URL") or "https://entreprise.api.gouv.fr"}
+            raise ConfigError(
+                "SPC_API_ENTREPRISE_RECIPIENT must be the 14-digit SIRET of the administration "
+                f"that holds the token (got {recipient!r})"
+            )
+        return {
+            "token": token,
+            "recipient": recipient,
+            "url": self.environ.get("SPC_API_ENTREPRISE_URL") or "https://entreprise.api.gouv.fr",
+        }
 
     @property
     def demarches_simplifiees(self):
@@ -127,11 +135,14 @@ class Settings:
             return None
         mappings, secret = self.environ.get("SPC_DS_MAPPINGS"), self.environ.get("SPC_DS_WEBHOOK_SECRET") or ""
         if not mappings or not os.path.isdir(mappings):
-            raise ConfigError("SPC_DS_MAPPINGS must name a folder of <démarche>.toml mapping files "
-                              + (f"(got {mappings!r}, not a folder)" if mappings else "(not set)"))
+            raise ConfigError(
+                "SPC_DS_MAPPINGS must name a folder of <démarche>.toml mapping files "
+                + (f"(got {mappings!r}, not a folder)" if mappings else "(not set)")
+            )
         if len(secret) < 32:
             raise ConfigError("SPC_DS_WEBHOOK_SECRET must be at least 32 characters (the webhook's URL carries it)")
         from spc.services.registry.demarches import load_mappings
+
         try:
             load_mappings(mappings)
         except (ValueError, OSError) as exc:
@@ -143,14 +154,21 @@ class Settings:
         since = (self.environ.get("SPC_DS_SINCE") or "").strip() or None
         if since:
             from datetime import datetime
+
             try:
                 datetime.fromisoformat(since)
             except ValueError:
-                raise ConfigError(f"SPC_DS_SINCE must be an ISO 8601 date and time, e.g. 2027-01-01T00:00:00+01:00 "
-                                  f"(got {since!r})") from None
-        return {"token": token, "mappings": mappings, "secret": secret, "since": since,
-                "write_back": instructeur if write_back else None,
-                "url": self.environ.get("SPC_DS_URL") or "https://www.demarches-simplifiees.fr/api/v2/graphql"}
+                raise ConfigError(
+                    f"SPC_DS_SINCE must be an ISO 8601 date and time, e.g. 2027-01-01T00:00:00+01:00 (got {since!r})"
+                ) from None
+        return {
+            "token": token,
+            "mappings": mappings,
+            "secret": secret,
+            "since": since,
+            "write_back": instructeur if write_back else None,
+            "url": self.environ.get("SPC_DS_URL") or "https://www.demarches-simplifiees.fr/api/v2/graphql",
+        }
 
     @property
     def unknown_service_window(self):
@@ -159,7 +177,7 @@ class Settings:
 
     @property
     def retention(self):
-        """What each service keeps, and how long (shared/retention.py: SPC_INBOX_RETENTION_DAYS...).
+        """What each service keeps, and how long (shared/sql/retention.py: SPC_INBOX_RETENTION_DAYS...).
         The inbox must outlive the unknown-service window: a parked fact's inbox record is what
         makes a copy of it a duplicate until it is applied or dead-lettered."""
         try:
@@ -167,9 +185,11 @@ class Settings:
         except RetentionError as exc:
             raise ConfigError(str(exc)) from None
         if policy.inbox_days * 86400 <= self.unknown_service_window:
-            raise ConfigError(f"SPC_INBOX_RETENTION_DAYS ({policy.inbox_days:g} days) must be longer than "
-                              f"SPC_UNKNOWN_SERVICE_WINDOW ({self.unknown_service_window:g} s): a copy of a "
-                              "fact still waiting for its service would be applied twice")
+            raise ConfigError(
+                f"SPC_INBOX_RETENTION_DAYS ({policy.inbox_days:g} days) must be longer than "
+                f"SPC_UNKNOWN_SERVICE_WINDOW ({self.unknown_service_window:g} s): a copy of a "
+                "fact still waiting for its service would be applied twice"
+            )
         return policy
 
     @property
@@ -178,6 +198,7 @@ class Settings:
         none; 0: every amount; N: above N cents), a request waiting SPC_DUAL_CONTROL_EXPIRY_SECONDS
         (a week by default) for its approval."""
         from spc.services.funding.domain.approvals import WEEK, DualControl
+
         raw = (self.environ.get("SPC_DUAL_CONTROL_CENTS") or "off").strip().lower()
         expiry = self.seconds("SPC_DUAL_CONTROL_EXPIRY_SECONDS", WEEK)
         if raw in ("off", "none", ""):
@@ -191,21 +212,26 @@ class Settings:
     def smtp(self):
         """The SMTP relay the registry e-mails reminders through (SPC_SMTP_URL, SPC_SMTP_FROM), or
         None (unset: reminders are events and agenda entries only, no e-mail)."""
-        from spc.shared.smtp import Smtp, SmtpConfigError
+        from spc.shared.messaging.smtp import Smtp, SmtpConfigError
+
         url = (self.environ.get("SPC_SMTP_URL") or "").strip()
         if not url:
             return None
         try:
-            return Smtp.from_url(url, (self.environ.get("SPC_SMTP_FROM") or "").strip() or "no-reply@localhost",
-                                 self.seconds("SPC_SMTP_TIMEOUT", 10))
+            return Smtp.from_url(
+                url,
+                (self.environ.get("SPC_SMTP_FROM") or "").strip() or "no-reply@localhost",
+                self.seconds("SPC_SMTP_TIMEOUT", 10),
+            )
         except SmtpConfigError as exc:
             raise ConfigError(str(exc)) from None
 
     @property
     def traces(self):
         """Whether the standard OTEL_* variables ask for traces (OTEL_EXPORTER_OTLP_ENDPOINT...),
-        checked: SPC exports OTLP over HTTP only (shared/tracing.py)."""
-        from spc.shared.tracing import TracingSettingError, check_settings, wanted
+        checked: SPC exports OTLP over HTTP only (shared/observe/tracing.py)."""
+        from spc.shared.observe.tracing import TracingSettingError, check_settings, wanted
+
         try:
             check_settings(self.environ)
         except TracingSettingError as exc:
@@ -226,8 +252,7 @@ class Settings:
             # own SPC_URGENT_WORKERS; the container's pool also leaves room for HTTP requests
             "BULK_WORKERS": self.workers("SPC_MAX_WORKERS", 10),
             "URGENT_WORKERS": self.workers("SPC_URGENT_WORKERS", 4),
-            "max_workers": self.workers("SPC_MAX_WORKERS", 10) + self.workers("SPC_URGENT_WORKERS", 4)
-            + HTTP_WORKERS,
+            "max_workers": self.workers("SPC_MAX_WORKERS", 10) + self.workers("SPC_URGENT_WORKERS", 4) + HTTP_WORKERS,
             "HEARTBEAT": _integer(self.environ, "SPC_HEARTBEAT", 30),
             "LANES": self.lanes,
             # off where a migration step runs before the service (compose, Kubernetes Jobs)
@@ -246,7 +271,7 @@ class Settings:
             "REMINDER_DAYS": self.workers("SPC_REMINDER_DAYS", 14),
             "SMTP": self.smtp,
             "MAIL_SECONDS": self.seconds("SPC_MAIL_SECONDS", 10),
-            "TRACES": self.traces,  # read by shared/tracing.py from ENV; checked here, at start
+            "TRACES": self.traces,  # read by shared/observe/tracing.py from ENV; checked here, at start
             "ENV": self.environ,
         }
 
@@ -257,7 +282,6 @@ def load(environ=None, allow_embedded=True):
     if uri:
         return Settings(uri, False, environ)
     if not allow_embedded:
-        raise ConfigError("AMQP_URI is not set: this command needs a RabbitMQ "
-                          "(only `spc up` and `spc demo` run embedded)")
+        raise ConfigError("AMQP_URI is not set: this command needs a RabbitMQ (only `spc up` and `spc demo` run embedded)")
     embedded.register()
     return Settings(embedded.EMBEDDED_URI, True, environ)

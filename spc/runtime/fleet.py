@@ -1,4 +1,5 @@
 """The services SPC runs, by name: each nameko class carries its bootstrap spec (`cls.spec`)."""
+
 from spc.services.audit.service import AuditService
 from spc.services.distribution.service import DistributionService
 from spc.services.funding.service import FundingService

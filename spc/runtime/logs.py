@@ -1,19 +1,19 @@
 """Where the log records go, and in what shape: plain text for a terminal (the default), or one JSON
 object per line for a log collector (`SPC_LOG_FORMAT=json`: compose and the Kubernetes manifests
 set it). docs/operations.md shows the lines and how to follow one request by its correlation id."""
+
 import json
 import logging
 import sys
 from datetime import datetime, timezone
 
-from spc.shared import tracing
+from spc.shared.observe import tracing
 
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # what every LogRecord has: anything else on a record came from `extra=` and is a field of its own
-_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message", "asctime", "taskName"}
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
 class BadLogFormat(ValueError):
@@ -43,9 +43,11 @@ class JsonFormatter(logging.Formatter):
     A value JSON cannot hold is written as its str()."""
 
     def format(self, record):
-        doc = {"ts": datetime.fromtimestamp(record.created, timezone.utc)
-               .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-               "level": record.levelname, "logger": record.name}
+        doc = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
         service = getattr(record, "service", None) or _service_of(record.name)
         if service:
             doc["service"] = service
@@ -53,7 +55,7 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES and key not in doc and not key.startswith("_"):
                 doc[key] = value
-        if "trace_id" not in doc:  # written in a traced worker: its span (shared/tracing.py)
+        if "trace_id" not in doc:  # written in a traced worker: its span (shared/observe/tracing.py)
             traced = tracing.current_ids()
             if traced:
                 doc["trace_id"], doc["span_id"] = traced

@@ -1,4 +1,5 @@
 """Runs service containers: one nameko ServiceRunner per service (each with its own port)."""
+
 import logging
 
 import eventlet
@@ -27,6 +28,7 @@ class Cluster:
         still reaches the caller)."""
         from eventlet import debug
         from spc.cli.preflight import listen_error
+
         if quiet:
             debug.hub_exceptions(False)
         try:

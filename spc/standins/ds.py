@@ -5,6 +5,7 @@ shapes: a page of dossiers changed since a moment, by last change, after a curso
 those deleted since, one dossier, and a message sent on one. `StandIn` serves it over HTTP for
 the demo, answering SPC's own four operations only (it is not a GraphQL server: the tests run
 one written from DS's published schema, tests/ds_server.py, over the same `Dossiers`)."""
+
 import base64
 import itertools
 import json
@@ -39,9 +40,16 @@ class Dossiers:
         """A dossier deposited (en_construction); `champs`: {champ id: (label, value)}."""
         with self._lock:
             number = number or next(self._numbers)
-            self.rows[number] = {"number": number, "state": "en_construction", "updated": self._tick(),
-                                 "revision": revision or self.revision, "email": email, "champs": dict(champs),
-                                 "traitements": [], "motivation": None}
+            self.rows[number] = {
+                "number": number,
+                "state": "en_construction",
+                "updated": self._tick(),
+                "revision": revision or self.revision,
+                "email": email,
+                "champs": dict(champs),
+                "traitements": [],
+                "motivation": None,
+            }
         return number
 
     def change(self, number, state=None, instructeur="instructeur@prefecture.gouv.fr", motivation=None, **champs):
@@ -50,28 +58,43 @@ class Dossiers:
             d["updated"] = self._tick()
             if state:
                 d["state"], d["motivation"] = state, motivation
-                d["traitements"].append({"id": b64(f"Traitement-{len(d['traitements'])}"), "state": state,
-                                         "emailAgentTraitant": instructeur, "dateTraitement": d["updated"].isoformat(),
-                                         "motivation": motivation})
+                d["traitements"].append(
+                    {
+                        "id": b64(f"Traitement-{len(d['traitements'])}"),
+                        "state": state,
+                        "emailAgentTraitant": instructeur,
+                        "dateTraitement": d["updated"].isoformat(),
+                        "motivation": motivation,
+                    }
+                )
             for cid, value in champs.items():
                 d["champs"][cid] = (d["champs"][cid][0], value)
 
     def delete(self, number):
         with self._lock:
             d = self.rows.pop(number)
-            self.deleted[number] = {"id": b64(f"Dossier-{number}"), "number": number, "state": d["state"],
-                                    "reason": "user_request", "dateSupression": self._tick().isoformat()}
+            self.deleted[number] = {
+                "id": b64(f"Dossier-{number}"),
+                "number": number,
+                "state": d["state"],
+                "reason": "user_request",
+                "dateSupression": self._tick().isoformat(),
+            }
 
     # -- what SPC asks ------------------------------------------------------------------------------
     def node(self, number):
         d = self.rows[number]
-        return {"id": b64(f"Dossier-{d['number']}"), "number": d["number"], "state": d["state"],
-                "dateDerniereModification": d["updated"].isoformat(), "motivation": d["motivation"],
-                "demarche": {"id": b64(f"Procedure-{self.demarche}"), "number": self.demarche,
-                             "revision": {"id": d["revision"]}},
-                "usager": {"id": "VXNlci0x", "email": d["email"]},
-                "traitements": list(d["traitements"]),
-                "champs": [_champ(cid, label, value) for cid, (label, value) in d["champs"].items()]}
+        return {
+            "id": b64(f"Dossier-{d['number']}"),
+            "number": d["number"],
+            "state": d["state"],
+            "dateDerniereModification": d["updated"].isoformat(),
+            "motivation": d["motivation"],
+            "demarche": {"id": b64(f"Procedure-{self.demarche}"), "number": self.demarche, "revision": {"id": d["revision"]}},
+            "usager": {"id": "VXNlci0x", "email": d["email"]},
+            "traitements": list(d["traitements"]),
+            "champs": [_champ(cid, label, value) for cid, (label, value) in d["champs"].items()],
+        }
 
     def page(self, first=100, after=None, updated_since=None, state=None):
         """A DossierConnection: by last change, from `updated_since`, after the cursor."""
@@ -86,16 +109,24 @@ class Dossiers:
             updated, number = base64.b64decode(after).decode().rsplit("|", 1)
             marker = (datetime.fromisoformat(updated), int(number))
             start = next((i for i, d in enumerate(rows) if (d["updated"], d["number"]) > marker), len(rows))
-        chunk = rows[start:start + first]
+        chunk = rows[start : start + first]
         end = b64(f"{chunk[-1]['updated'].isoformat()}|{chunk[-1]['number']}") if chunk else after
-        return {"pageInfo": {"hasNextPage": start + first < len(rows), "hasPreviousPage": start > 0,
-                             "startCursor": None, "endCursor": end},
-                "nodes": [self.node(d["number"]) for d in chunk]}
+        return {
+            "pageInfo": {
+                "hasNextPage": start + first < len(rows),
+                "hasPreviousPage": start > 0,
+                "startCursor": None,
+                "endCursor": end,
+            },
+            "nodes": [self.node(d["number"]) for d in chunk],
+        }
 
     def deleted_since(self, since=None):
         rows = sorted(self.deleted.values(), key=lambda d: d["dateSupression"])
-        return {"pageInfo": {"hasNextPage": False, "hasPreviousPage": False},
-                "nodes": [d for d in rows if not since or d["dateSupression"] > since]}
+        return {
+            "pageInfo": {"hasNextPage": False, "hasPreviousPage": False},
+            "nodes": [d for d in rows if not since or d["dateSupression"] > since],
+        }
 
     def send_message(self, dossier_id, instructeur_id, body):
         """A DossierEnvoyerMessagePayload."""
@@ -105,8 +136,10 @@ class Dossiers:
         if instructeur_id not in self.instructeurs:
             return {"errors": [{"message": "Instructeur not found"}], "message": None}
         self.messages.append((number, instructeur_id, body))
-        return {"errors": None, "message": {"id": b64(f"Commentaire-{len(self.messages)}"), "body": body,
-                                            "email": self.instructeurs[instructeur_id]}}
+        return {
+            "errors": None,
+            "message": {"id": b64(f"Commentaire-{len(self.messages)}"), "body": body, "email": self.instructeurs[instructeur_id]},
+        }
 
 
 def _champ(cid, label, value):
@@ -123,6 +156,7 @@ class StandIn:
 
     def __init__(self, dossiers, token=None):
         import secrets
+
         self.dossiers, self.token = dossiers, token or secrets.token_hex(16)  # a token of this run's own
         standin = self
 
@@ -134,7 +168,6 @@ class StandIn:
                     return send_json(self, 403, {"errors": [{"message": "Without a token, only public queries"}]})
                 return send_json(self, 200, standin.answer(request.get("query") or "", request.get("variables") or {}))
 
-
             def log_message(self, *args):
                 pass
 
@@ -145,8 +178,11 @@ class StandIn:
     def answer(self, query, v):
         d = self.dossiers
         if "spcDossiers" in query:
-            return {"data": {"demarche": {"number": d.demarche, "dossiers": d.page(
-                v.get("first"), v.get("after"), v.get("updatedSince"))}}}
+            return {
+                "data": {
+                    "demarche": {"number": d.demarche, "dossiers": d.page(v.get("first"), v.get("after"), v.get("updatedSince"))}
+                }
+            }
         if "spcDeleted" in query:
             return {"data": {"demarche": {"deletedDossiers": d.deleted_since(v.get("deletedSince"))}}}
         if "spcDossier" in query:
@@ -155,8 +191,7 @@ class StandIn:
             return {"data": {"dossier": d.node(v["number"])}}
         if "spcMessage" in query:
             i = v.get("input") or {}
-            return {"data": {"dossierEnvoyerMessage": d.send_message(i.get("dossierId"), i.get("instructeurId"),
-                                                                       i.get("body"))}}
+            return {"data": {"dossierEnvoyerMessage": d.send_message(i.get("dossierId"), i.get("instructeurId"), i.get("body"))}}
         return {"data": None, "errors": [{"message": "this stand-in answers SPC's own queries only"}]}
 
     def close(self):

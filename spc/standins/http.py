@@ -1,4 +1,5 @@
 """What the stand-ins for outside HTTP APIs share (spc demo, the tests): a JSON answer."""
+
 import json
 
 

@@ -1,5 +1,6 @@
 """openapi.yaml as its readers use it: each operation with its owner, role, success status and
 schemas; answers validated against the document's own schemas."""
+
 from pathlib import Path
 
 import jsonschema

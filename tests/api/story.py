@@ -1,10 +1,11 @@
 """Replays the example request of every operation in openapi.yaml, in the order of the story the
 examples tell (spc/generate/examples.py), putting in the ids the system gives out. Returns what each
 answer was, and the real ids, for the tests that need a populated system."""
+
 import json
 
 from spc.generate.examples import EXAMPLE_IDS
-from spc.shared.events import event_types
+from spc.shared.core.events import event_types
 from tests.support import SECOND_FUNDING_OFFICER, envelope, publish_inbound, wait_for
 
 from .document import operations
@@ -91,8 +92,10 @@ def replay(api, amqp_uri):
     ops = {op.key: op for op in operations()}
     counter = _example_event("counter.upserted")
     publish_inbound(amqp_uri, envelope("counter.upserted", counter), "counter.upserted")
-    wait_for("the example counter", lambda: api.call(
-        "GET", "distribution", f"/counters/{counter['counter_id']}/catalogue").status_code == 200)
+    wait_for(
+        "the example counter",
+        lambda: api.call("GET", "distribution", f"/counters/{counter['counter_id']}/catalogue").status_code == 200,
+    )
     ids = {EXAMPLE_IDS["counter_id"]: counter["counter_id"]}
     answers = {}
     for key in STORY:
@@ -100,29 +103,45 @@ def replay(api, amqp_uri):
         body = op.op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
         path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("distribution", "GET", "/counters/{counter_id}/catalogue"):
-            wait_for("the service listed at the counter",
-                     lambda op=op, path=path: api.call("GET", op.service, path).json()["services"])
+            wait_for(
+                "the service listed at the counter", lambda op=op, path=path: api.call("GET", op.service, path).json()["services"]
+            )
         if key == ("registry", "POST", "/services/{service_id}/amendments/{amendment_id}/approve"):
             proposed = ops[("registry", "POST", "/services/{service_id}/amendments")]
-            again = api.call("POST", "registry", _swap(proposed.url_path(**EXAMPLE_IDS), ids), role="registrar",
-                             body=_swap(proposed.op["requestBody"]["content"]["application/json"]["example"], ids))
+            again = api.call(
+                "POST",
+                "registry",
+                _swap(proposed.url_path(**EXAMPLE_IDS), ids),
+                role="registrar",
+                body=_swap(proposed.op["requestBody"]["content"]["application/json"]["example"], ids),
+            )
             ids[EXAMPLE_IDS["amendment_id"]] = again.json()["id"]
             path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("funding", "POST", "/approvals/{approval_id}/approve"):
-            asked = api.call("POST", "funding", "/approvals", role=None, body={
-                "action": "budget_raise", "target_id": ids[EXAMPLE_IDS["programme_id"]], "budget_cents": 70_000_000,
-                "reason": "Décision modificative n° 3"}, headers={"Authorization": f"Bearer {SECOND_FUNDING_OFFICER}"})
+            asked = api.call(
+                "POST",
+                "funding",
+                "/approvals",
+                role=None,
+                body={
+                    "action": "budget_raise",
+                    "target_id": ids[EXAMPLE_IDS["programme_id"]],
+                    "budget_cents": 70_000_000,
+                    "reason": "Décision modificative n° 3",
+                },
+                headers={"Authorization": f"Bearer {SECOND_FUNDING_OFFICER}"},
+            )
             assert asked.status_code == 201, asked.text
             ids[EXAMPLE_IDS["approval_id"]] = asked.json()["id"]
             path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         if key == ("audit", "GET", "/reports"):
-            found = wait_for("the relayed report at audit", lambda path=path: api.call(
-                "GET", "audit", path, role="auditor").json()["items"])
+            found = wait_for(
+                "the relayed report at audit", lambda path=path: api.call("GET", "audit", path, role="auditor").json()["items"]
+            )
             ids[EXAMPLE_IDS["report_id"]] = found[0]["id"]
         if key == ("audit", "POST", "/findings/{finding_id}/escalate"):
             recorded = ops[("audit", "POST", "/findings")]
-            minor = dict(_swap(recorded.op["requestBody"]["content"]["application/json"]["example"], ids),
-                         severity="minor")
+            minor = dict(_swap(recorded.op["requestBody"]["content"]["application/json"]["example"], ids), severity="minor")
             ids[EXAMPLE_IDS["finding_id"]] = api.call("POST", "audit", "/findings", role="auditor", body=minor).json()["id"]
             path = _swap(op.url_path(**EXAMPLE_IDS), ids)
         response = api.call(op.method, op.service, path, role=_role(op), body=_swap(body, ids) if body else None)

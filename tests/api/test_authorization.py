@@ -6,10 +6,11 @@ else that role only: 401 without a valid token, 403 with another role or outside
 token's ids), and a refused
 request changes nothing: every table of the four PostgreSQL databases and what `spc.events`
 carries are the same before and after."""
+
 import pytest
 from sqlalchemy import inspect, text
 
-from spc.shared.persistence import make_engine
+from spc.shared.sql.persistence import make_engine
 
 from tests.support import TOKENS, EventTap
 
@@ -38,8 +39,10 @@ def snapshot(db_urls):
 def call(api, op, caller, ids, body):
     headers = {} if caller is None else {"Authorization": "Bearer " + TOKENS.get(caller, "not-a-token")}
     import requests
-    return requests.request(op.method, f"http://127.0.0.1:{api.ports[op.service]}{op.url_path(**ids)}",
-                            json=body, headers=headers, timeout=30)
+
+    return requests.request(
+        op.method, f"http://127.0.0.1:{api.ports[op.service]}{op.url_path(**ids)}", json=body, headers=headers, timeout=30
+    )
 
 
 def expected(op, caller):

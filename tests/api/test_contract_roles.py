@@ -1,6 +1,7 @@
 """openapi.yaml's roles, generated from the code's declarations, against the hand-written table
 of contract §4 (contract_roles.py): the same for every operation, and no operation that the table
 does not know. A role widened in the code shows up here before any server starts."""
+
 from . import contract_roles
 from .document import operations
 

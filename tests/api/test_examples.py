@@ -1,6 +1,7 @@
 """Each operation's example in openapi.yaml is a request that works: replayed in the order of the
 story they tell, each is answered with the documented success and a body that fits the documented
 schema (on PostgreSQL and the real broker)."""
+
 from .document import DOC, operations
 from .story import STORY, replay
 
@@ -14,7 +15,7 @@ def _answer_schema(op):
 
 def check_list_shape(op, body):
     """Every list answers {items, total, limit, offset} (a whole list: limit null, offset 0), or
-    by cursor {items, next} (/standings): openapi.yaml 1.3, shared/lists.py."""
+    by cursor {items, next} (/standings): openapi.yaml 1.3, shared/core/lists.py."""
     assert isinstance(body["items"], list), op
     if "next" in _answer_schema(op)["properties"]:
         return

@@ -6,6 +6,7 @@ documented run (docs/operations.md) asks for a few hundred:
 
     SPC_FUZZ_EXAMPLES=300 ./scripts/test tests/api/test_fuzz.py
 """
+
 import os
 
 import pytest
@@ -30,7 +31,8 @@ FRAMING = {"transfer-encoding", "content-length", "connection", "host", "expect"
 BEYOND_THE_SCHEMA = {
     ("registry", "POST", "/services"): "the SIREN's Luhn check, COG codes, the pact's cross-field rules",
     ("registry", "POST", "/services/{service_id}/amendments"): "COG codes, the amended pact's rules",
-    ("funding", "POST", "/programmes"): "the funder's SIRET or SIREN Luhn check, one of the two given"}
+    ("funding", "POST", "/programmes"): "the funder's SIRET or SIREN Luhn check, one of the two given",
+}
 
 
 def _no_traceback(ctx, response, case):
@@ -47,8 +49,7 @@ def _fuzz(api, op, mode, path_parameters=None):
     excluded = [positive_data_acceptance] if op.key in BEYOND_THE_SCHEMA else []
 
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False, suppress_health_check=list(HealthCheck))
     def run(case):
         # a query value that requests does not send (None, an empty list or object): schemathesis
         # would judge the answer to a request it believes invalid but that went out valid
@@ -56,8 +57,13 @@ def _fuzz(api, op, mode, path_parameters=None):
         for name in list(case.headers or {}):
             if name.lower() in FRAMING:  # HTTP's own framing: eventlet refuses contradictions (400, text)
                 del case.headers[name]
-        response = case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {TOKENS[role]}"},
-                                          additional_checks=[_no_traceback], excluded_checks=excluded, timeout=30)
+        response = case.call_and_validate(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {TOKENS[role]}"},
+            additional_checks=[_no_traceback],
+            excluded_checks=excluded,
+            timeout=30,
+        )
         seen.append(response.status_code)
 
     try:

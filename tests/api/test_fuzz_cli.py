@@ -6,6 +6,7 @@ rules no JSON Schema states may answer a schema-valid request 400), the phases t
 service (examples, coverage, fuzzing: the stateful phase follows links across the four services'
 ports, which one base URL cannot serve). A few examples per operation here; the documented run
 asks for more: SPC_FUZZ_EXAMPLES=100 ./scripts/test tests/api/test_fuzz_cli.py"""
+
 import os
 import subprocess
 import sys
@@ -19,19 +20,39 @@ from .story import replay
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = os.environ.get("SPC_FUZZ_EXAMPLES", "2")
-ROLES = {"registry": "registrar", "funding": "funding_officer", "distribution": "distribution_officer",
-         "audit": "auditor"}
+ROLES = {"registry": "registrar", "funding": "funding_officer", "distribution": "distribution_officer", "audit": "auditor"}
 
 
 def schemathesis(api, service):
     tags = ["--include-tag", service] + (["--include-tag", "every service"] if service == "registry" else [])
-    command = [sys.executable, "-m", "schemathesis.cli", "--no-color",
-               "--config-file", str(ROOT / "tests/api/schemathesis.toml"), "run", str(ROOT / "openapi.yaml"),
-               "--url", f"http://127.0.0.1:{api.ports[service]}", *tags, "--checks", "all",
-               "--phases", "examples,coverage,fuzzing", "--max-examples", EXAMPLES, "--seed", "1",
-               "-H", f"Authorization: Bearer {TOKENS[ROLES[service]]}"]
-    env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.api.formats",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--no-color",
+        "--config-file",
+        str(ROOT / "tests/api/schemathesis.toml"),
+        "run",
+        str(ROOT / "openapi.yaml"),
+        "--url",
+        f"http://127.0.0.1:{api.ports[service]}",
+        *tags,
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        EXAMPLES,
+        "--seed",
+        "1",
+        "-H",
+        f"Authorization: Bearer {TOKENS[ROLES[service]]}",
+    ]
+    env = dict(
+        os.environ,
+        SCHEMATHESIS_HOOKS="tests.api.formats",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
 
 

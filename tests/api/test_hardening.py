@@ -2,6 +2,7 @@
 SPC_MAX_BODY_BYTES (413, before the body is read whole), bodies that are not JSON (415), text with
 NUL (400), pagination past its bounds (400), malformed correlation ids (400); and what they keep
 to themselves: tokens are never logged. SQLite is enough here: this is the HTTP edge."""
+
 import json
 import logging
 import socket
@@ -25,9 +26,14 @@ def edge(tmp_path_factory):
     vhost = create_vhost("spc_edge")
     ports = reserve_ports(list(config.SERVICE_NAMES))
     ds, ds_env = examples_demarche(tmp_path_factory.mktemp("edge-ds"))
-    env = {"AMQP_URI": f"{AMQP_BASE}/{vhost}", "SPC_DATA_DIR": str(tmp_path_factory.mktemp("edge")),
-           "SPC_BIND": "127.0.0.1", "SPC_ADMIN_TOKENS": TOKENS_ENV, **ds_env,
-           **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+    env = {
+        "AMQP_URI": f"{AMQP_BASE}/{vhost}",
+        "SPC_DATA_DIR": str(tmp_path_factory.mktemp("edge")),
+        "SPC_BIND": "127.0.0.1",
+        "SPC_ADMIN_TOKENS": TOKENS_ENV,
+        **ds_env,
+        **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
+    }
     cluster = Cluster(config.load(env), config.SERVICE_NAMES).start()
     api = Api(ports)
     api.amqp_uri = env["AMQP_URI"]
@@ -58,9 +64,13 @@ def raw_request(port, head, body=b"", read=65536):
 
 def test_a_huge_body_is_refused_from_its_length_before_it_is_sent(edge):
     port = edge.ports["funding"]
-    answer = raw_request(port, "POST /programmes HTTP/1.1\r\nHost: x\r\n"
-                               f"Authorization: Bearer {TOKENS['funding_officer']}\r\n"
-                               "Content-Type: application/json\r\nContent-Length: 60000000\r\n", b'{"name": "')
+    answer = raw_request(
+        port,
+        "POST /programmes HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {TOKENS['funding_officer']}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 60000000\r\n",
+        b'{"name": "',
+    )
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert '"code": "body_too_large"' in answer and '"max_bytes": 262144' in answer
 
@@ -72,17 +82,23 @@ def test_a_chunked_body_past_the_cap_is_refused_after_at_most_the_cap(edge):
             yield b"x" * 10_000  # 1 MB in all, never announced
         yield b'", "budget_cents": 100}'
 
-    resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes", data=chunks(), timeout=30,
-                         headers={"Authorization": f"Bearer {TOKENS['funding_officer']}",
-                                  "Content-Type": "application/json"})
+    resp = requests.post(
+        f"http://127.0.0.1:{edge.ports['funding']}/programmes",
+        data=chunks(),
+        timeout=30,
+        headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": "application/json"},
+    )
     assert resp.status_code == 413 and resp.json()["error"]["code"] == "body_too_large"
 
 
 def test_a_small_chunked_body_is_read(edge):
     body = json.dumps({"name": "Chunked", "budget_cents": 100}).encode()
-    resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes", data=iter([body[:5], body[5:]]),
-                         headers={"Authorization": f"Bearer {TOKENS['funding_officer']}",
-                                  "Content-Type": "application/json"}, timeout=30)
+    resp = requests.post(
+        f"http://127.0.0.1:{edge.ports['funding']}/programmes",
+        data=iter([body[:5], body[5:]]),
+        headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert resp.status_code == 201, resp.text
 
 
@@ -97,32 +113,43 @@ def test_the_cap_is_set_by_spc_max_body_bytes(cluster_factory):
 def test_a_body_without_content_type_is_415_and_says_what_to_send(edge):
     port = edge.ports["funding"]
     body = b'{"name": "x", "budget_cents": 1}'
-    answer = raw_request(port, "POST /programmes HTTP/1.1\r\nHost: x\r\n"
-                               f"Authorization: Bearer {TOKENS['funding_officer']}\r\n"
-                               f"Content-Length: {len(body)}\r\n", body)
+    answer = raw_request(
+        port,
+        "POST /programmes HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {TOKENS['funding_officer']}\r\n"
+        f"Content-Length: {len(body)}\r\n",
+        body,
+    )
     assert answer.startswith("HTTP/1.1 415"), answer[:200]
     assert "Content-Type: application/json" in answer
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 def test_a_body_that_is_not_json_is_415(edge, content_type):
-    resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes", data=b'{"name": "x", "budget_cents": 1}',
-                         headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": content_type})
+    resp = requests.post(
+        f"http://127.0.0.1:{edge.ports['funding']}/programmes",
+        data=b'{"name": "x", "budget_cents": 1}',
+        headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": content_type},
+    )
     assert resp.status_code == 415 and resp.json()["error"]["code"] == "unsupported_media_type", resp.text
 
 
 def test_an_unknown_charset_is_a_clear_400(edge):
-    resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes", data=b'{"name": "x", "budget_cents": 1}',
-                         headers={"Authorization": f"Bearer {TOKENS['funding_officer']}",
-                                  "Content-Type": "application/json; charset=klingon"})
+    resp = requests.post(
+        f"http://127.0.0.1:{edge.ports['funding']}/programmes",
+        data=b'{"name": "x", "budget_cents": 1}',
+        headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": "application/json; charset=klingon"},
+    )
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_json", resp.text
 
 
 def test_json_with_a_charset_or_a_json_suffix_is_json(edge):
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
-        resp = requests.post(f"http://127.0.0.1:{edge.ports['funding']}/programmes",
-                             data=json.dumps({"name": "x", "budget_cents": 1}),
-                             headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": content_type})
+        resp = requests.post(
+            f"http://127.0.0.1:{edge.ports['funding']}/programmes",
+            data=json.dumps({"name": "x", "budget_cents": 1}),
+            headers={"Authorization": f"Bearer {TOKENS['funding_officer']}", "Content-Type": content_type},
+        )
         assert resp.status_code == 201, (content_type, resp.text)
 
 
@@ -141,10 +168,15 @@ def test_text_with_nul_is_400_not_a_database_error(edge, where):
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "offset=100001", "limit=ten"])
 def test_pagination_is_bounded(edge, query):
-    for service, path in (("registry", "/services"), ("distribution", "/counters"),
-                          ("registry", "/public/services"), ("distribution", "/public/counters")):
-        resp = requests.get(f"http://127.0.0.1:{edge.ports[service]}{path}?{query}",
-                            headers={"Authorization": f"Bearer {TOKENS['viewer']}"})
+    for service, path in (
+        ("registry", "/services"),
+        ("distribution", "/counters"),
+        ("registry", "/public/services"),
+        ("distribution", "/public/counters"),
+    ):
+        resp = requests.get(
+            f"http://127.0.0.1:{edge.ports[service]}{path}?{query}", headers={"Authorization": f"Bearer {TOKENS['viewer']}"}
+        )
         assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_request", (path, query, resp.text)
 
 
@@ -167,8 +199,9 @@ def test_unknown_paths_and_methods_answer_json(edge):
 def test_tokens_are_never_logged(edge, caplog):
     caplog.set_level(logging.DEBUG)
     replay(edge, edge.amqp_uri)
-    requests.get(f"http://127.0.0.1:{edge.ports['registry']}/services",
-                 headers={"Authorization": "Bearer an-unknown-secret-token"})
+    requests.get(
+        f"http://127.0.0.1:{edge.ports['registry']}/services", headers={"Authorization": "Bearer an-unknown-secret-token"}
+    )
     logged = caplog.text + "".join(str(r.args) for r in caplog.records)
     assert len(caplog.records) > 10
     for secret in (*TOKENS.values(), "an-unknown-secret-token"):
@@ -186,25 +219,28 @@ def test_a_wrong_method_says_which_methods_the_path_allows(edge):
 
 def test_every_answer_carries_the_security_headers_and_hsts_only_over_a_trusted_https(edge, cluster_factory):
     base = f"http://127.0.0.1:{edge.ports['distribution']}"
-    answers = [requests.get(f"{base}/health/ready"), requests.get(f"{base}/nowhere"),
-               requests.get(f"{base}/counters"), requests.post(f"{base}/counters/x/reports", data="x"),
-               requests.get(f"{base}/metrics"),
-               # a client's claim of https is not believed without SPC_TRUST_FORWARDED
-               requests.get(f"{base}/health/ready", headers={"X-Forwarded-Proto": "https"})]
+    answers = [
+        requests.get(f"{base}/health/ready"),
+        requests.get(f"{base}/nowhere"),
+        requests.get(f"{base}/counters"),
+        requests.post(f"{base}/counters/x/reports", data="x"),
+        requests.get(f"{base}/metrics"),
+        # a client's claim of https is not believed without SPC_TRUST_FORWARDED
+        requests.get(f"{base}/health/ready", headers={"X-Forwarded-Proto": "https"}),
+    ]
     for resp in answers:
         assert resp.headers["X-Content-Type-Options"] == "nosniff", resp.url
         assert resp.headers["Referrer-Policy"] == "no-referrer", resp.url
         assert "Strict-Transport-Security" not in resp.headers, resp.url
     _, behind_proxy = cluster_factory(names=("distribution",), SPC_TRUST_FORWARDED="true")
     url = f"http://127.0.0.1:{behind_proxy.ports['distribution']}/health/ready"
-    assert requests.get(url, headers={"X-Forwarded-Proto": "https"}).headers[
-        "Strict-Transport-Security"] == "max-age=31536000"
+    assert requests.get(url, headers={"X-Forwarded-Proto": "https"}).headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in requests.get(url, headers={"X-Forwarded-Proto": "http"}).headers
 
 
-def test_repeated_bad_tokens_from_one_client_are_bounded_logged_without_the_token_and_counted(
-        cluster_factory, caplog):
+def test_repeated_bad_tokens_from_one_client_are_bounded_logged_without_the_token_and_counted(cluster_factory, caplog):
     import time
+
     caplog.set_level(logging.INFO)
     # 6 a minute: a bucket refills one try in 10 s, slow enough for a loaded machine's requests
     _, api = cluster_factory(names=("registry",), SPC_AUTH_FAILURES_PER_MINUTE="6")

@@ -6,6 +6,7 @@ its own vhost on the cluster and its own databases; a node a test took down is b
 the next test. CI runs the five on 3.10 (the 4.0 broker runs CI's whole compose story:
 tests/deploy); the full suite (SPC_TEST_FULL=1, or SPC_CLUSTER_ALL=1 for this layer) runs them on
 4.0 too."""
+
 import os
 import subprocess
 import time
@@ -41,8 +42,12 @@ def _up():
 
 
 def _host_cluster_up():
-    return subprocess.run(["rabbitmqctl", "-q", "-n", "spc1@localhost", "await_online_nodes", "3", "--timeout", "2"],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["rabbitmqctl", "-q", "-n", "spc1@localhost", "await_online_nodes", "3", "--timeout", "2"], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 @pytest.fixture(scope="session", params=["3.10", "4.0"])
@@ -76,6 +81,7 @@ def rabbit_cluster(request):
 def _standin_rabbitmq_4(request):
     from tests.deploy.conftest import _missing
     from tests.deploy.stack import standin_images
+
     missing = _missing()
     if missing and os.environ.get("CI") == "true":
         pytest.fail(f"RabbitMQ 4.0 cluster: missing {missing}")
@@ -109,8 +115,12 @@ class Cluster:
     def heal(self):
         """Every node running again, and the three seen by the others."""
         for node in NODES:
-            if subprocess.run([str(SCRIPT), "ctl", node, "await_startup", "--timeout", "2"],
-                              capture_output=True, env=self.env).returncode != 0:
+            if (
+                subprocess.run(
+                    [str(SCRIPT), "ctl", node, "await_startup", "--timeout", "2"], capture_output=True, env=self.env
+                ).returncode
+                != 0
+            ):
                 try:
                     self.ctl(node, "start_app")
                 except subprocess.CalledProcessError:
@@ -131,8 +141,9 @@ def cluster(rabbit_cluster):
 def cluster_vhost(cluster):
     vhost = unique("spc_cluster")
     requests.put(f"{API}/vhosts/{vhost}", timeout=10).raise_for_status()
-    requests.put(f"{API}/permissions/{vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                 timeout=10).raise_for_status()
+    requests.put(
+        f"{API}/permissions/{vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10
+    ).raise_for_status()
     yield vhost
     cluster.heal()  # the management API lives on spc1, which a test may have killed
     requests.delete(f"{API}/vhosts/{vhost}", timeout=30)

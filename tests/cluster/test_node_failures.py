@@ -1,6 +1,7 @@
 """The core promise on a three-node cluster: whatever node dies, stops or restarts, a violation
 published meanwhile suspends its service once the cluster has a majority, and the ledger holds:
 nothing lost, no effect twice."""
+
 import time
 
 import eventlet
@@ -35,9 +36,16 @@ def reports(uri, sid, n):
 
 
 def violation(uri, sid):
-    event = envelope("compliance.violation_reported", {
-        "service_id": sid, "principle": "neutrality", "severity": "major", "summary": "Leaflets",
-        "reported_by": "inspection-35"})
+    event = envelope(
+        "compliance.violation_reported",
+        {
+            "service_id": sid,
+            "principle": "neutrality",
+            "severity": "major",
+            "summary": "Leaflets",
+            "reported_by": "inspection-35",
+        },
+    )
     publish_until_confirmed(uri, event)
     return event["event_id"], "compliance.violation_reported"
 
@@ -91,8 +99,7 @@ def test_each_node_restarted_in_turn_under_load_a_rolling_upgrade(cluster, clust
     assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
 
 
-def test_the_node_a_relay_publishes_to_killed_before_its_confirms_come(cluster, cluster_vhost, cluster_uri,
-                                                                        fleet, ledger):
+def test_the_node_a_relay_publishes_to_killed_before_its_confirms_come(cluster, cluster_vhost, cluster_uri, fleet, ledger):
     """The registry's relay sends the suspension, then waits 3 s before reading the broker's
     confirms (a failpoint); the node it is connected to (the first of AMQP_URI) is SIGKILLed in
     that window. The relay keeps the rows, reconnects to another node and publishes again."""
@@ -104,8 +111,11 @@ def test_the_node_a_relay_publishes_to_killed_before_its_confirms_come(cluster, 
     story.funded(api, sid)
     story.wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"}, timeout=60)
     inbound.append(violation(cluster_uri, sid))
-    story.wait_for("registry: suspended (its relay now holds the unconfirmed suspension)",
-                   lambda: api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended", timeout=60)
+    story.wait_for(
+        "registry: suspended (its relay now holds the unconfirmed suspension)",
+        lambda: api.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended",
+        timeout=60,
+    )
     cluster.kill("spc1")
     story.wait_suspended_everywhere(api, sid, timeout=120)
     cluster.revive("spc1")
@@ -121,16 +131,22 @@ def test_spc_publish_goes_to_the_next_node_when_the_first_is_down(cluster, clust
 
     from kombu import Connection
 
-    from spc.shared import topology
+    from spc.shared.messaging import topology
     from tests.cluster.conftest import node_uri
+
     with Connection(node_uri("spc2", cluster_vhost)) as conn:
         topology.declare_all(conn.default_channel)
     cluster.kill("spc1")
     event = envelope("counter.closed", {"counter_id": "fs-1"})
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
-    done = subprocess.run([sys.executable, "-m", "spc.cli", "publish", str(path)], capture_output=True, text=True,
-                          env=dict(os.environ, AMQP_URI=cluster_uri), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "publish", str(path)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, AMQP_URI=cluster_uri),
+        timeout=120,
+    )
     assert done.returncode == 0 and "confirmed by the broker" in done.stdout, done.stderr
     # and it is there: read back from the queue its type is routed to, through another node
     [(props, body)] = drain_queue(node_uri("spc3", cluster_vhost), "distribution.inbound", wait=30, expect=1)
@@ -139,7 +155,8 @@ def test_spc_publish_goes_to_the_next_node_when_the_first_is_down(cluster, clust
 
 @pytest.mark.timeout(900)
 def test_two_of_three_nodes_lost_then_back_everything_confirmed_is_delivered_once(
-        cluster, cluster_vhost, cluster_uri, fleet, ledger, db_urls):
+    cluster, cluster_vhost, cluster_uri, fleet, ledger, db_urls
+):
     """Issue 27, item 3, through the checker: two nodes stopped (the queues' leader among them)
     for 30 s while the workload publishes and staff release tranches. Without a majority the
     queues take nothing: publishers get no confirm (the workload's publishes end `info`), the
@@ -149,6 +166,7 @@ def test_two_of_three_nodes_lost_then_back_everything_confirmed_is_delivered_onc
     back, everything is delivered once: the checker finds nothing lost, nothing twice."""
     from tests.faults.checker import Releases, Workload, by_service, run_report, violable_split
     from tests.faults.test_checked_faults import COUNTERS, scene
+
     fleet.start()
     api = fleet.api
     setup, sids, funded = scene(api, cluster_uri)
@@ -165,11 +183,15 @@ def test_two_of_three_nodes_lost_then_back_everything_confirmed_is_delivered_onc
     outage = time.time()
     try:
         during = story.active_service(api)  # committed, its events wait in registry's outbox
-        story.wait_for("registry's outbox waiting", lambda: metric(
-            api, "registry", "spc_registry_outbox_lag_seconds") > 5, timeout=60)
+        story.wait_for(
+            "registry's outbox waiting", lambda: metric(api, "registry", "spc_registry_outbox_lag_seconds") > 5, timeout=60
+        )
         # readiness says what is wrong (the relay gets no confirm), without turning staff away
-        story.wait_for("readiness naming the relay's failure", lambda: api.call(
-            "GET", "registry", "/health/ready", None).json()["relay_error"], timeout=90)
+        story.wait_for(
+            "readiness naming the relay's failure",
+            lambda: api.call("GET", "registry", "/health/ready", None).json()["relay_error"],
+            timeout=90,
+        )
         print("readiness without a majority:", api.call("GET", "registry", "/health/ready", None).json())
         time.sleep(20)  # the workload keeps trying
     finally:
@@ -179,17 +201,20 @@ def test_two_of_three_nodes_lost_then_back_everything_confirmed_is_delivered_onc
     print("nodes back", time.strftime("%X"))
     story.wait_active_everywhere(api, during, timeout=180)
     print("caught up", time.strftime("%X"))
-    story.wait_for("the relay's error cleared", lambda: api.call(
-        "GET", "registry", "/health/ready", None).json()["relay_error"] is None, timeout=60)
+    story.wait_for(
+        "the relay's error cleared",
+        lambda: api.call("GET", "registry", "/health/ready", None).json()["relay_error"] is None,
+        timeout=60,
+    )
     time.sleep(5)
     work.stop()
     releases.stop()
     print("stopped", time.strftime("%X"))
     during_outage = [op.outcome for op in work.history if outage <= op.at and op.at + op.took < back]
-    print(f"publishes during the outage ({back - outage:.0f} s):",
-          {o: during_outage.count(o) for o in sorted(set(during_outage))})
+    print(
+        f"publishes during the outage ({back - outage:.0f} s):", {o: during_outage.count(o) for o in sorted(set(during_outage))}
+    )
     assert during_outage and "ok" not in during_outage  # no confirm without a majority
-    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched,
-                        ledger, timeout=300)
+    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched, ledger, timeout=300)
     report.assert_clean()
     assert [op for op in work.history if op.outcome != "ok"], "no publish went unconfirmed: was a majority lost?"

@@ -16,6 +16,7 @@ through the failover list) and staff releasing tranches all along, in turn:
 Each is healed before the next, and once the cluster is whole again the checker finds every
 confirmed event applied once, nothing twice, no tranche paid twice, every violated service
 suspended everywhere."""
+
 import os
 import shutil
 import subprocess
@@ -109,8 +110,12 @@ def amqp_uri(broker_uri):  # the checker and the scene publish where the service
 
 PARTITIONS = {
     "spc3 cut off, SPC on the majority side": [("spc3", "spc1"), ("spc3", "spc2")],
-    "spc1 cut off, SPC reaching only spc1 (the minority)": [("spc1", "spc2"), ("spc1", "spc3"),
-                                                             ("host", "spc2"), ("host", "spc3")],
+    "spc1 cut off, SPC reaching only spc1 (the minority)": [
+        ("spc1", "spc2"),
+        ("spc1", "spc3"),
+        ("host", "spc2"),
+        ("host", "spc3"),
+    ],
     "a ring of majorities: spc1 and spc3 apart, spc2 seeing both": [("spc1", "spc3")],
 }
 
@@ -135,15 +140,16 @@ def test_partitions_between_broker_nodes_lose_nothing_confirmed(fleet, broker_ur
             heal()
             windows[name] = (began, healed)
             during = [op for op in work.history if began <= op.at <= healed]
-            print(f"{name}: {len(during)} published, {sum(op.outcome == 'ok' for op in during)} confirmed "
-                  f"({sum(op.outcome == 'ok' and op.kind == VIOLATION for op in during)} violations)")
+            print(
+                f"{name}: {len(during)} published, {sum(op.outcome == 'ok' for op in during)} confirmed "
+                f"({sum(op.outcome == 'ok' and op.kind == VIOLATION for op in during)} violations)"
+            )
         time.sleep(5)
     finally:
         _run("heal")
         work.stop()
         releases.stop()
-    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched, ledger,
-                        timeout=240)
+    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched, ledger, timeout=240)
     report.assert_clean()
     # violations were confirmed while the majority took them, with one node cut off
     began, ended = windows["spc3 cut off, SPC on the majority side"]
@@ -151,5 +157,4 @@ def test_partitions_between_broker_nodes_lose_nothing_confirmed(fleet, broker_ur
     # the minority confirmed nothing: what was published there, once the cut was in place, was
     # confirmed only after the heal, if at all
     began, healed = windows["spc1 cut off, SPC reaching only spc1 (the minority)"]
-    assert not [op for op in work.history
-                if op.outcome == "ok" and began + 1 <= op.at and op.at + op.took < healed]
+    assert not [op for op in work.history if op.outcome == "ok" and began + 1 <= op.at and op.at + op.took < healed]

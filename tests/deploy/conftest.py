@@ -10,6 +10,7 @@ Debian's packages (scripts/images; no image registry is reachable here). Rules:
 - A missing Docker engine, docker-compose or stand-in image fails under CI=true and skips
   elsewhere, naming what is missing (scripts/prepare makes them ready where it can).
 """
+
 import os
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ def docker_engine():
 def spc_image(docker_engine):
     """SPC's image, built once per run from this tree (on the stand-in python base)."""
     from tests.deploy.stack import build_image
+
     seconds = build_image("spc:ci")
     print(f"\nimage spc:ci built in {seconds:.1f} s")
     return "spc:ci"

@@ -1,6 +1,7 @@
 """A compose stack of deploy/compose.yaml in real containers, driven as an operator drives it: a
 copy of deploy/ with its own .env (from .env.example, with free host ports and the stand-in images
 of scripts/images) and admin-tokens, `docker-compose -p <project>` for every step."""
+
 import os
 import shutil
 import subprocess
@@ -15,17 +16,30 @@ from tests.support import Api, envelope, tokens_of
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SPC = ("registry", "funding", "distribution", "audit")
-PORT_VARIABLES = ("SPC_AMQPS_PORT", "SPC_AMQP_PORT", "SPC_MANAGEMENT_PORT", "SPC_REGISTRY_PORT", "SPC_FUNDING_PORT",
-                  "SPC_DISTRIBUTION_PORT", "SPC_AUDIT_PORT", "SPC_REGISTRY_HTTPS_PORT", "SPC_FUNDING_HTTPS_PORT",
-                  "SPC_DISTRIBUTION_HTTPS_PORT", "SPC_AUDIT_HTTPS_PORT", "SPC_PROMETHEUS_PORT", "SPC_GRAFANA_PORT",
-                  "SPC_TEST_POSTGRES_PORT")
+PORT_VARIABLES = (
+    "SPC_AMQPS_PORT",
+    "SPC_AMQP_PORT",
+    "SPC_MANAGEMENT_PORT",
+    "SPC_REGISTRY_PORT",
+    "SPC_FUNDING_PORT",
+    "SPC_DISTRIBUTION_PORT",
+    "SPC_AUDIT_PORT",
+    "SPC_REGISTRY_HTTPS_PORT",
+    "SPC_FUNDING_HTTPS_PORT",
+    "SPC_DISTRIBUTION_HTTPS_PORT",
+    "SPC_AUDIT_HTTPS_PORT",
+    "SPC_PROMETHEUS_PORT",
+    "SPC_GRAFANA_PORT",
+    "SPC_TEST_POSTGRES_PORT",
+)
 
 
 def run(command, timeout=300, check=True, **kwargs):
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and done.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, command))} exited {done.returncode}:\n"
-                             f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise AssertionError(
+            f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return done
 
 
@@ -47,6 +61,7 @@ def https_get(url, headers=None, ca=True, auth=None):
     {ssl_error}."""
     import json
     import sys
+
     args = json.dumps([url, headers or {}, str(ca) if ca is not True else True, *(auth or (None, None))])
     return json.loads(run([sys.executable, "-c", _HTTPS_GET, args], timeout=60).stdout)
 
@@ -60,9 +75,22 @@ def standin_images():
 def build_image(tag, context=ROOT, dockerfile="deploy/Dockerfile"):
     """SPC's image from `context` on the stand-in python base; the seconds it took."""
     start = time.monotonic()
-    run(["docker", "build", "-q", "--build-arg", f"PYTHON_IMAGE={standin_images()['SPC_PYTHON_IMAGE']}",
-         "-f", str(Path(context) / dockerfile), "-t", tag, str(context)],
-        env=dict(os.environ, DOCKER_BUILDKIT="0"), timeout=900)
+    run(
+        [
+            "docker",
+            "build",
+            "-q",
+            "--build-arg",
+            f"PYTHON_IMAGE={standin_images()['SPC_PYTHON_IMAGE']}",
+            "-f",
+            str(Path(context) / dockerfile),
+            "-t",
+            tag,
+            str(context),
+        ],
+        env=dict(os.environ, DOCKER_BUILDKIT="0"),
+        timeout=900,
+    )
     return time.monotonic() - start
 
 
@@ -110,8 +138,14 @@ class Stack:
         """A compose command whose output goes to the file `out`, or whose input is the file
         `stdin` (pg_dump and pg_restore)."""
         with open(out, "wb") if out else open(stdin, "rb") as handle:
-            done = subprocess.run(self.command(*args), cwd=self.dir, timeout=timeout, stderr=subprocess.PIPE,
-                                  stdout=handle if out else subprocess.PIPE, stdin=None if out else handle)
+            done = subprocess.run(
+                self.command(*args),
+                cwd=self.dir,
+                timeout=timeout,
+                stderr=subprocess.PIPE,
+                stdout=handle if out else subprocess.PIPE,
+                stdin=None if out else handle,
+            )
         assert done.returncode == 0, done.stderr.decode()[-2000:]
 
     def up(self, *services, timeout=300):
@@ -134,8 +168,9 @@ class Stack:
         cid = self.container(service)
         if not cid:
             return None
-        return run(["docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", cid],
-                   check=False).stdout.strip()
+        return run(
+            ["docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", cid], check=False
+        ).stdout.strip()
 
     def wait_healthy(self, services=SPC, timeout=180):
         deadline = time.monotonic() + timeout
@@ -171,6 +206,7 @@ class Stack:
     def amqp(self, user):
         """AMQPS to the name the broker's certificate carries (SPC_PUBLIC_HOST, localhost)."""
         from spc.generate import definitions
+
         password = self.env[definitions.password_env(user)]
         return f"amqps://{user}:{password}@localhost:{self.ports['SPC_AMQPS_PORT']}/spc"
 
@@ -180,8 +216,12 @@ class Stack:
     def management(self, path):
         """The management API over https (TLS only), checked against the stack's CA."""
         import json
-        answer = https_get(f"https://localhost:{self.ports['SPC_MANAGEMENT_PORT']}/api/{path}", ca=self.ca,
-                           auth=("spc-admin", self.env["SPC_BROKER_PASSWORD_SPC_ADMIN"]))
+
+        answer = https_get(
+            f"https://localhost:{self.ports['SPC_MANAGEMENT_PORT']}/api/{path}",
+            ca=self.ca,
+            auth=("spc-admin", self.env["SPC_BROKER_PASSWORD_SPC_ADMIN"]),
+        )
         assert answer.get("status") == 200, answer
         return json.loads(answer["text"])
 
@@ -195,9 +235,9 @@ class Stack:
     def spc(self, *args, timeout=120, check=True, **env):
         """The spc CLI on this machine, pointed at the stack's published ports."""
         import sys
+
         environ = {k: v for k, v in os.environ.items() if not k.startswith("SPC_")}
-        environ.update({f"SPC_{s.upper()}_URL": f"http://127.0.0.1:{self.ports[f'SPC_{s.upper()}_PORT']}"
-                        for s in SPC}, **env)
+        environ.update({f"SPC_{s.upper()}_URL": f"http://127.0.0.1:{self.ports[f'SPC_{s.upper()}_PORT']}" for s in SPC}, **env)
         return run([sys.executable, "-m", "spc.cli", *args], timeout=timeout, check=check, env=environ)
 
 
@@ -215,19 +255,26 @@ class Reports(threading.Thread):
         import json
         import pika
         from tests.support import pika_params
+
         deadline, connection = time.monotonic() + 300, None
         while not self.stop.is_set() and time.monotonic() < deadline:
-            event = envelope("usager.report_submitted", {"service_id": self.sid, "category": "other",
-                                                         "text": f"report {uuid.uuid4().hex[:6]}"})
+            event = envelope(
+                "usager.report_submitted", {"service_id": self.sid, "category": "other", "text": f"report {uuid.uuid4().hex[:6]}"}
+            )
             try:
                 if connection is None or connection.is_closed:
                     connection = pika.BlockingConnection(pika_params(self.st.amqp("ext-vox-usagers")))
                     channel = connection.channel()
                     channel.confirm_delivery()
-                channel.basic_publish("spc.inbound", event["event_type"], json.dumps(event).encode(),
-                                      pika.BasicProperties(content_type="application/json", delivery_mode=2,
-                                                           message_id=event["event_id"], type=event["event_type"]),
-                                      mandatory=True)
+                channel.basic_publish(
+                    "spc.inbound",
+                    event["event_type"],
+                    json.dumps(event).encode(),
+                    pika.BasicProperties(
+                        content_type="application/json", delivery_mode=2, message_id=event["event_id"], type=event["event_type"]
+                    ),
+                    mandatory=True,
+                )
                 self.sent.append((event["event_id"], event["event_type"]))
             except Exception as exc:  # noqa: BLE001 (counted: each test says how many it accepts)
                 self.errors.append(repr(exc))

@@ -3,6 +3,7 @@ without loss: the stack starts on RabbitMQ 3.10 with the image of the previous r
 before issue 24, SPC_UPGRADE_FROM to choose another), runs the story, then each SPC container is
 replaced by the new image, its migration first, while citizens' reports flow. Nothing is lost,
 nothing paid twice, and the journal, begun by the old release, still verifies."""
+
 import json
 import os
 import subprocess
@@ -33,8 +34,7 @@ def previous_image(tmp_path):
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS], capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
     dockerfile = source / "deploy/Dockerfile"
-    dockerfile.write_text(dockerfile.read_text().replace(
-        "FROM python:3.11-slim", f"FROM {standin_images()['SPC_PYTHON_IMAGE']}"))
+    dockerfile.write_text(dockerfile.read_text().replace("FROM python:3.11-slim", f"FROM {standin_images()['SPC_PYTHON_IMAGE']}"))
     print(f"\nprevious release's image built in {build_image(tag, context=source):.1f} s")
     return tag
 
@@ -43,8 +43,9 @@ def previous_image(tmp_path):
 def old_stack(spc_image, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("upgrade")
     old = previous_image(tmp)
-    st = Stack(tmp, old, rabbitmq_image=standin_images()["SPC_RABBITMQ_310_IMAGE"],
-               overrides=("compose.from-cleartext.yaml",))  # deploy/'s, as docs/deploy.md says
+    st = Stack(
+        tmp, old, rabbitmq_image=standin_images()["SPC_RABBITMQ_310_IMAGE"], overrides=("compose.from-cleartext.yaml",)
+    )  # deploy/'s, as docs/deploy.md says
     st.env.update(SPC_CERTIFICATES_IMAGE=spc_image, SPC_AMQP_SCHEME="amqp", SPC_AMQP_INNER_PORT="5672")
     st.write_env()
     start = time.monotonic()
@@ -67,15 +68,31 @@ def test_the_story_runs_on_rabbitmq_310(old_stack):
     st, api = old_stack, old_stack.api()
     assert st.exec("rabbitmq", "rabbitmqctl", "version").stdout.strip().startswith("3.10")
     for cid, com in (("fs-a", "35238"), ("fs-b", "35047")):
-        publish(st, "ext-france-services-directory", envelope("counter.upserted", {
-            "counter_id": cid, "name": cid, "commune_insee": com, "department": "35", "address": ""}))
+        publish(
+            st,
+            "ext-france-services-directory",
+            envelope(
+                "counter.upserted", {"counter_id": cid, "name": cid, "commune_insee": com, "department": "35", "address": ""}
+            ),
+        )
     sid = story.active_service(api)
     tranches = story.funded(api, sid)
     wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"}, timeout=60)
     api.ok("POST", "funding", f"/tranches/{tranches[0]}/release", "funding_officer")
-    publish(st, "ext-inspection", envelope("compliance.violation_reported", {
-        "service_id": sid, "principle": "neutrality", "severity": "major", "summary": "Proselytism",
-        "reported_by": "inspection-35"}))
+    publish(
+        st,
+        "ext-inspection",
+        envelope(
+            "compliance.violation_reported",
+            {
+                "service_id": sid,
+                "principle": "neutrality",
+                "severity": "major",
+                "summary": "Proselytism",
+                "reported_by": "inspection-35",
+            },
+        ),
+    )
     story.wait_suspended_everywhere(api, sid, released=1)
     STATE["suspended"] = sid
 

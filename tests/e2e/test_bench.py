@@ -1,5 +1,6 @@
 """The benchmarks at a small size, so they never rot (bench/README.md has the real figures; CI's
 are not judged: the machine is shared and noisy)."""
+
 import json
 
 from bench.__main__ import main

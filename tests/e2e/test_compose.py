@@ -11,6 +11,7 @@ and the PostgreSQL roles and databases get a suffix of this test, applied the sa
 definitions, the init script and the environment; each service listens on a free port. The
 machine's broker speaks clear-text AMQP: the compose file's `amqps://…@rabbitmq:5671` becomes
 `amqp://…:5672` here, without the CA (TLS in the containers is tests/deploy/test_compose_stack.py's)."""
+
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from spc.generate import definitions
 from spc.cli.client import reserve_ports
 from spc.runtime.fleet import spec
-from spc.shared.persistence import make_engine
+from spc.shared.sql.persistence import make_engine
 from tests.faults import story
 from tests.servers import AMQP_BASE, PG_URL, RABBIT_API, pg_admin
 from tests.support import Api, stop_processes, tokens_of, wait_for
@@ -36,12 +37,14 @@ from tests.support import Api, stop_processes, tokens_of, wait_for
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
-DOTENV = dict(line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines()
-              if line.strip() and not line.startswith("#"))
+DOTENV = dict(
+    line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines() if line.strip() and not line.startswith("#")
+)
 
 
 def substituted(value, env):
     """Compose's variable substitution: ${VAR}, ${VAR:-default}, ${VAR:?error}."""
+
     def one(match):
         name, op, arg = match.group(1), match.group(2), match.group(3)
         if name in env and env[name] != "":
@@ -49,6 +52,7 @@ def substituted(value, env):
         if op == ":?":
             raise AssertionError(f"compose needs {name}: {arg}")
         return arg or ""
+
     return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, str(value))
 
 
@@ -70,8 +74,7 @@ class World:
         """What the `broker-definitions` container writes (its own command and environment),
         loaded as the broker loads it at boot."""
         command = [arg.replace("/definitions/", f"{self.tmp}/") for arg in self.command("broker-definitions")]
-        done = subprocess.run(command, env=self.environment("broker-definitions"), capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(command, env=self.environment("broker-definitions"), capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         doc = json.loads((self.tmp / "definitions.json").read_text())
         assert all(u["password_hash"] for u in doc["users"]), "a user without a password in .env.example"
@@ -84,10 +87,17 @@ class World:
         self.users = [u["name"] for u in doc["users"]]
 
     def init_databases(self):
-        env = dict(os.environ, POSTGRES_USER="postgres", SPC_DB_SUFFIX=f"_{self.tag}",
-                   PGHOST="127.0.0.1", PGPORT="5432", **{k: v for k, v in DOTENV.items() if k.startswith("SPC_DB_")})
-        done = subprocess.run(["sh", str(DEPLOY / "postgres/init-databases.sh")], env=env,
-                              capture_output=True, text=True, timeout=60)
+        env = dict(
+            os.environ,
+            POSTGRES_USER="postgres",
+            SPC_DB_SUFFIX=f"_{self.tag}",
+            PGHOST="127.0.0.1",
+            PGPORT="5432",
+            **{k: v for k, v in DOTENV.items() if k.startswith("SPC_DB_")},
+        )
+        done = subprocess.run(
+            ["sh", str(DEPLOY / "postgres/init-databases.sh")], env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
 
     def mapped(self, value):
@@ -96,13 +106,19 @@ class World:
         value = value.replace("@rabbitmq:", f"@{self.host}:").replace("@postgres:", "@127.0.0.1:")
         value = re.sub(r"^amqp://([a-z-]+):", lambda m: f"amqp://{self.user(m.group(1))}:", value)
         value = re.sub(r"/spc$", f"/{self.vhost}", value)
-        value = re.sub(r"^postgresql://(spc_[a-z]+):(.*)/([a-z]+)$",
-                       lambda m: f"postgresql://{m.group(1)}_{self.tag}:{m.group(2)}/{m.group(3)}_{self.tag}", value)
+        value = re.sub(
+            r"^postgresql://(spc_[a-z]+):(.*)/([a-z]+)$",
+            lambda m: f"postgresql://{m.group(1)}_{self.tag}:{m.group(2)}/{m.group(3)}_{self.tag}",
+            value,
+        )
         return value.replace("/run/secrets/spc_admin_tokens", str(self.tokens_file))
 
     def environment(self, name, port=None):
-        compose_env = {k: self.mapped(substituted(v, DOTENV)) for k, v in SERVICES[name].get("environment", {}).items()
-                       if k != "SPC_AMQP_CA_FILE"}
+        compose_env = {
+            k: self.mapped(substituted(v, DOTENV))
+            for k, v in SERVICES[name].get("environment", {}).items()
+            if k != "SPC_AMQP_CA_FILE"
+        }
         env = dict(os.environ, SPC_DATA_DIR=str(self.tmp), SPC_BIND="127.0.0.1", **compose_env)
         if port:
             env[f"{name.upper()}_PORT"] = str(port)
@@ -143,10 +159,8 @@ def world(tmp_path):
 
 def test_the_broker_loads_at_boot_the_file_the_definitions_container_writes():
     out = SERVICES["broker-definitions"]["command"][-1]
-    written_to = next(v.split(":")[1] for v in SERVICES["broker-definitions"]["volumes"]
-                      if v.startswith("rabbitmq-definitions:"))
-    mounted_at = next(v.split(":")[1] for v in SERVICES["rabbitmq"]["volumes"]
-                      if v.startswith("rabbitmq-definitions:"))
+    written_to = next(v.split(":")[1] for v in SERVICES["broker-definitions"]["volumes"] if v.startswith("rabbitmq-definitions:"))
+    mounted_at = next(v.split(":")[1] for v in SERVICES["rabbitmq"]["volumes"] if v.startswith("rabbitmq-definitions:"))
     conf = (DEPLOY / "rabbitmq/rabbitmq.conf").read_text()
     assert out.startswith(written_to + "/")
     assert f"load_definitions = {mounted_at}/{Path(out).name}" in conf
@@ -170,20 +184,25 @@ def test_the_compose_file_runs_the_story_as_processes(world):
     names = ("registry", "funding", "distribution", "audit")
     for name in names:  # the migration step, twice: safe to run again
         for _ in range(2):
-            done = subprocess.run(world.command(f"migrate-{name}"), env=world.environment(f"migrate-{name}"),
-                                  capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                world.command(f"migrate-{name}"),
+                env=world.environment(f"migrate-{name}"),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
     ports = reserve_ports(list(names))
     procs = {}
     try:
         for name in names:
             log = open(world.tmp / f"{name}.log", "w")
-            procs[name] = subprocess.Popen(world.command(name), env=world.environment(name, ports[name]),
-                                           stdout=log, stderr=subprocess.STDOUT)
+            procs[name] = subprocess.Popen(
+                world.command(name), env=world.environment(name, ports[name]), stdout=log, stderr=subprocess.STDOUT
+            )
         api = Api(ports, tokens_of(world.tokens_file))
         for name in names:
-            wait_for(f"{name} ready", lambda n=name: api.call("GET", n, "/health/ready", None).status_code == 200,
-                     timeout=60)
+            wait_for(f"{name} ready", lambda n=name: api.call("GET", n, "/health/ready", None).status_code == 200, timeout=60)
         story.counters(world.amqp("ext-france-services-directory"))
         sid = story.active_service(api)
         story.funded(api, sid)
@@ -201,4 +220,3 @@ def test_a_service_s_database_role_cannot_reach_another_service_s_database(world
         with elsewhere.connect() as conn:
             conn.execute(text("SELECT 1"))
     elsewhere.dispose()
-

@@ -1,5 +1,6 @@
 """The deployment files, checked offline (no Docker engine here): the Dockerfile by hadolint, the
 compose file by docker-compose's own parser with the values of deploy/.env.example."""
+
 import os
 import shutil
 import subprocess
@@ -29,8 +30,9 @@ def test_the_compose_file_is_valid_with_the_example_settings(tmp_path):
     shutil.copytree(DEPLOY, copy)
     shutil.copy(copy / ".env.example", copy / ".env")
     shutil.copy(copy / "admin-tokens.example", copy / "admin-tokens")
-    done = subprocess.run([tool("docker-compose"), "-f", str(copy / "compose.yaml"), "config", "-q"],
-                          cwd=copy, capture_output=True, text=True)
+    done = subprocess.run(
+        [tool("docker-compose"), "-f", str(copy / "compose.yaml"), "config", "-q"], cwd=copy, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -45,7 +47,8 @@ def test_every_spc_metric_the_dashboard_plots_is_one_the_services_export():
     import json
     import re
     from spc.runtime.config import SERVICE_NAMES
-    from spc.shared.metrics import ServiceMetrics
+    from spc.shared.observe.metrics import ServiceMetrics
+
     exported = set()
     for service in SERVICE_NAMES:
         for family in ServiceMetrics(service).registry.collect():
@@ -62,11 +65,15 @@ def test_every_spc_metric_the_dashboard_plots_is_one_the_services_export():
 def test_the_services_log_one_json_object_a_line_under_compose_and_kubernetes():
     import yaml
     from spc.runtime.config import SERVICE_NAMES
+
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     for name in SERVICE_NAMES:
         assert compose["services"][name]["environment"]["SPC_LOG_FORMAT"] == "json", name
-    config, = [o for o in yaml.safe_load_all((DEPLOY / "k8s/base/spc.yaml").read_text())
-               if o and o["kind"] == "ConfigMap" and o["metadata"]["name"] == "spc-config"]
+    (config,) = [
+        o
+        for o in yaml.safe_load_all((DEPLOY / "k8s/base/spc.yaml").read_text())
+        if o and o["kind"] == "ConfigMap" and o["metadata"]["name"] == "spc-config"
+    ]
     assert config["data"]["SPC_LOG_FORMAT"] == "json"
 
 
@@ -75,8 +82,10 @@ def test_compose_passes_the_trace_settings_to_every_service_and_the_example_docu
     (empty by default: no trace), and so do the sampler's settings, in both compose files."""
     import yaml
     from spc.runtime.config import SERVICE_NAMES
-    example = dict(line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines()
-                   if line and not line.startswith("#"))
+
+    example = dict(
+        line.split("=", 1) for line in (DEPLOY / ".env.example").read_text().splitlines() if line and not line.startswith("#")
+    )
     assert example["OTEL_EXPORTER_OTLP_ENDPOINT"] == "" and example["OTEL_TRACES_SAMPLER"]
     for file, names in (("compose.yaml", SERVICE_NAMES), ("compose.lanes.yaml", [f"{n}-urgent" for n in SERVICE_NAMES])):
         services = yaml.safe_load((DEPLOY / file).read_text())["services"]
@@ -92,14 +101,18 @@ def test_compose_and_kubernetes_default_to_the_rabbitmq_line_the_deploy_tests_ru
     import re
     import yaml
     from spc.generate.kubernetes import RABBITMQ_IMAGE
+
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     assert compose["services"]["rabbitmq"]["image"] == "${SPC_RABBITMQ_IMAGE:-%s}" % RABBITMQ_IMAGE
-    cluster, = [o for o in yaml.safe_load_all((DEPLOY / "k8s/operators/rabbitmq.yaml").read_text())
-                if o and o["kind"] == "RabbitmqCluster"]
+    (cluster,) = [
+        o
+        for o in yaml.safe_load_all((DEPLOY / "k8s/operators/rabbitmq.yaml").read_text())
+        if o and o["kind"] == "RabbitmqCluster"
+    ]
     assert cluster["spec"]["image"] == RABBITMQ_IMAGE
     images = (DEPLOY.parent / "scripts/images").read_text()
     line = re.search(r"rabbitmq:(\d+\.\d+)-management", RABBITMQ_IMAGE).group(1)
-    assert f'SPC_RABBITMQ_IMAGE=${{IMAGE[rabbitmq{line.replace(".", "")}]}}' in images
+    assert f"SPC_RABBITMQ_IMAGE=${{IMAGE[rabbitmq{line.replace('.', '')}]}}" in images
     env_example = (DEPLOY / ".env.example").read_text()
     assert f"SPC_RABBITMQ_IMAGE={RABBITMQ_IMAGE}\n" in env_example
 
@@ -110,6 +123,7 @@ def test_the_urgent_lanes_overlay_runs_each_service_twice_with_the_same_settings
     the two never drift apart), no published port; Prometheus scrapes both; docker-compose merges
     it over compose.yaml."""
     import yaml
+
     base = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     lanes = yaml.safe_load((DEPLOY / "compose.lanes.yaml").read_text())["services"]
     for name in ("registry", "funding", "distribution", "audit"):
@@ -125,18 +139,29 @@ def test_the_urgent_lanes_overlay_runs_each_service_twice_with_the_same_settings
     single = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
     targets = scrape["scrape_configs"][0]["static_configs"][0]["targets"]
     assert targets == single["scrape_configs"][0]["static_configs"][0]["targets"] + [
-        "registry-urgent:8001", "funding-urgent:8002", "distribution-urgent:8003", "audit-urgent:8004"]
+        "registry-urgent:8001",
+        "funding-urgent:8002",
+        "distribution-urgent:8003",
+        "audit-urgent:8004",
+    ]
     assert scrape["scrape_configs"][1:] == single["scrape_configs"][1:]
 
     copy = tmp_path / "deploy"
     shutil.copytree(DEPLOY, copy)
     shutil.copy(copy / ".env.example", copy / ".env")
     shutil.copy(copy / "admin-tokens.example", copy / "admin-tokens")
-    done = subprocess.run([tool("docker-compose"), "-f", str(copy / "compose.yaml"), "-f",
-                           str(copy / "compose.lanes.yaml"), "config"], cwd=copy, capture_output=True, text=True)
+    done = subprocess.run(
+        [tool("docker-compose"), "-f", str(copy / "compose.yaml"), "-f", str(copy / "compose.lanes.yaml"), "config"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     merged = yaml.safe_load(done.stdout)["services"]
     assert merged["audit"]["environment"]["SPC_LANES"] == "bulk" and merged["audit"]["ports"]
     assert merged["audit-urgent"]["command"] == ["spc", "run", "audit", "--lanes", "urgent"]
-    assert [v["source"] if isinstance(v, dict) else v.split(":")[0] for v in merged["prometheus"]["volumes"]
-            if "prometheus.yml" in str(v)] == [str(copy / "prometheus/prometheus.lanes.yml")]
+    assert [
+        v["source"] if isinstance(v, dict) else v.split(":")[0]
+        for v in merged["prometheus"]["volumes"]
+        if "prometheus.yml" in str(v)
+    ] == [str(copy / "prometheus/prometheus.lanes.yml")]

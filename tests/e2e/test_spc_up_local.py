@@ -3,6 +3,7 @@ configured it makes a tokens file of its own (one random token per staff role, r
 owner only, kept across restarts) and says where; `spc token ROLE` prints one; it loads the bundled
 France Services counters when distribution has none (once), unless told not to. Given tokens, or
 a broker, it makes none."""
+
 import os
 import stat
 import subprocess
@@ -10,23 +11,26 @@ import sys
 
 import requests
 
-from spc.shared.auth import STAFF_ROLES
+from spc.shared.web.auth import STAFF_ROLES
 from tests.e2e.test_cli_errors import service_env, spc
 from tests.support import wait_for
 
 
 def run_up(env, *args):
     """Start `spc up` (its output piped: `stop` returns it)."""
-    proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "up", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spc.cli", "up", *args], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     return proc
 
 
 def ready(proc, ports):
     """Wait until every service `spc up` (`proc`) runs answers ready on its port."""
+
     def check():
         assert proc.poll() is None, "spc up exited"
         return all(requests.get(f"http://127.0.0.1:{p}/health/ready", timeout=2).ok for p in ports.values())
+
     wait_for("spc up to be ready", check, timeout=120)
 
 
@@ -36,8 +40,9 @@ def stop(proc):
 
 
 def counters_total(port, token):
-    return requests.get(f"http://127.0.0.1:{port}/counters?limit=1", timeout=5,
-                        headers={"Authorization": f"Bearer {token}"}).json()["total"]
+    return requests.get(
+        f"http://127.0.0.1:{port}/counters?limit=1", timeout=5, headers={"Authorization": f"Bearer {token}"}
+    ).json()["total"]
 
 
 def test_embedded_spc_up_makes_its_own_tokens_and_loads_the_counters_once(tmp_path):

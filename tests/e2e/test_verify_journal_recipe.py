@@ -1,6 +1,7 @@
 """The recipe of docs/verify-journal.md, taken from the page itself and run by a bare Python (no
 site-packages, so no SPC code) on an export that `spc export journal` made of a real audit
 database: it says OK, and names the first bad line of a changed, a removed and a reordered entry."""
+
 import ast
 import json
 import os
@@ -13,9 +14,9 @@ import pytest
 
 from spc.runtime.fleet import spec
 from spc.services.audit import handlers, orm
-from spc.shared import envelope
-from spc.shared.consumer import apply_batch, apply_once
-from spc.shared.envelope import Event
+from spc.shared.core import envelope
+from spc.shared.messaging.consumer import apply_batch, apply_once
+from spc.shared.core.envelope import Event
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "verify-journal.md"
 SID = "svc_journal_recipe"
@@ -24,8 +25,12 @@ SID = "svc_journal_recipe"
 def recipe():
     """The page's first ```python block: the recipe (plain Python, standard library only)."""
     code = re.search(r"^```python\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.S | re.M).group(1)
-    imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(code))
-                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     assert imported <= sys.stdlib_module_names, imported
     assert len(code.splitlines()) <= 35
     return code
@@ -44,16 +49,35 @@ def journaled_audit_database(url):
     citizen's report; every event journaled and chained."""
     database = spec("audit").open(url)
     try:
-        approved = Event("registry.service_approved", {"service_id": SID, "status": "active", "version": 2,
-                                                       "name": "Crèche « Les Lutins »"}, "registry")
+        approved = Event(
+            "registry.service_approved",
+            {"service_id": SID, "status": "active", "version": 2, "name": "Crèche « Les Lutins »"},
+            "registry",
+        )
         apply_batch(database.uow(), [approved], handlers.JOURNAL.apply, inbox="journal")
         apply_once(database.uow(), approved, handlers.on_registry_event)
-        apply_batch(database.uow(), [
-            Event("compliance.violation_reported", {"service_id": SID, "principle": "no_ad_monetisation",
-                                                    "severity": "major", "summary": "Publicité vendue",
-                                                    "reported_by": "inspection-35"}, "inspection"),
-            Event("usager.report_submitted", {"service_id": SID, "category": "advertising",
-                                              "text": "Des affiches partout"}, "vox")], handlers.apply_facts)
+        apply_batch(
+            database.uow(),
+            [
+                Event(
+                    "compliance.violation_reported",
+                    {
+                        "service_id": SID,
+                        "principle": "no_ad_monetisation",
+                        "severity": "major",
+                        "summary": "Publicité vendue",
+                        "reported_by": "inspection-35",
+                    },
+                    "inspection",
+                ),
+                Event(
+                    "usager.report_submitted",
+                    {"service_id": SID, "category": "advertising", "text": "Des affiches partout"},
+                    "vox",
+                ),
+            ],
+            handlers.apply_facts,
+        )
         _journal_outbox(database)
         handlers.chain_journal(database.uow())
         assert handlers.verify_journal(database.uow())["length"] >= 5
@@ -63,8 +87,13 @@ def journaled_audit_database(url):
 
 def spc_export(url, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPC_") and not k.endswith("_DATABASE_URL")}
-    result = subprocess.run([sys.executable, "-m", "spc.cli", "export", "journal", *args], capture_output=True,
-                            text=True, timeout=120, env=dict(env, AUDIT_DATABASE_URL=url))
+    result = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "export", "journal", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(env, AUDIT_DATABASE_URL=url),
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -83,8 +112,13 @@ def run_recipe(tmp_path, lines, *start):
     script, data = tmp_path / "verify_journal.py", tmp_path / "checked.jsonl"
     script.write_text(recipe(), encoding="utf-8")
     data.write_text("".join(lines), encoding="ascii")
-    result = subprocess.run([sys.executable, "-I", "-S", str(script), str(data), *map(str, start)],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(script), str(data), *map(str, start)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     return result.returncode, (result.stdout + result.stderr).strip()
 
 
@@ -108,7 +142,7 @@ def _changed(line):
 def test_the_recipe_names_the_first_bad_line_of_a_changed_entry(export, tmp_path):
     _, _, lines = export
     n = next(i for i, line in enumerate(lines) if "violation_reported" in line)
-    code, said = run_recipe(tmp_path, lines[:n] + [_changed(lines[n])] + lines[n + 1:])
+    code, said = run_recipe(tmp_path, lines[:n] + [_changed(lines[n])] + lines[n + 1 :])
     assert code == 1 and said.startswith(f"BAD line {n + 1} ") and "changed" in said, said
 
 
@@ -147,17 +181,29 @@ def test_the_export_goes_to_stdout_by_default_and_says_which_database_on_stderr(
 def test_an_export_with_no_audit_database_or_nowhere_to_write_fails_in_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPC_") and not k.endswith("_DATABASE_URL")}
     data_dir, out = tmp_path / "var", tmp_path / "journal.jsonl"
-    result = subprocess.run([sys.executable, "-m", "spc.cli", "export", "journal", "--out", str(out)],
-                            capture_output=True, text=True, timeout=120, env=dict(env, SPC_DATA_DIR=str(data_dir)))
+    result = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "export", "journal", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(env, SPC_DATA_DIR=str(data_dir)),
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[-1] == (f"spc export journal: audit's database does not exist: no file "
-                                              f"{data_dir / 'audit.db'} (has audit run here? set SPC_DATA_DIR "
-                                              f"or AUDIT_DATABASE_URL)")
+    assert result.stderr.splitlines()[-1] == (
+        f"spc export journal: audit's database does not exist: no file "
+        f"{data_dir / 'audit.db'} (has audit run here? set SPC_DATA_DIR "
+        f"or AUDIT_DATABASE_URL)"
+    )
     assert not data_dir.exists() and not out.exists()
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     spec("audit").open(url).close()
     nowhere = tmp_path / "missing" / "journal.jsonl"
-    result = subprocess.run([sys.executable, "-m", "spc.cli", "export", "journal", "--out", str(nowhere)],
-                            capture_output=True, text=True, timeout=120, env=dict(env, AUDIT_DATABASE_URL=url))
+    result = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "export", "journal", "--out", str(nowhere)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(env, AUDIT_DATABASE_URL=url),
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == f"spc export journal: cannot write {nowhere}: no such file or directory"

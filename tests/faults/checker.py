@@ -24,6 +24,7 @@ during a fault, then, once the fault is healed and SPC has settled, what became 
 
 The outbound side (every outbox row sent, every consumer applied it, payment orders match
 their events) is `tests/faults/ledger.Ledger.check`, which `settle` runs first."""
+
 import json
 import random
 import threading
@@ -41,7 +42,7 @@ from spc.services.audit import orm as audit_orm
 from spc.services.distribution import orm as distribution_orm
 from spc.services.funding import orm as funding_orm
 from spc.services.registry import orm as registry_orm
-from spc.shared.persistence import make_engine
+from spc.shared.sql.persistence import make_engine
 
 VIOLATION, REPORT, COUNTER = "compliance.violation_reported", "usager.report_submitted", "counter.upserted"
 KINDS = (VIOLATION, REPORT, COUNTER)
@@ -60,9 +61,14 @@ class Op:
 
 
 def _envelope(kind, payload):
-    return {"event_id": str(uuid.uuid4()), "event_type": kind, "schema_version": 1,
-            "occurred_at": datetime.now(timezone.utc).isoformat(), "producer": "spc-checker",
-            "payload": payload}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": kind,
+        "schema_version": 1,
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "producer": "spc-checker",
+        "payload": payload,
+    }
 
 
 class Workload(threading.Thread):
@@ -71,8 +77,9 @@ class Workload(threading.Thread):
     violations only about `violable`, so that some services stay untouched); `counters`:
     (counter_id, department, commune) of the counters the updates rename."""
 
-    def __init__(self, amqp_uri, services, counters, rate=40, mix=(0.1, 0.7, 0.2), violable=None,
-                 seed=27, limit=None, confirm_timeout=5.0):
+    def __init__(
+        self, amqp_uri, services, counters, rate=40, mix=(0.1, 0.7, 0.2), violable=None, seed=27, limit=None, confirm_timeout=5.0
+    ):
         super().__init__(daemon=True)
         self.amqp_uri, self.services, self.counters, self.rate = amqp_uri, list(services), list(counters), rate
         self.violable = list(violable if violable is not None else services)
@@ -84,16 +91,32 @@ class Workload(threading.Thread):
         draw = self.rng.random()
         if draw < self.mix[0] and self.violable:
             sid = self.rng.choice(self.violable)
-            return sid, _envelope(VIOLATION, {
-                "service_id": sid, "principle": "neutrality", "severity": "major",
-                "summary": "Partisan leaflets at the desk", "reported_by": "spc-checker"})
+            return sid, _envelope(
+                VIOLATION,
+                {
+                    "service_id": sid,
+                    "principle": "neutrality",
+                    "severity": "major",
+                    "summary": "Partisan leaflets at the desk",
+                    "reported_by": "spc-checker",
+                },
+            )
         if draw < self.mix[0] + self.mix[1]:
             sid = self.rng.choice(self.services)
-            return sid, _envelope(REPORT, {"service_id": sid, "category": "other",
-                                           "text": f"The desk was closed ({self.rng.random():.6f})"})
+            return sid, _envelope(
+                REPORT, {"service_id": sid, "category": "other", "text": f"The desk was closed ({self.rng.random():.6f})"}
+            )
         cid, department, commune = self.rng.choice(self.counters)
-        return cid, _envelope(COUNTER, {"counter_id": cid, "name": f"Espace {self.rng.randrange(10 ** 6)}",
-                                        "commune_insee": commune, "department": department, "address": ""})
+        return cid, _envelope(
+            COUNTER,
+            {
+                "counter_id": cid,
+                "name": f"Espace {self.rng.randrange(10**6)}",
+                "commune_insee": commune,
+                "department": department,
+                "address": "",
+            },
+        )
 
     def _channel_open(self):
         """A confirmed channel on the first node of the failover list that takes a connection."""
@@ -102,9 +125,13 @@ class Workload(threading.Thread):
             for uri in self.amqp_uri.split(";"):
                 u = urlparse(uri)
                 conn = amqp.Connection(
-                    host=f"{u.hostname}:{u.port or 5672}", userid=unquote(u.username or "guest"),
-                    password=unquote(u.password or "guest"), virtual_host=unquote(u.path[1:]) or "/",
-                    connect_timeout=self.confirm_timeout, confirm_publish=True)
+                    host=f"{u.hostname}:{u.port or 5672}",
+                    userid=unquote(u.username or "guest"),
+                    password=unquote(u.password or "guest"),
+                    virtual_host=unquote(u.path[1:]) or "/",
+                    connect_timeout=self.confirm_timeout,
+                    confirm_publish=True,
+                )
                 try:
                     conn.connect()
                     self._conn, self._channel = conn, conn.channel()
@@ -126,10 +153,19 @@ class Workload(threading.Thread):
             return
         try:
             # confirm_timeout: no confirm in time (a queue without its quorum, a broker alarm)
-            channel.basic_publish(amqp.Message(
-                json.dumps(body).encode(), content_type="application/json", delivery_mode=2,
-                message_id=op.event_id, type=op.kind), exchange="spc.inbound", routing_key=op.kind,
-                mandatory=True, confirm_timeout=self.confirm_timeout)
+            channel.basic_publish(
+                amqp.Message(
+                    json.dumps(body).encode(),
+                    content_type="application/json",
+                    delivery_mode=2,
+                    message_id=op.event_id,
+                    type=op.kind,
+                ),
+                exchange="spc.inbound",
+                routing_key=op.kind,
+                mandatory=True,
+                confirm_timeout=self.confirm_timeout,
+            )
             op.outcome = "ok"
         except amqp.exceptions.MessageNacked as exc:
             op.outcome, op.error = "fail", type(exc).__name__
@@ -185,8 +221,7 @@ class Releases(threading.Thread):
             if self.halt.is_set():
                 return
             try:
-                status = self.api.call("POST", "funding", f"/tranches/{tranche_id}/release",
-                                       "funding_officer").status_code
+                status = self.api.call("POST", "funding", f"/tranches/{tranche_id}/release", "funding_officer").status_code
             except Exception:
                 status = "info"
             self.answers.append(Release(tranche_id, sid, "info" if status in (500, 502, 503, 504) else status))
@@ -218,31 +253,46 @@ def journaled():
 def observe(db_urls):
     engines = {name: make_engine(url) for name, url in db_urls.items()}
     try:
+
         def rows(name, query):
             with engines[name].connect() as conn:
                 return conn.execute(query).all()
 
         def counted(name, column, *where):
             return Counter(r[0] for r in rows(name, select(column).where(*where)))
+
         recorded = Counter(r[0] for r in rows("audit", journaled()))
         inbox = distribution_orm.processed_events
         effects = {
-            VIOLATION: {"journal": recorded, "finding": counted(
-                "audit", audit_orm.findings.c.source_event_id, audit_orm.findings.c.source_event_id.isnot(None))},
-            REPORT: {"journal": recorded, "report": counted(
-                "audit", audit_orm.reports.c.source_event_id, audit_orm.reports.c.source_event_id.isnot(None))},
+            VIOLATION: {
+                "journal": recorded,
+                "finding": counted(
+                    "audit", audit_orm.findings.c.source_event_id, audit_orm.findings.c.source_event_id.isnot(None)
+                ),
+            },
+            REPORT: {
+                "journal": recorded,
+                "report": counted("audit", audit_orm.reports.c.source_event_id, audit_orm.reports.c.source_event_id.isnot(None)),
+            },
             COUNTER: {"distribution": counted("distribution", inbox.c.event_id, inbox.c.event_type == COUNTER)},
         }
         payments = counted("funding", funding_orm.payment_orders.c.tranche_id)
         released = Counter()
-        for (body,) in rows("funding", select(funding_orm.outbox.c.body).where(
-                funding_orm.outbox.c.event_type == "funding.tranche_released")):
+        for (body,) in rows(
+            "funding", select(funding_orm.outbox.c.body).where(funding_orm.outbox.c.event_type == "funding.tranche_released")
+        ):
             released[json.loads(body)["payload"]["tranche_id"]] += 1
         registry = dict(rows("registry", select(registry_orm.services.c.id, registry_orm.services.c.status)))
         funding = dict(rows("funding", select(funding_orm.accounts.c.service_id, funding_orm.accounts.c.status)))
         listings = distribution_orm.listings
-        published = dict(rows("distribution", select(listings.c.service_id, func.count())
-                              .where(listings.c.status == "published").group_by(listings.c.service_id)))
+        published = dict(
+            rows(
+                "distribution",
+                select(listings.c.service_id, func.count())
+                .where(listings.c.status == "published")
+                .group_by(listings.c.service_id),
+            )
+        )
         standing = {sid: (registry.get(sid), funding.get(sid), published.get(sid, 0)) for sid in registry}
         return Observed(effects, payments, released, standing)
     finally:
@@ -262,11 +312,16 @@ class Report:
         for kind in KINDS:
             counts = self.kinds.get(kind, Counter())
             lines.append(f"{kind:32}" + "".join(f"{counts[c]:>11}" for c in CLASSES))
-        lines.append("payment orders per tranche: " + ", ".join(
-            f"{n} order(s): {self.payments[n]} tranche(s)" for n in sorted(self.payments)) or "none")
+        lines.append(
+            "payment orders per tranche: "
+            + ", ".join(f"{n} order(s): {self.payments[n]} tranche(s)" for n in sorted(self.payments))
+            or "none"
+        )
         if self.releases:
-            lines.append("releases asked during the fault, by answer: " + ", ".join(
-                f"{k}: {v}" for k, v in sorted(self.releases.items(), key=str)))
+            lines.append(
+                "releases asked during the fault, by answer: "
+                + ", ".join(f"{k}: {v}" for k, v in sorted(self.releases.items(), key=str))
+            )
         return "\n".join(lines)
 
     def assert_clean(self):
@@ -314,27 +369,29 @@ def classify(history, observed, setup_events=(), releases=(), tranches=(), untou
     for sid in violated:
         registry, funding, published = observed.standing.get(sid, (None, None, None))
         if registry != "suspended" or funding != "suspended" or published:
-            report.problems.append(f"service {sid} violated (confirmed) but registry {registry}, "
-                                   f"funding {funding}, {published} listing(s) published")
+            report.problems.append(
+                f"service {sid} violated (confirmed) but registry {registry}, funding {funding}, {published} listing(s) published"
+            )
     for sid in untouched:
         registry, funding, published = observed.standing.get(sid, (None, None, None))
         if registry != "active" or funding != "active" or not published:
-            report.problems.append(f"service {sid}, never violated, is registry {registry}, "
-                                   f"funding {funding}, {published} listing(s) published")
+            report.problems.append(
+                f"service {sid}, never violated, is registry {registry}, funding {funding}, {published} listing(s) published"
+            )
     for tranche in set(tranches) | set(observed.payments) | set(observed.released_events):
         orders = observed.payments[tranche]
         report.payments[orders] += 1
         if orders > 1 or observed.released_events[tranche] > 1:
-            report.problems.append(f"tranche {tranche} paid {orders} time(s), "
-                                   f"{observed.released_events[tranche]} tranche_released event(s)")
+            report.problems.append(
+                f"tranche {tranche} paid {orders} time(s), {observed.released_events[tranche]} tranche_released event(s)"
+            )
     for answer in releases:
         report.releases[answer.status] += 1
         orders = observed.payments[answer.tranche_id]
         if answer.status == 200 and orders != 1:
             report.problems.append(f"release of {answer.tranche_id} answered 200 but {orders} payment order(s)")
         if answer.status not in (200, "info") and orders:
-            report.problems.append(f"release of {answer.tranche_id} refused ({answer.status}) "
-                                   f"but {orders} payment order(s)")
+            report.problems.append(f"release of {answer.tranche_id} refused ({answer.status}) but {orders} payment order(s)")
     return report
 
 
@@ -350,13 +407,18 @@ def settle(ledger, setup_inbound, history, timeout=180):
     return []
 
 
-def run_report(db_urls, workload, setup_events=(), releases=None, tranches=(), untouched=(), ledger=None,
-               timeout=180):
+def run_report(db_urls, workload, setup_events=(), releases=None, tranches=(), untouched=(), ledger=None, timeout=180):
     """Settle (with the ledger, if given), observe, classify and print: the Report.
     `setup_events`: the (event_id, event_type) of the inbound events the test sent before."""
     outbound = settle(ledger, setup_events, workload.history, timeout) if ledger is not None else []
-    report = classify(workload.history, observe(db_urls), [e for e, _ in setup_events],
-                      releases.answers if releases is not None else (), tranches, untouched)
+    report = classify(
+        workload.history,
+        observe(db_urls),
+        [e for e, _ in setup_events],
+        releases.answers if releases is not None else (),
+        tranches,
+        untouched,
+    )
     report.problems.extend(outbound)
     print("\n" + report.table())
     return report
@@ -364,7 +426,7 @@ def run_report(db_urls, workload, setup_events=(), releases=None, tranches=(), u
 
 def violable_split(services):
     """Half the services may be violated; the other half must stay active throughout."""
-    return services[: len(services) // 2], services[len(services) // 2:]
+    return services[: len(services) // 2], services[len(services) // 2 :]
 
 
 def by_service(tranches_of):
@@ -376,5 +438,3 @@ def by_service(tranches_of):
             if q:
                 out.append(q.pop(0))
     return out
-
-

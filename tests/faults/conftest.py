@@ -1,6 +1,7 @@
 """Fault layer: real RabbitMQ, real PostgreSQL (a database per service per test), services as
 separate processes or in-process clusters, faults injected for real (SIGKILL, broker restart,
-database refusing connections) or at failpoints (shared/failpoints.py)."""
+database refusing connections) or at failpoints (shared/observe/failpoints.py)."""
+
 import pytest
 
 from spc.runtime.config import SERVICE_NAMES

@@ -1,6 +1,7 @@
 """The ledger every fault test ends with: after a full drain, compare the event ids in each
 service's outbox, on the broker (a tap queue), in each consumer's processed-events table and in
 the payments. Lost = 0 and duplicate effects = 0, or the test fails with the ids."""
+
 import json
 from collections import Counter
 
@@ -10,11 +11,10 @@ from spc.services.audit import orm as audit_orm
 from spc.services.distribution import orm as distribution_orm
 from spc.services.funding import orm as funding_orm
 from spc.services.registry import orm as registry_orm
-from spc.shared import topology
-from spc.shared.persistence import make_engine
+from spc.shared.messaging import topology
+from spc.shared.sql.persistence import make_engine
 
-ORMS = {"registry": registry_orm, "funding": funding_orm, "distribution": distribution_orm,
-        "audit": audit_orm}
+ORMS = {"registry": registry_orm, "funding": funding_orm, "distribution": distribution_orm, "audit": audit_orm}
 # who consumes what: read from the topology the services declare, not restated here. Each
 # queue's consumer records what it applied in the service's inbox, except audit's journal lane,
 # whose record is the journal itself.
@@ -22,8 +22,7 @@ CONSUMERS = {
     "registry": [topology.REGISTRY_EVENTS],
     "funding": [topology.FUNDING_EVENTS],
     "distribution": [topology.DISTRIBUTION_EVENTS, topology.DISTRIBUTION_INBOUND],
-    "audit": [topology.AUDIT_COMPLIANCE, topology.AUDIT_STANDINGS, topology.AUDIT_REPORTS,
-              topology.AUDIT_JOURNAL],
+    "audit": [topology.AUDIT_COMPLIANCE, topology.AUDIT_STANDINGS, topology.AUDIT_REPORTS, topology.AUDIT_JOURNAL],
 }
 JOURNALED = topology.AUDIT_JOURNAL
 
@@ -52,8 +51,7 @@ class Ledger:
 
     def outbox(self, name):
         t = ORMS[name].outbox
-        return self._rows(name, select(t.c.id, t.c.event_id, t.c.event_type, t.c.body, t.c.published_at)
-                          .order_by(t.c.id))
+        return self._rows(name, select(t.c.id, t.c.event_id, t.c.event_type, t.c.body, t.c.published_at).order_by(t.c.id))
 
     def processed(self, name):
         t = ORMS[name].processed_events
@@ -72,6 +70,7 @@ class Ledger:
         published to spc.inbound; `tap` an EventTap bound before the services started. Waits
         (up to `timeout`) for relays and consumers to finish, then asserts. Returns a summary."""
         import time
+
         deadline = time.monotonic() + timeout
         while True:
             wire = None if tap is None else [e["event_id"] for e in tap.drain()]
@@ -85,6 +84,7 @@ class Ledger:
     def _running(self):
         """The services whose database was ever migrated (a test may start only some)."""
         from sqlalchemy import inspect
+
         return [name for name, engine in self.engines.items() if inspect(engine).has_table("outbox")]
 
     def _compare(self, inbound, wire):
@@ -135,9 +135,14 @@ class Ledger:
                     problems.append(f"tranche {tranche} has {n} payment orders")
             if set(orders) != set(payments):
                 problems.append(f"payment orders {sorted(set(orders) ^ set(payments))} differ from events")
-        return problems, {"events": len(emitted), "inbound": len(inbound), "lost": lost,
-                "duplicate_payments": sum(n - 1 for n in payments.values()),
-                "payments": len(payments), "journal": sum(journal.values())}
+        return problems, {
+            "events": len(emitted),
+            "inbound": len(inbound),
+            "lost": lost,
+            "duplicate_payments": sum(n - 1 for n in payments.values()),
+            "payments": len(payments),
+            "journal": sum(journal.values()),
+        }
 
     def events_of(self, name, event_type):
         return [json.loads(r.body) for r in self.outbox(name) if r.event_type == event_type]

@@ -24,6 +24,7 @@ writes).
 `synchronous_commit = on`: a commit is acknowledged once the standby has flushed it. Without it
 (PostgreSQL's default, asynchronous) a commit is acknowledged by the primary alone, and what the
 standby had not yet received is lost when the primary is."""
+
 import os
 import shutil
 import signal
@@ -38,8 +39,9 @@ STANDBY_NAME = "spc_standby"
 
 def _bindir():
     base = Path("/usr/lib/postgresql")
-    versions = sorted((p for p in base.iterdir() if (p / "bin" / "pg_ctl").exists()),
-                      key=lambda p: int(p.name)) if base.exists() else []
+    versions = (
+        sorted((p for p in base.iterdir() if (p / "bin" / "pg_ctl").exists()), key=lambda p: int(p.name)) if base.exists() else []
+    )
     if not versions:
         raise RuntimeError("PostgreSQL's server binaries are not under /usr/lib/postgresql/*/bin")
     return versions[-1] / "bin"
@@ -80,8 +82,7 @@ class PostgresPair:
         return run_postgres_binary(self.bin, *args, check=check)
 
     def _pg_ctl(self, role, *args, check=True):
-        return self._run("pg_ctl", "-D", self.dirs[role], "-l", self.base / f"{role}.log", "-w", "-t", "60",
-                         *args, check=check)
+        return self._run("pg_ctl", "-D", self.dirs[role], "-l", self.base / f"{role}.log", "-w", "-t", "60", *args, check=check)
 
     def start(self):
         """Both servers up and streaming; on any failure, what was started is stopped again."""
@@ -101,20 +102,43 @@ class PostgresPair:
             hba.write("host replication postgres 127.0.0.1/32 trust\n")
         self._pg_ctl("primary", "start")
         standby = self.dirs["standby"]
-        self._run("pg_basebackup", "-D", standby, "-h", "127.0.0.1", "-p", self.ports["primary"],
-                  "-U", "postgres", "-X", "stream", "-R", "-c", "fast")
+        self._run(
+            "pg_basebackup",
+            "-D",
+            standby,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            self.ports["primary"],
+            "-U",
+            "postgres",
+            "-X",
+            "stream",
+            "-R",
+            "-c",
+            "fast",
+        )
         with open(standby / "postgresql.auto.conf", "a") as conf:
             conf.write(f"port = {self.ports['standby']}\n")
-            conf.write(f"primary_conninfo = 'host=127.0.0.1 port={self.ports['primary']} user=postgres "
-                       f"application_name={STANDBY_NAME}'\n")
+            conf.write(
+                f"primary_conninfo = 'host=127.0.0.1 port={self.ports['primary']} user=postgres "
+                f"application_name={STANDBY_NAME}'\n"
+            )
         self._pg_ctl("standby", "start")
         self.wait_streaming()
         return self
 
     def _settings(self, role):
-        lines = [f"port = {self.ports[role]}", "listen_addresses = '127.0.0.1'",
-                 f"unix_socket_directories = '{self.base}'", "wal_level = replica", "max_wal_senders = 5",
-                 "hot_standby = on", "max_connections = 300", "wal_receiver_status_interval = 1s"]
+        lines = [
+            f"port = {self.ports[role]}",
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{self.base}'",
+            "wal_level = replica",
+            "max_wal_senders = 5",
+            "hot_standby = on",
+            "max_connections = 300",
+            "wal_receiver_status_interval = 1s",
+        ]
         if not self.fsync:  # a process crash is the fault here, not a power cut: the page cache survives
             lines += ["fsync = off", "full_page_writes = off"]
         if self.synchronous:
@@ -122,16 +146,16 @@ class PostgresPair:
         return "\n" + "\n".join(lines) + "\n"
 
     def sql(self, role, statement, db="postgres"):
-        out = self._run("psql", "-h", "127.0.0.1", "-p", self.ports[role], "-U", "postgres", "-d", db,
-                        "-Atqc", statement)
+        out = self._run("psql", "-h", "127.0.0.1", "-p", self.ports[role], "-U", "postgres", "-d", db, "-Atqc", statement)
         return out.stdout.strip()
 
     def wait_streaming(self, timeout=60):
         deadline = time.monotonic() + timeout
         want = "sync" if self.synchronous else "async"
         while time.monotonic() < deadline:
-            state = self.sql("primary", "SELECT state || ' ' || sync_state FROM pg_stat_replication "
-                                        f"WHERE application_name = '{STANDBY_NAME}'")
+            state = self.sql(
+                "primary", f"SELECT state || ' ' || sync_state FROM pg_stat_replication WHERE application_name = '{STANDBY_NAME}'"
+            )
             if state == f"streaming {want}":
                 return
             time.sleep(0.2)
@@ -155,8 +179,7 @@ class PostgresPair:
         """The primary's process streaming WAL to the standby: stopped (SIGSTOP), the standby lags
         (stopping the standby's receiver would not do: the kernel's socket buffer would still
         take the WAL, and the receiver read it once woken)."""
-        return int(self.sql("primary", "SELECT pid FROM pg_stat_replication "
-                                       f"WHERE application_name = '{STANDBY_NAME}'"))
+        return int(self.sql("primary", f"SELECT pid FROM pg_stat_replication WHERE application_name = '{STANDBY_NAME}'"))
 
     def crash(self, role="primary"):
         """SIGKILL the server and every process of it at once, as when its container or machine dies."""
@@ -212,6 +235,8 @@ if __name__ == "__main__":
     for name in ("registry", "funding", "distribution", "audit"):
         pair.create_database(f"spc_{name}")
         print(f"{name.upper()}_DATABASE_URL='{pair.url(f'spc_{name}')}'")
-    print(f"# primary {pair.dirs['primary']} (port {pair.ports['primary']}), "
-          f"standby {pair.dirs['standby']} (port {pair.ports['standby']}), "
-          f"{'synchronous' if pair.synchronous else 'asynchronous'} replication")
+    print(
+        f"# primary {pair.dirs['primary']} (port {pair.ports['primary']}), "
+        f"standby {pair.dirs['standby']} (port {pair.ports['standby']}), "
+        f"{'synchronous' if pair.synchronous else 'asynchronous'} replication"
+    )

@@ -7,6 +7,7 @@ nothing lost, nothing twice.
 
 The alarm is the machine's broker's (an alarm is per node, not per vhost): the test restores the
 watermark it found, whatever happens."""
+
 import subprocess
 import time
 
@@ -47,8 +48,7 @@ def _cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / 100
 
 
-def test_a_memory_alarm_blocks_publishing_and_once_cleared_everything_is_sent_once(
-        fleet, amqp_uri, db_urls, ledger, watermark):
+def test_a_memory_alarm_blocks_publishing_and_once_cleared_everything_is_sent_once(fleet, amqp_uri, db_urls, ledger, watermark):
     fleet.start()
     api = fleet.api
     setup, sids, funded = scene(api, amqp_uri)
@@ -79,8 +79,7 @@ def test_a_memory_alarm_blocks_publishing_and_once_cleared_everything_is_sent_on
     time.sleep(3)
     work.stop()
     releases.stop()
-    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts],
-                        untouched, ledger)
+    report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched, ledger)
     report.assert_clean()
     blocked = [op for op in work.history if op.outcome != "ok"]
     assert blocked, "the workload's own publishes were never blocked: no alarm?"

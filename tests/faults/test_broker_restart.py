@@ -1,6 +1,7 @@
 """Fault 1: the broker restarts mid-stream. On a RabbitMQ node this test starts for itself beside
 the machine's broker (its own node name, ports and folders): stopping it stops nothing else, so
 other jobs on the machine's broker never see this fault."""
+
 import os
 import subprocess
 import threading
@@ -22,6 +23,7 @@ class OwnBroker:
         from pathlib import Path
 
         from spc.cli.client import free_ports
+
         self.node = f"spcfault{uuid.uuid4().hex[:8]}@localhost"
         ports = free_ports(["amqp", "dist"])
         self.dir = Path(f"/tmp/{self.node.split('@')[0]}")
@@ -32,16 +34,27 @@ class OwnBroker:
         shutil.chown(self.dir, "rabbitmq", "rabbitmq")
         for path in self.dir.rglob("*"):
             shutil.chown(path, "rabbitmq", "rabbitmq")
-        self.env = dict(os.environ, RABBITMQ_NODENAME=self.node, RABBITMQ_DIST_PORT=str(ports["dist"]),
-                        RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"), RABBITMQ_LOG_BASE=str(self.dir / "log"),
-                        RABBITMQ_PID_FILE=str(self.dir / "pid"),
-                        RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "enabled_plugins"),
-                        RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq.conf"))
+        self.env = dict(
+            os.environ,
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_DIST_PORT=str(ports["dist"]),
+            RABBITMQ_MNESIA_BASE=str(self.dir / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.dir / "log"),
+            RABBITMQ_PID_FILE=str(self.dir / "pid"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.dir / "enabled_plugins"),
+            RABBITMQ_CONFIG_FILE=str(self.dir / "rabbitmq.conf"),
+        )
         self.uri = f"amqp://guest:guest@127.0.0.1:{ports['amqp']}/"
 
     def start(self):
-        subprocess.run(["rabbitmq-server", "-detached"], env=self.env, check=True, timeout=60,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["rabbitmq-server", "-detached"],
+            env=self.env,
+            check=True,
+            timeout=60,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
         while True:  # await_startup fails at once until the node has registered with epmd
             try:
@@ -52,11 +65,17 @@ class OwnBroker:
                 time.sleep(1)
 
     def ctl(self, *args):
-        subprocess.run(["rabbitmqctl", "-q", "-n", self.node, *args], check=True, timeout=120,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "-n", self.node, *args],
+            check=True,
+            timeout=120,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self):
         import shutil
+
         subprocess.run(["rabbitmqctl", "-q", "-n", self.node, "stop"], timeout=120, capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -101,8 +120,7 @@ def test_broker_restart_mid_stream_loses_nothing(fleet, own_broker, amqp_uri, le
         time.sleep(3)
         own_broker.ctl("start_app")
         own_broker.ctl("await_startup")
-        wait_for("more services registered after the restart",
-                 lambda: len(registered) >= before_restart + 5, timeout=60)
+        wait_for("more services registered after the restart", lambda: len(registered) >= before_restart + 5, timeout=60)
     finally:
         stop.set()
         writer.join()
@@ -117,5 +135,3 @@ def test_broker_restart_mid_stream_loses_nothing(fleet, own_broker, amqp_uri, le
     story.wait_suspended_everywhere(api, sid)
     summary = ledger.check(inbound, tap, timeout=90)
     assert summary["lost"] == 0 and summary["events"] >= 3 * len(registered)  # submitted, approved, listed
-
-

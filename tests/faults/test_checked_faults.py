@@ -8,8 +8,9 @@ everywhere and every other one still active.
 - a replica frozen (SIGSTOP, 40 s by default: SPC_FREEZE_SECONDS), then woken, while its twin
   goes on: the broker gives the frozen process's unacknowledged messages to the twin after two
   missed heartbeats (SPC_HEARTBEAT, 5 s here); PostgreSQL ends the frozen process's open
-  transaction after idle_in_transaction_session_timeout (shared/persistence.py), so the twin is
+  transaction after idle_in_transaction_session_timeout (shared/sql/persistence.py), so the twin is
   not held up by its locks; when the process wakes, nothing it had half done counts twice."""
+
 import os
 import signal
 import time
@@ -49,8 +50,7 @@ def test_without_a_fault_every_confirmed_event_is_applied_once(fleet, amqp_uri, 
     assert all(report.kinds[k]["ok"] == report.kinds[k]["sent"] > 0 for k in KINDS), report.table()
 
 
-def test_a_frozen_replica_s_messages_go_to_its_twin_and_nothing_counts_twice_when_it_wakes(
-        amqp_uri, db_urls, tmp_path, ledger):
+def test_a_frozen_replica_s_messages_go_to_its_twin_and_nothing_counts_twice_when_it_wakes(amqp_uri, db_urls, tmp_path, ledger):
     fleets = []
     for name in ("frozen", "twin"):
         (tmp_path / name).mkdir()
@@ -73,17 +73,18 @@ def test_a_frozen_replica_s_messages_go_to_its_twin_and_nothing_counts_twice_whe
             time.sleep(FREEZE_SECONDS)
             # still frozen: what was confirmed up to a heartbeat timeout ago is applied, by the twin
             cutoff = len(work.history) - int(work.rate * 15)
-            wait_for("the twin applied what the frozen replica held", lambda: not [
-                p for p in classify(work.history[:cutoff], observe(db_urls)).problems if p.startswith("lost")],
-                timeout=60)
+            wait_for(
+                "the twin applied what the frozen replica held",
+                lambda: not [p for p in classify(work.history[:cutoff], observe(db_urls)).problems if p.startswith("lost")],
+                timeout=60,
+            )
         finally:
             for pid in pids:
                 os.kill(pid, signal.SIGCONT)
         time.sleep(5)  # the woken replica finds its connections gone, reconnects, goes on
         work.stop()
         releases.stop()
-        report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts],
-                            untouched, ledger)
+        report = run_report(db_urls, work, setup, releases, [t for ts in funded.values() for t in ts], untouched, ledger)
         report.assert_clean()
         assert sum(metric(twin.api, name, f"spc_{name}_redeliveries_total") or 0 for name in SERVICES) > 0
         for name in SERVICES:  # the woken replica is whole again

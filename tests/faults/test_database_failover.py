@@ -13,6 +13,7 @@ standby is promoted (what CloudNativePG does behind its `-rw` Service).
   standby has not received; the services acknowledge the messages to the broker, and once the
   standby is promoted those effects are gone for good. The test shows that window: confirmed
   events lost, all published before the crash, and where each lies against the lag printed."""
+
 import os
 import signal
 import time
@@ -92,10 +93,8 @@ def test_synchronous_failover_loses_nothing_acknowledged(pair, fleet, amqp_uri, 
 
 @pytest.mark.parametrize("pair", [False], indirect=True, ids=["asynchronous"])
 def test_asynchronous_failover_loses_what_the_standby_had_not_received(pair, fleet, amqp_uri, db_urls):
-    setup, untouched, work, releases, tranches, (lag_began, crashed, _) = run_through_failover(
-        fleet, amqp_uri, pair)
-    wait_for("the services settle", lambda: metric(fleet.api, "audit", "spc_audit_outbox_lag_seconds") == 0,
-             timeout=60)
+    setup, untouched, work, releases, tranches, (lag_began, crashed, _) = run_through_failover(fleet, amqp_uri, pair)
+    wait_for("the services settle", lambda: metric(fleet.api, "audit", "spc_audit_outbox_lag_seconds") == 0, timeout=60)
     time.sleep(5)
     report = classify(work.history, observe(db_urls), [e for e, _ in setup], releases.answers, tranches, untouched)
     print("\n" + report.table())
@@ -106,9 +105,11 @@ def test_asynchronous_failover_loses_what_the_standby_had_not_received(pair, fle
             print(problem)
     lost_ids = {p.split()[2] for p in lost}
     window = [op for op in work.history if op.event_id in lost_ids]
-    print(f"asynchronous failover: {len(lost)} confirmed event(s) lost, published between "
-          f"{min(op.at for op in window) - lag_began:+.2f} s and {max(op.at for op in window) - lag_began:+.2f} s "
-          f"from the moment the standby stopped receiving (crash at {crashed - lag_began:+.2f} s)")
+    print(
+        f"asynchronous failover: {len(lost)} confirmed event(s) lost, published between "
+        f"{min(op.at for op in window) - lag_began:+.2f} s and {max(op.at for op in window) - lag_began:+.2f} s "
+        f"from the moment the standby stopped receiving (crash at {crashed - lag_began:+.2f} s)"
+    )
     # every loss was published before the crash (only the lost primary could have applied it);
     # where each lies against the lag is printed above (a backlog can hold an event a while)
     assert all(op.at <= crashed for op in window), [(op.at - lag_began) for op in window]

@@ -1,4 +1,5 @@
 """Faults 3 and 4: every event delivered twice, and decisions delivered out of order."""
+
 import json
 import threading
 import uuid
@@ -57,9 +58,16 @@ def test_every_event_delivered_twice_changes_nothing(fleet, amqp_uri, ledger, ta
         assert api.ok("POST", "funding", f"/tranches/{tranches[0]}/release", "funding_officer")["status"] == "released"
         assert api.call("POST", "funding", f"/tranches/{tranches[0]}/release", "funding_officer").status_code == 409
         wait_for("listings", lambda: story.listing_statuses(api, sid) == {"published"})
-        violation = story.envelope("compliance.violation_reported", {
-            "service_id": sid, "principle": "neutrality", "severity": "critical",
-            "summary": "Partisan leaflets at the desk", "reported_by": "inspection-35"})
+        violation = story.envelope(
+            "compliance.violation_reported",
+            {
+                "service_id": sid,
+                "principle": "neutrality",
+                "severity": "critical",
+                "summary": "Partisan leaflets at the desk",
+                "reported_by": "inspection-35",
+            },
+        )
         for _ in range(2):
             publish_inbound(amqp_uri, violation, "compliance.violation_reported", message_id=violation["event_id"])
         inbound.append((violation["event_id"], "compliance.violation_reported"))
@@ -119,8 +127,7 @@ def _reorder(amqp_uri, queue, expected, order, key):
 
 
 def _resolve_open_violation(api, sid):
-    finding = next(f for f in api.ok("GET", "audit", f"/services/{sid}/findings")["findings"]
-                   if f["status"] == "open")
+    finding = next(f for f in api.ok("GET", "audit", f"/services/{sid}/findings")["findings"] if f["status"] == "open")
     api.ok("POST", "audit", f"/findings/{finding['id']}/resolve", "auditor", {"resolution": "fixed"})
 
 
@@ -138,20 +145,24 @@ def test_newest_decision_wins_when_delivered_out_of_order(fleet, amqp_uri, ledge
     for name in ("funding", "distribution", "registry"):
         fleet.stop(name)
 
-    inbound.append(story.violation(amqp_uri, sid))       # audit decision 1: confirmed
+    inbound.append(story.violation(amqp_uri, sid))  # audit decision 1: confirmed
     _findings(api, sid, 1)
-    _resolve_open_violation(api, sid)                     # decision 2: resolved
-    inbound.append(story.violation(amqp_uri, sid))       # decision 3: confirmed
+    _resolve_open_violation(api, sid)  # decision 2: resolved
+    inbound.append(story.violation(amqp_uri, sid))  # decision 3: confirmed
     _reorder(amqp_uri, "registry.events", 3, [3, 1, 2], key=lambda p: p["audit_version"])
     fleet.start("registry")
-    wait_for("registry applies decision 3 only", lambda: (lambda s: (
-        s["status"], s["version"], s["open_violations"]))(api.ok("GET", "registry", f"/services/{sid}"))
-        == ("suspended", 3, 1))
+    wait_for(
+        "registry applies decision 3 only",
+        lambda: (
+            (lambda s: (s["status"], s["version"], s["open_violations"]))(api.ok("GET", "registry", f"/services/{sid}"))
+            == ("suspended", 3, 1)
+        ),
+    )
 
     _findings(api, sid, 2)
-    _resolve_open_violation(api, sid)                     # decision 4 -> reinstated v4
+    _resolve_open_violation(api, sid)  # decision 4 -> reinstated v4
     wait_for("registry reinstates", lambda: api.ok("GET", "registry", f"/services/{sid}")["version"] == 4)
-    inbound.append(story.violation(amqp_uri, sid))       # decision 5 -> suspended v5
+    inbound.append(story.violation(amqp_uri, sid))  # decision 5 -> suspended v5
     wait_for("registry suspends again", lambda: api.ok("GET", "registry", f"/services/{sid}")["version"] == 5)
     for queue in ("funding.events", "distribution.events"):
         _reorder(amqp_uri, queue, 3, [5, 3, 4], key=lambda p: p["version"])

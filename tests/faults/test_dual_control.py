@@ -3,6 +3,7 @@ every release takes two). One funding officer requests a release; another approv
 at once through both replicas: exactly one approval succeeds and exactly one payment order is
 written and published, naming both people. A violation between another request and its approval
 turns that request down: its approval fails and nothing is paid."""
+
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,7 +16,8 @@ BOB = "funding_officer/bob"
 
 
 def test_two_approvals_at_once_from_two_replicas_make_one_payment_order_and_a_violation_voids_a_request(
-        amqp_uri, db_urls, tmp_path, ledger):
+    amqp_uri, db_urls, tmp_path, ledger
+):
     (tmp_path / "r0").mkdir()
     (tmp_path / "r1").mkdir()
     fleets = [Fleet(amqp_uri, db_urls, tmp_path / "r0", env=ENV), Fleet(amqp_uri, db_urls, tmp_path / "r1", env=ENV)]
@@ -30,9 +32,13 @@ def test_two_approvals_at_once_from_two_replicas_make_one_payment_order_and_a_vi
 
         resp = alice.call("POST", "funding", f"/tranches/{first}/release", "funding_officer")
         assert resp.status_code == 409 and resp.json()["error"]["code"] == "dual_control_required", resp.text
-        request = alice.ok("POST", "funding", "/approvals", "funding_officer",
-                           {"action": "release", "target_id": first, "reason": "Jalon m0 atteint",
-                            "evidence": "PV-CA-2027-01"})
+        request = alice.ok(
+            "POST",
+            "funding",
+            "/approvals",
+            "funding_officer",
+            {"action": "release", "target_id": first, "reason": "Jalon m0 atteint", "evidence": "PV-CA-2027-01"},
+        )
         mine = alice.call("POST", "funding", f"/approvals/{request['id']}/approve", "funding_officer")
         assert mine.status_code == 409 and mine.json()["error"]["code"] == "same_approver", mine.text
 
@@ -50,23 +56,37 @@ def test_two_approvals_at_once_from_two_replicas_make_one_payment_order_and_a_vi
         orders = [p for t, p in outbox if t == "funding.tranche_released"]
         assert [(o["tranche_id"], o["released_by"], o["approved_by"]) for o in orders] == [(first, ALICE, BOB)]
         assert [t for t, p in outbox if t.startswith("funding.release_")] == [
-            "funding.release_requested", "funding.release_approved"]
+            "funding.release_requested",
+            "funding.release_approved",
+        ]
         with ledger.engines["funding"].connect() as conn:
             assert conn.exec_driver_sql("SELECT tranche_id FROM payment_orders").scalars().all() == [first]
-        tranche = next(t for g in alice.ok("GET", "funding", f"/services/{sid}/funding")["grants"]
-                       for t in g["tranches"] if t["id"] == first)
+        tranche = next(
+            t for g in alice.ok("GET", "funding", f"/services/{sid}/funding")["grants"] for t in g["tranches"] if t["id"] == first
+        )
         assert (tranche["status"], tranche["released_by"], tranche["approved_by"]) == ("released", ALICE, BOB)
         history = alice.ok("GET", "funding", f"/approvals/{request['id']}")["history"]
         assert [(h["action"], h["by"]) for h in history] == [
-            ("funding.release_requested", ALICE), ("funding.release_approved", BOB)]
+            ("funding.release_requested", ALICE),
+            ("funding.release_approved", BOB),
+        ]
 
         # a violation between a request and its approval: the request is turned down by funding
-        pending = alice.ok("POST", "funding", "/approvals", "funding_officer",
-                           {"action": "release", "target_id": second, "reason": "Jalon m1 atteint"})
+        pending = alice.ok(
+            "POST",
+            "funding",
+            "/approvals",
+            "funding_officer",
+            {"action": "release", "target_id": second, "reason": "Jalon m1 atteint"},
+        )
         story.violation(amqp_uri, sid)
         story.wait_suspended_everywhere(alice, sid, released=1)
-        voided = wait_for("the request turned down", lambda: (lambda r: r if r["status"] == "rejected" else None)(
-            alice.ok("GET", "funding", f"/approvals/{pending['id']}")))
+        voided = wait_for(
+            "the request turned down",
+            lambda: (lambda r: r if r["status"] == "rejected" else None)(
+                alice.ok("GET", "funding", f"/approvals/{pending['id']}")
+            ),
+        )
         assert voided["decided_by"] == "spc/funding" and "suspended" in voided["decision_reason"]
         late = bobs[1].call("POST", "funding", f"/approvals/{pending['id']}/approve", "funding_officer")
         assert late.status_code == 409 and late.json()["error"]["code"] == "approval_not_pending", late.text

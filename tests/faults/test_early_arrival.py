@@ -5,6 +5,7 @@ a citizen reports at the same moment; staff award a grant and record a finding r
 approval. Audit hears of the service through the registry's events, which travel another way and
 may come later. Every one of these must be applied, on both databases; only a fact about a service
 that never appears ends in the dead-letter queue, `unknown_service`, after the window."""
+
 import json
 import uuid
 
@@ -31,8 +32,11 @@ def early_fleet(amqp_uri, any_db_urls, tmp_path):
 
 
 def _report(sid):
-    return envelope("usager.report_submitted", {"service_id": sid, "category": "unavailable",
-                                                "text": "Closed without notice"}, producer="vox-usagers")
+    return envelope(
+        "usager.report_submitted",
+        {"service_id": sid, "category": "unavailable", "text": "Closed without notice"},
+        producer="vox-usagers",
+    )
 
 
 def _publish(amqp_uri, event):
@@ -40,8 +44,7 @@ def _publish(amqp_uri, event):
     return event["event_id"], event["event_type"]
 
 
-def test_violations_and_reports_published_at_the_instant_of_approval_are_all_applied(
-        early_fleet, amqp_uri, any_db_urls):
+def test_violations_and_reports_published_at_the_instant_of_approval_are_all_applied(early_fleet, amqp_uri, any_db_urls):
     fleet = early_fleet
     fleet.start("registry", "funding", "distribution")
     # audit hears of the first registrations late, on top of the ordinary race
@@ -58,6 +61,7 @@ def test_violations_and_reports_published_at_the_instant_of_approval_are_all_app
     def suspended():
         page = api.ok("GET", "registry", f"/services?status=suspended&limit={SERVICES}")
         return page["total"] == SERVICES
+
     wait_for(f"all {SERVICES} services suspended", suspended, timeout=120)
     for sid in sids[:3]:
         story.wait_suspended_everywhere(api, sid)
@@ -83,13 +87,25 @@ def test_staff_acting_right_after_an_approval_simply_succeed(early_fleet):
     for i in range(10):
         sid = api.ok("POST", "registry", "/services", "registrar", dict(story.PACT, name=f"Crèche {i}"))["id"]
         api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
-        grant = api.call("POST", "funding", "/grants", "funding_officer", {
-            "programme_id": programme["id"], "service_id": sid,
-            "tranches": [{"amount_cents": 1000, "due_date": "2027-01-01", "milestone": "m"}]})
+        grant = api.call(
+            "POST",
+            "funding",
+            "/grants",
+            "funding_officer",
+            {
+                "programme_id": programme["id"],
+                "service_id": sid,
+                "tranches": [{"amount_cents": 1000, "due_date": "2027-01-01", "milestone": "m"}],
+            },
+        )
         assert grant.status_code == 201, grant.text
-        finding = api.call("POST", "audit", "/findings", "auditor", {
-            "service_id": sid, "principle": "continuity", "severity": "minor", "summary": "Late",
-            "reported_by": "inspection"})
+        finding = api.call(
+            "POST",
+            "audit",
+            "/findings",
+            "auditor",
+            {"service_id": sid, "principle": "continuity", "severity": "minor", "summary": "Late", "reported_by": "inspection"},
+        )
         assert finding.status_code == 201, finding.text
         made[sid] = (grant.json(), finding.json())
 
@@ -97,10 +113,12 @@ def test_staff_acting_right_after_an_approval_simply_succeed(early_fleet):
     for sid, (grant, finding) in made.items():
         funding = api.ok("GET", "funding", f"/services/{sid}/funding")
         assert [(g["id"], g["total_cents"], [t["status"] for t in g["tranches"]]) for g in funding["grants"]] == [
-            (grant["id"], 1000, ["scheduled"])]
+            (grant["id"], 1000, ["scheduled"])
+        ]
         findings = api.ok("GET", "audit", f"/services/{sid}/findings")["findings"]
         assert [(f["id"], f["principle"], f["severity"], f["status"]) for f in findings] == [
-            (finding["id"], "continuity", "minor", "open")]
+            (finding["id"], "continuity", "minor", "open")
+        ]
     assert api.ok("GET", "funding", f"/programmes/{programme['id']}")["committed_cents"] == 10 * 1000
 
 
@@ -109,16 +127,34 @@ def test_a_service_that_never_appears_is_answered_retry_later_then_dead_lettered
     fleet.start()
     api, ghost = fleet.api, str(uuid.uuid4())
     programme = api.ok("POST", "funding", "/programmes", "funding_officer", {"name": "P", "budget_cents": 10**6})
-    grant = api.call("POST", "funding", "/grants", "funding_officer", {
-        "programme_id": programme["id"], "service_id": ghost,
-        "tranches": [{"amount_cents": 1000, "due_date": "2027-01-01", "milestone": "m"}]})
+    grant = api.call(
+        "POST",
+        "funding",
+        "/grants",
+        "funding_officer",
+        {
+            "programme_id": programme["id"],
+            "service_id": ghost,
+            "tranches": [{"amount_cents": 1000, "due_date": "2027-01-01", "milestone": "m"}],
+        },
+    )
     assert (grant.status_code, grant.headers.get("Retry-After"), grant.json()["error"]["code"]) == (
-        409, "1", "service_not_active")
-    finding = api.call("POST", "audit", "/findings", "auditor", {
-        "service_id": ghost, "principle": "continuity", "severity": "major", "summary": "x",
-        "reported_by": "inspection"})
+        409,
+        "1",
+        "service_not_active",
+    )
+    finding = api.call(
+        "POST",
+        "audit",
+        "/findings",
+        "auditor",
+        {"service_id": ghost, "principle": "continuity", "severity": "major", "summary": "x", "reported_by": "inspection"},
+    )
     assert (finding.status_code, finding.headers.get("Retry-After"), finding.json()["error"]["code"]) == (
-        404, "1", "unknown_service")
+        404,
+        "1",
+        "unknown_service",
+    )
 
     violation_id, _ = story.violation(amqp_uri, ghost)
     report_id, _ = _publish(amqp_uri, _report(ghost))

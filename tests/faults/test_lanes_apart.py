@@ -2,13 +2,14 @@
 docs/deploy.md): each process consumes only its lanes' queues, the story works across them,
 and with every bulk process of audit down a violation still suspends the service everywhere
 while the citizens' reports wait, untouched, for a bulk process to take them."""
+
 import subprocess
 import sys
 
 from sqlalchemy import func, select
 
 from spc.services.audit import orm as audit_orm
-from spc.shared.persistence import make_engine
+from spc.shared.sql.persistence import make_engine
 from tests.faults import story
 from tests.support import envelope, publish_inbound, wait_for
 
@@ -24,6 +25,7 @@ def reports_stored(url):
 
 def test_urgent_lanes_apart_suspend_on_a_violation_while_no_bulk_process_runs(amqp_uri, db_urls, tmp_path):
     from tests.support import Fleet
+
     (tmp_path / "urgent").mkdir()
     (tmp_path / "bulk").mkdir()
     urgent, bulk = Fleet(amqp_uri, db_urls, tmp_path / "urgent"), Fleet(amqp_uri, db_urls, tmp_path / "bulk")
@@ -37,8 +39,9 @@ def test_urgent_lanes_apart_suspend_on_a_violation_while_no_bulk_process_runs(am
 
         bulk.stop("audit")
         for i in range(20):
-            report = envelope("usager.report_submitted", {"service_id": sid, "category": "other",
-                                                          "text": f"Report {i}: closed on Monday"})
+            report = envelope(
+                "usager.report_submitted", {"service_id": sid, "category": "other", "text": f"Report {i}: closed on Monday"}
+            )
             publish_inbound(amqp_uri, report, "usager.report_submitted", message_id=report["event_id"])
         story.violation(amqp_uri, sid)
         story.wait_suspended_everywhere(urgent.api, sid)  # audit's urgent process alone took it
@@ -53,7 +56,12 @@ def test_urgent_lanes_apart_suspend_on_a_violation_while_no_bulk_process_runs(am
 
 
 def test_an_unknown_lane_is_refused_in_one_line(amqp_uri):
-    out = subprocess.run([sys.executable, "-m", "spc.cli", "run", "audit"], capture_output=True, text=True,
-                         timeout=60, env={"AMQP_URI": amqp_uri, "SPC_LANES": "fast", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "run", "audit"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"AMQP_URI": amqp_uri, "SPC_LANES": "fast", "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 2
     assert "SPC_LANES must be one of all, urgent, bulk (got 'fast')" in out.stderr

@@ -3,6 +3,7 @@ has processed the suspension no release succeeds; each release happened before i
 not at all (a payment order and a released tranche, or neither). Both outcomes are forced, so
 every claim is checked on every run: one tranche is released before the violation is published,
 and ten are kept out of the race, to be refused after the freeze."""
+
 import json
 import random
 from concurrent.futures import ThreadPoolExecutor
@@ -38,8 +39,7 @@ def test_releases_racing_a_violation_are_all_or_nothing_and_none_after_the_freez
     story.wait_suspended_everywhere(api, sid, released=len(released_ok))
 
     assert {code for _, code, _ in results} <= {200, 409}, results
-    assert {body["error"]["code"] for _, code, body in results if code == 409} <= {
-        "already_released", "funding_frozen"}
+    assert {body["error"]["code"] for _, code, body in results if code == 409} <= {"already_released", "funding_frozen"}
     assert len(released_ok) == len(set(released_ok))  # no tranche released twice
 
     events = [(row.id, row.event_type, json.loads(row.body)) for row in ledger.outbox("funding")]

@@ -2,6 +2,7 @@
 per service (PostgreSQL: SQLite is one process's). Replicas compete for each queue's messages; a
 staff request may reach any replica. Every event is applied once, a tranche released once, the
 journal chained once per event, and the newest decision still wins."""
+
 import eventlet
 
 from tests.faults import story
@@ -11,7 +12,8 @@ REPLICAS = 3
 
 
 def test_three_replicas_of_each_service_apply_each_event_once_and_the_newest_decision_wins(
-        amqp_uri, db_urls, tmp_path, ledger, tap):
+    amqp_uri, db_urls, tmp_path, ledger, tap
+):
     fleets = []
     for i in range(REPLICAS):
         (tmp_path / f"r{i}").mkdir()
@@ -28,8 +30,7 @@ def test_three_replicas_of_each_service_apply_each_event_once_and_the_newest_dec
 
         # the same tranche released at once through three replicas: one payment order
         first = tranches[sids[0]][0]
-        answers = [eventlet.spawn(api.call, "POST", "funding", f"/tranches/{first}/release", "funding_officer")
-                   for api in apis]
+        answers = [eventlet.spawn(api.call, "POST", "funding", f"/tranches/{first}/release", "funding_officer") for api in apis]
         codes = sorted(answer.wait().status_code for answer in answers)
         assert codes == [200, 409, 409], codes
 

@@ -5,6 +5,7 @@ at once, while services are killed (SIGKILL) or stopped and restarted at random.
 Runs `SPC_SOAK_SECONDS` (default 40, the CI length) or until 200,000 events; the full soak:
     SPC_SOAK_SECONDS=600 ./scripts/test tests/faults/test_soak.py -s
 """
+
 import os
 import random
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from spc.shared.geography import FORMER, geography
+from spc.shared.core.geography import FORMER, geography
 
 from spc.services.distribution.anct_csv import read_counters_file
 from tests.faults import story
@@ -68,18 +69,27 @@ class Soak:
             resp = api.call("POST", "funding", f"/tranches/{rng.choice(self.tranches)}/release", "funding_officer")
             self._count(resp)
         elif choice < 0.72:
-            self.publish("compliance.violation_reported", {
-                "service_id": rng.choice(self.services), "principle": rng.choice(["continuity", "neutrality"]),
-                "severity": rng.choice(["minor", "major", "critical"]), "summary": "soak",
-                "reported_by": "soak-inspection"})
+            self.publish(
+                "compliance.violation_reported",
+                {
+                    "service_id": rng.choice(self.services),
+                    "principle": rng.choice(["continuity", "neutrality"]),
+                    "severity": rng.choice(["minor", "major", "critical"]),
+                    "summary": "soak",
+                    "reported_by": "soak-inspection",
+                },
+            )
         elif choice < 0.90:
             sid = rng.choice(self.services)
             resp = api.call("GET", "audit", f"/services/{sid}/findings")
             if resp.status_code == 200:
                 open_ = [f for f in resp.json()["findings"] if f["status"] == "open"]
                 if open_:
-                    self._count(api.call("POST", "audit", f"/findings/{rng.choice(open_)['id']}/resolve",
-                                         "auditor", {"resolution": "soak"}))
+                    self._count(
+                        api.call(
+                            "POST", "audit", f"/findings/{rng.choice(open_)['id']}/resolve", "auditor", {"resolution": "soak"}
+                        )
+                    )
         else:
             counter = rng.choice(self.counters)
             if rng.random() < 0.3:
@@ -157,11 +167,19 @@ def test_soak_with_random_restarts_reconciles_with_zero_disagreements(fleet, amq
     soak = Soak(fleet, amqp_uri, seed=int(os.environ.get("SPC_SOAK_SEED", 2026)))
     soak.run(SECONDS)
 
-    env = dict(os.environ, SPC_TOKEN=TOKENS["viewer"],
-               **{f"SPC_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in fleet.ports.items()})
+    env = dict(
+        os.environ,
+        SPC_TOKEN=TOKENS["viewer"],
+        **{f"SPC_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in fleet.ports.items()},
+    )
     wait = max(180, SECONDS)  # what is still queued when the load stops must drain first
-    result = subprocess.run([sys.executable, "-m", "spc.cli", "reconcile", "--wait", str(wait)], env=env,
-                            capture_output=True, text=True, timeout=wait + 300)
+    result = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "reconcile", "--wait", str(wait)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=wait + 300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     compared = re.search(r"(\d+) services compared, 0 disagreements", result.stderr)
     # the registry may hold a few more than the driver saw: a reply lost to a kill after the commit
@@ -174,7 +192,6 @@ def test_soak_with_random_restarts_reconciles_with_zero_disagreements(fleet, amq
     dead = {props.message_id for props, _ in dead_letters}
     inbound = [(i, t) for i, t in soak.inbound if i not in dead]
     summary = ledger.check(inbound, tap, timeout=wait)
-    print(f"soak {SECONDS:.0f}s: {soak.stats}, services {len(soak.services)}, dead-lettered {len(dead)}, "
-          f"ledger {summary}")
+    print(f"soak {SECONDS:.0f}s: {soak.stats}, services {len(soak.services)}, dead-lettered {len(dead)}, ledger {summary}")
     assert summary["lost"] == 0 and summary["duplicate_payments"] == 0
     assert soak.stats["restarts"] >= 3 and len(soak.services) >= 5

@@ -1,5 +1,6 @@
 """Integration layer: real SQLAlchemy on SQLite and on PostgreSQL (a fresh database per test),
 the real RabbitMQ where the outbox relay publishes. No nameko containers here."""
+
 import pytest
 
 from spc.runtime.fleet import spec
@@ -13,6 +14,7 @@ def open_database():
     def open_(service, url):
         opened.append(spec(service).open(url))
         return opened[-1]
+
     yield open_
     for database in opened:
         database.close()

@@ -1,7 +1,8 @@
-"""apply_once and apply_batch (shared/consumer.py) on SQLite and PostgreSQL: an event's effect and
+"""apply_once and apply_batch (shared/messaging/consumer.py) on SQLite and PostgreSQL: an event's effect and
 its id commit together or not at all; a redelivery, a copy in the same batch or a copy another
 worker is applying at the same moment is recognised and applied nowhere; a database that goes
 away, or a connection cut mid-transaction, holds the event until it can be applied."""
+
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -11,10 +12,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from spc.shared import consumer, failpoints
-from spc.shared.consumer import _outcomes, _watch, apply_batch, apply_once
-from spc.shared.envelope import Event
-from spc.shared.metrics import ServiceMetrics
+from spc.shared.messaging import consumer
+from spc.shared.observe import failpoints
+from spc.shared.messaging.consumer import _outcomes, _watch, apply_batch, apply_once
+from spc.shared.core.envelope import Event
+from spc.shared.observe.metrics import ServiceMetrics
 from tests.servers import refuse_connections
 from tests.support import await_lock_waiters
 
@@ -123,13 +125,17 @@ def test_the_transaction_carries_the_events_correlation_and_its_staff_actor(db):
     inbound = Event("compliance.violation_reported", {}, "outside", correlation_id="c", actor="registrar/eve")
     for e in (own, bare, inbound):
         apply_batch(db.uow(), [e], look)
-    assert seen == [("corr-1", "registrar/alice"), (str(bare.event_id), None),
-                    ("c", None)]  # an outside publisher's envelope attributes nothing to staff
+    assert seen == [
+        ("corr-1", "registrar/alice"),
+        (str(bare.event_id), None),
+        ("c", None),
+    ]  # an outside publisher's envelope attributes nothing to staff
     # a batch's transaction carries its first event's
     first, second = event(actor="auditor/bob"), event(actor="registrar/alice")
     apply_batch(db.uow(), [first, second], look)
-    apply_batch(db.uow(), [event(actor="auditor/carol", correlation_id="k"),
-                           Event("compliance.violation_reported", {}, "outside")], look)
+    apply_batch(
+        db.uow(), [event(actor="auditor/carol", correlation_id="k"), Event("compliance.violation_reported", {}, "outside")], look
+    )
     assert seen[3:] == [(str(first.event_id), "auditor/bob"), ("k", "auditor/carol")]
 
 
@@ -173,6 +179,7 @@ def test_a_database_error_while_the_database_answers_is_raised_at_once(db):
 
 # races and outages: PostgreSQL (on SQLite the service's writers take turns in-process)
 
+
 def test_a_copy_applied_by_another_worker_at_the_same_moment_is_a_duplicate(pg_db):
     """The second worker's insert of the id waits on the first's; when the first commits, it
     fails, and the worker finds the id recorded: a duplicate, its use case never called."""
@@ -208,8 +215,9 @@ def test_a_batch_meeting_a_copy_in_flight_applies_the_rest_and_counts_the_copy_a
 
     one = eventlet.spawn(apply_batch, pg_db.uow(), [fact], slow)
     eventlet.sleep(0.2)
-    batch = eventlet.spawn(apply_batch, pg_db.uow(), [Event(fact.event_type, {}, "t", event_id=fact.event_id),
-                                                      other], applied, metrics)
+    batch = eventlet.spawn(
+        apply_batch, pg_db.uow(), [Event(fact.event_type, {}, "t", event_id=fact.event_id), other], applied, metrics
+    )
     await_lock_waiters(pg_db.engine, 1, "the batch to wait on the first one's id")
     go.send()
     assert one.wait() == 1 and batch.wait() == 1
@@ -253,7 +261,7 @@ def test_an_unreachable_database_holds_the_event_until_it_answers_then_applies_i
         apply(uow, events)
         uow.session.execute(text("SELECT 1"))
 
-    with caplog.at_level(logging.WARNING, logger="spc.shared.consumer"):
+    with caplog.at_level(logging.WARNING, logger="spc.shared.messaging.consumer"):
         assert apply_batch(pg_db.uow(), [fact], cut_then_write, metrics) == 1
     waits = metrics.registry.get_sample_value("spc_funding_database_waits_total")
     assert waits >= 2  # tried again and again while it refused connections
@@ -269,7 +277,8 @@ def test_a_transaction_whose_connection_is_cut_is_tried_again_though_the_databas
     """A failover or a restart: the connection dies in the middle of the transaction while a new
     one works at once (the standby promoted). Held and tried again, not raised (which would cost
     the message one of its bounded attempts, and more on every cut); applied once."""
-    from spc.shared.persistence import make_engine
+    from spc.shared.sql.persistence import make_engine
+
     metrics, apply, fact = ServiceMetrics("funding"), Effects(), event()
     admin, cut = make_engine(pg_url), []
 

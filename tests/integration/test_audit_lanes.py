@@ -1,6 +1,7 @@
 """Audit's use cases behind the lanes, on SQLite and PostgreSQL: facts parked until their service
 is known, expired after the window, the journal recorded by lanes and chained in batches, and
 events applied in batches with their inbox."""
+
 import json
 from datetime import timedelta
 
@@ -9,10 +10,10 @@ from sqlalchemy import func, select
 
 from spc.services.audit import handlers as audit
 from spc.services.audit import orm
-from spc.shared.clock import utcnow
-from spc.shared.consumer import apply_batch, apply_once
-from spc.shared.envelope import Event
-from spc.fleet import spec
+from spc.shared.core.clock import utcnow
+from spc.shared.messaging.consumer import apply_batch, apply_once
+from spc.shared.core.envelope import Event
+from spc.runtime.fleet import spec
 
 
 @pytest.fixture
@@ -23,9 +24,11 @@ def uow(db_url):
 
 
 def _violation(sid, severity="major"):
-    return Event("compliance.violation_reported", {
-        "service_id": sid, "principle": "neutrality", "severity": severity, "summary": "Leaflets",
-        "reported_by": "inspection"}, "inspection")
+    return Event(
+        "compliance.violation_reported",
+        {"service_id": sid, "principle": "neutrality", "severity": severity, "summary": "Leaflets", "reported_by": "inspection"},
+        "inspection",
+    )
 
 
 def _report(sid):
@@ -53,7 +56,7 @@ def test_a_violation_before_its_service_is_known_is_parked_then_applied_with_the
     assert _rows(uow, orm.findings) == []
     apply_once(uow(), _approved("s1"), audit.on_registry_event)
     assert _rows(uow, orm.parked_facts) == []
-    finding, = _rows(uow, orm.findings)
+    (finding,) = _rows(uow, orm.findings)
     assert (finding.service_id, finding.source_event_id, finding.is_violation) == ("s1", str(event.event_id), True)
     confirmed = _rows(uow, orm.outbox, orm.outbox.c.event_type == "audit.violation_confirmed")
     assert len(confirmed) == 1
@@ -76,10 +79,15 @@ def test_facts_past_the_window_are_dead_lettered_forgotten_by_the_inbox_and_thei
     apply_batch(uow(), [early], audit.apply_facts)
     sent = []
     assert audit.expire_parked(uow(), 60, lambda fact, why: sent.append((fact.event_id, why.code))) == 0
-    assert audit.expire_parked(uow(), 60, lambda fact, why: sent.append((fact.event_id, why.code, fact.queue)),
-                               now=utcnow() + timedelta(seconds=61)) == 2
-    assert sorted(sent) == sorted([(str(ghost.event_id), "unknown_service", "audit.compliance"),
-                                   (str(early.event_id), "unknown_service", "audit.reports")])
+    assert (
+        audit.expire_parked(
+            uow(), 60, lambda fact, why: sent.append((fact.event_id, why.code, fact.queue)), now=utcnow() + timedelta(seconds=61)
+        )
+        == 2
+    )
+    assert sorted(sent) == sorted(
+        [(str(ghost.event_id), "unknown_service", "audit.compliance"), (str(early.event_id), "unknown_service", "audit.reports")]
+    )
     assert _count(uow, orm.parked_facts) == 0
     assert _count(uow, orm.compliance) == 0  # no trace of services that never appeared
     assert apply_batch(uow(), [ghost], audit.apply_facts) == 1  # a replay is applied (parked again)
@@ -106,13 +114,17 @@ def test_a_copy_recorded_while_its_original_was_chained_is_dropped_by_the_chaine
     the copy. The chainer drops it (chaining it would break on the journal's unique event id, and
     every chaining after it with it)."""
     from sqlalchemy import insert
+
     events = [_approved(f"s{i}") for i in range(3)]
     apply_batch(uow(), events, audit.JOURNAL.apply, inbox="journal")
     assert audit.chain_journal(uow()) == 3
     first = _rows(uow, orm.journal, orm.journal.c.seq == 1)[0]
     with uow() as unit:  # the copy, as the race leaves it
-        unit.session.execute(insert(orm.journal_pending).values(
-            event_id=first.event_id, event_type=first.event_type, body=first.body, received_at=utcnow()))
+        unit.session.execute(
+            insert(orm.journal_pending).values(
+                event_id=first.event_id, event_type=first.event_type, body=first.body, received_at=utcnow()
+            )
+        )
         unit.commit()
     later = _approved("s9")
     apply_batch(uow(), [later], audit.JOURNAL.apply, inbox="journal")
@@ -131,15 +143,22 @@ def test_a_batch_applies_each_new_event_once_and_counts_the_rest_as_duplicates(u
 
 
 def _amended(sid, version, text):
-    return Event("registry.pact_amended", {
-        "service_id": sid, "status": "active", "version": version, "pact_version": version - 1,
-        "commitments": [{"principle": "neutrality", "text": text}]}, "registry")
+    return Event(
+        "registry.pact_amended",
+        {
+            "service_id": sid,
+            "status": "active",
+            "version": version,
+            "pact_version": version - 1,
+            "commitments": [{"principle": "neutrality", "text": text}],
+        },
+        "registry",
+    )
 
 
 def test_a_finding_shows_the_commitment_text_of_the_newest_pact_stored(uow):
     apply_once(uow(), _amended("s1", 3, "No leaflets, posters or badges."), audit.on_registry_event)
     apply_once(uow(), _amended("s1", 2, "No leaflets."), audit.on_registry_event)  # older, late
     apply_batch(uow(), [_violation("s1")], audit.apply_facts)
-    finding, = audit.service_findings(uow(), "s1")["findings"]
-    assert finding["commitment"] == {"principle": "neutrality", "text": "No leaflets, posters or badges.",
-                                     "pact_version": 2}
+    (finding,) = audit.service_findings(uow(), "s1")["findings"]
+    assert finding["commitment"] == {"principle": "neutrality", "text": "No leaflets, posters or badges.", "pact_version": 2}

@@ -1,15 +1,16 @@
-"""Rows in bulk (shared/bulk.py) on SQLite and PostgreSQL: the rows land as given, in the order
+"""Rows in bulk (shared/sql/bulk.py) on SQLite and PostgreSQL: the rows land as given, in the order
 given (ids from the sequence follow it), with their datetimes, texts and empty values intact; a
 taken key is skipped and not returned; the statement's text is the same whatever the batch's
 size (compiled once); `among` finds the same rows as `IN`; an aware datetime is stored as its UTC
 moment, naive, like every other."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from spc.shared.bulk import among, insert_new, insert_rows
+from spc.shared.sql.bulk import among, insert_new, insert_rows
 
 
 @pytest.fixture
@@ -19,13 +20,21 @@ def db(db_url, open_database):
 
 def _table(db):
     from spc.services.audit import orm
+
     return orm.journal_pending
 
 
 def _rows(n, start=0):
-    return [{"event_id": f"e-{i:04d}", "event_type": "t.x", "body": f'{{"n": {i}, "q": "l\'a \\"b\\" ü"}}',
-             "received_at": datetime(2026, 12, 5, 7, 40, 0, i), "service_id": None if i % 2 else f"s-{i}"}
-            for i in range(start, start + n)]
+    return [
+        {
+            "event_id": f"e-{i:04d}",
+            "event_type": "t.x",
+            "body": f'{{"n": {i}, "q": "l\'a \\"b\\" ü"}}',
+            "received_at": datetime(2026, 12, 5, 7, 40, 0, i),
+            "service_id": None if i % 2 else f"s-{i}",
+        }
+        for i in range(start, start + n)
+    ]
 
 
 def _statements(db):
@@ -39,10 +48,14 @@ def test_rows_land_as_given_in_order(db):
     with db.engine.begin() as conn:
         insert_rows(conn, table, rows)
     with db.engine.connect() as conn:
-        found = conn.execute(select(table.c.event_id, table.c.event_type, table.c.body, table.c.received_at,
-                                    table.c.service_id).order_by(table.c.id)).all()
-    assert [tuple(r) for r in found] == [(r["event_id"], r["event_type"], r["body"], r["received_at"], r["service_id"])
-                                         for r in rows]
+        found = conn.execute(
+            select(table.c.event_id, table.c.event_type, table.c.body, table.c.received_at, table.c.service_id).order_by(
+                table.c.id
+            )
+        ).all()
+    assert [tuple(r) for r in found] == [
+        (r["event_id"], r["event_type"], r["body"], r["received_at"], r["service_id"]) for r in rows
+    ]
 
 
 @pytest.mark.parametrize("insert", ["rows", "new"])
@@ -72,7 +85,12 @@ def test_taken_keys_are_skipped_and_not_returned(db):
         assert insert_new(conn, table, [], "event_id") == set()
     with db.engine.connect() as conn:
         assert conn.execute(select(table.c.event_id).order_by(table.c.id)).scalars().all() == [
-            "e-0000", "e-0001", "e-0002", "e-0003", "e-0004"]
+            "e-0000",
+            "e-0001",
+            "e-0002",
+            "e-0003",
+            "e-0004",
+        ]
 
 
 @pytest.mark.parametrize("change", ["fewer", "more", "other"])

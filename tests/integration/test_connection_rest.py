@@ -1,14 +1,15 @@
 """A pooled PostgreSQL connection is pinged on checkout only after it rested in the pool
-(shared/persistence.ping_after_rest): one the server closed meanwhile is replaced without the
+(shared/sql/persistence.ping_after_rest): one the server closed meanwhile is replaced without the
 caller seeing it, one handed back a moment ago costs no round trip, and one that dies while in
 use fails that transaction only, the pool replacing every connection after it."""
+
 import time
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from spc.shared import persistence
+from spc.shared.sql import persistence
 
 pytestmark = pytest.mark.postgres
 
@@ -38,6 +39,7 @@ def terminate(pg_url):
     def terminate(pid):
         with other.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+
     yield terminate
     other.dispose()
 

@@ -2,6 +2,7 @@
 details and the services' profiles round-trip through their columns; a relayed report is one
 transaction (the outbox row for spc.inbound and the record of the relay, never the text), and the
 row keeps no body once the relay has published it."""
+
 import json
 
 import pytest
@@ -9,16 +10,15 @@ from sqlalchemy import select
 
 from spc.runtime.fleet import spec
 from spc.services.distribution import handlers, orm
-from spc.shared.auth import Actor
-from spc.shared.edge import serve
-from spc.shared.envelope import Event
-from spc.shared.http import Call
-from spc.shared.outbox import OutboxRelay
-from spc.shared.persistence import transaction_lock
+from spc.shared.web.auth import Actor
+from spc.shared.web.edge import serve
+from spc.shared.core.envelope import Event
+from spc.shared.web.http import Call
+from spc.shared.sql.outbox import OutboxRelay
+from spc.shared.sql.persistence import transaction_lock
 
 HOURS = {"lundi": ["09:00-12:30", "14:00-17:15"], "samedi": ["09:30-12:15"]}
-COMMITMENTS = [{"principle": "continuity", "text": "Ouverte 50 semaines par an."},
-               {"principle": "equality", "text": None}]
+COMMITMENTS = [{"principle": "continuity", "text": "Ouverte 50 semaines par an."}, {"principle": "equality", "text": None}]
 WORDS = "On m'a refusé l'inscription sans raison."
 
 
@@ -34,16 +34,43 @@ class RecordingPublisher:
 @pytest.fixture
 def distribution(db_url):
     database = spec("distribution").open(db_url)
-    handlers.import_counters(database.uow(), [{
-        "counter_id": "212", "name": "France services Pimms Médiation Rennes", "commune_insee": "35238",
-        "department": "35", "address": "47 avenue des Pays-Bas 35200 Rennes", "type": "principal",
-        "email": "rennes@pimmsmediation.fr", "phone": "02 99 32 02 58", "hours": HOURS, "note": "Le Quadri"}])
+    handlers.import_counters(
+        database.uow(),
+        [
+            {
+                "counter_id": "212",
+                "name": "France services Pimms Médiation Rennes",
+                "commune_insee": "35238",
+                "department": "35",
+                "address": "47 avenue des Pays-Bas 35200 Rennes",
+                "type": "principal",
+                "email": "rennes@pimmsmediation.fr",
+                "phone": "02 99 32 02 58",
+                "hours": HOURS,
+                "note": "Le Quadri",
+            }
+        ],
+    )
     with database.uow() as u:
-        handlers.on_service_standing(u, Event("registry.service_approved", {
-            "service_id": "s1", "name": "Crèche", "status": "active", "version": 2,
-            "territories": {"departments": ["35"]}, "mission": "Accueil de jeunes enfants",
-            "domains": ["petite enfance"], "contact_email": "bureau@example.org",
-            "referral": "Appeler le 02 99 00 00 00", "commitments": COMMITMENTS}, "t"))
+        handlers.on_service_standing(
+            u,
+            Event(
+                "registry.service_approved",
+                {
+                    "service_id": "s1",
+                    "name": "Crèche",
+                    "status": "active",
+                    "version": 2,
+                    "territories": {"departments": ["35"]},
+                    "mission": "Accueil de jeunes enfants",
+                    "domains": ["petite enfance"],
+                    "contact_email": "bureau@example.org",
+                    "referral": "Appeler le 02 99 00 00 00",
+                    "commitments": COMMITMENTS,
+                },
+                "t",
+            ),
+        )
         u.commit()
     yield database
     database.close()
@@ -53,16 +80,27 @@ def test_the_counter_s_details_and_the_service_s_profile_come_back_from_the_data
     catalogue = handlers.counter_catalogue(distribution.uow(), "212")
     counter, [service] = catalogue["counter"], catalogue["services"]
     assert (counter["hours"], counter["type"], counter["phone"], counter["note"]) == (
-        HOURS, "principal", "02 99 32 02 58", "Le Quadri")
-    assert service == {"service_id": "s1", "name": "Crèche", "mission": "Accueil de jeunes enfants",
-                       "domains": ["petite enfance"], "contact_email": "bureau@example.org",
-                       "referral": "Appeler le 02 99 00 00 00", "commitments": COMMITMENTS}
+        HOURS,
+        "principal",
+        "02 99 32 02 58",
+        "Le Quadri",
+    )
+    assert service == {
+        "service_id": "s1",
+        "name": "Crèche",
+        "mission": "Accueil de jeunes enfants",
+        "domains": ["petite enfance"],
+        "contact_email": "bureau@example.org",
+        "referral": "Appeler le 02 99 00 00 00",
+        "commitments": COMMITMENTS,
+    }
 
 
 def test_a_relayed_report_is_written_for_spc_inbound_with_its_record_and_loses_its_body_once_sent(distribution):
     call = Call(Actor("counter_agent", "212"), correlation_id="corr-relay")
-    answer = handlers.relay_report(serve(distribution.uow(), call), "212",
-                                   {"service_id": "s1", "category": "refused_access", "text": WORDS})
+    answer = handlers.relay_report(
+        serve(distribution.uow(), call), "212", {"service_id": "s1", "category": "refused_access", "text": WORDS}
+    )
     with distribution.engine.connect() as conn:
         [row] = conn.execute(select(orm.outbox).where(orm.outbox.c.exchange == "spc.inbound")).all()
         relays = conn.execute(select(orm.relayed_reports)).all()

@@ -4,6 +4,7 @@ machine's binaries that takes TLS connections only, its certificate made by the 
 A wrong CA and a wrong host name are refused with one clear line, a plain connection is
 refused by the server, and the password never shows: not in a log line, not in an error, not in
 the process list."""
+
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def server():
     import shutil
     import tempfile
     from pathlib import Path
+
     base = Path(tempfile.mkdtemp(prefix="spc-tls-"))  # the postgres user must reach it (not pytest's 0700 folders)
     os.chmod(base, 0o755)
     ca = Authority()
@@ -35,8 +37,13 @@ def server():
 
 
 def spc(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "spc.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, "-m", "spc.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def test_spc_works_over_verified_tls(server):
@@ -49,12 +56,15 @@ def test_spc_works_over_verified_tls(server):
         database.close()
 
 
-@pytest.mark.parametrize("make_url,expected", [
-    (lambda s: s.url(s.other_ca), "certificate verify failed"),
-    (lambda s: s.url(s.ca, host="127.0.0.1"), 'does not match host name "127.0.0.1"'),
-    (lambda s: s.url(s.ca, sslmode="disable"), "no encryption"),
-    (lambda s: s.url(s.ca, password="Wrong-pass-77"), "password authentication failed"),
-])
+@pytest.mark.parametrize(
+    "make_url,expected",
+    [
+        (lambda s: s.url(s.other_ca), "certificate verify failed"),
+        (lambda s: s.url(s.ca, host="127.0.0.1"), 'does not match host name "127.0.0.1"'),
+        (lambda s: s.url(s.ca, sslmode="disable"), "no encryption"),
+        (lambda s: s.url(s.ca, password="Wrong-pass-77"), "password authentication failed"),
+    ],
+)
 def test_what_is_refused_is_one_clear_line_without_the_password(server, make_url, expected):
     url = make_url(server)
     result = spc("migrate", "funding", env={"FUNDING_DATABASE_URL": url})
@@ -71,14 +81,22 @@ def test_a_running_service_shows_its_password_nowhere(server, tmp_path, amqp_uri
     list (its command line), nor in a log line, JSON or not."""
     from tests.support import reserve_ports, wait_for
     import requests
+
     port = reserve_ports(["funding"])["funding"]
-    env = dict(os.environ, AMQP_URI=amqp_uri, FUNDING_DATABASE_URL=server.url(server.ca), FUNDING_PORT=str(port),
-               SPC_BIND="127.0.0.1", SPC_LOG_FORMAT="json", SPC_DATA_DIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "run", "funding"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = dict(
+        os.environ,
+        AMQP_URI=amqp_uri,
+        FUNDING_DATABASE_URL=server.url(server.ca),
+        FUNDING_PORT=str(port),
+        SPC_BIND="127.0.0.1",
+        SPC_LOG_FORMAT="json",
+        SPC_DATA_DIR=str(tmp_path),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spc.cli", "run", "funding"], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
-        wait_for("funding ready", lambda: requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).ok,
-                 timeout=60)
+        wait_for("funding ready", lambda: requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).ok, timeout=60)
         ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
         assert PASSWORD not in ps
         with open(f"/proc/{proc.pid}/cmdline", "rb") as cmdline:

@@ -1,6 +1,7 @@
 """Distribution's store on SQLite and PostgreSQL: the area migration backfills existing rows from
 the COG, matching by area runs in SQL (service_areas, counters.area), and on PostgreSQL a national
 service's change and a counter's change never run side by side."""
+
 import json
 
 import eventlet
@@ -9,21 +10,32 @@ from sqlalchemy import text
 
 from spc.runtime.fleet import spec
 from spc.services.distribution import handlers
-from spc.shared.envelope import Event
-from spc.shared.migrations import upgrade
-from spc.shared.persistence import make_engine
+from spc.shared.core.envelope import Event
+from spc.shared.sql.migrations import upgrade
+from spc.shared.sql.persistence import make_engine
 from tests.support import await_lock_waiters
 
 
 def counter(counter_id, commune, department):
-    return {"counter_id": counter_id, "name": f"France services {counter_id}", "commune_insee": commune,
-            "department": department, "address": ""}
+    return {
+        "counter_id": counter_id,
+        "name": f"France services {counter_id}",
+        "commune_insee": commune,
+        "department": department,
+        "address": "",
+    }
 
 
 def follow(uow, sid, version, status="active", event_type="registry.service_approved", **territories):
     with uow() as u:
-        handlers.on_service_standing(u, Event(event_type, {"service_id": sid, "name": sid, "status": status,
-                                                           "version": version, "territories": territories}, "t"))
+        handlers.on_service_standing(
+            u,
+            Event(
+                event_type,
+                {"service_id": sid, "name": sid, "status": status, "version": version, "territories": territories},
+                "t",
+            ),
+        )
         u.commit()
 
 
@@ -42,12 +54,20 @@ def test_the_area_migration_backfills_counters_and_services_from_the_cog(db_url)
     engine = make_engine(db_url)
     upgrade(engine, "distribution", spec("distribution").migrations, "0002_distribution")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO counters (id, name, commune_insee, department, address, open) VALUES "
-                          "('fs-849', 'Saint-Grégoire', '35278', '35', '', true), "
-                          "('fs-old', 'Unknown', '35999', '35', '', true)"))
-        conn.execute(text("INSERT INTO services (service_id, name, status, version, departments, communes) "
-                          "VALUES ('s-old', 'Crèche', 'active', 2, :d, :c)"),
-                     {"d": json.dumps(["29"]), "c": json.dumps(["35024", "99999"])})
+        conn.execute(
+            text(
+                "INSERT INTO counters (id, name, commune_insee, department, address, open) VALUES "
+                "('fs-849', 'Saint-Grégoire', '35278', '35', '', true), "
+                "('fs-old', 'Unknown', '35999', '35', '', true)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO services (service_id, name, status, version, departments, communes) "
+                "VALUES ('s-old', 'Crèche', 'active', 2, :d, :c)"
+            ),
+            {"d": json.dumps(["29"]), "c": json.dumps(["35024", "99999"])},
+        )
     upgrade(engine, "distribution", spec("distribution").migrations)
     with engine.connect() as conn:
         areas = dict(conn.execute(text("SELECT id, area FROM counters")).all())
@@ -63,16 +83,28 @@ def test_the_area_migration_backfills_counters_and_services_from_the_cog(db_url)
 
 def test_matching_by_area_runs_in_sql(distribution):
     uow = distribution.uow
-    handlers.import_counters(uow(), [counter("fs-849", "35278", "35"), counter("fs-212", "35238", "35"),
-                                     counter("fs-ajaccio", "2A004", "2A"), counter("fs-bastia", "2B033", "2B"),
-                                     counter("fs-18e", "75118", "75"), counter("fs-lamentin", "97213", "972")])
+    handlers.import_counters(
+        uow(),
+        [
+            counter("fs-849", "35278", "35"),
+            counter("fs-212", "35238", "35"),
+            counter("fs-ajaccio", "2A004", "2A"),
+            counter("fs-bastia", "2B033", "2B"),
+            counter("fs-18e", "75118", "75"),
+            counter("fs-lamentin", "97213", "972"),
+        ],
+    )
     follow(uow, "betton", 2, communes=["35024"])
     follow(uow, "corse", 2, regions=["94"])
     follow(uow, "paris", 2, communes=["75111"])
     follow(uow, "fdf", 2, communes=["97209"])
     follow(uow, "france", 2, national=True)
     assert [published(uow, s) for s in ("betton", "corse", "paris", "fdf")] == [
-        ["fs-849"], ["fs-ajaccio", "fs-bastia"], ["fs-18e"], ["fs-lamentin"]]
+        ["fs-849"],
+        ["fs-ajaccio", "fs-bastia"],
+        ["fs-18e"],
+        ["fs-lamentin"],
+    ]
     assert len(published(uow, "france")) == 6
     handlers.import_counters(uow(), [counter("fs-mamoudzou", "97611", "976"), counter("fs-cesson", "35051", "35")])
     catalogue = handlers.counter_catalogue(uow(), "fs-cesson")["services"]

@@ -1,6 +1,7 @@
 """Several registry processes poll the same démarche (replicas, an urgent-lanes process): on
 PostgreSQL, the démarche's cursor row makes one of them take the round while it lasts; the
 others leave it (services/registry/ds_intake.py, SyncCursor.take)."""
+
 import threading
 import time
 
@@ -22,10 +23,13 @@ def test_two_processes_polling_one_demarche_at_once_make_one_round(pg_url_factor
 
         def deleted_dossiers(self, demarche, deleted_since=None):
             return []
+
     mapping = Mapping(4242, {"r": {"name": "c"}})
     results = []
-    threads = [threading.Thread(target=lambda db=db: results.append(
-        ds_intake.sync_demarche(db.uow(), SlowDs(), mapping))) for db in databases]
+    threads = [
+        threading.Thread(target=lambda db=db: results.append(ds_intake.sync_demarche(db.uow(), SlowDs(), mapping)))
+        for db in databases
+    ]
     for t in threads:
         t.start()
         time.sleep(0.2)

@@ -1,7 +1,8 @@
-"""The staff HTTP edge (shared/edge.py) on SQLite and PostgreSQL, as `@api` drives it but without
+"""The staff HTTP edge (shared/web/edge.py) on SQLite and PostgreSQL, as `@api` drives it but without
 HTTP: a POST with an Idempotency-Key is applied once per key, its change, key and answer commit
 together, and whatever stops it before its answer leaves nothing (issue 23). The same promises
 over HTTP: tests/api/test_accountability.py, tests/faults/test_process_deaths.py."""
+
 import json
 
 import eventlet
@@ -11,11 +12,12 @@ from sqlalchemy import func, select
 from spc.runtime.fleet import spec
 from spc.services.funding import handlers, orm
 from spc.services.funding.domain.commands import CreateProgramme
-from spc.shared import edge, failpoints
-from spc.shared.auth import Actor
-from spc.shared.edge import Idempotency, IdempotencyKeyReused, Replay, fingerprint, serve
-from spc.shared.errors import Conflict
-from spc.shared.http import Call
+from spc.shared.web import edge
+from spc.shared.observe import failpoints
+from spc.shared.web.auth import Actor
+from spc.shared.web.edge import Idempotency, IdempotencyKeyReused, Replay, fingerprint, serve
+from spc.shared.core.errors import Conflict
+from spc.shared.web.http import Call
 from tests.support import await_lock_waiters, wait_for
 
 BODY = {"name": "Petite enfance", "budget_cents": 1_000_000}
@@ -29,23 +31,31 @@ def funding(db_url):
 
 
 def staff_call(body=BODY, key="key-0001"):
-    return Call(Actor("funding_officer", "tests"), body, correlation_id="corr-1",
-                idempotency=Idempotency(key, fingerprint("POST", "/programmes", body)))
+    return Call(
+        Actor("funding_officer", "tests"),
+        body,
+        correlation_id="corr-1",
+        idempotency=Idempotency(key, fingerprint("POST", "/programmes", body)),
+    )
 
 
 def post(database, call, then=lambda answer: answer):
     """POST /programmes as `@api` runs it (its answer passed through `then`, in the method)."""
+
     def create_programme():
         cmd = CreateProgramme(call.body["name"], call.body["budget_cents"], call.by)
         return then(handlers.create_programme(serve(database.uow(), call), cmd))
+
     return edge.answer(call, create_programme, 201, database.uow)
 
 
 def counts(database):
     """What is committed: (programmes, idempotency keys, outbox rows, staff actions)."""
     with database.engine.connect() as conn:
-        return tuple(conn.execute(select(func.count()).select_from(table)).scalar()
-                     for table in (orm.programmes, orm.idempotency_keys, orm.outbox, orm.staff_actions))
+        return tuple(
+            conn.execute(select(func.count()).select_from(table)).scalar()
+            for table in (orm.programmes, orm.idempotency_keys, orm.outbox, orm.staff_actions)
+        )
 
 
 def as_kept(answer):
@@ -55,7 +65,8 @@ def as_kept(answer):
 def test_a_retry_with_the_same_key_gets_the_first_answer_and_changes_nothing_more(funding):
     first = post(funding, staff_call())
     assert [(h["action"], h["by"], h["correlation_id"]) for h in first["history"]] == [
-        ("funding.programme_opened", "funding_officer/tests", "corr-1")]
+        ("funding.programme_opened", "funding_officer/tests", "corr-1")
+    ]
     again = post(funding, staff_call())
     assert isinstance(again, Replay) and (again.status, again.answer) == (201, as_kept(first))
     assert counts(funding) == (1, 1, 1, 1)
@@ -72,6 +83,7 @@ def test_a_key_reused_for_another_request_is_refused_and_does_nothing(funding):
 def test_a_refusal_or_a_failure_after_the_commit_point_keeps_nothing_and_the_retry_is_applied(funding, failure):
     def fail(answer):
         raise failure
+
     with pytest.raises(type(failure)):
         post(funding, staff_call(), then=fail)
     assert counts(funding) == (0, 0, 0, 0)
@@ -112,6 +124,7 @@ def test_two_copies_at_the_same_moment_commit_once_and_the_loser_is_answered_as_
         else:  # PostgreSQL: its claim waits on the first copy's key
             await_lock_waiters(funding.engine, 1, "the copy's claim waiting on the first's key")
         return answer
+
     first = post(funding, staff_call(), then=race)
     second = copies[0].wait()
     assert isinstance(second, Replay) and second.answer == as_kept(first)

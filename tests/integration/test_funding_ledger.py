@@ -1,12 +1,13 @@
 """Funding's money on SQLite and PostgreSQL: the totals reconcile at every step of the story
 (tests/funding_ledger.py), and migration 0003 gives back the amounts that revocations cancelled
 before it while keeping existing programmes, with their funder and legal basis missing."""
+
 from sqlalchemy import text
 
 from spc.runtime.fleet import spec
 from spc.services.funding import handlers
-from spc.shared.migrations import upgrade
-from spc.shared.persistence import make_engine
+from spc.shared.sql.migrations import upgrade
+from spc.shared.sql.persistence import make_engine
 from tests.funding_ledger import walk
 
 
@@ -26,12 +27,13 @@ def test_the_funding_migration_gives_back_what_revocations_cancelled_before_it(d
     upgrade(engine, "funding", spec("funding").migrations, "0002_funding")
     with engine.begin() as conn:
         for sql in (
-                "INSERT INTO programmes (id, name, budget_cents, committed_cents) VALUES ('p-old', 'Old', 1000, 900)",
-                "INSERT INTO accounts (service_id, status, version) VALUES ('s-old', 'revoked', 5)",
-                "INSERT INTO grants (id, programme_id, service_id) VALUES ('g-old', 'p-old', 's-old')",
-                "INSERT INTO tranches (id, grant_id, service_id, amount_cents, due_date, milestone, status) VALUES "
-                "('t1', 'g-old', 's-old', 200, '2026-01-01', 'm', 'released'), "
-                "('t2', 'g-old', 's-old', 700, '2026-06-01', 'm', 'cancelled')"):
+            "INSERT INTO programmes (id, name, budget_cents, committed_cents) VALUES ('p-old', 'Old', 1000, 900)",
+            "INSERT INTO accounts (service_id, status, version) VALUES ('s-old', 'revoked', 5)",
+            "INSERT INTO grants (id, programme_id, service_id) VALUES ('g-old', 'p-old', 's-old')",
+            "INSERT INTO tranches (id, grant_id, service_id, amount_cents, due_date, milestone, status) VALUES "
+            "('t1', 'g-old', 's-old', 200, '2026-01-01', 'm', 'released'), "
+            "('t2', 'g-old', 's-old', 700, '2026-06-01', 'm', 'cancelled')",
+        ):
             conn.execute(text(sql))
     upgrade(engine, "funding", spec("funding").migrations)
     engine.dispose()
@@ -42,6 +44,5 @@ def test_the_funding_migration_gives_back_what_revocations_cancelled_before_it(d
     finally:
         database.close()
     assert (old["funder"], old["legal_basis"]) == (None, None)
-    assert (old["committed_cents"], old["available_cents"], old["released_cents"], old["cancelled_cents"]) == (
-        200, 800, 200, 700)
+    assert (old["committed_cents"], old["available_cents"], old["released_cents"], old["cancelled_cents"]) == (200, 800, 200, 700)
     assert [(t["release_evidence"], t["release_reason"]) for t in tranches] == [(None, None)] * 2

@@ -1,6 +1,7 @@
 """The identity port's adapter (services/registry/registries.py) against API Recherche
 d'entreprises as the tests run it (spc/standins/registries.py), over real HTTP: each outcome,
 a 429's Retry-After honoured, a timeout, an outage opening the breaker, and its rate limit."""
+
 import pytest
 
 from spc.services.registry.domain import identity
@@ -13,8 +14,9 @@ SIREN, CLOSED, COMPANY = "552100554", "732829320", "542107651"
 
 @pytest.fixture
 def api():
-    server = RegistriesServer([unit(SIREN, rna="W353012345"), unit(CLOSED, state="C"),
-                               unit(COMPANY, name="SAS X", nature="5710", association=False)])
+    server = RegistriesServer(
+        [unit(SIREN, rna="W353012345"), unit(CLOSED, state="C"), unit(COMPANY, name="SAS X", nature="5710", association=False)]
+    )
     yield server
     server.close()
 
@@ -81,6 +83,7 @@ def test_at_most_seven_requests_a_second(api):
 def test_an_association_known_only_by_its_rna_is_checked_against_api_entreprise():
     from spc.standins.registries import association
     from spc.services.registry.registries import ApiEntreprise, NationalRegistries
+
     server = RegistriesServer(associations=[association("W353012345"), association("W353099999", active=False)])
     try:
         counted = []

@@ -1,7 +1,8 @@
-"""The inbox and the outbox relay (shared/outbox.py) on SQLite and PostgreSQL, publishing to the
+"""The inbox and the outbox relay (shared/sql/outbox.py) on SQLite and PostgreSQL, publishing to the
 real RabbitMQ: what a consumer records is seen and nothing else; the relay claims rows for a
 while and never takes another relay's live claim, publishes in order with the event's id and type
 on the message, marks what the broker confirmed, and republishes what a crash left unmarked."""
+
 import json
 from datetime import timedelta
 
@@ -12,13 +13,15 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from spc.fleet import spec
-from spc.shared import envelope, failpoints, topology
-from spc.shared.clock import utcnow
-from spc.shared.envelope import Event
-from spc.shared.events.catalogue import INBOUND_EXCHANGE
-from spc.shared.messaging import Publisher
-from spc.shared.outbox import CLAIM_SECONDS, OutboxRelay
+from spc.runtime.fleet import spec
+from spc.shared.core import envelope
+from spc.shared.observe import failpoints
+from spc.shared.messaging import topology
+from spc.shared.core.clock import utcnow
+from spc.shared.core.envelope import Event
+from spc.shared.core.events.catalogue import INBOUND_EXCHANGE
+from spc.shared.messaging.broker import Publisher
+from spc.shared.sql.outbox import CLAIM_SECONDS, OutboxRelay
 from tests.support import EventTap, await_lock_waiters, drain_queue
 
 
@@ -60,8 +63,11 @@ def relay(db, publisher, batch=200):
 def sent_by(db):
     """The statements `db`'s engine sends from now on (SQLite's BEGIN IMMEDIATE left out)."""
     statements = []
-    sa_event.listen(db.engine, "before_cursor_execute",
-                    lambda conn, cursor, statement, *rest: statement.startswith("BEGIN") or statements.append(statement))
+    sa_event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *rest: statement.startswith("BEGIN") or statements.append(statement),
+    )
     return statements
 
 
@@ -74,6 +80,7 @@ def expire_claims(db):
 
 # the inbox
 
+
 def test_the_inbox_sees_what_was_recorded_and_nothing_else(db):
     first, second, third, never = events(4)
     with db.uow() as u:
@@ -84,14 +91,12 @@ def test_the_inbox_sees_what_was_recorded_and_nothing_else(db):
         u.commit()
     with db.uow() as u:
         assert u.inbox.seen(first.event_id) is True and u.inbox.seen(never.event_id) is False
-        assert u.inbox.seen_many([e.event_id for e in (first, second, never)]) == {
-            str(first.event_id), str(second.event_id)}
+        assert u.inbox.seen_many([e.event_id for e in (first, second, never)]) == {str(first.event_id), str(second.event_id)}
         assert u.inbox.seen_many([]) == set()
         u.inbox.forget(second.event_id)  # dead-lettered after all: a replay will be applied
         u.commit()
     with db.uow() as u:
-        assert u.inbox.seen_many([e.event_id for e in (first, second, third)]) == {
-            str(first.event_id), str(third.event_id)}
+        assert u.inbox.seen_many([e.event_id for e in (first, second, third)]) == {str(first.event_id), str(third.event_id)}
     table = db.uow().inbox_table
     with db.engine.connect() as conn:
         kept = conn.execute(select(table.c.event_type, table.c.processed_at)).all()
@@ -100,8 +105,7 @@ def test_the_inbox_sees_what_was_recorded_and_nothing_else(db):
 
 
 def test_forgetting_an_event_forgets_that_one_only(db):
-    kept = [Event("test.happened", {}, "test", event_id=f"00000000-0000-4000-8000-00000000000{i}")
-            for i in range(1, 4)]
+    kept = [Event("test.happened", {}, "test", event_id=f"00000000-0000-4000-8000-00000000000{i}") for i in range(1, 4)]
     with db.uow() as u:
         u.inbox.record_many(kept)
         u.commit()
@@ -113,7 +117,7 @@ def test_forgetting_an_event_forgets_that_one_only(db):
 
 
 def test_what_the_inbox_did_not_commit_is_not_seen(db):
-    event, = events(1)
+    (event,) = events(1)
     with db.uow() as u:
         u.inbox.record(event)  # left without commit: rolled back
     with db.uow() as u:
@@ -122,7 +126,7 @@ def test_what_the_inbox_did_not_commit_is_not_seen(db):
 
 def test_an_event_id_is_recorded_once_only(db):
     """The unique key apply_once relies on: a second record of one id fails its transaction."""
-    event, = events(1)
+    (event,) = events(1)
     with db.uow() as u:
         u.inbox.record(event)
         u.commit()
@@ -149,7 +153,8 @@ def test_claiming_records_the_new_ids_in_one_statement_and_says_which(db):
     with db.uow() as u:
         assert u.inbox.claim_many([before, fresh, other]) == set()  # all taken now
         assert u.inbox.seen_many([e.event_id for e in (before, fresh, other)]) == {
-            str(e.event_id) for e in (before, fresh, other)}
+            str(e.event_id) for e in (before, fresh, other)
+        }
     table = db.uow().inbox_table
     with db.engine.connect() as conn:
         kept = conn.execute(select(table.c.event_id, table.c.event_type, table.c.processed_at)).all()
@@ -159,7 +164,7 @@ def test_claiming_records_the_new_ids_in_one_statement_and_says_which(db):
 
 
 def test_what_a_claim_did_not_commit_is_claimed_again(db):
-    event, = events(1)
+    (event,) = events(1)
     with db.uow() as u:
         assert u.inbox.claim_many([event]) == {str(event.event_id)}  # rolled back
     with db.uow() as u:
@@ -167,6 +172,7 @@ def test_what_a_claim_did_not_commit_is_claimed_again(db):
 
 
 # the relay
+
 
 def test_the_relay_publishes_in_order_with_each_events_id_and_type_then_marks_them(db, publisher, amqp_uri):
     tap = EventTap(amqp_uri)
@@ -218,7 +224,7 @@ def test_the_drain_routes_each_event_by_its_type_to_the_exchange_its_row_names(d
         channel.queue_declare("test.inbound.tap", durable=True, auto_delete=False)
         channel.queue_bind("test.inbound.tap", INBOUND_EXCHANGE, "usager.report_submitted")
     assert relay(db, publisher).drain() == 2
-    (props, body), = drain_queue(amqp_uri, "test.inbound.tap", wait=5, expect=1)
+    ((props, body),) = drain_queue(amqp_uri, "test.inbound.tap", wait=5, expect=1)
     assert props.message_id == str(report.event_id) and b"a citizen's words" in body
     assert [e["event_id"] for e in tap.collect(wait=1)] == [str(own.event_id)]
     by_event = {r.event_id: r for r in rows(db)}
@@ -283,7 +289,8 @@ def test_a_relay_that_read_rows_another_is_claiming_gets_none_of_them(pg_url, pu
     by one relay. (Their names are set so that either sorts first.)"""
     from sqlalchemy import event as sa_event
 
-    from spc.shared.persistence import make_engine
+    from spc.shared.sql.persistence import make_engine
+
     db = spec("funding").open(pg_url)
     other_engine = make_engine(pg_url)
     try:

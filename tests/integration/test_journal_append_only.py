@@ -1,6 +1,7 @@
 """Audit's journal on SQLite and PostgreSQL: the table refuses UPDATE and DELETE (a trigger, from
 migration 0007, dropped by its downgrade); the export reads it in batches; a checkpoint publishes
 the head through the outbox, and the checkpoint, journaled in turn, never causes another."""
+
 import json
 from datetime import timedelta
 
@@ -8,16 +9,16 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.audit import handlers, orm
 from spc.services.audit.domain import journal
-from spc.services.audit.journal_store import Journal
-from spc.services.audit.journal_publication import checkpoint_journal, export_journal
-from spc.shared import envelope
-from spc.shared.clock import utcnow
-from spc.shared.consumer import apply_batch
-from spc.shared.envelope import Event
-from spc.shared.migrations import downgrade, upgrade
+from spc.services.audit.handlers import checkpoint_journal, export_journal
+from spc.services.audit.repository import Journal
+from spc.shared.core import envelope
+from spc.shared.core.clock import utcnow
+from spc.shared.messaging.consumer import apply_batch
+from spc.shared.core.envelope import Event
+from spc.shared.sql.migrations import downgrade, upgrade
 
 
 @pytest.fixture
@@ -33,8 +34,14 @@ def _journal(database, events):
 
 
 def _approved(n):
-    return [Event("registry.service_approved", {"service_id": f"s{i}", "status": "active", "version": 2,
-                                                "name": "Crèche « Les Lutins »"}, "registry") for i in range(n)]
+    return [
+        Event(
+            "registry.service_approved",
+            {"service_id": f"s{i}", "status": "active", "version": 2, "name": "Crèche « Les Lutins »"},
+            "registry",
+        )
+        for i in range(n)
+    ]
 
 
 def _refused(engine, statement):
@@ -50,8 +57,12 @@ def _entries(database):
 
 def _checkpoints(engine):
     with engine.connect() as conn:
-        return [r.body for r in conn.execute(select(orm.outbox.c.body).where(
-            orm.outbox.c.event_type == "audit.journal_checkpoint").order_by(orm.outbox.c.id))]
+        return [
+            r.body
+            for r in conn.execute(
+                select(orm.outbox.c.body).where(orm.outbox.c.event_type == "audit.journal_checkpoint").order_by(orm.outbox.c.id)
+            )
+        ]
 
 
 def test_the_journal_refuses_update_and_delete_and_still_takes_inserts(audit_db):

@@ -1,7 +1,8 @@
-"""Audit's journal store (services/audit/journal_store.py) on SQLite and PostgreSQL: an event is
+"""Audit's journal store (services/audit/repository.py's Journal) on SQLite and PostgreSQL: an event is
 journaled once, whichever way it came and whenever it is chained; the chainer appends what is
 pending in batches, oldest first, from the genesis, under the head's lock, so two chainers at
 once never fork it; the export reads entries in batches between two seqs."""
+
 import json
 
 import eventlet
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from spc.services.audit import orm
 from spc.services.audit.domain import journal
-from spc.shared.envelope import Event
+from spc.shared.core.envelope import Event
 from tests.support import await_lock_waiters
 
 
@@ -25,8 +26,10 @@ def audit_pg(pg_url, open_database):
 
 
 def approved(n, service="s"):
-    return [Event("registry.service_approved", {"service_id": f"{service}{i}", "status": "active",
-                                                "version": 2}, "registry") for i in range(n)]
+    return [
+        Event("registry.service_approved", {"service_id": f"{service}{i}", "status": "active", "version": 2}, "registry")
+        for i in range(n)
+    ]
 
 
 def record(database, events, how="record_many"):
@@ -67,8 +70,11 @@ def test_an_event_is_seen_pending_and_chained_and_only_then(audit_db):
 
 
 def test_what_is_recorded_keeps_the_service_and_leaves_a_citizens_words_out(audit_db):
-    report = Event("usager.report_submitted", {"service_id": "svc-1", "category": "refused_access",
-                                               "text": "Mme Durand, 12 rue de la Paix"}, "ext-vox-usagers")
+    report = Event(
+        "usager.report_submitted",
+        {"service_id": "svc-1", "category": "refused_access", "text": "Mme Durand, 12 rue de la Paix"},
+        "ext-vox-usagers",
+    )
     odd = Event("counter.upserted", {"service_id": 7}, "anct")  # not a service's id: none kept
     plain = Event("counter.closed", {"counter_id": "fs-1"}, "anct")
     record(audit_db, [report, odd, plain])
@@ -76,7 +82,9 @@ def test_what_is_recorded_keeps_the_service_and_leaves_a_citizens_words_out(audi
     rows = table(audit_db, orm.journal_pending, orm.journal_pending.c.id)
     assert [(r.event_id, r.event_type, r.service_id) for r in rows] == [
         (str(report.event_id), "usager.report_submitted", "svc-1"),
-        (str(odd.event_id), "counter.upserted", None), (str(plain.event_id), "counter.closed", None)]
+        (str(odd.event_id), "counter.upserted", None),
+        (str(plain.event_id), "counter.closed", None),
+    ]
     kept = json.loads(rows[0].body)
     assert kept["payload"] == {"service_id": "svc-1", "category": "refused_access", "text": None}
     assert "Durand" not in rows[0].body and kept["event_id"] == str(report.event_id)
@@ -132,8 +140,9 @@ def test_the_export_reads_entries_in_batches_between_two_seqs(audit_db):
     with audit_db.uow() as u:
         assert [e.seq for e in u.journal.entry_batch(1, 2)] == [2, 3]
         assert [e.seq for e in u.journal.entry_batch(3, 10, upto=4)] == [4]
-    assert every[2] == journal.Entry(3, every[2].event_id, "registry.service_approved", every[2].body,
-                                     every[1].hash, every[2].hash)
+    assert every[2] == journal.Entry(
+        3, every[2].event_id, "registry.service_approved", every[2].body, every[1].hash, every[2].hash
+    )
 
 
 def test_the_export_reads_past_its_first_full_batch(audit_db):
@@ -144,6 +153,7 @@ def test_the_export_reads_past_its_first_full_batch(audit_db):
 
 
 # races: PostgreSQL (on SQLite audit's writers take turns in-process)
+
 
 def test_two_chainers_at_once_never_fork_the_chain_even_for_its_first_entry(audit_pg):
     """The first chainer inserts the head and holds it; the second waits, then chains after it."""

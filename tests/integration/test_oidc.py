@@ -1,6 +1,7 @@
-"""Staff identities from OpenID Connect (shared/oidc.py), checked against a real issuer run here
+"""Staff identities from OpenID Connect (shared/web/oidc.py), checked against a real issuer run here
 (tests/oidc_provider.py: discovery, JWKS and signed tokens over HTTP, built with PyJWT): what a
 valid token gives, each way a token is refused, key rotation, and the roles file."""
+
 import base64
 import json
 import time
@@ -8,9 +9,9 @@ import time
 import jwt
 import pytest
 
-from spc.shared.auth import TokenAuth, parse_tokens
-from spc.shared.errors import Unauthorized
-from spc.shared.oidc import OidcConfigError, OidcVerifier, RoleMap
+from spc.shared.web.auth import TokenAuth, parse_tokens
+from spc.shared.core.errors import Unauthorized
+from spc.shared.web.oidc import OidcConfigError, OidcVerifier, RoleMap
 from tests.oidc_provider import AUDIENCE, ROLES_FILE, Provider
 
 
@@ -46,8 +47,9 @@ def test_a_valid_token_gives_its_role_and_is_attributed_to_its_subject_and_issue
 
 
 def test_scoped_roles_take_their_ids_from_a_claim(auth, provider):
-    agent = auth.authenticate(bearer(provider.token(groups=["france-services-agents"],
-                                                    spc_counters=["FS-35-0042", "FS-35-0043"])))
+    agent = auth.authenticate(
+        bearer(provider.token(groups=["france-services-agents"], spc_counters=["FS-35-0042", "FS-35-0043"]))
+    )
     assert agent.role == "counter_agent" and agent.scope == {"FS-35-0042", "FS-35-0043"}
     assert agent.may_act_on("counter_id", "FS-35-0042") and not agent.may_act_on("counter_id", "FS-29-0001")
     service = auth.authenticate(bearer(provider.token(groups=["spc-services"], spc_service_id="svc-1")))
@@ -73,18 +75,21 @@ def test_an_es256_token_is_accepted(auth, provider):
 NOW = object()  # replaced by the time when the test runs (not when it is collected)
 
 
-@pytest.mark.parametrize("claims,reason", [
-    ({"exp": (NOW, -120)}, "token expired"),                  # past the 30 s leeway
-    ({"nbf": (NOW, +120)}, "not valid yet"),
-    ({"aud": "another-app"}, "not meant for SPC"),
-    ({"iss": "https://evil.example/realms/spc"}, "another issuer"),
-    ({"sub": None}, "invalid token"),
-    ({"exp": None}, "invalid token"),
-    ({"groups": ["nobody-we-know"]}, "no SPC role"),
-    ({"groups": 7}, "no SPC role"),                                       # not a list: no role, no 500
-    ({"groups": ["france-services-agents"], "spc_counters": {"a": 1}}, "no SPC role"),
-    ({"typ": "ID"}, "not an access token"),                              # Keycloak's ID token
-])
+@pytest.mark.parametrize(
+    "claims,reason",
+    [
+        ({"exp": (NOW, -120)}, "token expired"),  # past the 30 s leeway
+        ({"nbf": (NOW, +120)}, "not valid yet"),
+        ({"aud": "another-app"}, "not meant for SPC"),
+        ({"iss": "https://evil.example/realms/spc"}, "another issuer"),
+        ({"sub": None}, "invalid token"),
+        ({"exp": None}, "invalid token"),
+        ({"groups": ["nobody-we-know"]}, "no SPC role"),
+        ({"groups": 7}, "no SPC role"),  # not a list: no role, no 500
+        ({"groups": ["france-services-agents"], "spc_counters": {"a": 1}}, "no SPC role"),
+        ({"typ": "ID"}, "not an access token"),  # Keycloak's ID token
+    ],
+)
 def test_a_token_is_refused_saying_why(auth, provider, claims, reason):
     claims = {k: (int(time.time()) + v[1] if isinstance(v, tuple) and v[0] is NOW else v) for k, v in claims.items()}
     assert reason in refused(auth, provider.token(**claims))
@@ -99,14 +104,20 @@ def test_an_id_token_by_its_header_is_refused(auth, provider):
     assert auth.authenticate(bearer(at)).role == "registrar"
 
 
-@pytest.mark.parametrize("issuer", ["http://localhost.evil.example/realms/spc", "http://127.0.0.1@evil.example/x",
-                                    "ftp://idp.example/realms/spc", "https:///realms"])
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "http://localhost.evil.example/realms/spc",
+        "http://127.0.0.1@evil.example/x",
+        "ftp://idp.example/realms/spc",
+        "https:///realms",
+    ],
+)
 def test_only_an_https_issuer_or_one_on_this_machine_is_taken(tmp_path, issuer):
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES_FILE)
     with pytest.raises(OidcConfigError):
-        OidcVerifier.from_environ({"SPC_OIDC_ISSUER": issuer, "SPC_OIDC_AUDIENCE": "spc",
-                                   "SPC_OIDC_ROLES_FILE": str(roles)})
+        OidcVerifier.from_environ({"SPC_OIDC_ISSUER": issuer, "SPC_OIDC_AUDIENCE": "spc", "SPC_OIDC_ROLES_FILE": str(roles)})
 
 
 def test_an_expiry_within_the_leeway_is_accepted(auth, provider):
@@ -124,8 +135,10 @@ def test_alg_none_and_hmac_are_refused_before_any_key_is_looked_up(auth, provide
 
     def b64(data):
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-    signing_input = f"{b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': provider.kid}).encode())}." \
-                    f"{b64(json.dumps(claims).encode())}"
+
+    signing_input = (
+        f"{b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': provider.kid}).encode())}.{b64(json.dumps(claims).encode())}"
+    )
     secret = json.dumps(provider._jwk(provider.kid)).encode()
     forged = f"{signing_input}.{b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
     assert "not accepted" in refused(auth, forged)
@@ -159,22 +172,35 @@ def test_unknown_key_ids_fetch_the_key_set_at_most_once_per_cooldown(provider):
 
 
 def test_an_unreachable_issuer_refuses_the_token_and_names_no_secret(provider):
-    from spc.shared.oidc import ProviderUnavailable
+    from spc.shared.web.oidc import ProviderUnavailable
+
     verifier = OidcVerifier("http://127.0.0.1:1/realms/spc", AUDIENCE, RoleMap.parse(ROLES_FILE))
-    with pytest.raises(ProviderUnavailable) as err:  # not counted against the client (shared/http.py)
+    with pytest.raises(ProviderUnavailable) as err:  # not counted against the client (shared/web/http.py)
         verifier.authenticate(provider.token())
     assert "cannot be reached" in err.value.message
 
 
-@pytest.mark.parametrize("environ,message", [
-    ({"SPC_OIDC_ISSUER": "https://idp.example/realms/spc"}, "SPC_OIDC_AUDIENCE is needed"),
-    ({"SPC_OIDC_ISSUER": "http://idp.example/realms/spc", "SPC_OIDC_AUDIENCE": "spc"}, "must be an https://"),
-    ({"SPC_OIDC_ISSUER": "https://idp.example", "SPC_OIDC_AUDIENCE": "spc"}, "SPC_OIDC_ROLES_FILE is needed"),
-    ({"SPC_OIDC_ISSUER": "https://idp.example", "SPC_OIDC_AUDIENCE": "spc", "SPC_OIDC_ROLES_FILE": "/nonexistent"},
-     "cannot be read"),
-    ({"SPC_OIDC_ISSUER": "https://idp.example", "SPC_OIDC_AUDIENCE": "spc", "SPC_OIDC_ROLES_FILE": "ROLES",
-      "SPC_OIDC_LEEWAY": "3600"}, "between 0 and 300"),
-])
+@pytest.mark.parametrize(
+    "environ,message",
+    [
+        ({"SPC_OIDC_ISSUER": "https://idp.example/realms/spc"}, "SPC_OIDC_AUDIENCE is needed"),
+        ({"SPC_OIDC_ISSUER": "http://idp.example/realms/spc", "SPC_OIDC_AUDIENCE": "spc"}, "must be an https://"),
+        ({"SPC_OIDC_ISSUER": "https://idp.example", "SPC_OIDC_AUDIENCE": "spc"}, "SPC_OIDC_ROLES_FILE is needed"),
+        (
+            {"SPC_OIDC_ISSUER": "https://idp.example", "SPC_OIDC_AUDIENCE": "spc", "SPC_OIDC_ROLES_FILE": "/nonexistent"},
+            "cannot be read",
+        ),
+        (
+            {
+                "SPC_OIDC_ISSUER": "https://idp.example",
+                "SPC_OIDC_AUDIENCE": "spc",
+                "SPC_OIDC_ROLES_FILE": "ROLES",
+                "SPC_OIDC_LEEWAY": "3600",
+            },
+            "between 0 and 300",
+        ),
+    ],
+)
 def test_wrong_settings_are_one_clear_error(tmp_path, environ, message):
     roles = tmp_path / "roles.toml"
     roles.write_text(ROLES_FILE)
@@ -185,15 +211,18 @@ def test_wrong_settings_are_one_clear_error(tmp_path, environ, message):
     assert OidcVerifier.from_environ({}) is None
 
 
-@pytest.mark.parametrize("text,message", [
-    ("[staff]\n", "roles_claim"),
-    ('roles_claim = "groups"\n[staff]\n"x" = "king"\n', "not one of"),
-    ('roles_claim = "groups"\n[scoped.mayor]\nrole_value = "m"\nids_claim = "c"\n', "not one of"),
-    ('roles_claim = "groups"\n[scoped.service]\nrole_value = "m"\n', "needs role_value and ids_claim"),
-    ('roles_claim = "groups"\n', "maps no value"),
-    ('roles_claim = "groups"\n[staf]\n"x" = "auditor"\n', "unknown key"),
-    ("roles_claim = ", "not TOML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[staff]\n", "roles_claim"),
+        ('roles_claim = "groups"\n[staff]\n"x" = "king"\n', "not one of"),
+        ('roles_claim = "groups"\n[scoped.mayor]\nrole_value = "m"\nids_claim = "c"\n', "not one of"),
+        ('roles_claim = "groups"\n[scoped.service]\nrole_value = "m"\n', "needs role_value and ids_claim"),
+        ('roles_claim = "groups"\n', "maps no value"),
+        ('roles_claim = "groups"\n[staf]\n"x" = "auditor"\n', "unknown key"),
+        ("roles_claim = ", "not TOML"),
+    ],
+)
 def test_a_wrong_roles_file_says_what_is_wrong(text, message):
     with pytest.raises(OidcConfigError) as err:
         RoleMap.parse(text)
@@ -202,9 +231,9 @@ def test_a_wrong_roles_file_says_what_is_wrong(text, message):
 
 def test_the_example_roles_file_is_valid_and_maps_each_role():
     from pathlib import Path
+
     text = (Path(__file__).resolve().parents[2] / "deploy/oidc-roles.example.toml").read_text()
     roles = RoleMap.parse(text, "deploy/oidc-roles.example.toml")
-    assert {role for _, role in roles.staff} == {"registrar", "funding_officer", "distribution_officer",
-                                                 "auditor", "viewer"}
+    assert {role for _, role in roles.staff} == {"registrar", "funding_officer", "distribution_officer", "auditor", "viewer"}
     assert {role for _, role, _ in roles.scoped} == {"counter_agent", "service"}
     assert roles.actor({"groups": ["spc-auditors", "spc-registrars"]}, "s@i").role == "auditor"

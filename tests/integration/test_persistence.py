@@ -1,4 +1,5 @@
 """Units of work, migrations, concurrency and the outbox on SQLite and PostgreSQL."""
+
 import subprocess
 import sys
 import time
@@ -9,16 +10,16 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from spc.fleet import spec
+from spc.runtime.fleet import spec
 from spc.services.funding import handlers as funding
 from spc.services.funding import orm as funding_orm
 from spc.services.funding.domain import commands
-from spc.shared.envelope import Event
-from spc.shared.errors import Conflict
-from spc.shared.messaging import Publisher
-from spc.shared.migrations import downgrade
-from spc.shared.outbox import OutboxRelay
-from spc.shared.persistence import make_engine, transaction_lock
+from spc.shared.core.envelope import Event
+from spc.shared.core.errors import Conflict
+from spc.shared.messaging.broker import Publisher
+from spc.shared.sql.migrations import downgrade
+from spc.shared.sql.outbox import OutboxRelay
+from spc.shared.sql.persistence import make_engine, transaction_lock
 from tests.support import EventTap, await_lock_waiters, wait_for
 
 
@@ -37,13 +38,17 @@ def test_migrations_go_up_and_down_and_up_again(db_url, service):
 def test_the_migrations_build_exactly_the_tables_the_code_maps(db_url, service):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+
     orm = spec(service).unit_of_work.orm
     engine = make_engine(db_url)
     spec(service).migrate(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": f"alembic_version_{service}"})
-        diff = [d for d in compare_metadata(context, orm.metadata)
-                if not (d[0] == "remove_table" and d[1].name.startswith("alembic_version"))]
+        diff = [
+            d
+            for d in compare_metadata(context, orm.metadata)
+            if not (d[0] == "remove_table" and d[1].name.startswith("alembic_version"))
+        ]
     engine.dispose()
     assert diff == []
 
@@ -84,8 +89,9 @@ def test_concurrent_releases_of_one_tranche_pay_once(funding_db):
     engine, uow = funding_db
     active_service(uow)
     prog = funding.create_programme(uow(), commands.CreateProgramme("P", 1_000, "t"))
-    grant = funding.award_grant(uow(), commands.AwardGrant(
-        prog["id"], "s1", [{"amount_cents": 500, "due_date": date(2026, 1, 1)}], "t"))
+    grant = funding.award_grant(
+        uow(), commands.AwardGrant(prog["id"], "s1", [{"amount_cents": 500, "due_date": date(2026, 1, 1)}], "t")
+    )
     tid = grant["tranches"][0]["id"]
 
     def attempt(_):
@@ -99,8 +105,11 @@ def test_concurrent_releases_of_one_tranche_pay_once(funding_db):
     assert results.count("released") == 1 and set(results) == {"released", "already_released"}
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(funding_orm.payment_orders)).scalar() == 1
-        orders = conn.execute(select(func.count()).select_from(funding_orm.outbox).where(
-            funding_orm.outbox.c.event_type == "funding.tranche_released")).scalar()
+        orders = conn.execute(
+            select(func.count())
+            .select_from(funding_orm.outbox)
+            .where(funding_orm.outbox.c.event_type == "funding.tranche_released")
+        ).scalar()
     assert orders == 1
 
 
@@ -108,6 +117,7 @@ def test_units_of_work_share_one_session_class(funding_db):
     """A unit of work per event must not make a Session class per event (a sessionmaker each):
     SQLAlchemy builds each new class's event dispatch on its first statement, for every event."""
     from sqlalchemy.orm import Session
+
     engine, uow = funding_db
     before = len(Session.__subclasses__())
     for _ in range(5):
@@ -122,6 +132,7 @@ def test_a_transaction_left_idle_is_ended_so_a_frozen_process_cannot_hold_its_lo
     idle_in_transaction_session_timeout (SPC's default 30 s, a URL's `options` replaces it), and
     a replica waiting on its lock goes on."""
     from sqlalchemy.exc import DBAPIError
+
     with make_engine(pg_url).connect() as conn:
         assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "30s"
     url = make_url(pg_url).update_query_dict({"options": "-c idle_in_transaction_session_timeout=500"})
@@ -143,9 +154,15 @@ def test_a_rolled_back_use_case_leaves_no_event_in_the_outbox(funding_db):
     engine, uow = funding_db
     active_service(uow)
     with pytest.raises(Conflict):
-        funding.award_grant(uow(), commands.AwardGrant(
-            funding.create_programme(uow(), commands.CreateProgramme("P", 10, "t"))["id"], "s1",
-            [{"amount_cents": 500, "due_date": date(2026, 1, 1)}], "t"))
+        funding.award_grant(
+            uow(),
+            commands.AwardGrant(
+                funding.create_programme(uow(), commands.CreateProgramme("P", 10, "t"))["id"],
+                "s1",
+                [{"amount_cents": 500, "due_date": date(2026, 1, 1)}],
+                "t",
+            ),
+        )
     with engine.connect() as conn:
         types = [r[0] for r in conn.execute(select(funding_orm.outbox.c.event_type))]
     assert "funding.grant_awarded" not in types
@@ -155,9 +172,11 @@ def test_the_relay_publishes_committed_events_in_order_and_marks_them_sent(fundi
     engine, uow = funding_db
     tap = EventTap(amqp_uri)
     for version in (2, 3, 4, 5):
-        event = Event("registry.service_approved",
-                      {"service_id": "s1", "status": "suspended" if version % 2 else "active",
-                       "version": version}, "t")
+        event = Event(
+            "registry.service_approved",
+            {"service_id": "s1", "status": "suspended" if version % 2 else "active", "version": version},
+            "t",
+        )
         with uow() as u:
             funding.on_service_standing(u, event)
             u.commit()
@@ -166,8 +185,7 @@ def test_the_relay_publishes_committed_events_in_order_and_marks_them_sent(fundi
     assert relay.drain() == 3 and relay.drain() == 0  # approval (2) changes no tranche: no event
     publisher.close()
     events = tap.collect(wait=2.0)
-    assert [e["event_type"] for e in events] == ["funding.funding_frozen", "funding.funding_unfrozen",
-                                                 "funding.funding_frozen"]
+    assert [e["event_type"] for e in events] == ["funding.funding_frozen", "funding.funding_unfrozen", "funding.funding_frozen"]
     assert [e["payload"]["version"] for e in events] == [3, 4, 5]
     assert relay.oldest_unsent_age() == 0.0
 
@@ -227,9 +245,10 @@ def test_a_process_without_eventlet_keeps_psycopg_s_c_wait(pg_url, tmp_path):
     script.write_text(
         "import sys, psycopg.waiting as w\n"
         "from sqlalchemy import text\n"
-        "from spc.shared.persistence import make_engine\n"
+        "from spc.shared.sql.persistence import make_engine\n"
         "engine = make_engine(sys.argv[1])\n"
-        "with engine.connect() as c: print(c.execute(text('SELECT 41 + 1')).scalar(), w.wait.__name__)\n")
+        "with engine.connect() as c: print(c.execute(text('SELECT 41 + 1')).scalar(), w.wait.__name__)\n"
+    )
     out = subprocess.run([sys.executable, str(script), pg_url], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["42", "wait_c"], out.stderr
 
@@ -238,11 +257,14 @@ def test_a_multi_host_url_connects_to_the_host_that_answers(pg_url):
     """For failover: several hosts in one URL, libpq tries them in order; with
     target_session_attrs=read-write it keeps the first that takes writes. The first host here
     refuses connections (a port nothing listens on)."""
-    from spc.client import free_port
+    from spc.cli.client import free_port
+
     url = make_url(pg_url)
     port = url.port or 5432
-    multi = (f"postgresql://{url.username or 'postgres'}@/{url.database}"
-             f"?host=127.0.0.1:{free_port()}&host={url.host or '127.0.0.1'}:{port}&target_session_attrs=read-write")
+    multi = (
+        f"postgresql://{url.username or 'postgres'}@/{url.database}"
+        f"?host=127.0.0.1:{free_port()}&host={url.host or '127.0.0.1'}:{port}&target_session_attrs=read-write"
+    )
     engine = make_engine(multi)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE written (x int)"))
@@ -261,12 +283,14 @@ def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url)
     from spc.services.audit import handlers as audit
     from spc.services.audit import orm as audit_orm
     from spc.services.audit.domain.commands import RecordFinding
-    from spc.shared.clock import utcnow
+    from spc.shared.core.clock import utcnow
+
     database = spec("audit").open(pg_url)
     engine, uow = database.engine, database.uow
     with uow() as u:
-        audit.on_registry_event(u, Event("registry.service_approved", {"service_id": "s1", "status": "active",
-                                                                       "version": 2}, "t"))
+        audit.on_registry_event(
+            u, Event("registry.service_approved", {"service_id": "s1", "status": "active", "version": 2}, "t")
+        )
         u.commit()
     audit.record_finding(uow(), RecordFinding("s1", "continuity", "minor", "closed on Mondays", "inspector"))
     later = utcnow() + timedelta(days=31)
@@ -281,8 +305,9 @@ def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url)
     blocker.close()
     assert sum(r.wait() for r in replicas) == 1
     with engine.connect() as conn:
-        confirmed = conn.execute(select(func.count()).select_from(audit_orm.outbox)
-                                 .where(audit_orm.outbox.c.event_type == "audit.violation_confirmed")).scalar()
+        confirmed = conn.execute(
+            select(func.count()).select_from(audit_orm.outbox).where(audit_orm.outbox.c.event_type == "audit.violation_confirmed")
+        ).scalar()
         open_violations = conn.execute(select(audit_orm.compliance.c.open_violations)).scalar()
     engine.dispose()
     assert (confirmed, open_violations) == (1, 1)
@@ -291,7 +316,8 @@ def test_replicas_escalating_overdue_findings_at_once_escalate_each_once(pg_url)
 def test_a_service_told_not_to_migrate_refuses_to_start_on_a_database_behind_its_code(db_url):
     """SPC_MIGRATE=false (a migration step runs first: compose, Kubernetes Jobs): until that step
     has run, the service does not start, rather than fail every message it takes."""
-    from spc.shared.bootstrap import SchemaNotReady
+    from spc.shared.sql.bootstrap import SchemaNotReady
+
     with pytest.raises(SchemaNotReady, match="spc migrate audit"):
         spec("audit").open(db_url, migrate=False)
     spec("audit").open(db_url).close()  # the migration step

@@ -2,6 +2,7 @@
 probed. A reservation keeps each port bound (never listening) for as long as it lives: no other
 reservation, and no bind anywhere on the machine, can be given it, yet SPC's server listens on it
 and gets its connections."""
+
 import socket
 
 import eventlet
@@ -61,16 +62,25 @@ def test_spc_run_takes_a_reserved_port(tmp_path, amqp_uri):
     import sys
     from tests.e2e.test_cli_errors import clean_env
     from tests.support import TOKENS_ENV, wait_for
+
     ports = reserve_ports(["registry"])
-    env = clean_env(AMQP_URI=amqp_uri, SPC_BIND="127.0.0.1", REGISTRY_PORT=str(ports["registry"]),
-                    SPC_DATA_DIR=str(tmp_path), SPC_ADMIN_TOKENS=TOKENS_ENV,
-                    REGISTRY_DATABASE_URL=f"sqlite:///{tmp_path / 'registry.db'}")
-    proc = subprocess.Popen([sys.executable, "-m", "spc.cli", "run", "registry"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = clean_env(
+        AMQP_URI=amqp_uri,
+        SPC_BIND="127.0.0.1",
+        REGISTRY_PORT=str(ports["registry"]),
+        SPC_DATA_DIR=str(tmp_path),
+        SPC_ADMIN_TOKENS=TOKENS_ENV,
+        REGISTRY_DATABASE_URL=f"sqlite:///{tmp_path / 'registry.db'}",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spc.cli", "run", "registry"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
+
         def live():
             assert proc.poll() is None, "spc run exited"
             return requests.get(f"http://127.0.0.1:{ports['registry']}/health/live", timeout=2).ok
+
         wait_for("spc run live on its reserved port", live, timeout=60)
     finally:
         proc.terminate()

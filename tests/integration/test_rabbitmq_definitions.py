@@ -2,6 +2,7 @@
 fresh vhost of the real RabbitMQ, it must let each service declare and publish, let each external
 system publish its own event types to spc.inbound and nothing else, and let an outside consumer
 bind its own queue to the payment orders only."""
+
 import json
 import re
 import uuid
@@ -14,7 +15,8 @@ import requests
 from kombu import Connection
 
 from spc.generate.definitions import render
-from spc.shared import events, topology
+from spc.shared.core import events
+from spc.shared.messaging import topology
 from tests.conftest import AMQP_BASE, RABBIT_API
 from tests.servers import ConfinedVhost
 from tests.support import broker_refusal, envelope, wait_for
@@ -24,8 +26,9 @@ DEFINITIONS = json.loads(DEFINITIONS_PATH.read_text())
 
 
 def test_the_committed_definitions_are_what_the_code_generates():
-    assert DEFINITIONS_PATH.read_text() == render(), \
+    assert DEFINITIONS_PATH.read_text() == render(), (
         "deploy/rabbitmq/definitions.json is stale: run `spc definitions > deploy/rabbitmq/definitions.json`"
+    )
 
 
 def test_each_external_system_may_publish_exactly_the_types_the_catalogue_names():
@@ -40,8 +43,7 @@ def test_each_external_system_may_publish_exactly_the_types_the_catalogue_names(
 
 def test_the_definitions_declare_exactly_the_topology_the_services_declare():
     queues = {q["name"]: q["arguments"] for q in DEFINITIONS["queues"]}
-    assert queues == {q.name: dict(q.queue_arguments or {})
-                      for q in topology.CONSUMER_QUEUES + topology.DEAD_LETTER_QUEUES}
+    assert queues == {q.name: dict(q.queue_arguments or {}) for q in topology.CONSUMER_QUEUES + topology.DEAD_LETTER_QUEUES}
     exchanges = {e["name"]: (e["type"], e["arguments"], e["durable"]) for e in DEFINITIONS["exchanges"]}
     assert exchanges == {e.name: (e.type, dict(e.arguments or {}), True) for e in topology.EXCHANGES}
     bindings = {(b["source"], b["destination"], b["routing_key"]) for b in DEFINITIONS["bindings"]}
@@ -73,6 +75,7 @@ def _queue_depth(vhost, queue, expect=None):
     """The queue's depth by the management API (its figures lag by seconds: with `expect`,
     waits up to 15 s for that figure)."""
     import time
+
     depth = None
     for _ in range(75):
         resp = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/{queue}", timeout=10).json()
@@ -87,8 +90,8 @@ def _publish(exchange, key, body=None):
     body = body or json.dumps(envelope(key, {})).encode()
 
     def act(channel):
-        channel.basic_publish(exchange, key, body, pika.BasicProperties(delivery_mode=2, type=key),
-                              mandatory=True)
+        channel.basic_publish(exchange, key, body, pika.BasicProperties(delivery_mode=2, type=key), mandatory=True)
+
     return act
 
 
@@ -111,7 +114,7 @@ def test_an_external_system_may_publish_its_own_event_types_and_nothing_else(bro
     assert _refused(inspection, _publish("spc.inbound", "counter.closed")) == 403
     assert _refused(inspection, _publish("spc.inbound", "usager.report_submitted")) == 403
     assert _refused(inspection, _publish("spc.events", "funding.tranche_released")) == 403
-    assert _refused(inspection, _publish("", "audit.compliance")) == 403       # default exchange
+    assert _refused(inspection, _publish("", "audit.compliance")) == 403  # default exchange
     assert _refused(inspection, lambda ch: ch.basic_get("audit.compliance")) == 403
     assert _refused(inspection, lambda ch: ch.basic_consume("spc.inbound.dead", lambda *a: None)) == 403
     assert _refused(inspection, lambda ch: ch.queue_declare("mine", durable=True)) == 403
@@ -128,10 +131,18 @@ def test_an_external_system_may_publish_its_own_event_types_and_nothing_else(bro
 def _bound_inbound_queues(vhost, max_length):
     """Lower the inbound queues' bound (the definitions' policy, same name) to reach it in a test."""
     import time
+
     policy = next(p for p in DEFINITIONS["policies"] if p["name"] == "spc-inbound-bounds")
-    requests.put(f"{RABBIT_API}/policies/{quote(vhost, safe='')}/{policy['name']}", timeout=10, json={
-        "pattern": policy["pattern"], "apply-to": "queues", "priority": policy["priority"],
-        "definition": dict(policy["definition"], **{"max-length": max_length})}).raise_for_status()
+    requests.put(
+        f"{RABBIT_API}/policies/{quote(vhost, safe='')}/{policy['name']}",
+        timeout=10,
+        json={
+            "pattern": policy["pattern"],
+            "apply-to": "queues",
+            "priority": policy["priority"],
+            "definition": dict(policy["definition"], **{"max-length": max_length}),
+        },
+    ).raise_for_status()
     for _ in range(50):
         queue = requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/audit.reports", timeout=10).json()
         if queue.get("effective_policy_definition", {}).get("max-length") == max_length:
@@ -182,6 +193,7 @@ def test_an_outside_consumer_binds_its_own_queue_to_payment_orders_only(broker):
         def act(channel):
             channel.queue_declare("ext.payments.orders", durable=True)
             channel.queue_bind("ext.payments.orders", "spc.events", key)
+
         return act
 
     assert _refused(payments, bind("funding.tranche_released")) is None
@@ -190,11 +202,13 @@ def test_an_outside_consumer_binds_its_own_queue_to_payment_orders_only(broker):
     assert _refused(payments, _publish("spc.events", "funding.tranche_released")) == 403
     assert _refused(payments, lambda ch: ch.basic_get("funding.events")) == 403
     with Connection(uri("spc-funding")) as conn:
-        conn.Producer().publish(b'{"x": 1}', exchange="spc.events", routing_key="funding.tranche_released",
-                                delivery_mode=2, retry=False)
+        conn.Producer().publish(
+            b'{"x": 1}', exchange="spc.events", routing_key="funding.tranche_released", delivery_mode=2, retry=False
+        )
     conn, channel = _channel(payments)
     try:
         import time
+
         for _ in range(50):
             method, _, body = channel.basic_get("ext.payments.orders", auto_ack=True)
             if method:
@@ -217,12 +231,17 @@ def test_spc_publish_says_clearly_when_the_broker_refuses_the_event_type(broker,
     import os
     import subprocess
     import sys
+
     uri, _ = broker
     path = tmp_path / "closed.json"
     path.write_text(json.dumps(envelope("counter.closed", {"counter_id": "FS-35-0042"})))
     run = lambda user: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "spc.cli", "publish", str(path)], capture_output=True, text=True,
-        timeout=60, env=dict(os.environ, AMQP_URI=uri(user)))
+        [sys.executable, "-m", "spc.cli", "publish", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, AMQP_URI=uri(user)),
+    )
     refused = run("ext-inspection")
     assert refused.returncode == 2
     assert "the broker refused the event: 403 ACCESS_REFUSED" in refused.stderr, refused.stderr
@@ -235,12 +254,12 @@ def test_the_brokers_delivery_limit_dead_letters_a_message_that_keeps_coming_bac
     DELIVERY_LIMIT times (a consumer that dies on it each time never gets to dead-letter it)
     ends in the dead-letter queue, not dropped."""
     import time
+
     with Connection(amqp_uri) as conn:
         topology.declare_all(conn.default_channel)
     conn, channel = _channel(amqp_uri)
     try:
-        channel.basic_publish("", "funding.events", b'{"poison": true}',
-                              pika.BasicProperties(delivery_mode=2, message_id="m-1"))
+        channel.basic_publish("", "funding.events", b'{"poison": true}', pika.BasicProperties(delivery_mode=2, message_id="m-1"))
         returned = 0
         for _ in range(200):
             method, _, _ = channel.basic_get("funding.events")
@@ -265,20 +284,21 @@ def test_the_brokers_delivery_limit_dead_letters_a_message_that_keeps_coming_bac
 def test_passwords_from_the_environment_are_hashed_as_the_broker_checks_them():
     """What compose loads at boot: `spc definitions --passwords-from-env`; a service logs in."""
     from spc.generate.definitions import password_env, with_passwords
+
     tag = uuid.uuid4().hex[:8]
     vhost, user = f"spc_pw_{tag}", f"spc-funding-{tag}"
-    doc = {"users": [dict(u, name=user) for u in DEFINITIONS["users"] if u["name"] == "spc-funding"],
-           "vhosts": [{"name": vhost}],
-           "permissions": [{"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}]}
+    doc = {
+        "users": [dict(u, name=user) for u in DEFINITIONS["users"] if u["name"] == "spc-funding"],
+        "vhosts": [{"name": vhost}],
+        "permissions": [{"user": user, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"}],
+    }
     with_passwords(doc, {password_env(user): "s3cret-Pw"})
     requests.post(f"{RABBIT_API}/definitions", json=doc, timeout=30).raise_for_status()
     try:
-        conn = pika.BlockingConnection(pika.URLParameters(
-            f"amqp://{user}:s3cret-Pw@{AMQP_BASE.split('@', 1)[1]}/{vhost}"))
+        conn = pika.BlockingConnection(pika.URLParameters(f"amqp://{user}:s3cret-Pw@{AMQP_BASE.split('@', 1)[1]}/{vhost}"))
         conn.close()
         with pytest.raises(pika.exceptions.ProbableAuthenticationError):
-            pika.BlockingConnection(pika.URLParameters(
-                f"amqp://{user}:wrong@{AMQP_BASE.split('@', 1)[1]}/{vhost}"))
+            pika.BlockingConnection(pika.URLParameters(f"amqp://{user}:wrong@{AMQP_BASE.split('@', 1)[1]}/{vhost}"))
     finally:
         requests.delete(f"{RABBIT_API}/vhosts/{vhost}", timeout=30)
         requests.delete(f"{RABBIT_API}/users/{user}", timeout=10)
@@ -291,8 +311,9 @@ def test_a_service_recreates_its_own_queue_and_names_a_missing_one_it_may_not_cr
     with Connection(uri("spc-funding")) as conn:
         with pytest.raises(topology.TopologyMissing) as missing:
             topology.declare(conn.default_channel, "funding")
-    assert str(missing.value).startswith("the queue 'audit.compliance' is missing from this vhost and this "
-                                         "broker user may not create it"), missing.value
+    assert str(missing.value).startswith(
+        "the queue 'audit.compliance' is missing from this vhost and this broker user may not create it"
+    ), missing.value
     assert "spc definitions --load" in str(missing.value)
     with Connection(uri("spc-audit")) as conn:
         topology.declare(conn.default_channel, "audit")  # its own: declared again, and bound
@@ -310,25 +331,45 @@ def test_dead_letters_are_listed_without_a_citizens_words_and_expire(broker):
     import subprocess
     import sys
     import time
+
     uri, vhost = broker
     words = "Ma fille Léa Martin a été refusée sans motif"
     report = envelope("usager.report_submitted", {"service_id": "s1", "category": "other", "text": words})
     guest = f"{AMQP_BASE}/{vhost}"
     assert _refused(guest, _publish("spc.dead", "inbound", json.dumps(report).encode())) is None
     assert _queue_depth(vhost, "spc.inbound.dead", 1) == 1
-    listed = subprocess.run([sys.executable, "-m", "spc.cli", "dlq", "list"], capture_output=True, text=True,
-                            timeout=60, env=dict(os.environ, AMQP_URI=uri("spc-operator")))
+    listed = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "dlq", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, AMQP_URI=uri("spc-operator")),
+    )
     assert listed.returncode == 0 and report["event_id"] in listed.stdout, listed.stderr
     assert "Léa" not in listed.stdout and f"[redacted: {len(words)} characters]" in listed.stdout
     policy = next(p for p in DEFINITIONS["policies"] if p["name"] == "spc-dead-letters")
     assert policy["definition"]["message-ttl"] == 30 * 86_400_000
     # a quorum queue fixes a message's expiry when it takes it: lower the TTL, then dead-letter
-    requests.put(f"{RABBIT_API}/policies/{quote(vhost, safe='')}/{policy['name']}", timeout=10, json={
-        "pattern": policy["pattern"], "apply-to": "queues", "priority": policy["priority"],
-        "definition": dict(policy["definition"], **{"message-ttl": 1000})}).raise_for_status()
-    wait_for("the lowered TTL applied", lambda: requests.get(
-        f"{RABBIT_API}/queues/{quote(vhost, safe='')}/spc.events.dead", timeout=10).json().get(
-        "effective_policy_definition", {}).get("message-ttl") == 1000)
+    requests.put(
+        f"{RABBIT_API}/policies/{quote(vhost, safe='')}/{policy['name']}",
+        timeout=10,
+        json={
+            "pattern": policy["pattern"],
+            "apply-to": "queues",
+            "priority": policy["priority"],
+            "definition": dict(policy["definition"], **{"message-ttl": 1000}),
+        },
+    ).raise_for_status()
+    wait_for(
+        "the lowered TTL applied",
+        lambda: (
+            requests.get(f"{RABBIT_API}/queues/{quote(vhost, safe='')}/spc.events.dead", timeout=10)
+            .json()
+            .get("effective_policy_definition", {})
+            .get("message-ttl")
+            == 1000
+        ),
+    )
     assert _refused(guest, _publish("spc.dead", "events", json.dumps(report).encode())) is None  # taken
     time.sleep(2.5)
     conn, channel = _channel(guest)
@@ -345,23 +386,41 @@ def test_a_forged_dead_letter_is_never_replayed_outside_spc_or_into_a_queue_not_
     import os
     import subprocess
     import sys
+
     uri, vhost = broker
     payments = uri("ext-payments")
     assert _refused(payments, lambda ch: ch.queue_declare("ext.payments.orders", durable=True)) is None
-    order = envelope("funding.tranche_released", {"tranche_id": "t", "grant_id": "g", "service_id": "s",
-                                                  "amount_cents": 1, "currency": "EUR"})
+    order = envelope(
+        "funding.tranche_released", {"tranche_id": "t", "grant_id": "g", "service_id": "s", "amount_cents": 1, "currency": "EUR"}
+    )
 
     def dead_letter(target):
         def act(channel):
-            channel.basic_publish("spc.dead", "events", json.dumps(order).encode(), pika.BasicProperties(
-                delivery_mode=2, type="funding.tranche_released", message_id=order["event_id"],
-                headers={"x-spc-queue": target, "x-spc-rejection": "retries_exhausted: x"}), mandatory=True)
+            channel.basic_publish(
+                "spc.dead",
+                "events",
+                json.dumps(order).encode(),
+                pika.BasicProperties(
+                    delivery_mode=2,
+                    type="funding.tranche_released",
+                    message_id=order["event_id"],
+                    headers={"x-spc-queue": target, "x-spc-rejection": "retries_exhausted: x"},
+                ),
+                mandatory=True,
+            )
+
         return act
+
     for target in ("ext.payments.orders", "registry.events"):  # outside SPC; a queue not taking the type
         assert _refused(uri("spc-funding"), dead_letter(target)) is None
     assert _queue_depth(vhost, "spc.events.dead", 2) == 2
-    replay = subprocess.run([sys.executable, "-m", "spc.cli", "dlq", "replay", "--queue", "spc.events.dead"],
-                            capture_output=True, text=True, timeout=60, env=dict(os.environ, AMQP_URI=uri("spc-operator")))
+    replay = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "dlq", "replay", "--queue", "spc.events.dead"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, AMQP_URI=uri("spc-operator")),
+    )
     assert replay.returncode == 0 and replay.stdout.strip().startswith("0 messages replayed"), replay.stdout + replay.stderr
     conn, channel = _channel(payments)
     try:
@@ -379,16 +438,28 @@ def test_a_dead_letter_is_replayed_only_from_the_consumer_of_its_queue_as_the_br
     import os
     import subprocess
     import sys
+
     uri, vhost = broker
     reinstated = envelope("registry.service_reinstated", {"service_id": "s", "version": 9}, producer="registry")
 
     def dead_letter(message_id, user_id):
         def act(channel):
-            channel.basic_publish("spc.dead", "events", json.dumps(reinstated).encode(), pika.BasicProperties(
-                delivery_mode=2, type="registry.service_reinstated", message_id=message_id, user_id=user_id,
-                headers={"x-spc-queue": "distribution.events", "x-spc-rejection": "unknown_service: s"}),
-                mandatory=True)
+            channel.basic_publish(
+                "spc.dead",
+                "events",
+                json.dumps(reinstated).encode(),
+                pika.BasicProperties(
+                    delivery_mode=2,
+                    type="registry.service_reinstated",
+                    message_id=message_id,
+                    user_id=user_id,
+                    headers={"x-spc-queue": "distribution.events", "x-spc-rejection": "unknown_service: s"},
+                ),
+                mandatory=True,
+            )
+
         return act
+
     funding, distribution = uri("spc-funding"), uri("spc-distribution")
     real = {name: urlsplit(uri(name)).username for name in ("spc-funding", "spc-distribution")}
     assert _refused(funding, dead_letter("signed-forgery", real["spc-funding"])) is None
@@ -398,12 +469,22 @@ def test_a_dead_letter_is_replayed_only_from_the_consumer_of_its_queue_as_the_br
     assert _queue_depth(vhost, "spc.events.dead", 3) == 3
     # the services' logins as configured (these tests' users carry a suffix; deployment's are spc-<service>)
     env = dict(os.environ, AMQP_URI=uri("spc-operator"), FUNDING_AMQP_URI=funding, DISTRIBUTION_AMQP_URI=distribution)
-    spc = lambda *args: subprocess.run([sys.executable, "-m", "spc.cli", "dlq", *args, "--queue", "spc.events.dead"],  # noqa: E731
-                                       capture_output=True, text=True, timeout=60, env=env)
+
+    def spc(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "spc.cli", "dlq", *args, "--queue", "spc.events.dead"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+
     listed = {m["message_id"]: m for m in map(json.loads, spc("list").stdout.splitlines())}
     assert {k: (m["trust"], m["dead_lettered_by"]) for k, m in listed.items()} == {
-        "signed-forgery": ("forged", real["spc-funding"]), "unsigned-forgery": ("unverified", None),
-        "genuine": ("verified", real["spc-distribution"])}
+        "signed-forgery": ("forged", real["spc-funding"]),
+        "unsigned-forgery": ("unverified", None),
+        "genuine": ("verified", real["spc-distribution"]),
+    }
     replay = spc("replay")
     assert replay.returncode == 0 and replay.stdout.strip() == "1 messages replayed", replay.stdout + replay.stderr
     assert "1 unverified dead letters kept" in replay.stderr and "1 forged dead letters kept" in replay.stderr

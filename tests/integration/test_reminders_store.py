@@ -1,6 +1,7 @@
 """Reminders and their e-mails on SQLite and PostgreSQL: a reminder is written once whichever
 replica checks first (two databases handles standing for two replicas), and the mail relay
 neither loses an e-mail while the SMTP relay is away nor sends it twice once it is back."""
+
 from datetime import date, timedelta
 
 from aiosmtpd.controller import Controller
@@ -13,11 +14,11 @@ from spc.services.funding.domain import commands
 from spc.services.registry import mailer
 from spc.services.registry import orm as registry_orm
 from spc.services.registry.domain.mail import Mail
-from spc.shared import envelope
-from spc.shared.clock import utcnow
-from spc.shared.consumer import apply_once
-from spc.shared.reminders import send_due
-from spc.shared.smtp import Smtp
+from spc.shared.core import envelope
+from spc.shared.core.clock import utcnow
+from spc.shared.messaging.consumer import apply_once
+from spc.shared.sql.reminders import send_due
+from spc.shared.messaging.smtp import Smtp
 from tests.support import free_port
 from tests.unit.fakes import standing
 
@@ -25,24 +26,35 @@ from tests.unit.fakes import standing
 def _funded(uow):
     apply_once(uow, standing("s1", "active", 2), funding.EVENT_HANDLERS["registry.service_approved"])
     prog = funding.create_programme(uow, commands.CreateProgramme("P", 1_000_000, "fo/x"))
-    funding.award_grant(uow, commands.AwardGrant(prog["id"], "s1", [
-        {"amount_cents": 1000, "due_date": date.today() + timedelta(days=3), "milestone": "a"},
-        {"amount_cents": 1000, "due_date": date.today() - timedelta(days=2), "milestone": "b"},
-        {"amount_cents": 1000, "due_date": date.today() + timedelta(days=100), "milestone": "c"}], "fo/x"))
+    funding.award_grant(
+        uow,
+        commands.AwardGrant(
+            prog["id"],
+            "s1",
+            [
+                {"amount_cents": 1000, "due_date": date.today() + timedelta(days=3), "milestone": "a"},
+                {"amount_cents": 1000, "due_date": date.today() - timedelta(days=2), "milestone": "b"},
+                {"amount_cents": 1000, "due_date": date.today() + timedelta(days=100), "milestone": "c"},
+            ],
+            "fo/x",
+        ),
+    )
 
 
 def _reminders_in_outbox(database):
     with database.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(funding_orm.outbox).where(
-            funding_orm.outbox.c.event_type == "funding.reminder_due")).scalar()
+        return conn.execute(
+            select(func.count()).select_from(funding_orm.outbox).where(funding_orm.outbox.c.event_type == "funding.reminder_due")
+        ).scalar()
 
 
 def test_a_reminder_is_written_once_whichever_replica_checks(db_url):
     first, second = spec("funding").open(db_url), spec("funding").open(db_url)
     try:
         _funded(first.uow())
-        check = dict(deadlines_of=funding.deadlines, event_type="funding.reminder_due",
-                     table=funding_orm.reminders_sent, notice_days=14)
+        check = dict(
+            deadlines_of=funding.deadlines, event_type="funding.reminder_due", table=funding_orm.reminders_sent, notice_days=14
+        )
         assert send_due(first.uow(), **check) == 2  # due in 3 days, overdue by 2; not the one in 100
         assert send_due(second.uow(), **check) == 0
         assert send_due(first.uow(), **check) == 0
@@ -53,11 +65,15 @@ def test_a_reminder_is_written_once_whichever_replica_checks(db_url):
         assert send_due(second.uow(), today=date.today() + timedelta(days=95), **check) == 2
         assert _reminders_in_outbox(first) == 4
         with first.engine.connect() as conn:
-            payloads = [envelope.parse(body.encode()).payload for body in conn.execute(
-                select(funding_orm.outbox.c.body).where(funding_orm.outbox.c.event_type == "funding.reminder_due")
-                .order_by(funding_orm.outbox.c.id)).scalars()]
-        assert [p["kind"] for p in payloads] == ["milestone_overdue", "milestone_due", "milestone_overdue",
-                                                 "milestone_due"]
+            payloads = [
+                envelope.parse(body.encode()).payload
+                for body in conn.execute(
+                    select(funding_orm.outbox.c.body)
+                    .where(funding_orm.outbox.c.event_type == "funding.reminder_due")
+                    .order_by(funding_orm.outbox.c.id)
+                ).scalars()
+            ]
+        assert [p["kind"] for p in payloads] == ["milestone_overdue", "milestone_due", "milestone_overdue", "milestone_due"]
     finally:
         first.close()
         second.close()
@@ -111,12 +127,12 @@ def test_a_long_french_subject_arrives_whole():
     ("» :pièces", seen in the demo): the message is written unfolded."""
     import email
     import email.policy
+
     inbox, port = _Inbox(), free_port()
     server = Controller(inbox, hostname="127.0.0.1", port=port)
     server.start()
     try:
-        subject = ("[Service Public Citoyen] Jalon « mid-year » : pièces attendues pour le versement de "
-                   "12\u202f000,00\u00a0€")
+        subject = "[Service Public Citoyen] Jalon « mid-year » : pièces attendues pour le versement de 12\u202f000,00\u00a0€"
         Smtp("127.0.0.1", port, "plain", "a@b.example").send("c@d.example", subject, "Texte é", "<x@y>")
     finally:
         server.stop()
@@ -146,21 +162,25 @@ def test_audit_and_the_registry_find_their_deadlines_in_their_own_tables(db_url,
         apply_once(audit_db.uow(), standing("s1", "active", 2), audit.STANDING_HANDLERS["registry.service_approved"])
         finding = audit.record_finding(audit_db.uow(), RecordFinding("s1", "transparency", "minor", "Comptes", "i-35"))
         deadline = date.fromisoformat(finding["remediation_deadline"][:10])
-        check = dict(deadlines_of=audit.deadlines, event_type="audit.reminder_due", table=audit_orm.reminders_sent,
-                     notice_days=14)
+        check = dict(
+            deadlines_of=audit.deadlines, event_type="audit.reminder_due", table=audit_orm.reminders_sent, notice_days=14
+        )
         assert send_due(audit_db.uow(), today=deadline - timedelta(days=8), **check) == 0
         assert send_due(audit_db.uow(), today=deadline - timedelta(days=5), **check) == 1
         assert send_due(audit_db.uow(), today=deadline - timedelta(days=4), **check) == 0
         assert send_due(audit_db.uow(), today=deadline + timedelta(days=1), **check) == 1
 
         today = date.today()
-        body = full_pact(term={"starts_on": (today - timedelta(days=300)).isoformat(),
-                               "ends_on": (today + timedelta(days=60)).isoformat(), "pilot": True,
-                               "evaluation_on": (today + timedelta(days=10)).isoformat()},
-                         signatories={**full_pact()["signatories"],
-                                      "signed_on": (today - timedelta(days=310)).isoformat()})
-        sid = registry.register_service(registry_db.uow(), registry_commands.RegisterService(
-            Pact.from_dict(body), "r/x"))["id"]
+        body = full_pact(
+            term={
+                "starts_on": (today - timedelta(days=300)).isoformat(),
+                "ends_on": (today + timedelta(days=60)).isoformat(),
+                "pilot": True,
+                "evaluation_on": (today + timedelta(days=10)).isoformat(),
+            },
+            signatories={**full_pact()["signatories"], "signed_on": (today - timedelta(days=310)).isoformat()},
+        )
+        sid = registry.register_service(registry_db.uow(), registry_commands.RegisterService(Pact.from_dict(body), "r/x"))["id"]
         with registry_db.uow() as uow:
             found = {d.kind: d.due_on for d in registry.deadlines(uow, today + timedelta(days=90))}
         assert found == {}  # submitted, not approved: nothing is followed yet
@@ -168,8 +188,9 @@ def test_audit_and_the_registry_find_their_deadlines_in_their_own_tables(db_url,
         with registry_db.uow() as uow:
             found = {d.kind: d.due_on for d in registry.deadlines(uow, today + timedelta(days=90))}
         assert found == {"term_end": today + timedelta(days=60), "pilot_evaluation": today + timedelta(days=10)}
-        check = dict(deadlines_of=registry.deadlines, event_type="registry.reminder_due",
-                     table=registry_orm.reminders_sent, notice_days=14)
+        check = dict(
+            deadlines_of=registry.deadlines, event_type="registry.reminder_due", table=registry_orm.reminders_sent, notice_days=14
+        )
         assert send_due(registry_db.uow(), **check) == 2  # the term within 90 days, the evaluation within 14
         assert send_due(registry_db.uow(), **check) == 0
     finally:

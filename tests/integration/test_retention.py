@@ -1,6 +1,7 @@
-"""The retention policy (shared/retention.py) on SQLite and PostgreSQL: what is past its horizon
+"""The retention policy (shared/sql/retention.py) on SQLite and PostgreSQL: what is past its horizon
 goes, in batches; what is younger stays; an unsent outbox row stays whatever its age; and what
 the inbox forgot, it no longer recognises (hence a horizon longer than any copy's delay)."""
+
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -9,10 +10,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from spc.runtime.fleet import spec
-from spc.shared.clock import utcnow
-from spc.shared.outbox import Inbox
-from spc.shared.persistence import make_engine
-from spc.shared.retention import Retention, RetentionError, prune
+from spc.shared.core.clock import utcnow
+from spc.shared.sql.outbox import Inbox
+from spc.shared.sql.persistence import make_engine
+from spc.shared.sql.retention import Retention, RetentionError, prune
 
 
 @pytest.mark.parametrize("service", ["registry", "audit"])
@@ -24,18 +25,45 @@ def test_what_is_past_its_horizon_goes_and_the_rest_stays(db_url, service):
     now = utcnow()
     days = lambda n: now - timedelta(days=n)  # noqa: E731
     with engine.begin() as conn:
-        conn.execute(insert(orm.processed_events), [
-            {"event_id": f"in-{age}", "event_type": "x.y", "processed_at": days(age)} for age in (40, 29, 31)])
-        conn.execute(insert(orm.outbox), [
-            {"event_id": eid, "event_type": "x.y", "exchange": "spc.events", "body": "{}", "created_at": days(age),
-             "published_at": published} for eid, age, published in
-            [("sent-old", 9, days(8)), ("sent-young", 9, days(6)), ("unsent-old", 60, None)]])
-        conn.execute(insert(orm.idempotency_keys), [
-            {"actor": "registrar/a", "key": f"k-{hours}", "fingerprint": "f", "status": None if hours > 24 else 201,
-             "answer": None, "created_at": now - timedelta(hours=hours)} for hours in (25, 23)])
-        conn.execute(insert(orm.staff_actions), [
-            {"subject_id": "s", "action": "x.y", "event_id": f"st-{age}", "actor": "a", "at": days(age)}
-            for age in (3651, 3649)])
+        conn.execute(
+            insert(orm.processed_events),
+            [{"event_id": f"in-{age}", "event_type": "x.y", "processed_at": days(age)} for age in (40, 29, 31)],
+        )
+        conn.execute(
+            insert(orm.outbox),
+            [
+                {
+                    "event_id": eid,
+                    "event_type": "x.y",
+                    "exchange": "spc.events",
+                    "body": "{}",
+                    "created_at": days(age),
+                    "published_at": published,
+                }
+                for eid, age, published in [("sent-old", 9, days(8)), ("sent-young", 9, days(6)), ("unsent-old", 60, None)]
+            ],
+        )
+        conn.execute(
+            insert(orm.idempotency_keys),
+            [
+                {
+                    "actor": "registrar/a",
+                    "key": f"k-{hours}",
+                    "fingerprint": "f",
+                    "status": None if hours > 24 else 201,
+                    "answer": None,
+                    "created_at": now - timedelta(hours=hours),
+                }
+                for hours in (25, 23)
+            ],
+        )
+        conn.execute(
+            insert(orm.staff_actions),
+            [
+                {"subject_id": "s", "action": "x.y", "event_id": f"st-{age}", "actor": "a", "at": days(age)}
+                for age in (3651, 3649)
+            ],
+        )
     deleted = prune(engine.begin, unit_of_work, Retention(), now=now, batch=1)  # a row a batch: the loop runs
     assert deleted == {"processed_events": 2, "outbox": 1, "idempotency_keys": 1, "staff_actions": 1}
     with engine.connect() as conn:

@@ -1,16 +1,18 @@
-"""The outbox keeps the trace (shared/tracing.py), on SQLite and PostgreSQL, published to the real
+"""The outbox keeps the trace (shared/observe/tracing.py), on SQLite and PostgreSQL, published to the real
 RabbitMQ: an event written under a span keeps that span's W3C context on its row; the relay
 publishes it, later, in a `send` span that is the child of that context, and the message's
 headers name the send span. With traces off, a row written under no span has none, and a row
 that kept one (written by a process with traces on) passes it on as it came."""
+
 import amqp.exceptions
 import pytest
 from kombu import Connection
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from spc.shared import topology, tracing
-from spc.shared.envelope import Event
-from spc.shared.messaging import Publisher
+from spc.shared.messaging import topology
+from spc.shared.observe import tracing
+from spc.shared.core.envelope import Event
+from spc.shared.messaging.broker import Publisher
 from tests.integration.test_inbox_outbox import db, publisher, relay, rows, write  # noqa: F401 (fixtures)
 from tests.support import EventTap, drain_queue
 
@@ -24,7 +26,7 @@ def test_an_event_written_under_a_span_is_published_in_its_trace(db, publisher, 
     with tracing.attached(tracing.carrier_of(request)):
         write(db, [event])
     request.end()
-    row, = rows(db)
+    (row,) = rows(db)
     context = request.get_span_context()
     assert row.traceparent.split("-")[1:3] == [f"{context.trace_id:032x}", f"{context.span_id:016x}"]
     assert row.tracestate is None
@@ -33,11 +35,11 @@ def test_an_event_written_under_a_span_is_published_in_its_trace(db, publisher, 
     outbox_relay.tracer = tracer
     assert outbox_relay.drain() == 1
     tracing.flush("funding-test-outbox")
-    send, = [s for s in exporter.get_finished_spans() if s.name == "send spc.events"]
+    (send,) = [s for s in exporter.get_finished_spans() if s.name == "send spc.events"]
     assert send.parent.span_id == context.span_id and send.context.trace_id == context.trace_id
     assert send.kind.name == "PRODUCER" and send.attributes["messaging.message.id"] == str(event.event_id)
     assert send.attributes["messaging.rabbitmq.destination.routing_key"] == "funding.tranche_released"
-    (props, _), = drain_queue(amqp_uri, tap.queue, wait=5, expect=1)
+    ((props, _),) = drain_queue(amqp_uri, tap.queue, wait=5, expect=1)
     assert props.headers["traceparent"].split("-")[1:3] == [f"{context.trace_id:032x}", f"{send.context.span_id:016x}"]
 
 
@@ -64,7 +66,7 @@ def test_traces_off_no_context_is_made_and_a_kept_one_passes_on(db, publisher, a
     with db.engine.begin() as conn:
         conn.execute(db.uow().outbox_table.update().values(traceparent=kept, tracestate="spc=1"))
     assert relay(db, publisher).drain() == 1  # no tracer: traces off in this process
-    (props, _), = drain_queue(amqp_uri, tap.queue, wait=5, expect=1)
+    ((props, _),) = drain_queue(amqp_uri, tap.queue, wait=5, expect=1)
     assert props.headers == {"traceparent": kept, "tracestate": "spc=1"}
 
 
@@ -74,8 +76,18 @@ def test_the_embedded_broker_carries_the_headers_too():
         queue = conn.SimpleQueue("funding.events.tap")
         publisher = Publisher("memory://trace-context")
         try:
-            publisher.publish_many([{"body": b"{}", "exchange": "", "routing_key": "funding.events.tap",
-                                     "message_id": "m-1", "type": "t", "headers": {"traceparent": "00-x"}}])
+            publisher.publish_many(
+                [
+                    {
+                        "body": b"{}",
+                        "exchange": "",
+                        "routing_key": "funding.events.tap",
+                        "message_id": "m-1",
+                        "type": "t",
+                        "headers": {"traceparent": "00-x"},
+                    }
+                ]
+            )
             message = queue.get(timeout=5)
             assert message.headers["traceparent"] == "00-x"
         finally:

@@ -12,6 +12,7 @@ tests/mutation/survivors.toml; the run exits 1 on a survivor not listed (a test 
 promise, or new code came without its test) and, for the targets it ran in full, on a listed one
 that no longer survives (the list must stay true).
 """
+
 import argparse
 import ast
 import compileall
@@ -33,21 +34,43 @@ JUDGED = ROOT / "tests" / "mutation" / "judged.toml"  # every target's last verd
 # the installed layout (pyproject's package-dir): spc, spc.services, spc.shared
 LAYOUT = {"spc": "spc", "spc/services": "services", "spc/shared": "shared"}
 # imported once by the warm parent, so that each child only imports SPC and its tests
-WARM = ("pytest", "requests", "pika", "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql",
-        "marshmallow", "kombu", "amqp", "nameko.containers", "nameko.events", "nameko.rpc", "nameko.web.handlers",
-        "nameko.messaging", "nameko.timer", "alembic.command", "alembic.config", "prometheus_client", "click",
-        "yaml", "werkzeug", "pg8000", "apispec", "jsonschema")
+WARM = (
+    "pytest",
+    "requests",
+    "pika",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.postgresql",
+    "marshmallow",
+    "kombu",
+    "amqp",
+    "nameko.containers",
+    "nameko.events",
+    "nameko.rpc",
+    "nameko.web.handlers",
+    "nameko.messaging",
+    "nameko.timer",
+    "alembic.command",
+    "alembic.config",
+    "prometheus_client",
+    "click",
+    "yaml",
+    "werkzeug",
+    "pg8000",
+    "apispec",
+    "jsonschema",
+)
 
 
 @dataclass(frozen=True)
 class Mutant:
     target: str
-    module: str          # path in the repository
-    definition: str      # qualified name of the function (or class, or <module>) it is in
+    module: str  # path in the repository
+    definition: str  # qualified name of the function (or class, or <module>) it is in
     operator: str
     occurrence: int
     line: int
-    was: str = ""        # the changed line(s), before and after
+    was: str = ""  # the changed line(s), before and after
     now: str = ""
 
     @property
@@ -69,6 +92,7 @@ def definitions_by_line(source):
                 visit(child, f"{name}.")
             else:
                 visit(child, prefix)
+
     visit(ast.parse(source), "")
     return spans
 
@@ -104,8 +128,9 @@ def mutants_of(target, path):
 def copy_sources(into):
     """The checkout (its tests, the files they read) with SPC laid out as installed under spc/:
     the children run there, so an edit to the checkout during a run changes nothing of it."""
-    shutil.copytree(ROOT, into, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache"))
+    shutil.copytree(
+        ROOT, into, ignore=shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache")
+    )
     for dest, source in LAYOUT.items():
         if dest != "spc":
             shutil.copytree(ROOT / source, into / dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -134,8 +159,10 @@ def warm_up(copies):
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # schemathesis/hypothesis: 1 s each, not needed
     import eventlet
+
     eventlet.monkey_patch()  # as tests/conftest.py does, before anything imports socket
     import importlib
+
     for name in WARM:
         importlib.import_module(name)
     assert "spc" not in sys.modules, "the warm parent must not import SPC: each child imports it mutated"
@@ -162,11 +189,27 @@ def start_tests(copy, tests, log):
         sys.path[:] = [str(copy)] + [p for p in sys.path if p not in ("", str(ROOT))]
         os.environ["PYTHONPATH"] = str(copy)  # subprocesses the tests start see the mutant too
         import spc  # from the copy, whatever the editable install maps
+
         assert Path(spc.__file__).is_relative_to(copy), spc.__file__
         import pytest
+
         # no:unraisableexception: its gc.collect() at the end costs 0.3 s a run
-        code = int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-o", "addopts=",
-                                f"--basetemp={copy.parent / 'pytest'}", *tests]))
+        code = int(
+            pytest.main(
+                [
+                    "-x",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "no:unraisableexception",
+                    "-o",
+                    "addopts=",
+                    f"--basetemp={copy.parent / 'pytest'}",
+                    *tests,
+                ]
+            )
+        )
     except BaseException:
         traceback.print_exc()
     finally:
@@ -199,8 +242,11 @@ def run_tests(copy, tests, timeout, log):
 
 
 def changed_lines(before, after):
-    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm="")
-            if line[:1] in "-+" and not line.startswith(("---", "+++"))]
+    diff = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm="")
+        if line[:1] in "-+" and not line.startswith(("---", "+++"))
+    ]
     was = " / ".join(line[1:].strip() for line in diff if line.startswith("-"))
     now = " / ".join(line[1:].strip() for line in diff if line.startswith("+"))
     return was, now
@@ -227,8 +273,7 @@ def run_target(target, copies, logs, out):
         mutated = mutate_code(original, cosmic_ray.plugins.get_operator(mutant.operator)(), mutant.occurrence)
         if mutated is not None:  # cosmic-ray may count a place it then does not change
             was_now = dict(zip(("was", "now"), changed_lines(original, mutated), strict=True))
-            pending.append((Mutant(**{**mutant.__dict__, **was_now}),
-                            mutated))
+            pending.append((Mutant(**{**mutant.__dict__, **was_now}), mutated))
     result["mutants"] = total = len(pending)
     out(f"{target.name}: {total} mutants in {target.module} (tests pass in {took:.1f} s)")
     # a mutant's tests run in stages (the target's `first` tests alone, then all of them): most
@@ -290,9 +335,20 @@ def load_survivors(path=SURVIVORS):
 def toml_entry(mutant):
     def quoted(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return "\n".join(["[[survivor]]", f"target = {quoted(mutant.target)}", f"module = {quoted(mutant.module)}",
-                      f"definition = {quoted(mutant.definition)}", f"operator = {quoted(mutant.operator)}",
-                      f"was = {quoted(mutant.was)}", f"now = {quoted(mutant.now)}", 'why = ""', ""])
+
+    return "\n".join(
+        [
+            "[[survivor]]",
+            f"target = {quoted(mutant.target)}",
+            f"module = {quoted(mutant.module)}",
+            f"definition = {quoted(mutant.definition)}",
+            f"operator = {quoted(mutant.operator)}",
+            f"was = {quoted(mutant.was)}",
+            f"now = {quoted(mutant.now)}",
+            'why = ""',
+            "",
+        ]
+    )
 
 
 def judge(results, listed, ran_in_full):
@@ -315,12 +371,14 @@ def fingerprint(target, listed):
     and its listed survivors. The same fingerprint, the same mutants and the same tests: the
     verdict recorded for it still holds."""
     import hashlib
+
     digest = hashlib.sha256(repr((target.module, target.definitions, target.tests, target.first)).encode())
     files = [target.module] + sorted({a for a in target.tests + target.first if a.endswith(".py")})
     for name in files:
         digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
-    for entry in sorted((e for e in listed if e["module"] == target.module),
-                        key=lambda e: (e["definition"], e["operator"], e["was"], e["now"])):
+    for entry in sorted(
+        (e for e in listed if e["module"] == target.module), key=lambda e: (e["definition"], e["operator"], e["was"], e["now"])
+    ):
         digest.update(repr(sorted(entry.items())).encode())
     return digest.hexdigest()
 
@@ -336,32 +394,47 @@ def record_judged(results, listed, path=JUDGED):
     """Write the fingerprint of each target run here that passed (every survivor explained)."""
     judged = load_judged(path)
     for target, r in results.items():
-        judged[target.name] = {"fingerprint": fingerprint(target, listed), "judged_on": time.strftime("%Y-%m-%d"),
-                               "mutants": r["mutants"], "survived": len(r["survivors"])}
-    lines = ["# Each target's last verdict: scripts/mutation --only NAME --record (or --quick --record) writes",
-             "# them after a run where every survivor is explained. tests/mutation/test_mutation.py runs a",
-             "# target again only when its fingerprint (module, tests, declaration, listed survivors) changed.", ""]
+        judged[target.name] = {
+            "fingerprint": fingerprint(target, listed),
+            "judged_on": time.strftime("%Y-%m-%d"),
+            "mutants": r["mutants"],
+            "survived": len(r["survivors"]),
+        }
+    lines = [
+        "# Each target's last verdict: scripts/mutation --only NAME --record (or --quick --record) writes",
+        "# them after a run where every survivor is explained. tests/mutation/test_mutation.py runs a",
+        "# target again only when its fingerprint (module, tests, declaration, listed survivors) changed.",
+        "",
+    ]
     for name, v in sorted(judged.items()):
         keys = ("fingerprint", "judged_on", "mutants", "survived")
-        lines += [f"[{name}]"] + [f'{k} = {v[k]!r}'.replace("'", '"') for k in keys] + [""]
+        lines += [f"[{name}]"] + [f"{k} = {v[k]!r}".replace("'", '"') for k in keys] + [""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def report(results, new, stale, listed, seconds, quick):
-    lines = ["# Mutation run", "",
-             f"`scripts/mutation{' --quick' if quick else ''}`, {time.strftime('%Y-%m-%d')}: "
-             f"{sum(r['mutants'] for r in results.values())} mutants in {seconds:.0f} s.", "",
-             "| target | module | mutants | killed | timed out | survived | tests' own time | run |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Mutation run",
+        "",
+        f"`scripts/mutation{' --quick' if quick else ''}`, {time.strftime('%Y-%m-%d')}: "
+        f"{sum(r['mutants'] for r in results.values())} mutants in {seconds:.0f} s.",
+        "",
+        "| target | module | mutants | killed | timed out | survived | tests' own time | run |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for target, r in results.items():
-        lines.append(f"| {target.name} | `{target.module}` | {r['mutants']} | {r['killed']} | {r['timeouts']} | "
-                     f"{len(r['survivors'])} | {r['baseline']:.1f} s | {r['seconds']:.0f} s |")
+        lines.append(
+            f"| {target.name} | `{target.module}` | {r['mutants']} | {r['killed']} | {r['timeouts']} | "
+            f"{len(r['survivors'])} | {r['baseline']:.1f} s | {r['seconds']:.0f} s |"
+        )
     why = {(e["module"], e["definition"], e["operator"], e["was"], e["now"]): e["why"] for e in listed}
     lines += ["", "## Survivors, each explained (tests/mutation/survivors.toml)", ""]
     for r in results.values():
         for m in r["survivors"]:
-            lines.append(f"- `{m.module}` `{m.definition}` ({m.operator.removeprefix('core/')}): "
-                         f"`{m.was}` → `{m.now}`: {why.get(m.key, '**not explained**')}")
+            lines.append(
+                f"- `{m.module}` `{m.definition}` ({m.operator.removeprefix('core/')}): "
+                f"`{m.was}` → `{m.now}`: {why.get(m.key, '**not explained**')}"
+            )
     if new or stale:
         lines += ["", f"**{len(new)} survivor(s) not explained, {len(stale)} listed that no longer survive.**"]
     return "\n".join(lines) + "\n"
@@ -375,10 +448,17 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these targets")
     parser.add_argument("--report", type=Path, help="write the report (markdown) here")
     parser.add_argument("--survivors", type=Path, default=SURVIVORS, help="the explained survivors")
-    parser.add_argument("--record", action="store_true",
-                        help=f"when every survivor is explained, record the targets' fingerprints in {JUDGED.name}")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                        help="mutants run at once, each on its own copy of the sources (default: 2, or 1 on one core)")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help=f"when every survivor is explained, record the targets' fingerprints in {JUDGED.name}",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="mutants run at once, each on its own copy of the sources (default: 2, or 1 on one core)",
+    )
     args = parser.parse_args(argv)
     names = {t.name for t in TARGETS}
     if args.only and set(args.only) - names:
@@ -400,8 +480,10 @@ def main(argv=None):
         for target in chosen:  # each target's survivors said as soon as it is done (a long run)
             results[target] = run_target(target, copies, logs, out)
             for mutant in results[target]["survivors"]:
-                out(f"  survived: {mutant.definition} ({mutant.operator.removeprefix('core/')}) line {mutant.line}: "
-                    f"{mutant.was} -> {mutant.now}")
+                out(
+                    f"  survived: {mutant.definition} ({mutant.operator.removeprefix('core/')}) line {mutant.line}: "
+                    f"{mutant.was} -> {mutant.now}"
+                )
     seconds = time.monotonic() - started
     new, stale = judge(results, listed, chosen)
     text = report(results, new, stale, listed, seconds, args.quick)
@@ -409,11 +491,12 @@ def main(argv=None):
         args.report.write_text(text, encoding="utf-8")
     out(text)
     for mutant in new:
-        out(f"mutation: a survivor not explained in {args.survivors.name}, line {mutant.line}:\n"
-            + toml_entry(mutant))
+        out(f"mutation: a survivor not explained in {args.survivors.name}, line {mutant.line}:\n" + toml_entry(mutant))
     for entry in stale:
-        out(f"mutation: listed in {args.survivors.name} but killed now (remove it): "
-            f"{entry['module']} {entry['definition']} {entry['operator']}: {entry['was']} -> {entry['now']}")
+        out(
+            f"mutation: listed in {args.survivors.name} but killed now (remove it): "
+            f"{entry['module']} {entry['definition']} {entry['operator']}: {entry['was']} -> {entry['now']}"
+        )
     if args.record and not new and not stale:
         record_judged(results, listed)
         out(f"recorded in {JUDGED.relative_to(ROOT)}: {', '.join(t.name for t in results)}")

@@ -7,6 +7,7 @@ declaration or survivors changed runs again here; an unchanged one's verdict sta
 integration target (minutes to a quarter of an hour each) is not run again in CI's short suite: it
 fails there, asking for `scripts/mutation --only NAME --record` with the change; the full suite
 (SPC_TEST_FULL=1) runs it."""
+
 import os
 import subprocess
 import sys
@@ -31,33 +32,64 @@ def test_each_target_was_judged_on_its_current_code(target):
         assert recorded["survived"] == sum(1 for e in load_survivors() if e["module"] == target.module)
         return
     if not target.quick and os.environ.get("SPC_TEST_FULL") != "1":
-        pytest.fail(f"{target.name} changed since its verdict (tests/mutation/judged.toml): run "
-                    f"scripts/mutation --only {target.name} --record and commit judged.toml with the change "
-                    f"(an integration target is run again in the full suite only, SPC_TEST_FULL=1)")
-    run = subprocess.run([sys.executable, "-m", "tests.mutation.run", "--only", target.name], cwd=ROOT,
-                         capture_output=True, text=True, timeout=3500)
+        pytest.fail(
+            f"{target.name} changed since its verdict (tests/mutation/judged.toml): run "
+            f"scripts/mutation --only {target.name} --record and commit judged.toml with the change "
+            f"(an integration target is run again in the full suite only, SPC_TEST_FULL=1)"
+        )
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.mutation.run", "--only", target.name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3500,
+    )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
-    print(f"{target.name}: judged again (changed since tests/mutation/judged.toml); record it with "
-          f"scripts/mutation --only {target.name} --record")
+    print(
+        f"{target.name}: judged again (changed since tests/mutation/judged.toml); record it with "
+        f"scripts/mutation --only {target.name} --record"
+    )
 
 
 def _result(*survivors):
-    return {"mutants": 3, "killed": 3 - len(survivors), "timeouts": 0, "survivors": list(survivors),
-            "baseline": 0.1, "seconds": 1.0}
+    return {
+        "mutants": 3,
+        "killed": 3 - len(survivors),
+        "timeouts": 0,
+        "survivors": list(survivors),
+        "baseline": 0.1,
+        "seconds": 1.0,
+    }
 
 
 def test_a_survivor_not_listed_fails_and_a_listed_one_killed_since_must_go():
     target = next(t for t in TARGETS if t.name == "funding")
-    listed = Mutant("funding", target.module, "FundingAccount.award", "core/ReplaceComparisonOperator_NotEq_Gt",
-                    0, 1, 'if self.status != "active":', 'if self.status > "active":')
-    new = Mutant("funding", target.module, "Programme.commit", "core/ReplaceComparisonOperator_Gt_GtE",
-                 0, 2, "if amount_cents > self.available_cents:", "if amount_cents >= self.available_cents:")
+    listed = Mutant(
+        "funding",
+        target.module,
+        "FundingAccount.award",
+        "core/ReplaceComparisonOperator_NotEq_Gt",
+        0,
+        1,
+        'if self.status != "active":',
+        'if self.status > "active":',
+    )
+    new = Mutant(
+        "funding",
+        target.module,
+        "Programme.commit",
+        "core/ReplaceComparisonOperator_Gt_GtE",
+        0,
+        2,
+        "if amount_cents > self.available_cents:",
+        "if amount_cents >= self.available_cents:",
+    )
     entry = {**{k: getattr(listed, k) for k in ("module", "definition", "operator", "was", "now")}, "why": "x"}
     assert judge({target: _result(listed)}, [entry], [target]) == ([], [])
     assert judge({target: _result(listed, new)}, [entry], [target]) == ([new], [])
     assert judge({target: _result()}, [entry], [target]) == ([], [entry])  # killed now: the list must say so
     assert judge({target: _result()}, [entry], []) == ([], [])  # not run in full: nothing said of it
-    assert toml_entry(new).startswith("[[survivor]]\ntarget = \"funding\"")
+    assert toml_entry(new).startswith('[[survivor]]\ntarget = "funding"')
 
 
 def test_every_listed_survivor_says_why_and_names_a_target_s_module():
@@ -68,6 +100,7 @@ def test_every_listed_survivor_says_why_and_names_a_target_s_module():
 
 def test_a_long_target_s_fingerprint_moves_with_its_module_tests_and_survivors(tmp_path, monkeypatch):
     import tests.mutation.run as run
+
     target = next(t for t in LONG if t.name == "inbox-outbox")
     listed = load_survivors()
     ours = [e for e in listed if e["module"] == target.module]

@@ -1,5 +1,6 @@
 """Service layer: the four nameko services in this process, on the real RabbitMQ (a vhost per
 test) and SQLite or PostgreSQL; driven over HTTP and AMQP like their users do."""
+
 import pytest
 import requests
 
@@ -14,14 +15,19 @@ def cluster_factory(amqp_uri, tmp_path):
 
     def start(names=config.SERVICE_NAMES, db_urls=None, ports=None, **extra_env):
         ports = ports or reserve_ports(list(config.SERVICE_NAMES))
-        env = {"AMQP_URI": amqp_uri, "SPC_DATA_DIR": str(tmp_path), "SPC_BIND": "127.0.0.1",
-               "SPC_ADMIN_TOKENS": TOKENS_ENV,
-               "SPC_UNKNOWN_SERVICE_WINDOW": "2",  # a fact about an unknown service waits 2 s
-               # every test is one client (127.0.0.1): its deliberate bad tokens (the role matrix,
-               # a token polled until reloaded) would spend the bound; test_hardening.py holds it
-               "SPC_AUTH_FAILURES_PER_MINUTE": "0",
-               **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
-               **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()}, **extra_env}
+        env = {
+            "AMQP_URI": amqp_uri,
+            "SPC_DATA_DIR": str(tmp_path),
+            "SPC_BIND": "127.0.0.1",
+            "SPC_ADMIN_TOKENS": TOKENS_ENV,
+            "SPC_UNKNOWN_SERVICE_WINDOW": "2",  # a fact about an unknown service waits 2 s
+            # every test is one client (127.0.0.1): its deliberate bad tokens (the role matrix,
+            # a token polled until reloaded) would spend the bound; test_hardening.py holds it
+            "SPC_AUTH_FAILURES_PER_MINUTE": "0",
+            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()},
+            **{f"{n.upper()}_DATABASE_URL": u for n, u in (db_urls or {}).items()},
+            **extra_env,
+        }
         cluster = Cluster(config.load(env), names).start()
         started.append((cluster, names, Api(ports)))
         return cluster, started[-1][2]

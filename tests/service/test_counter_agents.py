@@ -5,6 +5,7 @@ relays a visitor's report, which audit records and `spc.events` never carries.
 The counters are real ones of the ANCT file (Rennes: 212 and the mobile 1764). With
 SPC_CATALOGUE_SCREENSHOT=docs/catalogue-page.png the page test also writes its screenshot there
 (docs/catalogue-page.md)."""
+
 import logging
 import os
 import re
@@ -25,46 +26,68 @@ from tests.support import TOKENS_ENV, EventTap, envelope, publish_inbound, wait_
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = "t-agent-rennes"  # counter_agent/212+1764
 TOKENS = f"{TOKENS_ENV},counter_agent/212+1764:{AGENT},counter_agent/1:t-agent-valserhone"
-CRECHE = full_pact(**{k: BODIES[("registry", "register")][k] for k in (
-    "name", "mission", "domains", "territories", "commitments", "contact_email", "referral")})
+CRECHE = full_pact(
+    **{
+        k: BODIES[("registry", "register")][k]
+        for k in ("name", "mission", "domains", "territories", "commitments", "contact_email", "referral")
+    }
+)
 ATELIER = full_pact(
-    name="L'Atelier vélo du Blosne", mission="Atelier participatif où chacun apprend à réparer son vélo ; "
+    name="L'Atelier vélo du Blosne",
+    mission="Atelier participatif où chacun apprend à réparer son vélo ; "
     "vélos d'occasion remis en état pour les personnes sans moyen de transport.",
-    domains=["mobilité", "réemploi"], territories={"departments": ["35"]},
+    domains=["mobilité", "réemploi"],
+    territories={"departments": ["35"]},
     contact_email="contact@velo-blosne.example.org",
     referral="Venir sans rendez-vous le mercredi de 14 h à 18 h, 12 rue de Hongrie, Rennes ; adhésion à prix libre.",
-    commitments=[{"principle": p, "text": t} for p, t in {
-        "continuity": "Ouvert toute l'année sauf en août ; deux bénévoles au moins à chaque permanence.",
-        "equality": "Adhésion à prix libre, dès 1 € ; aucun justificatif demandé.",
-        "neutrality": "Aucun message politique ou religieux à l'atelier.",
-        "adaptability": "Horaires revus chaque trimestre avec les adhérents.",
-        "transparency": "Comptes et dons publiés chaque année sur le panneau de l'atelier.",
-        "data_protection": "Seuls le nom et un moyen de contact sont gardés, un an au plus.",
-        "no_ad_monetisation": "Aucune publicité ; aucune donnée des adhérents n'est cédée.",
-        "governance": "Les adhérents élisent le collège chaque année en assemblée."}.items()])
+    commitments=[
+        {"principle": p, "text": t}
+        for p, t in {
+            "continuity": "Ouvert toute l'année sauf en août ; deux bénévoles au moins à chaque permanence.",
+            "equality": "Adhésion à prix libre, dès 1 € ; aucun justificatif demandé.",
+            "neutrality": "Aucun message politique ou religieux à l'atelier.",
+            "adaptability": "Horaires revus chaque trimestre avec les adhérents.",
+            "transparency": "Comptes et dons publiés chaque année sur le panneau de l'atelier.",
+            "data_protection": "Seuls le nom et un moyen de contact sont gardés, un an au plus.",
+            "no_ad_monetisation": "Aucune publicité ; aucune donnée des adhérents n'est cédée.",
+            "governance": "Les adhérents élisent le collège chaque année en assemblée.",
+        }.items()
+    ],
+)
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Debian's chromium is not installed (.ci/run installs it; in CI, its absence is a failure)")
+    reason="Debian's chromium is not installed (.ci/run installs it; in CI, its absence is a failure)",
+)
 
 
 def _as(token, method, api, path, **kw):
-    return requests.request(method, f"http://127.0.0.1:{api.ports['distribution']}{path}",
-                            headers={"Authorization": f"Bearer {token}", **kw.pop("headers", {})}, timeout=15, **kw)
+    return requests.request(
+        method,
+        f"http://127.0.0.1:{api.ports['distribution']}{path}",
+        headers={"Authorization": f"Bearer {token}", **kw.pop("headers", {})},
+        timeout=15,
+        **kw,
+    )
 
 
 def _rennes(amqp_uri, api, *pacts):
     """The two counters of the ANCT file in Rennes, and `pacts` registered, approved, listed there."""
-    counters = {c["counter_id"]: c for c in anct_csv.read_counters_file(
-        ROOT / "spc" / "data" / "france-services-2024-08-01.csv")[0] if c["counter_id"] in ("212", "1764")}
+    counters = {
+        c["counter_id"]: c
+        for c in anct_csv.read_counters_file(ROOT / "spc" / "data" / "france-services-2024-08-01.csv")[0]
+        if c["counter_id"] in ("212", "1764")
+    }
     for counter in counters.values():
         publish_inbound(amqp_uri, envelope("counter.upserted", counter), "counter.upserted")
     sids = []
     for pact in pacts:
         sids.append(api.ok("POST", "registry", "/services", "registrar", pact)["id"])
         api.ok("POST", "registry", f"/services/{sids[-1]}/approve", "registrar")
-    wait_for("the services listed at 212", lambda: len(api.ok("GET", "distribution", "/counters/212/catalogue")
-                                                      ["services"]) == len(pacts))
+    wait_for(
+        "the services listed at 212",
+        lambda: len(api.ok("GET", "distribution", "/counters/212/catalogue")["services"]) == len(pacts),
+    )
     return sids
 
 
@@ -90,8 +113,7 @@ def test_an_agent_reads_its_counters_catalogue_with_what_each_service_commits_to
     assert rennes.call("GET", "distribution", "/counters/212/catalogue", "viewer").status_code == 200
 
 
-def test_an_agent_relays_a_visitor_s_report_that_audit_records_and_spc_events_never_carries(
-        rennes, amqp_uri, tmp_path, caplog):
+def test_an_agent_relays_a_visitor_s_report_that_audit_records_and_spc_events_never_carries(rennes, amqp_uri, tmp_path, caplog):
     caplog.set_level(logging.DEBUG, logger="spc")
     [sid] = _rennes(amqp_uri, rennes, CRECHE)
     tap = EventTap(amqp_uri)
@@ -127,8 +149,7 @@ REFUSED = [  # (path, token, body, status)
 ]
 
 
-def test_a_relay_outside_the_agent_s_counters_or_badly_formed_is_refused_and_nothing_is_sent(
-        rennes, amqp_uri, tmp_path):
+def test_a_relay_outside_the_agent_s_counters_or_badly_formed_is_refused_and_nothing_is_sent(rennes, amqp_uri, tmp_path):
     _rennes(amqp_uri, rennes)
     for path, token, body, status in REFUSED:  # (one cluster for the table)
         answer = _as(token, "POST", rennes, path, json=body)
@@ -148,9 +169,19 @@ def _rows(db, sql, **params):
 
 def _chromium(*args, cwd):
     assert CHROMIUM, "chromium is not installed: .ci/run installs Debian's package"
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={cwd / 'profile'}", *args]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={cwd / 'profile'}",
+        *args,
+    ]
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -163,8 +194,7 @@ def _png_size(path):
 
 
 @needs_chromium
-def test_the_printable_page_renders_in_chromium_with_the_counter_and_each_service_s_commitments(
-        rennes, amqp_uri, tmp_path):
+def test_the_printable_page_renders_in_chromium_with_the_counter_and_each_service_s_commitments(rennes, amqp_uri, tmp_path):
     _rennes(amqp_uri, rennes, CRECHE, ATELIER)
     answer = _as(AGENT, "GET", rennes, "/counters/212/catalogue.html")
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -176,12 +206,24 @@ def test_the_printable_page_renders_in_chromium_with_the_counter_and_each_servic
 
     dom = _chromium("--dump-dom", page.as_uri(), cwd=tmp_path)
     visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom.split("<body>", 1)[1]))
-    for expected in ("France services Pimms Médiation Rennes", "47 avenue des Pays-Bas Le Quadri 35200 Rennes",
-                     "Horaires d'ouverture", "Mardi 14 h – 19 h 15", "Samedi fermé", "02 99 32 02 58",
-                     "Mobilité", "Petite enfance", "Crèche parentale Les Petits Pas", "L'Atelier vélo du Blosne",
-                     "Orienter une personne", "Ses engagements", "Continuité",
-                     "Ouverte 50 semaines par an, de 7 h 30 à 19 h", "Ni publicité ni revente de données",
-                     "Adhésion à prix libre, dès 1 €"):
+    for expected in (
+        "France services Pimms Médiation Rennes",
+        "47 avenue des Pays-Bas Le Quadri 35200 Rennes",
+        "Horaires d'ouverture",
+        "Mardi 14 h – 19 h 15",
+        "Samedi fermé",
+        "02 99 32 02 58",
+        "Mobilité",
+        "Petite enfance",
+        "Crèche parentale Les Petits Pas",
+        "L'Atelier vélo du Blosne",
+        "Orienter une personne",
+        "Ses engagements",
+        "Continuité",
+        "Ouverte 50 semaines par an, de 7 h 30 à 19 h",
+        "Ni publicité ni revente de données",
+        "Adhésion à prix libre, dès 1 €",
+    ):
         assert expected in visible, expected
     assert visible.index("Mobilité") < visible.index("Petite enfance")  # by domain, in alphabetical order
     assert "<script" not in dom

@@ -6,6 +6,7 @@ a revision not mapped is parked; a malformed dossier is parked naming its champ,
 once fixed; with the write-back on, the applicant reads a suspension and a reinstatement on the
 dossier; a webhook
 and a poll of the same change give one effect; a 429 is waited out and nothing is lost."""
+
 import requests
 
 from tests.ds_dossiers import EXAMPLE, champs_of
@@ -25,14 +26,24 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
     mappings.mkdir()
     # the form's second revision moved the name to a new champ: the same file maps both
     example = EXAMPLE.read_text(encoding="utf-8")
-    second = example[example.index('[revisions."'):].replace('UHJvY2VkdXJlUmV2aXNpb24tMQ==', REVISION_2).replace(
-        f'name = "{NAME_CHAMP}"', f'name = "{NEW_NAME_CHAMP}"')
+    second = (
+        example[example.index('[revisions."') :]
+        .replace("UHJvY2VkdXJlUmV2aXNpb24tMQ==", REVISION_2)
+        .replace(f'name = "{NAME_CHAMP}"', f'name = "{NEW_NAME_CHAMP}"')
+    )
     (mappings / "4242.toml").write_text(example + "\n" + second, encoding="utf-8")
     tap = EventTap(amqp_uri, keys=("registry.#",))
     try:
-        _, spc = cluster_factory(["registry"], SPC_DS_TOKEN=ds.token, SPC_DS_URL=ds.url, SPC_DS_MAPPINGS=str(mappings),
-                                 SPC_DS_WEBHOOK_SECRET=SECRET, SPC_DS_POLL_SECONDS="1",
-                                 SPC_DS_WRITE_BACK="true", SPC_DS_INSTRUCTEUR_ID=INSTRUCTEUR)
+        _, spc = cluster_factory(
+            ["registry"],
+            SPC_DS_TOKEN=ds.token,
+            SPC_DS_URL=ds.url,
+            SPC_DS_MAPPINGS=str(mappings),
+            SPC_DS_WEBHOOK_SECRET=SECRET,
+            SPC_DS_POLL_SECONDS="1",
+            SPC_DS_WRITE_BACK="true",
+            SPC_DS_INSTRUCTEUR_ID=INSTRUCTEUR,
+        )
         base = f"http://127.0.0.1:{spc.ports['registry']}"
         bodies = {n: full_pact(name=f"Crèche {n}") for n in ("A", "B", "C", "D")}
         numbers = {n: ds.submit(champs_of(b)) for n, b in bodies.items() if n != "C"}
@@ -45,6 +56,7 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         def service(name):
             items = spc.ok("GET", "registry", "/services?limit=100", "viewer")["items"]
             return next((s for s in items if s["name"] == f"Crèche {name}"), None)
+
         wait_for("the dossiers registered", lambda: all(service(n) for n in "ABDE"), timeout=30)
         assert all(service(n)["status"] == "submitted" for n in "ABDE") and service("C") is None
         parked, unknown = spc.ok("GET", "registry", "/ds/dossiers", "registrar")["items"]
@@ -59,12 +71,14 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         # refused in DS and poked by its webhook: applied at once; the poll after it changes nothing
         ds.change(numbers["B"], state="refuse", motivation="hors du champ de la démarche")
         url = f"{base}/ds/webhook/{SECRET}"
-        poke = requests.post(url, data={"procedure_id": 4242, "dossier_id": numbers["B"], "state": "refuse",
-                                        "updated_at": "2027-03-01T10:00:00+01:00"}, timeout=30)
+        poke = requests.post(
+            url,
+            data={"procedure_id": 4242, "dossier_id": numbers["B"], "state": "refuse", "updated_at": "2027-03-01T10:00:00+01:00"},
+            timeout=30,
+        )
         assert poke.status_code == 202 and poke.json() == {"number": numbers["B"], "outcome": "applied"}
         assert service("B")["status"] == "revoked" and "hors du champ" in service("B")["status_reason"]
-        assert requests.post(f"{base}/ds/webhook/{'y' * 40}", data={"dossier_id": 1},
-                             timeout=30).status_code == 404
+        assert requests.post(f"{base}/ds/webhook/{'y' * 40}", data={"dossier_id": 1}, timeout=30).status_code == 404
 
         # DS over its limits for a while: waited out, then the fix of C and D's deletion are read
         ds.mode = "limited"
@@ -79,9 +93,22 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         # the write-back: A's applicant reads its suspension, then its reinstatement, once each
         a = service("A")["id"]
         for kind, version, open_violations in (("confirmed", 1, 1), ("resolved", 2, 0)):
-            publish_inbound(amqp_uri, envelope(f"audit.violation_{kind}", {
-                "finding_id": "f-1", "service_id": a, "open_violations": open_violations, "audit_version": version,
-                "principle": "neutrality"}, producer="audit"), f"audit.violation_{kind}", exchange="spc.events")
+            publish_inbound(
+                amqp_uri,
+                envelope(
+                    f"audit.violation_{kind}",
+                    {
+                        "finding_id": "f-1",
+                        "service_id": a,
+                        "open_violations": open_violations,
+                        "audit_version": version,
+                        "principle": "neutrality",
+                    },
+                    producer="audit",
+                ),
+                f"audit.violation_{kind}",
+                exchange="spc.events",
+            )
             wait_for(f"the message after {kind}", lambda n=version: len(ds.messages) == n, timeout=30)
         assert [(n, who) for n, who, _ in ds.messages] == [(numbers["A"], INSTRUCTEUR)] * 2
         assert "est suspendu" in ds.messages[0][2] and "est rétabli" in ds.messages[1][2]
@@ -89,7 +116,8 @@ def test_dossiers_from_demarches_simplifiees_become_registrations_and_decisions(
         events = tap.drain(quiet=1.5)
         approved = [e for e in events if e["event_type"] == "registry.service_approved"]
         assert [(e["payload"]["service_id"], e.get("actor")) for e in approved] == [
-            (service("A")["id"], "ds/marie@ille-et-vilaine.gouv.fr")]
+            (service("A")["id"], "ds/marie@ille-et-vilaine.gouv.fr")
+        ]
         revoked = [e["payload"]["service_id"] for e in events if e["event_type"] == "registry.service_revoked"]
         assert sorted(revoked) == sorted([service("B")["id"], service("D")["id"]])  # once each
     finally:

@@ -1,6 +1,7 @@
 """audit.journal_checkpoint on the real broker: the head of the journal, published through the
 outbox on spc.events, is the head an export of audit's database shows; the checkpoint is journaled
 after it, and an idle journal publishes no more."""
+
 import json
 import os
 import subprocess
@@ -15,16 +16,20 @@ CHECKPOINT = "audit.journal_checkpoint"
 def exported(audit_url):
     """`spc export journal` of audit's database, as outsiders get it (another process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPC_") and not k.endswith("_DATABASE_URL")}
-    result = subprocess.run([sys.executable, "-m", "spc.cli", "export", "journal"], capture_output=True,
-                            text=True, timeout=60, env=dict(env, AUDIT_DATABASE_URL=audit_url))
+    result = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "export", "journal"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(env, AUDIT_DATABASE_URL=audit_url),
+    )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_the_journal_head_is_published_on_spc_events_as_the_export_shows_it(cluster_factory, amqp_uri, db_url):
     tap = EventTap(amqp_uri, keys=(CHECKPOINT,))
-    _, api = cluster_factory(names=("registry", "audit"), db_urls={"audit": db_url},
-                             SPC_JOURNAL_CHECKPOINT_SECONDS="1")
+    _, api = cluster_factory(names=("registry", "audit"), db_urls={"audit": db_url}, SPC_JOURNAL_CHECKPOINT_SECONDS="1")
     sid = api.ok("POST", "registry", "/services", "registrar", PACT)["id"]
     api.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
 
@@ -37,14 +42,13 @@ def test_the_journal_head_is_published_on_spc_events_as_the_export_shows_it(clus
             return None
         newest = max(checkpoints, key=lambda e: e["payload"]["seq"])
         entries = exported(db_url)
-        after = entries[newest["payload"]["seq"]:]
+        after = entries[newest["payload"]["seq"] :]
         about = {json.loads(e["body"])["payload"].get("service_id") for e in entries}
         if [e["event_id"] for e in after] == [newest["event_id"]] and sid in about:
             return newest, entries
         return None
 
-    newest, entries = wait_for("the newest checkpoint, journaled after the head it publishes", settled,
-                               timeout=60, interval=0.5)
+    newest, entries = wait_for("the newest checkpoint, journaled after the head it publishes", settled, timeout=60, interval=0.5)
     seq, head = newest["payload"]["seq"], newest["payload"]["hash"]
     assert newest["producer"] == "audit" and newest["payload"]["at"].endswith("+00:00")
     assert (entries[seq - 1]["seq"], entries[seq - 1]["hash"]) == (seq, head)

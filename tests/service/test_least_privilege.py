@@ -5,6 +5,7 @@ matters most still holds. Then an attacker holding one service's credentials tri
 the broker refuses every one, and a forged event slipped into a queue by the only other route
 (the operator's replay through the default exchange) is dead-lettered `wrong_producer`, never
 applied. Nothing changes in any database."""
+
 import hashlib
 import json
 import sqlite3
@@ -12,7 +13,7 @@ import sqlite3
 import pika
 import pytest
 
-from spc.shared import events
+from spc.shared.core import events
 from tests.servers import ConfinedVhost
 from tests.service.test_core_flow import counter, grant, register_active
 from tests.support import broker_refusal, drain_queue, envelope, publish_inbound, wait_for
@@ -30,8 +31,7 @@ def confined():
 @pytest.fixture
 def running(confined, cluster_factory):
     """SPC on the confined vhost, each service logged in as its own user."""
-    _, spc = cluster_factory(AMQP_URI=confined.guest,
-                             **{f"{s.upper()}_AMQP_URI": confined.uri(f"spc-{s}") for s in SERVICES})
+    _, spc = cluster_factory(AMQP_URI=confined.guest, **{f"{s.upper()}_AMQP_URI": confined.uri(f"spc-{s}") for s in SERVICES})
     return spc
 
 
@@ -40,8 +40,13 @@ attempt = broker_refusal
 
 def publish(exchange, event_type, payload, producer):
     body = json.dumps(envelope(event_type, payload, producer=producer)).encode()
-    return lambda ch: ch.basic_publish(exchange, event_type, body, pika.BasicProperties(
-        delivery_mode=2, type=event_type, content_type="application/json"), mandatory=True)
+    return lambda ch: ch.basic_publish(
+        exchange,
+        event_type,
+        body,
+        pika.BasicProperties(delivery_mode=2, type=event_type, content_type="application/json"),
+        mandatory=True,
+    )
 
 
 def databases(tmp_path):
@@ -63,6 +68,7 @@ def settled(tmp_path, quiet=1.0):
     """The databases' digest once the journal and the outbox relays have caught up: the same
     twice, `quiet` seconds apart."""
     import time
+
     last = databases(tmp_path)
     for _ in range(30):
         time.sleep(quiet)
@@ -84,49 +90,83 @@ def test_a_service_holding_another_services_credentials_can_forge_nothing(confin
     tranches = grant(spc, sid)["tranches"]
     spc.ok("POST", "funding", f"/tranches/{tranches[0]['id']}/release", "funding_officer")
     wait_for("the listing", lambda: len(spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]) == 1)
-    publish_inbound(inspection, envelope("compliance.violation_reported", {
-        "service_id": sid, "principle": "neutrality", "severity": "major",
-        "summary": "Political leaflets", "reported_by": "inspection-35"}), "compliance.violation_reported")
+    publish_inbound(
+        inspection,
+        envelope(
+            "compliance.violation_reported",
+            {
+                "service_id": sid,
+                "principle": "neutrality",
+                "severity": "major",
+                "summary": "Political leaflets",
+                "reported_by": "inspection-35",
+            },
+        ),
+        "compliance.violation_reported",
+    )
     wait_for("the freeze", lambda: spc.ok("GET", "funding", f"/services/{sid}/funding")["frozen"])
-    wait_for("the withdrawal", lambda: {x["status"] for x in spc.ok(
-        "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"withdrawn"})
+    wait_for(
+        "the withdrawal",
+        lambda: {x["status"] for x in spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"withdrawn"},
+    )
     wait_for("the journal", lambda: spc.ok("GET", "audit", "/journal/verify", "auditor")["ok"])
     finding = spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"][0]
     before = settled(tmp_path)
 
     reinstated = dict(events.entry("registry.service_reinstated").example, service_id=sid, version=99)
-    released = {"tranche_id": tranches[1]["id"], "grant_id": "g", "service_id": sid,
-                "amount_cents": 200_00, "currency": "EUR"}
-    resolved = {"finding_id": finding["id"], "service_id": sid, "open_violations": 0,
-                "audit_version": 9, "principle": "neutrality"}
+    released = {"tranche_id": tranches[1]["id"], "grant_id": "g", "service_id": sid, "amount_cents": 200_00, "currency": "EUR"}
+    resolved = {
+        "finding_id": finding["id"],
+        "service_id": sid,
+        "open_violations": 0,
+        "audit_version": 9,
+        "principle": "neutrality",
+    }
     # each service's user publishing another service's event, as that service would sign it
-    forgeries = [("spc-funding", "spc.events", "registry.service_reinstated", reinstated, "registry"),
-                 ("spc-registry", "spc.events", "funding.tranche_released", released, "funding"),
-                 ("spc-distribution", "spc.events", "audit.violation_resolved", resolved, "audit"),
-                 ("spc-audit", "spc.events", "registry.service_approved", reinstated, "registry"),
-                 ("spc-registry", "spc.inbound", "counter.closed", {"counter_id": "fs-1"}, "registry"),
-                 ("spc-distribution", "spc.inbound", "compliance.violation_reported", {}, "distribution"),
-                 # into a queue by name, past the topic permissions
-                 ("spc-funding", "", "registry.events", resolved, "audit")]
+    forgeries = [
+        ("spc-funding", "spc.events", "registry.service_reinstated", reinstated, "registry"),
+        ("spc-registry", "spc.events", "funding.tranche_released", released, "funding"),
+        ("spc-distribution", "spc.events", "audit.violation_resolved", resolved, "audit"),
+        ("spc-audit", "spc.events", "registry.service_approved", reinstated, "registry"),
+        ("spc-registry", "spc.inbound", "counter.closed", {"counter_id": "fs-1"}, "registry"),
+        ("spc-distribution", "spc.inbound", "compliance.violation_reported", {}, "distribution"),
+        # into a queue by name, past the topic permissions
+        ("spc-funding", "", "registry.events", resolved, "audit"),
+    ]
     for user, exchange, event_type, payload, producer in forgeries:
         routing = event_type if exchange else "registry.events"
         resolved_body = json.dumps(envelope("audit.violation_resolved", payload)).encode()
-        act = publish(exchange, event_type, payload, producer) if exchange else (
-            lambda ch, b=resolved_body, routing=routing: ch.basic_publish("", routing, b,
-                                                                          pika.BasicProperties(delivery_mode=2)))
+        act = (
+            publish(exchange, event_type, payload, producer)
+            if exchange
+            else (
+                lambda ch, b=resolved_body, routing=routing: ch.basic_publish(
+                    "", routing, b, pika.BasicProperties(delivery_mode=2)
+                )
+            )
+        )
         assert attempt(uri(user), act) == 403, (user, exchange, event_type)
     # each reading another service's queue (the issue's four), or its own queue bound to more
-    for user, queue in (("spc-funding", "audit.compliance"), ("spc-distribution", "funding.events"),
-                        ("spc-registry", "audit.reports"), ("spc-audit", "distribution.inbound"),
-                        ("spc-funding", "spc.inbound.dead")):
+    for user, queue in (
+        ("spc-funding", "audit.compliance"),
+        ("spc-distribution", "funding.events"),
+        ("spc-registry", "audit.reports"),
+        ("spc-audit", "distribution.inbound"),
+        ("spc-funding", "spc.inbound.dead"),
+    ):
         assert attempt(uri(user), lambda ch, q=queue: ch.basic_get(q)) == 403, (user, queue)
     assert attempt(uri("spc-funding"), lambda ch: ch.queue_bind("funding.events", "spc.events", "audit.#")) == 403
     assert attempt(uri("spc-registry"), lambda ch: ch.queue_bind("registry.events", "spc.inbound", "#")) == 403
     # and configuring what is not its own
     assert attempt(uri("spc-funding"), lambda ch: ch.queue_delete("registry.events")) == 403
     assert attempt(uri("spc-funding"), lambda ch: ch.queue_purge("audit.compliance")) == 403
-    assert attempt(uri("spc-registry"), lambda ch: ch.queue_declare("audit.compliance", durable=True, arguments={
-        "x-queue-type": "quorum"})) == 403
+    assert (
+        attempt(
+            uri("spc-registry"),
+            lambda ch: ch.queue_declare("audit.compliance", durable=True, arguments={"x-queue-type": "quorum"}),
+        )
+        == 403
+    )
     assert attempt(uri("spc-audit"), lambda ch: ch.exchange_delete("spc.events")) == 403
     assert attempt(uri("spc-distribution"), lambda ch: ch.queue_declare("mine", durable=True)) == 403
 
@@ -135,15 +175,15 @@ def test_a_service_holding_another_services_credentials_can_forge_nothing(confin
     publish_inbound(uri("spc-operator"), operator_forgery, "funding.events", exchange="")
     dead = drain_queue(confined.guest, "spc.events.dead", wait=30)
     assert [props.headers["x-spc-rejection"] for props, _ in dead] == [
-        "wrong_producer: registry.service_reinstated is produced by registry, not 'funding'"]
+        "wrong_producer: registry.service_reinstated is produced by registry, not 'funding'"
+    ]
     # signed by funding's login, checked by the broker: `spc dlq replay` trusts it to funding's queue only
     assert [props.user_id for props, _ in dead] == [confined.users["spc-funding"]]
 
     # SPC is still running and confined; nothing was applied anywhere
     assert spc.ok("GET", "registry", f"/services/{sid}")["status"] == "suspended"
     funding = spc.ok("GET", "funding", f"/services/{sid}/funding")
-    assert funding["frozen"] and [t["status"] for t in funding["grants"][0]["tranches"]] == [
-        "released", "frozen", "frozen"]
+    assert funding["frozen"] and [t["status"] for t in funding["grants"][0]["tranches"]] == ["released", "frozen", "frozen"]
     assert spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"][0]["status"] == "open"
     assert spc.ok("GET", "distribution", "/counters")["total"] == 1
     after = settled(tmp_path)
@@ -156,15 +196,21 @@ def test_a_service_whose_user_may_not_create_a_missing_queue_says_so_and_waits_f
     import eventlet
     import requests
     from kombu import Connection
-    from spc.shared import topology
+    from spc.shared.messaging import topology
     from tests.servers import RABBIT_API
     from tests.support import Api, reserve_ports
+
     requests.delete(f"{RABBIT_API}/queues/{confined.vhost}/audit.compliance", timeout=10).raise_for_status()
     ports = reserve_ports(list(SERVICES))
     # the start returns once its queues are consumed: here, not before audit's queue exists
     starting = eventlet.spawn(cluster_factory, names=("funding",), ports=ports, AMQP_URI=confined.uri("spc-funding"))
-    wait_for("the error", lambda: any("the queue 'audit.compliance' is missing" in r.getMessage()
-                                      and "spc definitions --load" in r.getMessage() for r in caplog.records))
+    wait_for(
+        "the error",
+        lambda: any(
+            "the queue 'audit.compliance' is missing" in r.getMessage() and "spc definitions --load" in r.getMessage()
+            for r in caplog.records
+        ),
+    )
     spc = Api(ports)
     assert spc.call("GET", "funding", "/health/ready").status_code == 503
     with Connection(confined.uri("spc-audit")) as conn:

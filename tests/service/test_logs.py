@@ -1,6 +1,7 @@
 """Operators' logs (docs/operations.md): one JSON line per admin request, on `spc.http`, with the
 request's correlation id, route and status, and never a token; one line per handled event, on
 `spc.events`, with its id and what became of it."""
+
 import json
 import logging
 import uuid
@@ -20,18 +21,24 @@ def json_lines(caplog, logger):
 def test_an_admin_request_is_one_json_line_with_its_correlation_id_and_never_a_token(spc, caplog):
     caplog.set_level(logging.DEBUG)
     correlation = f"ops-{uuid.uuid4().hex[:12]}"
-    resp = requests.post(f"http://127.0.0.1:{spc.ports['registry']}/services?department=35",
-                         json=PACT, timeout=15, headers={"Authorization": f"Bearer {TOKENS['registrar']}",
-                                                        "X-Correlation-Id": correlation})
+    resp = requests.post(
+        f"http://127.0.0.1:{spc.ports['registry']}/services?department=35",
+        json=PACT,
+        timeout=15,
+        headers={"Authorization": f"Bearer {TOKENS['registrar']}", "X-Correlation-Id": correlation},
+    )
     assert resp.status_code == 201, resp.text
-    refused = requests.get(f"http://127.0.0.1:{spc.ports['funding']}/programmes", timeout=15,
-                           headers={"Authorization": "Bearer an-unknown-secret-token"})
+    refused = requests.get(
+        f"http://127.0.0.1:{spc.ports['funding']}/programmes",
+        timeout=15,
+        headers={"Authorization": "Bearer an-unknown-secret-token"},
+    )
     assert refused.status_code == 401
 
     lines = json_lines(caplog, "spc.http")
     mine = [line for line in lines if line.get("correlation_id") == correlation]
     assert len(mine) == 1, lines
-    line, = mine
+    (line,) = mine
     assert line["level"] == "INFO" and line["service"] == "registry"
     assert (line["method"], line["route"], line["status"]) == ("POST", "/services", 201)
     assert line["message"] == "POST /services 201"
@@ -39,8 +46,7 @@ def test_an_admin_request_is_one_json_line_with_its_correlation_id_and_never_a_t
     assert line["ts"].endswith("Z") and "T" in line["ts"]
     assert "department" not in json.dumps(line)  # no query value, no body
     assert PACT["name"] not in json.dumps(line)
-    assert any(x["service"] == "funding" and x["status"] == 401 and x["route"] == "/programmes"
-               for x in lines), lines
+    assert any(x["service"] == "funding" and x["status"] == 401 and x["route"] == "/programmes" for x in lines), lines
     # no token anywhere: not in a message, an argument or a field of any record
     formatter = JsonFormatter()
     logged = "".join(formatter.format(r) for r in caplog.records) + caplog.text
@@ -50,8 +56,10 @@ def test_an_admin_request_is_one_json_line_with_its_correlation_id_and_never_a_t
 
 def test_each_handled_event_is_one_line_with_its_id_and_outcome(spc, amqp_uri, caplog):
     caplog.set_level(logging.INFO)
-    event = envelope("counter.upserted", {"counter_id": "fs-logs", "name": "Maison France Services",
-                                          "commune_insee": "35238", "department": "35", "address": ""})
+    event = envelope(
+        "counter.upserted",
+        {"counter_id": "fs-logs", "name": "Maison France Services", "commune_insee": "35238", "department": "35", "address": ""},
+    )
     event["correlation_id"] = f"ops-{uuid.uuid4().hex[:12]}"
     publish_inbound(amqp_uri, event, "counter.upserted", message_id=event["event_id"])
     wait_for("the counter", lambda: spc.ok("GET", "distribution", "/counters")["total"] == 1)
@@ -61,6 +69,7 @@ def test_each_handled_event_is_one_line_with_its_id_and_outcome(spc, amqp_uri, c
 
     def lines_of(event_id):
         return [x for x in json_lines(caplog, "spc.events") if x["event_id"] == event_id]
+
     wait_for("both copies logged", lambda: len(lines_of(event["event_id"])) == 2)
     wait_for("the bad one logged", lambda: lines_of(bad["event_id"]))
     applied, duplicate = lines_of(event["event_id"])
@@ -72,8 +81,7 @@ def test_each_handled_event_is_one_line_with_its_id_and_outcome(spc, amqp_uri, c
         assert "Maison France Services" not in json.dumps(line)  # never the payload
     assert (applied["outcome"], duplicate["outcome"]) == ("applied", "duplicate")
     assert applied["message"] == "counter.upserted applied"
-    rejected, = lines_of(bad["event_id"])
+    (rejected,) = lines_of(bad["event_id"])
     assert rejected["outcome"] == "dead_lettered" and rejected["reason"] == "schema_error", rejected
     # and the time each took is in the handler histogram
-    assert metric(spc, "distribution", "spc_distribution_handler_seconds_count",
-                  event_type="counter.upserted") == 2
+    assert metric(spc, "distribution", "spc_distribution_handler_seconds_count", event_type="counter.upserted") == 2

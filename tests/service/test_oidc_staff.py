@@ -2,6 +2,7 @@
 HTTP): SPC configured with SPC_OIDC_ISSUER, SPC_OIDC_AUDIENCE and a roles file takes their access
 tokens beside the tokens file, acts on what their role admits, and attributes each action to the
 token's subject and issuer, in the resource's history and in the events."""
+
 import pytest
 
 from tests.oidc_provider import AUDIENCE, ROLES_FILE, Provider
@@ -15,20 +16,27 @@ def provider():
     p.close()
 
 
-def test_an_oidc_registrar_acts_and_is_attributed_and_a_counter_agent_is_confined(
-        provider, cluster_factory, amqp_uri, tmp_path):
+def test_an_oidc_registrar_acts_and_is_attributed_and_a_counter_agent_is_confined(provider, cluster_factory, amqp_uri, tmp_path):
     roles = tmp_path / "oidc-roles.toml"
     roles.write_text(ROLES_FILE)
-    _, spc = cluster_factory(names=("registry", "distribution"), SPC_OIDC_ISSUER=provider.issuer,
-                             SPC_OIDC_AUDIENCE=AUDIENCE, SPC_OIDC_ROLES_FILE=str(roles))
+    _, spc = cluster_factory(
+        names=("registry", "distribution"),
+        SPC_OIDC_ISSUER=provider.issuer,
+        SPC_OIDC_AUDIENCE=AUDIENCE,
+        SPC_OIDC_ROLES_FILE=str(roles),
+    )
     tap = EventTap(amqp_uri)
-    staff = Api(spc.ports, {"registrar": provider.token(sub="marie"),
-                            "auditor": provider.token(sub="paul", groups=["spc-auditors"]),
-                            "counter_agent": provider.token(sub="agent-7", groups=["france-services-agents"],
-                                                            spc_counters=["FS-35-0042"]),
-                            "stranger": provider.token(sub="x", groups=["someone-else"]),
-                            "other_audience": provider.token(aud="another-app"),
-                            "file": TOKENS["registrar"]})
+    staff = Api(
+        spc.ports,
+        {
+            "registrar": provider.token(sub="marie"),
+            "auditor": provider.token(sub="paul", groups=["spc-auditors"]),
+            "counter_agent": provider.token(sub="agent-7", groups=["france-services-agents"], spc_counters=["FS-35-0042"]),
+            "stranger": provider.token(sub="x", groups=["someone-else"]),
+            "other_audience": provider.token(aud="another-app"),
+            "file": TOKENS["registrar"],
+        },
+    )
     service = staff.ok("POST", "registry", "/services", "registrar", PACT)
     who = f"registrar marie@{provider.issuer}"
     assert [h["by"] for h in service["history"]] == [who]

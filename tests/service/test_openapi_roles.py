@@ -1,5 +1,6 @@
 """The services do what openapi.yaml says: each operation's role is enforced (401 without a
 token, 403 with another role, nothing changes), and its declared body schema is the one checked."""
+
 import re
 from pathlib import Path
 
@@ -17,10 +18,12 @@ def _operations():
         for method, op in item.items():
             if method != "servers":
                 # each path parameter by its name (an id no resource has), an integer one by a number
-                numbers = {p["name"] for p in op.get("parameters", []) if p.get("in") == "path"
-                           and p.get("schema", {}).get("type") == "integer"}
-                filled = re.sub(r"\{(\w+)\}", lambda m, numbers=numbers: "1" if m.group(1) in numbers else m.group(1),
-                                path)
+                numbers = {
+                    p["name"]
+                    for p in op.get("parameters", [])
+                    if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
+                }
+                filled = re.sub(r"\{(\w+)\}", lambda m, numbers=numbers: "1" if m.group(1) in numbers else m.group(1), path)
                 for owner in owners:
                     yield owner, method.upper(), filled, op
 
@@ -37,7 +40,11 @@ def test_every_documented_role_is_enforced_and_every_body_schema_checked(spc):
             assert anonymous.status_code in found, (service, method, path, anonymous.text)
             continue
         assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized", (
-            service, method, path, anonymous.status_code)
+            service,
+            method,
+            path,
+            anonymous.status_code,
+        )
         if role == "any":
             allowed = spc.call(method, service, path, role="viewer")
             assert allowed.status_code not in (401, 403), (service, method, path, allowed.text)

@@ -1,5 +1,6 @@
 """The event contract as other systems meet it, on the real broker: hostile publishers, versions,
 and an outside consumer of SPC's events (docs/integrating.md)."""
+
 import json
 import uuid
 from pathlib import Path
@@ -8,8 +9,7 @@ import jsonschema
 import pika
 import yaml
 
-from tests.support import (PACT, drain_queue, envelope, metric, pika_params, publish_inbound,
-                           wait_for)
+from tests.support import PACT, drain_queue, envelope, metric, pika_params, publish_inbound, wait_for
 
 ASYNCAPI = yaml.safe_load((Path(__file__).resolve().parents[2] / "asyncapi.yaml").read_text())
 
@@ -33,8 +33,13 @@ def _service(spc):
 
 
 def _violation(sid, **overrides):
-    payload = {"service_id": sid, "principle": "transparency", "severity": "minor",
-               "summary": "Accounts not published", "reported_by": "inspection-35"}
+    payload = {
+        "service_id": sid,
+        "principle": "transparency",
+        "severity": "minor",
+        "summary": "Accounts not published",
+        "reported_by": "inspection-35",
+    }
     payload.update(overrides)
     return payload
 
@@ -53,11 +58,24 @@ def test_a_hostile_publisher_is_dead_lettered_with_reasons_and_never_stops_the_c
     _raw_publish(amqp_uri, key, "é".encode("latin-1") + b'{"event_id": 1}')
     _raw_publish(amqp_uri, key, b"[1, 2, 3]")
     _raw_publish(amqp_uri, key, json.dumps(dict(envelope(key, _violation(sid)), event_id="not-a-uuid")).encode())
-    _raw_publish(amqp_uri, key, json.dumps(envelope("usager.report_submitted", {
-        "service_id": sid, "category": "other", "text": "routing key lies"})).encode())
-    assert _reasons(amqp_uri, 7) == sorted([
-        "schema_error:payload.severity", "schema_error:payload.service_id", "too_large", "invalid_json",
-        "invalid_json", "schema_error:event_id", "schema_error:event_type"])
+    _raw_publish(
+        amqp_uri,
+        key,
+        json.dumps(
+            envelope("usager.report_submitted", {"service_id": sid, "category": "other", "text": "routing key lies"})
+        ).encode(),
+    )
+    assert _reasons(amqp_uri, 7) == sorted(
+        [
+            "schema_error:payload.severity",
+            "schema_error:payload.service_id",
+            "too_large",
+            "invalid_json",
+            "invalid_json",
+            "schema_error:event_id",
+            "schema_error:event_type",
+        ]
+    )
     assert metric(spc, "audit", "spc_audit_dead_lettered_total", reason="invalid_json") == 2
     assert metric(spc, "audit", "spc_audit_dead_lettered_total", reason="schema_error") == 4
     assert metric(spc, "audit", "spc_audit_dead_lettered_total", reason="too_large") == 1
@@ -69,8 +87,10 @@ def test_a_hostile_publisher_is_dead_lettered_with_reasons_and_never_stops_the_c
     wait_for("the bare event applied", lambda: len(spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"]) == 1)
     # the same event_id again, with other content: a replay, ignored and counted
     _raw_publish(amqp_uri, key, json.dumps(dict(bare, payload=_violation(sid, severity="critical"))).encode())
-    wait_for("the replay counted as a duplicate", lambda: metric(
-        spc, "audit", "spc_audit_duplicates_ignored_total", event_type=key) == 1)
+    wait_for(
+        "the replay counted as a duplicate",
+        lambda: metric(spc, "audit", "spc_audit_duplicates_ignored_total", event_type=key) == 1,
+    )
     findings = spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"]
     assert [f["severity"] for f in findings] == ["minor"]
     assert spc.ok("GET", "registry", f"/services/{sid}")["status"] == "active"
@@ -85,8 +105,9 @@ def test_versions_unknown_ones_are_dead_lettered_optional_fields_are_compatible(
     old = envelope(key, _violation(sid))  # an old publisher: no evidence_url (optional since v1)
     assert "evidence_url" not in old["payload"]
     publish_inbound(amqp_uri, old, key)
-    newer = envelope(key, _violation(sid, evidence_url="https://inspection.example.org/r/1",
-                                     inspector_badge="B-35-0042"))  # a field added later, optional
+    newer = envelope(
+        key, _violation(sid, evidence_url="https://inspection.example.org/r/1", inspector_badge="B-35-0042")
+    )  # a field added later, optional
     newer["trace_parent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"  # envelope extension
     publish_inbound(amqp_uri, newer, key)
     wait_for("both accepted", lambda: len(spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"]) == 2)
@@ -106,28 +127,54 @@ def test_an_outside_consumer_receives_payment_orders_exactly_as_documented(spc, 
     sid = _service(spc)
     prog = spc.ok("POST", "funding", "/programmes", "funding_officer", {"name": "P", "budget_cents": 100_000})
     wait_for("funding sees it", lambda: spc.ok("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
-    grant = spc.ok("POST", "funding", "/grants", "funding_officer", {
-        "programme_id": prog["id"], "service_id": sid,
-        "tranches": [{"amount_cents": 40_000, "due_date": "2099-01-01", "milestone": "start"},  # not due yet
-                     {"amount_cents": 60_000, "due_date": "2099-06-01", "milestone": "end"}]})
+    grant = spc.ok(
+        "POST",
+        "funding",
+        "/grants",
+        "funding_officer",
+        {
+            "programme_id": prog["id"],
+            "service_id": sid,
+            "tranches": [
+                {"amount_cents": 40_000, "due_date": "2099-01-01", "milestone": "start"},  # not due yet
+                {"amount_cents": 60_000, "due_date": "2099-06-01", "milestone": "end"},
+            ],
+        },
+    )
     tranche = grant["tranches"][0]
     early = spc.call("POST", "funding", f"/tranches/{tranche['id']}/release", "funding_officer")
     assert (early.status_code, early.json()["error"]["code"]) == (409, "release_before_due_date")
-    spc.ok("POST", "funding", f"/tranches/{tranche['id']}/release", "funding_officer",
-           {"evidence": "CR-AG-2026-11", "reason": "opening advanced"})
+    spc.ok(
+        "POST",
+        "funding",
+        f"/tranches/{tranche['id']}/release",
+        "funding_officer",
+        {"evidence": "CR-AG-2026-11", "reason": "opening advanced"},
+    )
 
-    (props, body), = drain_queue(amqp_uri, queue, wait=20, expect=1)
+    ((props, body),) = drain_queue(amqp_uri, queue, wait=20, expect=1)
     message = json.loads(body)
     spec = ASYNCAPI["components"]["messages"]["funding.tranche_released.v1"]["payload"]
     schema = dict(spec, components=ASYNCAPI["components"])
     schema["properties"] = dict(spec["properties"], payload={"$ref": "#/components/schemas/funding.tranche_released.v1"})
     jsonschema.validate(message, schema)
     assert (props.content_type, props.delivery_mode, props.message_id, props.type) == (
-        "application/json", 2, message["event_id"], "funding.tranche_released")
+        "application/json",
+        2,
+        message["event_id"],
+        "funding.tranche_released",
+    )
     released_at = message["payload"].pop("released_at")
     assert released_at.endswith("+00:00")
-    assert message["payload"] == {"tranche_id": tranche["id"], "grant_id": grant["id"], "service_id": sid,
-                                  "amount_cents": 40_000, "released_by": "funding_officer/tests",
-                                  "due_date": "2099-01-01", "evidence": "CR-AG-2026-11", "reason": "opening advanced",
-                                  "approved_by": None}  # (1.3: one person, below SPC_DUAL_CONTROL_CENTS)
+    assert message["payload"] == {
+        "tranche_id": tranche["id"],
+        "grant_id": grant["id"],
+        "service_id": sid,
+        "amount_cents": 40_000,
+        "released_by": "funding_officer/tests",
+        "due_date": "2099-01-01",
+        "evidence": "CR-AG-2026-11",
+        "reason": "opening advanced",
+        "approved_by": None,
+    }  # (1.3: one person, below SPC_DUAL_CONTROL_CENTS)
     assert drain_queue(amqp_uri, queue, wait=2, expect=1) == []  # nothing else: only what it bound

@@ -1,6 +1,7 @@
 """`/health/ready` is what compose, Kubernetes and our own fleet wait on before sending anything:
 it must not answer 200 before the service's queues are declared and bound (an event published
 then would come back unroutable, or be lost by a publisher that does not ask)."""
+
 import time
 
 import eventlet
@@ -37,7 +38,10 @@ def test_a_service_is_ready_only_once_its_queues_are_bound(amqp_uri, cluster_fac
             break
         eventlet.sleep(0.005)
     starting.wait()
-    assert seen[-1] == {"status": "ready",
-                        "checks": {"database": True, "broker": True, "consumers": True},
-                        "broker_blocked": None, "relay_error": None}
+    assert seen[-1] == {
+        "status": "ready",
+        "checks": {"database": True, "broker": True, "consumers": True},
+        "broker_blocked": None,
+        "relay_error": None,
+    }
     assert all(s["checks"]["consumers"] is False for s in seen[:-1]), seen

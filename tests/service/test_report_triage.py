@@ -3,6 +3,7 @@ about one service open a minor finding by themselves (SPC_REPORT_THRESHOLD), ann
 `audit.report_triaged` on spc.events without the citizen's text, which no log line holds either;
 the dossier shows the texts to auditors only and a service token only its own; an answered
 finding escalated by an auditor suspends the service."""
+
 import json
 import logging
 
@@ -12,22 +13,24 @@ from tests.support import PACT, EventTap, envelope, publish_inbound, wait_for
 SECRET = "Mme Morel, née le 3 mars 1961, refusée au guichet"
 
 
-def test_reports_reaching_the_threshold_open_a_minor_finding_announced_without_their_text(
-        cluster_factory, amqp_uri, caplog):
+def test_reports_reaching_the_threshold_open_a_minor_finding_announced_without_their_text(cluster_factory, amqp_uri, caplog):
     caplog.set_level(logging.DEBUG)
     tap = EventTap(amqp_uri)
     _, spc = cluster_factory(("registry", "audit"), SPC_REPORT_THRESHOLD="3", SPC_REPORT_WINDOW_DAYS="7")
     sid = spc.ok("POST", "registry", "/services", "registrar", PACT)["id"]
     spc.ok("POST", "registry", f"/services/{sid}/approve", "registrar")
     wait_for("audit to know the service", lambda: spc.call("GET", "audit", f"/services/{sid}/findings").status_code == 200)
-    sent = [envelope("usager.report_submitted", {"service_id": sid, "category": "refused_access",
-                                                 "text": f"{SECRET} ({i})", "counter_id": "FS-35-0042"})
-            for i in range(3)]
+    sent = [
+        envelope(
+            "usager.report_submitted",
+            {"service_id": sid, "category": "refused_access", "text": f"{SECRET} ({i})", "counter_id": "FS-35-0042"},
+        )
+        for i in range(3)
+    ]
     for event in sent:
         publish_inbound(amqp_uri, event, "usager.report_submitted", message_id=event["event_id"])
 
-    findings = wait_for("the threshold's finding", lambda: spc.ok(
-        "GET", "audit", f"/services/{sid}/findings")["findings"])
+    findings = wait_for("the threshold's finding", lambda: spc.ok("GET", "audit", f"/services/{sid}/findings")["findings"])
     [finding] = findings
     assert (finding["severity"], finding["principle"], finding["is_violation"]) == ("minor", "equality", False)
     assert finding["opened_by_threshold"] and len(finding["report_ids"]) == 3

@@ -1,12 +1,13 @@
 """A broker upgraded from before the lanes: `audit.inbound` still exists, bound to the inbound
 violations and reports, and may hold some. Starting SPC unbinds it and drains it."""
+
 import json
 from urllib.parse import quote, urlparse
 
 import pika
 import requests
 
-from spc.shared import topology
+from spc.shared.messaging import topology
 from tests.servers import RABBIT_API
 from tests.support import drain_queue, envelope, pika_params, rabbit_queue, wait_for
 
@@ -26,11 +27,22 @@ def test_the_old_shared_inbound_queue_is_unbound_and_what_it_held_is_applied(amq
     channel.queue_declare(old.name, durable=True, arguments=dict(old.queue_arguments))
     for key in ("compliance.violation_reported", "usager.report_submitted"):
         channel.queue_bind(old.name, "spc.inbound", key)
-    ghost = envelope("compliance.violation_reported", {
-        "service_id": "never-registered", "principle": "equality", "severity": "major",
-        "summary": "Refused a family", "reported_by": "inspection"})
-    channel.basic_publish("spc.inbound", ghost["event_type"], json.dumps(ghost).encode(),
-                          pika.BasicProperties(delivery_mode=2, message_id=ghost["event_id"]))
+    ghost = envelope(
+        "compliance.violation_reported",
+        {
+            "service_id": "never-registered",
+            "principle": "equality",
+            "severity": "major",
+            "summary": "Refused a family",
+            "reported_by": "inspection",
+        },
+    )
+    channel.basic_publish(
+        "spc.inbound",
+        ghost["event_type"],
+        json.dumps(ghost).encode(),
+        pika.BasicProperties(delivery_mode=2, message_id=ghost["event_id"]),
+    )
     conn.close()
 
     cluster_factory()

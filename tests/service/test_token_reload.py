@@ -1,5 +1,6 @@
 """SPC_ADMIN_TOKENS_FILE is read again when it changes: a token is added (a France Services
 agent, a service's own token) or revoked without restarting anything."""
+
 import time
 
 import requests
@@ -13,8 +14,9 @@ def test_a_token_added_to_the_file_works_within_seconds_and_a_removed_one_stops(
     _, api = cluster_factory(names=("registry",), SPC_ADMIN_TOKENS="", SPC_ADMIN_TOKENS_FILE=str(tokens))
 
     def status(token):
-        return requests.get(f"http://127.0.0.1:{api.ports['registry']}/services",
-                            headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+        return requests.get(
+            f"http://127.0.0.1:{api.ports['registry']}/services", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).status_code
 
     assert status("first-token") == 200 and status("second-token") == 401
     tokens.write_text("viewer/desk:first-token\nviewer/agent:second-token\n")

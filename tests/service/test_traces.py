@@ -11,6 +11,7 @@ run here (tests/otlp_receiver.py), as to a collector:
 - JSON log lines and OpenMetrics exemplars carry the trace id.
 
 SPC_TRACE_PICTURE=docs writes the violation's trace as docs/trace-violation.svg (committed)."""
+
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from spc.shared import failpoints
+from spc.shared.observe import failpoints
 from tests.otlp_receiver import Receiver, ancestry, waterfall_svg
 from tests.service.test_core_flow import counter, grant, register_active
 from tests.support import envelope, publish_inbound, wait_for
@@ -42,8 +43,7 @@ def traceparent():
     return trace_id, span_id, f"00-{trace_id}-{span_id}-01"
 
 
-def test_a_violation_from_outside_is_one_trace_through_the_four_services(cluster_factory, amqp_uri, receiver,
-                                                                         caplog):
+def test_a_violation_from_outside_is_one_trace_through_the_four_services(cluster_factory, amqp_uri, receiver, caplog):
     _, spc = cluster_factory(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint)
     publish_inbound(amqp_uri, envelope("counter.upserted", counter("fs-1")), "counter.upserted")
     wait_for("the counter", lambda: spc.ok("GET", "distribution", "/counters")["total"] == 1)
@@ -54,45 +54,79 @@ def test_a_violation_from_outside_is_one_trace_through_the_four_services(cluster
     staff_trace, staff_parent, header = traceparent()
     spc.ok("POST", "funding", f"/tranches/{tranche}/release", "funding_officer", headers={"traceparent": header})
     wait_for("the listing", lambda: len(spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]) == 1)
-    request = wait_for("the request's span", lambda: [
-        s for s in receiver.trace(staff_trace) if s.kind == "SERVER" and s.service == "spc-funding"])[0]
+    request = wait_for(
+        "the request's span",
+        lambda: [s for s in receiver.trace(staff_trace) if s.kind == "SERVER" and s.service == "spc-funding"],
+    )[0]
     assert request.parent_id == staff_parent and request.name == "POST /tranches/{tranche_id}/release"
     assert request.attributes["http.route"] == "/tranches/{tranche_id}/release"
     assert request.attributes["http.response.status_code"] == 200
-    sent = wait_for("the release's send span", lambda: [
-        s for s in receiver.trace(staff_trace) if s.kind == "PRODUCER"
-        and s.attributes.get("spc.event_type") == "funding.tranche_released"])[0]
+    sent = wait_for(
+        "the release's send span",
+        lambda: [
+            s
+            for s in receiver.trace(staff_trace)
+            if s.kind == "PRODUCER" and s.attributes.get("spc.event_type") == "funding.tranche_released"
+        ],
+    )[0]
     assert request in ancestry(receiver.trace(staff_trace), sent)
     # journaled by audit in a batch: the child of the release's send span, or linked to it (a
     # batch's span is the child of its first message, linked to the others)
-    journaled = wait_for("audit journaling the release", lambda: [
-        s for s in receiver.spans if s.service == "spc-audit" and s.kind == "CONSUMER"
-        and (s.parent_id == sent.span_id or (staff_trace, sent.span_id) in s.links)])[0]
+    journaled = wait_for(
+        "audit journaling the release",
+        lambda: [
+            s
+            for s in receiver.spans
+            if s.service == "spc-audit"
+            and s.kind == "CONSUMER"
+            and (s.parent_id == sent.span_id or (staff_trace, sent.span_id) in s.links)
+        ],
+    )[0]
     assert journaled.name == "process audit.events"
 
     # the violation, from an outside system, its first try in audit failing once
     outside_trace, outside_parent, header = traceparent()
-    violation = envelope("compliance.violation_reported", {
-        "service_id": sid, "principle": "neutrality", "severity": "major", "summary": "Political leaflets",
-        "reported_by": "inspection-35"})
+    violation = envelope(
+        "compliance.violation_reported",
+        {
+            "service_id": sid,
+            "principle": "neutrality",
+            "severity": "major",
+            "summary": "Political leaflets",
+            "reported_by": "inspection-35",
+        },
+    )
     failpoints.configure("handler.before_commit=raise@1")
     try:
         publish_inbound(amqp_uri, violation, "compliance.violation_reported", headers={"traceparent": header})
-        wait_for("the withdrawal", lambda: {x["status"] for x in spc.ok(
-            "GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"withdrawn"})
+        wait_for(
+            "the withdrawal",
+            lambda: (
+                {x["status"] for x in spc.ok("GET", "distribution", f"/services/{sid}/listings")["listings"]} == {"withdrawn"}
+            ),
+        )
     finally:
         failpoints.configure("")
 
     def hop(service, event_type):
-        return [s for s in receiver.trace(outside_trace) if s.service == f"spc-{service}" and s.kind == "CONSUMER"
-                and s.attributes.get("spc.event_type") == event_type and s.attributes.get("spc.outcome") == "applied"]
-    withdrawal = wait_for("distribution's span in the outside trace", lambda: hop(
-        "distribution", "registry.service_suspended"), timeout=15)[0]
+        return [
+            s
+            for s in receiver.trace(outside_trace)
+            if s.service == f"spc-{service}"
+            and s.kind == "CONSUMER"
+            and s.attributes.get("spc.event_type") == event_type
+            and s.attributes.get("spc.outcome") == "applied"
+        ]
+
+    withdrawal = wait_for(
+        "distribution's span in the outside trace", lambda: hop("distribution", "registry.service_suspended"), timeout=15
+    )[0]
     wait_for("funding's span in the outside trace", lambda: hop("funding", "registry.service_suspended"))
 
     def whole(spans):  # one tree, hanging from the outside system's span (the last spans exported)
         ids = {s.span_id for s in spans}
         return spans if all(s.parent_id in ids or s.parent_id == outside_parent for s in spans) else []
+
     spans = wait_for("the whole tree", lambda: whole(receiver.trace(outside_trace)))
     assert {s.service for s in spans} == {"spc-audit", "spc-registry", "spc-funding", "spc-distribution"}
     by_id = {s.span_id: s for s in spans}
@@ -107,7 +141,8 @@ def test_a_violation_from_outside_is_one_trace_through_the_four_services(cluster
         ("spc-audit", "PRODUCER", "audit.violation_confirmed"),
         ("spc-registry", "CONSUMER", "audit.violation_confirmed"),
         ("spc-registry", "PRODUCER", "registry.service_suspended"),
-        ("spc-distribution", "CONSUMER", "registry.service_suspended")]
+        ("spc-distribution", "CONSUMER", "registry.service_suspended"),
+    ]
     first = chain[-1]
     assert first.name == "process audit.compliance" and first.attributes["messaging.system"] == "rabbitmq"
     assert first.attributes["messaging.message.id"] == violation["event_id"]
@@ -115,44 +150,71 @@ def test_a_violation_from_outside_is_one_trace_through_the_four_services(cluster
     assert first.attributes["spc.service_id"] == sid
     assert chain[-2].name == "send spc.events" and chain[-2].attributes["messaging.operation.type"] == "send"
     # the database's statements, under the spans that sent them
-    assert any(s.kind == "CLIENT" and s.parent_id == withdrawal.span_id and s.name == "update listings"
-               and s.attributes["db.system.name"] == "sqlite" for s in spans)
+    assert any(
+        s.kind == "CLIENT"
+        and s.parent_id == withdrawal.span_id
+        and s.name == "update listings"
+        and s.attributes["db.system.name"] == "sqlite"
+        for s in spans
+    )
 
     # the failed first try: a span of its own, in the same trace, under the same parent
-    tries = [s for s in spans if s.service == "spc-audit" and s.kind == "CONSUMER"
-             and s.attributes.get("spc.event_type") == "compliance.violation_reported"]
+    tries = [
+        s
+        for s in spans
+        if s.service == "spc-audit"
+        and s.kind == "CONSUMER"
+        and s.attributes.get("spc.event_type") == "compliance.violation_reported"
+    ]
     assert sorted(s.attributes["spc.outcome"] for s in tries) == ["applied", "retried"]
     assert {s.parent_id for s in tries} == {outside_parent}
     retried = next(s for s in tries if s.attributes["spc.outcome"] == "retried")
     assert retried.status == 2 and first.attributes.get("messaging.rabbitmq.redelivered") is True
 
     # a message without trace headers starts a trace of its own
-    report = envelope("usager.report_submitted", {"service_id": sid, "category": "refused_access",
-                                                  "text": "Porte fermée", "counter_id": "FS-35-0042"})
+    report = envelope(
+        "usager.report_submitted",
+        {"service_id": sid, "category": "refused_access", "text": "Porte fermée", "counter_id": "FS-35-0042"},
+    )
     publish_inbound(amqp_uri, report, "usager.report_submitted")
-    own = wait_for("the report's span", lambda: [s for s in receiver.spans if s.kind == "CONSUMER"
-                                                 and s.attributes.get("messaging.message.id") == report["event_id"]])
+    own = wait_for(
+        "the report's span",
+        lambda: [
+            s for s in receiver.spans if s.kind == "CONSUMER" and s.attributes.get("messaging.message.id") == report["event_id"]
+        ],
+    )
     assert own[0].parent_id == "" and own[0].trace_id not in (outside_trace, staff_trace)
 
     # exemplars: the delivery histograms name a trace, for who asks OpenMetrics
-    metrics = requests.get(f"http://127.0.0.1:{spc.ports['distribution']}/metrics", timeout=10,
-                           headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    metrics = requests.get(
+        f"http://127.0.0.1:{spc.ports['distribution']}/metrics",
+        timeout=10,
+        headers={"Accept": "application/openmetrics-text; version=1.0.0"},
+    )
     assert metrics.headers["Content-Type"].startswith("application/openmetrics-text")
-    exemplars = [line.split(" # ", 1)[1] for line in metrics.text.splitlines()
-                 if line.startswith("spc_distribution_event_delivery_seconds_bucket") and " # {" in line]
+    exemplars = [
+        line.split(" # ", 1)[1]
+        for line in metrics.text.splitlines()
+        if line.startswith("spc_distribution_event_delivery_seconds_bucket") and " # {" in line
+    ]
     assert any(f'trace_id="{outside_trace}"' in exemplar for exemplar in exemplars), exemplars
 
     if os.environ.get("SPC_TRACE_PICTURE"):
         path = Path(os.environ["SPC_TRACE_PICTURE"]) / "trace-violation.svg"
-        path.write_text(waterfall_svg(
-            [s for s in spans if s.kind != "CLIENT" or s.attributes.get("db.operation.name") != "SELECT"],
-            "One violation, published from outside with a traceparent: its trace"), encoding="utf-8")
+        path.write_text(
+            waterfall_svg(
+                [s for s in spans if s.kind != "CLIENT" or s.attributes.get("db.operation.name") != "SELECT"],
+                "One violation, published from outside with a traceparent: its trace",
+            ),
+            encoding="utf-8",
+        )
 
 
 def test_log_lines_written_in_a_traced_worker_carry_its_trace_and_span(cluster_factory, amqp_uri, receiver, capsys):
     """The JSON formatter (SPC_LOG_FORMAT=json) adds trace_id and span_id to a line written in a
     traced worker; the spc.events line of each handled event carries its span's."""
     from spc.runtime.logs import JsonFormatter
+
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.getLogger("spc.events").addHandler(handler)

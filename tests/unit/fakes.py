@@ -4,6 +4,7 @@ wrote to its outbox is in `uow.outbox.events` (wire events, as the relay would p
 
 They keep state across transactions and do not undo a transaction that raised: the rollback
 guarantees are tested on the real databases (tests/integration, tests/faults)."""
+
 import json
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -20,10 +21,10 @@ from spc.services.funding.exceptions import ApprovalNotFound, GrantNotFound, Pro
 from spc.services.registry.domain.model import PactVersion
 from spc.services.registry.exceptions import AmendmentNotFound, ServiceNotFound
 from spc.services.registry.repository import tags_of
-from spc.shared.geography import geography
-from spc.shared import envelope, events
-from spc.shared.staff import subjects
-from spc.shared.unit_of_work import AbstractUnitOfWork, Repository
+from spc.shared.core.geography import geography
+from spc.shared.core import envelope, events
+from spc.shared.sql.staff import subjects
+from spc.shared.core.unit_of_work import AbstractUnitOfWork, Repository
 
 
 def wire(event_type, payload, producer=None):
@@ -37,10 +38,18 @@ def wire(event_type, payload, producer=None):
 def standing(service_id, status, version, departments=("35",), communes=(), name="Crèche Les Lutins"):
     """The registry's lifecycle event that carries this standing."""
     kind = {"submitted": "submitted", "suspended": "suspended", "revoked": "revoked"}.get(
-        status, "approved" if version <= 2 else "reinstated")
-    return wire(f"registry.service_{kind}", {
-        "service_id": service_id, "name": name, "status": status, "version": version,
-        "territories": {"departments": list(departments), "communes": list(communes)}})
+        status, "approved" if version <= 2 else "reinstated"
+    )
+    return wire(
+        f"registry.service_{kind}",
+        {
+            "service_id": service_id,
+            "name": name,
+            "status": status,
+            "version": version,
+            "territories": {"departments": list(departments), "communes": list(communes)},
+        },
+    )
 
 
 class FakeInbox:
@@ -79,7 +88,8 @@ class FakeOutbox:
 
 @dataclass(frozen=True)
 class StaffAction:
-    """A row of `staff_actions`, as shared/staff.StaffLog.history gives it."""
+    """A row of `staff_actions`, as shared/sql/staff.StaffLog.history gives it."""
+
     action: str
     actor: str
     at: datetime
@@ -92,9 +102,12 @@ class FakeStaffLog:
         self.actions = []  # (subject id, StaffAction)
 
     def add_many(self, events):
-        self.actions += [(s, StaffAction(event.event_type, event.actor, event.occurred_at, event.correlation_id,
-                                         str(event.event_id))) for event in events if event.actor
-                         for s in subjects(event.payload)]
+        self.actions += [
+            (s, StaffAction(event.event_type, event.actor, event.occurred_at, event.correlation_id, str(event.event_id)))
+            for event in events
+            if event.actor
+            for s in subjects(event.payload)
+        ]
 
     def history(self, subject_ids):
         return {s: [a for subject, a in self.actions if subject == s] for s in subject_ids}
@@ -192,23 +205,39 @@ class FakeServices(FakeRepository):
         pass
 
     def same_organisation(self, service):
-        return next((s for s in self.rows.values() if s.name_key == service.name_key and (
-            (service.siren and s.siren == service.siren) or (service.rna and s.rna == service.rna))), None)
+        return next(
+            (
+                s
+                for s in self.rows.values()
+                if s.name_key == service.name_key
+                and ((service.siren and s.siren == service.siren) or (service.rna and s.rna == service.rna))
+            ),
+            None,
+        )
 
     def list(self, status=None, department=None, commune=None, principle=None, limit=50, offset=0):
         def tagged(s, *wanted):
             return bool(set(tags_of(s.pact)) & set(wanted))
+
         home = geography().department_of(commune) if commune else None
         statuses = [status] if isinstance(status, str) else status
-        rows = sorted((s for s in self.rows.values() if (not statuses or s.status in statuses)
-                       and (not department or tagged(s, ("touches", department), ("national", "*")))
-                       and (not commune or tagged(s, ("commune", commune), ("department", home), ("national", "*")))
-                       and (not principle or principle in s.pact.commitments)), key=lambda s: (s.name, s.id))
-        return rows[offset:offset + limit], len(rows)
+        rows = sorted(
+            (
+                s
+                for s in self.rows.values()
+                if (not statuses or s.status in statuses)
+                and (not department or tagged(s, ("touches", department), ("national", "*")))
+                and (not commune or tagged(s, ("commune", commune), ("department", home), ("national", "*")))
+                and (not principle or principle in s.pact.commitments)
+            ),
+            key=lambda s: (s.name, s.id),
+        )
+        return rows[offset : offset + limit], len(rows)
 
     def due_to_expire(self, today, limit=100):
-        return sorted(s.id for s in self.rows.values()
-                      if s.term_ends_on and s.term_ends_on < today and s.status in ("active", "suspended"))[:limit]
+        return sorted(
+            s.id for s in self.rows.values() if s.term_ends_on and s.term_ends_on < today and s.status in ("active", "suspended")
+        )[:limit]
 
     def dossier(self, number, for_update=False):
         return self.__dict__.setdefault("dossiers", {}).get(number)
@@ -218,21 +247,29 @@ class FakeServices(FakeRepository):
 
     def linked_dossiers(self, limit=50):
         links = sorted(self.__dict__.get("dossiers", {}).values(), key=lambda d: d.number)
-        return [(d, self.rows[d.service_id]) for d in links if d.ds_id and d.service_id
-                and d.notified_status != self.rows[d.service_id].status][:limit]
+        return [
+            (d, self.rows[d.service_id])
+            for d in links
+            if d.ds_id and d.service_id and d.notified_status != self.rows[d.service_id].status
+        ][:limit]
 
     def parked_dossiers(self, limit=100):
-        return sorted((d for d in self.__dict__.get("dossiers", {}).values() if d.problem),
-                      key=lambda d: d.number)[:limit]
+        return sorted((d for d in self.__dict__.get("dossiers", {}).values() if d.problem), key=lambda d: d.number)[:limit]
 
     def cursor(self, demarche):
         from spc.services.registry.domain.dossiers import SyncCursor
+
         return self.__dict__.setdefault("cursors", {}).setdefault(demarche, SyncCursor(demarche))
 
     def identity_unsettled(self, limit=100, before=None, rna_only=False):
-        rows = [s for s in self.rows.values() if s.identity_status == "unverified" and (s.siren or rna_only and s.rna)
-                and s.legal_form != "informal_collective"
-                and (before is None or s.identity_checked_at is None or s.identity_checked_at < before)]
+        rows = [
+            s
+            for s in self.rows.values()
+            if s.identity_status == "unverified"
+            and (s.siren or rna_only and s.rna)
+            and s.legal_form != "informal_collective"
+            and (before is None or s.identity_checked_at is None or s.identity_checked_at < before)
+        ]
         rows.sort(key=lambda s: (s.identity_checked_at is not None, s.identity_checked_at or 0, s.id))
         return [s.id for s in rows][:limit]
 
@@ -256,9 +293,16 @@ class FakeServices(FakeRepository):
         return [a for a in self.amendments_by_id.values() if a.service_id == service_id]
 
     def _standings(self):
-        return [{"service_id": s.id, "status": s.status, "version": s.version,
-                 "audit_version": s.audit_version, "open_violations": s.open_violations}
-                for s in self.rows.values()]
+        return [
+            {
+                "service_id": s.id,
+                "status": s.status,
+                "version": s.version,
+                "audit_version": s.audit_version,
+                "open_violations": s.open_violations,
+            }
+            for s in self.rows.values()
+        ]
 
 
 class FakeRegistryUnitOfWork(FakeUnitOfWork):
@@ -301,13 +345,14 @@ class FakeFunding(FakeRepository):
         return [r for r in found if status in (None, r.status)][:limit]
 
     def pending_approval_of(self, target_id):
-        return next((r.id for r in self.requests.values() if r.target_id == target_id and r.status == PENDING),
-                    None)
+        return next((r.id for r in self.requests.values() if r.target_id == target_id and r.status == PENDING), None)
 
     def pending_approvals(self, service_id=None, expired_at=None):
-        return [self._seen(r) for r in sorted(self.requests.values(), key=lambda r: r.id)
-                if r.status == PENDING and service_id in (None, r.service_id)
-                and (expired_at is None or r.expires_at <= expired_at)]
+        return [
+            self._seen(r)
+            for r in sorted(self.requests.values(), key=lambda r: r.id)
+            if r.status == PENDING and service_id in (None, r.service_id) and (expired_at is None or r.expires_at <= expired_at)
+        ]
 
     def programme(self, programme_id, for_update=False):
         return self._seen(_get(self.programmes_by_id, programme_id, ProgrammeNotFound))
@@ -345,8 +390,16 @@ class FakeFunding(FakeRepository):
         self.payment_orders[tranche.id] = (event_id, tranche.amount_cents, at)
 
     def _standings(self):
-        return [{"service_id": a.service_id, "status": a.status, "version": a.version,
-                 "frozen": a.frozen, "tranches": _counted(a.tranches)} for a in self.accounts.values()]
+        return [
+            {
+                "service_id": a.service_id,
+                "status": a.status,
+                "version": a.version,
+                "frozen": a.frozen,
+                "tranches": _counted(a.tranches),
+            }
+            for a in self.accounts.values()
+        ]
 
 
 class FakeFundingUnitOfWork(FakeUnitOfWork):
@@ -396,16 +449,27 @@ class FakeDistribution(FakeRepository):
 
     def services_concerned_by(self, counter):
         listed = set(self.listings_at(counter.id))
-        return self._seen_all([s for _, s in sorted(self.services.items())
-                               if (s.status == "active" and s.covers(counter)) or s.service_id in listed])
+        return self._seen_all(
+            [
+                s
+                for _, s in sorted(self.services.items())
+                if (s.status == "active" and s.covers(counter)) or s.service_id in listed
+            ]
+        )
 
     def search_counters(self, department=None, commune=None, q=None, include_closed=False, limit=50, offset=0):
-        rows = sorted((c for c in self.counters.values() if (include_closed or c.open)
-                       and (not department or c.department == department)
-                       and (not commune or c.commune_insee == commune)
-                       and (not q or q.lower() in c.name.lower())),
-                      key=lambda c: (c.department, c.name, c.id))
-        return rows[offset:offset + limit], len(rows)
+        rows = sorted(
+            (
+                c
+                for c in self.counters.values()
+                if (include_closed or c.open)
+                and (not department or c.department == department)
+                and (not commune or c.commune_insee == commune)
+                and (not q or q.lower() in c.name.lower())
+            ),
+            key=lambda c: (c.department, c.name, c.id),
+        )
+        return rows[offset : offset + limit], len(rows)
 
     def catalogue(self, counter_id):
         listed = [self.services[sid] for sid, listing in self.listings_at(counter_id).items() if listing.status == PUBLISHED]
@@ -415,8 +479,15 @@ class FakeDistribution(FakeRepository):
         self.relays.append(relay)
 
     def _standings(self):
-        return [{"service_id": s.service_id, "status": s.status, "version": s.version,
-                 "listings": _counted(self.listings_of(s.service_id).values())} for s in self.services.values()]
+        return [
+            {
+                "service_id": s.service_id,
+                "status": s.status,
+                "version": s.version,
+                "listings": _counted(self.listings_of(s.service_id).values()),
+            }
+            for s in self.services.values()
+        ]
 
 
 class FakeDistributionUnitOfWork(FakeUnitOfWork):
@@ -441,21 +512,26 @@ class FakeAudit(FakeRepository):
         return _get(self.findings, finding_id, FindingNotFound)
 
     def findings_of(self, service_id):
-        return sorted((f for f in self.findings.values() if f.service_id == service_id),
-                      key=lambda f: (f.created_at, f.id))
+        return sorted((f for f in self.findings.values() if f.service_id == service_id), key=lambda f: (f.created_at, f.id))
 
     def known_services(self, service_ids):
         return {sid for sid in service_ids if sid in self.compliances and self.compliances[sid].known}
 
     def threshold_finding_since(self, service_id, category, since):
-        return any(f.service_id == service_id and f.threshold_category == category and f.created_at >= since
-                   for f in self.findings.values())
+        return any(
+            f.service_id == service_id and f.threshold_category == category and f.created_at >= since
+            for f in self.findings.values()
+        )
 
     def keep_pact_version(self, service_id, pact_version, commitments, registry_version, at):
         kept = self.pacts.get((service_id, pact_version))
         if kept is None:
-            self.pacts[(service_id, pact_version)] = {"pact_version": pact_version, "commitments": commitments,
-                                                      "registry_version": registry_version, "seen_at": at}
+            self.pacts[(service_id, pact_version)] = {
+                "pact_version": pact_version,
+                "commitments": commitments,
+                "registry_version": registry_version,
+                "seen_at": at,
+            }
         elif not kept["commitments"] and commitments:
             kept["commitments"] = commitments
 
@@ -466,12 +542,10 @@ class FakeAudit(FakeRepository):
         self.parked.setdefault(fact.event_id, fact)
 
     def parked_for(self, service_id):
-        return sorted((f for f in self.parked.values() if f.service_id == service_id),
-                      key=lambda f: (f.parked_at, f.event_id))
+        return sorted((f for f in self.parked.values() if f.service_id == service_id), key=lambda f: (f.parked_at, f.event_id))
 
     def parked_since(self, before, limit=100):
-        return sorted((f for f in self.parked.values() if f.parked_at <= before),
-                      key=lambda f: f.parked_at)[:limit]
+        return sorted((f for f in self.parked.values() if f.parked_at <= before), key=lambda f: f.parked_at)[:limit]
 
     def unpark(self, fact):
         del self.parked[fact.event_id]
@@ -485,14 +559,31 @@ class FakeAudit(FakeRepository):
         return len(self.parked)
 
     def _standings(self):
-        return [{"service_id": c.service_id, "known": c.known, "status": c.registry_status,
-                 "version": c.registry_version, "open_violations": c.open_violations,
-                 "audit_version": c.audit_version} for c in self.compliances.values() if c.known]
+        return [
+            {
+                "service_id": c.service_id,
+                "known": c.known,
+                "status": c.registry_status,
+                "version": c.registry_version,
+                "open_violations": c.open_violations,
+                "audit_version": c.audit_version,
+            }
+            for c in self.compliances.values()
+            if c.known
+        ]
 
     def overdue_minor_findings(self, now):
-        return sorted((f for f in self.findings.values() if f.status == OPEN and not f.is_violation
-                       and f.remediation_deadline is not None and f.remediation_deadline <= now),
-                      key=lambda f: f.id)
+        return sorted(
+            (
+                f
+                for f in self.findings.values()
+                if f.status == OPEN
+                and not f.is_violation
+                and f.remediation_deadline is not None
+                and f.remediation_deadline <= now
+            ),
+            key=lambda f: f.id,
+        )
 
 
 class FakeReports(FakeRepository):
@@ -514,12 +605,16 @@ class FakeReports(FakeRepository):
     def search(self, f):
         since = f.since and datetime.combine(f.since, time())
         until = f.until and datetime.combine(f.until, time.max)
-        rows = [r for r in self.rows if all(getattr(f, c) in (None, getattr(r, c))
-                                            for c in ("service_id", "category", "status", "counter_id"))
-                and (since is None or r.created_at >= since) and (until is None or r.created_at <= until)]
+        rows = [
+            r
+            for r in self.rows
+            if all(getattr(f, c) in (None, getattr(r, c)) for c in ("service_id", "category", "status", "counter_id"))
+            and (since is None or r.created_at >= since)
+            and (until is None or r.created_at <= until)
+        ]
         rows.sort(key=lambda r: r.id)
         rows.sort(key=lambda r: r.created_at, reverse=True)
-        return self._seen_all(rows[f.offset:f.offset + f.limit]), len(rows)
+        return self._seen_all(rows[f.offset : f.offset + f.limit]), len(rows)
 
     def due_groups(self, since, threshold, categories):
         counts = {}
@@ -529,13 +624,21 @@ class FakeReports(FakeRepository):
         return sorted(key for key, n in counts.items() if n >= threshold)
 
     def untriaged(self, service_id, category, since):
-        return self._seen_all(sorted((r for r in self.rows if r.service_id == service_id and r.category == category
-                                      and r.status == NEW and r.created_at >= since),
-                                     key=lambda r: (r.created_at, r.id)))
+        return self._seen_all(
+            sorted(
+                (
+                    r
+                    for r in self.rows
+                    if r.service_id == service_id and r.category == category and r.status == NEW and r.created_at >= since
+                ),
+                key=lambda r: (r.created_at, r.id),
+            )
+        )
 
     def ids_by_finding(self, finding_ids):
-        return {f: [r.id for r in sorted(self.rows, key=lambda r: (r.created_at, r.id)) if r.finding_id == f]
-                for f in finding_ids}
+        return {
+            f: [r.id for r in sorted(self.rows, key=lambda r: (r.created_at, r.id)) if r.finding_id == f] for f in finding_ids
+        }
 
     def counts(self, service_id):
         out = {}
@@ -545,8 +648,9 @@ class FakeReports(FakeRepository):
         return out
 
     def texts_to_purge(self, cutoff, limit=500):
-        return self._seen_all(sorted((r for r in self.rows if r.created_at < cutoff and r.purged_at is None),
-                                     key=lambda r: r.created_at)[:limit])
+        return self._seen_all(
+            sorted((r for r in self.rows if r.created_at < cutoff and r.purged_at is None), key=lambda r: r.created_at)[:limit]
+        )
 
     def by_status(self):
         return [(status, n, None) for status, n in _counted(self.rows).items()]
@@ -595,9 +699,11 @@ class FakeJournal:
         return iter([e for e in self.chained if e.seq > after and (upto is None or e.seq <= upto)])
 
     def concerning(self, service_id, after=0, limit=500, event_types=None):
-        return [_Row(e.seq, e.event_id, e.event_type, self.about[e.event_id][1], e.body) for e in self.chained
-                if self.about[e.event_id][0] == service_id and e.seq > after
-                and (event_types is None or e.event_type in event_types)][:limit]
+        return [
+            _Row(e.seq, e.event_id, e.event_type, self.about[e.event_id][1], e.body)
+            for e in self.chained
+            if self.about[e.event_id][0] == service_id and e.seq > after and (event_types is None or e.event_type in event_types)
+        ][:limit]
 
     def count_concerning(self, service_id):
         return sum(1 for e in self.chained if self.about[e.event_id][0] == service_id)

@@ -1,6 +1,7 @@
 """asyncapi.yaml and the code cannot drift: every schema the code uses is in the document and
 vice versa, with the same fields, required-ness, enums and types; every example is accepted by
 the code; the committed file is exactly what `spc asyncapi` generates."""
+
 import json
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import yaml
 from marshmallow import fields, validate
 
 from spc.generate.asyncapi import render
-from spc.shared import envelope, events, topology
+from spc.shared.core import envelope, events
+from spc.shared.messaging import topology
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
 DOC = yaml.safe_load(DOC_PATH.read_text())
@@ -18,9 +20,15 @@ SCHEMAS = DOC["components"]["schemas"]
 CODE = events.all_schemas()
 
 TYPES = [  # marshmallow field class -> JSON type, most specific first (independent of spc.generate.asyncapi)
-    (fields.Nested, "object"), (fields.List, "array"), (fields.Boolean, "boolean"),
-    (fields.Integer, "integer"), (fields.Float, "number"), (fields.String, "string"),
-    (fields.Date, "string"), (fields.DateTime, "string"), (fields.Dict, "object"),
+    (fields.Nested, "object"),
+    (fields.List, "array"),
+    (fields.Boolean, "boolean"),
+    (fields.Integer, "integer"),
+    (fields.Float, "number"),
+    (fields.String, "string"),
+    (fields.Date, "string"),
+    (fields.DateTime, "string"),
+    (fields.Dict, "object"),
 ]
 
 
@@ -71,8 +79,12 @@ def test_each_payload_has_the_same_fields_required_ness_enums_and_types(event_ty
 
 def test_the_envelope_in_the_document_is_the_envelope_the_code_parses():
     for key, message in MESSAGES.items():
-        doc = dict(message["payload"], properties={k: v for k, v in message["payload"]["properties"].items()
-                                                   if k not in ("payload", "event_type", "schema_version")})
+        doc = dict(
+            message["payload"],
+            properties={
+                k: v for k, v in message["payload"]["properties"].items() if k not in ("payload", "event_type", "schema_version")
+            },
+        )
         code = envelope.EnvelopeSchema()
         code_fields = {n: f for n, f in code.fields.items() if n not in ("payload", "event_type", "schema_version")}
         assert set(doc["properties"]) == set(code_fields), key
@@ -91,8 +103,7 @@ def test_each_event_is_on_its_exchange_with_its_routing_key():
 
 
 def test_every_inbound_type_is_bound_to_a_consumer_queue():
-    bound = {b.routing_key for q in topology.CONSUMER_QUEUES for b in q.bindings
-             if b.exchange.name == "spc.inbound"}
+    bound = {b.routing_key for q in topology.CONSUMER_QUEUES for b in q.bindings if b.exchange.name == "spc.inbound"}
     assert {e.name for e in events.event_types() if e.inbound} <= bound
 
 

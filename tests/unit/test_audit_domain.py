@@ -1,4 +1,5 @@
 """Audit rules and the journal's hash chain, with nothing running."""
+
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -7,7 +8,7 @@ import pytest
 
 from spc.services.audit.domain import journal
 from spc.services.audit.domain.model import Compliance, Finding
-from spc.shared.errors import Conflict
+from spc.shared.core.errors import Conflict
 
 NOW = datetime(2026, 11, 25, 12, 0)
 
@@ -96,8 +97,7 @@ def test_audit_keeps_the_commitments_of_the_newest_standing_only():
     c.follow_registry("active", 4, [{"principle": "neutrality", "text": "No political material."}], 2)
     c.follow_registry("active", 2, [{"principle": "neutrality", "text": "Old wording."}], 1)  # late
     c.follow_registry("active", 4, [], 1)  # redelivered or replayed, whatever it carries
-    assert c.commitment("neutrality") == {"principle": "neutrality", "text": "No political material.",
-                                          "pact_version": 2}
+    assert c.commitment("neutrality") == {"principle": "neutrality", "text": "No political material.", "pact_version": 2}
     assert c.commitment("equality") is None
 
 
@@ -116,6 +116,7 @@ def test_audit_follows_an_expired_pact_and_its_renewal():
 
 
 # -- found by the mutation run (docs/mutation.md) ----------------------------------------------------
+
 
 def exported(entries):
     """The entries as a verifier reads them back from the export (docs/verify-journal.md): every
@@ -159,8 +160,11 @@ def test_the_hashed_form_of_an_event_is_canonical_json():
 
 
 def test_the_journal_keeps_the_event_but_not_a_report_s_words():
-    report = {"event_type": "usager.report_submitted", "event_id": "e1",
-              "payload": {"service_id": "s1", "text": "Mme Martin, 12 rue…", "counter_id": "c1"}}
+    report = {
+        "event_type": "usager.report_submitted",
+        "event_id": "e1",
+        "payload": {"service_id": "s1", "text": "Mme Martin, 12 rue…", "counter_id": "c1"},
+    }
     body, service_id = journal.journaled(report)
     assert json.loads(body)["payload"] == {"service_id": "s1", "text": None, "counter_id": "c1"}
     assert service_id == "s1"

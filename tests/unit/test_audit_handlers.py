@@ -1,14 +1,15 @@
 """Audit's use cases on an in-memory unit of work: no database, no broker."""
+
 from datetime import timedelta
 
 import pytest
 
 from spc.services.audit import handlers
 from spc.services.audit.domain.commands import RecordFinding, ResolveFinding
-from spc.shared.clock import utcnow
-from spc.shared.consumer import apply_batch, apply_once
-from spc.shared.errors import Conflict, NotFound, NotYetKnown
-from spc.shared.http import http_status
+from spc.shared.core.clock import utcnow
+from spc.shared.messaging.consumer import apply_batch, apply_once
+from spc.shared.core.errors import Conflict, NotFound, NotYetKnown
+from spc.shared.web.http import http_status
 from tests.unit.fakes import FakeAuditUnitOfWork, standing, wire
 
 
@@ -24,17 +25,32 @@ def known(uow, sid="s1", status="active", version=2):
 
 def pact(uow, version, texts, event_type="registry.service_approved", status="active", pact_version=1, sid="s1"):
     """A standing carrying the pact's commitments ({principle: text})."""
-    event = wire(event_type, {
-        "service_id": sid, "name": "Crèche Les Lutins", "status": status, "version": version,
-        "territories": {"departments": ["35"]}, "pact_version": pact_version,
-        "commitments": [{"principle": p, "text": t} for p, t in texts.items()]})
+    event = wire(
+        event_type,
+        {
+            "service_id": sid,
+            "name": "Crèche Les Lutins",
+            "status": status,
+            "version": version,
+            "territories": {"departments": ["35"]},
+            "pact_version": pact_version,
+            "commitments": [{"principle": p, "text": t} for p, t in texts.items()],
+        },
+    )
     return apply_once(uow, event, handlers.STANDING_HANDLERS[event_type])
 
 
 def violation(sid="s1", severity="major"):
-    return wire("compliance.violation_reported", {
-        "service_id": sid, "principle": "neutrality", "severity": severity,
-        "summary": "Political leaflets handed out", "reported_by": "inspection-35"})
+    return wire(
+        "compliance.violation_reported",
+        {
+            "service_id": sid,
+            "principle": "neutrality",
+            "severity": severity,
+            "summary": "Political leaflets handed out",
+            "reported_by": "inspection-35",
+        },
+    )
 
 
 def report(sid="s1", text="Registration refused without a reason."):
@@ -64,8 +80,7 @@ def test_a_violation_about_a_service_not_known_yet_waits_and_applies_when_the_re
 def test_a_citizen_report_about_a_known_service_is_stored_for_triage_and_publishes_nothing(uow):
     known(uow)
     facts(uow, report(), report(text="Closed on a weekday."))
-    assert [(r.service_id, r.category, r.status) for r in uow.reports.rows] == [
-        ("s1", "refused_access", "new")] * 2
+    assert [(r.service_id, r.category, r.status) for r in uow.reports.rows] == [("s1", "refused_access", "new")] * 2
     assert {r.text for r in uow.reports.rows} == {"Registration refused without a reason.", "Closed on a weekday."}
     assert uow.outbox.events == []
 
@@ -144,16 +159,20 @@ def test_findings_of_a_service_audit_never_heard_of_are_not_found(uow):
 def test_standings_give_only_the_services_audit_has_heard_of(uow):
     known(uow)
     facts(uow, violation("s-parked"))  # a placeholder, not yet known
-    assert handlers.standings(uow, "", 10) == [{"service_id": "s1", "known": True, "status": "active",
-                                                "version": 2, "open_violations": 0, "audit_version": 0}]
+    assert handlers.standings(uow, "", 10) == [
+        {"service_id": "s1", "known": True, "status": "active", "version": 2, "open_violations": 0, "audit_version": 0}
+    ]
 
 
 def test_a_finding_shows_the_service_s_commitment_to_its_principle(uow):
     pact(uow, 2, {"neutrality": "No political or religious material at the desk.", "equality": "Same fees."})
     facts(uow, violation())
     finding = handlers.service_findings(uow, "s1")["findings"][0]
-    assert finding["commitment"] == {"principle": "neutrality", "pact_version": 1,
-                                     "text": "No political or religious material at the desk."}
+    assert finding["commitment"] == {
+        "principle": "neutrality",
+        "pact_version": 1,
+        "text": "No political or religious material at the desk.",
+    }
     resolved = handlers.resolve_finding(uow, ResolveFinding(finding["id"], "Leaflets withdrawn", "auditor/x"))
     assert resolved["commitment"] == finding["commitment"]
 
@@ -170,7 +189,10 @@ def test_an_amended_pact_s_text_replaces_the_old_one_and_a_late_older_standing_d
     pact(uow, 5, {"neutrality": "No leaflets, posters or badges."}, "registry.pact_amended", "suspended", 2)
     pact(uow, 3, {"neutrality": "No leaflets."}, "registry.service_suspended", "suspended")  # late
     assert handlers.service_findings(uow, "s1")["findings"][0]["commitment"] == {
-        "principle": "neutrality", "text": "No leaflets, posters or badges.", "pact_version": 2}
+        "principle": "neutrality",
+        "text": "No leaflets, posters or badges.",
+        "pact_version": 2,
+    }
 
 
 def test_standings_follow_an_expired_pact(uow):

@@ -1,11 +1,12 @@
 """Tokens and scoped roles (contract §4), with nothing running."""
+
 import dataclasses
 
 import pytest
 
-from spc.shared.auth import Actor, TokenAuth, load_tokens, parse_tokens
-from spc.shared.errors import Forbidden, Unauthorized
-from spc.shared.http import JsonHttp
+from spc.shared.web.auth import Actor, TokenAuth, load_tokens, parse_tokens
+from spc.shared.core.errors import Forbidden, Unauthorized
+from spc.shared.web.http import JsonHttp
 
 
 def test_a_scoped_token_names_what_it_may_act_on():
@@ -26,13 +27,16 @@ def endpoint(**kw):
     return JsonHttp("GET", "/services/<string:service_id>/dossier", **kw)
 
 
-@pytest.mark.parametrize("actor,path,ok", [
-    (Actor("service", "s-1"), {"service_id": "s-1"}, True),
-    (Actor("service", "s-1"), {"service_id": "s-2"}, False),        # another service's
-    (Actor("counter_agent", "s-1"), {"service_id": "s-1"}, False),  # not a role this operation admits
-    (Actor("auditor", "x"), {"service_id": "s-2"}, True),
-    (Actor("registrar", "x"), {"service_id": "s-2"}, False),        # a staff role not declared
-])
+@pytest.mark.parametrize(
+    "actor,path,ok",
+    [
+        (Actor("service", "s-1"), {"service_id": "s-1"}, True),
+        (Actor("service", "s-1"), {"service_id": "s-2"}, False),  # another service's
+        (Actor("counter_agent", "s-1"), {"service_id": "s-1"}, False),  # not a role this operation admits
+        (Actor("auditor", "x"), {"service_id": "s-2"}, True),
+        (Actor("registrar", "x"), {"service_id": "s-2"}, False),  # a staff role not declared
+    ],
+)
 def test_an_operation_admits_its_roles_and_scoped_tokens_on_their_own_ids(actor, path, ok):
     ep = endpoint(role=("auditor", "viewer"), scoped=("service",))
     if ok:
@@ -67,8 +71,9 @@ def test_a_scoped_token_acts_only_on_ids_of_its_own_kind():
 
 
 def test_the_tokens_file_skips_blanks_and_comments_and_refuses_what_is_not_an_entry():
-    creds = parse_tokens(["", "   ", "# the registrars", "registrar/alice:s1", "# auditors",
-                          "auditor:sha256:" + "ab" * 32, "viewer/a+b:s3"])
+    creds = parse_tokens(
+        ["", "   ", "# the registrars", "registrar/alice:s1", "# auditors", "auditor:sha256:" + "ab" * 32, "viewer/a+b:s3"]
+    )
     assert [str(c.actor) for c in creds] == ["registrar/alice", "auditor", "viewer/a+b"]
     assert creds[1].digest == bytes.fromhex("ab" * 32)
     for bad in ("registrar", "registrar:", "registrar/alice:", "mayor:secret", ":secret"):
@@ -86,8 +91,7 @@ def test_tokens_come_from_the_variable_and_the_file_together(tmp_path):
     assert [str(c.actor) for c in load_tokens({"SPC_ADMIN_TOKENS": "viewer:v"})] == ["viewer"]
 
 
-@pytest.mark.parametrize("header", [None, "", "tok", "Basic tok", "Token tok", "Bearer", "Bearer   ",
-                                    "Bearer other"])
+@pytest.mark.parametrize("header", [None, "", "tok", "Basic tok", "Token tok", "Bearer", "Bearer   ", "Bearer other"])
 def test_only_a_known_bearer_token_authenticates(header):
     auth = TokenAuth(parse_tokens(["registrar:tok"]))
     with pytest.raises(Unauthorized):
@@ -105,11 +109,18 @@ def test_an_actor_cannot_be_changed_once_authenticated():
 
 def test_a_refusal_names_the_roles_the_operation_admits():
     for ep, actor, allowed in (
-            (endpoint(role=("auditor", "viewer"), scoped=("service",)), Actor("registrar", ""),
-             ["auditor", "viewer", "service/<service_id>"]),
-            (JsonHttp("GET", "/services"), Actor("service", "s-1"),
-             ["registrar", "funding_officer", "distribution_officer", "auditor", "viewer"]),
-            (JsonHttp("POST", "/programmes", role="funding_officer"), Actor("viewer", ""), ["funding_officer"])):
+        (
+            endpoint(role=("auditor", "viewer"), scoped=("service",)),
+            Actor("registrar", ""),
+            ["auditor", "viewer", "service/<service_id>"],
+        ),
+        (
+            JsonHttp("GET", "/services"),
+            Actor("service", "s-1"),
+            ["registrar", "funding_officer", "distribution_officer", "auditor", "viewer"],
+        ),
+        (JsonHttp("POST", "/programmes", role="funding_officer"), Actor("viewer", ""), ["funding_officer"]),
+    ):
         with pytest.raises(Forbidden) as err:
             ep._authorise(actor, {})
         assert err.value.details["allowed_roles"] == allowed
@@ -121,10 +132,11 @@ def test_an_operation_answers_200_unless_it_says_otherwise():
 
 
 def test_an_oidc_actor_is_recorded_with_its_subject_and_never_past_200_characters():
-    assert str(Actor("registrar", "", "marie@https://sso.example/realms/spc")) == \
-        "registrar marie@https://sso.example/realms/spc"
-    assert str(Actor("counter_agent", "FS-1+FS-2", "agent-7@https://sso.example")) == \
-        "counter_agent/FS-1+FS-2 agent-7@https://sso.example"
+    assert str(Actor("registrar", "", "marie@https://sso.example/realms/spc")) == "registrar marie@https://sso.example/realms/spc"
+    assert (
+        str(Actor("counter_agent", "FS-1+FS-2", "agent-7@https://sso.example"))
+        == "counter_agent/FS-1+FS-2 agent-7@https://sso.example"
+    )
     assert str(Actor("auditor", "")) == "auditor"
     assert len(str(Actor("auditor", "", "s" * 300))) == 200
 
@@ -136,6 +148,7 @@ def test_a_token_of_the_file_is_never_sent_to_the_identity_provider_and_a_non_jw
         def authenticate(self, token):
             self.asked.append(token)
             return Actor("auditor", "", "paul@idp")
+
     auth = TokenAuth(parse_tokens(["viewer:file-token-0123"]), Issuer())
     assert auth.authenticate("Bearer file-token-0123").role == "viewer"
     with pytest.raises(Unauthorized):
@@ -154,12 +167,12 @@ def test_staff_operations_take_json_only_and_a_form_only_where_declared():
     from marshmallow import Schema, fields
     from werkzeug.test import EnvironBuilder
 
-    from spc.shared.http import NotJson
+    from spc.shared.web.http import NotJson
 
     class Body(Schema):
         dossier_id = fields.Integer(required=True)
-    request = EnvironBuilder(method="POST", data="dossier_id=7",
-                             content_type="application/x-www-form-urlencoded").get_request()
+
+    request = EnvironBuilder(method="POST", data="dossier_id=7", content_type="application/x-www-form-urlencoded").get_request()
     staff, webhook = JsonHttp("POST", "/x", role="registrar", body=Body), JsonHttp("POST", "/y", body=Body, form=True)
     for ep in (staff, webhook):
         ep.tokens = SimpleNamespace(max_body=1000)

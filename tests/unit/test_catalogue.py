@@ -1,13 +1,15 @@
-"""One home per event type: the catalogue (shared/events) says where each type is routed; the
+"""One home per event type: the catalogue (shared/core/events) says where each type is routed; the
 topology binds exactly that, and each consumer's handler table handles exactly what its queue
 receives, or the service class cannot even be defined."""
+
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from spc.runtime import config
 from spc.runtime.fleet import service_class
-from spc.shared import events, topology
-from spc.shared.consumer import EventConsumer, HandlersDoNotMatchBindings, check_handlers
+from spc.shared.core import events
+from spc.shared.messaging import topology
+from spc.shared.messaging.consumer import EventConsumer, HandlersDoNotMatchBindings, check_handlers
 
 
 def consumers():
@@ -47,15 +49,18 @@ def test_every_consumer_handles_exactly_what_its_queue_receives():
 
 def test_a_handler_table_that_misses_a_routed_type_is_refused_when_the_class_is_defined():
     with pytest.raises(HandlersDoNotMatchBindings, match="registry.service_revoked"):
+
         class Broken:
-            @EventConsumer.decorator(topology.FUNDING_EVENTS, handlers={
-                t: print for t in events.SERVICE_LIFECYCLE if t != "registry.service_revoked"})
+            @EventConsumer.decorator(
+                topology.FUNDING_EVENTS, handlers={t: print for t in events.SERVICE_LIFECYCLE if t != "registry.service_revoked"}
+            )
             def on_event(self, event):
                 pass
 
 
 def test_a_handler_for_a_type_not_routed_to_the_queue_is_refused_too():
     with pytest.raises(HandlersDoNotMatchBindings, match="counter.closed"):
-        check_handlers(topology.REGISTRY_EVENTS, {"audit.violation_confirmed": print,
-                                                  "audit.violation_resolved": print,
-                                                  "counter.closed": print})
+        check_handlers(
+            topology.REGISTRY_EVENTS,
+            {"audit.violation_confirmed": print, "audit.violation_resolved": print, "counter.closed": print},
+        )

@@ -1,5 +1,6 @@
 """`spc certificates` (spc/cli/certificates.py): the CA and server certificates compose's TLS runs on.
 What is there is kept; what is missing, foreign, misnamed or near its end is made again."""
+
 import os
 import ssl
 import subprocess
@@ -17,8 +18,7 @@ def _names(path):
 
 def test_a_fresh_folder_gets_a_ca_and_certificates_a_tls_client_accepts(tmp_path):
     done = make(tmp_path, {"rabbitmq": ["rabbitmq", "localhost"], "proxy": ["spc.example.fr", "127.0.0.1"]})
-    assert [(p.name, what) for p, what in done] == [("ca.crt", "written"), ("rabbitmq.crt", "written"),
-                                                     ("proxy.crt", "written")]
+    assert [(p.name, what) for p, what in done] == [("ca.crt", "written"), ("rabbitmq.crt", "written"), ("proxy.crt", "written")]
     assert _names(tmp_path / "rabbitmq.crt") == ["localhost", "rabbitmq"]
     assert _names(tmp_path / "proxy.crt") == ["127.0.0.1", "spc.example.fr"]
     for key in ("ca.key", "rabbitmq.key", "proxy.key"):
@@ -55,8 +55,9 @@ def test_a_second_run_keeps_everything_and_renews_only_what_changed_or_nears_its
     authority, made = Authority.in_folder(tmp_path)
     assert not made
     authority.issue(tmp_path / "proxy.crt", tmp_path / "proxy.key", dns=("localhost",), days=10)  # ends soon
-    done = dict((p.name, what) for p, what in make(tmp_path, {"rabbitmq": ["rabbitmq", "broker.example.fr"],
-                                                             "proxy": ["localhost"]}))
+    done = dict(
+        (p.name, what) for p, what in make(tmp_path, {"rabbitmq": ["rabbitmq", "broker.example.fr"], "proxy": ["localhost"]})
+    )
     assert done == {"ca.crt": "kept", "rabbitmq.crt": "written", "proxy.crt": "written"}
     assert _names(tmp_path / "rabbitmq.crt") == ["broker.example.fr", "rabbitmq"]
     assert (tmp_path / "ca.key").read_bytes() == before["ca.key"]
@@ -65,13 +66,22 @@ def test_a_second_run_keeps_everything_and_renews_only_what_changed_or_nears_its
 def test_a_ca_of_your_own_put_there_first_signs_the_rest_rsa_included(tmp_path):
     from cryptography.hazmat.primitives.asymmetric import rsa
     from spc.cli.certificates import _write_key
+
     own = Authority("Ministère — PKI de test", days=30)
     own.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # an RSA CA, self-signed again
     from cryptography.hazmat.primitives import hashes
-    own.cert = (x509.CertificateBuilder().subject_name(own.cert.subject).issuer_name(own.cert.subject)
-                .public_key(own.key.public_key()).serial_number(1).not_valid_before(own.cert.not_valid_before_utc)
-                .not_valid_after(own.cert.not_valid_after_utc)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True).sign(own.key, hashes.SHA256()))
+
+    own.cert = (
+        x509.CertificateBuilder()
+        .subject_name(own.cert.subject)
+        .issuer_name(own.cert.subject)
+        .public_key(own.key.public_key())
+        .serial_number(1)
+        .not_valid_before(own.cert.not_valid_before_utc)
+        .not_valid_after(own.cert.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(own.key, hashes.SHA256())
+    )
     own.write(tmp_path / "ca.crt")
     _write_key(tmp_path / "ca.key", own.key)
     assert dict((p.name, w) for p, w in make(tmp_path, {"proxy": ["localhost"]})) == {"ca.crt": "kept", "proxy.crt": "written"}
@@ -93,6 +103,7 @@ def test_your_pki_s_certificates_are_kept_and_a_missing_one_without_ca_key_is_an
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written, no ca.key made
     import pytest
     from spc.cli.certificates import CertificateError
+
     with pytest.raises(CertificateError, match="no ca.key to sign a new one: put proxy.crt and proxy.key"):
         make(tmp_path, {"rabbitmq": ["rabbitmq", "mq.example.fr"], "proxy": ["spc.example.fr", "localhost"]})
     assert (tmp_path / "ca.crt").read_bytes() == before["ca.crt"] and not (tmp_path / "ca.key").exists()
@@ -106,6 +117,7 @@ def test_a_certificate_whose_key_is_not_its_own_is_made_again(tmp_path):
 
 def test_a_client_certificate_carries_the_broker_user_as_its_common_name(tmp_path):
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     make(tmp_path, {}, clients=["ext-inspection"])
     cert = x509.load_pem_x509_certificate((tmp_path / "ext-inspection.crt").read_bytes())
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "ext-inspection"
@@ -114,19 +126,29 @@ def test_a_client_certificate_carries_the_broker_user_as_its_common_name(tmp_pat
 
 
 def _spc(*args):
-    return subprocess.run([sys.executable, "-m", "spc.cli", "certificates", *args], capture_output=True,
-                          text=True, timeout=60, env=dict(os.environ, SPC_LOG_FORMAT="text"))
+    return subprocess.run(
+        [sys.executable, "-m", "spc.cli", "certificates", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, SPC_LOG_FORMAT="text"),
+    )
 
 
 def test_the_command_says_what_it_wrote_and_refuses_a_malformed_option_in_one_line(tmp_path):
     done = _spc("--out", str(tmp_path / "certs"), "--server", "proxy=localhost,spc.example.fr")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [f"written: {tmp_path / 'certs' / 'ca.crt'}",
-                                        f"written: {tmp_path / 'certs' / 'proxy.crt'}"]
-    for args, words in ((["--server", "proxy"], "FILE=NAME"), (["--server", "../x=a"], "FILE=NAME"),
-                        (["--server", "proxy=a", "--owner", "proxy=root"], "FILE=UID:GID"),
-                        (["--server", "proxy=a", "--owner", "broker=1:1"], "--owner names no --server: broker"),
-                        (["--client", "../etc"], "a broker user's name")):
+    assert done.stdout.splitlines() == [
+        f"written: {tmp_path / 'certs' / 'ca.crt'}",
+        f"written: {tmp_path / 'certs' / 'proxy.crt'}",
+    ]
+    for args, words in (
+        (["--server", "proxy"], "FILE=NAME"),
+        (["--server", "../x=a"], "FILE=NAME"),
+        (["--server", "proxy=a", "--owner", "proxy=root"], "FILE=UID:GID"),
+        (["--server", "proxy=a", "--owner", "broker=1:1"], "--owner names no --server: broker"),
+        (["--client", "../etc"], "a broker user's name"),
+    ):
         refused = _spc("--out", str(tmp_path / "other"), *args)
         assert refused.returncode != 0 and words in refused.stderr, (args, refused.stderr)
         assert "Traceback" not in refused.stderr

@@ -1,6 +1,7 @@
-"""When one `basic.ack multiple` may settle a batch (shared/consumer.py, acks_only): only when
+"""When one `basic.ack multiple` may settle a batch (shared/messaging/consumer.py, acks_only): only when
 every message of the channel still unsettled up to the batch's last tag is in the batch."""
-from spc.shared.consumer import acks_only
+
+from spc.shared.messaging.consumer import acks_only
 
 
 def test_a_batch_holding_every_unsettled_tag_below_its_last_is_acked_at_once():

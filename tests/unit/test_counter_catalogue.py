@@ -1,6 +1,7 @@
 """What a France Services agent sees and does (issue 12), on an in-memory unit of work: the counter
 as the ANCT directory describes it, each listed service with what its standing carries, the
 printable page, and a visitor's report relayed to audit through the outbox."""
+
 from datetime import date
 
 import pytest
@@ -8,27 +9,49 @@ from marshmallow import ValidationError
 
 from spc.services.distribution import anct_csv, handlers, page
 from spc.services.distribution.schemas import CounterOut
-from spc.shared import events
-from spc.shared.consumer import apply_once
-from spc.shared.edge import serve
-from spc.shared.errors import NotFound
-from spc.shared.http import Call
-from spc.shared.auth import Actor
+from spc.shared.core import events
+from spc.shared.messaging.consumer import apply_once
+from spc.shared.web.edge import serve
+from spc.shared.core.errors import NotFound
+from spc.shared.web.http import Call
+from spc.shared.web.auth import Actor
 from tests.pacts import TEXTS
 from tests.unit.fakes import FakeDistributionUnitOfWork, wire
 
 HOURS = {"lundi": ["09:00-12:30", "14:00-17:15"], "mardi": ["14:00-19:15"], "jeudi": ["14:00-17:15"]}
-COUNTER = {"counter_id": "212", "name": "France services Pimms Médiation Rennes", "commune_insee": "35238",
-           "department": "35", "address": "47 avenue des Pays-Bas Le Quadri 35200 Rennes", "format": "fixe",
-           "type": "principal", "email": "rennes@pimmsmediation.fr", "phone": "02 99 32 02 58", "hours": HOURS}
-PROFILE = {"mission": "Accueil de jeunes enfants géré par les parents.", "domains": ["petite enfance", "parentalité"],
-           "contact_email": "bureau@lutins.example.org", "referral": "Appeler le 02 99 00 00 00, lun.–ven. 9 h–12 h.",
-           "commitments": [{"principle": p, "text": TEXTS[p]} for p in events.PRINCIPLES]}
+COUNTER = {
+    "counter_id": "212",
+    "name": "France services Pimms Médiation Rennes",
+    "commune_insee": "35238",
+    "department": "35",
+    "address": "47 avenue des Pays-Bas Le Quadri 35200 Rennes",
+    "format": "fixe",
+    "type": "principal",
+    "email": "rennes@pimmsmediation.fr",
+    "phone": "02 99 32 02 58",
+    "hours": HOURS,
+}
+PROFILE = {
+    "mission": "Accueil de jeunes enfants géré par les parents.",
+    "domains": ["petite enfance", "parentalité"],
+    "contact_email": "bureau@lutins.example.org",
+    "referral": "Appeler le 02 99 00 00 00, lun.–ven. 9 h–12 h.",
+    "commitments": [{"principle": p, "text": TEXTS[p]} for p in events.PRINCIPLES],
+}
 
 
 def standing(sid, version=2, status="active", name="Crèche Les Lutins", **profile):
-    return wire("registry.service_approved", {"service_id": sid, "name": name, "status": status,
-                                              "version": version, "territories": {"departments": ["35"]}, **profile})
+    return wire(
+        "registry.service_approved",
+        {
+            "service_id": sid,
+            "name": name,
+            "status": status,
+            "version": version,
+            "territories": {"departments": ["35"]},
+            **profile,
+        },
+    )
 
 
 def follow(uow, event):
@@ -94,8 +117,7 @@ def test_a_relayed_report_goes_to_the_outbox_for_spc_inbound_with_the_counter(uo
     assert (event.event_type, exchange) == ("usager.report_submitted", "spc.inbound")
     assert event.payload == dict(REPORT, counter_id="212")
     assert event.actor == "counter_agent/212" and event.correlation_id == "corr-1"
-    assert answer == {"event_id": str(event.event_id), "counter_id": "212", "service_id": "s1",
-                      "category": "refused_access"}
+    assert answer == {"event_id": str(event.event_id), "counter_id": "212", "service_id": "s1", "category": "refused_access"}
     assert "spc.events" not in uow.outbox.exchanges[before:]
 
 
@@ -108,8 +130,13 @@ def test_the_relay_is_recorded_without_the_text(uow):
 
 
 def test_a_report_about_a_service_not_listed_at_the_counter_is_relayed_too(uow):
-    follow(uow, wire("registry.service_approved", {"service_id": "s29", "name": "Ailleurs", "status": "active",
-                                                    "version": 2, "territories": {"departments": ["29"]}}))
+    follow(
+        uow,
+        wire(
+            "registry.service_approved",
+            {"service_id": "s29", "name": "Ailleurs", "status": "active", "version": 2, "territories": {"departments": ["29"]}},
+        ),
+    )
     handlers.relay_report(serve(uow, agent_call()), "212", dict(REPORT, service_id="s29"))
     assert uow.outbox.events[-1].payload["service_id"] == "s29"
 
@@ -129,20 +156,23 @@ def test_only_an_inbound_event_can_be_relayed(uow):
 
 
 # ---- the ANCT file and the event -------------------------------------------------------------
-ANCT_HEADER = ('"id_fs","insee_dep","lib_fs","adresse","complement_adresse","insee_com","code_postal","lib_com",'
-               '"latitude","longitude","mail","telephone","h_lundi","h_mardi","h_mercredi","h_jeudi","h_vendredi",'
-               '"h_samedi","prise_rdv","commentaire","type_fs","format_fs","groupe_fs","labellisation_fs"\n')
+ANCT_HEADER = (
+    '"id_fs","insee_dep","lib_fs","adresse","complement_adresse","insee_com","code_postal","lib_com",'
+    '"latitude","longitude","mail","telephone","h_lundi","h_mardi","h_mercredi","h_jeudi","h_vendredi",'
+    '"h_samedi","prise_rdv","commentaire","type_fs","format_fs","groupe_fs","labellisation_fs"\n'
+)
 
 
 def test_the_import_keeps_type_contacts_hours_and_remark_on_one_line():
-    row = ('"77","35","France services Test","27 Avenue Robert Schuman\n\n\n",,"35238","35000","Rennes",48.1,-1.6,'
-           '"fs@example.org","02 99 00 00 01","09:00 - 12:00 / 13:30 - 17:00",,"9h00 - 12h00",,,"09:00 - 12:00",'
-           '"Oui","Sur rendez-vous\nle mercredi","Antenne","Fixe",,""\n')
+    row = (
+        '"77","35","France services Test","27 Avenue Robert Schuman\n\n\n",,"35238","35000","Rennes",48.1,-1.6,'
+        '"fs@example.org","02 99 00 00 01","09:00 - 12:00 / 13:30 - 17:00",,"9h00 - 12h00",,,"09:00 - 12:00",'
+        '"Oui","Sur rendez-vous\nle mercredi","Antenne","Fixe",,""\n'
+    )
     [counter], problems = anct_csv.read_counters_text(ANCT_HEADER + row)
     assert problems == []
     assert counter["address"] == "27 Avenue Robert Schuman 35000 Rennes"
-    assert counter["hours"] == {"lundi": ["09:00-12:00", "13:30-17:00"], "mercredi": ["09:00-12:00"],
-                                "samedi": ["09:00-12:00"]}
+    assert counter["hours"] == {"lundi": ["09:00-12:00", "13:30-17:00"], "mercredi": ["09:00-12:00"], "samedi": ["09:00-12:00"]}
     assert (counter["type"], counter["email"], counter["phone"]) == ("antenne", "fs@example.org", "02 99 00 00 01")
     assert counter["note"] == "Sur rendez-vous le mercredi"
 
@@ -156,12 +186,21 @@ def test_every_counter_of_the_2024_file_is_read_with_its_details():
 
 def anct_csv_path():
     from pathlib import Path
+
     return Path(anct_csv.__file__).resolve().parents[2] / "spc" / "data" / "france-services-2024-08-01.csv"
 
 
-@pytest.mark.parametrize("field, value", [
-    ("hours", {"lundi": ["9h-12h"]}), ("hours", {"monday": ["09:00-12:00"]}), ("hours", {"lundi": []}),
-    ("type", "annexe"), ("phone", "0" * 31), ("email", "x" * 201)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("hours", {"lundi": ["9h-12h"]}),
+        ("hours", {"monday": ["09:00-12:00"]}),
+        ("hours", {"lundi": []}),
+        ("type", "annexe"),
+        ("phone", "0" * 31),
+        ("email", "x" * 201),
+    ],
+)
 def test_counter_upserted_refuses_details_of_the_wrong_shape(field, value):
     schema = events.payload_schema("counter.upserted")
     with pytest.raises(ValidationError) as refused:
@@ -172,8 +211,10 @@ def test_counter_upserted_refuses_details_of_the_wrong_shape(field, value):
 # ---- the printable page ----------------------------------------------------------------------
 def test_the_page_groups_services_by_their_first_domain_and_escapes_every_text(uow):
     follow(uow, standing("s1", **PROFILE))
-    follow(uow, standing("s2", name="<script>alert(1)</script> Repair café", mission="Réparer & réutiliser",
-                         domains=["environnement"]))
+    follow(
+        uow,
+        standing("s2", name="<script>alert(1)</script> Repair café", mission="Réparer & réutiliser", domains=["environnement"]),
+    )
     follow(uow, standing("s3", name="Épicerie solidaire"))
     html = page.render(handlers.counter_catalogue(uow, "212"), today=date(2026, 12, 1))
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Repair café" in html
@@ -186,10 +227,17 @@ def test_the_page_groups_services_by_their_first_domain_and_escapes_every_text(u
 def test_the_page_says_the_counter_s_hours_and_the_service_s_commitments_in_french(uow):
     follow(uow, standing("s1", **PROFILE))
     html = page.render(handlers.counter_catalogue(uow, "212"))
-    for text in ("Horaires d'ouverture", "<th>Lundi</th><td>9 h – 12 h 30, 14 h – 17 h 15</td>",
-                 '<th>Mercredi</th><td><span class="closed">fermé</span>', "Téléphone : 02 99 32 02 58",
-                 "Orienter une personne", "Ses engagements", "<dt>Continuité</dt>",
-                 "<dt>Ni publicité ni revente de données</dt>", "France services — structure principale, accueil fixe"):
+    for text in (
+        "Horaires d'ouverture",
+        "<th>Lundi</th><td>9 h – 12 h 30, 14 h – 17 h 15</td>",
+        '<th>Mercredi</th><td><span class="closed">fermé</span>',
+        "Téléphone : 02 99 32 02 58",
+        "Orienter une personne",
+        "Ses engagements",
+        "<dt>Continuité</dt>",
+        "<dt>Ni publicité ni revente de données</dt>",
+        "France services — structure principale, accueil fixe",
+    ):
         assert text in html, text
     assert "Dimanche" not in html and "@page { size: A4" in html and "<script" not in html
 
@@ -201,6 +249,7 @@ def test_a_page_without_services_or_hours_says_so():
 
 def _bare_counter():
     from spc.services.distribution.domain.model import Counter
+
     return Counter("fs-x", "Espace", "35238", "35")
 
 

@@ -1,14 +1,15 @@
-"""The one dispatch (shared/dispatch.py): each run of consecutive events of one type to its use
+"""The one dispatch (shared/core/dispatch.py): each run of consecutive events of one type to its use
 case, in order, a batched use case taking its run at once; a declaration whose table does not
 match its queue's bindings is refused when it is made; every service's consumers come from its
 declarations, one entrypoint each."""
+
 import pytest
 
 from spc.runtime import config
 from spc.runtime.fleet import service_class
-from spc.shared import topology
-from spc.shared.dispatch import URGENT, Consumes, HandlersDoNotMatchBindings, batched, dispatch
-from spc.shared.envelope import Event
+from spc.shared.messaging import topology
+from spc.shared.core.dispatch import URGENT, Consumes, HandlersDoNotMatchBindings, batched, dispatch
+from spc.shared.core.envelope import Event
 
 
 def _event(event_type, n):
@@ -43,4 +44,8 @@ def test_every_declared_queue_is_an_entrypoint_of_its_service_and_applies_throug
             method = getattr(cls, consumes.entrypoint)
             [entrypoint] = method.nameko_entrypoints
             assert (entrypoint.queue, entrypoint.handlers, entrypoint.lane, entrypoint.batch) == (
-                consumes.queue, consumes.handlers, consumes.lane, consumes.batch)
+                consumes.queue,
+                consumes.handlers,
+                consumes.lane,
+                consumes.batch,
+            )

@@ -1,4 +1,5 @@
 """Distribution rules, with nothing running."""
+
 from spc.services.distribution.domain.model import Counter, DistributedService, Listing
 
 
@@ -110,8 +111,11 @@ def test_a_stale_standing_is_ignored():
 
 def test_the_places_a_standing_change_locks_are_its_departements_or_the_whole_country():
     from spc.services.distribution.domain.model import places_touched
+
     assert places_touched({"departments": ["35"], "communes": ["2A004", "97209"]}, {"regions": ["94"]}) == (
-        ["2A", "2B", "35", "972"], False)
+        ["2A", "2B", "35", "972"],
+        False,
+    )
     assert places_touched({"communes": ["35238"]}, {"national": True})[1] is True
 
 
@@ -124,19 +128,27 @@ def test_reconciling_twice_changes_nothing_the_second_time():
 
 def test_a_counter_update_says_whether_its_listings_must_change():
     from spc.services.distribution.domain.model import Counter
+
     counter = Counter("fs-1", "Espace", "35238", "35")
     assert counter.update("Espace France services", "35238", "35", "1 rue X") is False  # renamed only
-    assert counter.update("Espace", "35047", "35") is True                               # moved
+    assert counter.update("Espace", "35047", "35") is True  # moved
     counter.open = False
-    assert counter.update("Espace", "35047", "35") is True                               # reopened
+    assert counter.update("Espace", "35047", "35") is True  # reopened
     assert counter.open and counter.area == "canton:3504"
 
 
 def test_a_counter_s_area_is_its_commune_s_canton():
-    areas = {c: Counter("x", "X", c, d).area for c, d in
-             [("35238", "35"), ("75111", "75"), ("49069", "49"), ("97213", "972"), ("97502", "975")]}
-    assert areas == {"35238": "canton:3598", "75111": "canton:7599", "49069": "canton:4916",  # former commune
-                     "97213": "arrondissement:9721", "97502": "department:975"}
+    areas = {
+        c: Counter("x", "X", c, d).area
+        for c, d in [("35238", "35"), ("75111", "75"), ("49069", "49"), ("97213", "972"), ("97502", "975")]
+    }
+    assert areas == {
+        "35238": "canton:3598",
+        "75111": "canton:7599",
+        "49069": "canton:4916",  # former commune
+        "97213": "arrondissement:9721",
+        "97502": "department:975",
+    }
 
 
 def test_a_mobile_counter_based_outside_its_departement_serves_the_whole_departement():
@@ -146,10 +158,12 @@ def test_a_mobile_counter_based_outside_its_departement_serves_the_whole_departe
 
 def test_a_commune_belongs_to_its_department_overseas_too():
     from spc.services.distribution.domain.model import department_of
+
     assert [department_of(c) for c in ("35238", "2A004", "97411", "98735")] == ["35", "2A", "974", "987"]
 
 
 # -- found by the mutation run (docs/mutation.md) ----------------------------------------------------
+
 
 def read_back(text):
     """A string equal to `text` but not the same object, as a status read from the database is."""
@@ -171,12 +185,13 @@ def test_a_territory_that_does_not_say_national_is_not_national():
 
 def test_a_listing_already_withdrawn_is_not_withdrawn_again():
     s = service()
-    listings = {"a": Listing("s1", "a", status=read_back("withdrawn")),  # in its territory: published again
-                "b": Listing("s1", "b"),
-                "c": Listing("s1", "c", status=read_back("withdrawn"))}  # outside it: stays withdrawn, unsaid
+    listings = {
+        "a": Listing("s1", "a", status=read_back("withdrawn")),  # in its territory: published again
+        "b": Listing("s1", "b"),
+        "c": Listing("s1", "c", status=read_back("withdrawn")),
+    }  # outside it: stays withdrawn, unsaid
     created, events = reconcile(s, counters(), listings)
-    assert created == [] and [(e.event_type, e.counter_ids) for e in events] == [
-        ("distribution.listing_published", ["a"])]
+    assert created == [] and [(e.event_type, e.counter_ids) for e in events] == [("distribution.listing_published", ["a"])]
     assert {k: v.status for k, v in listings.items()} == {"a": "published", "b": "published", "c": "withdrawn"}
 
 
@@ -191,5 +206,7 @@ def test_a_published_listing_read_back_outside_the_territory_is_withdrawn():
     listings = {"c": Listing("s1", "c", status=read_back("published"))}
     created, events = reconcile(s, counters(), listings)
     assert [(e.event_type, e.counter_ids) for e in events] == [
-        ("distribution.listing_published", ["a", "b"]), ("distribution.listing_withdrawn", ["c"])]
+        ("distribution.listing_published", ["a", "b"]),
+        ("distribution.listing_withdrawn", ["c"]),
+    ]
     assert listings["c"].status == "withdrawn"

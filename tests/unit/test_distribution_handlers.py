@@ -1,9 +1,10 @@
 """Distribution's use cases on an in-memory unit of work: no database, no broker."""
+
 import pytest
 
 from spc.services.distribution import handlers
-from spc.shared.consumer import apply_once
-from spc.shared.errors import NotFound
+from spc.shared.messaging.consumer import apply_once
+from spc.shared.core.errors import NotFound
 from tests.unit.fakes import FakeDistributionUnitOfWork, standing, wire
 
 
@@ -13,8 +14,14 @@ def uow():
 
 
 def counter(counter_id, commune="35238", department="35", name=None, **more):
-    return {"counter_id": counter_id, "name": name or f"Espace {counter_id}", "commune_insee": commune,
-            "department": department, "address": "", **more}
+    return {
+        "counter_id": counter_id,
+        "name": name or f"Espace {counter_id}",
+        "commune_insee": commune,
+        "department": department,
+        "address": "",
+        **more,
+    }
 
 
 def follow(uow, sid, status, version, **kw):
@@ -32,8 +39,7 @@ def published(uow, sid):
 
 @pytest.fixture
 def network(uow):
-    handlers.import_counters(uow, [counter("fs-1"), counter("fs-2", "35047"), counter("fs-9", "29019", "29")],
-                             batch=2)
+    handlers.import_counters(uow, [counter("fs-1"), counter("fs-2", "35047"), counter("fs-9", "29019", "29")], batch=2)
     return uow
 
 
@@ -79,8 +85,11 @@ def test_a_closed_counter_loses_its_listings(network):
     follow(network, "s1", "active", 2)
     receive(network, "counter.closed", {"counter_id": "fs-1"})
     assert published(network, "s1") == ["fs-2"]
-    assert network.outbox.events[-1].payload == {"service_id": "s1", "counter_ids": ["fs-1"],
-                                                 "reason": "service active (version 2)"}
+    assert network.outbox.events[-1].payload == {
+        "service_id": "s1",
+        "counter_ids": ["fs-1"],
+        "reason": "service active (version 2)",
+    }
     assert receive(network, "counter.closed", {"counter_id": "fs-unknown"})  # nothing to close
 
 
@@ -89,7 +98,8 @@ def test_search_catalogue_and_listings_read_what_was_applied(network):
     assert handlers.search_counters(network, department="35")["total"] == 2
     assert handlers.search_counters(network, q="espace fs-9")["items"][0]["id"] == "fs-9"
     assert [(s["service_id"], s["name"]) for s in handlers.counter_catalogue(network, "fs-1")["services"]] == [
-        ("s1", "Crèche Les Lutins")]
+        ("s1", "Crèche Les Lutins")
+    ]
     with pytest.raises(NotFound):
         handlers.counter_catalogue(network, "fs-404")
     with pytest.raises(NotFound):
@@ -99,8 +109,9 @@ def test_search_catalogue_and_listings_read_what_was_applied(network):
 def test_standings_count_each_service_s_listings_by_status(network):
     follow(network, "s1", "active", 2)
     follow(network, "s1", "suspended", 3)
-    assert handlers.standings(network, "", 10) == [{"service_id": "s1", "status": "suspended", "version": 3,
-                                                    "listings": {"withdrawn": 2}}]
+    assert handlers.standings(network, "", 10) == [
+        {"service_id": "s1", "status": "suspended", "version": 3, "listings": {"withdrawn": 2}}
+    ]
 
 
 def test_an_import_is_attributed_in_the_listings_it_causes(uow):
@@ -109,13 +120,17 @@ def test_an_import_is_attributed_in_the_listings_it_causes(uow):
     handlers.import_counters(uow, [counter("fs-1")])
     [event] = uow.outbox.events
     assert (event.event_type, event.actor, event.correlation_id) == (
-        "distribution.listing_published", "operator/anct-sync", "counters-import-1")
+        "distribution.listing_published",
+        "operator/anct-sync",
+        "counters-import-1",
+    )
 
 
 def test_an_outside_publisher_cannot_attribute_an_event_to_staff(uow):
     """counter.upserted comes from outside (spc.inbound): an `actor` in its envelope is not carried."""
-    from spc.shared.consumer import apply_once
+    from spc.shared.messaging.consumer import apply_once
     from tests.unit.fakes import wire
+
     follow(uow, "s1", "active", 2)
     event = wire("counter.upserted", counter("fs-1"))
     event = type(event)(**{**event.__dict__, "actor": "auditor/forged"})
@@ -126,8 +141,10 @@ def test_an_outside_publisher_cannot_attribute_an_event_to_staff(uow):
 
 # ---- matching by area served (issue 11), with real COG codes -----------------------------------
 def follow_territory(uow, sid, version, event_type="registry.service_approved", status="active", **territories):
-    event = wire(event_type, {"service_id": sid, "name": "Relais petite enfance", "status": status,
-                              "version": version, "territories": territories})
+    event = wire(
+        event_type,
+        {"service_id": sid, "name": "Relais petite enfance", "status": status, "version": version, "territories": territories},
+    )
     return apply_once(uow, event, handlers.STANDING_HANDLERS[event.event_type])
 
 
@@ -142,16 +159,18 @@ def test_a_service_on_a_commune_reaches_the_counters_of_its_canton_as_they_open(
 
 
 def test_a_paris_arrondissement_service_is_listed_at_every_paris_counter(uow):
-    handlers.import_counters(uow, [counter("fs-18e", "75118", "75"), counter("fs-20e", "75120", "75"),
-                                   counter("fs-montreuil", "93048", "93")])
+    handlers.import_counters(
+        uow, [counter("fs-18e", "75118", "75"), counter("fs-20e", "75120", "75"), counter("fs-montreuil", "93048", "93")]
+    )
     follow_territory(uow, "s1", 2, communes=["75111"])
     assert published(uow, "s1") == ["fs-18e", "fs-20e"]
 
 
 def test_an_amendment_to_a_region_relists_the_service_there(uow):
     """registry.pact_amended extends a service of 06 to région 94: Corsica's counters list it."""
-    handlers.import_counters(uow, [counter("fs-ajaccio", "2A004", "2A"), counter("fs-bastia", "2B033", "2B"),
-                                   counter("fs-nice", "06088", "06")])
+    handlers.import_counters(
+        uow, [counter("fs-ajaccio", "2A004", "2A"), counter("fs-bastia", "2B033", "2B"), counter("fs-nice", "06088", "06")]
+    )
     follow_territory(uow, "s1", 2, departments=["06"])
     assert published(uow, "s1") == ["fs-nice"]
     follow_territory(uow, "s1", 3, "registry.pact_amended", regions=["94"])
@@ -172,26 +191,34 @@ def test_in_martinique_a_commune_reaches_the_counters_of_its_arrondissement(uow)
     assert published(uow, "s1") == ["fs-lamentin"]
 
 
-@pytest.mark.parametrize("commune, department, named", [
-    ("99999", "99", "unknown commune '99999'"),
-    ("2A999", "2A", "unknown commune '2A999'"),
-    ("75056", "35", "commune '75056' (Paris) is in département 75, not 35"),
-])
+@pytest.mark.parametrize(
+    "commune, department, named",
+    [
+        ("99999", "99", "unknown commune '99999'"),
+        ("2A999", "2A", "unknown commune '2A999'"),
+        ("75056", "35", "commune '75056' (Paris) is in département 75, not 35"),
+    ],
+)
 def test_a_counter_in_a_place_the_cog_refutes_is_dead_lettered_naming_the_code(commune, department, named):
-    from spc.shared.errors import Rejection
+    from spc.shared.core.errors import Rejection
+
     with pytest.raises(Rejection) as refused:
         wire("counter.upserted", counter("fs-x", commune, department))
     assert refused.value.code == "schema_error:payload.commune_insee" and refused.value.message == named
 
 
-@pytest.mark.parametrize("commune, department, format, named", [
-    ("76540", "27", "fixe", "commune '76540' (Rouen) is in département 76, not 27"),
-    ("76540", "27", "fixe_antennes", "commune '76540' (Rouen) is in département 76, not 27"),
-    ("99999", "27", "bus", "unknown commune '99999'"),
-    ("76540", "99", "itinerante", "unknown département '99'"),
-])
+@pytest.mark.parametrize(
+    "commune, department, format, named",
+    [
+        ("76540", "27", "fixe", "commune '76540' (Rouen) is in département 76, not 27"),
+        ("76540", "27", "fixe_antennes", "commune '76540' (Rouen) is in département 76, not 27"),
+        ("99999", "27", "bus", "unknown commune '99999'"),
+        ("76540", "99", "itinerante", "unknown département '99'"),
+    ],
+)
 def test_only_a_mobile_counter_may_serve_another_departement_than_its_commune_s(commune, department, format, named):
-    from spc.shared.errors import Rejection
+    from spc.shared.core.errors import Rejection
+
     with pytest.raises(Rejection) as refused:
         wire("counter.upserted", counter("fs-x", commune, department, format=format))
     assert refused.value.code == "schema_error:payload.commune_insee" and refused.value.message == named
@@ -212,26 +239,38 @@ def test_a_counter_without_a_format_is_fixed(uow):
 
 def test_the_counters_import_refuses_the_same_places_and_accepts_a_former_commune():
     from spc.services.distribution.anct_csv import read_counters_text
-    text = ("id_fs,insee_dep,lib_fs,adresse,insee_com,latitude,longitude\n"
-            "1,49,France services Orée-d'Anjou,Champtoceaux,49069,,\n"   # a former commune
-            "2,35,France services Rennes,Rennes,75056,,\n"
-            "3,35,France services Nowhere,,35999,,\n")
+
+    text = (
+        "id_fs,insee_dep,lib_fs,adresse,insee_com,latitude,longitude\n"
+        "1,49,France services Orée-d'Anjou,Champtoceaux,49069,,\n"  # a former commune
+        "2,35,France services Rennes,Rennes,75056,,\n"
+        "3,35,France services Nowhere,,35999,,\n"
+    )
     rows, problems = read_counters_text(text)
     assert [r["commune_insee"] for r in rows] == ["49069"]
-    assert problems == [(3, {"commune_insee": ["commune '75056' (Paris) is in département 75, not 35"]}),
-                        (4, {"commune_insee": ["unknown commune '35999'"]})]
+    assert problems == [
+        (3, {"commune_insee": ["commune '75056' (Paris) is in département 75, not 35"]}),
+        (4, {"commune_insee": ["unknown commune '35999'"]}),
+    ]
 
 
 def test_the_counters_import_reads_the_format_and_accepts_a_bus_based_in_another_departement():
     from spc.services.distribution.anct_csv import read_counters_text
-    text = ("id_fs,insee_dep,lib_fs,adresse,insee_com,latitude,longitude,format_fs\n"
-            "1820,27,Bus France services Espace numérique 27,Rouen,76540,,,Bus_équivalent\n"  # line 1452
-            "1,35,France services Rennes,Rennes,35238,,,Fixe\n"
-            "2,35,France services Rennes,Rennes,35238,,,\n"
-            "3,35,France services Ligné,Ligné,35152,,,Fixe_antenne(s)\n"
-            "4,27,France services Rouen,Rouen,76540,,,Fixe\n"
-            "5,35,France services Rennes,Rennes,35238,,,Hélicoptère\n")
+
+    text = (
+        "id_fs,insee_dep,lib_fs,adresse,insee_com,latitude,longitude,format_fs\n"
+        "1820,27,Bus France services Espace numérique 27,Rouen,76540,,,Bus_équivalent\n"  # line 1452
+        "1,35,France services Rennes,Rennes,35238,,,Fixe\n"
+        "2,35,France services Rennes,Rennes,35238,,,\n"
+        "3,35,France services Ligné,Ligné,35152,,,Fixe_antenne(s)\n"
+        "4,27,France services Rouen,Rouen,76540,,,Fixe\n"
+        "5,35,France services Rennes,Rennes,35238,,,Hélicoptère\n"
+    )
     rows, problems = read_counters_text(text)
     assert [(r["counter_id"], r["format"]) for r in rows] == [
-        ("1820", "bus"), ("1", "fixe"), ("2", "fixe"), ("3", "fixe_antennes")]
+        ("1820", "bus"),
+        ("1", "fixe"),
+        ("2", "fixe"),
+        ("3", "fixe_antennes"),
+    ]
     assert [(line, list(reason)) for line, reason in problems] == [(6, ["commune_insee"]), (7, ["format"])]

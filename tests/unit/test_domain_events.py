@@ -1,14 +1,15 @@
 """An outbound event type and the domain event its aggregate records are one declaration
-(shared/events/outbound.py): a `@domain_event` dataclass whose `wire(...)` fields make the payload
+(shared/core/events/outbound.py): a `@domain_event` dataclass whose `wire(...)` fields make the payload
 schema. What the domain builds is what the contract publishes."""
+
 import dataclasses
 from typing import Any, ClassVar
 
 import pytest
 from marshmallow import fields
 
-from spc.shared import envelope, events
-from spc.shared.events.catalogue import domain_event, payload_of, wire
+from spc.shared.core import envelope, events
+from spc.shared.core.events.catalogue import domain_event, payload_of, wire
 
 OUTBOUND = [e for e in events.event_types() if not e.inbound]
 
@@ -37,8 +38,9 @@ def test_the_domain_event_built_from_the_example_publishes_the_example(entry):
     if "action" in family:
         family["action"], family["change"] = entry.name.removeprefix("funding.").rsplit("_", 1)
     elif "change" in family:
-        family["change"] = ("pact_amended" if entry.name == "registry.pact_amended"
-                            else entry.name.removeprefix(entry.declaration.family))
+        family["change"] = (
+            "pact_amended" if entry.name == "registry.pact_amended" else entry.name.removeprefix(entry.declaration.family)
+        )
     recorded = entry.declaration(**family, **entry.example)
     assert recorded.event_type == entry.name
     published = envelope.new_event(recorded.event_type, dataclasses.asdict(recorded), entry.producer)

@@ -1,5 +1,6 @@
 """Reading a Démarches Simplifiées dossier as a pact (domain/dossiers.py, ds_intake.pact_of):
 the mapping per démarche and revision, what each state means, and errors that name the champ."""
+
 import pytest
 
 from spc.services.registry import ds_intake
@@ -10,9 +11,15 @@ from tests.pacts import full_pact
 
 def dossier(body, revision=REVISION, state="en_construction", **over):
     champs = tuple((cid, label, value) for cid, (label, value) in champs_of(body).items())
-    return Dossier(number=over.pop("number", 7), state=state,
-                   updated_at=over.pop("updated_at", "2027-03-01T09:01:00+00:00"),
-                   demarche=4242, revision=revision, champs=champs, **over)
+    return Dossier(
+        number=over.pop("number", 7),
+        state=state,
+        updated_at=over.pop("updated_at", "2027-03-01T09:01:00+00:00"),
+        demarche=4242,
+        revision=revision,
+        champs=champs,
+        **over,
+    )
 
 
 def mapping():
@@ -26,7 +33,8 @@ def test_the_example_mapping_reads_a_full_pact_back_from_its_champs():
     assert pact.territories.departments == ["35"] and pact.to_dict()["term"] == body["term"]
     assert pact.to_dict()["signatories"] == body["signatories"]
     assert {c["principle"]: c["text"] for c in pact.to_dict()["commitments"]} == {
-        c["principle"]: c["text"] for c in body["commitments"]}
+        c["principle"]: c["text"] for c in body["commitments"]
+    }
 
 
 def test_a_champ_that_breaks_a_rule_is_named_with_its_label():
@@ -46,8 +54,16 @@ def test_a_revision_without_mapping_is_malformed_and_another_revision_reads_its_
     assert two.pact_body(d) == {"name": "Les Lutins", "territories": {}}
 
 
-@pytest.mark.parametrize("state,expected", [("en_construction", "submit"), ("en_instruction", "submit"),
-                                            ("accepte", "approve"), ("refuse", "close"), ("sans_suite", "close")])
+@pytest.mark.parametrize(
+    "state,expected",
+    [
+        ("en_construction", "submit"),
+        ("en_instruction", "submit"),
+        ("accepte", "approve"),
+        ("refuse", "close"),
+        ("sans_suite", "close"),
+    ],
+)
 def test_each_ds_state_has_its_action(state, expected):
     assert action(state) == expected
 
@@ -64,9 +80,11 @@ def test_an_unknown_state_or_a_bad_mapping_file_is_said_clearly():
 def test_the_applicant_is_told_of_a_suspension_and_of_the_reinstatement_after_it_only():
     from types import SimpleNamespace as Service
     from spc.services.registry.domain.dossiers import DossierLink
+
     link = DossierLink(7, 4242, service_id="s", ds_id="RG9zc2llci03")
     told = lambda status, reason=None: link.news_for_applicant(  # noqa: E731
-        Service(status=status, status_reason=reason, name="Les Lutins"))
+        Service(status=status, status_reason=reason, name="Les Lutins")
+    )
     assert told("submitted") is None  # the first look: nothing to tell
     assert told("active") is None  # an approval is DS's own news
     assert "est suspendu (a violation of neutrality is open)" in told("suspended", "a violation of neutrality is open")
@@ -89,6 +107,7 @@ def test_an_error_names_the_champ_of_the_exact_part():
 
 def _intake():
     from tests.unit.fakes import FakeRegistryUnitOfWork
+
     return FakeRegistryUnitOfWork()
 
 
@@ -115,8 +134,7 @@ def test_a_dossier_edited_then_accepted_between_two_reads_is_approved_with_its_l
     body = full_pact()
     ds_intake.apply_dossier(uow, dossier(body), m)
     edited = dict(body, contact_email="nouveau@petitspas.example.org")
-    assert ds_intake.apply_dossier(uow, dossier(edited, state="accepte", updated_at="2027-03-02T09:00:00+00:00"),
-                                   m) == "applied"
+    assert ds_intake.apply_dossier(uow, dossier(edited, state="accepte", updated_at="2027-03-02T09:00:00+00:00"), m) == "applied"
     service = uow.services.get(uow.services.dossier(7).service_id)
     assert service.status == "active" and service.pact.contact_email == "nouveau@petitspas.example.org"
 
@@ -124,7 +142,8 @@ def test_a_dossier_edited_then_accepted_between_two_reads_is_approved_with_its_l
 def test_a_message_to_the_applicant_is_claimed_by_one_process_and_a_refused_one_holds_back_no_other():
     from datetime import timedelta
     from spc.services.registry.ds_client import DsError
-    from spc.shared.clock import utcnow
+    from spc.shared.core.clock import utcnow
+
     uow, m = _intake(), mapping()
     for n in (7, 8):
         ds_intake.apply_dossier(uow, dossier(full_pact(name=f"Crèche {n}"), number=n, id=f"RG9zc2llci0{n}"), m)
@@ -139,6 +158,7 @@ def test_a_message_to_the_applicant_is_claimed_by_one_process_and_a_refused_one_
             if ds_id.endswith("7"):
                 raise DsError("instructeur not in the groupe")
             sent.append(ds_id)
+
     uow.services.dossier(8).notify_claimed_at = utcnow()  # another process is sending it
     assert ds_intake.tell_applicants(uow, Client(), "i") == 0 and sent == []
     uow.services.dossier(8).notify_claimed_at = utcnow() - timedelta(minutes=6)  # that process stopped
@@ -150,7 +170,8 @@ def test_a_message_to_the_applicant_is_claimed_by_one_process_and_a_refused_one_
 def test_one_registry_process_polls_a_demarche_at_a_time_and_a_stopped_one_lapses():
     from datetime import timedelta
     from spc.services.registry.ds_client import Page
-    from spc.shared.clock import utcnow
+    from spc.shared.core.clock import utcnow
+
     uow, m, asked = _intake(), mapping(), []
 
     class Client:
@@ -160,6 +181,7 @@ def test_one_registry_process_polls_a_demarche_at_a_time_and_a_stopped_one_lapse
 
         def deleted_dossiers(self, demarche, deleted_since=None):
             return []
+
     cursor = uow.services.cursor(4242)
     cursor.polling_until = utcnow() + timedelta(minutes=5)  # another process polls it now
     assert ds_intake.sync_demarche(uow, Client(), m) == {} and asked == []
@@ -170,6 +192,7 @@ def test_one_registry_process_polls_a_demarche_at_a_time_and_a_stopped_one_lapse
 
 def test_a_mapping_that_names_no_part_of_a_pact_or_the_wrong_demarche_is_refused(tmp_path):
     from spc.services.registry.demarches import load_mappings
+
     with pytest.raises(ValueError, match="contact_mail is no part of a pact"):
         Mapping.from_toml('demarche = 1\n[revisions."r"]\ncontact_mail = "c"', "x.toml")
     with pytest.raises(ValueError, match="commitments.kindness is no part of a pact"):

@@ -1,16 +1,17 @@
-"""The staff edge (shared/edge.py) on an in-memory unit of work: a staff request's events are
+"""The staff edge (shared/web/edge.py) on an in-memory unit of work: a staff request's events are
 attributed and logged, a request with an Idempotency-Key commits only with its answer, and a
 retry is answered from the key. (Rollbacks need a real database: tests/integration/test_edge.py.)"""
+
 import pytest
 from werkzeug.wrappers import Response
 
 from spc.services.funding import handlers
 from spc.services.funding.domain.commands import CreateProgramme
 from spc.services.funding.exceptions import ProgrammeNotFound
-from spc.shared import edge
-from spc.shared.auth import Actor
-from spc.shared.edge import Idempotency, IdempotencyKeyReused, Replay, fingerprint, serve
-from spc.shared.http import Call
+from spc.shared.web import edge
+from spc.shared.web.auth import Actor
+from spc.shared.web.edge import Idempotency, IdempotencyKeyReused, Replay, fingerprint, serve
+from spc.shared.web.http import Call
 from tests.unit.fakes import FakeFundingUnitOfWork
 
 BODY = {"name": "Petite enfance", "budget_cents": 1_000_000}
@@ -31,7 +32,8 @@ def test_a_served_transaction_s_events_carry_the_caller_and_are_in_the_history_i
     [event] = uow.outbox.events
     assert (event.actor, event.correlation_id) == ("funding_officer/tests", "corr-1")
     assert [(h["action"], h["by"], h["event_id"]) for h in answer["history"]] == [
-        ("funding.programme_opened", "funding_officer/tests", str(event.event_id))]
+        ("funding.programme_opened", "funding_officer/tests", str(event.event_id))
+    ]
     assert uow.commits == 1 and not uow.idempotency_keys.keys
 
 
@@ -49,6 +51,7 @@ def test_with_a_key_the_change_commits_only_with_its_answer_and_a_retry_gets_tha
         answer = create(serve(uow, call), call)
         committed_before_the_answer.append(uow.commits)
         return answer
+
     first = edge.answer(call, run, 201, lambda: uow)
     assert committed_before_the_answer == [0] and uow.commits == 1 and not uow.held
     kept = uow.idempotency_keys.find(call.by, "key-0001")
@@ -68,6 +71,7 @@ def test_a_copy_refused_because_the_first_copy_committed_is_answered_as_a_retry(
 
     def found_the_first_copy_s_effect():
         raise ProgrammeNotFound("refused: what the first copy changed", {})
+
     again = edge.answer(staff_call("key-0005"), found_the_first_copy_s_effect, 201, _after_the_first_looked(uow))
     assert isinstance(again, Replay) and again.answer["id"] == first["id"]
     with pytest.raises(ProgrammeNotFound):  # no answer kept for this key: the refusal stands
@@ -84,6 +88,7 @@ def _after_the_first_looked(uow):
     def new_uow():
         looks.append(1)
         return FakeFundingUnitOfWork() if len(looks) == 1 else uow
+
     return new_uow
 
 
@@ -91,6 +96,7 @@ def held_run(uow, call, then):
     def run():
         create(serve(uow, call), call)
         return then()
+
     return run
 
 

@@ -1,5 +1,6 @@
 """Each service's error catalogue (services/<name>/exceptions.py) is mapped to HTTP in one place
-(shared/http.py) and every error in it is declared by an endpoint, so openapi.yaml lists it."""
+(shared/web/http.py) and every error in it is declared by an endpoint, so openapi.yaml lists it."""
+
 import importlib
 import inspect
 
@@ -7,14 +8,17 @@ import pytest
 
 from spc.runtime import config
 from spc.generate.openapi import operations
-from spc.shared.errors import Conflict, DomainError, InvalidRequest, NotFound, NotYetKnown
-from spc.shared.http import http_status
+from spc.shared.core.errors import Conflict, DomainError, InvalidRequest, NotFound, NotYetKnown
+from spc.shared.web.http import http_status
 
 
 def catalogue(service):
     module = importlib.import_module(f"spc.services.{service}.exceptions")
-    return [cls for _, cls in inspect.getmembers(module, inspect.isclass)
-            if issubclass(cls, DomainError) and cls.__module__ == module.__name__]
+    return [
+        cls
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, DomainError) and cls.__module__ == module.__name__
+    ]
 
 
 @pytest.mark.parametrize("service", config.SERVICE_NAMES)
@@ -34,5 +38,6 @@ def test_kinds_map_to_their_status_and_a_not_yet_known_error_takes_its_kind_s():
     assert [http_status(k) for k in (NotFound, InvalidRequest, Conflict)] == [404, 400, 409]
     from spc.services.audit.exceptions import UnknownService
     from spc.services.funding.exceptions import ServiceNotActiveYet
+
     assert (http_status(UnknownService), http_status(ServiceNotActiveYet)) == (404, 409)
     assert issubclass(UnknownService, NotYetKnown) and UnknownService.retry_after == 1

@@ -1,6 +1,7 @@
 """Two people for money (services/funding/domain/approvals.py), on the in-memory unit of work:
 above SPC_DUAL_CONTROL_CENTS a release, a grant's revocation or a budget raise is requested by
 one funding officer and carried out only when another person approves it."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -8,8 +9,8 @@ import pytest
 from spc.services.funding import handlers
 from spc.services.funding.domain import commands
 from spc.services.funding.domain.approvals import DualControl
-from spc.shared.auth import Actor
-from spc.shared.errors import DomainError
+from spc.shared.web.auth import Actor
+from spc.shared.core.errors import DomainError
 from tests.unit.fakes import FakeFundingUnitOfWork
 from tests.unit.test_funding_handlers import follow, granted
 
@@ -24,8 +25,7 @@ def uow():
 
 
 def ask(uow, action, target_id, by=ALICE, person="alice", reason="Jalon atteint", now=NOW, **kw):
-    return handlers.request_approval(uow, commands.RequestApproval(action, target_id, by, person, reason, **kw),
-                                     DUAL, now=now)
+    return handlers.request_approval(uow, commands.RequestApproval(action, target_id, by, person, reason, **kw), DUAL, now=now)
 
 
 def decide(uow, approval_id, by=BOB, person="bob", now=NOW):
@@ -52,8 +52,9 @@ def test_the_threshold_is_strict_zero_means_every_amount_and_unset_means_none():
 def test_one_person_releases_below_the_amount_and_is_sent_to_request_above_it(uow):
     _, grant = granted(uow)
     big, small = grant["tranches"]
-    err = refused("dual_control_required", handlers.release_tranche, uow,
-                  commands.ReleaseTranche(big["id"], ALICE), DUAL, now=NOW)
+    err = refused(
+        "dual_control_required", handlers.release_tranche, uow, commands.ReleaseTranche(big["id"], ALICE), DUAL, now=NOW
+    )
     assert err.details == {"amount_cents": 100_000, "threshold_cents": 60_000}
     assert "funding.tranche_released" not in uow.outbox.types()
     released = handlers.release_tranche(uow, commands.ReleaseTranche(small["id"], ALICE), DUAL, now=NOW)
@@ -75,7 +76,11 @@ def test_a_release_requested_by_one_person_is_paid_once_another_approves_it(uow)
     assert (approved["status"], approved["decided_by"]) == ("approved", BOB)
     order = payload(uow, "funding.tranche_released")
     assert (order["released_by"], order["approved_by"], order["evidence"], order["reason"]) == (
-        ALICE, BOB, "PV-CA-2026-06", "Jalon atteint")
+        ALICE,
+        BOB,
+        "PV-CA-2026-06",
+        "Jalon atteint",
+    )
     assert list(uow.funding.payment_orders) == [big]
     refused("approval_not_pending", decide, uow, request["id"], by="funding_officer/carol", person="carol")
     assert len([t for t in uow.outbox.types() if t == "funding.tranche_released"]) == 1
@@ -136,8 +141,7 @@ def test_a_grant_revocation_above_the_amount_takes_two_and_gives_the_budget_back
     prog, grant = granted(uow)
     small = grant["tranches"][1]["id"]
     handlers.release_tranche(uow, commands.ReleaseTranche(small, ALICE), DUAL, now=NOW)
-    refused("dual_control_required", handlers.revoke_grant, uow, commands.RevokeGrant(grant["id"], ALICE, "fermée"),
-            DUAL)
+    refused("dual_control_required", handlers.revoke_grant, uow, commands.RevokeGrant(grant["id"], ALICE, "fermée"), DUAL)
     request = ask(uow, "grant_revocation", grant["id"], reason="La crèche a fermé")
     assert request["amount_cents"] == 100_000  # what it still had to pay
     decide(uow, request["id"])
@@ -151,16 +155,21 @@ def test_a_grant_revocation_above_the_amount_takes_two_and_gives_the_budget_back
 
 def test_a_budget_raise_above_the_amount_takes_two(uow):
     prog, _ = granted(uow)
-    refused("dual_control_required", handlers.raise_budget, uow,
-            commands.RaiseBudget(prog["id"], 1_100_000, ALICE, "DM n° 2"), DUAL)
-    assert handlers.raise_budget(uow, commands.RaiseBudget(prog["id"], 1_050_000, ALICE, "DM n° 1"), DUAL)[
-        "budget_cents"] == 1_050_000  # a raise of 50,000: one person
+    refused(
+        "dual_control_required", handlers.raise_budget, uow, commands.RaiseBudget(prog["id"], 1_100_000, ALICE, "DM n° 2"), DUAL
+    )
+    assert (
+        handlers.raise_budget(uow, commands.RaiseBudget(prog["id"], 1_050_000, ALICE, "DM n° 1"), DUAL)["budget_cents"]
+        == 1_050_000
+    )  # a raise of 50,000: one person
     request = ask(uow, "budget_raise", prog["id"], budget_cents=1_150_000, reason="DM n° 2")
     assert (request["amount_cents"], request["budget_cents"], request["service_id"]) == (100_000, 1_150_000, None)
     decide(uow, request["id"])
     raised = [e.payload for e in uow.outbox.events if e.event_type == "funding.budget_raised"]
     assert [(r["from_cents"], r["to_cents"], r["approved_by"]) for r in raised] == [
-        (1_000_000, 1_050_000, None), (1_050_000, 1_150_000, BOB)]
+        (1_000_000, 1_050_000, None),
+        (1_050_000, 1_150_000, BOB),
+    ]
 
 
 def test_a_rejection_answers_the_request_once_with_its_reason(uow):
@@ -177,12 +186,15 @@ def test_a_rejection_answers_the_request_once_with_its_reason(uow):
 # -- the domain's rules, one by one (each kills a mutant: tests/mutation) ---------------------------
 def _request(requester="alice", now=NOW, expiry=3600):
     from spc.services.funding.domain.approvals import ApprovalRequest
-    return ApprovalRequest.open("a-1", "release", "t-1", "p-1", "s1", 100, f"funding_officer/{requester}", requester,
-                                now, expiry, "Jalon atteint")
+
+    return ApprovalRequest.open(
+        "a-1", "release", "t-1", "p-1", "s1", 100, f"funding_officer/{requester}", requester, now, expiry, "Jalon atteint"
+    )
 
 
 def test_a_request_waits_a_week_by_default_and_the_policy_cannot_be_changed_in_flight():
     from dataclasses import FrozenInstanceError
+
     assert DualControl().expiry_seconds == timedelta(days=7).total_seconds()
     with pytest.raises(FrozenInstanceError):
         DUAL.threshold_cents = 0
@@ -213,9 +225,13 @@ def test_funding_voids_only_a_pending_request():
     rejected.reject("funding_officer/bob", NOW, "non")
     assert pending.void(NOW, "suspendu") is True and (pending.status, pending.decided_by) == ("rejected", "spc/funding")
     assert approved.void(NOW, "suspendu") is False and (approved.status, approved.decided_by) == (
-        "approved", "funding_officer/bob")
+        "approved",
+        "funding_officer/bob",
+    )
     assert rejected.void(NOW, "suspendu") is False and (rejected.decided_by, rejected.decision_reason) == (
-        "funding_officer/bob", "non")
+        "funding_officer/bob",
+        "non",
+    )
 
 
 def test_a_grant_is_found_by_its_own_id_whatever_the_order():
@@ -226,15 +242,19 @@ def test_a_grant_is_found_by_its_own_id_whatever_the_order():
         acc = FundingAccount("s1", "active", 2)
         acc.grants = [Grant(g, "p-1", "s1", [Tranche(f"t-{g}", g, "s1", 100, date(2027, 1, 1))]) for g in order]
         return acc
+
     for order, target in ((["g-1", "g-2"], "g-2"), (["g-2", "g-1"], "g-1")):
         acc = account(order)
         acc.revoke_grant("".join(target), "fo/x", "fermé")
-        assert {g.id: g.tranches[0].status for g in acc.grants} == {target: "cancelled", **{
-            g: "scheduled" for g in order if g != target}}
+        assert {g.id: g.tranches[0].status for g in acc.grants} == {
+            target: "cancelled",
+            **{g: "scheduled" for g in order if g != target},
+        }
 
 
 def test_a_budget_is_only_raised_by_whole_cents_above_it():
     from spc.services.funding.domain.model import Programme
+
     programme = Programme("p-1", "P", 1_000_000)
     assert programme.raise_of(2_500_000) == 1_500_000
     for refused_amount in (1_000_000, 999_999, True, 2_500_000.0):

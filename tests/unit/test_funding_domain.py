@@ -1,12 +1,13 @@
 """Funding rules, with nothing running."""
+
 from datetime import date, datetime
 from itertools import count
 
 import pytest
 
 from spc.services.funding.domain.model import FundingAccount, Programme
-from spc.shared.errors import Conflict, InvalidRequest, NotFound, NotYetKnown
-from spc.shared.http import http_status
+from spc.shared.core.errors import Conflict, InvalidRequest, NotFound, NotYetKnown
+from spc.shared.web.http import http_status
 
 ids = (f"t{i}" for i in count())
 NOW = datetime(2026, 2, 1, 10, 0)  # after every due date below
@@ -21,8 +22,7 @@ def account(status="active", version=2):
 
 def awarded(amounts=(100, 200, 300), budget=10_000):
     acc, prog = account(), Programme("p1", "P", budget)
-    grant = acc.award("g1", prog, [{"amount_cents": a, "due_date": date(2026, 1, 1)} for a in amounts],
-                      lambda: next(ids))
+    grant = acc.award("g1", prog, [{"amount_cents": a, "due_date": date(2026, 1, 1)} for a in amounts], lambda: next(ids))
     acc.pull_events()
     return acc, prog, grant
 
@@ -50,8 +50,7 @@ def test_tranche_amounts_are_positive_integer_cents(amount):
 def test_only_an_active_service_gets_a_grant(status):
     acc = FundingAccount("s1") if status == "unknown" else account(status)
     with pytest.raises(Conflict) as err:
-        acc.award("g1", Programme("p1", "P", 1000), [{"amount_cents": 1, "due_date": date(2026, 1, 1)}],
-                  lambda: next(ids))
+        acc.award("g1", Programme("p1", "P", 1000), [{"amount_cents": 1, "due_date": date(2026, 1, 1)}], lambda: next(ids))
     assert err.value.code == "service_not_active"
 
 
@@ -59,8 +58,7 @@ def test_only_an_active_service_gets_a_grant(status):
 def test_a_service_funding_has_not_seen_approved_yet_gets_a_retryable_answer(status):
     acc = FundingAccount("s1") if status == "unknown" else account(status)
     with pytest.raises(NotYetKnown) as err:
-        acc.award("g1", Programme("p1", "P", 1000),
-                                   [{"amount_cents": 1, "due_date": date(2026, 1, 1)}], lambda: next(ids))
+        acc.award("g1", Programme("p1", "P", 1000), [{"amount_cents": 1, "due_date": date(2026, 1, 1)}], lambda: next(ids))
     assert (http_status(type(err.value)), err.value.code, err.value.retry_after) == (409, "service_not_active", 1)
 
 
@@ -116,7 +114,8 @@ def test_a_renewal_with_open_violations_keeps_the_tranches_frozen_and_freezes_th
         acc.release(grant.tranches[0].id, "officer", NOW)
     acc.apply_standing("active", 5)
     assert [(e.event_type, e.tranche_ids) for e in acc.pull_events()] == [
-        ("funding.funding_unfrozen", [t.id for t in grant.tranches])]
+        ("funding.funding_unfrozen", [t.id for t in grant.tranches])
+    ]
 
 
 def test_a_suspended_service_whose_term_ends_stays_frozen_without_a_second_freeze():
@@ -145,6 +144,7 @@ def test_revocation_cancels_unreleased_tranches(before):
 
 
 # -- found by the mutation run (docs/mutation.md): each guard on its edge --------------------------
+
 
 def read_back(text):
     """A string equal to `text` but not the same object, as a value read from the database is."""
@@ -194,13 +194,16 @@ def test_either_sign_of_a_freeze_refuses_a_release(account_frozen, tranche_froze
     assert err.value.code == "funding_frozen" and grant.tranches[0].status != "released"
 
 
-@pytest.mark.parametrize("today,reason,ok", [
-    (date(2026, 1, 1), None, True),         # on its due date: no reason needed
-    (date(2026, 1, 2), None, True),
-    (date(2025, 12, 31), None, False),      # a day early: a reason is needed
-    (date(2025, 12, 31), "   ", False),     # and blank is none
-    (date(2025, 12, 31), "works started", True),
-])
+@pytest.mark.parametrize(
+    "today,reason,ok",
+    [
+        (date(2026, 1, 1), None, True),  # on its due date: no reason needed
+        (date(2026, 1, 2), None, True),
+        (date(2025, 12, 31), None, False),  # a day early: a reason is needed
+        (date(2025, 12, 31), "   ", False),  # and blank is none
+        (date(2025, 12, 31), "works started", True),
+    ],
+)
 def test_a_tranche_is_released_early_only_with_a_stated_reason(today, reason, ok):
     acc, _, grant = awarded()
     tranche, now = grant.tranches[0], datetime.combine(today, datetime.min.time())
@@ -242,8 +245,7 @@ def test_a_programme_gives_back_only_what_it_committed(amount):
 def test_a_revocation_gives_each_programme_back_the_sum_of_its_cancelled_tranches():
     acc, prog = account(), Programme("p1", "P", 10_000)
     other = Programme("p2", "Q", 10_000)
-    acc.award("g1", prog, [{"amount_cents": a, "due_date": date(2026, 1, 1)} for a in (200, 300, 7)],
-              lambda: next(ids))
+    acc.award("g1", prog, [{"amount_cents": a, "due_date": date(2026, 1, 1)} for a in (200, 300, 7)], lambda: next(ids))
     acc.award("g2", other, [{"amount_cents": 50, "due_date": date(2026, 1, 1)}], lambda: next(ids))
     acc.release(acc.tranches[2].id, "officer", NOW)  # released: never given back
     acc.apply_standing("revoked", 3)
@@ -274,5 +276,6 @@ def test_a_change_of_status_keeps_when_and_why_and_a_newer_same_status_does_not_
 def test_a_programme_names_its_funder_only_when_it_has_one():
     assert Programme("p1", "P", 1).funder is None
     from spc.services.funding.domain.funder import Funder
+
     funder = Funder("Ministère", "110000015", None)
     assert Programme("p1", "P", 1, funder=funder).funder == funder

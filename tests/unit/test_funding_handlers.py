@@ -1,16 +1,19 @@
 """Funding's use cases on an in-memory unit of work: no database, no broker."""
+
 from datetime import date
 
 import pytest
 
 from spc.services.funding import handlers
 from spc.services.funding.domain import commands
-from spc.shared.consumer import apply_once
-from spc.shared.errors import Conflict, NotFound, NotYetKnown
+from spc.shared.messaging.consumer import apply_once
+from spc.shared.core.errors import Conflict, NotFound, NotYetKnown
 from tests.unit.fakes import FakeFundingUnitOfWork, standing, wire
 
-TRANCHES = [{"amount_cents": 100_000, "due_date": date(2026, 1, 15), "milestone": "opening"},
-            {"amount_cents": 50_000, "due_date": date(2026, 6, 15)}]
+TRANCHES = [
+    {"amount_cents": 100_000, "due_date": date(2026, 1, 15), "milestone": "opening"},
+    {"amount_cents": 50_000, "due_date": date(2026, 6, 15)},
+]
 
 
 @pytest.fixture
@@ -25,9 +28,18 @@ def follow(uow, sid, status, version):
 
 def follow_as(uow, event_type, sid, status, version):
     """A standing carried by a given lifecycle event (an expiry, an amendment)."""
-    event = wire(event_type, {"service_id": sid, "name": "Crèche Les Lutins", "status": status,
-                              "version": version, "territories": {"departments": ["35"]}, "pact_version": 2,
-                              "commitments": [{"principle": "continuity", "text": "Open 50 weeks a year."}]})
+    event = wire(
+        event_type,
+        {
+            "service_id": sid,
+            "name": "Crèche Les Lutins",
+            "status": status,
+            "version": version,
+            "territories": {"departments": ["35"]},
+            "pact_version": 2,
+            "commitments": [{"principle": "continuity", "text": "Open 50 weeks a year."}],
+        },
+    )
     return apply_once(uow, event, handlers.EVENT_HANDLERS[event_type])
 
 
@@ -139,15 +151,15 @@ def test_revocation_cancels_what_was_not_released_and_a_stale_standing_is_ignore
 
 
 def test_the_funding_of_a_service_never_heard_of_is_empty_not_an_error(uow):
-    assert handlers.service_funding(uow, "nobody") == {"service_id": "nobody", "frozen": False,
-                                                       "status": "unknown", "grants": []}
+    assert handlers.service_funding(uow, "nobody") == {"service_id": "nobody", "frozen": False, "status": "unknown", "grants": []}
 
 
 def test_standings_count_each_account_s_tranches_by_status(uow):
     granted(uow)
     follow(uow, "s1", "suspended", 3)
-    assert handlers.standings(uow, "", 10) == [{"service_id": "s1", "status": "suspended", "version": 3,
-                                                "frozen": True, "tranches": {"frozen": 2}}]
+    assert handlers.standings(uow, "", 10) == [
+        {"service_id": "s1", "status": "suspended", "version": 3, "frozen": True, "tranches": {"frozen": 2}}
+    ]
 
 
 def test_standings_show_an_expired_service_s_funding_frozen(uow):

@@ -1,6 +1,7 @@
 """The money, traceable (issue 13, item 2): a programme names its funder and its legal basis; a
 tranche is released on or after its due date with its evidence, earlier only with a reason;
 revocation gives unreleased amounts back to the programme; the totals reconcile."""
+
 from datetime import date, datetime
 
 import pytest
@@ -11,9 +12,9 @@ from spc.services.funding.domain import commands
 from spc.services.funding.domain.funder import Funder
 from spc.services.funding.domain.model import FundingAccount, Programme
 from spc.services.funding.schemas import ProgrammeIn, ReleaseIn
-from spc.shared.consumer import apply_once
-from spc.shared.errors import Conflict, InvalidRequest
-from spc.shared.http import http_status
+from spc.shared.messaging.consumer import apply_once
+from spc.shared.core.errors import Conflict, InvalidRequest
+from spc.shared.web.http import http_status
 from tests.funding_ledger import RENNES, walk
 from tests.unit.fakes import FakeFundingUnitOfWork, standing
 
@@ -41,19 +42,22 @@ def release(uow, tranche_id, now, evidence=None, reason=None):
     return handlers.release_tranche(uow, commands.ReleaseTranche(tranche_id, "fo/x", evidence, reason), now=now)
 
 
-@pytest.mark.parametrize("given, problem", [
-    ({"siret": "21350238800019"}, None),
-    ({"siren": "213502388"}, None),
-    ({"siret": "35600000000048"}, None),  # La Poste's head office: Luhn
-    ({"siret": "35600000000051"}, None),  # another La Poste establishment: digits summing to a multiple of 5
-    ({"siret": "35600000000052"}, "funder.siret"),
-    ({"siret": "21350238800018"}, "funder.siret"),
-    ({"siret": "21350238900019"}, "funder.siret"),  # its SIREN is wrong
-    ({"siren": "213502389"}, "funder.siren"),
-    ({"siren": "000000000"}, "funder.siren"),
-    ({"siret": "21350238800019", "siren": "213502388"}, "funder"),
-    ({}, "funder"),
-])
+@pytest.mark.parametrize(
+    "given, problem",
+    [
+        ({"siret": "21350238800019"}, None),
+        ({"siren": "213502388"}, None),
+        ({"siret": "35600000000048"}, None),  # La Poste's head office: Luhn
+        ({"siret": "35600000000051"}, None),  # another La Poste establishment: digits summing to a multiple of 5
+        ({"siret": "35600000000052"}, "funder.siret"),
+        ({"siret": "21350238800018"}, "funder.siret"),
+        ({"siret": "21350238900019"}, "funder.siret"),  # its SIREN is wrong
+        ({"siren": "213502389"}, "funder.siren"),
+        ({"siren": "000000000"}, "funder.siren"),
+        ({"siret": "21350238800019", "siren": "213502388"}, "funder"),
+        ({}, "funder"),
+    ],
+)
 def test_a_funder_is_named_by_a_luhn_valid_siret_or_siren(given, problem):
     if problem is None:
         funder = Funder.of("Ville de Rennes", given.get("siret"), given.get("siren"))
@@ -65,8 +69,9 @@ def test_a_funder_is_named_by_a_luhn_valid_siret_or_siren(given, problem):
 
 
 def test_a_programme_names_its_funder_and_legal_basis_in_its_views_and_its_event(uow):
-    prog = handlers.create_programme(uow, commands.CreateProgramme(
-        "Petite enfance", 1_000, "fo/x", RENNES, "Délibération n° 2026-0412"))
+    prog = handlers.create_programme(
+        uow, commands.CreateProgramme("Petite enfance", 1_000, "fo/x", RENNES, "Délibération n° 2026-0412")
+    )
     funder = {"name": "Ville de Rennes", "siren": "213502388", "siret": "21350238800019"}
     assert (prog["funder"], prog["legal_basis"]) == (funder, "Délibération n° 2026-0412")
     assert handlers.get_programme(uow, prog["id"])["funder"] == funder
@@ -76,8 +81,9 @@ def test_a_programme_names_its_funder_and_legal_basis_in_its_views_and_its_event
 
 def test_a_programme_opened_as_contract_v1_shows_its_funder_and_legal_basis_missing(uow):
     body = ProgrammeIn().load({"name": "P", "budget_cents": 1_000})
-    prog = handlers.create_programme(uow, commands.CreateProgramme(
-        body["name"], body["budget_cents"], "fo/x", body["funder"], body["legal_basis"]))
+    prog = handlers.create_programme(
+        uow, commands.CreateProgramme(body["name"], body["budget_cents"], "fo/x", body["funder"], body["legal_basis"])
+    )
     assert (prog["funder"], prog["legal_basis"]) == (None, None)
     assert (uow.outbox.events[0].payload["funder"], uow.outbox.events[0].payload["legal_basis"]) == (None, None)
 
@@ -96,14 +102,18 @@ def test_a_release_before_the_due_date_without_a_reason_is_refused_and_changes_n
 
 def test_an_early_release_records_its_reason_on_the_tranche_and_in_the_payment_order(uow):
     _, grant = granted(uow)
-    view = release(uow, grant["tranches"][0]["id"], datetime(2027, 1, 2, 8, 0),
-                   evidence="CR-AG-2026-12", reason="opening advanced")
+    view = release(
+        uow, grant["tranches"][0]["id"], datetime(2027, 1, 2, 8, 0), evidence="CR-AG-2026-12", reason="opening advanced"
+    )
     assert (view["status"], view["released_by"], view["released_at"]) == ("released", "fo/x", "2027-01-02T08:00:00+00:00")
     assert (view["release_evidence"], view["release_reason"]) == ("CR-AG-2026-12", "opening advanced")
     [order] = [e for e in uow.outbox.events if e.event_type == "funding.tranche_released"]
     assert {k: order.payload[k] for k in ("released_at", "due_date", "evidence", "reason")} == {
-        "released_at": "2027-01-02T08:00:00+00:00", "due_date": "2027-01-15", "evidence": "CR-AG-2026-12",
-        "reason": "opening advanced"}
+        "released_at": "2027-01-02T08:00:00+00:00",
+        "due_date": "2027-01-15",
+        "evidence": "CR-AG-2026-12",
+        "reason": "opening advanced",
+    }
 
 
 def test_a_release_on_its_due_date_needs_no_body_and_records_evidence_when_given(uow):
@@ -116,11 +126,21 @@ def test_a_release_on_its_due_date_needs_no_body_and_records_evidence_when_given
     assert release(uow, second, datetime(2027, 3, 1), evidence=url)["release_evidence"] == url
 
 
-@pytest.mark.parametrize("evidence, ok", [
-    ("https://petitspas.example.org/pv.pdf", True), ("PV de l'AG du 2 mars 2027 : approuvé", True),
-    ("Délibération n° 2027-12", True), ("CR-2027-03", True),
-    ("http://petitspas.example.org/pv.pdf", False), ("javascript:alert(1)", False), ("urn:x:1", False),
-    ("https://a b", False), ("", False), ("x" * 501, False)])
+@pytest.mark.parametrize(
+    "evidence, ok",
+    [
+        ("https://petitspas.example.org/pv.pdf", True),
+        ("PV de l'AG du 2 mars 2027 : approuvé", True),
+        ("Délibération n° 2027-12", True),
+        ("CR-2027-03", True),
+        ("http://petitspas.example.org/pv.pdf", False),
+        ("javascript:alert(1)", False),
+        ("urn:x:1", False),
+        ("https://a b", False),
+        ("", False),
+        ("x" * 501, False),
+    ],
+)
 def test_evidence_is_an_https_url_or_a_reference_that_does_not_look_like_a_url(evidence, ok):
     if ok:
         assert ReleaseIn().load({"evidence": evidence})["evidence"] == evidence

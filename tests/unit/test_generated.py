@@ -1,12 +1,13 @@
 """What is generated from the code is committed as generated: `spc generate --check` passes on
 the repository (asyncapi.yaml, openapi.yaml, deploy/rabbitmq/definitions.json, the inbound table
 of docs/integrating.md), and the docs table lists every inbound type with its publishers."""
+
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from spc.cli.commands import cli
-from spc.shared import events
+from spc.shared.core import events
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,12 +1,13 @@
 """Identity checks against the national registries (issue 20): the rule on a registry's record
 (domain/identity.py), what the registry keeps and publishes, and the approval it guards; on an
 in-memory unit of work and a port answering from a dict."""
+
 import pytest
 
 from spc.services.registry import handlers
 from spc.services.registry.domain import commands, identity
 from spc.services.registry.domain.identity import RegistryUnavailable, UnitRecord, assess
-from spc.shared.errors import Conflict
+from spc.shared.core.errors import Conflict
 from tests.pacts import pact_of
 from tests.unit.fakes import FakeRegistryUnitOfWork
 
@@ -16,6 +17,7 @@ CRECHE = UnitRecord(SIREN, "LES LUTINS", active=True, legal_nature="9220", assoc
 
 class Registries(identity.IdentityRegistries):
     """The port, answering from `units`; `down` makes it unable to answer."""
+
     name = "test-registries"
 
     def __init__(self, units=(), down=False):
@@ -28,24 +30,32 @@ class Registries(identity.IdentityRegistries):
         return self.units.get(siren)
 
 
-@pytest.mark.parametrize("legal_form,record,rna,outcome,fields", [
-    ("association", CRECHE, "W353012345", "verified", set()),
-    ("association", CRECHE, None, "verified", set()),
-    ("association", UnitRecord(SIREN, "X", False, "9220", True, "W353012345"), "W353012345", "mismatch",
-     {"etat_administratif"}),
-    ("association", CRECHE, "W353099999", "mismatch", {"rna"}),
-    ("association", UnitRecord(SIREN, "X", True, "5710"), None, "mismatch", {"legal_form"}),
-    ("association", UnitRecord(SIREN, "X", True, "9220", association=False), None, "mismatch", {"legal_form"}),
-    ("company", UnitRecord(SIREN, "X", True, "5710"), None, "verified", set()),
-    ("company", CRECHE, None, "mismatch", {"legal_form"}),
-    ("scic", UnitRecord(SIREN, "X", True, "5710", ess=True), None, "verified", set()),
-    ("scic", UnitRecord(SIREN, "X", True, "5710", ess=False), None, "mismatch", {"est_ess"}),
-    ("cooperative", UnitRecord(SIREN, "X", True, "6317", ess=True), None, "verified", set()),
-    ("foundation", UnitRecord(SIREN, "X", True, "9300"), None, "verified", set()),
-    ("public_body", UnitRecord(SIREN, "X", True, "7210"), None, "verified", set()),
-    ("public_body", UnitRecord(SIREN, "X", True, "5499"), None, "mismatch", {"legal_form"}),
-    ("association", None, None, "not_found", {"siren"}),
-])
+@pytest.mark.parametrize(
+    "legal_form,record,rna,outcome,fields",
+    [
+        ("association", CRECHE, "W353012345", "verified", set()),
+        ("association", CRECHE, None, "verified", set()),
+        (
+            "association",
+            UnitRecord(SIREN, "X", False, "9220", True, "W353012345"),
+            "W353012345",
+            "mismatch",
+            {"etat_administratif"},
+        ),
+        ("association", CRECHE, "W353099999", "mismatch", {"rna"}),
+        ("association", UnitRecord(SIREN, "X", True, "5710"), None, "mismatch", {"legal_form"}),
+        ("association", UnitRecord(SIREN, "X", True, "9220", association=False), None, "mismatch", {"legal_form"}),
+        ("company", UnitRecord(SIREN, "X", True, "5710"), None, "verified", set()),
+        ("company", CRECHE, None, "mismatch", {"legal_form"}),
+        ("scic", UnitRecord(SIREN, "X", True, "5710", ess=True), None, "verified", set()),
+        ("scic", UnitRecord(SIREN, "X", True, "5710", ess=False), None, "mismatch", {"est_ess"}),
+        ("cooperative", UnitRecord(SIREN, "X", True, "6317", ess=True), None, "verified", set()),
+        ("foundation", UnitRecord(SIREN, "X", True, "9300"), None, "verified", set()),
+        ("public_body", UnitRecord(SIREN, "X", True, "7210"), None, "verified", set()),
+        ("public_body", UnitRecord(SIREN, "X", True, "5499"), None, "mismatch", {"legal_form"}),
+        ("association", None, None, "not_found", {"siren"}),
+    ],
+)
 def test_a_record_verifies_the_declared_identity_or_says_what_disagrees(legal_form, record, rna, outcome, fields):
     found = assess(legal_form, SIREN, rna, record, "test")
     assert (found.outcome, set(found.fields)) == (outcome, fields)
@@ -58,14 +68,20 @@ def test_what_cannot_be_asked_is_unverified_and_an_informal_collective_has_nothi
 
 
 def pact(**overrides):
-    fields = dict(name="Crèche Les Lutins", legal_form="association", rna="W353012345", siren=SIREN,
-                  mission="Parent-run crèche", contact_email="bureau@lutins.example.org", departments=["35"])
+    fields = dict(
+        name="Crèche Les Lutins",
+        legal_form="association",
+        rna="W353012345",
+        siren=SIREN,
+        mission="Parent-run crèche",
+        contact_email="bureau@lutins.example.org",
+        departments=["35"],
+    )
     return pact_of(dict(fields, **overrides))
 
 
 def register(uow, registries, **overrides):
-    return handlers.register_service(uow, commands.RegisterService(pact(**overrides), "registrar/x"),
-                                     registries=registries)
+    return handlers.register_service(uow, commands.RegisterService(pact(**overrides), "registrar/x"), registries=registries)
 
 
 def test_a_verified_identity_is_kept_shown_and_published():
@@ -73,8 +89,13 @@ def test_a_verified_identity_is_kept_shown_and_published():
     view = register(uow, Registries([CRECHE]))
     assert view["identity"]["outcome"] == "verified" and view["identity"]["source"] == "test-registries"
     assert uow.outbox.types() == ["registry.service_submitted", "registry.identity_verified"]
-    assert uow.outbox.events[-1].payload == {"service_id": view["id"], "outcome": "verified", "fields": {},
-                                             "source": "test-registries", "siren": SIREN}
+    assert uow.outbox.events[-1].payload == {
+        "service_id": view["id"],
+        "outcome": "verified",
+        "fields": {},
+        "source": "test-registries",
+        "siren": SIREN,
+    }
 
 
 def test_a_mismatch_is_published_and_its_approval_needs_a_reason():
@@ -107,6 +128,7 @@ def test_a_registration_the_registries_cannot_answer_is_accepted_unverified_and_
 
 def test_a_later_unverified_answer_never_undoes_a_settled_one():
     from datetime import datetime
+
     uow = FakeRegistryUnitOfWork()
     sid = register(uow, Registries([CRECHE]))["id"]
     service = uow.services.get(sid)
@@ -116,6 +138,7 @@ def test_a_later_unverified_answer_never_undoes_a_settled_one():
 
 def test_a_settled_outcome_changes_when_the_registries_change_their_word_and_is_published_once():
     from datetime import datetime
+
     uow = FakeRegistryUnitOfWork()
     sid = register(uow, Registries([CRECHE]))["id"]
     service, at = uow.services.get(sid), datetime(2027, 1, 1)
@@ -125,7 +148,9 @@ def test_a_settled_outcome_changes_when_the_registries_change_their_word_and_is_
     assert service.record_identity(identity.IdentityCheck("verified", {}, "test"), at) is True
     assert service.record_identity(identity.IdentityCheck("verified", {}, "test"), at) is False
     assert [(e.event_type, e.outcome) for e in service.pull_events()] == [  # the first went at registration
-        ("registry.identity_mismatch", "mismatch"), ("registry.identity_verified", "verified")]
+        ("registry.identity_mismatch", "mismatch"),
+        ("registry.identity_verified", "verified"),
+    ]
 
 
 def test_an_rna_only_association_is_asked_of_the_rna_where_a_registry_serves_it_and_rechecked_then():
@@ -137,6 +162,7 @@ def test_an_rna_only_association_is_asked_of_the_rna_where_a_registry_serves_it_
             if self.down:
                 raise RegistryUnavailable("answered 502")
             return {"W353012345": CRECHE}.get(rna)
+
     uow, registries = FakeRegistryUnitOfWork(), Rna(down=True)
     sid = register(uow, registries, siren=None)["id"]
     assert handlers.get_service(uow, sid)["identity"]["source"] == "test-rna: answered 502"
@@ -145,4 +171,5 @@ def test_an_rna_only_association_is_asked_of_the_rna_where_a_registry_serves_it_
     assert handlers.recheck_identities(uow, registries, every_seconds=0) == 1
     assert handlers.get_service(uow, sid)["identity"]["outcome"] == "verified"
     assert identity.check(registries, "association", None, "W353000000").fields == {
-        "rna": "no association with this RNA number in the RNA"}
+        "rna": "no association with this RNA number in the RNA"
+    }

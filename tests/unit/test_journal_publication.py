@@ -1,5 +1,6 @@
 """The journal as others hold it, with nothing running: when the head is published
 (checkpoints), what a line of the export holds, and the checkpoint setting."""
+
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ import pytest
 from spc.services.audit.domain import journal
 from spc.services.audit.domain.journal import JournalHead
 from spc.services.audit.settings import journal_checkpoint_seconds
-from spc.shared import envelope
+from spc.shared.core import envelope
 
 T0 = datetime(2026, 11, 26, 10, 0, 0)
 
@@ -25,7 +26,11 @@ def test_the_head_is_published_once_the_period_has_passed_since_the_chain_began(
     assert h.checkpoint(T0 + timedelta(seconds=300), 300, moved=True)
     [event] = h.pull_events()
     assert (event.event_type, event.seq, event.hash, event.at) == (
-        "audit.journal_checkpoint", 5, "ab" * 32, "2026-11-26T10:05:00+00:00")
+        "audit.journal_checkpoint",
+        5,
+        "ab" * 32,
+        "2026-11-26T10:05:00+00:00",
+    )
     assert (h.checkpoint_seq, h.checkpoint_at) == (5, T0 + timedelta(seconds=300))
     envelope.new_event(event.event_type, {"seq": event.seq, "hash": event.hash, "at": event.at}, "audit")
 
@@ -53,8 +58,7 @@ def test_an_export_line_holds_what_recomputing_the_hash_needs_in_ascii():
     record = json.loads(line)
     assert list(record) == ["seq", "prev_hash", "event_id", "event_type", "body", "hash"]
     assert record["body"] == body
-    material = "\n".join([str(record["seq"]), record["prev_hash"], record["event_id"], record["event_type"],
-                          record["body"]])
+    material = "\n".join([str(record["seq"]), record["prev_hash"], record["event_id"], record["event_type"], record["body"]])
     assert hashlib.sha256(material.encode("utf-8")).hexdigest() == record["hash"] == entry.hash
 
 

@@ -1,15 +1,20 @@
 """The import rules of the tree (docs/architecture.md, "Layers"), read from the source with `ast`:
 a module that imports across a rule fails here, naming the file, the line and the import.
 
-- **The pure core** (`CORE`: the envelope, the events catalogue, the domain base, geography,
-  identifiers...) imports the standard library, marshmallow and itself only: no SQL, no nameko,
-  no eventlet, no broker client, nothing of the rest of `shared/`.
+- **`shared/` in layers**, each a sub-package whose name says what it may import (`LAYERS`):
+  `core` (pure: the envelope, the events catalogue, the domain base, geography, identifiers...)
+  imports the standard library, marshmallow and itself only; `observe` (traces, metrics,
+  failpoints) the core; `sql` (engines, the SQL unit of work, inbox and outbox, migrations) the
+  core and `observe`, and no nameko, broker or HTTP library; `messaging` (the consumer, the
+  publisher, the topology) and `web` (the admin and public HTTP, the staff edge, auth) those
+  three, and not each other; `service` (what a nameko service class is made of) all of them.
 - **A service's `domain/`** (and the `exceptions.py` its rules raise) imports the core, the
   standard library and its own domain only.
 - **A service never imports another service**; `shared/` never imports a service nor `spc/`'s
   tools (the CLI, the demo, the generators; the bare package `spc`, for where its data lies, is
   allowed).
 """
+
 import ast
 import sys
 import tomllib
@@ -21,9 +26,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # where each top folder is installed (pyproject.toml's package-dir)
 PACKAGES = {"shared": "spc.shared", "services": "spc.services", "spc": "spc"}
 
-# the core is what pyproject.toml checks strictly in shared/ (one list: strict typing, pure imports)
-STRICT = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"][0]["module"]
-CORE = {m.removesuffix(".*") for m in STRICT if m.startswith("spc.shared.")}
+CORE = {"spc.shared.core"}
+# shared/'s layers: {sub-package: (the other sub-packages it may import, the libraries it may not)}
+BROKER_CLIENTS = {"kombu", "amqp", "pika"}
+LAYERS = {
+    "core": (set(), None),  # None: nothing but the standard library and CORE_LIBRARIES
+    "observe": ({"core"}, BROKER_CLIENTS | {"werkzeug"}),
+    "sql": ({"core", "observe"}, BROKER_CLIENTS | {"nameko", "werkzeug"}),
+    "messaging": ({"core", "observe", "sql"}, {"werkzeug"}),
+    "web": ({"core", "observe", "sql"}, BROKER_CLIENTS),
+    "service": ({"core", "observe", "sql", "messaging", "web"}, set()),
+}
 # what the core may use besides the standard library and itself
 CORE_LIBRARIES = {"marshmallow"}
 SERVICES = ("registry", "funding", "distribution", "audit")
@@ -49,11 +62,11 @@ def imports(path):
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module
-            for alias in node.names:  # `from . import envelope`: the module spc.shared.envelope
+            for alias in node.names:  # `from . import envelope`: the module spc.shared.core.envelope
                 sub = f"{prefix}.{alias.name}"
                 yield node.lineno, sub if sub in MODULES else prefix
 
@@ -68,6 +81,12 @@ def product_files():
 MODULES = {module_name(path) for path in product_files()}
 
 
+def layer_of(module):
+    """The layer of shared/ a module is in (its sub-package), or None outside shared/."""
+    parts = module.split(".")
+    return parts[2] if parts[:2] == ["spc", "shared"] and len(parts) > 2 else None
+
+
 def within(module, packages):
     return any(module == p or module.startswith(p + ".") for p in packages)
 
@@ -80,9 +99,16 @@ def broken_rules(path):
     name = module_name(path)
     for line, imported in imports(path):
         where = f"{path.relative_to(ROOT)}:{line} imports {imported}"
-        if within(name, CORE) and not (within(imported, CORE) or is_stdlib(imported)
-                                       or imported.split(".")[0] in CORE_LIBRARIES):
+        if within(name, CORE) and not (within(imported, CORE) or is_stdlib(imported) or imported.split(".")[0] in CORE_LIBRARIES):
             yield f"{where}: the core imports only the core, the standard library and marshmallow"
+        layer = layer_of(name)
+        if layer is not None:
+            allowed, forbidden = LAYERS[layer]
+            other = layer_of(imported)
+            if other not in (None, layer) and other not in allowed:
+                yield f"{where}: shared/{layer} imports only shared/{{{', '.join(sorted(allowed))}}} and itself"
+            if other is None and forbidden and imported.split(".")[0] in forbidden:
+                yield f"{where}: shared/{layer} never imports {imported.split('.')[0]}"
         for service in SERVICES:
             own = f"spc.services.{service}"
             domain = {f"{own}.domain", f"{own}.exceptions"}  # its rules and the errors they raise
@@ -96,30 +122,60 @@ def broken_rules(path):
             yield f"{where}: shared/ imports neither the services nor spc/'s tools"
 
 
+def test_the_core_and_the_domains_are_typed_strictly():
+    strict = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"][0]
+    assert {"spc.shared.core", "spc.shared.core.*", "spc.services.*.domain"} <= set(strict["module"])
+    assert strict["disallow_untyped_defs"] and strict["disallow_any_generics"]
+
+
+def test_shared_holds_its_layers_only():
+    """Every module of shared/ is in one of the layers (a new sub-package is placed in LAYERS)."""
+    loose = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "shared").rglob("*.py")
+        if p.parent == ROOT / "shared" and p.name != "__init__.py"
+    )
+    assert not loose, f"place them in a layer of shared/: {loose}"
+    assert {p.name for p in (ROOT / "shared").iterdir() if (p / "__init__.py").is_file()} == set(LAYERS)
+
+
 def test_every_module_keeps_the_import_rules():
     broken = sorted({line for path in product_files() for line in broken_rules(path)})
     assert not broken, "\n".join(broken)
 
 
-@pytest.mark.parametrize("source, path, expected", [
-    ("import sqlalchemy\n", "shared/envelope.py", "the core imports only"),
-    ("from ..persistence import make_engine\n", "shared/events/outbound.py", "the core imports only"),
-    ("from spc.shared import outbox\n", "services/funding/domain/model.py", "a domain imports only"),
-    ("from spc.services.registry.domain import model\n", "services/funding/handlers.py", "never imports another"),
-    ("from spc.services.funding import orm\n", "shared/outbox.py", "shared/ imports neither"),
-    ("from spc import cli\n", "shared/http.py", "shared/ imports neither"),
-])
+@pytest.mark.parametrize(
+    "source, path, expected",
+    [
+        ("import sqlalchemy\n", "shared/core/envelope.py", "the core imports only"),
+        ("from ...sql.persistence import make_engine\n", "shared/core/events/outbound.py", "the core imports only"),
+        ("from ..web.http import api\n", "shared/messaging/consumer.py", "shared/messaging imports only"),
+        ("from ..messaging import topology\n", "shared/web/http.py", "shared/web imports only"),
+        ("from ..service.ops import SpcService\n", "shared/sql/outbox.py", "shared/sql imports only"),
+        ("import nameko.extensions\n", "shared/sql/persistence.py", "shared/sql never imports nameko"),
+        ("from kombu import Connection\n", "shared/web/edge.py", "shared/web never imports kombu"),
+        ("from spc.shared.sql import outbox\n", "services/funding/domain/model.py", "a domain imports only"),
+        ("from spc.services.registry.domain import model\n", "services/funding/handlers.py", "never imports another"),
+        ("from spc.services.funding import orm\n", "shared/sql/outbox.py", "shared/ imports neither"),
+        ("from spc import cli\n", "shared/web/http.py", "shared/ imports neither"),
+    ],
+)
 def test_an_import_across_a_rule_is_caught(tmp_path, monkeypatch, source, path, expected):
     target = ROOT / path
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source if self == target else Path.open(self).read())
     assert any(expected in line for line in broken_rules(target))
 
 
-@pytest.mark.parametrize("source, path", [
-    ("from .errors import Rejection\nimport json\nfrom marshmallow import fields\n", "shared/envelope.py"),
-    ("from spc.shared.domain import Aggregate\nfrom .events import X\n", "services/funding/domain/model.py"),
-    ("from spc.shared import outbox\nfrom .domain import model\n", "services/funding/handlers.py"),
-])
+@pytest.mark.parametrize(
+    "source, path",
+    [
+        ("from .errors import Rejection\nimport json\nfrom marshmallow import fields\n", "shared/core/envelope.py"),
+        ("from spc.shared.core.domain import Aggregate\nfrom .events import X\n", "services/funding/domain/model.py"),
+        ("from spc.shared.sql import outbox\nfrom .domain import model\n", "services/funding/handlers.py"),
+        ("from ..sql.persistence import check_database\nfrom ..observe import tracing\n", "shared/messaging/consumer.py"),
+        ("from ..web import edge\nfrom ..messaging.consumer import URGENT\n", "shared/service/providers.py"),
+    ],
+)
 def test_an_import_within_the_rules_passes(monkeypatch, source, path):
     target = ROOT / path
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: source if self == target else Path.open(self).read())
@@ -130,26 +186,34 @@ def test_an_import_within_the_rules_passes(monkeypatch, source, path):
 # What each module of a service is, by its file name (a new module must be placed here: the test
 # below names it). The diagram's arrows are the imports between these kinds, over the four services.
 KINDS = {
-    "service.py": "entrypoints", "service_reports.py": "entrypoints", "public.py": "entrypoints",
-    "pages.py": "entrypoints", "page.py": "entrypoints", "settings.py": "entrypoints",
-    "handlers.py": "use cases", "ds_intake.py": "use cases", "answers.py": "use cases",
-    "dossier.py": "use cases", "reports.py": "use cases", "journal_publication.py": "use cases",
-    "views.py": "use cases",
+    "service.py": "entrypoints",
+    "public.py": "entrypoints",
+    "pages.py": "entrypoints",
+    "page.py": "entrypoints",
+    "settings.py": "entrypoints",
+    "handlers.py": "use cases",
+    "ds_intake.py": "use cases",
     "schemas.py": "schemas",
     "exceptions.py": "domain",
-    "repository.py": "storage", "orm.py": "storage", "journal_store.py": "storage", "report_store.py": "storage",
-    "registries.py": "adapters", "ds_client.py": "adapters", "demarches.py": "adapters", "mailer.py": "adapters",
+    "repository.py": "storage",
+    "orm.py": "storage",
+    "registries.py": "adapters",
+    "ds_client.py": "adapters",
+    "demarches.py": "adapters",
+    "mailer.py": "adapters",
     "anct_csv.py": "adapters",
 }
-NODES = {"entrypoints": "service.py & co: nameko entrypoints, HTTP, pages",
-         "use cases": "handlers.py & co: use cases, one transaction each",
-         "schemas": "schemas.py: HTTP bodies and answers",
-         "domain": "domain/, exceptions.py: the rules, pure",
-         "storage": "repository.py, orm.py: SQLAlchemy",
-         "adapters": "adapters of outside systems",
-         "core": "shared/, the pure core: envelope, events, domain base",
-         "plumbing": "shared/, the plumbing: SQL, messaging, HTTP",
-         "tools": "spc/: CLI, runtime, generators"}
+NODES = {
+    "entrypoints": "service.py & co: nameko entrypoints, HTTP, pages",
+    "use cases": "handlers.py & co: use cases, one transaction each",
+    "schemas": "schemas.py: HTTP bodies and answers",
+    "domain": "domain/, exceptions.py: the rules, pure",
+    "storage": "repository.py, orm.py: SQLAlchemy",
+    "adapters": "adapters of outside systems",
+    "core": "shared/, the pure core: envelope, events, domain base",
+    "plumbing": "shared/, the plumbing: SQL, messaging, HTTP",
+    "tools": "spc/: CLI, runtime, generators",
+}
 MARK = "<!-- the diagram below is checked by tests/unit/test_layers.py: an arrow is an import -->"
 
 

@@ -1,5 +1,6 @@
 """How a grant becomes an SCDL row (spc/opendata/grants.py), with nothing running: what is left
 out and why, cancelled tranches, texts within the schema's 256 characters."""
+
 from datetime import date, datetime
 
 import pytest
@@ -27,15 +28,18 @@ def programme(funder=ANCT):
 
 
 def row(g, p=None, mission="Crèche parentale"):
-    return scdl_row(g, p or programme(), Beneficiary("Les Petits Pas", None, "W353012345", mission),
-                    AWARDED, date(2026, 11, 26))
+    return scdl_row(g, p or programme(), Beneficiary("Les Petits Pas", None, "W353012345", mission), AWARDED, date(2026, 11, 26))
 
 
 def test_a_row_has_every_scdl_column_and_the_required_ones_filled():
     r = row(grant("scheduled", "released"))
     assert list(r) == header()
     assert (r["conditionsVersement"], r["datesPeriodeVersement"], r["montant"], r["pluriannualite"]) == (
-        "échelonné", "2026-04-01/2027-04-01", "3000.00", "oui")
+        "échelonné",
+        "2026-04-01/2027-04-01",
+        "3000.00",
+        "oui",
+    )
     assert r["dateConvention"] == "2026-03-02" and r["referenceDecision"] == "programme p1"
 
 
@@ -45,11 +49,14 @@ def test_cancelled_tranches_are_neither_counted_nor_dated_but_said():
     assert r["descriptionConditionsVersement"].endswith("1 tranche annulée à la révocation du service")
 
 
-@pytest.mark.parametrize("g, p, reason", [
-    (grant(CANCELLED, CANCELLED), None, "every tranche was cancelled"),
-    (grant("scheduled"), programme(funder=None), "names no funder"),
-    (grant("scheduled"), programme(funder=Funder("Région Bretagne", "233500016")), "SIREN 233500016 only"),
-])
+@pytest.mark.parametrize(
+    "g, p, reason",
+    [
+        (grant(CANCELLED, CANCELLED), None, "every tranche was cancelled"),
+        (grant("scheduled"), programme(funder=None), "names no funder"),
+        (grant("scheduled"), programme(funder=Funder("Région Bretagne", "233500016")), "SIREN 233500016 only"),
+    ],
+)
 def test_a_grant_the_format_cannot_describe_is_not_published(g, p, reason):
     with pytest.raises(NotPublishable, match=reason):
         row(g, p)

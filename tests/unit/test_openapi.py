@@ -1,5 +1,6 @@
 """openapi.yaml is a valid OpenAPI 3.1 document, and exactly what the code generates: every
 route of every service, with its role, body and query schemas."""
+
 import re
 from pathlib import Path
 
@@ -29,15 +30,27 @@ def test_every_route_is_documented_with_its_role():
 
 
 def test_the_contract_minimum_endpoints_are_there():
-    for path, method in [("/services", "post"), ("/services/{service_id}/approve", "post"),
-                         ("/services/{service_id}/revoke", "post"), ("/services/{service_id}", "get"),
-                         ("/services", "get"), ("/programmes", "post"), ("/grants", "post"),
-                         ("/tranches/{tranche_id}/release", "post"), ("/services/{service_id}/funding", "get"),
-                         ("/counters", "get"), ("/counters/{counter_id}/catalogue", "get"),
-                         ("/services/{service_id}/listings", "get"), ("/findings", "post"),
-                         ("/services/{service_id}/findings", "get"), ("/findings/{finding_id}/resolve", "post"),
-                         ("/journal/verify", "get"), ("/health/live", "get"), ("/health/ready", "get"),
-                         ("/metrics", "get")]:
+    for path, method in [
+        ("/services", "post"),
+        ("/services/{service_id}/approve", "post"),
+        ("/services/{service_id}/revoke", "post"),
+        ("/services/{service_id}", "get"),
+        ("/services", "get"),
+        ("/programmes", "post"),
+        ("/grants", "post"),
+        ("/tranches/{tranche_id}/release", "post"),
+        ("/services/{service_id}/funding", "get"),
+        ("/counters", "get"),
+        ("/counters/{counter_id}/catalogue", "get"),
+        ("/services/{service_id}/listings", "get"),
+        ("/findings", "post"),
+        ("/services/{service_id}/findings", "get"),
+        ("/findings/{finding_id}/resolve", "post"),
+        ("/journal/verify", "get"),
+        ("/health/live", "get"),
+        ("/health/ready", "get"),
+        ("/metrics", "get"),
+    ]:
         assert method in DOC["paths"][path], (method, path)
 
 
@@ -45,9 +58,9 @@ def _valid(component, body):
     """Whether `body` is valid by openapi.yaml's component schema (its $refs resolved in the document)."""
     from jsonschema import Draft202012Validator
     from spc.generate.openapi import document
+
     doc = document()
-    return Draft202012Validator({"$ref": f"#/components/schemas/{component}",
-                                 "components": doc["components"]}).is_valid(body)
+    return Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": doc["components"]}).is_valid(body)
 
 
 def test_the_schema_states_the_rules_spc_enforces_so_a_valid_request_is_never_refused_for_them():
@@ -56,14 +69,21 @@ def test_the_schema_states_the_rules_spc_enforces_so_a_valid_request_is_never_re
     assert _valid("FunderIn", {"name": "CAF", "siren": "213502388", "siret": None})
     assert not _valid("FunderIn", {"name": "CAF", "siret": "21350238800019", "siren": "213502388"})
     assert not _valid("FunderIn", {"name": "CAF"})
-    assert not _valid("FunderIn", {"name": "CAF\u0000", "siren": "213502388"})   # text without U+0000
-    pact = {"name": "Crèche", "mission": "m", "territories": {"departments": ["35"]},
-            "commitments": ["equality"], "contact_email": "bureau@lutins.example.org"}
+    assert not _valid("FunderIn", {"name": "CAF\u0000", "siren": "213502388"})  # text without U+0000
+    pact = {
+        "name": "Crèche",
+        "mission": "m",
+        "territories": {"departments": ["35"]},
+        "commitments": ["equality"],
+        "contact_email": "bureau@lutins.example.org",
+    }
     assert not _valid("RegisterServiceIn", dict(pact, legal_form="company"))
     assert not _valid("RegisterServiceIn", dict(pact, legal_form="scic", siren="732829320", rna="W123456789"))
     assert _valid("RegisterServiceIn", dict(pact, legal_form="scic", siren="732829320"))
     assert _valid("RegisterServiceIn", dict(pact, legal_form="association", rna="W123456789"))
     assert not _valid("RegisterServiceIn", dict(pact, legal_form="association"))
-    assert not _valid("RegisterServiceIn", dict(pact, legal_form="informal_collective", siren="732829320",
-                                                referent={"name": "A", "email": "a@b.fr"}))
+    assert not _valid(
+        "RegisterServiceIn",
+        dict(pact, legal_form="informal_collective", siren="732829320", referent={"name": "A", "email": "a@b.fr"}),
+    )
     assert not _valid("RegisterServiceIn", dict(pact, legal_form="informal_collective"))

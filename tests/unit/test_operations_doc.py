@@ -1,7 +1,8 @@
-"""docs/operations.md stays complete (every metric of shared/metrics.py, with its type and labels,
+"""docs/operations.md stays complete (every metric of shared/observe/metrics.py, with its type and labels,
 and every alert of deploy/prometheus/alerts.yml), and the alert rules are valid: Prometheus's own
 checker when it is installed (.ci/run installs it), their structure and the metrics they name
 always."""
+
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from spc.runtime.config import SERVICE_NAMES
-from spc.shared.metrics import ServiceMetrics
+from spc.shared.observe.metrics import ServiceMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs/operations.md").read_text(encoding="utf-8")
@@ -64,9 +65,18 @@ def test_the_alert_rules_are_well_formed_and_each_is_explained():
         assert re.fullmatch(r"\d+[smhd]", rule.get("for", "0s")), rule
         assert f"| `{rule['alert']}` |" in DOC, f"{rule['alert']} is not in the alerts table of docs/operations.md"
     # what the brief of an operator asks for, at least
-    for needed in ("SpcOutboxLag", "SpcDeadLetterQueueNotEmpty", "SpcDeadLettered", "SpcFundingFrozen",
-                   "SpcDatabaseWaits", "SpcParkedFacts", "SpcHttpUndeclaredErrors", "SpcHttp5xx",
-                   "SpcNotReady", "SpcServiceDown"):
+    for needed in (
+        "SpcOutboxLag",
+        "SpcDeadLetterQueueNotEmpty",
+        "SpcDeadLettered",
+        "SpcFundingFrozen",
+        "SpcDatabaseWaits",
+        "SpcParkedFacts",
+        "SpcHttpUndeclaredErrors",
+        "SpcHttp5xx",
+        "SpcNotReady",
+        "SpcServiceDown",
+    ):
         assert needed in names, needed
 
 
@@ -98,16 +108,14 @@ def test_prometheus_loads_the_rules_compose_gives_it(tmp_path):
     assert config["rule_files"] == [mounts["./prometheus/alerts.yml"]]
     config["rule_files"] = [str(ALERTS)]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
-                          capture_output=True, text=True)
+    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"SUCCESS: {len(rules())} rules found" in done.stdout, done.stdout
     # the one deploy/compose.lanes.yaml mounts in its place (the urgent lanes' containers too)
     lanes = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.lanes.yml").read_text())
     lanes["rule_files"] = [str(ALERTS)]
     (tmp_path / "prometheus.lanes.yml").write_text(yaml.safe_dump(lanes))
-    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.lanes.yml")],
-                          capture_output=True, text=True)
+    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.lanes.yml")], capture_output=True, text=True)
     assert done.returncode == 0 and f"SUCCESS: {len(rules())} rules found" in done.stdout, done.stdout + done.stderr
 
     # the doc's `alerting:` example, added as it says
@@ -115,8 +123,7 @@ def test_prometheus_loads_the_rules_compose_gives_it(tmp_path):
     config.update(yaml.safe_load(block))
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
-                          capture_output=True, text=True)
+    done = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -152,7 +159,7 @@ tests:
           - exp_labels: {{severity: critical, job: spc, instance: "funding:8002"}}
             exp_annotations:
               summary: "funding:8002 answers 50% of its requests with a 5xx"
-              description: "Unhandled errors: the log has their traceback (logger spc.shared.http) and the request's line (spc.http, status 500)."
+              description: "Unhandled errors: the log has their traceback (logger spc.shared.web.http) and the request's line (spc.http, status 500)."
       - eval_time: 10m
         alertname: SpcNotReady
         exp_alerts:

@@ -1,12 +1,13 @@
 """The periodic entrypoint survives stray wakeups of its greenthread: nameko's own timer let its
 container die of one (audit's HTTP server with it)."""
+
 import time
 
 import eventlet
 from nameko.containers import ServiceContainer
 from nameko.timer import timer
 
-from spc.shared.timer import periodic
+from spc.shared.service.timer import periodic
 
 
 def ticker(decorator):
@@ -18,6 +19,7 @@ def ticker(decorator):
         def tick(self):
             Ticker.ticks.append(time.monotonic())
             eventlet.sleep(0.002)
+
     return Ticker
 
 
@@ -63,7 +65,8 @@ def test_stop_ends_the_loop_promptly():
 
 
 def nudge(backstop=1.0):
-    from spc.shared.timer import Nudge
+    from spc.shared.service.timer import Nudge
+
     provider = Nudge(backstop)
     provider.setup()
     return provider

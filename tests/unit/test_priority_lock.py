@@ -1,7 +1,8 @@
 """The SQLite transaction lock: one holder, urgent waiters first, the others in order."""
+
 import eventlet
 
-from spc.shared.persistence import PriorityLock
+from spc.shared.sql.persistence import PriorityLock
 
 
 def test_urgent_waiters_go_before_bulk_ones_and_each_kind_keeps_its_order():
@@ -37,7 +38,7 @@ def test_a_waiter_killed_in_line_does_not_keep_the_lock():
 
 def test_a_stray_wakeup_of_a_waiter_does_not_give_it_the_lock():
     """A greenthread switched into by something other than the lock's release (see
-    shared/timer.py) keeps waiting: two holders would meet in SQLite's own lock, inside C."""
+    shared/service/timer.py) keeps waiting: two holders would meet in SQLite's own lock, inside C."""
     lock, got = PriorityLock(), []
     lock.acquire()
     waiter = eventlet.spawn(lambda: (lock.acquire(), got.append(True)))

@@ -1,11 +1,12 @@
-"""The public reads' cache and bounds (shared/public_reads.py), with an injected clock: the token
+"""The public reads' cache and bounds (shared/web/public_reads.py), with an injected clock: the token
 bucket per client, the ETag and If-None-Match, who counts as the client."""
+
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from spc.shared.http import http_status
-from spc.shared.public_reads import (PublicReads, RateLimited, RateLimiter, client_of, etag_of, not_modified)
+from spc.shared.web.http import http_status
+from spc.shared.web.public_reads import PublicReads, RateLimited, RateLimiter, client_of, etag_of, not_modified
 
 
 class Clock:
@@ -75,9 +76,19 @@ def test_the_etag_is_a_strong_hash_of_the_body():
     assert tag == etag_of(b'{"a": 1}') != etag_of(b'{"a": 2}')
 
 
-@pytest.mark.parametrize("header,matches", [
-    (None, False), ("", False), ('"abc"', True), ('W/"abc"', True), ('"x", "abc"', True), ("*", True),
-    ('"abcd"', False), ('"x"', False)])
+@pytest.mark.parametrize(
+    "header,matches",
+    [
+        (None, False),
+        ("", False),
+        ('"abc"', True),
+        ('W/"abc"', True),
+        ('"x", "abc"', True),
+        ("*", True),
+        ('"abcd"', False),
+        ('"x"', False),
+    ],
+)
 def test_if_none_match_names_the_current_etag(header, matches):
     assert not_modified(header, '"abc"') is matches
 
@@ -100,19 +111,20 @@ def reads(rate="2", **env):
 
 
 def request(headers=None, remote="192.0.2.1"):
-    return Request(EnvironBuilder(path="/public/x", headers=headers or {},
-                                  environ_base={"REMOTE_ADDR": remote}).get_environ())
+    return Request(EnvironBuilder(path="/public/x", headers=headers or {}, environ_base={"REMOTE_ADDR": remote}).get_environ())
 
 
 def test_an_answer_carries_its_etag_and_cache_control_and_a_current_if_none_match_gets_304_with_no_body():
     public = reads(SPC_PUBLIC_MAX_AGE="45")
     first = public.cached(request(), Response('{"total": 1}', mimetype="application/json"))
     assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=45"
-    again = public.cached(request({"If-None-Match": first.headers["ETag"]}),
-                          Response('{"total": 1}', mimetype="application/json"))
+    again = public.cached(
+        request({"If-None-Match": first.headers["ETag"]}), Response('{"total": 1}', mimetype="application/json")
+    )
     assert again.status_code == 304 and again.get_data() == b"" and again.headers["ETag"] == first.headers["ETag"]
-    changed = public.cached(request({"If-None-Match": first.headers["ETag"]}),
-                            Response('{"total": 2}', mimetype="application/json"))
+    changed = public.cached(
+        request({"If-None-Match": first.headers["ETag"]}), Response('{"total": 2}', mimetype="application/json")
+    )
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
 
 

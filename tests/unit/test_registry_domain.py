@@ -1,4 +1,5 @@
 """Registry rules, with nothing running."""
+
 import copy
 from datetime import date, timedelta
 
@@ -7,12 +8,18 @@ import pytest
 from spc.services.registry.domain.model import CitizenService, IllegalTransition
 from spc.services.registry.domain.pact import siren_valid
 from tests.pacts import full_pact, pact_of
-from spc.shared.errors import Conflict, InvalidRequest
+from spc.shared.core.errors import Conflict, InvalidRequest
 
 
 def pact(**over):
-    base = dict(name="Crèche Les Lutins", legal_form="association", mission="parental crèche",
-                contact_email="contact@lutins.fr", departments=["35"], rna="W351000123")
+    base = dict(
+        name="Crèche Les Lutins",
+        legal_form="association",
+        mission="parental crèche",
+        contact_email="contact@lutins.fr",
+        departments=["35"],
+        rna="W351000123",
+    )
     base.update(over)
     return pact_of(base)
 
@@ -24,17 +31,25 @@ def active_service():
     return service
 
 
-@pytest.mark.parametrize("siren,ok", [("732829320", True), ("732829321", False), ("12345678", False),
-                                      ("abcdefghi", False), ("356000000", True)])
+@pytest.mark.parametrize(
+    "siren,ok", [("732829320", True), ("732829321", False), ("12345678", False), ("abcdefghi", False), ("356000000", True)]
+)
 def test_siren_must_be_nine_digits_passing_luhn(siren, ok):
     assert siren_valid(siren) is ok
 
 
-@pytest.mark.parametrize("field,value", [
-    ("siren", "123456789"), ("rna", "X123456789"), ("legal_form", "cartel"),
-    ("contact_email", "nobody"), ("departments", ["20"]), ("communes", ["7505"]),
-    ("commitments", ["profit"]),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("siren", "123456789"),
+        ("rna", "X123456789"),
+        ("legal_form", "cartel"),
+        ("contact_email", "nobody"),
+        ("departments", ["20"]),
+        ("communes", ["7505"]),
+        ("commitments", ["profit"]),
+    ],
+)
 def test_a_pact_breaking_a_rule_is_refused(field, value):
     with pytest.raises(InvalidRequest):
         CitizenService.register("s1", pact(**{field: value}))
@@ -82,7 +97,7 @@ def test_the_last_resolved_violation_reinstates_the_service():
 
 def test_a_stale_audit_decision_never_undoes_a_newer_one():
     service = active_service()
-    service.apply_audit_decision(2, 1, "f2")       # newer: a second violation is open
+    service.apply_audit_decision(2, 1, "f2")  # newer: a second violation is open
     assert not service.apply_audit_decision(1, 0, "f1")  # older resolution arrives late
     assert service.status == "suspended"
 
@@ -113,6 +128,7 @@ def test_a_service_with_open_violations_cannot_be_approved():
 
 # -- found by the mutation run (docs/mutation.md) ----------------------------------------------------
 
+
 def read_back(text):
     """A string equal to `text` but not the same object, as a status read from the database is."""
     return "".join(list(text))
@@ -120,6 +136,7 @@ def read_back(text):
 
 def test_a_suspension_keeps_when_and_which_principle_until_that_violation_is_resolved():
     from datetime import datetime
+
     service, at = active_service(), datetime(2026, 3, 1, 9, 0)
     service.apply_audit_decision(1, 1, "f1", principle="neutrality", at=at)
     [event] = service.pull_events()

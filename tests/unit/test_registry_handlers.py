@@ -1,18 +1,24 @@
 """The registry's use cases on an in-memory unit of work: no database, no broker."""
+
 import pytest
 
 from spc.services.registry import handlers
 from spc.services.registry.domain import commands
 from tests.pacts import pact_of
-from spc.shared.consumer import apply_once
-from spc.shared.errors import Conflict, InvalidRequest, NotFound, Rejection
+from spc.shared.messaging.consumer import apply_once
+from spc.shared.core.errors import Conflict, InvalidRequest, NotFound, Rejection
 from tests.unit.fakes import FakeRegistryUnitOfWork, wire
 
 
 def pact(**overrides):
-    fields = dict(name="Crèche Les Lutins", legal_form="association", rna="W353012345",
-                  mission="Parent-run crèche", contact_email="bureau@lutins.example.org",
-                  departments=["35"])
+    fields = dict(
+        name="Crèche Les Lutins",
+        legal_form="association",
+        rna="W353012345",
+        mission="Parent-run crèche",
+        contact_email="bureau@lutins.example.org",
+        departments=["35"],
+    )
     return pact_of(dict(fields, **overrides))
 
 
@@ -32,8 +38,10 @@ def active(uow):
 
 
 def decision(sid, audit_version, open_violations, kind="confirmed"):
-    return wire(f"audit.violation_{kind}", {"finding_id": "f-1", "service_id": sid,
-                                            "open_violations": open_violations, "audit_version": audit_version})
+    return wire(
+        f"audit.violation_{kind}",
+        {"finding_id": "f-1", "service_id": sid, "open_violations": open_violations, "audit_version": audit_version},
+    )
 
 
 def test_registering_a_service_stores_it_submitted_and_announces_it(uow):

@@ -1,5 +1,6 @@
 """The product code passes bandit (PyCQA's security linter) with no finding, and every finding
 silenced with `# nosec` says why, in a comment above it (docs/security.md, "Supply chain")."""
+
 import json
 import re
 import subprocess
@@ -11,8 +12,13 @@ PRODUCT = ("shared", "services", "spc")
 
 
 def test_bandit_finds_nothing_in_the_product_code():
-    run = subprocess.run([sys.executable, "-m", "bandit", "-q", "-r", *PRODUCT, "-f", "json"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "bandit", "-q", "-r", *PRODUCT, "-f", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(run.stdout)
     found = [f"{r['filename']}:{r['line_number']} {r['test_id']} {r['issue_text']}" for r in report["results"]]
     assert found == [] and run.returncode == 0, "\n".join(found) or run.stderr

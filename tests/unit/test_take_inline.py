@@ -1,7 +1,8 @@
-"""A batched lane's message is taken in the queue consumer's greenthread (shared/consumer.py,
+"""A batched lane's message is taken in the queue consumer's greenthread (shared/messaging/consumer.py,
 `EventConsumer.take_inline`): parsed and queued for the batcher when that is all it needs;
 anything else (a lane of one, a message to dead-letter, an armed failpoint) is left, untouched,
 to `handle_message`."""
+
 import json
 import uuid
 from datetime import datetime, timezone
@@ -10,8 +11,9 @@ from types import SimpleNamespace
 import pytest
 from eventlet.queue import LightQueue
 
-from spc.shared import failpoints, topology
-from spc.shared.consumer import BULK, EventConsumer
+from spc.shared.observe import failpoints
+from spc.shared.messaging import topology
+from spc.shared.messaging.consumer import BULK, EventConsumer
 
 
 class Counted:
@@ -31,11 +33,19 @@ def consumer(batch=200):
 
 def message(body=None, redelivered=False, event_type="distribution.listing_published"):
     if body is None:
-        body = json.dumps({"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1,
-                           "occurred_at": datetime.now(timezone.utc).isoformat(), "producer": "distribution",
-                           "payload": {"service_id": "s-1", "counter_ids": ["fs-1"]}}).encode()
-    return SimpleNamespace(body=body, delivery_info={"exchange": "spc.events", "routing_key": event_type,
-                                                     "redelivered": redelivered})
+        body = json.dumps(
+            {
+                "event_id": str(uuid.uuid4()),
+                "event_type": event_type,
+                "schema_version": 1,
+                "occurred_at": datetime.now(timezone.utc).isoformat(),
+                "producer": "distribution",
+                "payload": {"service_id": "s-1", "counter_ids": ["fs-1"]},
+            }
+        ).encode()
+    return SimpleNamespace(
+        body=body, delivery_info={"exchange": "spc.events", "routing_key": event_type, "redelivered": redelivered}
+    )
 
 
 def queued(made):

@@ -4,6 +4,7 @@ identifiers...) and on each service's domain, standard elsewhere. scripts/typech
 `spc` package as installed and names the real files in mypy's report. What it catches, a reviewer
 would otherwise have to: an attribute misspelt, an Optional read as if it were set, a payload of
 the wrong shape handed across a module."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_mypy_finds_nothing():
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "typecheck")], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "typecheck")], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -1,4 +1,5 @@
 """What staff, the services and inbound systems ask of audit."""
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,7 @@ class EscalateFinding:
 @dataclass
 class AnswerFinding:
     """The service's remediation plan, on its own finding (`service_id` from the path)."""
+
     service_id: str
     finding_id: str
     plan: str
@@ -57,6 +59,7 @@ class DismissReport:
 @dataclass
 class ReportFilter:
     """`GET /reports`: every field optional; `since`/`until` are dates, both included."""
+
     service_id: str | None = None
     category: str | None = None
     status: str | None = None

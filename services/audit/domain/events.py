@@ -1,7 +1,24 @@
 """Events audit records: declared once, with their wire form, in the public contract
-(shared/events/outbound.py); built by keyword."""
-from spc.shared.events.outbound import (FindingAnswered, FindingEscalated, FindingRecorded, FindingResolved,
-                                        JournalCheckpoint, RemediationReported, ReportTriaged, ViolationDecided)
+(shared/core/events/outbound.py); built by keyword."""
 
-__all__ = ["FindingAnswered", "FindingEscalated", "FindingRecorded", "FindingResolved", "JournalCheckpoint",
-           "RemediationReported", "ReportTriaged", "ViolationDecided"]
+from spc.shared.core.events.outbound import (
+    FindingAnswered,
+    FindingEscalated,
+    FindingRecorded,
+    FindingResolved,
+    JournalCheckpoint,
+    RemediationReported,
+    ReportTriaged,
+    ViolationDecided,
+)
+
+__all__ = [
+    "FindingAnswered",
+    "FindingEscalated",
+    "FindingRecorded",
+    "FindingResolved",
+    "JournalCheckpoint",
+    "RemediationReported",
+    "ReportTriaged",
+    "ViolationDecided",
+]

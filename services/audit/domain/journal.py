@@ -1,13 +1,15 @@
 """The append-only journal: each entry carries the hash of the previous one (pure Python)."""
+
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+
 # Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
 from typing import Any, Iterable, Mapping, Optional
 
-from spc.shared.clock import to_wire
-from spc.shared.domain import Aggregate
+from spc.shared.core.clock import to_wire
+from spc.shared.core.domain import Aggregate
 
 from .events import JournalCheckpoint
 
@@ -52,16 +54,18 @@ def entry_hash(seq: int, prev_hash: str, event_id: str, event_type: str, body: s
 
 def next_entry(head_seq: int, head_hash: str, event_id: str, event_type: str, body: str) -> Entry:
     seq = head_seq + 1
-    return Entry(seq, event_id, event_type, body, head_hash,
-                 entry_hash(seq, head_hash, event_id, event_type, body))
+    return Entry(seq, event_id, event_type, body, head_hash, entry_hash(seq, head_hash, event_id, event_type, body))
 
 
 def verify(entries: Iterable[Entry]) -> dict[str, Any]:
     """Recompute the chain; returns {"ok": True, "length": N} or {"ok": False, "first_bad_seq": K}."""
     prev, expected_seq, length = GENESIS, 1, 0
     for e in entries:
-        if (e.seq != expected_seq or e.prev_hash != prev
-                or e.hash != entry_hash(e.seq, e.prev_hash, e.event_id, e.event_type, e.body)):
+        if (
+            e.seq != expected_seq
+            or e.prev_hash != prev
+            or e.hash != entry_hash(e.seq, e.prev_hash, e.event_id, e.event_type, e.body)
+        ):
             return {"ok": False, "first_bad_seq": expected_seq if e.seq != expected_seq else e.seq}
         prev, expected_seq, length = e.hash, expected_seq + 1, length + 1
     return {"ok": True, "length": length}
@@ -76,8 +80,7 @@ def export_line(entry: Entry) -> str:
     """One entry as a line of the JSON Lines export (ASCII: anything else is escaped \\uXXXX, so
     the line has no character a reader could take for a line break; `body` is kept as the exact
     string that was hashed)."""
-    return json.dumps({name: getattr(entry, name) for name in EXPORTED}, ensure_ascii=True,
-                      separators=(",", ":"))
+    return json.dumps({name: getattr(entry, name) for name in EXPORTED}, ensure_ascii=True, separators=(",", ":"))
 
 
 class JournalHead(Aggregate):
@@ -89,8 +92,9 @@ class JournalHead(Aggregate):
     (`moved`), so an idle journal publishes one checkpoint, not one per period forever. The period
     starts when the chain does (the head row is made with `checkpoint_at`)."""
 
-    def __init__(self, seq: int = 0, hash: str = GENESIS, checkpoint_seq: int = 0, checkpoint_at: Optional[datetime] = None,
-                 id: int = 1) -> None:
+    def __init__(
+        self, seq: int = 0, hash: str = GENESIS, checkpoint_seq: int = 0, checkpoint_at: Optional[datetime] = None, id: int = 1
+    ) -> None:
         self.id, self.seq, self.hash = id, seq, hash
         self.checkpoint_seq, self.checkpoint_at = checkpoint_seq, checkpoint_at
 

@@ -6,11 +6,12 @@ deadline it escalates to a violation, as it does when an auditor escalates it. T
 a finding with a remediation plan and a date, then reports it done; an auditor resolves it. Each
 decision bumps the service's `audit_version`.
 """
+
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from spc.shared.clock import to_wire
-from spc.shared.domain import Aggregate
+from spc.shared.core.clock import to_wire
+from spc.shared.core.domain import Aggregate
 
 from ..exceptions import AlreadyAViolation, AlreadyResolved, NotAnswered, RemediationAlreadyReported
 from . import events
@@ -21,9 +22,20 @@ OPEN, RESOLVED = "open", "resolved"
 
 
 class Finding:
-    def __init__(self, id: str, service_id: str, principle: str, severity: str, summary: str, reported_by: str,
-                 created_at: datetime, evidence_url: str | None = None, source_event_id: str | None = None,
-                 remediation_days: int = REMEDIATION_DAYS, threshold_category: str | None = None) -> None:
+    def __init__(
+        self,
+        id: str,
+        service_id: str,
+        principle: str,
+        severity: str,
+        summary: str,
+        reported_by: str,
+        created_at: datetime,
+        evidence_url: str | None = None,
+        source_event_id: str | None = None,
+        remediation_days: int = REMEDIATION_DAYS,
+        threshold_category: str | None = None,
+    ) -> None:
         self.id, self.service_id = id, service_id
         self.principle, self.severity, self.summary = principle, severity, summary
         self.reported_by, self.evidence_url, self.source_event_id = reported_by, evidence_url, source_event_id
@@ -31,8 +43,9 @@ class Finding:
         self.is_violation = severity in VIOLATION_SEVERITIES
         # none for a violation, nor for a finding the report threshold opened (reports alone never
         # suspend a service: an auditor escalates it, or not)
-        self.remediation_deadline = (None if self.is_violation or threshold_category
-                                     else created_at + timedelta(days=remediation_days))
+        self.remediation_deadline = (
+            None if self.is_violation or threshold_category else created_at + timedelta(days=remediation_days)
+        )
         self.resolution: str | None
         self.resolved_by: str | None
         self.resolved_at: datetime | None
@@ -63,16 +76,18 @@ class Compliance(Aggregate):
         self.open_violations, self.audit_version = 0, 0
         self.commitments: list[dict[str, Any]] | None = None  # the pact's commitments, from the newest standing heard of
 
-    def follow_registry(self, status: str, version: int, commitments: Iterable[Mapping[str, Any]] = (),
-                        pact_version: int = 1) -> None:
+    def follow_registry(
+        self, status: str, version: int, commitments: Iterable[Mapping[str, Any]] = (), pact_version: int = 1
+    ) -> None:
         """The registry's standing of the service (status, any of them, and the pact's
         commitments), newest version wins (events may come in any order). Any registry event makes
         the service known to audit."""
         self.known = True
         if version > (self.registry_version or 0):
             self.registry_status, self.registry_version = status, version
-            self.commitments = [{"principle": c["principle"], "text": c.get("text"),
-                                 "pact_version": pact_version} for c in commitments]
+            self.commitments = [
+                {"principle": c["principle"], "text": c.get("text"), "pact_version": pact_version} for c in commitments
+            ]
 
     def commitment(self, principle: str) -> dict[str, Any] | None:
         """The service's commitment to `principle` ({principle, text, pact_version}), or None
@@ -80,17 +95,27 @@ class Compliance(Aggregate):
         return next((c for c in self.commitments or () if c["principle"] == principle), None)
 
     def record(self, finding: Finding) -> None:
-        self._record(events.FindingRecorded(finding_id=finding.id, service_id=self.service_id,
-                                            principle=finding.principle, severity=finding.severity,
-                                            is_violation=finding.is_violation,
-                                            remediation_deadline=to_wire(finding.remediation_deadline)))
+        self._record(
+            events.FindingRecorded(
+                finding_id=finding.id,
+                service_id=self.service_id,
+                principle=finding.principle,
+                severity=finding.severity,
+                is_violation=finding.is_violation,
+                remediation_deadline=to_wire(finding.remediation_deadline),
+            )
+        )
         if finding.is_violation:
             self._confirm(finding)
 
     def escalate(self, finding: Finding, now: datetime) -> bool:
         """A minor finding past its deadline and still open becomes a violation."""
-        if (finding.status != OPEN or finding.is_violation or finding.remediation_deadline is None
-                or finding.remediation_deadline > now):
+        if (
+            finding.status != OPEN
+            or finding.is_violation
+            or finding.remediation_deadline is None
+            or finding.remediation_deadline > now
+        ):
             return False
         self._escalate(finding, now, None, "the remediation deadline passed")
         return True
@@ -105,8 +130,11 @@ class Compliance(Aggregate):
     def _escalate(self, finding: Finding, now: datetime, actor: str | None, reason: str) -> None:
         finding.is_violation, finding.escalated = True, True
         finding.escalated_at, finding.escalated_by, finding.escalation_reason = now, actor, reason
-        self._record(events.FindingEscalated(finding_id=finding.id, service_id=self.service_id,
-                                             severity=finding.severity, reason=reason, escalated_by=actor))
+        self._record(
+            events.FindingEscalated(
+                finding_id=finding.id, service_id=self.service_id, severity=finding.severity, reason=reason, escalated_by=actor
+            )
+        )
         self._confirm(finding)
 
     def answer(self, finding: Finding, plan: str, due_on: date, actor: str, now: datetime) -> None:
@@ -115,8 +143,11 @@ class Compliance(Aggregate):
         self._still_open(finding)
         finding.plan, finding.plan_due_on, finding.answered_by, finding.answered_at = plan, due_on, actor, now
         finding.done_at, finding.done_by, finding.done_note = None, None, None
-        self._record(events.FindingAnswered(finding_id=finding.id, service_id=self.service_id, plan=plan,
-                                            due_on=due_on.isoformat(), answered_by=actor))
+        self._record(
+            events.FindingAnswered(
+                finding_id=finding.id, service_id=self.service_id, plan=plan, due_on=due_on.isoformat(), answered_by=actor
+            )
+        )
 
     def report_done(self, finding: Finding, note: str | None, actor: str, now: datetime) -> None:
         """The service says the remediation it planned is done; an auditor then resolves or escalates."""
@@ -124,11 +155,11 @@ class Compliance(Aggregate):
         if finding.answered_at is None:
             raise NotAnswered("answer the finding with a remediation plan first", {"finding_id": finding.id})
         if finding.done_at is not None:
-            raise RemediationAlreadyReported("the remediation was reported done already",
-                                             {"finding_id": finding.id, "done_at": to_wire(finding.done_at)})
+            raise RemediationAlreadyReported(
+                "the remediation was reported done already", {"finding_id": finding.id, "done_at": to_wire(finding.done_at)}
+            )
         finding.done_at, finding.done_by, finding.done_note = now, actor, note
-        self._record(events.RemediationReported(finding_id=finding.id, service_id=self.service_id,
-                                                reported_by=actor, note=note))
+        self._record(events.RemediationReported(finding_id=finding.id, service_id=self.service_id, reported_by=actor, note=note))
 
     @staticmethod
     def _still_open(finding: Finding) -> None:
@@ -137,10 +168,12 @@ class Compliance(Aggregate):
 
     def resolve(self, finding: Finding, resolution: str, actor: str | None, now: datetime) -> None:
         self._still_open(finding)
-        finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (
-            RESOLVED, resolution, actor, now)
-        self._record(events.FindingResolved(finding_id=finding.id, service_id=self.service_id,
-                                            is_violation=finding.is_violation, resolved_by=actor or ""))
+        finding.status, finding.resolution, finding.resolved_by, finding.resolved_at = (RESOLVED, resolution, actor, now)
+        self._record(
+            events.FindingResolved(
+                finding_id=finding.id, service_id=self.service_id, is_violation=finding.is_violation, resolved_by=actor or ""
+            )
+        )
         if finding.is_violation:
             self._decide("resolved", finding, -1)
 
@@ -151,9 +184,16 @@ class Compliance(Aggregate):
         """Each decision bumps `audit_version`, so consumers apply only the newest."""
         self.open_violations += open_delta
         self.audit_version += 1
-        self._record(events.ViolationDecided(change=change, finding_id=finding.id, service_id=self.service_id,
-                                             open_violations=self.open_violations,
-                                             audit_version=self.audit_version, principle=finding.principle))
+        self._record(
+            events.ViolationDecided(
+                change=change,
+                finding_id=finding.id,
+                service_id=self.service_id,
+                open_violations=self.open_violations,
+                audit_version=self.audit_version,
+                principle=finding.principle,
+            )
+        )
 
 
 UNKNOWN_SERVICE_WINDOW_SECONDS = 3600

@@ -5,10 +5,11 @@ finding. Enough reports of one category about one service within a window open a
 by themselves, once per window: never a violation. The report's text is personal data: it is in
 no event, no log line and no repr, and it is purged (set to null) after the retention period.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from spc.shared.domain import Aggregate
+from spc.shared.core.domain import Aggregate
 
 from ..exceptions import ReportAlreadyTriaged
 from . import events
@@ -18,14 +19,19 @@ REPORT_STATUSES = (NEW, DISMISSED, IN_FINDING)
 THRESHOLD_ACTOR = "audit/report-threshold"
 # the principle a category of reports is about, for the finding the threshold opens; `other` has
 # none, so such reports are left to the auditor
-CATEGORY_PRINCIPLES = {"unavailable": "continuity", "refused_access": "equality",
-                       "advertising": "no_ad_monetisation", "data_misuse": "data_protection"}
+CATEGORY_PRINCIPLES = {
+    "unavailable": "continuity",
+    "refused_access": "equality",
+    "advertising": "no_ad_monetisation",
+    "data_misuse": "data_protection",
+}
 
 
 @dataclass(frozen=True)
 class ReportPolicy:
     """`threshold` reports of one category about one service within `window_days` open a minor
     finding; texts are purged `retention_days` after the report was received."""
+
     threshold: int = 5
     window_days: int = 30
     retention_days: int = 365
@@ -42,15 +48,25 @@ class ReportPolicy:
         return now - timedelta(days=self.retention_days)
 
     def threshold_summary(self, count: int, category: str) -> str:
-        return (f"{count} citizen reports of category '{category}' within {self.window_days} days "
-                "(opened by the report threshold; the reports are linked)")
+        return (
+            f"{count} citizen reports of category '{category}' within {self.window_days} days "
+            "(opened by the report threshold; the reports are linked)"
+        )
 
 
 class CitizenReport(Aggregate):
     """A citizen's report, kept for an auditor's triage; it never suspends a service by itself."""
 
-    def __init__(self, id: str, service_id: str, category: str, text: str | None, created_at: datetime,
-                 counter_id: str | None = None, source_event_id: str | None = None) -> None:
+    def __init__(
+        self,
+        id: str,
+        service_id: str,
+        category: str,
+        text: str | None,
+        created_at: datetime,
+        counter_id: str | None = None,
+        source_event_id: str | None = None,
+    ) -> None:
         self.id, self.service_id, self.category, self.text = id, service_id, category, text
         self.counter_id, self.created_at, self.source_event_id = counter_id, created_at, source_event_id
         self.finding_id: str | None
@@ -75,13 +91,22 @@ class CitizenReport(Aggregate):
         """The text goes; what the report was about stays."""
         self.text, self.purged_at = None, now
 
-    def _triage(self, outcome: str, actor: str, now: datetime, reason: str | None = None,
-                finding_id: str | None = None) -> None:
+    def _triage(self, outcome: str, actor: str, now: datetime, reason: str | None = None, finding_id: str | None = None) -> None:
         if self.status != NEW:
-            raise ReportAlreadyTriaged(f"report {self.id} was triaged already ({self.status})",
-                                       {"report_id": self.id, "status": self.status, "finding_id": self.finding_id})
+            raise ReportAlreadyTriaged(
+                f"report {self.id} was triaged already ({self.status})",
+                {"report_id": self.id, "status": self.status, "finding_id": self.finding_id},
+            )
         self.status, self.triaged_by, self.triaged_at = outcome, actor, now
         self.dismissal_reason, self.finding_id = reason, finding_id
-        self._record(events.ReportTriaged(report_id=self.id, service_id=self.service_id, category=self.category,
-                                          outcome=outcome, finding_id=self.finding_id, counter_id=self.counter_id,
-                                          report_event_id=self.source_event_id))
+        self._record(
+            events.ReportTriaged(
+                report_id=self.id,
+                service_id=self.service_id,
+                category=self.category,
+                outcome=outcome,
+                finding_id=self.finding_id,
+                counter_id=self.counter_id,
+                report_event_id=self.source_event_id,
+            )
+        )

@@ -3,7 +3,7 @@
 Matching by area served (issue 11): an active service is listed at every open counter
 - of its départements, and of the départements of its régions (région 94 reaches 2A and 2B);
 - of the *area* of each of its communes: the commune's canton in INSEE's COG, else its
-  arrondissement, else its département (shared/geography.py). France Services aims at one
+  arrondissement, else its département (shared/core/geography.py). France Services aims at one
   counter per canton, so a service covering Rennes (35238, canton 3598) is listed at every
   counter of canton 3598, not at Bruz (35047, canton 3504); one covering Paris 11e (75111) at
   every counter of Paris (pseudo-canton 7599); one covering Fort-de-France (97209: Martinique has
@@ -15,13 +15,15 @@ no lookup; a counter's `area` is its commune's. Suspension, revocation or expiry
 listing; reinstatement republishes them. A counter that closes loses its listings; a new one gets
 those covering it.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
+
 # Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
 from typing import Any, Iterable, Mapping, Optional
 
-from spc.shared.domain import Aggregate
-from spc.shared.geography import geography
+from spc.shared.core.domain import Aggregate
+from spc.shared.core.geography import geography
 
 from . import events
 
@@ -77,8 +79,18 @@ class Counter:
 
     DETAILS = ("type", "email", "phone", "hours", "note")
 
-    def __init__(self, id: str, name: str, commune_insee: str, department: str, address: str = "",
-                 lat: Optional[float] = None, lon: Optional[float] = None, format: str = "fixe", **details: Any) -> None:
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        commune_insee: str,
+        department: str,
+        address: str = "",
+        lat: Optional[float] = None,
+        lon: Optional[float] = None,
+        format: str = "fixe",
+        **details: Any,
+    ) -> None:
         self.id, self.name, self.address = id, name, address
         self.commune_insee, self.department = commune_insee, department
         self.area = area_of(commune_insee, department)
@@ -86,8 +98,17 @@ class Counter:
         self._set_details(details)
         self.open = True
 
-    def update(self, name: str, commune_insee: str, department: str, address: str = "", lat: Optional[float] = None,
-               lon: Optional[float] = None, format: str = "fixe", **details: Any) -> bool:
+    def update(
+        self,
+        name: str,
+        commune_insee: str,
+        department: str,
+        address: str = "",
+        lat: Optional[float] = None,
+        lon: Optional[float] = None,
+        format: str = "fixe",
+        **details: Any,
+    ) -> bool:
         """Returns whether the counter's place or opening changed (only then do listings)."""
         moved = (commune_insee, department, True) != (self.commune_insee, self.department, self.open)
         self.name, self.commune_insee, self.department = name, commune_insee, department
@@ -109,6 +130,7 @@ class Counter:
 class RelayedReport:
     """A visitor's report a counter agent relayed: who, when, from which counter, and the
     usager.report_submitted it became. Never its text (personal data: audit keeps it)."""
+
     event_id: str
     counter_id: str
     relayed_by: str
@@ -147,25 +169,22 @@ class DistributedService(Aggregate):
 
     @property
     def territories(self) -> dict[str, Any]:
-        return {"departments": self.departments, "communes": self.communes, "regions": self.regions,
-                "national": self.national}
+        return {"departments": self.departments, "communes": self.communes, "regions": self.regions, "national": self.national}
 
     def covers(self, counter: Counter) -> bool:
-        return counter.open and bool({NATIONAL, department_area(counter.department), counter.area}
-                                     & set(self.areas))
+        return counter.open and bool({NATIONAL, department_area(counter.department), counter.area} & set(self.areas))
 
-    def apply_standing(self, name: str, status: str, version: int, territories: Mapping[str, Any],
-                       profile: Optional[Mapping[str, Any]] = None) -> bool:
+    def apply_standing(
+        self, name: str, status: str, version: int, territories: Mapping[str, Any], profile: Optional[Mapping[str, Any]] = None
+    ) -> bool:
         """Take a newer standing (`profile`: the PROFILE fields it carries); False if not newer."""
         if version <= self.version:
             return False
         self.name, self.status, self.version = name, status, version
         profile = profile or {}
-        self.mission, self.contact_email, self.referral = (profile.get(k) for k in ("mission", "contact_email",
-                                                                                   "referral"))
+        self.mission, self.contact_email, self.referral = (profile.get(k) for k in ("mission", "contact_email", "referral"))
         self.domains = list(profile.get("domains") or [])
-        self.commitments = [{"principle": c["principle"], "text": c.get("text")}
-                            for c in profile.get("commitments") or []]
+        self.commitments = [{"principle": c["principle"], "text": c.get("text")} for c in profile.get("commitments") or []]
         self.departments = list(territories.get("departments", []))
         self.communes = list(territories.get("communes", []))
         self.regions = list(territories.get("regions", []))
@@ -180,16 +199,19 @@ class DistributedService(Aggregate):
         created, published, withdrawn = _reconcile(self, counters, listings)
         reason = f"service {self.status} (version {self.version})"
         if published:
-            self._record(events.ListingsChanged(change="published", service_id=self.service_id,
-                                                counter_ids=published, reason=reason))
+            self._record(
+                events.ListingsChanged(change="published", service_id=self.service_id, counter_ids=published, reason=reason)
+            )
         if withdrawn:
-            self._record(events.ListingsChanged(change="withdrawn", service_id=self.service_id,
-                                                counter_ids=withdrawn, reason=reason))
+            self._record(
+                events.ListingsChanged(change="withdrawn", service_id=self.service_id, counter_ids=withdrawn, reason=reason)
+            )
         return created
 
 
-def _reconcile(service: DistributedService, counters: Iterable[Counter],
-               listings: Mapping[str, Listing]) -> tuple[list[Listing], list[str], list[str]]:
+def _reconcile(
+    service: DistributedService, counters: Iterable[Counter], listings: Mapping[str, Listing]
+) -> tuple[list[Listing], list[str], list[str]]:
     wanted = {c.id for c in counters if service.listable and service.covers(c)}
     created: list[Listing] = []
     published: list[str] = []

@@ -1,7 +1,8 @@
-"""Alembic environment of the distribution service (run through spc.shared.migrations)."""
+"""Alembic environment of the distribution service (run through spc.shared.sql.migrations)."""
+
 from alembic import context
 
 from spc.services.distribution.orm import metadata
-from spc.shared.migrations import run_env
+from spc.shared.sql.migrations import run_env
 
 run_env(context, metadata)

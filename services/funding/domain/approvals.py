@@ -13,13 +13,15 @@ person under another token is still the same person: `Actor.person`), or rejecte
 the role, or rejected by funding itself when the service is suspended, its pact expired or it
 was revoked before the approval (the evidence it rests on is no longer what was checked).
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
 # Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
 from typing import Any, Optional
 
-from spc.shared.clock import to_wire
-from spc.shared.domain import Aggregate
+from spc.shared.core.clock import to_wire
+from spc.shared.core.domain import Aggregate
 
 from ..exceptions import ApprovalExpired, ApprovalNotPending, SameApprover
 from . import events
@@ -36,6 +38,7 @@ WEEK = 7 * 24 * 3600
 @dataclass(frozen=True)
 class DualControl:
     """The policy: which amounts need two people, and how long a request waits for the second."""
+
     threshold_cents: Optional[int] = None  # None: off; 0: every amount
     expiry_seconds: float = WEEK
 
@@ -52,17 +55,56 @@ class ApprovalRequest(Aggregate):
     `budget_cents`: the new budget a raise asks for."""
 
     @classmethod
-    def open(cls, id: str, action: str, target_id: str, programme_id: str, service_id: Optional[str], amount_cents: int,
-             requested_by: str, requester: str, now: datetime, expiry_seconds: float, reason: str,
-             evidence: Optional[str] = None, budget_cents: Optional[int] = None) -> "ApprovalRequest":
-        request = cls(id, action, target_id, programme_id, service_id, amount_cents, requested_by, requester,
-                      now, now + timedelta(seconds=expiry_seconds), reason, evidence, budget_cents)
+    def open(
+        cls,
+        id: str,
+        action: str,
+        target_id: str,
+        programme_id: str,
+        service_id: Optional[str],
+        amount_cents: int,
+        requested_by: str,
+        requester: str,
+        now: datetime,
+        expiry_seconds: float,
+        reason: str,
+        evidence: Optional[str] = None,
+        budget_cents: Optional[int] = None,
+    ) -> "ApprovalRequest":
+        request = cls(
+            id,
+            action,
+            target_id,
+            programme_id,
+            service_id,
+            amount_cents,
+            requested_by,
+            requester,
+            now,
+            now + timedelta(seconds=expiry_seconds),
+            reason,
+            evidence,
+            budget_cents,
+        )
         request._changed("requested")
         return request
 
-    def __init__(self, id: str, action: str, target_id: str, programme_id: str, service_id: Optional[str], amount_cents: int,
-                 requested_by: str, requester: str, requested_at: datetime, expires_at: datetime, reason: str,
-                 evidence: Optional[str] = None, budget_cents: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        id: str,
+        action: str,
+        target_id: str,
+        programme_id: str,
+        service_id: Optional[str],
+        amount_cents: int,
+        requested_by: str,
+        requester: str,
+        requested_at: datetime,
+        expires_at: datetime,
+        reason: str,
+        evidence: Optional[str] = None,
+        budget_cents: Optional[int] = None,
+    ) -> None:
         self.id, self.action, self.target_id = id, action, target_id
         self.programme_id, self.service_id, self.amount_cents = programme_id, service_id, amount_cents
         self.requested_by, self.requester, self.requested_at = requested_by, requester, requested_at
@@ -79,8 +121,10 @@ class ApprovalRequest(Aggregate):
         """By someone else than the requester, while pending and not expired."""
         self._still_open(now)
         if person == self.requester:
-            raise SameApprover("the approval must come from another person than the request's",
-                               {"approval_id": self.id, "requested_by": self.requested_by})
+            raise SameApprover(
+                "the approval must come from another person than the request's",
+                {"approval_id": self.id, "requested_by": self.requested_by},
+            )
         self._decide(APPROVED, actor, now, None)
 
     def reject(self, actor: str, now: datetime, reason: Optional[str]) -> None:
@@ -104,11 +148,12 @@ class ApprovalRequest(Aggregate):
 
     def _still_open(self, now: datetime) -> None:
         if self.status != PENDING:
-            raise ApprovalNotPending(f"the request was {self.status} already",
-                                     {"approval_id": self.id, "status": self.status})
+            raise ApprovalNotPending(f"the request was {self.status} already", {"approval_id": self.id, "status": self.status})
         if self.expired(now):
-            raise ApprovalExpired(f"the request expired at {to_wire(self.expires_at)}",
-                                  {"approval_id": self.id, "expires_at": to_wire(self.expires_at)})
+            raise ApprovalExpired(
+                f"the request expired at {to_wire(self.expires_at)}",
+                {"approval_id": self.id, "expires_at": to_wire(self.expires_at)},
+            )
 
     def _decide(self, status: str, actor: Optional[str], now: datetime, reason: Optional[str]) -> None:
         self.status, self.decided_by, self.decided_at, self.decision_reason = status, actor, now, reason
@@ -119,10 +164,21 @@ class ApprovalRequest(Aggregate):
 
     def wire(self) -> dict[str, Any]:
         """The request as its events carry it (and the API shows it)."""
-        return {"approval_id": self.id, "target": TARGETS[self.action], "target_id": self.target_id,
-                "programme_id": self.programme_id, "service_id": self.service_id,
-                "amount_cents": self.amount_cents, "budget_cents": self.budget_cents, "status": self.status,
-                "reason": self.reason, "evidence": self.evidence, "requested_by": self.requested_by,
-                "requested_at": to_wire(self.requested_at), "expires_at": to_wire(self.expires_at),
-                "decided_by": self.decided_by, "decided_at": to_wire(self.decided_at),
-                "decision_reason": self.decision_reason}
+        return {
+            "approval_id": self.id,
+            "target": TARGETS[self.action],
+            "target_id": self.target_id,
+            "programme_id": self.programme_id,
+            "service_id": self.service_id,
+            "amount_cents": self.amount_cents,
+            "budget_cents": self.budget_cents,
+            "status": self.status,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "requested_by": self.requested_by,
+            "requested_at": to_wire(self.requested_at),
+            "expires_at": to_wire(self.expires_at),
+            "decided_by": self.decided_by,
+            "decided_at": to_wire(self.decided_at),
+            "decision_reason": self.decision_reason,
+        }

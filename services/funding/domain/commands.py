@@ -1,4 +1,5 @@
 """What staff ask of funding."""
+
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -46,6 +47,7 @@ class RaiseBudget:
 @dataclass
 class RequestApproval:
     """One funding officer asks for a change of money that another must approve."""
+
     action: str  # domain/approvals.ACTIONS
     target_id: str  # the tranche, the grant or the programme
     actor: str

@@ -1,9 +1,10 @@
 """Who funds a programme: a public body named with its SIRET (an establishment, 14 digits) or its
 SIREN (the body, 9 digits), both checked with the Luhn key as INSEE issues them."""
+
 from dataclasses import asdict, dataclass
 from typing import Any, Optional, cast
 
-from spc.shared.identifiers import siren_problem, siret_problem
+from spc.shared.core.identifiers import siren_problem, siret_problem
 
 from ..exceptions import InvalidFunder
 
@@ -11,6 +12,7 @@ from ..exceptions import InvalidFunder
 @dataclass(frozen=True)
 class Funder:
     """`siren` is always known (a SIRET's first 9 digits); `siret` only when given."""
+
     name: str
     siren: str
     siret: Optional[str] = None

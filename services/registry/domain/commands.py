@@ -1,4 +1,5 @@
 """What staff and other services ask of the registry."""
+
 from dataclasses import dataclass
 from typing import Any
 

@@ -13,6 +13,7 @@ What each of DS's states means for the registry (`action`):
 - `refuse`, `sans_suite`: the submission is closed;
 - a dossier deleted in DS withdraws a submission that is not approved.
 """
+
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     from .model import CitizenService
 
 SUBMIT, APPROVE, CLOSE, WITHDRAW = "submit", "approve", "close", "withdraw"
-ACTIONS = {"en_construction": SUBMIT, "en_instruction": SUBMIT, "accepte": APPROVE, "refuse": CLOSE,
-           "sans_suite": CLOSE}
+ACTIONS = {"en_construction": SUBMIT, "en_instruction": SUBMIT, "accepte": APPROVE, "refuse": CLOSE, "sans_suite": CLOSE}
 # pact paths whose champ holds a list (DS's stringValue of a multiple choice: "a, b, c")
 LISTS = ("domains", "territories.departments", "territories.communes", "territories.regions")
 BOOLEANS = ("territories.national", "term.pilot")
@@ -42,16 +42,17 @@ class MalformedDossier(Exception):
 class Dossier:
     """What SPC reads of a DS dossier (API v2): its number, state, last change, the démarche and
     revision it was filled in, the applicant's email, who decided it, and its champs by id."""
+
     number: int
     state: str
-    updated_at: str            # dateDerniereModification, as DS wrote it
+    updated_at: str  # dateDerniereModification, as DS wrote it
     demarche: int
     revision: str
-    applicant: str = ""        # usager.email
-    decided_by: str = ""       # the last traitement's emailAgentTraitant
+    applicant: str = ""  # usager.email
+    decided_by: str = ""  # the last traitement's emailAgentTraitant
     motivation: str = ""
-    champs: tuple[tuple[str, str, str | None], ...] = ()         # ((id, label, stringValue), ...)
-    id: str = ""               # its GraphQL id (what a mutation names it by)
+    champs: tuple[tuple[str, str, str | None], ...] = ()  # ((id, label, stringValue), ...)
+    id: str = ""  # its GraphQL id (what a mutation names it by)
 
     def champ(self, champ_id: str) -> tuple[str, str | None] | None:
         for cid, label, value in self.champs:
@@ -82,12 +83,13 @@ class Mapping:
     @classmethod
     def from_toml(cls, text: str, source: str = "mapping") -> "Mapping":
         import tomllib
+
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{source}: not TOML ({exc})") from None
         if not isinstance(doc.get("demarche"), int) or not isinstance(doc.get("revisions"), dict):
-            raise ValueError(f"{source}: needs `demarche = <number>` and a [revisions.\"<revision id>\"] table")
+            raise ValueError(f'{source}: needs `demarche = <number>` and a [revisions."<revision id>"] table')
         revisions: dict[str, dict[str, Any]] = {}
         for revision, table in doc["revisions"].items():
             revisions[revision] = dict(_flatten(table))
@@ -96,15 +98,19 @@ class Mapping:
                 raise ValueError(f"{source}: revision {revision}: {bad[0]} must name a champ id")
             unknown = [p for p in revisions[revision] if not _pact_part(p)]
             if unknown:
-                raise ValueError(f"{source}: revision {revision}: {unknown[0]} is no part of a pact "
-                                 "(POST /services' fields, or commitments.<principle>)")
+                raise ValueError(
+                    f"{source}: revision {revision}: {unknown[0]} is no part of a pact "
+                    "(POST /services' fields, or commitments.<principle>)"
+                )
         return cls(doc["demarche"], revisions)
 
     def pact_body(self, dossier: Dossier) -> dict[str, Any]:
         """The body of a registration (as POST /services takes it) from the dossier's champs."""
         if dossier.revision not in self.revisions:
-            raise MalformedDossier("revision", f"no mapping for revision {dossier.revision} of démarche "
-                                               f"{dossier.demarche} (add it to the mapping file)")
+            raise MalformedDossier(
+                "revision",
+                f"no mapping for revision {dossier.revision} of démarche {dossier.demarche} (add it to the mapping file)",
+            )
         body: dict[str, Any] = {}
         texts: dict[str, str] = {}
         for path, champ_id in self.revisions[dossier.revision].items():
@@ -113,7 +119,7 @@ class Mapping:
             if not value:
                 continue
             if path.startswith(PRINCIPLE_TEXTS):
-                texts[path[len(PRINCIPLE_TEXTS):]] = value
+                texts[path[len(PRINCIPLE_TEXTS) :]] = value
                 continue
             if path in LISTS:
                 value = [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
@@ -128,8 +134,7 @@ class Mapping:
     def champ_of(self, dossier: Dossier, pact_field: str) -> str:
         """The champ (id and label) that holds a pact field named by an error, for the message."""
         paths = self.revisions.get(dossier.revision, {})
-        related = [p for p in paths if p == pact_field or p.startswith(pact_field + ".")
-                   or pact_field.startswith(p + ".")]
+        related = [p for p in paths if p == pact_field or p.startswith(pact_field + ".") or pact_field.startswith(p + ".")]
         related = related or [p for p in paths if p.split(".")[0] == pact_field.split(".")[0]]
         if not related:
             return pact_field
@@ -141,8 +146,9 @@ class Mapping:
 def _pact_part(path: str) -> bool:
     """Whether a mapped path names a part of a pact (its first part a field of the pact;
     `commitments.<principle>` a principle)."""
-    from spc.shared.events import PRINCIPLES
+    from spc.shared.core.events import PRINCIPLES
     from .pact import Pact
+
     top, _, rest = path.partition(".")
     if top == "commitments":
         return rest in PRINCIPLES
@@ -183,9 +189,17 @@ class DossierLink:
     """What the registry keeps of a DS dossier: the service it became (None while it is parked
     before ever making one), its last state and change applied, and the problem that parks it."""
 
-    def __init__(self, number: int, demarche: int, service_id: str | None = None, state: str | None = None,
-                 updated_at: str | None = None, problem: str | None = None, seen_at: datetime | None = None,
-                 ds_id: str | None = None) -> None:
+    def __init__(
+        self,
+        number: int,
+        demarche: int,
+        service_id: str | None = None,
+        state: str | None = None,
+        updated_at: str | None = None,
+        problem: str | None = None,
+        seen_at: datetime | None = None,
+        ds_id: str | None = None,
+    ) -> None:
         self.number, self.demarche, self.service_id, self.ds_id = number, demarche, service_id, ds_id
         self.state, self.updated_at, self.problem, self.seen_at = state, updated_at, problem, seen_at
         self.notified_status: str | None = None  # the service's status the applicant was last told of (write-back)
@@ -204,19 +218,24 @@ class DossierLink:
         self.notified_status = status
         if status == "suspended":
             because = service.status_reason or "une violation des principes du pacte est ouverte"
-            return (f"Le service « {service.name} » est suspendu ({because}) : son financement et sa diffusion "
-                    "dans les espaces France Services sont gelés jusqu'à la résolution de la violation.")
+            return (
+                f"Le service « {service.name} » est suspendu ({because}) : son financement et sa diffusion "
+                "dans les espaces France Services sont gelés jusqu'à la résolution de la violation."
+            )
         if told == "suspended":
-            return (f"Le service « {service.name} » est rétabli : plus aucune violation n'est ouverte ; son "
-                    "financement et sa diffusion reprennent.")
+            return (
+                f"Le service « {service.name} » est rétabli : plus aucune violation n'est ouverte ; son "
+                "financement et sa diffusion reprennent."
+            )
         return None
 
 
 class SyncCursor:
     """Where polling a démarche stands: DS's page cursor and the `updatedSince` it was read with."""
 
-    def __init__(self, demarche: int, end_cursor: str | None = None, updated_since: str | None = None,
-                 deleted_since: str | None = None) -> None:
+    def __init__(
+        self, demarche: int, end_cursor: str | None = None, updated_since: str | None = None, deleted_since: str | None = None
+    ) -> None:
         self.demarche, self.end_cursor = demarche, end_cursor
         self.updated_since, self.deleted_since = updated_since, deleted_since
         self.polling_until: datetime | None = None  # a registry process polls the démarche until then (a lease)

@@ -15,11 +15,11 @@ decided here, with no I/O:
   serves that identifier): accepted, and asked again later;
 - `not_applicable`: nothing to check (an informal collective has no identifier).
 """
+
 from dataclasses import dataclass, field
 from typing import Any
 
-VERIFIED, MISMATCH, NOT_FOUND, UNVERIFIED, NOT_APPLICABLE = (
-    "verified", "mismatch", "not_found", "unverified", "not_applicable")
+VERIFIED, MISMATCH, NOT_FOUND, UNVERIFIED, NOT_APPLICABLE = ("verified", "mismatch", "not_found", "unverified", "not_applicable")
 OUTCOMES = (VERIFIED, MISMATCH, NOT_FOUND, UNVERIFIED, NOT_APPLICABLE)
 SETTLED = (VERIFIED, MISMATCH, NOT_FOUND, NOT_APPLICABLE)  # asked again only when unverified
 
@@ -43,20 +43,21 @@ ESS_BY_LAW = ("scic", "scop", "cooperative")
 @dataclass(frozen=True)
 class UnitRecord:
     """What a registry says of a legal unit."""
+
     siren: str
     name: str
-    active: bool               # etat_administratif "A" (else "C", ceased)
-    legal_nature: str          # INSEE catégorie juridique, four digits
+    active: bool  # etat_administratif "A" (else "C", ceased)
+    legal_nature: str  # INSEE catégorie juridique, four digits
     association: bool = False  # complements.est_association
-    rna: str | None = None     # complements.identifiant_association
-    ess: bool = False          # complements.est_ess
+    rna: str | None = None  # complements.identifiant_association
+    ess: bool = False  # complements.est_ess
 
 
 @dataclass(frozen=True)
 class IdentityCheck:
     outcome: str
     fields: dict[str, str] = field(default_factory=dict)  # for a mismatch: field -> what the registry says
-    source: str = ""                            # which registry answered, or why none did
+    source: str = ""  # which registry answered, or why none did
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "fields": dict(self.fields), "source": self.source}
@@ -71,6 +72,7 @@ class IdentityRegistries:
     `association(rna)`: the same for an association known by its RNA number (only where
     `serves_rna`: the RNA has associations Sirene does not list). Both raise
     RegistryUnavailable when they cannot tell. `name`: how the check names its source."""
+
     name = rna_name = "registries"
     serves_rna = False
 
@@ -81,8 +83,7 @@ class IdentityRegistries:
         raise RegistryUnavailable("no registry configured for RNA numbers alone")
 
 
-def assess(legal_form: str, siren: str | None, rna: str | None, record: UnitRecord | None,
-           source: str = "") -> IdentityCheck:
+def assess(legal_form: str, siren: str | None, rna: str | None, record: UnitRecord | None, source: str = "") -> IdentityCheck:
     """The outcome of comparing a declared identity with `record` (None: not found)."""
     if record is None:
         return IdentityCheck(NOT_FOUND, {"siren": "no unit with this SIREN in Sirene"}, source)
@@ -91,8 +92,9 @@ def assess(legal_form: str, siren: str | None, rna: str | None, record: UnitReco
         fields["etat_administratif"] = "ceased (C): the unit is closed"
     natures = NATURES.get(legal_form)
     if natures and not record.legal_nature.startswith(natures):
-        fields["legal_form"] = (f"the registry's legal nature {record.legal_nature} is not that of "
-                                f"a {legal_form.replace('_', ' ')}")
+        fields["legal_form"] = (
+            f"the registry's legal nature {record.legal_nature} is not that of a {legal_form.replace('_', ' ')}"
+        )
     if legal_form == "association" and not record.association and "legal_form" not in fields:
         fields["legal_form"] = "the registry does not know the unit as an association"
     if legal_form in ESS_BY_LAW and not record.ess:
@@ -114,8 +116,7 @@ def check(registries: IdentityRegistries, legal_form: str, siren: str | None, rn
         else:  # an association known only by its RNA number: the RNA, where a registry serves it
             record = registries.association(rna)
             if record is None:
-                return IdentityCheck(NOT_FOUND, {"rna": "no association with this RNA number in the RNA"},
-                                     registries.rna_name)
+                return IdentityCheck(NOT_FOUND, {"rna": "no association with this RNA number in the RNA"}, registries.rna_name)
     except RegistryUnavailable as exc:
         return IdentityCheck(UNVERIFIED, {}, f"{registries.name if siren else registries.rna_name}: {exc}")
     return assess(legal_form, siren, rna, record, registries.name if siren else registries.rna_name)

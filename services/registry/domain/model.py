@@ -7,15 +7,16 @@ Every change of standing (status, territories, pact) bumps `version` and records
 standing, so consumers keep the newest. An amendment changes the pact, never the status: it does
 not reactivate a suspended or revoked service (only a renewal ends an expiry).
 """
+
 import unicodedata
 from datetime import date, datetime
+
 # Optional[X], not X | None: the mutation run (tests/mutation) would mutate the `|`, in annotations too
 from typing import Any, Mapping, Optional
 
-from spc.shared.domain import Aggregate
+from spc.shared.core.domain import Aggregate
 
-from ..exceptions import (AmendmentNotPending, IdentityMismatch, IllegalTransition, InvalidPact, OpenViolations,
-                          TermEnded)
+from ..exceptions import AmendmentNotPending, IdentityMismatch, IllegalTransition, InvalidPact, OpenViolations, TermEnded
 from . import events, identity
 from .pact import AMENDABLE, IDENTITY, Pact
 
@@ -76,9 +77,16 @@ class CitizenService(Aggregate):
         self.identity_status, self.identity_fields = check.outcome, dict(check.fields)
         self.identity_source, self.identity_checked_at = check.source, at
         if changed and check.outcome in (identity.VERIFIED, identity.MISMATCH, identity.NOT_FOUND):
-            self._record(events.IdentityChecked(
-                change="verified" if check.outcome == identity.VERIFIED else "mismatch", service_id=self.id,
-                outcome=check.outcome, fields=dict(check.fields), source=check.source, siren=self.siren))
+            self._record(
+                events.IdentityChecked(
+                    change="verified" if check.outcome == identity.VERIFIED else "mismatch",
+                    service_id=self.id,
+                    outcome=check.outcome,
+                    fields=dict(check.fields),
+                    source=check.source,
+                    siren=self.siren,
+                )
+            )
         return changed
 
     @property
@@ -91,14 +99,17 @@ class CitizenService(Aggregate):
         identity (required then; kept as the status reason)."""
         self._require(SUBMITTED, action="approve")
         if self.identity_doubted and not (reason or "").strip():
-            raise IdentityMismatch("the national registries disagree with the declared identity: approve with a "
-                                   "reason", {"identity": self.identity_status, "fields": self.identity_fields})
+            raise IdentityMismatch(
+                "the national registries disagree with the declared identity: approve with a reason",
+                {"identity": self.identity_status, "fields": self.identity_fields},
+            )
         if self.open_violations:
-            raise OpenViolations("the service has open violations",
-                                 {"open_violations": self.open_violations})
+            raise OpenViolations("the service has open violations", {"open_violations": self.open_violations})
         if self._term_ended(today):  # (so term_ends_on is set: the ignore below)
-            raise TermEnded("the pact's term has ended: renew it by an amendment first",
-                            {"ends_on": self.term_ends_on.isoformat()})  # type: ignore[union-attr]
+            raise TermEnded(
+                "the pact's term has ended: renew it by an amendment first",
+                {"ends_on": self.term_ends_on.isoformat()},  # type: ignore[union-attr]
+            )
         # doubted: a reason was required above, so `reason` is a string (the ignore)
         self._move(ACTIVE, "approved", reason.strip() if self.identity_doubted else None)  # type: ignore[union-attr]
 
@@ -107,8 +118,14 @@ class CitizenService(Aggregate):
             raise IllegalTransition("the service is already revoked", {"status": self.status})
         self._move(REVOKED, "revoked", reason)
 
-    def apply_audit_decision(self, audit_version: int, open_violations: int, finding_id: Optional[str],
-                             principle: Optional[str] = None, at: Optional[datetime] = None) -> bool:
+    def apply_audit_decision(
+        self,
+        audit_version: int,
+        open_violations: int,
+        finding_id: Optional[str],
+        principle: Optional[str] = None,
+        at: Optional[datetime] = None,
+    ) -> bool:
         """Suspend on an open violation, reinstate when none is left; ignore stale decisions.
         A suspension keeps when it began (`at`, the decision's time) and the principle of the
         violation that caused it (forgotten when that one is resolved and others remain), until
@@ -136,23 +153,38 @@ class CitizenService(Aggregate):
         return False
 
     # -- amendments ------------------------------------------------------------------------------
-    def propose_amendment(self, amendment_id: str, changes: Mapping[str, Any], reason: str, actor: str, at: datetime,
-                          today: Optional[date] = None) -> "Amendment":
+    def propose_amendment(
+        self, amendment_id: str, changes: Mapping[str, Any], reason: str, actor: str, at: datetime, today: Optional[date] = None
+    ) -> "Amendment":
         """A change to the pact, checked now against the current pact; it takes effect when approved."""
         if self.status == REVOKED:
-            raise IllegalTransition("a revoked service's pact cannot be amended",
-                                    {"status": self.status, "action": "amend"})
+            raise IllegalTransition("a revoked service's pact cannot be amended", {"status": self.status, "action": "amend"})
         self._amended_pact(changes, today)
         amendment = Amendment(amendment_id, self.id, changes, reason, actor, at, self.pact_version)
-        self._record(events.AmendmentDecided(change="proposed", service_id=self.id, amendment_id=amendment_id,
-                                             parts=sorted(changes), base_version=self.pact_version, reason=reason))
+        self._record(
+            events.AmendmentDecided(
+                change="proposed",
+                service_id=self.id,
+                amendment_id=amendment_id,
+                parts=sorted(changes),
+                base_version=self.pact_version,
+                reason=reason,
+            )
+        )
         return amendment
 
     def reject_amendment(self, amendment: "Amendment", actor: str, at: datetime, reason: Optional[str]) -> None:
         amendment.reject(actor, at, reason)
-        self._record(events.AmendmentDecided(change="rejected", service_id=self.id, amendment_id=amendment.id,
-                                             parts=sorted(amendment.changes), base_version=amendment.base_version,
-                                             reason=reason or f"rejected by {actor}"))
+        self._record(
+            events.AmendmentDecided(
+                change="rejected",
+                service_id=self.id,
+                amendment_id=amendment.id,
+                parts=sorted(amendment.changes),
+                base_version=amendment.base_version,
+                reason=reason or f"rejected by {actor}",
+            )
+        )
 
     def approve_amendment(self, amendment: "Amendment", actor: str, at: datetime, today: Optional[date] = None) -> None:
         """The amendment becomes the pact's next version; the new standing goes out as
@@ -160,8 +192,7 @@ class CitizenService(Aggregate):
         changes the status."""
         amendment.require_pending()
         if self.status == REVOKED:
-            raise IllegalTransition("a revoked service's pact cannot be amended",
-                                    {"status": self.status, "action": "amend"})
+            raise IllegalTransition("a revoked service's pact cannot be amended", {"status": self.status, "action": "amend"})
         pact = self._amended_pact(amendment.changes, today)
         self._set_pact(pact)
         self.pact_version += 1
@@ -176,8 +207,10 @@ class CitizenService(Aggregate):
 
     def _amended_pact(self, changes: Mapping[str, Any], today: Optional[date]) -> Pact:
         if not changes:
-            raise InvalidPact("an amendment changes at least one part of the pact",
-                              {"fields": {"changes": f"give one or more of {', '.join(AMENDABLE)}"}})
+            raise InvalidPact(
+                "an amendment changes at least one part of the pact",
+                {"fields": {"changes": f"give one or more of {', '.join(AMENDABLE)}"}},
+            )
         current = self.pact
         pact = current.amended(changes)
         # an identity registered before today's rules (not amendable) does not block amendments
@@ -201,8 +234,7 @@ class CitizenService(Aggregate):
 
     def _require(self, status: str, action: str) -> None:
         if self.status != status:
-            raise IllegalTransition(f"cannot {action} a service that is {self.status}",
-                                    {"status": self.status, "action": action})
+            raise IllegalTransition(f"cannot {action} a service that is {self.status}", {"status": self.status, "action": action})
 
     def _move(self, status: str, change: str, reason: Optional[str]) -> None:
         self.status, self.status_reason = status, reason
@@ -211,20 +243,40 @@ class CitizenService(Aggregate):
 
     def _record_standing(self, change: str, reason: Optional[str] = None, amendment_id: Optional[str] = None) -> None:
         pact = self.pact
-        self._record(events.StandingChanged(
-            change=change, service_id=self.id, name=self.name, status=self.status, version=self.version,
-            territories=pact.territories.as_dict(), reason=reason, pact_version=self.pact_version, amendment_id=amendment_id,
-            commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()],
-            mission=pact.mission, domains=list(pact.domains), contact_email=pact.contact_email,
-            referral=pact.referral))
+        self._record(
+            events.StandingChanged(
+                change=change,
+                service_id=self.id,
+                name=self.name,
+                status=self.status,
+                version=self.version,
+                territories=pact.territories.as_dict(),
+                reason=reason,
+                pact_version=self.pact_version,
+                amendment_id=amendment_id,
+                commitments=[{"principle": p, "text": t} for p, t in pact.commitments.items()],
+                mission=pact.mission,
+                domains=list(pact.domains),
+                contact_email=pact.contact_email,
+                referral=pact.referral,
+            )
+        )
 
 
 class Amendment:
     """A proposed change to a service's pact: `proposed`, then `approved` (it made pact version
     `pact_version`) or `rejected`."""
 
-    def __init__(self, id: str, service_id: str, changes: Mapping[str, Any], reason: str, proposed_by: str,
-                 proposed_at: datetime, base_version: int) -> None:
+    def __init__(
+        self,
+        id: str,
+        service_id: str,
+        changes: Mapping[str, Any],
+        reason: str,
+        proposed_by: str,
+        proposed_at: datetime,
+        base_version: int,
+    ) -> None:
         self.id, self.service_id, self.changes, self.reason = id, service_id, changes, reason
         self.proposed_by, self.proposed_at, self.base_version = proposed_by, proposed_at, base_version
         self.status = PROPOSED
@@ -241,8 +293,9 @@ class Amendment:
         self.require_pending()
         self.decide(REJECTED, actor, at, reason=reason)
 
-    def decide(self, status: str, actor: str, at: datetime, pact_version: Optional[int] = None,
-               reason: Optional[str] = None) -> None:
+    def decide(
+        self, status: str, actor: str, at: datetime, pact_version: Optional[int] = None, reason: Optional[str] = None
+    ) -> None:
         self.status, self.decided_by, self.decided_at = status, actor, at
         self.pact_version, self.decision_reason = pact_version, reason
 
@@ -250,8 +303,15 @@ class Amendment:
 class PactVersion:
     """One version of a service's pact, as it stood from `recorded_at`."""
 
-    def __init__(self, service_id: str, version: int, document: dict[str, Any], amendment_id: Optional[str],
-                 recorded_by: str, recorded_at: datetime) -> None:
+    def __init__(
+        self,
+        service_id: str,
+        version: int,
+        document: dict[str, Any],
+        amendment_id: Optional[str],
+        recorded_by: str,
+        recorded_at: datetime,
+    ) -> None:
         self.service_id, self.version, self.document = service_id, version, document
         self.amendment_id, self.recorded_by, self.recorded_at = amendment_id, recorded_by, recorded_at
 

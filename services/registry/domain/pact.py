@@ -7,17 +7,17 @@ text, governance, signatories, term) is what new integrations send. A **contract
 accepted, as contract v1 promises; it is marked incomplete (`missing`) until an amendment
 completes it. As soon as one of the full pact's parts is given, all of them are required.
 """
+
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from spc.shared.events import PRINCIPLES
-from spc.shared.geography import COMMUNE_CODE, DEPARTMENT_CODE, REGION_CODE, geography
-from spc.shared.identifiers import siren_problem
+from spc.shared.core.events import PRINCIPLES
+from spc.shared.core.geography import COMMUNE_CODE, DEPARTMENT_CODE, REGION_CODE, geography
+from spc.shared.core.identifiers import siren_problem
 
-LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "company",
-               "public_body", "informal_collective")
+LEGAL_FORMS = ("association", "cooperative", "scic", "scop", "foundation", "company", "public_body", "informal_collective")
 # which identifiers each legal form has: an association is in the RNA or has a SIREN; the others
 # (except an informal collective, which has neither and names a referent) have a SIREN
 NEEDS_SIREN = ("cooperative", "scic", "scop", "foundation", "company", "public_body")
@@ -57,6 +57,7 @@ def commune_valid(code: str) -> bool:
 class Territories:
     """Where the service serves: départements, communes (INSEE codes), régions (each covers its
     départements) or the whole country."""
+
     departments: list[str] = field(default_factory=list)
     communes: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
@@ -67,8 +68,10 @@ class Territories:
         out, geo = {}, geography()
         if not (self.departments or self.communes or self.regions or self.national):
             return {"territories": "at least one département, commune or région, or national scope, is required"}
-        for name, found in (("departments", geo.check_departments(self.departments)),
-                            ("regions", geo.check_regions(self.regions))):
+        for name, found in (
+            ("departments", geo.check_departments(self.departments)),
+            ("regions", geo.check_regions(self.regions)),
+        ):
             if found:
                 out[f"territories.{name}"] = "; ".join(found)
         containing = list(self.departments) + geo.departments_in(self.regions)
@@ -84,12 +87,17 @@ class Territories:
     def departments_touched(self) -> list[str]:
         """Every département where it serves, whole or in part."""
         geo = geography()
-        return sorted(set(self.departments_covered()) | {department for c in self.communes
-                                                          if (department := geo.department_of(c))})
+        return sorted(
+            set(self.departments_covered()) | {department for c in self.communes if (department := geo.department_of(c))}
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"departments": list(self.departments), "communes": list(self.communes),
-                "regions": list(self.regions), "national": bool(self.national)}
+        return {
+            "departments": list(self.departments),
+            "communes": list(self.communes),
+            "regions": list(self.regions),
+            "national": bool(self.national),
+        }
 
 
 @dataclass
@@ -103,11 +111,11 @@ class Pact:
     commitments: dict[str, str | None] = field(default_factory=dict)  # principle -> the service's text (None: v1)
     siren: str | None = None
     rna: str | None = None
-    referent: dict[str, Any] | None = None     # {name, email}: an informal collective's
-    governance: dict[str, Any] | None = None   # {bodies, user_representation, responsible, data_protection_contact}
+    referent: dict[str, Any] | None = None  # {name, email}: an informal collective's
+    governance: dict[str, Any] | None = None  # {bodies, user_representation, responsible, data_protection_contact}
     signatories: dict[str, Any] | None = None  # {legal_representative, public_counterpart, signed_on}
-    term: dict[str, Any] | None = None         # {starts_on, ends_on, pilot, evaluation_on}
-    referral: str | None = None                # how a counter agent refers a person to the service
+    term: dict[str, Any] | None = None  # {starts_on, ends_on, pilot, evaluation_on}
+    referral: str | None = None  # how a counter agent refers a person to the service
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -116,11 +124,16 @@ class Pact:
         document = plain(dict(data))
         territories = document.pop("territories", None) or {}
         commitments = document.pop("commitments", None)
-        return cls(**{k: v for k, v in document.items() if k in cls.__dataclass_fields__},
-                   territories=Territories(**{k: territories.get(k, d) for k, d in
-                                              (("departments", []), ("communes", []), ("regions", []),
-                                               ("national", False))}),
-                   commitments=commitments_of(commitments))
+        return cls(
+            **{k: v for k, v in document.items() if k in cls.__dataclass_fields__},
+            territories=Territories(
+                **{
+                    k: territories.get(k, d)
+                    for k, d in (("departments", []), ("communes", []), ("regions", []), ("national", False))
+                }
+            ),
+            commitments=commitments_of(commitments),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -170,9 +183,11 @@ class Pact:
             out["commitments"] = f"unknown principles: {bad}"
         if self.full:
             for item in self.missing():
-                out[item] = ("the service's text of how it applies this principle is required"
-                             if item.startswith("commitments.") else
-                             "required in a full pact (with commitment texts, governance, signatories, term)")
+                out[item] = (
+                    "the service's text of how it applies this principle is required"
+                    if item.startswith("commitments.")
+                    else "required in a full pact (with commitment texts, governance, signatories, term)"
+                )
             out.update(self._term_problems(today))
             out.update(self._counterpart_problems())
         return out

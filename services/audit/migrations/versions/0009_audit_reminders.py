@@ -1,14 +1,15 @@
-"""reminders: each deadline's reminder sent once, ever (shared/reminders.py)
+"""reminders: each deadline's reminder sent once, ever (shared/sql/reminders.py)
 
 Revision ID: 0009_audit
 Revises: 0008_audit
 """
+
 from alembic import op
 
-from spc.shared import reminders
+from spc.shared.sql import reminders
 
-revision = '0009_audit'
-down_revision = '0008_audit'
+revision = "0009_audit"
+down_revision = "0008_audit"
 branch_labels = None
 depends_on = None
 

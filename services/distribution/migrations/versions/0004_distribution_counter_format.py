@@ -7,11 +7,12 @@ Revises: 0003_distribution
 Existing counters were all checked as fixed (or recorded before places were checked): they become
 `fixe`, the value an event without `format` means.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_distribution'
-down_revision = '0003_distribution'
+revision = "0004_distribution"
+down_revision = "0003_distribution"
 branch_labels = None
 depends_on = None
 

@@ -7,18 +7,29 @@ Revises: 0004_distribution
 
 Every new column is nullable: unknown until the next counter.upserted or standing carries it.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_distribution'
-down_revision = '0004_distribution'
+revision = "0005_distribution"
+down_revision = "0004_distribution"
 branch_labels = None
 depends_on = None
 
-COUNTER_COLUMNS = (("type", sa.String(16)), ("email", sa.String(200)), ("phone", sa.String(30)),
-                   ("hours", sa.JSON()), ("note", sa.String(500)))
-SERVICE_COLUMNS = (("mission", sa.Text()), ("domains", sa.JSON()), ("contact_email", sa.String(320)),
-                   ("referral", sa.Text()), ("commitments", sa.JSON()))
+COUNTER_COLUMNS = (
+    ("type", sa.String(16)),
+    ("email", sa.String(200)),
+    ("phone", sa.String(30)),
+    ("hours", sa.JSON()),
+    ("note", sa.String(500)),
+)
+SERVICE_COLUMNS = (
+    ("mission", sa.Text()),
+    ("domains", sa.JSON()),
+    ("contact_email", sa.String(320)),
+    ("referral", sa.Text()),
+    ("commitments", sa.JSON()),
+)
 
 
 def upgrade():
@@ -33,7 +44,8 @@ def upgrade():
         sa.Column("event_id", sa.String(36), primary_key=True),
         sa.Column("counter_id", sa.String(64), nullable=False),
         sa.Column("relayed_by", sa.String(200), nullable=False),
-        sa.Column("relayed_at", sa.DateTime(), nullable=False))
+        sa.Column("relayed_at", sa.DateTime(), nullable=False),
+    )
     op.create_index("ix_relayed_reports_counter_id", "relayed_reports", ["counter_id"])
 
 

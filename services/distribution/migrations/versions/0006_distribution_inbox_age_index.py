@@ -1,4 +1,4 @@
-"""the inbox is pruned by age (shared/retention.py): an index on when each event was applied
+"""the inbox is pruned by age (shared/sql/retention.py): an index on when each event was applied
 
 Revision ID: 0006_distribution
 Revises: 0005_distribution
@@ -6,19 +6,22 @@ Revises: 0005_distribution
 Each prune batch looks for the oldest applied events; without the index, every batch read the
 whole inbox.
 """
-from spc.shared.migrations import create_inbox_age_index_v1, drop_inbox_age_index_v1
 
-revision = '0006_distribution'
-down_revision = '0005_distribution'
+from spc.shared.sql.migrations import create_inbox_age_index_v1, drop_inbox_age_index_v1
+
+revision = "0006_distribution"
+down_revision = "0005_distribution"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     from alembic import op
+
     create_inbox_age_index_v1(op)
 
 
 def downgrade():
     from alembic import op
+
     drop_inbox_age_index_v1(op)

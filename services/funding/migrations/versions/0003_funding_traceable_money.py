@@ -9,21 +9,27 @@ set to what its tranches not cancelled add up to: the amounts of tranches cancel
 revocation before this version go back to the programmes (idempotent; the downgrade leaves
 the corrected amounts).
 """
+
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0003_funding'
-down_revision = '0002_funding'
+revision = "0003_funding"
+down_revision = "0002_funding"
 branch_labels = None
 depends_on = None
 
-PROGRAMME_COLUMNS = (("funder_name", sa.String(length=300)), ("funder_siren", sa.String(length=9)),
-                     ("funder_siret", sa.String(length=14)), ("legal_basis", sa.Text()))
+PROGRAMME_COLUMNS = (
+    ("funder_name", sa.String(length=300)),
+    ("funder_siren", sa.String(length=9)),
+    ("funder_siret", sa.String(length=14)),
+    ("legal_basis", sa.Text()),
+)
 TRANCHE_COLUMNS = (("release_evidence", sa.String(length=500)), ("release_reason", sa.Text()))
 
 RECONCILE = sa.text(
     "UPDATE programmes SET committed_cents = COALESCE((SELECT SUM(t.amount_cents) FROM tranches t "
-    "JOIN grants g ON g.id = t.grant_id WHERE g.programme_id = programmes.id AND t.status <> 'cancelled'), 0)")
+    "JOIN grants g ON g.id = t.grant_id WHERE g.programme_id = programmes.id AND t.status <> 'cancelled'), 0)"
+)
 
 
 def upgrade():

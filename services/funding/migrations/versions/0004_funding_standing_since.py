@@ -6,11 +6,12 @@ Revises: 0003_funding
 Accounts from before this version keep null (not recorded then); the next change of status
 records both.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_funding'
-down_revision = '0003_funding'
+revision = "0004_funding"
+down_revision = "0003_funding"
 branch_labels = None
 depends_on = None
 

@@ -5,11 +5,12 @@ Revises: 0005_funding
 
 Tranches released before this version keep `approved_by` null (one person released them).
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_funding'
-down_revision = '0005_funding'
+revision = "0006_funding"
+down_revision = "0005_funding"
 branch_labels = None
 depends_on = None
 
@@ -41,8 +42,14 @@ def upgrade():
     op.create_index("ix_approval_requests_service_id", "approval_requests", ["service_id"])
     op.create_index("ix_approval_requests_status", "approval_requests", ["status"])
     pending = sa.text("status = 'pending'")
-    op.create_index("ux_approval_requests_pending_target", "approval_requests", ["target_id"], unique=True,
-                    sqlite_where=pending, postgresql_where=pending)
+    op.create_index(
+        "ux_approval_requests_pending_target",
+        "approval_requests",
+        ["target_id"],
+        unique=True,
+        sqlite_where=pending,
+        postgresql_where=pending,
+    )
 
 
 def downgrade():

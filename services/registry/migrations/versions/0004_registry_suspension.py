@@ -6,11 +6,12 @@ Revises: 0003_registry
 Services suspended before this version keep null (when and why were not recorded): the public
 view then says only that a violation is open; the next suspension records both.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_registry'
-down_revision = '0003_registry'
+revision = "0004_registry"
+down_revision = "0003_registry"
 branch_labels = None
 depends_on = None
 

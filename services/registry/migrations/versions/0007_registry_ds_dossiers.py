@@ -3,11 +3,12 @@
 Revision ID: 0007_registry
 Revises: 0006_registry
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_registry'
-down_revision = '0006_registry'
+revision = "0007_registry"
+down_revision = "0006_registry"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,15 @@
-"""reminders: each deadline's reminder sent once, ever (shared/reminders.py), and e-mailed to the service's contact
+"""reminders: each deadline's reminder sent once, ever (shared/sql/reminders.py), and e-mailed to the service's contact
 
 Revision ID: 0008_registry
 Revises: 0007_registry
 """
+
 from alembic import op
 
-from spc.shared import reminders
+from spc.shared.sql import reminders
 
-revision = '0008_registry'
-down_revision = '0007_registry'
+revision = "0008_registry"
+down_revision = "0007_registry"
 branch_labels = None
 depends_on = None
 
@@ -25,6 +26,7 @@ def downgrade():
 
 def _mail_outbox():
     import sqlalchemy as sa
+
     op.create_table(
         "mail_outbox",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
