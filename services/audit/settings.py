@@ -4,6 +4,8 @@ import os
 
 from nameko.extensions import DependencyProvider
 
+from spc.shared.core.settings import positive_number
+
 from .domain.reports import ReportPolicy
 from .handlers import DEFAULT_CHECKPOINT_SECONDS
 
@@ -47,16 +49,7 @@ CHECKPOINT_SETTING = "SPC_JOURNAL_CHECKPOINT_SECONDS"
 def journal_checkpoint_seconds(environ):
     """SPC_JOURNAL_CHECKPOINT_SECONDS: the least time between two checkpoints of the journal's head
     (a positive number of seconds; default 300)."""
-    raw = environ.get(CHECKPOINT_SETTING)
-    if raw in (None, ""):
-        return float(DEFAULT_CHECKPOINT_SECONDS)
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ValueError(f"{CHECKPOINT_SETTING} must be a number of seconds (got {raw!r})") from None
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"{CHECKPOINT_SETTING} must be a positive number of seconds (got {raw!r})")
-    return seconds
+    return positive_number(environ, CHECKPOINT_SETTING, DEFAULT_CHECKPOINT_SECONDS, "seconds")
 
 
 class JournalCheckpointSetting(DependencyProvider):

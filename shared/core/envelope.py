@@ -8,6 +8,7 @@ from typing import Any, Collection, Iterator
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from .dotted import leaves
 from .errors import Rejection
 from .explain import explain
 from .events import entry, known_event_type, payload_schema
@@ -105,12 +106,8 @@ def first_error(messages: dict[Any, Any], prefix: str = "") -> tuple[str, str]:
 
 
 def _all_errors(messages: dict[Any, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    for key, value in messages.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _all_errors(value, path + ".")
-        else:
-            yield path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    for path, value in leaves(messages, prefix):
+        yield path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def schema_errors(doc: dict[str, Any]) -> list[tuple[str, str]]:

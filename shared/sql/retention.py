@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, select, tuple_
 
 from ..core.clock import utcnow
+from ..core.settings import SettingError, positive_number
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ SETTINGS = {
 BATCH = 5000
 
 
-class RetentionError(ValueError):
+class RetentionError(SettingError):
     pass
 
 
@@ -45,14 +46,7 @@ class Retention:
     def from_environ(cls, environ):
         values = {}
         for field, (variable, default) in SETTINGS.items():
-            raw = environ.get(variable, default)
-            try:
-                value = float(raw)
-            except (TypeError, ValueError):
-                raise RetentionError(f"{variable} must be a number (got {raw!r})") from None
-            if not value > 0:
-                raise RetentionError(f"{variable} must be above 0 (got {raw!r})")
-            values[field] = value
+            values[field] = positive_number(environ, variable, default, error=RetentionError)
         return cls(**values)
 
     def cutoffs(self, now):

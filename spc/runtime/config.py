@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 
+from spc.shared.core.settings import positive_number
 from spc.shared.sql.persistence import database_url
 from spc.shared.sql.retention import Retention, RetentionError
 
@@ -83,14 +84,7 @@ class Settings:
         return LANE_CHOICES[value]
 
     def seconds(self, variable, default):
-        raw = self.environ.get(variable, default)
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{variable} must be a number of seconds (got {raw!r})") from None
-        if not value > 0:
-            raise ConfigError(f"{variable} must be above 0 (got {raw!r})")
-        return value
+        return positive_number(self.environ, variable, default, "seconds", error=ConfigError)
 
     @property
     def identity_registry(self):

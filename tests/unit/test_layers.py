@@ -248,6 +248,42 @@ def diagram():
     return "\n".join(lines + ["```"])
 
 
+SHARED_MARK = "<!-- the diagram below is checked by tests/unit/test_layers.py: shared/'s layers, an arrow is an import -->"
+LAYER_LABELS = {
+    "service": "service: what a nameko service class is made of",
+    "web": "web: admin and public HTTP, the staff edge, auth",
+    "messaging": "messaging: consumer, publisher, topology, e-mail",
+    "sql": "sql: engines, unit of work, inbox and outbox, migrations",
+    "observe": "observe: traces, metrics, failpoints",
+    "core": "core: envelope, events, domain base, rules; pure",
+}
+
+
+def shared_diagram():
+    edges = set()
+    for path in product_files():
+        source = layer_of(module_name(path))
+        for _, imported in imports(path):
+            target = layer_of(imported)
+            if source and target and source != target:
+                edges.add((source, target))
+    order = list(LAYER_LABELS)
+    lines = ["```mermaid", "flowchart TD"]
+    lines += [f'  {name}["shared/{label}"]' for name, label in LAYER_LABELS.items()]
+    lines += [f"  {a} --> {b}" for a, b in sorted(edges, key=lambda e: (order.index(e[0]), order.index(e[1])))]
+    return "\n".join(lines + ["```"])
+
+
+def test_shared_s_diagram_is_the_imports():
+    assert set(LAYER_LABELS) == set(LAYERS)
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    assert SHARED_MARK in doc, f"docs/architecture.md lacks the diagram's mark: {SHARED_MARK}"
+    shown = "```" + doc.split(SHARED_MARK, 1)[1].split("```", 2)[1] + "```"
+    assert shown.strip() == shared_diagram(), (
+        f"docs/architecture.md's diagram of shared/ is stale; the imports draw:\n{shared_diagram()}"
+    )
+
+
 def test_every_service_module_is_placed_in_the_diagram():
     unplaced = sorted({kind_of(module_name(p)) for p in product_files()} - set(NODES) - {None})
     assert not unplaced, f"add them to KINDS: {unplaced}"

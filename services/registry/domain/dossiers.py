@@ -17,7 +17,9 @@ What each of DS's states means for the registry (`action`):
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
+
+from spc.shared.core.dotted import leaves
 
 if TYPE_CHECKING:
     from .model import CitizenService
@@ -92,7 +94,7 @@ class Mapping:
             raise ValueError(f'{source}: needs `demarche = <number>` and a [revisions."<revision id>"] table')
         revisions: dict[str, dict[str, Any]] = {}
         for revision, table in doc["revisions"].items():
-            revisions[revision] = dict(_flatten(table))
+            revisions[revision] = dict(leaves(table))
             bad = [p for p, c in revisions[revision].items() if not isinstance(c, str) or not c]
             if bad:
                 raise ValueError(f"{source}: revision {revision}: {bad[0]} must name a champ id")
@@ -153,15 +155,6 @@ def _pact_part(path: str) -> bool:
     if top == "commitments":
         return rest in PRINCIPLES
     return top in Pact.__dataclass_fields__
-
-
-def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in table.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _flatten(value, path + ".")
-        else:
-            yield path, value
 
 
 def _put(body: dict[str, Any], path: str, value: Any) -> None:
