@@ -15,16 +15,20 @@ def on_service_standing(uow, event):
     service's listings over the areas it serves (see domain.model)."""
     p = event.payload
     repo = uow.distribution
-    known = repo.service(p["service_id"])  # its old territory: listings there may change too
-    repo.lock_places(*places_touched(p["territories"], known.territories if known else {}))
+    # the places of the territory it now has, then the service's row; then those of the territory
+    # it had (held already unless it moved: then taken after the row lock, the lock order's one
+    # exception, repository.lock_places) -- a statement less than reading the row twice
+    repo.lock_places(*places_touched(p["territories"]))
     service = repo.service(p["service_id"], for_update=True, create=True)
-    repo.lock_places(*places_touched(service.territories))  # (held already, unless it moved)
+    repo.lock_places(*places_touched(service.territories))
     profile = {k: p.get(k) for k in DistributedService.PROFILE}
     indexed = list(service.areas)
     if not service.apply_standing(p["name"], p["status"], p["version"], p["territories"], profile):
         return
     repo.index(service, indexed)
-    repo.add_all(service.reconcile(repo.counters_in(service), repo.listings_of(service.service_id)))
+    # a service that may not be listed is withdrawn from wherever it is: no counter is read
+    counters = repo.counters_in(service) if service.listable else ()
+    repo.add_all(service.reconcile(counters, repo.listings_of(service.service_id)))
 
 
 def upsert_counter(uow, data):

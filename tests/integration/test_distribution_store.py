@@ -135,3 +135,35 @@ def test_a_national_service_change_waits_for_a_counter_change_and_sees_it(pg_url
     national.wait()
     assert published(uow, "france") == ["fs-mamoudzou"]
     database.close()
+
+
+def test_a_suspension_withdraws_in_six_statements_and_reads_no_counter(pg_url):
+    """The violation's last hop (issue 19: statements per hop; the consumer's inbox claim is one
+    more): the département's lock, the service's row locked and updated, its listings, their
+    update (one executemany), the outbox row. Neither a second read of
+    the service (its territory's places are the event's, then the row's) nor the counters of its
+    territory (a service that may not be listed is withdrawn wherever it is)."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    database = spec("distribution").open(pg_url)
+    try:
+        uow = database.uow
+        handlers.import_counters(uow(), [counter("fs-849", "35278", "35"), counter("fs-212", "35238", "35")])
+        follow(uow, "betton", 2, departments=["35"])
+        assert published(uow, "betton") == ["fs-212", "fs-849"]
+        sent = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            sent.append(statement.split(None, 1)[0].upper() + " " + statement)
+
+        sqlalchemy_event.listen(database.engine, "before_cursor_execute", count)
+        try:
+            follow(uow, "betton", 3, status="suspended", event_type="registry.service_suspended", departments=["35"])
+        finally:
+            sqlalchemy_event.remove(database.engine, "before_cursor_execute", count)
+        work = [s for s in sent if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW"))]
+        assert published(uow, "betton") == []
+        assert not [s for s in work if "FROM counters" in s], work
+        assert len(work) == 6, "\n".join(work)
+    finally:
+        database.close()
