@@ -1,6 +1,7 @@
 """Loading and saving funding's aggregates; the unit of work that groups them."""
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
 
 from spc.shared.sql.persistence import SqlRepository, UnitOfWork, first, standings_page
 from spc.shared.sql.staff import attach_staff_tables
@@ -52,8 +53,13 @@ class FundingRepository(SqlRepository):
         return out
 
     def account(self, service_id, for_update=False, create=False):
-        """The service's funding account (locked when asked); `create` makes an unknown one."""
+        """The service's funding account (locked when asked); `create` makes an unknown one. Locked,
+        its grants come with their tranches in one statement after it (the rules read them all: two
+        statements, not three). Not joined to the locked read: PostgreSQL would give the joined rows
+        as they were before the lock was waited for (a tranche another transaction just released)."""
         query = select(FundingAccount).where(FundingAccount.service_id == service_id)
+        if for_update:
+            query = query.options(selectinload(FundingAccount.grants).joinedload(Grant.tranches))
         return self._one(query, for_update, (lambda: FundingAccount(service_id)) if create else None)
 
     def service_of_tranche(self, tranche_id):

@@ -2,6 +2,8 @@
 (tests/funding_ledger.py), and migration 0003 gives back the amounts that revocations cancelled
 before it while keeping existing programmes, with their funder and legal basis missing."""
 
+from datetime import date
+
 from sqlalchemy import text
 
 from spc.runtime.fleet import spec
@@ -46,3 +48,45 @@ def test_the_funding_migration_gives_back_what_revocations_cancelled_before_it(d
     assert (old["funder"], old["legal_basis"]) == (None, None)
     assert (old["committed_cents"], old["available_cents"], old["released_cents"], old["cancelled_cents"]) == (200, 800, 200, 700)
     assert [(t["release_evidence"], t["release_reason"]) for t in tranches] == [(None, None)] * 2
+
+
+def test_a_suspension_freezes_with_the_grants_and_tranches_read_in_one_statement(pg_url):
+    """The violation's funding hop (issue 19: statements per hop): the inbox claim, the account
+    locked, its grants with their tranches (one statement: it was two), the account's and the
+    tranches' updates (one executemany), the pending approvals a suspension voids, the outbox row."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    from spc.services.funding.domain import commands
+    from spc.shared.messaging.consumer import apply_once
+    from tests.unit.fakes import standing
+
+    database = spec("funding").open(pg_url)
+    try:
+        uow = database.uow
+        apply_once(uow(), standing("s-hop", "active", 2), handlers.EVENT_HANDLERS["registry.service_approved"])
+        programme = handlers.create_programme(uow(), commands.CreateProgramme("P", 1_000_000, "funding_officer/t"))
+        for _ in range(2):
+            tranches = [{"amount_cents": 10_000, "due_date": date(2030, 1, 1), "milestone": f"m{i}"} for i in range(2)]
+            handlers.award_grant(uow(), commands.AwardGrant(programme["id"], "s-hop", tranches, "funding_officer/t"))
+        sent = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            sent.append(statement)
+
+        suspended = standing("s-hop", "suspended", 3)
+        sqlalchemy_event.listen(database.engine, "before_cursor_execute", count)
+        try:
+            apply_once(uow(), suspended, handlers.EVENT_HANDLERS[suspended.event_type])
+        finally:
+            sqlalchemy_event.remove(database.engine, "before_cursor_execute", count)
+        work = [
+            s
+            for s in sent
+            if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW", "SAVEPOINT", "RELEASE"))
+        ]
+        grants = handlers.service_funding(uow(), "s-hop")
+        assert grants["frozen"] and {t["status"] for g in grants["grants"] for t in g["tranches"]} == {"frozen"}
+        assert len([s for s in work if "FROM tranches" in s or "FROM grants" in s]) == 1, work
+        assert len(work) == 7, "\n".join(work)
+    finally:
+        database.close()
