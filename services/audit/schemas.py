@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from spc.shared.core.answers import Answer, Moment
+from spc.shared.core.answers import Answer, Moment, out
 from spc.shared.core.events import PRINCIPLES, REPORT_CATEGORIES, SEVERITIES, ViolationReported
 from spc.shared.core.lists import ListShape, alias
 from spc.shared.sql.staff import ActionOut
@@ -306,9 +306,9 @@ def findings_seen(uow, findings, compliance):
 
 def finding_answer(uow, finding, compliance):
     """A single finding as answered to staff and to the service: with its history and reports."""
-    return FindingOut().dump(findings_seen(uow, [finding], compliance)[0])
+    return out(FindingOut).dump(findings_seen(uow, [finding], compliance)[0])
 
 
 def report_answer(report):
     """A report as auditors see it: with its text (null once purged)."""
-    return CitizenReportOut().dump(report)
+    return out(CitizenReportOut).dump(report)

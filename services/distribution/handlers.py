@@ -4,6 +4,7 @@ from spc.shared.core import events
 from spc.shared.messaging import topology
 from spc.shared.core.dispatch import BULK, URGENT, Consumes
 from spc.shared.core.lists import whole
+from spc.shared.core.answers import out
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
@@ -103,7 +104,9 @@ def search_counters(uow, schema=CounterPage, **query):
     """A page of counters, dumped with `schema` (the public one leaves out what names a person)."""
     with uow:
         rows, total = uow.distribution.search_counters(**query)
-        return schema().dump({"items": rows, "total": total, "limit": query.get("limit", 50), "offset": query.get("offset", 0)})
+        return out(schema).dump(
+            {"items": rows, "total": total, "limit": query.get("limit", 50), "offset": query.get("offset", 0)}
+        )
 
 
 def counter_catalogue(uow, counter_id, schema=CatalogueOut):
@@ -112,7 +115,7 @@ def counter_catalogue(uow, counter_id, schema=CatalogueOut):
     with uow:
         counter = uow.distribution.counter(counter_id)
         services = uow.distribution.catalogue(counter_id)
-        answer = schema().dump(whole(services, counter=counter))
+        answer = out(schema).dump(whole(services, counter=counter))
         answer["services"] = answer["items"]  # the alias, the same list: a national counter's is dumped once
         return answer
 
@@ -130,7 +133,7 @@ def relay_report(uow, counter_id, report):
         event = uow.relay_inbound("usager.report_submitted", dict(report, counter_id=counter_id))
         uow.distribution.record_relay(RelayedReport(str(event.event_id), counter_id, uow.actor or "unknown", event.occurred_at))
         uow.commit()
-    return RelayedReportOut().dump(dict(report, event_id=str(event.event_id), counter_id=counter_id))
+    return out(RelayedReportOut).dump(dict(report, event_id=str(event.event_id), counter_id=counter_id))
 
 
 def service_listings(uow, service_id):
@@ -140,7 +143,7 @@ def service_listings(uow, service_id):
             raise ServiceNotKnown(f"no service {service_id} known to distribution", {"service_id": service_id})
         listings = uow.distribution.listings_of(service_id)
         views = [{"counter_id": cid, "status": listing.status} for cid, listing in sorted(listings.items())]
-        return ListingsOut().dump(whole(views, service_id=service_id, status=service.status, listings=views))
+        return out(ListingsOut).dump(whole(views, service_id=service_id, status=service.status, listings=views))
 
 
 def standings(uow, after, limit):

@@ -5,7 +5,7 @@ import uuid
 from spc.shared.core import events
 from spc.shared.messaging import topology
 from spc.shared.core.dispatch import URGENT, Consumes
-from spc.shared.core.answers import Answer
+from spc.shared.core.answers import Answer, out
 from spc.shared.core.clock import to_db, utcnow
 from spc.shared.core.errors import KNOWN_WAIT_SECONDS, until_known
 from spc.shared.core.lists import whole
@@ -65,7 +65,7 @@ def release_tranche(uow, cmd: commands.ReleaseTranche, dual=OFF, now=None):
         _single_step(dual, account.releasable(cmd.tranche_id, now, cmd.reason).amount_cents)
         tranche = _release(uow, account, cmd.tranche_id, cmd.actor, now, cmd.evidence, cmd.reason)
         uow.commit()
-        return TrancheOut().dump(Answer(tranche, history=uow.staff_log.history([tranche.id])[tranche.id]))
+        return out(TrancheOut).dump(Answer(tranche, history=uow.staff_log.history([tranche.id])[tranche.id]))
 
 
 def _release(uow, account, tranche_id, actor, now, evidence, reason, approved_by=None):
@@ -231,7 +231,7 @@ def expire_approvals(uow, now=None):
 
 def list_approvals(uow, status=None):
     with uow:
-        return ApprovalList().dump(whole([_approval(r) for r in uow.funding.approvals(status)]))
+        return out(ApprovalList).dump(whole([_approval(r) for r in uow.funding.approvals(status)]))
 
 
 def get_approval(uow, approval_id):
@@ -241,7 +241,7 @@ def get_approval(uow, approval_id):
 
 
 def approval_answer(request, history):
-    return ApprovalOut().dump(_approval(request, history=history))
+    return out(ApprovalOut).dump(_approval(request, history=history))
 
 
 def _approval(request, **extra):
@@ -277,16 +277,16 @@ def service_funding(uow, service_id):
     with uow:
         account = uow.funding.account(service_id)
         if account is None:
-            return FundingOut().dump({"service_id": service_id, "frozen": False, "status": "unknown", "grants": []})
+            return out(FundingOut).dump({"service_id": service_id, "frozen": False, "status": "unknown", "grants": []})
         histories = uow.staff_log.history([g.id for g in account.grants])
-        return FundingOut().dump(Answer(account, grants=[Answer(g, history=histories[g.id]) for g in account.grants]))
+        return out(FundingOut).dump(Answer(account, grants=[Answer(g, history=histories[g.id]) for g in account.grants]))
 
 
 def list_programmes(uow):
     with uow:
         programmes = uow.funding.programmes()
         cents = uow.funding.tranche_cents_by_programme([p.id for p in programmes])
-        return ProgrammeList().dump(whole([programme_seen(p, cents.get(p.id, {})) for p in programmes]))
+        return out(ProgrammeList).dump(whole([programme_seen(p, cents.get(p.id, {})) for p in programmes]))
 
 
 def get_programme(uow, programme_id):
@@ -297,7 +297,7 @@ def get_programme(uow, programme_id):
 def _programme_answer(uow, programme):
     cents = uow.funding.tranche_cents_by_programme([programme.id]).get(programme.id, {})
     history = uow.staff_log.history([programme.id])[programme.id]
-    return ProgrammeOut().dump(programme_seen(programme, cents, history=history))
+    return out(ProgrammeOut).dump(programme_seen(programme, cents, history=history))
 
 
 def programme_seen(p, cents, **extra):
@@ -308,7 +308,7 @@ def programme_seen(p, cents, **extra):
 
 def grant_answer(grant, histories):
     """`histories`: {grant id: who did what to it}."""
-    return GrantOut().dump(Answer(grant, history=histories[grant.id]))
+    return out(GrantOut).dump(Answer(grant, history=histories[grant.id]))
 
 
 def standings(uow, after, limit):

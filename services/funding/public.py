@@ -8,7 +8,7 @@ and is it suspended?": `released_cents`, `status` and, while suspended, `suspend
 
 from marshmallow import Schema, fields
 
-from spc.shared.core.answers import Answer, Moment
+from spc.shared.core.answers import Answer, Moment, out
 from spc.shared.web.http import PUBLIC, api
 from spc.shared.core.lists import ListShape
 
@@ -113,12 +113,12 @@ def public_programme(uow, programme_id):
     with uow:
         programme = uow.funding.programme(programme_id)
         cents = uow.funding.tranche_cents_by_programme([programme_id]).get(programme_id, {})
-        return PublicProgrammeOut().dump(handlers.programme_seen(programme, cents))
+        return out(PublicProgrammeOut).dump(handlers.programme_seen(programme, cents))
 
 
 def public_funding(uow, service_id):
     with uow:
-        return PublicFundingOut().dump(public_funding_seen(service_id, uow.funding.account(service_id)))
+        return out(PublicFundingOut).dump(public_funding_seen(service_id, uow.funding.account(service_id)))
 
 
 def public_funding_seen(service_id, account):

@@ -4,7 +4,7 @@ import logging
 import uuid
 
 from spc.shared.messaging import topology
-from spc.shared.core.answers import Answer
+from spc.shared.core.answers import Answer, out
 from spc.shared.core.clock import to_db, utcnow
 from spc.shared.core.dispatch import URGENT, Consumes
 from spc.shared.core.errors import Rejection
@@ -45,7 +45,7 @@ def register_service(uow, cmd: commands.RegisterService, today=None, registries=
         uow.services.add(service)
         uow.services.keep_version(service, None, cmd.actor, utcnow())
         uow.commit()
-        return ServiceOut().dump(service_seen(service, history=_history(uow, service.id)))
+        return out(ServiceOut).dump(service_seen(service, history=_history(uow, service.id)))
 
 
 def approve_service(uow, cmd: commands.ApproveService, today=None):
@@ -54,7 +54,7 @@ def approve_service(uow, cmd: commands.ApproveService, today=None):
         service = uow.services.get(cmd.service_id, for_update=True)
         service.approve(_today(today), cmd.reason)
         uow.commit()
-        return ServiceOut().dump(service_seen(service, history=_history(uow, service.id)))
+        return out(ServiceOut).dump(service_seen(service, history=_history(uow, service.id)))
 
 
 def revoke_service(uow, cmd: commands.RevokeService):
@@ -63,7 +63,7 @@ def revoke_service(uow, cmd: commands.RevokeService):
         service = uow.services.get(cmd.service_id, for_update=True)
         service.revoke(cmd.reason or f"revoked by {cmd.actor}")
         uow.commit()
-        return ServiceOut().dump(service_seen(service, history=_history(uow, service.id)))
+        return out(ServiceOut).dump(service_seen(service, history=_history(uow, service.id)))
 
 
 def propose_amendment(uow, cmd: commands.ProposeAmendment, today=None):
@@ -73,7 +73,7 @@ def propose_amendment(uow, cmd: commands.ProposeAmendment, today=None):
         amendment = service.propose_amendment(str(uuid.uuid4()), cmd.changes, cmd.reason, cmd.actor, utcnow(), _today(today))
         uow.services.add_amendment(amendment)
         uow.commit()
-        return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
+        return out(AmendmentOut).dump(Answer(amendment, history=_history(uow, amendment.id)))
 
 
 def approve_amendment(uow, cmd: commands.DecideAmendment, today=None):
@@ -86,7 +86,7 @@ def approve_amendment(uow, cmd: commands.DecideAmendment, today=None):
         uow.services.index(service)
         uow.services.keep_version(service, amendment.id, cmd.actor, amendment.decided_at)
         uow.commit()
-        return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
+        return out(AmendmentOut).dump(Answer(amendment, history=_history(uow, amendment.id)))
 
 
 def reject_amendment(uow, cmd: commands.DecideAmendment):
@@ -95,13 +95,13 @@ def reject_amendment(uow, cmd: commands.DecideAmendment):
         amendment = uow.services.amendment(cmd.service_id, cmd.amendment_id, for_update=True)
         service.reject_amendment(amendment, cmd.actor, utcnow(), cmd.reason)
         uow.commit()
-        return AmendmentOut().dump(Answer(amendment, history=_history(uow, amendment.id)))
+        return out(AmendmentOut).dump(Answer(amendment, history=_history(uow, amendment.id)))
 
 
 def list_amendments(uow, service_id):
     with uow:
         uow.services.get(service_id)
-        return AmendmentPage().dump(whole(uow.services.amendments(service_id), service_id=service_id))
+        return out(AmendmentPage).dump(whole(uow.services.amendments(service_id), service_id=service_id))
 
 
 def get_pact(uow, service_id, version=None):
@@ -117,7 +117,7 @@ def get_pact(uow, service_id, version=None):
                 f"service {service_id} has no pact version {wanted}",
                 {"service_id": service_id, "version": wanted, "versions": [v.version for v in versions]},
             )
-        return PactOut().dump(pact_seen(service, chosen, versions))
+        return out(PactOut).dump(pact_seen(service, chosen, versions))
 
 
 def expire_terms(uow, today=None, batch=100):
@@ -162,13 +162,13 @@ def recheck_identities(uow, registries, batch=20, every_seconds=3600):
 
 def get_service(uow, service_id):
     with uow:
-        return ServiceOut().dump(service_seen(uow.services.get(service_id), history=_history(uow, service_id)))
+        return out(ServiceOut).dump(service_seen(uow.services.get(service_id), history=_history(uow, service_id)))
 
 
 def list_services(uow, limit=50, offset=0, **filters):
     with uow:
         rows, total = uow.services.list(limit=limit, offset=offset, **filters)
-        return ServicePage().dump({"items": [service_seen(s) for s in rows], "total": total, "limit": limit, "offset": offset})
+        return out(ServicePage).dump({"items": [service_seen(s) for s in rows], "total": total, "limit": limit, "offset": offset})
 
 
 def on_audit_decision(uow, event):

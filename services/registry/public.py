@@ -6,7 +6,7 @@ no staff history; of the signatories only the public counterpart's name and kind
 
 from marshmallow import Schema, fields, validate
 
-from spc.shared.core.answers import Answer, Moment
+from spc.shared.core.answers import Answer, Moment, out
 from spc.shared.web.http import PUBLIC, api
 
 from .domain.model import EXPIRED, SUSPENDED
@@ -126,7 +126,7 @@ class PublicRegistry:
 def public_services(uow, limit=50, offset=0, status=None, **filters):
     with uow:
         rows, total = uow.services.list(status=status or LISTED, limit=limit, offset=offset, **filters)
-        return PublicServicePage().dump(
+        return out(PublicServicePage).dump(
             {"items": [public_seen(s) for s in rows], "total": total, "limit": limit, "offset": offset}
         )
 
@@ -141,7 +141,7 @@ def public_service(uow, service_id):
 
 def public_answer(service):
     """The service as the public sees it (PublicServiceOut)."""
-    return PublicServiceOut().dump(public_seen(service))
+    return out(PublicServiceOut).dump(public_seen(service))
 
 
 def public_seen(service):

@@ -4,11 +4,23 @@ operation's `@api(response=...)` names, and openapi.yaml shows), never a dict bu
 The use case dumps inside its transaction: the objects it read are expired and detached once the
 unit of work ends, so the entrypoint could not read them any more."""
 
-from typing import Any
+import functools
+from typing import Any, TypeVar
 
 from marshmallow import Schema, fields
 
 from .clock import to_wire
+
+S = TypeVar("S", bound=Schema)
+
+
+@functools.cache
+def out(schema: type[S]) -> S:
+    """The one instance of an answer schema, made on first use: `out(ServicePage).dump(page)`. A
+    new instance makes its nested schemas again on its first dump, which cost as much as the dump
+    (a page of 50 services: 2.0 ms, 1.2 ms with the instance kept). marshmallow 4 keeps no state
+    between dumps, so one instance serves every greenthread."""
+    return schema()
 
 
 class Moment(fields.String):
