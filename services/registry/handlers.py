@@ -196,7 +196,7 @@ def on_reminder_due(uow, event):
         return
     to = service.pact.contact_email
     if to:
-        uow.services.queue_mail(p["reminder_id"], service.id, reminder_mail(to, service.name, service.id, p))
+        uow.mails.queue(p["reminder_id"], service.id, reminder_mail(to, service.name, service.id, p))
 
 
 EVENT_HANDLERS = {

@@ -2,7 +2,7 @@
 
 import zlib
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, text
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
 
 from spc.shared.core.events import PRINCIPLES
 from spc.shared.core.geography import geography
@@ -36,25 +36,6 @@ def tags_of(pact):
 class ServiceRepository(SqlRepository):
     def followed_terms(self, service_id=None):
         return _followed_terms(self.session, service_id)
-
-    def queue_mail(self, reminder_id, service_id, mail):
-        """An e-mail for the mail relay (mailer.py), once per reminder."""
-        insert_new(
-            self.session,
-            orm.mail_outbox,
-            [
-                {
-                    "reminder_id": reminder_id,
-                    "service_id": service_id,
-                    "to_address": mail.to,
-                    "subject": mail.subject,
-                    "body": mail.body,
-                    "created_at": utcnow(),
-                    "attempts": 0,
-                }
-            ],
-            "reminder_id",
-        )
 
     def get(self, service_id, for_update=False):
         service = self._one(select(CitizenService).where(CitizenService.id == service_id), for_update)
@@ -254,9 +235,65 @@ def _followed_terms(session, service_id=None):
     return [(row.id, row.status, (row.pact_document or {}).get("term")) for row in session.execute(query)]
 
 
+class MailOutbox(SqlRepository):
+    """The e-mails the registry sends (reminders to a service's contact), written in the transaction
+    that decided them, claimed and marked by the mail relay (mailer.py)."""
+
+    def queue(self, reminder_id, service_id, mail):
+        """An e-mail for the mail relay (mailer.py), once per reminder."""
+        insert_new(
+            self.session,
+            orm.mail_outbox,
+            [
+                {
+                    "reminder_id": reminder_id,
+                    "service_id": service_id,
+                    "to_address": mail.to,
+                    "subject": mail.subject,
+                    "body": mail.body,
+                    "created_at": utcnow(),
+                    "attempts": 0,
+                }
+            ],
+            "reminder_id",
+        )
+
+    def claim(self, now, batch, max_attempts, max_age, claim_for):
+        """The oldest `batch` mails still to send, each claimed until `now + claim_for` (a second
+        relay skips them meanwhile) and its attempt counted: one `UPDATE … RETURNING`."""
+        m = orm.mail_outbox
+        claimable = and_(
+            m.c.sent_at.is_(None),
+            m.c.attempts < max_attempts,
+            m.c.created_at > now - max_age,
+            or_(m.c.claimed_until.is_(None), m.c.claimed_until < now),
+        )
+        oldest = select(m.c.id).where(claimable).order_by(m.c.id).limit(batch)
+        return self.session.execute(
+            update(m)
+            .where(and_(m.c.id.in_(oldest.scalar_subquery()), claimable))
+            .values(claimed_until=now + claim_for, attempts=m.c.attempts + 1)
+            .returning(m.c.id, m.c.reminder_id, m.c.to_address, m.c.subject, m.c.body)
+        ).all()
+
+    def mark(self, mail_id, **values):
+        """A mail tried: its claim released, with what happened (`sent_at`, `last_error`, `attempts`)."""
+        m = orm.mail_outbox
+        self.session.execute(update(m).where(m.c.id == mail_id).values(claimed_until=None, **values))
+
+    def pending(self, service_id=None):
+        """The mails not sent yet, oldest first."""
+        m = orm.mail_outbox
+        query = select(m).where(m.c.sent_at.is_(None)).order_by(m.c.id)
+        if service_id:
+            query = query.where(m.c.service_id == service_id)
+        return [dict(r._mapping) for r in self.session.execute(query)]
+
+
 class RegistryUnitOfWork(UnitOfWork):
     orm = orm
 
     def _repositories(self, session):
         attach_staff_tables(self, session)  # shared/web/edge.py's
         self.services = ServiceRepository(session)
+        self.mails = MailOutbox(session)

@@ -95,8 +95,8 @@ def test_the_mail_relay_keeps_a_mail_while_smtp_is_away_then_sends_it_once(db_ur
     try:
         uow = database.uow()
         with uow:
-            uow.services.queue_mail("milestone_due:t-1:2027-03-01", "s1", Mail("a@b.example", "Objet", "Texte"))
-            uow.services.queue_mail("milestone_due:t-1:2027-03-01", "s1", Mail("a@b.example", "Objet", "Texte"))
+            uow.mails.queue("milestone_due:t-1:2027-03-01", "s1", Mail("a@b.example", "Objet", "Texte"))
+            uow.mails.queue("milestone_due:t-1:2027-03-01", "s1", Mail("a@b.example", "Objet", "Texte"))
             uow.commit()  # the same reminder twice (a redelivered event): one mail
         assert len(mailer.pending(database.uow())) == 1
         assert mailer.send_pending(database.uow(), relay) == (0, 1)  # nothing listens on the port yet

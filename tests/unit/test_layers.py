@@ -210,8 +210,8 @@ NODES = {
     "domain": "domain/, exceptions.py: the rules, pure",
     "storage": "repository.py, orm.py: SQLAlchemy",
     "adapters": "adapters of outside systems",
-    "core": "shared/, the pure core: envelope, events, domain base",
-    "plumbing": "shared/, the plumbing: SQL, messaging, HTTP",
+    "core": "shared/core: envelope, events, domain base; pure",
+    "plumbing": "shared/'s other layers: sql, messaging, web, observe, service",
     "tools": "spc/: CLI, runtime, generators",
 }
 MARK = "<!-- the diagram below is checked by tests/unit/test_layers.py: an arrow is an import -->"
