@@ -169,25 +169,17 @@ def story(api, settings):
     click.echo(f"  listed at {len(listings)} counters")
 
     step("Funding: a programme, a grant in three tranches, the first one released by two people")
-    prog = api.ask(
-        "POST", "funding", "/programmes", "funding_officer", {"name": "Petite enfance 2026", "budget_cents": 50_000_000}
-    )
-    wait_for("funding to know the service", lambda: api.ask("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
-    grant = api.ask(
-        "POST",
-        "funding",
-        "/grants",
-        "funding_officer",
-        {
-            "programme_id": prog["id"],
-            "service_id": sid,
-            "tranches": [
-                # due on the pact's first day, in ten days (reminded: SPC_REMINDER_DAYS), and in six months
-                {"amount_cents": 1_200_000, "due_date": _days(0), "milestone": "ouverture"},
-                {"amount_cents": 1_200_000, "due_date": _days(10), "milestone": "bilan du premier mois"},
-                {"amount_cents": 600_000, "due_date": _days(180), "milestone": "bilan de mi-année"},
-            ],
-        },
+    grant = _fund(
+        api,
+        sid,
+        "Petite enfance 2026",
+        50_000_000,
+        [
+            # due on the pact's first day, in ten days (reminded: SPC_REMINDER_DAYS), and in six months
+            {"amount_cents": 1_200_000, "due_date": _days(0), "milestone": "ouverture"},
+            {"amount_cents": 1_200_000, "due_date": _days(10), "milestone": "bilan du premier mois"},
+            {"amount_cents": 600_000, "due_date": _days(180), "milestone": "bilan de mi-année"},
+        ],
     )
     first = grant["tranches"][0]["id"]
     click.echo(f"  grant of {grant['total_cents'] / 100:.2f} €")
@@ -398,20 +390,8 @@ def from_demarches(api, dossiers, champs):
     click.echo("  accepted in DS by claire.le-goff@ille-et-vilaine.gouv.fr → active (the approval is hers)")
 
     step("It is funded and listed like any other")
-    prog = api.ask(
-        "POST", "funding", "/programmes", "funding_officer", {"name": "Aide aux aidants 2026", "budget_cents": 20_000_000}
-    )
-    wait_for("funding to know it", lambda: api.ask("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
-    grant = api.ask(
-        "POST",
-        "funding",
-        "/grants",
-        "funding_officer",
-        {
-            "programme_id": prog["id"],
-            "service_id": sid,
-            "tranches": [{"amount_cents": 800_000, "due_date": _days(0), "milestone": "ouverture"}],
-        },
+    grant = _fund(
+        api, sid, "Aide aux aidants 2026", 20_000_000, [{"amount_cents": 800_000, "due_date": _days(0), "milestone": "ouverture"}]
     )
     api.ask("POST", "funding", f"/tranches/{grant['tranches'][0]['id']}/release", "funding_officer")
     listings = wait_for("its listings", lambda: _published(api, sid))
@@ -419,6 +399,15 @@ def from_demarches(api, dossiers, champs):
         f"  grant of {grant['total_cents'] / 100:.2f} € released by one officer (below "
         f"{DUAL_CONTROL_CENTS / 100:,.0f} €); listed at {len(listings)} counters"
     )
+
+
+def _fund(api, sid, programme, budget_cents, tranches):
+    """A programme opened, and once funding knows the service (its approval reached it), a grant
+    from it in `tranches`: the grant's answer."""
+    prog = api.ask("POST", "funding", "/programmes", "funding_officer", {"name": programme, "budget_cents": budget_cents})
+    wait_for("funding to know the service", lambda: api.ask("GET", "funding", f"/services/{sid}/funding")["status"] == "active")
+    body = {"programme_id": prog["id"], "service_id": sid, "tranches": tranches}
+    return api.ask("POST", "funding", "/grants", "funding_officer", body)
 
 
 class MailSink:

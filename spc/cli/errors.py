@@ -12,6 +12,11 @@ class CliError(Exception):
     """An expected failure, already worded for the operator (never a password in it)."""
 
 
+class BrokerError(Exception):
+    """The broker cannot be reached, refuses the login, or refuses what is asked: one line, the
+    URI's password masked (the broker tools: operations.py)."""
+
+
 def debug_asked(environ=os.environ, verbose=False):
     """SPC_DEBUG=1, SPC_LOG_LEVEL=DEBUG or `spc -v`: show library logs and tracebacks."""
     return (
@@ -56,8 +61,6 @@ def describe(exc):
 
     from spc.runtime.config import ConfigError
     from spc.shared.sql.bootstrap import DatabaseNotUtf8, SchemaNotReady
-
-    from .operations import BrokerError
 
     if isinstance(exc, (CliError, ConfigError, BrokerError, SchemaNotReady, DatabaseNotUtf8)):
         return str(exc)

@@ -9,12 +9,9 @@ import pika
 from spc.shared.core import envelope
 from spc.shared.core.errors import Rejection
 
+from .errors import BrokerError, mask_url
+
 DEAD_LETTER_QUEUES = ("spc.inbound.dead", "spc.events.dead")
-
-
-class BrokerError(Exception):
-    """The broker cannot be reached, refuses the login, or refuses what is asked: one line, the
-    URI's password masked."""
 
 
 class BrokerRefused(BrokerError):
@@ -83,8 +80,6 @@ def _first_line(exc):
 def connect(amqp_uri):
     """A pika BlockingConnection to AMQP_URI (its nodes in order); BrokerError in one line, the
     password masked, if no node lets us in."""
-    from .errors import mask_url
-
     try:
         params = pika_parameters(amqp_uri)
     except OSError as exc:  # the TLS files (ssl.SSLError is an OSError too)
