@@ -11,6 +11,7 @@ from spc.shared.core import envelope, events
 from spc.shared.core.clock import utcnow
 from spc.shared.core.dispatch import BULK, URGENT, Consumes, batched, dispatch
 from spc.shared.core.errors import KNOWN_WAIT_SECONDS, Rejection, until_known
+from spc.shared.core.answers import out
 from spc.shared.core.lists import whole
 from spc.shared.messaging import topology
 
@@ -260,7 +261,7 @@ def service_findings(uow, service_id):
         if compliance is None or not compliance.known:
             raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
         findings = findings_seen(uow, uow.audit.findings_of(service_id), compliance)
-        return FindingsOut().dump(
+        return out(FindingsOut).dump(
             whole(findings, service_id=service_id, open_violations=compliance.open_violations, findings=findings)
         )
 
@@ -346,7 +347,7 @@ def dossier(uow, service_id, reader, journal_after=0, journal_limit=500):
         compliance = uow.audit.compliance(service_id)
         if compliance is None or not compliance.known:
             raise ServiceNotKnown(f"no service {service_id} known to audit", {"service_id": service_id})
-        return DossierOut().dump(
+        return out(DossierOut).dump(
             {
                 "service_id": service_id,
                 "registry_status": compliance.registry_status,
@@ -416,7 +417,7 @@ def list_reports(uow, query: ReportFilter):
     """GET /reports: newest first, with their texts (auditors only)."""
     with uow:
         page, total = uow.reports.search(query)
-        return CitizenReportPage().dump({"items": page, "total": total, "limit": query.limit, "offset": query.offset})
+        return out(CitizenReportPage).dump({"items": page, "total": total, "limit": query.limit, "offset": query.offset})
 
 
 def dismiss_report(uow, cmd: DismissReport):

@@ -100,9 +100,6 @@ class TokenAuth:
         for cred in self.credentials:
             if hmac.compare_digest(cred.digest, digest):
                 return cred.actor
-        if self.oidc is not None:
-            from .oidc import looks_like_jwt
-
-            if looks_like_jwt(token):
-                return self.oidc.authenticate(token)
+        if self.oidc is not None and self.oidc.accepts(token):
+            return self.oidc.authenticate(token)
         raise Unauthorized("unknown token")

@@ -135,10 +135,6 @@ def _claim(claims, path):
     return value
 
 
-def looks_like_jwt(token):
-    return token.count(".") == 2 and len(token) > 20
-
-
 class OidcVerifier:
     def __init__(self, issuer, audience, roles, leeway=DEFAULT_LEEWAY, refetch_cooldown=REFETCH_COOLDOWN):
         # the issuer exactly as its tokens' `iss` says it (OpenID Connect compares them exactly)
@@ -209,6 +205,12 @@ class OidcVerifier:
                 )
                 self._discovered_at = time.monotonic()
             return self._jwks
+
+    @staticmethod
+    def accepts(token):
+        """Whether `token` has a JWT's shape (three parts, dot-separated): only those are checked
+        against the issuer; any other is unknown at once."""
+        return token.count(".") == 2 and len(token) > 20
 
     def authenticate(self, token):
         """The Actor of a valid access token; Unauthorized (saying why, never the token) otherwise."""

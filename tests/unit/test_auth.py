@@ -7,6 +7,7 @@ import pytest
 from spc.shared.web.auth import Actor, TokenAuth, load_tokens, parse_tokens
 from spc.shared.core.errors import Forbidden, Unauthorized
 from spc.shared.web.http import JsonHttp
+from spc.shared.web.oidc import OidcVerifier
 
 
 def test_a_scoped_token_names_what_it_may_act_on():
@@ -144,6 +145,7 @@ def test_an_oidc_actor_is_recorded_with_its_subject_and_never_past_200_character
 def test_a_token_of_the_file_is_never_sent_to_the_identity_provider_and_a_non_jwt_never_is():
     class Issuer:  # records what it was asked (the real issuer's checks: tests/integration/test_oidc.py)
         asked = []
+        accepts = staticmethod(OidcVerifier.accepts)  # the real one's: a JWT's shape
 
         def authenticate(self, token):
             self.asked.append(token)

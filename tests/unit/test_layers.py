@@ -122,6 +122,46 @@ def broken_rules(path):
             yield f"{where}: shared/ imports neither the services nor spc/'s tools"
 
 
+def circles(graph):
+    """The import circles of `graph` ({module: modules it imports}): its strongly connected
+    components of two modules or more (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while not component or component[-1] != v:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_two_modules_import_each_other():
+    """No circle of imports in the product code, a function's own imports counted: a circle is two
+    modules that cannot be understood (nor moved) apart."""
+    graph = {}
+    for path in product_files():
+        name = module_name(path)
+        graph[name] = {imported for _, imported in imports(path) if imported in MODULES and imported != name}
+    assert circles(graph) == []
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]  # the check itself
+
+
 def test_the_core_and_the_domains_are_typed_strictly():
     strict = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"][0]
     assert {"spc.shared.core", "spc.shared.core.*", "spc.services.*.domain"} <= set(strict["module"])
