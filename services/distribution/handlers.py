@@ -16,10 +16,12 @@ def on_service_standing(uow, event):
     service's listings over the areas it serves (see domain.model)."""
     p = event.payload
     repo = uow.distribution
-    # the places of the territory it now has, then the service's row; then those of the territory
-    # it had (held already unless it moved: then taken after the row lock, the lock order's one
-    # exception, repository.lock_places) -- a statement less than reading the row twice
-    repo.lock_places(*places_touched(p["territories"]))
+    # the places of the territory it has now and of the one the row says it had, in order, before
+    # the row's lock (an amendment that moves it must not take a place after the row: two such
+    # events, or a counter change beside one, would wait on each other); then the row's own
+    # places again (held already, unless it moved between the two reads: repository.lock_places)
+    known = repo.service(p["service_id"])
+    repo.lock_places(*places_touched(p["territories"], known.territories if known else {}))
     service = repo.service(p["service_id"], for_update=True, create=True)
     repo.lock_places(*places_touched(service.territories))
     profile = {k: p.get(k) for k in DistributedService.PROFILE}

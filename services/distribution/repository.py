@@ -66,9 +66,9 @@ class DistributionRepository(SqlRepository):
 
         PostgreSQL: transaction-scoped advisory locks, always `national` first, then the
         départements in sorted order, so two transactions never wait on each other in a cycle (the
-        one exception: a handler's second call, after the row lock, when the territory in the service's
-        row is not the event's -- an amendment that moved it; PostgreSQL then aborts one of two
-        transactions waiting on each other, and the consumer retries it). SQLite: its transactions are already serial."""
+        one exception: a handler's second call, when the service's territory changed between its
+        unlocked read and its row lock; PostgreSQL then aborts one of the two, and the consumer
+        retries it). SQLite: its transactions are already serial."""
         if national:
             self._lock([("national", False)], [])
         else:
