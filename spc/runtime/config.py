@@ -232,11 +232,25 @@ class Settings:
             raise ConfigError(str(exc)) from None
         return wanted(self.environ)
 
+    def check_audit_settings(self):
+        """Audit's own settings (SPC_JOURNAL_CHECKPOINT_SECONDS, SPC_REPORT_THRESHOLD,
+        SPC_REPORT_WINDOW_DAYS, SPC_REPORT_RETENTION_DAYS), checked before it starts so that a wrong
+        one is the CLI's one line, not a traceback from its container; audit reads them from ENV."""
+        from spc.services.audit.settings import journal_checkpoint_seconds, report_policy
+
+        try:
+            journal_checkpoint_seconds(self.environ)
+            report_policy(self.environ)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
     def open_database(self, service, migrate=True, url=None):
         """The service's database (migrated), outside nameko: for the CLI and the tests."""
         return spec(service).open(url or database_url(service, self.environ), migrate)
 
     def service_config(self, service):
+        if service == "audit":
+            self.check_audit_settings()
         return {
             "AMQP_URI": self.amqp_uri_for(service),
             "AMQP_SSL": self.amqp_ssl(service),  # nameko's key: its consumers' TLS; the publishers' too

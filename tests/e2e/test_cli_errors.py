@@ -171,6 +171,14 @@ def test_spc_run_with_an_inbox_kept_less_than_the_unknown_service_window_refuses
     failed_in_one_line(spc("run", "audit", env=env), "SPC_PRUNE_SECONDS must be a number of seconds")
 
 
+def test_spc_run_audit_with_a_wrong_setting_of_its_own_says_which_in_one_line(tmp_path, amqp_uri):
+    """Audit's own settings are read by its container; they are checked before it starts."""
+    _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AMQP_URI=amqp_uri, SPC_JOURNAL_CHECKPOINT_SECONDS="0")
+    failed_in_one_line(spc("run", "audit", env=env), "SPC_JOURNAL_CHECKPOINT_SECONDS must be above 0")
+    _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AMQP_URI=amqp_uri, SPC_REPORT_THRESHOLD="many")
+    failed_in_one_line(spc("run", "audit", env=env), "SPC_REPORT_THRESHOLD must be a whole number")
+
+
 def test_a_bind_that_fails_after_the_check_is_one_line_too(tmp_path, busy_port):
     """The port taken between the check and the bind: the container's failure, not its traceback."""
     _, env = service_env(tmp_path, SPC_ADMIN_TOKENS="viewer:v", AUDIT_PORT=str(busy_port))
