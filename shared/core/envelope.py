@@ -98,11 +98,7 @@ def to_bytes(event: Event) -> bytes:
 
 def first_error(messages: dict[Any, Any], prefix: str = "") -> tuple[str, str]:
     """The first of marshmallow's messages, with its dotted path (`payload.territories.0`)."""
-    key, value = next(iter(messages.items()))
-    path = f"{prefix}{key}"
-    if isinstance(value, dict):
-        return first_error(value, path + ".")
-    return path, "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return next(_all_errors(messages, prefix))
 
 
 def _all_errors(messages: dict[Any, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
