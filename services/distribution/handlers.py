@@ -37,6 +37,7 @@ def on_service_standing(uow, event):
 def upsert_counter(uow, data):
     """A counter opens or changes: list the active services now covering it, withdraw others."""
     repo = uow.distribution
+    repo.lock_counters([data["counter_id"]])  # then read as the last change of it left it
     counter = repo.counter(data["counter_id"], required=False)
     repo.lock_counter_places([data["department"]] + ([counter.department] if counter else []))
     fields = {
@@ -53,6 +54,7 @@ def upsert_counter(uow, data):
 
 def close_counter(uow, counter_id):
     """A counter closes: it loses its listings."""
+    uow.distribution.lock_counters([counter_id])
     counter = uow.distribution.counter(counter_id, required=False)
     if counter is None or not counter.open:
         return
@@ -91,8 +93,11 @@ def import_counters(uow, rows, batch=200, progress=None):
     """Upsert many counters (dicts shaped like counter.upserted), committing in batches."""
     done = 0
     for start in range(0, len(rows), batch):
-        with uow:  # the batch's départements locked at once, in order (see lock_places)
-            uow.distribution.lock_counter_places({row["department"] for row in rows[start : start + batch]})
+        with uow:  # the batch's counters, then their places, old and new, locked at once, in order
+            ids = [row["counter_id"] for row in rows[start : start + batch]]
+            uow.distribution.lock_counters(ids)
+            places = {row["department"] for row in rows[start : start + batch]} | uow.distribution.departments_of(ids)
+            uow.distribution.lock_counter_places(places)
             for row in rows[start : start + batch]:
                 upsert_counter(uow, row)
             uow.commit()

@@ -62,33 +62,48 @@ class DistributionRepository(SqlRepository):
         published for a service suspended meanwhile, or one never published for a service approved
         meanwhile). A national service takes the `national` key alone, exclusively: every counter
         change holds it shared (lock_counter_places), so none runs beside it. A regional one takes
-        each of its départements (région 94: 2A, 2B).
+        each of its départements (région 94: 2A, 2B), exclusively: counter changes hold them shared.
 
-        PostgreSQL: transaction-scoped advisory locks, always `national` first, then the
-        départements in sorted order, so two transactions never wait on each other in a cycle (the
-        one exception: a handler's second call, when the service's territory changed between its
-        unlocked read and its row lock; PostgreSQL then aborts one of the two, and the consumer
-        retries it). SQLite: its transactions are already serial."""
+        PostgreSQL: transaction-scoped advisory locks, always a counter's own key first (counter
+        changes only: lock_counters), then `national`, then the départements in sorted order, so two
+        transactions never wait on each other in a cycle (the one exception: a handler's second
+        call, when the service's territory changed between its unlocked read and its row lock;
+        PostgreSQL then aborts one of the two, and the consumer retries it). SQLite: its
+        transactions are already serial."""
         if national:
             self._lock([("national", False)], [])
         else:
             self._lock([], departments)
 
-    def lock_counter_places(self, departments):
-        """A counter changes (opens, moves, closes): the `national` key shared (counter changes run
-        side by side, but never beside a national service's change), then its départements."""
-        self._lock([("national", True)], departments)
+    def lock_counters(self, counter_ids):
+        """Changes of one counter one after the other: its own key, exclusively, taken before
+        anything else of the change (before the counter is read: the change then reads it as the
+        last one left it)."""
+        self._lock([(f"counter:{c}", False) for c in sorted(set(counter_ids))], [])
 
-    def _lock(self, national, departments):
+    def lock_counter_places(self, departments):
+        """A counter changes (opens, moves, closes): the `national` key and its départements, all
+        shared. Counter changes run side by side, even in one département (each writes its own
+        counter's listings only, and two of one counter wait on its key: lock_counters); a
+        service's change in their places never runs beside one (it takes the places
+        exclusively: lock_places). Under a flood of counter changes, a suspension so waits only
+        for those under way, never for a queue of them (bench/README.md, figure `priority`)."""
+        self._lock([("national", True)], departments, shared=True)
+
+    def _lock(self, keys, departments, shared=False):
         if self.session.get_bind().dialect.name != "postgresql":
             return
-        keys = national + [(f"department:{d}", False) for d in sorted(set(departments))]
+        keys = keys + [(f"department:{d}", shared) for d in sorted(set(departments))]
         for name, shared in keys:
             if (name, shared) in self._locked or (name, False) in self._locked:
                 continue
             function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
             self.session.execute(text(f"SELECT {function}(:k)"), {"k": zlib.crc32(f"spc.distribution.{name}".encode())})
             self._locked.add((name, shared))
+
+    def departments_of(self, counter_ids):
+        """The départements the counters of `counter_ids` are in now (those known): one query."""
+        return set(self.session.scalars(select(Counter.department).where(Counter.id.in_(list(counter_ids)))))
 
     def services_concerned_by(self, counter):
         """Services that serve the counter's place (national, its département, its area) while

@@ -1,6 +1,7 @@
 """Distribution's store on SQLite and PostgreSQL: the area migration backfills existing rows from
-the COG, matching by area runs in SQL (service_areas, counters.area), and on PostgreSQL a national
-service's change and a counter's change never run side by side."""
+the COG, matching by area runs in SQL (service_areas, counters.area), and on PostgreSQL a service's
+change and a counter's change in its places never run side by side, while counter changes do
+(one counter's one after the other)."""
 
 import json
 
@@ -193,5 +194,58 @@ def test_a_suspension_withdraws_in_seven_statements_and_reads_no_counter(pg_url)
         assert published(uow, "betton") == []
         assert not [s for s in work if "FROM counters" in s], work
         assert len(work) == 7, "\n".join(work)
+    finally:
+        database.close()
+
+
+def test_counter_changes_in_one_departement_run_side_by_side_and_a_suspension_waits_for_them(pg_url):
+    """Counter changes hold their places shared (a flood of them never queues a suspension behind
+    one another: bench/README.md, figure `priority`), a service's change holds them exclusively:
+    a second counter of the same département commits while the first's change is open, and the
+    suspension waits for that change, then sees its listing and withdraws it."""
+    database = spec("distribution").open(pg_url)
+    uow = database.uow
+    try:
+        follow(uow, "S", 2, departments=["35"])
+        with uow() as first:
+            handlers.upsert_counter(first, counter("fs-rennes", "35238", "35"))  # lists S, uncommitted
+            beside = eventlet.spawn(handlers.import_counters, uow(), [counter("fs-betton", "35024", "35")])
+            with eventlet.Timeout(20, AssertionError("a counter change waited for another counter's change")):
+                beside.wait()
+            suspension = eventlet.spawn(
+                follow, uow, "S", 3, status="suspended", event_type="registry.service_suspended", departments=["35"]
+            )
+            await_lock_waiters(database.engine, 1, "the suspension waiting on the counter change")
+            assert not suspension.dead, "the suspension ran beside an uncommitted counter change"
+            first.commit()
+        suspension.wait()
+        assert published(uow, "S") == []
+        with uow() as u:
+            assert {x.counter_id for x in u.distribution.listings_of("S").values()} == {"fs-rennes", "fs-betton"}
+    finally:
+        database.close()
+
+
+def test_two_changes_of_one_counter_run_one_after_the_other(pg_url):
+    """The second change of a counter waits for the first (its key), then reads the counter as
+    the first left it: moved to 22, then back to 35 by a later event, it is in 35 and listed for
+    35's service only (read before the first's commit, the second would have found nothing to
+    change and left it in 22)."""
+    database = spec("distribution").open(pg_url)
+    uow = database.uow
+    try:
+        follow(uow, "A", 2, departments=["22"])
+        follow(uow, "B", 2, departments=["35"])
+        handlers.import_counters(uow(), [counter("fs-x", "35238", "35")])
+        with uow() as first:
+            handlers.upsert_counter(first, counter("fs-x", "22278", "22"))
+            second = eventlet.spawn(handlers.import_counters, uow(), [counter("fs-x", "35238", "35")])
+            await_lock_waiters(database.engine, 1, "the second change waiting on the counter")
+            assert not second.dead
+            first.commit()
+        second.wait()
+        with uow() as u:
+            assert u.distribution.counter("fs-x").department == "35"
+        assert (published(uow, "A"), published(uow, "B")) == ([], ["fs-x"])
     finally:
         database.close()

@@ -444,8 +444,14 @@ class FakeDistribution(FakeRepository):
     def lock_places(self, departments, national=False):
         """Nothing to serialise: one transaction at a time here."""
 
-    def lock_counter_places(self, departments):
+    def lock_counters(self, counter_ids):
         """Nothing to serialise either."""
+
+    def lock_counter_places(self, departments):
+        """Nor here."""
+
+    def departments_of(self, counter_ids):
+        return {self.counters[c].department for c in counter_ids if c in self.counters}
 
     def services_concerned_by(self, counter):
         listed = set(self.listings_at(counter.id))
