@@ -20,6 +20,7 @@ SIZES = {  # figure: (small, full) arguments
     "latency": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "idle": ({"violations": 5}, {"violations": 60}),
     "apart": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
+    "priority": ({"violations": 5, "per_second": 200}, {"violations": 60, "per_second": 1000}),
     "relay": ({"n": 500}, {"n": 10_000}),
     "traces": ({"n": 200, "violations": 2}, {"n": 10_000, "violations": 40}),
     "replication": ({"violations": 5, "commits": 200}, {"violations": 40, "commits": 2000}),
@@ -36,6 +37,7 @@ GOALS = {
     "latency": "p99 ≤ 100 ms with 1,000 other events/s",
     "idle": "p50 ≤ 20 ms, p99 ≤ 50 ms with nothing else flowing",
     "apart": "p99 ≤ 100 ms with 1,000 other events/s, urgent lanes in processes of their own",
+    "priority": "p99 ≤ 100 ms with 1,000 other events/s, urgent lanes apart, bulk processes at nice 10",
     "national": "reads p99 under 200 requests/s reported; a counter's move into the densest département < 100 ms",
     "relay": "confirms batched: faster than one confirm per message",
     "traces": "traces on (every span exported over OTLP) cost no more than 10 % of the rate, "
@@ -130,7 +132,7 @@ def _summarise(name, runs):
         out["on_to_off_journal_rate"] = out["on_journal_rate"] / out["off_journal_rate"]
         out["on_to_off_idle_p50"] = out["on_idle_p50_ms"] / out["off_idle_p50_ms"]
         return out
-    if name in ("latency", "idle", "apart"):
+    if name in ("latency", "idle", "apart", "priority"):
         every = [x for r in runs for x in r["latencies"]]
         per_run = [(percentile(r["latencies"], 50), percentile(r["latencies"], 99)) for r in runs]
         return {
@@ -201,7 +203,7 @@ def main(argv=None):
             "summary": summarise(name, runs),
             "runs": runs,
         }
-        if name in ("latency", "idle", "apart"):
+        if name in ("latency", "idle", "apart", "priority"):
             histogram.svg(
                 [x * 1000 for r in runs for x in r["latencies"]],
                 args.out / f"{name}-{args.size}.svg",
@@ -247,7 +249,7 @@ def _brief(name, run):
             f"{1000 * percentile(run[mode]['idle_latencies'], 50):.0f} ms, {run[mode]['spans']} spans"
             for mode in ("off", "on")
         )
-    if name in ("latency", "idle", "apart"):
+    if name in ("latency", "idle", "apart", "priority"):
         ms = sorted(1000 * x for x in run["latencies"])
         return f"p50 {percentile(ms, 50):.0f} ms, max {ms[-1]:.0f} ms, baseline {run['baseline']:.0f} msg/s"
     before = f" (before: {run['before']:.0f} msg/s)" if "before" in run else ""

@@ -29,7 +29,7 @@ from .harness import stack, wait_until
 from .national import national
 from .probe import Probe, baseline_cost, cpu_seconds
 
-__all__ = ["intake", "journal", "latency", "idle", "apart", "relay", "national"]
+__all__ = ["intake", "journal", "latency", "idle", "apart", "priority", "relay", "national"]
 
 
 def _envelope(event_type, payload, producer="bench"):
@@ -209,7 +209,13 @@ def apart(violations, per_second):
     return latency(violations, per_second, apart=True)
 
 
-def latency(violations, per_second, apart=False, urls=None, env=None):
+def priority(violations, per_second):
+    """`apart`, the bulk processes at a lower CPU priority (`spc run --nice 10`, docs/deploy.md):
+    the kernel gives the urgent processes the cores first whenever both want them."""
+    return latency(violations, per_second, apart=True, bulk_nice=10)
+
+
+def latency(violations, per_second, apart=False, urls=None, env=None, bulk_nice=0):
     from tests.faults import story
 
     with stack(urls, env) as (amqp_uri, fleet, db), contextlib.ExitStack() as extra:
@@ -219,7 +225,7 @@ def latency(violations, per_second, apart=False, urls=None, env=None):
             urgent = Fleet(amqp_uri, fleet.db_urls, fleet.log_dir / "urgent")
             extra.callback(urgent.close)
             urgent.start(SPC_LANES="urgent")
-            fleet.start(SPC_LANES="bulk")
+            fleet.start(SPC_LANES="bulk", SPC_NICE=str(bulk_nice))
             probe.add(urgent, SERVICES, " (urgent)")
         else:
             fleet.start()

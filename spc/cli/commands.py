@@ -81,6 +81,7 @@ def _preflight(settings, names):
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: "no admin token configured" not in record.getMessage())
     _ = settings.lanes  # SPC_LANES: one of all, urgent, bulk (ConfigError: exit 2)
+    _ = settings.nice  # SPC_NICE: 0 to 19 (ConfigError: exit 2)
     check_ports(settings, names)
     check_database_encodings(settings, names)
     if not settings.embedded:
@@ -155,6 +156,7 @@ def up(no_counters):
             )
     for name in config.SERVICE_NAMES:
         click.echo(f"  {name:<13} http://127.0.0.1:{settings.port(name)}/health/ready")
+    _lower_priority(settings.nice)
     _serve(settings, config.SERVICE_NAMES)
 
 
@@ -178,13 +180,32 @@ def token(role):
     "urgent lanes (violations, decisions, standings) in a process of their own with "
     "`--lanes urgent` beside one with `--lanes bulk` (docs/deploy.md)",
 )
-def run(services, lanes):
+@click.option(
+    "--nice",
+    type=click.IntRange(0, config.NICE_MAX),
+    default=None,
+    help="lower this process's CPU priority by N, 0 to 19 (default: SPC_NICE, else 0): with "
+    "`--lanes bulk`, the urgent lanes' processes on the same host take the cores first (docs/deploy.md)",
+)
+def run(services, lanes, nice):
     """Run the named services against the RabbitMQ in AMQP_URI."""
     if lanes is not None:
         os.environ["SPC_LANES"] = lanes
+    if nice is not None:
+        os.environ["SPC_NICE"] = str(nice)
     settings = config.load(allow_embedded=False)
     _preflight(settings, services)
+    _lower_priority(settings.nice)
     _serve(settings, services)
+
+
+def _lower_priority(nice):
+    """SPC_NICE: the process's niceness raised to `nice` (never lowered: that needs privileges;
+    a process started already nicer stays as it is)."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if nice > current:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+        logging.getLogger("spc").info("CPU priority lowered: nice %d (SPC_NICE)", nice)
 
 
 @cli.command()

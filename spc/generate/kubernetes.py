@@ -76,7 +76,7 @@ BROKER_TLS = "spc-rabbitmq-tls"  # tls.crt, tls.key, ca.crt: what cert-manager w
 AMQPS = 5671
 
 
-def _container(service, command, port=None):
+def _container(service, command, port=None, cpu_request="100m"):
     # TLS to PostgreSQL, verified: CloudNativePG's server certificate (it names the -rw service)
     # against its cluster's CA (secret spc-<service>-db-ca, mounted below); docs/deploy.md
     env = [
@@ -112,7 +112,7 @@ def _container(service, command, port=None):
             {"configMapRef": {"name": "spc-config"}},
             *([{"configMapRef": {"name": OTEL, "optional": True}}] if port else []),
         ],
-        "resources": {"requests": {"cpu": "100m", "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "resources": {"requests": {"cpu": cpu_request, "memory": "192Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
         "volumeMounts": [
             # nosec B108: /tmp is the pod's own emptyDir (the root filesystem is read-only), shared with nobody
@@ -311,16 +311,23 @@ def base():
 
 
 # ---- the urgent lanes apart (a kustomize component) ------------------------------------------
+URGENT_CPU = "500m"  # the urgent lanes' pods: five times the bulk pods' CPU weight (100m)
+
+
 def urgent_lanes():
     """Per service a Deployment `spc-<service>-urgent` running `spc run <service> --lanes urgent`
     (violations, decisions, standings), and its PodDisruptionBudget. Its pods carry the service's
     instance label (its NetworkPolicy applies) but not the Service's component: staff requests
-    go to the other pods. docs/deploy.md, "The urgent lanes apart"."""
+    go to the other pods. Its CPU request is five times the bulk pods' (URGENT_CPU): a container's
+    request is also its CPU weight when a node's cores are all wanted, so there a violation's
+    processes take the cores before the flood's (bench/README.md, figure `priority`).
+    docs/deploy.md, "The urgent lanes apart"."""
     objects = []
     for service in SERVICE_NAMES:
         labels = _labels(service, "urgent-lanes")
         selector = {"app.kubernetes.io/name": f"spc-{service}", "app.kubernetes.io/component": "urgent-lanes"}
-        pod = _pod(service, _container(service, ["spc", "run", service, "--lanes", "urgent"], spec(service).port), tokens=True)
+        command = ["spc", "run", service, "--lanes", "urgent"]
+        pod = _pod(service, _container(service, command, spec(service).port, cpu_request=URGENT_CPU), tokens=True)
         pod["terminationGracePeriodSeconds"] = 60
         objects += [
             {

@@ -12,6 +12,7 @@ from .fleet import SERVICE_NAMES, spec  # noqa: F401  (config.SERVICE_NAMES: the
 
 HTTP_WORKERS = 10  # room in each container's worker pool for admin HTTP requests
 LANE_CHOICES = {"all": ("urgent", "bulk"), "urgent": ("urgent",), "bulk": ("bulk",)}  # SPC_LANES
+NICE_MAX = 19  # SPC_NICE: the operating system's lowest CPU priority
 
 
 class ConfigError(Exception):
@@ -82,6 +83,17 @@ class Settings:
         if value not in LANE_CHOICES:
             raise ConfigError(f"SPC_LANES must be one of {', '.join(LANE_CHOICES)} (got {value!r})")
         return LANE_CHOICES[value]
+
+    @property
+    def nice(self):
+        """How much lower than the default this process's CPU priority is (SPC_NICE: 0 to 19, as
+        `nice`): a process that runs only bulk lanes (`--lanes bulk`) with, say, 10 leaves the
+        cores to the urgent lanes' processes beside it on one host whenever both want them
+        (docs/deploy.md, "The urgent lanes apart"; in containers the cgroup's CPU weight does it)."""
+        value = _integer(self.environ, "SPC_NICE", 0)
+        if not 0 <= value <= NICE_MAX:
+            raise ConfigError(f"SPC_NICE must be from 0 to {NICE_MAX} (got {value})")
+        return value
 
     def seconds(self, variable, default):
         return positive_number(self.environ, variable, default, "seconds", error=ConfigError)

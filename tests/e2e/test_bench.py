@@ -8,11 +8,21 @@ from bench.__main__ import main
 
 def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path):
     report = main(["--size", "small", "--runs", "1", "--out", str(tmp_path)])
-    assert set(report["figures"]) == {"intake", "journal", "latency", "idle", "apart", "relay", "replication", "traces"}
+    assert set(report["figures"]) == {
+        "intake",
+        "journal",
+        "latency",
+        "idle",
+        "apart",
+        "priority",
+        "relay",
+        "replication",
+        "traces",
+    }
     for name in ("intake", "journal", "relay"):
         summary = report["figures"][name]["summary"]
         assert summary["rate_msg_s"] > 0 and summary["baseline_msg_s"] > 0
-    for name in ("latency", "idle", "apart"):
+    for name in ("latency", "idle", "apart", "priority"):
         latency = report["figures"][name]["summary"]
         assert latency["samples"] == 5 and 0 < latency["p50_ms"] <= latency["p99_ms"]
     for name in ("intake", "journal", "latency", "idle"):  # what each costs: CPU and statements
@@ -21,8 +31,9 @@ def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path)
         assert summary["statements_per_event"]["audit"]["per_event"] > 0
     idle = report["figures"]["idle"]["summary"]["statements_per_event"]
     assert set(idle) == {"registry", "funding", "distribution", "audit"}
-    apart = report["figures"]["apart"]["summary"]  # the urgent processes took the violations
-    assert apart["statements_per_event"]["registry (urgent)"]["per_event"] > 0
+    for name in ("apart", "priority"):  # the urgent processes took the violations
+        apart = report["figures"][name]["summary"]
+        assert apart["statements_per_event"]["registry (urgent)"]["per_event"] > 0
     replication = report["figures"]["replication"]["summary"]  # both modes measured, side by side
     for mode in ("asynchronous", "synchronous"):
         assert 0 < replication[f"{mode}_commit_p50_ms"] <= replication[f"{mode}_commit_p99_ms"]

@@ -120,15 +120,17 @@ def test_compose_and_kubernetes_default_to_the_rabbitmq_line_the_deploy_tests_ru
 def test_the_urgent_lanes_overlay_runs_each_service_twice_with_the_same_settings(tmp_path):
     """deploy/compose.lanes.yaml: each service's first container takes the bulk lanes, its
     <service>-urgent container the urgent ones, with the same command and settings otherwise (so
-    the two never drift apart), no published port; Prometheus scrapes both; docker-compose merges
-    it over compose.yaml."""
+    the two never drift apart), no published port; the bulk one weighs less for the CPU than the
+    urgent one (its default weight); Prometheus scrapes both; docker-compose merges it over
+    compose.yaml."""
     import yaml
 
     base = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
     lanes = yaml.safe_load((DEPLOY / "compose.lanes.yaml").read_text())["services"]
     for name in ("registry", "funding", "distribution", "audit"):
-        assert lanes[name] == {"environment": {"SPC_LANES": "bulk"}}
+        assert lanes[name] == {"environment": {"SPC_LANES": "bulk"}, "cpu_shares": 128}
         urgent = lanes[f"{name}-urgent"]
+        assert "cpu_shares" not in urgent and "cpu_shares" not in base[name]  # Docker's 1,024
         assert urgent["command"] == base[name]["command"] + ["--lanes", "urgent"]
         assert urgent["environment"] == base[name]["environment"]
         assert urgent["depends_on"] == base[name]["depends_on"] and "ports" not in urgent
@@ -159,6 +161,7 @@ def test_the_urgent_lanes_overlay_runs_each_service_twice_with_the_same_settings
     assert done.returncode == 0, done.stdout + done.stderr
     merged = yaml.safe_load(done.stdout)["services"]
     assert merged["audit"]["environment"]["SPC_LANES"] == "bulk" and merged["audit"]["ports"]
+    assert merged["audit"]["cpu_shares"] == 128 and "cpu_shares" not in merged["audit-urgent"]
     assert merged["audit-urgent"]["command"] == ["spc", "run", "audit", "--lanes", "urgent"]
     assert [
         v["source"] if isinstance(v, dict) else v.split(":")[0]

@@ -281,7 +281,8 @@ def test_production_lanes_runs_each_service_s_urgent_lanes_in_deployments_of_the
     """deploy/k8s/overlays/production-lanes (the component components/urgent-lanes): per service
     a Deployment `spc run <service> --lanes urgent`, the service's own Deployment SPC_LANES=bulk,
     everything else as production; the urgent pods are not behind the service's Service (staff
-    requests) but under its NetworkPolicy."""
+    requests) but under its NetworkPolicy; they request five times the bulk pods' CPU (their
+    weight when the node's cores are all wanted)."""
     lanes, production = rendered("production-lanes"), rendered("production")
     named = {(o["kind"], o["metadata"]["name"]): o for o in lanes}
     assert {o["metadata"].get("namespace") for o in lanes} == {"spc"}
@@ -296,6 +297,8 @@ def test_production_lanes_runs_each_service_s_urgent_lanes_in_deployments_of_the
         assert urgent["command"] == ["spc", "run", service, "--lanes", "urgent"]
         assert {e["name"]: e.get("value") for e in bulk["env"]}["SPC_LANES"] == "bulk"
         assert "SPC_LANES" not in {e["name"] for e in urgent["env"]}
+        cpu = [int(c["resources"]["requests"]["cpu"].rstrip("m")) for c in (urgent, bulk)]
+        assert cpu == [500, 100] and urgent["resources"]["limits"] == bulk["resources"]["limits"]
         pods = named[("Deployment", f"spc-{service}-urgent")]["spec"]["template"]["metadata"]["labels"]
         selector = named[("Service", f"spc-{service}")]["spec"]["selector"]
         policy = named[("NetworkPolicy", f"spc-{service}")]["spec"]["podSelector"]["matchLabels"]

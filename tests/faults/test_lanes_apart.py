@@ -1,8 +1,10 @@
 """The urgent lanes in processes of their own (`spc run --lanes urgent` beside `--lanes bulk`,
 docs/deploy.md): each process consumes only its lanes' queues, the story works across them,
 and with every bulk process of audit down a violation still suspends the service everywhere
-while the citizens' reports wait, untouched, for a bulk process to take them."""
+while the citizens' reports wait, untouched, for a bulk process to take them. The bulk processes
+run at a lower CPU priority (SPC_NICE), as docs/deploy.md advises on one host."""
 
+import os
 import subprocess
 import sys
 
@@ -12,6 +14,12 @@ from spc.services.audit import orm as audit_orm
 from spc.shared.sql.persistence import make_engine
 from tests.faults import story
 from tests.support import envelope, publish_inbound, wait_for
+
+
+def niceness(pid):
+    """The process's nice value, from /proc/PID/stat (the 19th field; the name may hold spaces)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
 
 
 def reports_stored(url):
@@ -31,7 +39,10 @@ def test_urgent_lanes_apart_suspend_on_a_violation_while_no_bulk_process_runs(am
     urgent, bulk = Fleet(amqp_uri, db_urls, tmp_path / "urgent"), Fleet(amqp_uri, db_urls, tmp_path / "bulk")
     try:
         urgent.start(SPC_LANES="urgent")
-        bulk.start(SPC_LANES="bulk")
+        bulk.start(SPC_LANES="bulk", SPC_NICE="10")
+        ours = os.getpriority(os.PRIO_PROCESS, 0)  # the urgent processes inherit it
+        assert {niceness(p.pid) for p in bulk.procs.values()} == {max(10, ours)}
+        assert {niceness(p.pid) for p in urgent.procs.values()} == {ours}
         story.counters(amqp_uri)  # bulk: distribution's counters
         sid = story.active_service(urgent.api)
         story.funded(bulk.api, sid)
@@ -47,7 +58,7 @@ def test_urgent_lanes_apart_suspend_on_a_violation_while_no_bulk_process_runs(am
         story.wait_suspended_everywhere(urgent.api, sid)  # audit's urgent process alone took it
         assert reports_stored(db_urls["audit"]) == 0  # nobody consumes the reports' queue meanwhile
 
-        bulk.start("audit", SPC_LANES="bulk")
+        bulk.start("audit", SPC_LANES="bulk", SPC_NICE="10")
         wait_for("the reports applied by audit's bulk process", lambda: reports_stored(db_urls["audit"]) == 20)
     finally:
         urgent.close()
@@ -65,3 +76,15 @@ def test_an_unknown_lane_is_refused_in_one_line(amqp_uri):
     )
     assert out.returncode == 2
     assert "SPC_LANES must be one of all, urgent, bulk (got 'fast')" in out.stderr
+
+
+def test_a_niceness_out_of_range_is_refused_in_one_line(amqp_uri):
+    out = subprocess.run(
+        [sys.executable, "-m", "spc.cli", "run", "audit"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"AMQP_URI": amqp_uri, "SPC_NICE": "20", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 2
+    assert "SPC_NICE must be from 0 to 19 (got 20)" in out.stderr
