@@ -51,11 +51,20 @@ class Retention:
 
     def cutoffs(self, now):
         return {
-            "inbox": now - timedelta(days=self.inbox_days),
-            "outbox": now - timedelta(days=self.outbox_days),
-            "idempotency": now - timedelta(hours=self.idempotency_hours),
-            "staff_history": now - timedelta(days=self.staff_history_days),
+            "inbox": _before(now, days=self.inbox_days),
+            "outbox": _before(now, days=self.outbox_days),
+            "idempotency": _before(now, hours=self.idempotency_hours),
+            "staff_history": _before(now, days=self.staff_history_days),
         }
+
+
+def _before(now, **span):
+    """`now` less `span`; a span longer than the calendar reaches back (an operator's "keep it
+    forever": SPC_STAFF_HISTORY_DAYS=1e9) is its first day: nothing is that old, nothing goes."""
+    try:
+        return now - timedelta(**span)
+    except OverflowError:
+        return now.replace(year=1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def prunable(unit_of_work):

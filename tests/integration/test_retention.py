@@ -79,6 +79,27 @@ def test_what_is_past_its_horizon_goes_and_the_rest_stays(db_url, service):
     engine.dispose()
 
 
+def test_a_horizon_longer_than_the_calendar_keeps_everything(db_url):
+    """SPC_STAFF_HISTORY_DAYS=1e9 ("keep it forever") is past what a date can count back: the
+    pruner deletes nothing, where it used to fail on every round (OverflowError)."""
+    engine = make_engine(db_url)
+    spec("registry").migrate(engine)
+    orm = spec("registry").unit_of_work.orm
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(orm.staff_actions),
+            [{"subject_id": "s", "action": "x.y", "event_id": "st-old", "actor": "a", "at": now - timedelta(days=36500)}],
+        )
+    forever = Retention.from_environ({"SPC_STAFF_HISTORY_DAYS": "1e9", "SPC_INBOX_RETENTION_DAYS": "1e300"})
+    assert forever.cutoffs(now)["staff_history"].year == 1
+    deleted = prune(engine.begin, spec("registry").unit_of_work, forever, now=now)
+    assert deleted["staff_actions"] == 0 and deleted["processed_events"] == 0
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(select(orm.staff_actions.c.event_id))] == ["st-old"]
+    engine.dispose()
+
+
 def test_the_policy_reads_its_settings_and_refuses_nonsense():
     policy = Retention.from_environ({"SPC_INBOX_RETENTION_DAYS": "60", "SPC_IDEMPOTENCY_RETENTION_HOURS": "0.5"})
     assert (policy.inbox_days, policy.outbox_days, policy.idempotency_hours) == (60, 7, 0.5)
