@@ -18,6 +18,7 @@ from functools import partial
 
 import amqp.exceptions
 import eventlet
+import eventlet.event
 import eventlet.semaphore
 from eventlet.queue import Empty, LightQueue
 from sqlalchemy.exc import DBAPIError
@@ -52,6 +53,7 @@ BATCHES_IN_FLIGHT = 2  # per batched queue: the others wait, and grow meanwhile
 LINGER = 0.005  # seconds a batch waits to fill once its first event is there
 TOPOLOGY_RETRY = 10.0  # seconds between tries while part of the topology is missing
 DEFAULT_WORKERS = {URGENT: 4, BULK: 10}
+URGENT_FIRST_SECONDS = 0.25  # the longest a bulk worker waits to start while urgent ones run
 
 
 class RawQueueConsumer(QueueConsumer):
@@ -152,7 +154,13 @@ class Lanes(SharedExtension):
     """Reserved workers per lane. Urgent lanes (compliance facts, standings) and bulk lanes
     (reports, counters, the journal) each take workers from their own pool, so a flood on a bulk
     queue can never occupy the workers a violation needs. Sizes from the config: `URGENT_WORKERS`
-    and `BULK_WORKERS` (spc.config: `SPC_URGENT_WORKERS`, `SPC_MAX_WORKERS`)."""
+    and `BULK_WORKERS` (spc.config: `SPC_URGENT_WORKERS`, `SPC_MAX_WORKERS`).
+
+    The urgent go first: while an urgent worker runs, no bulk worker starts (for up to
+    URGENT_FIRST_SECONDS each: a stuck urgent worker never stops the bulk lanes), so in one
+    process the violation shares the hub's CPU with the bulk work already under way only, never
+    with more of it. Those already under way run on: stopping them where they stand could leave
+    them holding a lock the urgent worker waits for."""
 
     def setup(self):
         config = self.container.config
@@ -161,6 +169,25 @@ class Lanes(SharedExtension):
             BULK: int(config.get("BULK_WORKERS", DEFAULT_WORKERS[BULK])),
         }
         self.slots = {lane: eventlet.semaphore.Semaphore(n) for lane, n in self.size.items()}
+        self.urgent_running = 0
+        self._urgent_done = eventlet.event.Event()
+        self._urgent_done.send(True)
+
+    def urgent_started(self):
+        if self.urgent_running == 0:
+            self._urgent_done = eventlet.event.Event()
+        self.urgent_running += 1
+
+    def urgent_finished(self):
+        self.urgent_running -= 1
+        if self.urgent_running == 0:
+            self._urgent_done.send(True)
+
+    def after_urgent(self, limit=URGENT_FIRST_SECONDS):
+        """A bulk worker about to start: once no urgent worker runs, or after `limit` seconds."""
+        if self.urgent_running:
+            with eventlet.Timeout(limit, False):
+                self._urgent_done.wait()
 
 
 class DeadLetters(SharedExtension):
@@ -376,9 +403,14 @@ class EventConsumer(Entrypoint):
         return [item for item in items if item is not None]
 
     def _dispatch(self, items, batch=False):
-        """Start a worker for `items` once the lane has a free worker (waits for one)."""
+        """Start a worker for `items` once the lane has a free worker (waits for one; a bulk lane
+        also lets the urgent workers running finish first: Lanes)."""
         slots = self.lanes.slots[self.lane]
+        if self.lane == BULK:
+            self.lanes.after_urgent()
         slots.acquire()
+        if self.lane == URGENT:
+            self.lanes.urgent_started()
         started = time.monotonic()
         if self.batch > 1:
             self.hub.metrics.batch_size.labels(self.queue.name).observe(len(items))
@@ -398,6 +430,8 @@ class EventConsumer(Entrypoint):
             tracing.end(span, spc__outcome="requeued")
             _outcomes(events)
             slots.release()
+            if self.lane == URGENT:
+                self.lanes.urgent_finished()
             if batch:
                 self._in_flight.release()
             for _, message in items:
@@ -448,6 +482,8 @@ class EventConsumer(Entrypoint):
         elapsed = time.monotonic() - started
         outcomes = _outcomes([event for event, _ in items])
         self.lanes.slots[self.lane].release()
+        if self.lane == URGENT:
+            self.lanes.urgent_finished()
         if batch:
             self._in_flight.release()
         if span is not None:
