@@ -13,6 +13,9 @@ from .domain.model import NATIONAL, PUBLISHED, Counter, DistributedService, List
 from .exceptions import CounterNotFound
 
 
+COUNTER_KEYS = 0x53504343  # "SPCC": the class of the counters' advisory locks (two-integer keys)
+
+
 class DistributionRepository(SqlRepository):
     def __init__(self, session):
         super().__init__(session)
@@ -98,7 +101,14 @@ class DistributionRepository(SqlRepository):
             if (name, shared) in self._locked or (name, False) in self._locked:
                 continue
             function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-            self.session.execute(text(f"SELECT {function}(:k)"), {"k": zlib.crc32(f"spc.distribution.{name}".encode())})
+            key = zlib.crc32(f"spc.distribution.{name}".encode())
+            if name.startswith("counter:"):
+                # PostgreSQL's two-integer keys, apart from the one-integer keys of the places (the
+                # two spaces never overlap): a counter's key never collides with a place's
+                key -= 2**32 if key >= 2**31 else 0
+                self.session.execute(text(f"SELECT {function}(:c, :k)"), {"c": COUNTER_KEYS, "k": key})
+            else:
+                self.session.execute(text(f"SELECT {function}(:k)"), {"k": key})
             self._locked.add((name, shared))
 
     def departments_of(self, counter_ids):

@@ -11,6 +11,7 @@ backoff, and dead-lettering with a reason. Replaces nameko's defaults where they
   backoff until the database answers again, for up to HOLD_SECONDS.
 """
 
+import collections
 import logging
 import os
 import time
@@ -157,8 +158,9 @@ class Lanes(SharedExtension):
     and `BULK_WORKERS` (spc.config: `SPC_URGENT_WORKERS`, `SPC_MAX_WORKERS`).
 
     The urgent go first: while an urgent worker runs, no bulk worker starts (for up to
-    URGENT_FIRST_SECONDS each: a stuck urgent worker never stops the bulk lanes), so in one
-    process the violation shares the hub's CPU with the bulk work already under way only, never
+    URGENT_FIRST_SECONDS each: a stuck urgent worker never stops the bulk lanes), then start in the
+    order they came, so within one service (one container: `spc up` runs several on one hub, each
+    its own) the violation shares the hub's CPU with the bulk work already under way only, never
     with more of it. Those already under way run on: stopping them where they stand could leave
     them holding a lock the urgent worker waits for."""
 
@@ -170,24 +172,27 @@ class Lanes(SharedExtension):
         }
         self.slots = {lane: eventlet.semaphore.Semaphore(n) for lane, n in self.size.items()}
         self.urgent_running = 0
-        self._urgent_done = eventlet.event.Event()
-        self._urgent_done.send(True)
+        self._held = collections.deque()  # the bulk workers waiting, in the order they came
 
     def urgent_started(self):
-        if self.urgent_running == 0:
-            self._urgent_done = eventlet.event.Event()
         self.urgent_running += 1
 
     def urgent_finished(self):
         self.urgent_running -= 1
         if self.urgent_running == 0:
-            self._urgent_done.send(True)
+            while self._held:  # in the order they came: two events of one counter stay in order
+                self._held.popleft().send(True)
 
     def after_urgent(self, limit=URGENT_FIRST_SECONDS):
         """A bulk worker about to start: once no urgent worker runs, or after `limit` seconds."""
-        if self.urgent_running:
-            with eventlet.Timeout(limit, False):
-                self._urgent_done.wait()
+        if not self.urgent_running:
+            return
+        released = eventlet.event.Event()
+        self._held.append(released)
+        with eventlet.Timeout(limit, False):
+            released.wait()
+        if not released.ready():  # timed out: no longer waiting
+            self._held.remove(released)
 
 
 class DeadLetters(SharedExtension):
@@ -406,10 +411,10 @@ class EventConsumer(Entrypoint):
         """Start a worker for `items` once the lane has a free worker (waits for one; a bulk lane
         also lets the urgent workers running finish first: Lanes)."""
         slots = self.lanes.slots[self.lane]
-        if self.lane == BULK:
-            self.lanes.after_urgent()
         slots.acquire()
-        if self.lane == URGENT:
+        if self.lane == BULK:  # with its slot: an urgent worker that starts meanwhile is waited for too
+            self.lanes.after_urgent()
+        else:
             self.lanes.urgent_started()
         started = time.monotonic()
         if self.batch > 1:

@@ -43,12 +43,24 @@ def test_a_bulk_worker_waits_until_the_urgent_ones_running_have_finished():
     assert started and shared.urgent_running == 0
 
 
+def test_the_bulk_workers_held_start_in_the_order_they_came():
+    shared, started = lanes(), []
+    shared.urgent_started()
+    waiting = [eventlet.spawn(lambda n=n: (shared.after_urgent(limit=30), started.append(n))) for n in range(20)]
+    eventlet.sleep(0.02)
+    shared.urgent_finished()
+    with eventlet.Timeout(5):
+        for thread in waiting:
+            thread.wait()
+    assert started == list(range(20))
+
+
 def test_a_stuck_urgent_worker_holds_the_bulk_lanes_back_no_longer_than_the_limit():
     shared = lanes()
     shared.urgent_started()
     with eventlet.Timeout(5, AssertionError("the bulk worker waited past its limit")):
         shared.after_urgent(limit=0.01)
-    assert shared.urgent_running == 1
+    assert shared.urgent_running == 1 and not shared._held
 
 
 def consumer(lane, shared, outcome):
