@@ -5,6 +5,7 @@ from spc.shared.messaging import topology
 from spc.shared.core.dispatch import BULK, URGENT, Consumes
 from spc.shared.core.lists import whole
 from spc.shared.core.answers import out
+from spc.shared.core.clock import to_db
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
@@ -34,11 +35,15 @@ def on_service_standing(uow, event):
     repo.add_all(service.reconcile(counters, repo.listings_of(service.service_id)))
 
 
-def upsert_counter(uow, data):
-    """A counter opens or changes: list the active services now covering it, withdraw others."""
+def upsert_counter(uow, data, at=None):
+    """A counter opens or changes (a change that happened `at`: its event's time; None, the
+    directory's file): list the active services now covering it, withdraw others. A change older
+    than the one the counter holds is skipped."""
     repo = uow.distribution
     repo.lock_counters([data["counter_id"]])  # then read as the last change of it left it
     counter = repo.counter(data["counter_id"], required=False)
+    if counter is not None and counter.stale(at):
+        return
     repo.lock_counter_places([data["department"]] + ([counter.department] if counter else []))
     fields = {
         k: data.get(k) for k in ("name", "commune_insee", "department", "address", "lat", "lon", "format", *Counter.DETAILS)
@@ -47,19 +52,25 @@ def upsert_counter(uow, data):
     if counter is None:
         counter = Counter(data["counter_id"], **fields)
         repo.add(counter)
-    elif not counter.update(**fields):
-        return  # same place, still open: the listings stand (a name or address change)
-    _reconcile_counter(uow, counter)
+        moved = True
+    else:
+        moved = counter.update(**fields)
+    if at is not None:
+        counter.changed_at = at
+    if moved:  # else the same place, still open: the listings stand (a name or address change)
+        _reconcile_counter(uow, counter)
 
 
-def close_counter(uow, counter_id):
-    """A counter closes: it loses its listings."""
+def close_counter(uow, counter_id, at=None):
+    """A counter closes: it loses its listings (unless it changed after `at`)."""
     uow.distribution.lock_counters([counter_id])
     counter = uow.distribution.counter(counter_id, required=False)
-    if counter is None or not counter.open:
+    if counter is None or not counter.open or counter.stale(at):
         return
     uow.distribution.lock_counter_places([counter.department])
     counter.open = False
+    if at is not None:
+        counter.changed_at = at
     _reconcile_counter(uow, counter)
 
 
@@ -74,11 +85,11 @@ def _reconcile_counter(uow, counter):
 
 
 def on_counter_upserted(uow, event):
-    upsert_counter(uow, event.payload)
+    upsert_counter(uow, event.payload, to_db(event.occurred_at))
 
 
 def on_counter_closed(uow, event):
-    close_counter(uow, event.payload["counter_id"])
+    close_counter(uow, event.payload["counter_id"], to_db(event.occurred_at))
 
 
 STANDING_HANDLERS = {event_type: on_service_standing for event_type in events.SERVICE_LIFECYCLE}

@@ -31,6 +31,8 @@ counters = Table(
     Column("phone", String(30), nullable=True),
     Column("hours", JSON, nullable=True),  # {"lundi": ["09:00-12:00", ...], ...}
     Column("note", String(500), nullable=True),
+    # when the change this row holds happened (its event's occurred_at): an older one is skipped
+    Column("changed_at", DateTime, nullable=True),
 )
 services = Table(
     "services",

@@ -249,3 +249,28 @@ def test_two_changes_of_one_counter_run_one_after_the_other(pg_url):
         assert (published(uow, "A"), published(uow, "B")) == ([], ["fs-x"])
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite", "postgresql"])
+def test_a_counter_change_older_than_the_one_stored_is_skipped(url, tmp_path, pg_url):
+    """The time of the change a counter holds is stored (counters.changed_at) and read back: an
+    older change handled later leaves the counter as the newer one put it."""
+    from datetime import datetime, timedelta, timezone
+
+    from spc.shared.core import envelope
+
+    database = spec("distribution").open(f"sqlite:///{tmp_path}/d.db" if url == "sqlite" else pg_url)
+    uow = database.uow
+    try:
+        base = datetime(2026, 12, 5, 9, tzinfo=timezone(timedelta(hours=1)))  # a publisher's own offset
+        for department, commune, minutes in (("22", "22278", 2), ("35", "35238", 1)):
+            with uow() as u:
+                sent = envelope.Event("counter.upserted", counter("fs-x", commune, department), "anct")
+                handlers.on_counter_upserted(
+                    u, envelope.Event(**{**sent.__dict__, "occurred_at": base + timedelta(minutes=minutes)})
+                )
+                u.commit()
+        with uow() as u:
+            assert u.distribution.counter("fs-x").department == "22"
+    finally:
+        database.close()

@@ -93,6 +93,36 @@ def test_a_closed_counter_loses_its_listings(network):
     assert receive(network, "counter.closed", {"counter_id": "fs-unknown"})  # nothing to close
 
 
+def at(event_type, payload, minutes):
+    """The event as sent `minutes` after a fixed moment (its occurred_at)."""
+    from datetime import datetime, timedelta, timezone
+
+    from spc.shared.core import envelope
+
+    sent = envelope.Event(
+        event_type, payload, "anct", occurred_at=datetime(2026, 12, 5, 9, tzinfo=timezone.utc) + timedelta(minutes=minutes)
+    )
+    return envelope.parse(envelope.to_bytes(sent), event_type)
+
+
+def test_a_counter_change_older_than_the_one_applied_is_skipped(network):
+    """Counter events carry no version: the later of two changes of one counter wins by its
+    occurred_at, whichever is handled last (a retried one, two workers)."""
+    follow(network, "s1", "active", 2)
+    moved_out, moved_back = counter("fs-1", "29019", "29"), counter("fs-1")
+    apply_once(network, at("counter.upserted", moved_back, 2), handlers.on_counter_upserted)
+    apply_once(network, at("counter.upserted", moved_out, 1), handlers.on_counter_upserted)  # older: skipped
+    assert handlers.counter_catalogue(network, "fs-1")["counter"]["department"] == "35"
+    assert published(network, "s1") == ["fs-1", "fs-2"]
+    apply_once(network, at("counter.closed", {"counter_id": "fs-1"}, 0), handlers.on_counter_closed)  # older too
+    assert published(network, "s1") == ["fs-1", "fs-2"]
+    apply_once(network, at("counter.closed", {"counter_id": "fs-1"}, 3), handlers.on_counter_closed)
+    apply_once(network, at("counter.upserted", moved_back, 2), handlers.on_counter_upserted)  # a copy, late
+    assert published(network, "s1") == ["fs-2"]
+    handlers.import_counters(network, [moved_back])  # the directory's file: no time, always applied
+    assert published(network, "s1") == ["fs-1", "fs-2"]
+
+
 def test_search_catalogue_and_listings_read_what_was_applied(network):
     follow(network, "s1", "active", 2)
     assert handlers.search_counters(network, department="35")["total"] == 2

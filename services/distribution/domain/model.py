@@ -97,6 +97,14 @@ class Counter:
         self.lat, self.lon, self.format = lat, lon, format
         self._set_details(details)
         self.open = True
+        self.changed_at: Optional[datetime] = None
+
+    def stale(self, at: Optional[datetime]) -> bool:
+        """Whether a change that happened `at` is older than the one this counter holds (counter
+        events carry no version: one handled late, after a newer one, must not undo it). None, a
+        change of unknown time (the directory's file imported), is never stale, and a counter
+        whose last change's time is unknown takes any."""
+        return at is not None and self.changed_at is not None and at < self.changed_at
 
     def update(
         self,

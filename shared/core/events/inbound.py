@@ -90,7 +90,9 @@ class ReportSubmitted(Payload):
     "former commune is accepted) and lie in `department`, unless the counter is mobile "
     "(`format` other than `fixe` or `fixe_antennes`: a bus may serve the Eure from "
     "Rouen), when `department` must exist; otherwise the event is dead-lettered with "
-    "`schema_error:payload.commune_insee`, naming the code.",
+    "`schema_error:payload.commune_insee`, naming the code. Of two changes of one counter "
+    "(this or `counter.closed`), the one that happened last by `occurred_at` stands, whatever "
+    "order they arrive in: set it to the time of the change in the directory.",
     example={
         "counter_id": "FS-35-0042",
         "name": "France services Rennes Maurepas",
@@ -182,7 +184,8 @@ class CounterUpserted(Payload):
     inbound=True,
     queues=["distribution.inbound"],
     publishers=["ext-france-services-directory"],
-    description="A France Services counter closes; it loses its listings.",
+    description="A France Services counter closes; it loses its listings. Skipped when the "
+    "counter changed after its `occurred_at` (a later `counter.upserted` reopened it).",
     example={"counter_id": "FS-35-0042"},
 )
 class CounterClosed(Payload):
