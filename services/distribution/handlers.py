@@ -5,7 +5,7 @@ from spc.shared.messaging import topology
 from spc.shared.core.dispatch import BULK, URGENT, Consumes
 from spc.shared.core.lists import whole
 from spc.shared.core.answers import out
-from spc.shared.core.clock import to_db
+from spc.shared.core.clock import to_db, utcnow
 
 from .domain.model import Counter, DistributedService, RelayedReport, places_touched
 from .exceptions import ServiceNotKnown
@@ -42,6 +42,7 @@ def upsert_counter(uow, data, at=None):
     repo = uow.distribution
     repo.lock_counters([data["counter_id"]])  # then read as the last change of it left it
     counter = repo.counter(data["counter_id"], required=False)
+    at = _no_later_than_now(at)
     if counter is not None and counter.stale(at):
         return
     repo.lock_counter_places([data["department"]] + ([counter.department] if counter else []))
@@ -55,23 +56,31 @@ def upsert_counter(uow, data, at=None):
         moved = True
     else:
         moved = counter.update(**fields)
-    if at is not None:
-        counter.changed_at = at
+    counter.changed_at = at  # None (the file): of unknown time, so the next event is applied
     if moved:  # else the same place, still open: the listings stand (a name or address change)
         _reconcile_counter(uow, counter)
 
 
 def close_counter(uow, counter_id, at=None):
-    """A counter closes: it loses its listings (unless it changed after `at`)."""
+    """A counter closes: it loses its listings (unless it changed after `at`). A close of a
+    counter not known yet is not kept: an older `counter.upserted` handled after it opens it."""
     uow.distribution.lock_counters([counter_id])
     counter = uow.distribution.counter(counter_id, required=False)
-    if counter is None or not counter.open or counter.stale(at):
+    at = _no_later_than_now(at)
+    if counter is None or counter.stale(at):
+        return
+    counter.changed_at = at  # closed already: the later close's time still counts
+    if not counter.open:
         return
     uow.distribution.lock_counter_places([counter.department])
     counter.open = False
-    if at is not None:
-        counter.changed_at = at
     _reconcile_counter(uow, counter)
+
+
+def _no_later_than_now(at):
+    """A change's time, never later than now: an event stamped in the future (a publisher's wrong
+    clock) would otherwise make every real change after it look older, and be skipped."""
+    return None if at is None else min(at, to_db(utcnow()))
 
 
 def _reconcile_counter(uow, counter):

@@ -123,6 +123,26 @@ def test_a_counter_change_older_than_the_one_applied_is_skipped(network):
     assert published(network, "s1") == ["fs-1", "fs-2"]
 
 
+def test_a_later_close_of_a_closed_counter_still_counts_and_a_future_time_counts_as_now(network):
+    from datetime import datetime, timedelta, timezone
+
+    from spc.shared.core import envelope
+
+    follow(network, "s1", "active", 2)
+    closed = {"counter_id": "fs-1"}
+    apply_once(network, at("counter.closed", closed, 2), handlers.on_counter_closed)
+    apply_once(network, at("counter.closed", closed, 4), handlers.on_counter_closed)  # closed already
+    apply_once(network, at("counter.upserted", counter("fs-1"), 3), handlers.on_counter_upserted)  # older than 4
+    assert published(network, "s1") == ["fs-2"]
+    in_a_year = datetime.now(timezone.utc) + timedelta(days=365)  # a publisher's wrong clock
+    wrong = envelope.Event("counter.upserted", counter("fs-1"), "anct", occurred_at=in_a_year)
+    apply_once(network, envelope.parse(envelope.to_bytes(wrong), "counter.upserted"), handlers.on_counter_upserted)
+    assert published(network, "s1") == ["fs-1", "fs-2"]
+    now = envelope.Event("counter.closed", closed, "anct")  # the next real change is not skipped
+    apply_once(network, envelope.parse(envelope.to_bytes(now), "counter.closed"), handlers.on_counter_closed)
+    assert published(network, "s1") == ["fs-2"]
+
+
 def test_search_catalogue_and_listings_read_what_was_applied(network):
     follow(network, "s1", "active", 2)
     assert handlers.search_counters(network, department="35")["total"] == 2

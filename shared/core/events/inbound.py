@@ -91,8 +91,10 @@ class ReportSubmitted(Payload):
     "(`format` other than `fixe` or `fixe_antennes`: a bus may serve the Eure from "
     "Rouen), when `department` must exist; otherwise the event is dead-lettered with "
     "`schema_error:payload.commune_insee`, naming the code. Of two changes of one counter "
-    "(this or `counter.closed`), the one that happened last by `occurred_at` stands, whatever "
-    "order they arrive in: set it to the time of the change in the directory.",
+    "(this or `counter.closed`) with different `occurred_at`, the later stands, whatever order "
+    "they arrive in (equal: the one handled last; a time in the future counts as its arrival's): "
+    "set `occurred_at` to the time of the change in the directory. A close of a counter SPC does "
+    "not know yet is not kept.",
     example={
         "counter_id": "FS-35-0042",
         "name": "France services Rennes Maurepas",
