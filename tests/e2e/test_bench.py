@@ -2,6 +2,7 @@
 are not judged: the machine is shared and noisy)."""
 
 import json
+import math
 
 from bench.__main__ import main
 
@@ -27,8 +28,14 @@ def test_every_benchmark_runs_at_a_small_size_and_reports_its_baseline(tmp_path)
         assert latency["samples"] == 5 and 0 < latency["p50_ms"] <= latency["p99_ms"]
     for name in ("intake", "journal", "latency", "idle"):  # what each costs: CPU and statements
         summary = report["figures"][name]["summary"]
-        assert summary["cpu_ms_per_1000"]["audit"] > 0 and summary["baseline_cpu_ms_per_1000"]["pika"] > 0
+        assert summary["baseline_cpu_ms_per_1000"]["pika"] > 0
         assert summary["statements_per_event"]["audit"]["per_event"] > 0
+        # intake and journal take off what a restart of audit costs, measured on another restart:
+        # at this size (500 events, a tenth of a second of work) a slower start on a busy machine
+        # outweighs the work (CI once read -460 ms per 1,000). Reported, not judged; the others
+        # count from a snapshot of processes already running
+        cpu = summary["cpu_ms_per_1000"]["audit"]
+        assert cpu > 0 if name in ("latency", "idle") else math.isfinite(cpu)
     idle = report["figures"]["idle"]["summary"]["statements_per_event"]
     assert set(idle) == {"registry", "funding", "distribution", "audit"}
     for name in ("apart", "priority"):  # the urgent processes took the violations
