@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from sqlalchemy import func, select
 
 from spc.services.audit import orm as audit_orm
@@ -66,25 +68,21 @@ def test_urgent_lanes_apart_suspend_on_a_violation_while_no_bulk_process_runs(am
         print(urgent.logs()[-3000:], bulk.logs()[-3000:])
 
 
-def test_an_unknown_lane_is_refused_in_one_line(amqp_uri):
+@pytest.mark.parametrize(
+    "setting, said",
+    [
+        ({"SPC_LANES": "fast"}, "SPC_LANES must be one of all, urgent, bulk (got 'fast')"),
+        ({"SPC_NICE": "20"}, "SPC_NICE must be from 0 to 19 (got 20)"),
+        ({"SPC_NICE": "low"}, "SPC_NICE must be an integer (got 'low')"),
+    ],
+)
+def test_a_wrong_lane_or_niceness_is_refused_in_one_line(amqp_uri, setting, said):
     out = subprocess.run(
         [sys.executable, "-m", "spc.cli", "run", "audit"],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"AMQP_URI": amqp_uri, "SPC_LANES": "fast", "PATH": "/usr/bin:/bin"},
+        env={"AMQP_URI": amqp_uri, "PATH": "/usr/bin:/bin", **setting},
     )
     assert out.returncode == 2
-    assert "SPC_LANES must be one of all, urgent, bulk (got 'fast')" in out.stderr
-
-
-def test_a_niceness_out_of_range_is_refused_in_one_line(amqp_uri):
-    out = subprocess.run(
-        [sys.executable, "-m", "spc.cli", "run", "audit"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"AMQP_URI": amqp_uri, "SPC_NICE": "20", "PATH": "/usr/bin:/bin"},
-    )
-    assert out.returncode == 2
-    assert "SPC_NICE must be from 0 to 19 (got 20)" in out.stderr
+    assert said in out.stderr
