@@ -167,8 +167,11 @@ class BrokerCheck(DependencyProvider):
         return ok
 
     def _consuming(self):
+        """Consuming every queue this process takes, or none to take: a service whose lanes here
+        have no queue (registry's and funding's `--lanes bulk` process: all theirs are urgent)
+        never consumes, and is ready all the same."""
         consumer = self.container.shared_extensions.get(RawQueueConsumer)
-        return consumer is None or consumer.consuming
+        return consumer is None or consumer.consuming or not consumer._providers
 
     def get_dependency(self, worker_ctx):
         return lambda: {"broker": self._check(), "consumers": self._consuming()}
