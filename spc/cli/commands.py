@@ -184,7 +184,7 @@ def token(role):
     "--nice",
     type=click.IntRange(0, config.NICE_MAX),
     default=None,
-    help="lower this process's CPU priority by N, 0 to 19 (default: SPC_NICE, else 0): with "
+    help="run at CPU niceness N, 0 to 19, never below the one it started with (default: SPC_NICE, else 0): with "
     "`--lanes bulk`, the urgent lanes' processes on the same host take the cores first (docs/deploy.md)",
 )
 def run(services, lanes, nice):
@@ -205,7 +205,7 @@ def _lower_priority(nice):
     current = os.getpriority(os.PRIO_PROCESS, 0)
     if nice > current:
         os.setpriority(os.PRIO_PROCESS, 0, nice)
-        logging.getLogger("spc").info("CPU priority lowered: nice %d (SPC_NICE)", nice)
+        logging.getLogger("spc").info("CPU priority lowered: nice %d (--nice or SPC_NICE)", nice)
 
 
 @cli.command()
